@@ -1,0 +1,17 @@
+"""The site program: read the stack's site configuration and build the site. Composition only."""
+
+import pulumi
+
+from components.config import ConfigError, SiteConfig, stack_config_values
+from components.site import ImagingSite
+
+try:
+    site_config = SiteConfig.from_stack_config(stack_config_values())
+except ConfigError as error:
+    for problem in error.problems:
+        pulumi.log.error(problem)
+    raise pulumi.RunError(f"the stack's site configuration has {len(error.problems)} problem(s)") from None
+
+site = ImagingSite(site_config)
+pulumi.export("imageBucket", site.image_bucket_name)
+pulumi.export("viewerMember", site.viewer_member)

@@ -1,0 +1,22 @@
+"""What every component's args share: frozen, typed, no unknown fields."""
+
+from __future__ import annotations
+
+import pulumi
+from pydantic import BaseModel, ConfigDict
+
+StrInput = str | pulumi.Output[str]
+"""A string known now or produced by another resource (ids, emails)."""
+
+
+class ComponentArgs(BaseModel):
+    """Base of every component's args: frozen, forbids unknown fields, accepts Pulumi outputs."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True
+    )
+
+
+def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
+    """Options for a child: the component as parent and nothing else of the component's own opts."""
+    return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]

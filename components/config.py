@@ -1,0 +1,306 @@
+"""The typed per-site configuration, read from a stack's ``Pulumi.<site>.yaml``.
+
+Every stack key lives in the ``imaging-landing-zone`` namespace. The model is frozen and forbids
+unknown fields; a bad stack file is reported as one line per problem, each naming the key path as
+written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components import naming
+
+NAMESPACE = "imaging-landing-zone"
+
+
+class ProtectionLevel(StrEnum):
+    """Where the site's key material lives: Cloud KMS software keys or Cloud HSM (FIPS 140-2 L3)."""
+
+    SOFTWARE = "SOFTWARE"
+    HSM = "HSM"
+
+
+class SiteRole(StrEnum):
+    """A site role that a hospital group can hold on the image bucket."""
+
+    READER = "reader"
+    """Reads images (``roles/storage.objectViewer``), for example radiologists and viewers' admins."""
+    UPLOADER = "uploader"
+    """Creates images but never reads or deletes them (``roles/storage.objectCreator``)."""
+
+
+class ConfigError(Exception):
+    """A stack file that does not describe a valid site; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class KmsSettings(_Model):
+    """The site key ring and its keys (one per data class)."""
+
+    protection_level: ProtectionLevel = ProtectionLevel.SOFTWARE
+    """`SOFTWARE` or `HSM`. Both are AES-256-GCM (`GOOGLE_SYMMETRIC_ENCRYPTION`)."""
+    rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
+    """Automatic key rotation period in days, 1 to 90 (control ENC-04)."""
+    destroy_scheduled_days: Annotated[int, Field(ge=1, le=120)] = 30
+    """How long a destroyed key version can still be restored, 1 to 120 days (control ENC-05)."""
+
+
+class ImageBucketSettings(_Model):
+    """The image bucket's data-protection settings."""
+
+    soft_delete_days: Annotated[int, Field(ge=7, le=90)] = 30
+    """How long deleted objects can still be restored, 7 to 90 days."""
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    """Minimum age before an image can be deleted or replaced (bucket retention policy), or unset."""
+
+
+class WorkloadIdentitySettings(_Model):
+    """Workload Identity Federation for an on-premises PACS: it presents its own OIDC tokens."""
+
+    issuer_uri: str
+    """The PACS identity provider's OIDC issuer, an https URL."""
+    subject: str
+    """The `sub` claim of the PACS gateway's token; the only subject allowed to upload."""
+    allowed_audiences: list[str] = []
+    """Accepted `aud` claims; empty means the provider's default audience."""
+
+    @field_validator("issuer_uri")
+    @classmethod
+    def _https_issuer(cls, value: str) -> str:
+        if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", value):
+            raise ValueError("must be an https:// URL of the PACS's OIDC issuer")
+        return value
+
+    @field_validator("subject")
+    @classmethod
+    def _plain_subject(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z0-9@._:/-]{1,127}$", value):
+            raise ValueError("must be 1-127 of letters, digits and @._:/- (it is quoted in a CEL condition)")
+        return value
+
+
+class ViewerIdentity(_Model):
+    """The runtime identity of the viewer: reads images, nothing else."""
+
+    account_id: str | None = None
+    """Service account id; defaults to `<siteCode>-viewer`."""
+
+
+class PacsUploaderIdentity(_Model):
+    """The identity the PACS uses to store images: creates objects, cannot read or delete them."""
+
+    account_id: str | None = None
+    """Service account id; defaults to `<siteCode>-pacs`."""
+    workload_identity: WorkloadIdentitySettings | None = None
+    """Set when the PACS runs on premises; it then impersonates the uploader without any key."""
+
+
+class IdentitySettings(_Model):
+    """The site's runtime identities."""
+
+    viewer: ViewerIdentity = ViewerIdentity()
+    """The viewer's service account."""
+    pacs_uploader: PacsUploaderIdentity = PacsUploaderIdentity()
+    """The PACS uploader's service account."""
+
+
+_PUBLIC_PRINCIPALS = {"allusers", "allauthenticatedusers", "public"}
+_RESERVED_LABELS = {"site", "managed-by", "data-classification"}
+
+
+def _group_email(key: str) -> str:
+    """Normalise an RBAC key to a group email, or say exactly why it is not one."""
+    bare = key.removeprefix("group:")
+    if key.lower() in _PUBLIC_PRINCIPALS or bare.lower() in _PUBLIC_PRINCIPALS:
+        raise ValueError("is a public principal; only hospital groups may hold site roles (IAM-03)")
+    for prefix in ("user:", "serviceAccount:", "domain:", "principal:", "principalSet:"):
+        if key.startswith(prefix):
+            raise ValueError("is not a group; people get site roles through groups only (IAM-07)")
+    if not re.match(naming.GROUP_EMAIL_PATTERN, bare):
+        raise ValueError("is not a group email address (like radiologists@hospital.example)")
+    return bare.lower()
+
+
+def _label_key(key: str) -> str:
+    if key in _RESERVED_LABELS:
+        raise ValueError("is set by the components and cannot be overridden")
+    if not re.match(naming.LABEL_KEY_PATTERN, key):
+        raise ValueError("label keys must be 1-63 of a-z, 0-9, '_' and '-', starting with a letter")
+    return key
+
+
+def _label_value(value: str) -> str:
+    if not re.match(naming.LABEL_VALUE_PATTERN, value):
+        raise ValueError(f"label values must be 0-63 of a-z, 0-9, '_' and '-' (got {value!r})")
+    return value
+
+
+GroupEmail = Annotated[str, AfterValidator(_group_email)]
+"""A hospital group's email address (``group:`` prefix optional)."""
+LabelKey = Annotated[str, AfterValidator(_label_key)]
+LabelValue = Annotated[str, AfterValidator(_label_value)]
+
+
+class SiteConfig(_Model):
+    """Everything that differs between two hospital sites."""
+
+    site_code: str
+    """Short site code used in every physical name: 3-12 of a-z, 0-9 and '-', starting with a letter."""
+    gcp_project: str
+    """The GCP project id that hosts the site."""
+    region: str
+    """The region that holds images and keys, for example `europe-west6` (PERF-03)."""
+    kms: KmsSettings = KmsSettings()
+    """Key management."""
+    image_bucket: ImageBucketSettings = ImageBucketSettings()
+    """Image bucket data protection."""
+    identities: IdentitySettings = IdentitySettings()
+    """Runtime identities of the viewer and the PACS."""
+    rbac: dict[GroupEmail, SiteRole] = {}
+    """Hospital groups (email) mapped to a site role: `reader` or `uploader`."""
+    labels: dict[LabelKey, LabelValue] = {}
+    """Extra labels on every labelled resource (GCP label rules; `site`, `managed-by` and
+    `data-classification` are set by the components)."""
+
+    @field_validator("site_code")
+    @classmethod
+    def _site_code(cls, value: str) -> str:
+        if not re.match(naming.SITE_CODE_PATTERN, value):
+            raise ValueError("must be 3-12 of a-z, 0-9 and '-', start with a letter and not end with '-'")
+        return value
+
+    @field_validator("gcp_project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not re.match(naming.PROJECT_ID_PATTERN, value):
+            raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in naming.GCP_REGIONS:
+            close = sorted(r for r in naming.GCP_REGIONS if r.split("-")[0] == value.split("-")[0])
+            hint = f"; for example {', '.join(close[:4])}" if close else "; for example europe-west6"
+            raise ValueError(f"unknown region {value!r}: must be a Google Cloud region{hint}")
+        return value
+
+    @model_validator(mode="after")
+    def _derived_names(self) -> Self:
+        for account_id in (self.viewer_account_id, self.pacs_uploader_account_id):
+            if not re.match(naming.ACCOUNT_ID_PATTERN, account_id):
+                raise ValueError(f"service account id {account_id!r} must be 6-30 of a-z, 0-9 and '-'")
+        for purpose in ("images", "access-logs"):
+            naming.bucket_name(self.gcp_project, self.site_code, purpose)
+        return self
+
+    @property
+    def viewer_account_id(self) -> str:
+        """The viewer's service account id."""
+        return self.identities.viewer.account_id or f"{self.site_code}-viewer"
+
+    @property
+    def pacs_uploader_account_id(self) -> str:
+        """The PACS uploader's service account id."""
+        return self.identities.pacs_uploader.account_id or f"{self.site_code}-pacs"
+
+    @property
+    def common_labels(self) -> dict[str, str]:
+        """Labels on every labelled resource of the site."""
+        return {**self.labels, "site": self.site_code, "managed-by": "imaging-landing-zone"}
+
+    @classmethod
+    def from_stack_config(cls, values: Mapping[str, Any]) -> SiteConfig:
+        """Build the model from a stack's config map (``namespace:key`` to value, as the engine sends it).
+
+        Values may be the engine's strings (objects JSON-encoded) or already-parsed YAML values.
+        Raises ``ConfigError`` with one line per problem.
+        """
+        raw: dict[str, Any] = {}
+        for full_key, value in values.items():
+            namespace, _, key = full_key.partition(":")
+            if namespace == NAMESPACE:
+                raw[key] = _decode(value)
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(format_errors(exc)) from None
+
+
+def _decode(value: Any) -> Any:
+    """The engine passes structured config as JSON strings; YAML readers pass the objects."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _accepted_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The camelCase fields accepted at ``loc`` (for 'unknown field' messages)."""
+    current: Any = model
+    for part in loc:
+        field = next(
+            (f for name, f in current.model_fields.items() if part in (name, f.alias)),
+            None,
+        )
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        current = annotation
+    return sorted(f.alias or name for name, f in current.model_fields.items())
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """One line per problem: ``imaging-landing-zone:<path>: <what is wrong and what is accepted>``."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(part for part in error["loc"] if part != "[key]")
+        path = ".".join(str(part) for part in loc) if loc else "(site)"
+        kind, message = error["type"], error["msg"]
+        if kind == "missing":
+            message = "required field is missing"
+        elif kind == "extra_forbidden":
+            accepted = _accepted_fields(SiteConfig, loc[:-1])
+            message = f"unknown field; accepted: {', '.join(accepted)}"
+        elif kind == "enum":
+            message = f"{error['input']!r} is not accepted; {message.removeprefix('Input should be ')}"
+        elif kind == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif kind == "less_than_equal":
+            message = f"must be at most {error['ctx']['le']}, got {error['input']!r}"
+        elif kind == "greater_than_equal":
+            message = f"must be at least {error['ctx']['ge']}, got {error['input']!r}"
+        lines.append(f"{NAMESPACE}:{path}: {message}")
+    return lines
+
+
+def stack_config_values() -> dict[str, Any]:
+    """Every config value of the running stack, as the engine hands them to the program."""
+    from pulumi.runtime import config as runtime_config
+
+    values = dict(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    return values

@@ -1,0 +1,136 @@
+"""Least-privilege runtime identities of a site (controls IAM-04 to IAM-06).
+
+The viewer and the PACS uploader each get a dedicated service account without keys. The PACS,
+when it runs on premises, authenticates through Workload Identity Federation, restricted by an
+attribute condition to its own token subject. The project's default service accounts lose their
+automatic Editor grant.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components import naming
+from components._base import ComponentArgs, child
+
+TYPE_TOKEN = "imaging:iam:SiteIdentities"
+
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+DEFAULT_ACCOUNTS_ACTION = "DEPRIVILEGE"
+
+
+class PacsFederationArgs(ComponentArgs):
+    """The on-premises PACS's OIDC identity provider."""
+
+    issuer_uri: str
+    """The OIDC issuer URL."""
+    subject: str
+    """The `sub` claim of the PACS gateway's token; nothing else may impersonate the uploader."""
+    allowed_audiences: list[str] = []
+    """Accepted audiences; empty for the provider's default."""
+
+
+class SiteIdentitiesArgs(ComponentArgs):
+    """Inputs of :class:`SiteIdentities`."""
+
+    project: str
+    """The GCP project of the identities."""
+    site_code: str
+    """The site code, used in display names and the federation pool's id."""
+    viewer_account_id: str
+    """The viewer's service account id."""
+    pacs_uploader_account_id: str
+    """The PACS uploader's service account id."""
+    pacs_federation: PacsFederationArgs | None = None
+    """Set for an on-premises PACS that federates its own OIDC identity."""
+
+
+class SiteIdentities(pulumi.ComponentResource):
+    """The viewer and PACS-uploader service accounts, optional PACS federation, default SAs deprivileged.
+
+    Members are derived from the account ids (``serviceAccount:<id>@<project>.iam...``), so they
+    are known during a first preview and the policy pack can judge every grant that uses them.
+    """
+
+    viewer_member: pulumi.Output[str]
+    """``serviceAccount:<viewer email>``; resolves once the account exists."""
+    pacs_uploader_member: pulumi.Output[str]
+    """``serviceAccount:<uploader email>``; resolves once the account exists."""
+
+    def __init__(
+        self, name: str, args: SiteIdentitiesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        viewer = gcp.serviceaccount.Account(
+            f"{name}-viewer",
+            project=args.project,
+            account_id=args.viewer_account_id,
+            display_name=f"Image viewer ({args.site_code})",
+            description="Runtime identity of the web viewer: reads images from the site bucket only.",
+            opts=child(self),
+        )
+        uploader = gcp.serviceaccount.Account(
+            f"{name}-pacs-uploader",
+            project=args.project,
+            account_id=args.pacs_uploader_account_id,
+            display_name=f"PACS uploader ({args.site_code})",
+            description="Identity of the PACS: creates objects in the site bucket, cannot read or delete.",
+            opts=child(self),
+        )
+        gcp.projects.DefaultServiceAccounts(
+            f"{name}-default-accounts",
+            project=args.project,
+            action=DEFAULT_ACCOUNTS_ACTION,
+            opts=child(self),
+        )
+        if args.pacs_federation is not None:
+            self._federate_pacs(name, args, args.pacs_federation, uploader)
+
+        self.viewer = viewer
+        self.pacs_uploader = uploader
+        self.viewer_member = self._member(viewer, args.viewer_account_id, args.project)
+        self.pacs_uploader_member = self._member(uploader, args.pacs_uploader_account_id, args.project)
+        self.register_outputs(
+            {"viewerMember": self.viewer_member, "pacsUploaderMember": self.pacs_uploader_member}
+        )
+
+    @staticmethod
+    def _member(account: gcp.serviceaccount.Account, account_id: str, project: str) -> pulumi.Output[str]:
+        """The account's member string, known at preview, carrying a dependency on the account."""
+        email = naming.service_account_email(account_id, project)
+        return pulumi.Output.all(account.id, email).apply(lambda v: f"serviceAccount:{v[1]}")
+
+    def _federate_pacs(
+        self,
+        name: str,
+        args: SiteIdentitiesArgs,
+        federation: PacsFederationArgs,
+        uploader: gcp.serviceaccount.Account,
+    ) -> None:
+        pool = gcp.iam.WorkloadIdentityPool(
+            f"{name}-pacs-pool",
+            project=args.project,
+            workload_identity_pool_id=f"{args.site_code}-pacs",
+            display_name=f"PACS ({args.site_code})",
+            description="The site's on-premises PACS.",
+            opts=child(self),
+        )
+        gcp.iam.WorkloadIdentityPoolProvider(
+            f"{name}-pacs-oidc",
+            project=args.project,
+            workload_identity_pool_id=pool.workload_identity_pool_id,
+            workload_identity_pool_provider_id=f"{args.site_code}-pacs-oidc",
+            display_name=f"PACS OIDC ({args.site_code})",
+            attribute_mapping={"google.subject": "assertion.sub"},
+            attribute_condition=f"assertion.sub == '{federation.subject}'",
+            oidc={"issuer_uri": federation.issuer_uri, "allowed_audiences": federation.allowed_audiences},
+            opts=child(self),
+        )
+        gcp.serviceaccount.IAMMember(
+            f"{name}-pacs-federation",
+            service_account_id=uploader.name,
+            role=WORKLOAD_IDENTITY_USER,
+            member=pool.name.apply(lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{federation.subject}"),
+            opts=child(self),
+        )

@@ -1,0 +1,87 @@
+"""Site key management: one key ring, one AES-256 key per data class (controls ENC-03 to ENC-05)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from components import naming
+from components._base import ComponentArgs, child
+from components.config import ProtectionLevel
+
+TYPE_TOKEN = "imaging:kms:SiteKeys"
+
+# Security controls are constants: Cloud KMS ENCRYPT_DECRYPT keys are AES-256-GCM.
+PURPOSE = "ENCRYPT_DECRYPT"
+ALGORITHM = "GOOGLE_SYMMETRIC_ENCRYPTION"
+SECONDS_PER_DAY = 86_400
+
+
+class DataClass(StrEnum):
+    """A class of data that gets its own key, so each can be revoked or audited on its own."""
+
+    IMAGES = "images"
+    LOGS = "logs"
+
+
+class SiteKeysArgs(ComponentArgs):
+    """Inputs of :class:`SiteKeys`."""
+
+    project: str
+    """The GCP project that holds the key ring."""
+    location: str
+    """The region of the key ring; the same region as the data it protects."""
+    site_code: str
+    """The site code, used in the key ring's and keys' names."""
+    protection_level: ProtectionLevel = ProtectionLevel.SOFTWARE
+    """`SOFTWARE` or `HSM`."""
+    rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
+    """Rotation period in days, at most 90 (ENC-04)."""
+    destroy_scheduled_days: Annotated[int, Field(ge=1, le=120)] = 30
+    """Days a destroyed key version stays restorable (ENC-05)."""
+    labels: dict[str, str] = {}
+    """Labels on each key."""
+
+
+class SiteKeys(pulumi.ComponentResource):
+    """The site key ring and one protected key per data class.
+
+    Keys carry no IAM here: the component that uses a key grants its own service agent on that
+    key only (ENC-07), so a key's users are found next to the data they encrypt.
+    """
+
+    key_ring_id: pulumi.Output[str]
+    """The key ring's id (``projects/<p>/locations/<l>/keyRings/<name>``)."""
+    key_ids: dict[str, pulumi.Output[str]]
+    """Key ids by data class (``images``, ``logs``)."""
+
+    def __init__(self, name: str, args: SiteKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        ring = gcp.kms.KeyRing(
+            name,
+            name=naming.key_ring_name(args.site_code),
+            project=args.project,
+            location=args.location,
+            opts=child(self, protect=True),
+        )
+        self.keys = {
+            data_class.value: gcp.kms.CryptoKey(
+                f"{name}-{data_class.value}",
+                name=naming.crypto_key_name(args.site_code, data_class.value),
+                key_ring=ring.id,
+                purpose=PURPOSE,
+                rotation_period=f"{args.rotation_days * SECONDS_PER_DAY}s",
+                destroy_scheduled_duration=f"{args.destroy_scheduled_days * SECONDS_PER_DAY}s",
+                version_template={"algorithm": ALGORITHM, "protection_level": args.protection_level.value},
+                labels={**args.labels, "protects": data_class.value},
+                opts=child(self, protect=True),
+            )
+            for data_class in DataClass
+        }
+        self.key_ring_id = ring.id
+        self.key_ids = {data_class: key.id for data_class, key in self.keys.items()}
+        self.register_outputs({"keyRingId": ring.id, "keyIds": self.key_ids})

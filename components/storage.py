@@ -1,0 +1,147 @@
+"""The image bucket: CMEK-only, private, versioned, with usage logs (ENC-01/02/08, IAM-01/02, LOG-02)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field
+
+from components import naming
+from components._base import ComponentArgs, StrInput, child
+
+TYPE_TOKEN = "imaging:storage:ImageBucket"
+
+ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+FULLY_RESTRICTED = {"restriction_mode": "FullyRestricted"}
+PUBLIC_ACCESS_PREVENTION = "enforced"
+# Cloud Storage writes usage logs as this Google group; it needs object create on the log bucket.
+USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+SECONDS_PER_DAY = 86_400
+
+
+class BucketRole(StrEnum):
+    """The only roles the image bucket grants: read objects or create objects (IAM-04)."""
+
+    OBJECT_VIEWER = "roles/storage.objectViewer"
+    OBJECT_CREATOR = "roles/storage.objectCreator"
+
+
+class BucketMember(ComponentArgs):
+    """One principal and the one role it holds on the image bucket."""
+
+    role: BucketRole
+    """`roles/storage.objectViewer` or `roles/storage.objectCreator`."""
+    member: StrInput
+    """An IAM member: `serviceAccount:...` or `group:...` (never `user:` or a public principal)."""
+
+
+class ImageBucketArgs(ComponentArgs):
+    """Inputs of :class:`ImageBucket`."""
+
+    project: str
+    """The GCP project of the buckets."""
+    region: str
+    """The bucket location: the site's region (PERF-03)."""
+    site_code: str
+    """The site code, used in the buckets' names."""
+    kms_key_id: StrInput
+    """The id of the site key that encrypts images and their access logs."""
+    soft_delete_days: Annotated[int, Field(ge=7, le=90)] = 30
+    """Days a deleted object stays restorable."""
+    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    """Minimum age before an object can be deleted or replaced; unset for none."""
+    members: dict[str, BucketMember] = {}
+    """Object-level access, keyed by a stable name (the key becomes the grant's logical name)."""
+    labels: dict[str, str] = {}
+    """Labels on both buckets."""
+
+
+class ImageBucket(pulumi.ComponentResource):
+    """The site's image bucket, its access-log bucket, the key grant they need and their IAM.
+
+    The storage service agent is looked up with ``get_project_service_account`` and granted the
+    key before either bucket names it (ENC-08). Both buckets are protected: deleting a site's
+    images takes an explicit ``pulumi state unprotect``.
+    """
+
+    bucket_name: pulumi.Output[str]
+    """The image bucket's name; resolves once its IAM grants exist."""
+    access_log_bucket_name: pulumi.Output[str]
+    """The access-log bucket's name."""
+
+    def __init__(self, name: str, args: ImageBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        agent = gcp.storage.get_project_service_account_output(
+            project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        key_grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-agent-key",
+            crypto_key_id=args.kms_key_id,
+            role=ENCRYPTER_ROLE,
+            member=agent.member,
+            opts=child(self),
+        )
+        log_bucket = gcp.storage.Bucket(
+            f"{name}-access-logs",
+            name=naming.bucket_name(args.project, args.site_code, "access-logs"),
+            **self._secure_bucket_args(args, "patient-metadata"),
+            opts=child(self, protect=True, depends_on=[key_grant]),
+        )
+        log_writer = gcp.storage.BucketIAMMember(
+            f"{name}-access-logs-writer",
+            bucket=log_bucket.name,
+            role=BucketRole.OBJECT_CREATOR.value,
+            member=USAGE_LOG_WRITER,
+            opts=child(self),
+        )
+        bucket = gcp.storage.Bucket(
+            name,
+            name=naming.bucket_name(args.project, args.site_code, "images"),
+            **self._secure_bucket_args(args, "patient-data"),
+            logging={"log_bucket": log_bucket.name, "log_object_prefix": "images/"},
+            retention_policy=(
+                {"retention_period": str(args.retention_days * SECONDS_PER_DAY), "is_locked": False}
+                if args.retention_days
+                else None
+            ),
+            opts=child(self, protect=True, depends_on=[key_grant, log_writer]),
+        )
+        grants = [
+            gcp.storage.BucketIAMMember(
+                f"{name}-{key}",
+                bucket=bucket.name,
+                role=grant.role.value,
+                member=grant.member,
+                opts=child(self),
+            )
+            for key, grant in args.members.items()
+        ]
+        self.bucket = bucket
+        self.bucket_name = pulumi.Output.all(bucket.name, *[g.id for g in grants]).apply(lambda v: str(v[0]))
+        self.access_log_bucket_name = log_bucket.name
+        self.register_outputs(
+            {"bucketName": self.bucket_name, "accessLogBucketName": self.access_log_bucket_name}
+        )
+
+    @staticmethod
+    def _secure_bucket_args(args: ImageBucketArgs, classification: str) -> dict[str, object]:
+        """The settings both buckets share; none of them is a parameter."""
+        return {
+            "project": args.project,
+            "location": args.region.upper(),
+            "storage_class": "STANDARD",
+            "uniform_bucket_level_access": True,
+            "public_access_prevention": PUBLIC_ACCESS_PREVENTION,
+            "force_destroy": False,
+            "versioning": {"enabled": True},
+            "soft_delete_policy": {"retention_duration_seconds": args.soft_delete_days * SECONDS_PER_DAY},
+            "encryption": {
+                "default_kms_key_name": args.kms_key_id,
+                "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
+                "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
+            },
+            "labels": {**args.labels, "data-classification": classification},
+        }

@@ -1,0 +1,166 @@
+"""Run the real site program under Pulumi's mock engine and capture every resource it registers.
+
+Two modes reproduce what the engine sees:
+
+* ``update``: every provider-computed output is known (an existing site: ``pulumi up`` on it);
+* ``preview``: provider-computed outputs are unknown (a fresh site's first ``pulumi preview``), so
+  inputs derived from them carry the engine's unknown sentinel.
+
+Resource options (protect, dependencies, aliases, ...) are not in ``MockResourceArgs``; they are
+read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.output import Unknown
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from preflight.gcp_model import GcpModel
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The engine's sentinel for a value that is unknown during preview (``UNKNOWN_STRING_VALUE``)."""
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+REDACTED = "[secret]"
+MODES = ("preview", "update")
+
+
+@dataclass
+class Resource:
+    """One registered resource, as the engine would see it (camelCase wire names throughout)."""
+
+    type: str
+    name: str
+    urn: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str | None
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None
+    aliases: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+
+def engine_urn(urn: str) -> str:
+    """The mock monitor keeps the root stack type in top-level URNs; the engine does not."""
+    return urn.replace("::pulumi:pulumi:Stack$", "::") if urn else urn
+
+
+def to_wire(value: Any) -> Any:
+    """Plain JSON-able values: unknowns become the engine's sentinel, secrets are redacted."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, Mapping):
+        if value.get(SECRET_SIG) is not None:
+            return REDACTED
+        return {str(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return UNKNOWN
+    return value
+
+
+class _Recorder(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps the raw registration of every resource, options included."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.captured: list[Resource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources.get(response.urn)
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        self.captured.append(
+            Resource(
+                type=request.type,
+                name=request.name,
+                urn=engine_urn(response.urn),
+                custom=bool(request.custom),
+                parent=engine_urn(request.parent),
+                provider=engine_urn(request.provider),
+                inputs=to_wire(inputs),
+                outputs=_outputs(to_wire(inputs), registration.state if registration else {}),
+                id=(registration.id if registration else None) or None,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges),
+                delete_before_replace=(
+                    bool(request.deleteBeforeReplace) if request.deleteBeforeReplaceDefined else None
+                ),
+                aliases=[*request.aliasURNs, *(a.urn for a in request.aliases if a.urn)],
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                dependencies=[engine_urn(d) for d in request.dependencies],
+                property_dependencies={
+                    key: [engine_urn(u) for u in deps.urns]
+                    for key, deps in request.propertyDependencies.items()
+                },
+            )
+        )
+        return response
+
+
+def _outputs(inputs: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """What the engine would hold as outputs: known state, and the sentinel where an input is unknown."""
+    outputs = {key: value for key, value in inputs.items() if value == UNKNOWN}
+    outputs.update(to_wire(dict(state)))
+    return outputs
+
+
+class ProgramError(Exception):
+    """The site program failed under the mock engine; the message says where."""
+
+
+def run_program(
+    program: Path,
+    *,
+    config: Mapping[str, str],
+    project: str,
+    stack: str,
+    preview: bool,
+) -> list[Resource]:
+    """Run ``program`` (a Pulumi Python program file) under mocks and return what it registered.
+
+    ``config`` maps ``namespace:key`` to the engine's string values. Mock state is process-global;
+    every call installs a fresh monitor and config, so calls do not leak into one another.
+    """
+    model = GcpModel(preview=preview)
+    monitor = _Recorder(model)
+    pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config), [])
+    program_dir = str(program.parent.resolve())
+    added = program_dir not in sys.path
+    if added:
+        sys.path.insert(0, program_dir)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def _run() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    try:
+        _run()
+    except pulumi.RunError as exc:
+        raise ProgramError(str(exc)) from None
+    finally:
+        if added:
+            sys.path.remove(program_dir)
+        pulumi.runtime.set_all_config({}, [])
+    return monitor.captured

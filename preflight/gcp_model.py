@@ -1,0 +1,150 @@
+"""A model of what Google Cloud computes for each resource type and invoke, for the mock engine.
+
+In ``update`` mode it returns realistic computed outputs (ids, self links, emails, numbers,
+generated names) with camelCase keys, as the provider's state holds them. In ``preview`` mode the
+provider has not run yet: the id and every computed output are unknown, only inputs are known.
+Invokes answer in both modes, as they do in a real preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.output import Unknown
+from pulumi.runtime import mocks as pulumi_mocks
+
+Outputs = dict[str, Any]
+
+
+def project_number(project: str) -> str:
+    """A stable, realistic 12-digit project number for a project id."""
+    digest = int(hashlib.sha256(project.encode()).hexdigest(), 16)
+    return str(100_000_000_000 + digest % 900_000_000_000)
+
+
+def _digits(seed: str, length: int) -> str:
+    digest = int(hashlib.sha256(seed.encode()).hexdigest(), 16)
+    return str(10 ** (length - 1) + digest % (9 * 10 ** (length - 1)))
+
+
+def _key_ring(i: Outputs, name: str) -> Outputs:
+    ring_id = f"projects/{i['project']}/locations/{i['location']}/keyRings/{i.get('name', name)}"
+    return {"id": ring_id}
+
+
+def _crypto_key(i: Outputs, name: str) -> Outputs:
+    return {"id": f"{i['keyRing']}/cryptoKeys/{i.get('name', name)}", "primary": [{"state": "ENABLED"}]}
+
+
+def _iam_member(parent_key: str) -> Callable[[Outputs, str], Outputs]:
+    def outputs(i: Outputs, name: str) -> Outputs:
+        return {"id": f"{i[parent_key]}/{i['role']}/{i['member']}", "etag": f"BwY{_digits(name, 8)}="}
+
+    return outputs
+
+
+def _bucket(i: Outputs, name: str) -> Outputs:
+    bucket = i.get("name", name)
+    return {
+        "id": bucket,
+        "selfLink": f"https://www.googleapis.com/storage/v1/b/{bucket}",
+        "url": f"gs://{bucket}",
+        "projectNumber": float(project_number(i["project"])),
+        "timeCreated": "2026-01-05T09:00:00.000Z",
+    }
+
+
+def _service_account(i: Outputs, name: str) -> Outputs:
+    email = f"{i['accountId']}@{i['project']}.iam.gserviceaccount.com"
+    resource_name = f"projects/{i['project']}/serviceAccounts/{email}"
+    return {
+        "id": resource_name,
+        "name": resource_name,
+        "email": email,
+        "member": f"serviceAccount:{email}",
+        "uniqueId": _digits(email, 21),
+    }
+
+
+def _pool(i: Outputs, name: str) -> Outputs:
+    pool = f"projects/{project_number(i['project'])}/locations/global/workloadIdentityPools/{i['workloadIdentityPoolId']}"
+    return {"id": pool, "name": pool, "state": "ACTIVE"}
+
+
+def _pool_provider(i: Outputs, name: str) -> Outputs:
+    provider = (
+        f"projects/{project_number(i['project'])}/locations/global/workloadIdentityPools/"
+        f"{i['workloadIdentityPoolId']}/providers/{i['workloadIdentityPoolProviderId']}"
+    )
+    return {"id": provider, "name": provider, "state": "ACTIVE"}
+
+
+def _default_accounts(i: Outputs, name: str) -> Outputs:
+    return {"id": f"projects/{i['project']}", "serviceAccounts": {}}
+
+
+COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
+    "gcp:kms/keyRing:KeyRing": _key_ring,
+    "gcp:kms/cryptoKey:CryptoKey": _crypto_key,
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId"),
+    "gcp:storage/bucket:Bucket": _bucket,
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _iam_member("bucket"),
+    "gcp:serviceaccount/account:Account": _service_account,
+    "gcp:serviceaccount/iAMMember:IAMMember": _iam_member("serviceAccountId"),
+    "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _pool,
+    "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _pool_provider,
+    "gcp:projects/defaultServiceAccounts:DefaultServiceAccounts": _default_accounts,
+}
+"""Computed outputs per type token; other types get an id derived from their logical name."""
+
+
+def _storage_agent(args: Outputs) -> Outputs:
+    number = project_number(args["project"])
+    email = f"service-{number}@gs-project-accounts.iam.gserviceaccount.com"
+    return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": args["project"], "id": email}
+
+
+INVOKES: dict[str, Callable[[Outputs], Outputs]] = {
+    "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _storage_agent,
+}
+
+
+class UnmodelledInvokeError(Exception):
+    """The program called an invoke this model does not answer; extend ``INVOKES``."""
+
+
+def _known(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return False
+    if isinstance(value, dict):
+        return all(_known(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_known(v) for v in value)
+    return True
+
+
+class GcpModel(pulumi_mocks.Mocks):
+    """Pulumi mocks that behave like the GCP provider, in preview or update mode."""
+
+    def __init__(self, *, preview: bool) -> None:
+        self.preview = preview
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = {key: value for key, value in args.inputs.items() if _known(value)}
+        if not args.custom:
+            return None, {}
+        if self.preview:
+            return None, state
+        computed = COMPUTED.get(args.typ)
+        extra = computed(args.inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        state.setdefault("name", args.name)
+        state.update(extra)
+        return str(extra.get("id", f"{args.name}-id")), state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        answer = INVOKES.get(args.token)
+        if answer is None:
+            raise UnmodelledInvokeError(f"the offline GCP model does not answer the invoke {args.token}")
+        return answer(dict(args.args))

@@ -1,0 +1,111 @@
+"""The offline plan: every resource a site's program registers, in a stable, documented JSON form.
+
+Format ``imaging-landing-zone/plan@1`` (see docs/plan-format.md)::
+
+    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update",
+     "resources": [{"urn", "type", "name", "custom", "parent", "provider", "id",
+                    "inputs", "outputs",
+                    "options": {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace",
+                                "aliases", "additionalSecretOutputs", "dependencies",
+                                "propertyDependencies"}}]}
+
+Property names are the engine's camelCase wire names; a value unknown during preview is the
+engine's sentinel ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; secrets are ``"[secret]"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from preflight.engine import UNKNOWN, Resource, run_program
+from preflight.stacks import PROGRAM, PROJECT, Stack
+
+FORMAT = "imaging-landing-zone/plan@1"
+
+
+def build(stack: Stack, mode: str) -> dict[str, Any]:
+    """Run the site's program under mocks in ``mode`` (``preview`` or ``update``) and return its plan."""
+    resources = run_program(
+        PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview"
+    )
+    return {
+        "format": FORMAT,
+        "project": PROJECT,
+        "stack": stack.name,
+        "mode": mode,
+        "resources": [_resource(r) for r in resources],
+    }
+
+
+def _resource(r: Resource) -> dict[str, Any]:
+    return {
+        "urn": r.urn,
+        "type": r.type,
+        "name": r.name,
+        "custom": r.custom,
+        "parent": r.parent,
+        "provider": r.provider,
+        "id": r.id,
+        "inputs": r.inputs,
+        "outputs": r.outputs,
+        "options": {
+            "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete,
+            "ignoreChanges": r.ignore_changes,
+            "deleteBeforeReplace": r.delete_before_replace,
+            "aliases": r.aliases,
+            "additionalSecretOutputs": r.additional_secret_outputs,
+            "dependencies": r.dependencies,
+            "propertyDependencies": r.property_dependencies,
+        },
+    }
+
+
+def from_resource(r: dict[str, Any]) -> Resource:
+    """The inverse of the JSON form, for tools that read a plan file."""
+    o = r["options"]
+    return Resource(
+        type=r["type"], name=r["name"], urn=r["urn"], custom=r["custom"], parent=r["parent"],
+        provider=r["provider"], inputs=r["inputs"], outputs=r["outputs"], id=r["id"],
+        protect=o["protect"], retain_on_delete=o["retainOnDelete"], ignore_changes=o["ignoreChanges"],
+        delete_before_replace=o["deleteBeforeReplace"], aliases=o["aliases"],
+        additional_secret_outputs=o["additionalSecretOutputs"], dependencies=o["dependencies"],
+        property_dependencies=o["propertyDependencies"],
+    )
+
+
+def table(plan: dict[str, Any]) -> str:
+    """A terminal view: one line per resource, indented under its parent, with its key options."""
+    resources = plan["resources"]
+    children: dict[str, list[dict[str, Any]]] = {}
+    for r in resources:
+        children.setdefault(r["parent"], []).append(r)
+    urns = {r["urn"] for r in resources}
+    lines = [f"{plan['project']} / {plan['stack']} ({plan['mode']} mode): {len(resources)} resources"]
+
+    def walk(parent: str, depth: int) -> None:
+        for r in sorted(children.get(parent, []), key=lambda item: item["name"]):
+            flags = []
+            if r["options"]["protect"]:
+                flags.append("protected")
+            unknown = sum(1 for v in _leaves(r["inputs"]) if v == UNKNOWN)
+            if unknown:
+                flags.append(f"{unknown} unknown input(s)")
+            suffix = f"  [{', '.join(flags)}]" if flags else ""
+            lines.append(f"{'  ' * depth}{r['name']}  {r['type']}{suffix}")
+            walk(r["urn"], depth + 1)
+
+    for root in sorted({r["parent"] for r in resources if r["parent"] not in urns}):
+        walk(root, 1)
+    return "\n".join(lines)
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+__all__ = ["FORMAT", "build", "from_resource", "table"]
