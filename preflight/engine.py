@@ -119,10 +119,9 @@ class _Recorder(pulumi_mocks.MockMonitor):
 
 
 def _outputs(inputs: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
-    """What the engine would hold as outputs: known state, and the sentinel where an input is unknown."""
-    outputs = {key: value for key, value in inputs.items() if value == UNKNOWN}
-    outputs.update(to_wire(dict(state)))
-    return outputs
+    """What the engine would hold as outputs: the planned inputs (unknowns as the sentinel) overlaid
+    with the provider's state (computed values, known only in update mode)."""
+    return {**inputs, **to_wire(dict(state))}
 
 
 class ProgramError(Exception):

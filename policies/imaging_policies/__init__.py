@@ -1,0 +1,18 @@
+"""The imaging site requirements as CrossGuard policies, one per control, one module per area.
+
+Self-contained: published on its own as a policy pack, it never imports the components.
+"""
+
+from imaging_policies import iam, kms, storage
+from imaging_policies._registry import Registry
+
+PACK_NAME = "imaging-site-requirements"
+
+_registry = Registry()
+for _module in (kms, storage, iam):
+    _registry.extend(_module.POLICIES)
+
+POLICIES = _registry.policies
+"""Every policy of the pack, in control order within each area."""
+
+__all__ = ["PACK_NAME", "POLICIES"]

@@ -1,0 +1,84 @@
+"""Reading policy props without tripping over preview unknowns.
+
+Props arrive as read-only proxies with camelCase wire names; reading a value that is unknown
+during preview raises ``UnknownValueError``, which would turn the whole policy into a "can't run
+during preview" note. These helpers read one leaf at a time and return :data:`UNKNOWN` instead,
+so each policy decides what an unknown leaf means for its own control.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from pulumi_policy.proxy import UnknownValueError
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "<unknown during preview>"
+
+
+UNKNOWN: Final = _Unknown()
+"""Returned for a value that the engine cannot know yet (a fresh site's first preview)."""
+
+
+def leaf(props: Any, *path: str | int) -> Any:
+    """The value at ``path`` (keys and list indexes), ``None`` if absent, :data:`UNKNOWN` if unknown."""
+    current = props
+    for step in path:
+        try:
+            if isinstance(step, int):
+                if not isinstance(current, Sequence) or isinstance(current, str) or step >= len(current):
+                    return None
+                current = current[step]
+            else:
+                if not isinstance(current, Mapping):
+                    return None
+                current = current.get(step)
+        except UnknownValueError:
+            return UNKNOWN
+        if current is None:
+            return None
+    return current
+
+
+def is_set(props: Any, *path: str) -> bool:
+    """True when the leaf holds a non-empty value; an unknown value counts as set (it is computed)."""
+    value = leaf(props, *path)
+    return value is UNKNOWN or value not in (None, "", [], {})
+
+
+def items(props: Any, *path: str) -> list[Any]:
+    """The elements of a list leaf, each either a value or :data:`UNKNOWN`; ``[]`` if absent."""
+    value = leaf(props, *path)
+    if value is UNKNOWN:
+        return [UNKNOWN]
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return []
+    return [leaf(value, index) for index in range(len(value))]
+
+
+def members(props: Any) -> list[Any]:
+    """Every (role, member) an IAM resource grants: ``member``, ``members`` or ``policyData``."""
+    role = leaf(props, "role")
+    found: list[Any] = []
+    if leaf(props, "member") is not None:
+        found.append((role, leaf(props, "member")))
+    found.extend((role, m) for m in items(props, "members"))
+    policy = leaf(props, "policyData")
+    if policy is UNKNOWN:
+        found.append((UNKNOWN, UNKNOWN))
+    elif isinstance(policy, str):
+        try:
+            bindings = json.loads(policy).get("bindings", [])
+        except (ValueError, AttributeError):
+            bindings = []
+        found.extend((b.get("role"), m) for b in bindings for m in b.get("members", []))
+    return found
+
+
+def as_str(value: Any) -> str | None:
+    """The value if it is a known string, else ``None``."""
+    return value if isinstance(value, str) else None

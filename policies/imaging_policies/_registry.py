@@ -1,0 +1,113 @@
+"""One policy per control, each with severity, framework reference, remediation; no duplicate names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+FRAMEWORK = "imaging-site-requirements"
+FRAMEWORK_VERSION = "1.0"
+
+
+class DuplicatePolicyError(ValueError):
+    """Two policies share a name; the engine would keep only one of them."""
+
+
+class Registry:
+    """The pack's policies in declaration order; rejects a second policy with the same name."""
+
+    def __init__(self) -> None:
+        self._policies: dict[str, Policy] = {}
+
+    def add(self, policy: Policy) -> Policy:
+        if policy.name in self._policies:
+            raise DuplicatePolicyError(f"policy {policy.name!r} is registered twice")
+        self._policies[policy.name] = policy
+        return policy
+
+    def extend(self, policies: Iterable[Policy]) -> None:
+        for policy in policies:
+            self.add(policy)
+
+    @property
+    def policies(self) -> list[Policy]:
+        return list(self._policies.values())
+
+
+def _framework(control: str) -> PolicyComplianceFramework:
+    return PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control)
+
+
+ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+
+
+def resource_policy(
+    *,
+    name: str,
+    control: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    types: Sequence[str] | frozenset[str],
+    check: ResourceCheck,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> ResourceValidationPolicy:
+    """A resource policy that judges only ``types`` and reports every other type as not applicable."""
+    applies = frozenset(types)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type not in applies:
+            args.not_applicable(f"{control} does not cover {args.resource_type}")
+        check(args, report)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        severity=severity,
+        framework=_framework(control),
+        remediation_steps=remediation,
+        config_schema=PolicyConfigSchema(properties=config) if config else None,
+        tags=[control.split("-")[0].lower()],
+    )
+
+
+def stack_policy(
+    *,
+    name: str,
+    control: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    check: StackCheck,
+    level: EnforcementLevel = EnforcementLevel.MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
+) -> StackValidationPolicy:
+    """A stack policy: sees every resource's outputs and their dependencies at once."""
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=check,
+        enforcement_level=level,
+        severity=severity,
+        framework=_framework(control),
+        remediation_steps=remediation,
+        config_schema=PolicyConfigSchema(properties=config) if config else None,
+        tags=[control.split("-")[0].lower()],
+    )
