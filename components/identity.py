@@ -12,7 +12,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import naming
-from components._base import ComponentArgs, child
+from components._base import ComponentArgs, child, known_after
 
 TYPE_TOKEN = "imaging:iam:SiteIdentities"
 
@@ -98,8 +98,7 @@ class SiteIdentities(pulumi.ComponentResource):
     @staticmethod
     def _member(account: gcp.serviceaccount.Account, account_id: str, project: str) -> pulumi.Output[str]:
         """The account's member string, known at preview, carrying a dependency on the account."""
-        email = naming.service_account_email(account_id, project)
-        return pulumi.Output.all(account.id, email).apply(lambda v: f"serviceAccount:{v[1]}")
+        return known_after(account, f"serviceAccount:{naming.service_account_email(account_id, project)}")
 
     def _federate_pacs(
         self,

@@ -10,10 +10,31 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from components.config import ConfigError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+SCHEMA_FILE = "stacks/site-config.schema.json"
+
+
+def schema_text() -> str:
+    """The stack-file JSON schema as written to ``stacks/``."""
+    from components.config import stack_file_schema  # noqa: PLC0415
+
+    return json.dumps(stack_file_schema(), indent=2, sort_keys=True) + "\n"
+
+
+def _schema(*, write: bool) -> int:
+    text = schema_text()
+    if write:
+        from preflight.stacks import ROOT  # noqa: PLC0415
+
+        (ROOT / SCHEMA_FILE).write_text(text, encoding="utf-8")
+        print(f"wrote {SCHEMA_FILE}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
     )
     plan.add_argument("--format", choices=("table", "json"), default="table")
+    plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    schema = sub.add_parser("schema", help="print the JSON schema of stack files")
+    schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
     return parser
 
 
@@ -41,12 +65,14 @@ def _fail(lines: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        return _schema(write=args.write)
     from preflight import plan as plan_module  # noqa: PLC0415 (keep --help fast)
     from preflight import stacks
     from preflight.engine import ProgramError
 
     try:
-        stack = stacks.load(args.site)
+        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
         plan = plan_module.build(stack, "preview" if args.preview else "update")
     except ConfigError as exc:
         return _fail(exc.problems)

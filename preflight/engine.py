@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,16 @@ class _Recorder(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.captured: list[Resource] = []
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The engine's URN: the parent's full qualified type chain, the root stack type left out
+        (``pkg/resource/deploy/deployment.go generateURN``); the mock monitor keeps only one level."""
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), qualified, name])
+
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
@@ -128,6 +138,37 @@ class ProgramError(Exception):
     """The site program failed under the mock engine; the message says where."""
 
 
+def capture(
+    program: Callable[[], object],
+    *,
+    config: Mapping[str, str] | None = None,
+    project: str,
+    stack: str,
+    preview: bool,
+) -> list[Resource]:
+    """Run ``program`` under mocks and return every resource it registered, in registration order.
+
+    ``config`` maps ``namespace:key`` to the engine's string values. Mock state is process-global;
+    every call installs a fresh monitor and config, so calls do not leak into one another.
+    """
+    model = GcpModel(preview=preview)
+    monitor = _Recorder(model)
+    pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(config or {}), [])
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def _run() -> None:
+        program()
+
+    try:
+        _run()
+    except pulumi.RunError as exc:
+        raise ProgramError(str(exc)) from None
+    finally:
+        pulumi.runtime.set_all_config({}, [])
+    return monitor.captured
+
+
 def run_program(
     program: Path,
     *,
@@ -136,30 +177,19 @@ def run_program(
     stack: str,
     preview: bool,
 ) -> list[Resource]:
-    """Run ``program`` (a Pulumi Python program file) under mocks and return what it registered.
-
-    ``config`` maps ``namespace:key`` to the engine's string values. Mock state is process-global;
-    every call installs a fresh monitor and config, so calls do not leak into one another.
-    """
-    model = GcpModel(preview=preview)
-    monitor = _Recorder(model)
-    pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config), [])
+    """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
     program_dir = str(program.parent.resolve())
     added = program_dir not in sys.path
     if added:
         sys.path.insert(0, program_dir)
-
-    @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def _run() -> None:
-        runpy.run_path(str(program), run_name="__main__")
-
     try:
-        _run()
-    except pulumi.RunError as exc:
-        raise ProgramError(str(exc)) from None
+        return capture(
+            lambda: runpy.run_path(str(program), run_name="__main__"),
+            config=config,
+            project=project,
+            stack=stack,
+            preview=preview,
+        )
     finally:
         if added:
             sys.path.remove(program_dir)
-        pulumi.runtime.set_all_config({}, [])
-    return monitor.captured

@@ -91,7 +91,10 @@ def _grant_precedes_use(args: StackValidationArgs, report: ReportViolation) -> N
 
 def _usage_logs(args: StackValidationArgs, report: ReportViolation) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
-    log_targets = {as_str(leaf(b.props, "logging", "logBucket")) for b in buckets} - {None}
+    log_targets = {
+        target for b in buckets
+        if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
+    }
     for bucket in buckets:
         own_name = as_str(leaf(bucket.props, "name"))
         if own_name is not None and own_name in log_targets:

@@ -1,0 +1,61 @@
+"""Shared fixtures: example sites' plans (cached per session) and running policy-pack processes.
+
+Mock state is process-global: every plan is built by ``preflight.engine.capture``, which installs a
+fresh monitor and config per run and clears the config afterwards.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from preflight import analyzer, stacks
+from preflight.engine import Resource, run_program
+from preflight.stacks import PROGRAM, PROJECT
+
+SITES = stacks.available()
+MODES = ("preview", "update")
+
+_plans: dict[tuple[str, str], list[Resource]] = {}
+
+
+def site_plan(site: str, mode: str) -> list[Resource]:
+    """The resources of an example site's real program in ``mode`` (a fresh copy per call)."""
+    if (site, mode) not in _plans:
+        stack = stacks.load(site)
+        _plans[site, mode] = run_program(
+            PROGRAM, config=stack.config, project=PROJECT, stack=site, preview=mode == "preview"
+        )
+    return copy.deepcopy(_plans[site, mode])
+
+
+def by_name(resources: list[Resource], name: str, *, component: bool = False) -> Resource:
+    """The one cloud resource (or, with ``component``, the one component) with logical name ``name``."""
+    found = [r for r in resources if r.name == name and r.custom is not component]
+    assert len(found) == 1, f"expected one resource named {name!r}, found {len(found)}"
+    return found[0]
+
+
+PackFactory = Callable[[str, str], analyzer.PolicyPack]
+
+
+@pytest.fixture(scope="session")
+def policy_pack() -> Iterator[PackFactory]:
+    """Start (once per site and mode) the real pack process, configured as the CLI would."""
+    running: dict[tuple[str, str], analyzer.PolicyPack] = {}
+
+    def get(site: str, mode: str) -> analyzer.PolicyPack:
+        if (site, mode) not in running:
+            stack = stacks.load(site)
+            pack = analyzer.PolicyPack(
+                config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview"
+            )
+            pack.configure(analyzer.reconcile(pack.info()))
+            running[site, mode] = pack
+        return running[site, mode]
+
+    yield get
+    for pack in running.values():
+        pack.close()

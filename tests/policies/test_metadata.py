@@ -1,0 +1,68 @@
+"""Policy metadata, as the engine reads it from the running pack (``GetAnalyzerInfo``)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from pulumi_policy import ResourceValidationPolicy
+
+from imaging_policies import POLICIES
+from imaging_policies._registry import DuplicatePolicyError, Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTROLS = set(re.findall(r"\*\*([A-Z]{3,4}-\d{2})\*\*", (ROOT.parent / "shared" / "controls.md").read_text())) \
+    if (ROOT.parent / "shared" / "controls.md").exists() else set()
+THIS_SLICE = {"ENC-01", "ENC-02", "ENC-03", "ENC-04", "ENC-05", "ENC-06", "ENC-07", "ENC-08",
+              "IAM-01", "IAM-02", "IAM-03", "IAM-04", "IAM-05", "IAM-06", "IAM-07", "LOG-02"}
+
+
+@pytest.fixture(scope="module")
+def info(policy_pack):
+    return policy_pack("lausanne", "update").info()
+
+
+def test_pack_declares_every_policy_of_the_package(info):
+    assert [p.name for p in info] == [p.name for p in POLICIES]
+
+
+def test_every_control_of_this_slice_has_exactly_one_policy(info):
+    controls = [p.control for p in info]
+    assert sorted(controls) == sorted(THIS_SLICE)
+
+
+def test_controls_exist_in_the_catalogue(info):
+    if not CONTROLS:
+        pytest.skip("../shared/controls.md is not beside this checkout")
+    assert {p.control for p in info} <= CONTROLS
+
+
+@pytest.mark.parametrize("policy", [p.name for p in POLICIES])
+def test_policy_metadata_is_complete(info, policy):
+    p = next(item for item in info if item.name == policy)
+    assert re.fullmatch(r"gcp-[a-z0-9]+(-[a-z0-9]+)+", p.name)
+    assert p.description.endswith(".")
+    assert p.severity in {"medium", "high", "critical"}
+    assert p.remediation
+    assert p.level == "mandatory", "patient-data controls are mandatory"
+
+
+def test_registry_rejects_duplicate_names():
+    registry = Registry()
+    registry.add(POLICIES[0])
+    with pytest.raises(DuplicatePolicyError, match=POLICIES[0].name):
+        registry.add(ResourceValidationPolicy(name=POLICIES[0].name, description="Again.", validate=lambda a, r: None))
+
+
+def test_pack_never_imports_the_components():
+    sources = (ROOT / "policies").rglob("*.py")
+    imported = {
+        alias.name.split(".")[0] if isinstance(node, ast.Import) else (node.module or "").split(".")[0]
+        for path in sources
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (node.names if isinstance(node, ast.Import) else [None])
+    }
+    assert not imported & {"components", "preflight", "pulumi_gcp"}

@@ -1,0 +1,175 @@
+"""Site configuration: each bad shape of a stack file gets one line naming the field and what is accepted."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import ConfigError, ProtectionLevel, SiteConfig, SiteRole
+from preflight import stacks
+
+NS = "imaging-landing-zone"
+ROOT = Path(__file__).resolve().parent.parent
+BASE: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text())["config"]
+
+
+def load(config: dict[str, Any]) -> SiteConfig:
+    return SiteConfig.from_stack_config(config)
+
+
+def problems(mutate) -> list[str]:
+    config = copy.deepcopy(BASE)
+    mutate(config)
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    return caught.value.problems
+
+
+def test_example_site_loads_with_its_settings():
+    site = load(BASE)
+    assert (site.site_code, site.gcp_project, site.region) == ("lau", "chuv-imaging-lau", "europe-west6")
+    assert site.kms.protection_level is ProtectionLevel.HSM
+    assert site.kms.rotation_days == 30
+    assert site.rbac["pacs-admins@chuv.example"] is SiteRole.UPLOADER
+    assert site.viewer_account_id == "lau-viewer"
+
+
+def test_defaults_apply_when_sections_are_omitted():
+    site = load({f"{NS}:siteCode": "abc", f"{NS}:gcpProject": "abc-imaging", f"{NS}:region": "europe-west1"})
+    assert site.kms.rotation_days == 90
+    assert site.kms.protection_level is ProtectionLevel.SOFTWARE
+    assert site.image_bucket.soft_delete_days == 30
+    assert site.rbac == {}
+
+
+def test_engine_strings_are_decoded_like_yaml_objects():
+    engine_form = {key: stacks._engine_value(key, value) for key, value in BASE.items()}
+    assert load(engine_form) == load(BASE)
+
+
+def test_group_prefix_is_optional_and_normalised():
+    site = load({**BASE, f"{NS}:rbac": {"group:Radiology@CHUV.example": "reader"}})
+    assert site.rbac == {"radiology@chuv.example": SiteRole.READER}
+
+
+def test_config_is_frozen():
+    site = load(BASE)
+    with pytest.raises(ValueError, match="frozen"):
+        site.site_code = "other"  # type: ignore[misc]
+
+
+def _set(path: str, value: Any):
+    def mutate(config: dict[str, Any]) -> None:
+        key, *rest = path.split("/")
+        target = config.setdefault(f"{NS}:{key}", {}) if rest else config
+        for part in rest[:-1]:
+            target = target.setdefault(part, {})
+        target[rest[-1] if rest else f"{NS}:{key}"] = value
+
+    return mutate
+
+
+def _delete(key: str):
+    return lambda config: config.pop(f"{NS}:{key}")
+
+
+BAD = [
+    pytest.param(_delete("gcpProject"), f"{NS}:gcpProject: required field is missing", id="missing-project"),
+    pytest.param(_set("bogus", 1), f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
+                 "kms, labels, rbac, region, siteCode", id="unknown-top-level-field"),
+    pytest.param(_set("kms/rotationPeriod", 30), f"{NS}:kms.rotationPeriod: unknown field; accepted: "
+                 "destroyScheduledDays, protectionLevel, rotationDays", id="unknown-nested-field"),
+    pytest.param(_set("kms/rotationDays", 365), f"{NS}:kms.rotationDays: must be at most 90, got 365",
+                 id="rotation-365-days"),
+    pytest.param(_set("kms/protectionLevel", "EXTERNAL"), f"{NS}:kms.protectionLevel: 'EXTERNAL' is not "
+                 "accepted; 'SOFTWARE' or 'HSM'", id="unsupported-protection-level"),
+    pytest.param(_set("region", "europe-west99"), f"{NS}:region: unknown region 'europe-west99': must be a "
+                 "Google Cloud region; for example europe-central2, europe-north1, europe-north2, "
+                 "europe-southwest1", id="unknown-region"),
+    pytest.param(_set("siteCode", "Lausanne!"), f"{NS}:siteCode: must be 3-12 of a-z, 0-9 and '-', start "
+                 "with a letter and not end with '-'", id="malformed-site-code"),
+    pytest.param(_set("gcpProject", "x"), f"{NS}:gcpProject: must be a GCP project id: 6-30 of a-z, 0-9 and "
+                 "'-', starting with a letter", id="malformed-project"),
+    pytest.param(_set("rbac/radiology", "reader"), f"{NS}:rbac.radiology: is not a group email address "
+                 "(like radiologists@hospital.example)", id="malformed-group"),
+    pytest.param(_set("rbac/allUsers", "reader"), f"{NS}:rbac.allUsers: is a public principal; only hospital "
+                 "groups may hold site roles (IAM-03)", id="public-principal"),
+    pytest.param(_set("rbac/user:dr.house@chuv.example", "reader"), f"{NS}:rbac.user:dr.house@chuv.example: "
+                 "is not a group; people get site roles through groups only (IAM-07)", id="user-member"),
+    pytest.param(_set("rbac/radiology@chuv.example", "admin"), f"{NS}:rbac.radiology@chuv.example: 'admin' "
+                 "is not accepted; 'reader' or 'uploader'", id="unknown-site-role"),
+    pytest.param(_set("imageBucket/softDeleteDays", 3), f"{NS}:imageBucket.softDeleteDays: must be at least "
+                 "7, got 3", id="soft-delete-too-short"),
+    pytest.param(_set("labels/site", "x"), f"{NS}:labels.site: is set by the components and cannot be "
+                 "overridden", id="reserved-label"),
+    pytest.param(_set("identities/pacsUploader/workloadIdentity/issuerUri", "http://sso.example"),
+                 f"{NS}:identities.pacsUploader.workloadIdentity.issuerUri: must be an https:// URL of the "
+                 "PACS's OIDC issuer", id="plaintext-issuer"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD)
+def test_bad_stack_file_gets_one_line_naming_the_field(mutate, expected):
+    assert problems(mutate) == [expected]
+
+
+def test_every_problem_gets_its_own_line():
+    def many(config: dict[str, Any]) -> None:
+        _set("kms/rotationDays", 365)(config)
+        _set("region", "mars-north1")(config)
+        _set("rbac/allUsers", "reader")(config)
+
+    found = problems(many)
+    assert len(found) == 3
+    assert [line.split(": ")[0] for line in found] == [f"{NS}:region", f"{NS}:kms.rotationDays", f"{NS}:rbac.allUsers"]
+
+
+def _write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
+    (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": config}))
+    return tmp_path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_cli_reports_bad_stack_file_without_traceback(tmp_path):
+    config = {**BASE, f"{NS}:kms": {"rotationDays": 365}, f"{NS}:region": "nowhere-1"}
+    result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"error: Pulumi.bad.yaml: {NS}:region: unknown region 'nowhere-1': must be a Google Cloud region; "
+        "for example europe-west6",
+        f"error: Pulumi.bad.yaml: {NS}:kms.rotationDays: must be at most 90, got 365",
+    ]
+
+
+def test_cli_names_known_sites_for_an_unknown_one():
+    result = _cli("plan", "atlantis")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "no stack file stacks/Pulumi.atlantis.yaml (known sites: lausanne, utrecht)" in result.stderr
+
+
+def test_cli_reports_unreadable_yaml_in_one_line(tmp_path):
+    (tmp_path / "Pulumi.broken.yaml").write_text("config: [unclosed\n")
+    result = _cli("plan", "broken", "--stacks-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith("error: Pulumi.broken.yaml: not readable YAML")
+
+
+def test_cli_refuses_secrets_it_cannot_decrypt(tmp_path):
+    config = {**BASE, f"{NS}:labels": {"secure": "v1:abc"}}
+    result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
+    assert result.returncode == 2
+    assert "secret values cannot be decrypted offline" in result.stderr
