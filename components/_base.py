@@ -12,9 +12,7 @@ StrInput = str | pulumi.Output[str]
 class ComponentArgs(BaseModel):
     """Base of every component's args: frozen, forbids unknown fields, accepts Pulumi outputs."""
 
-    model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True)
 
 
 def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:

@@ -201,7 +201,7 @@ class SiteConfig(_Model):
     @classmethod
     def _region(cls, value: str) -> str:
         if value not in naming.GCP_REGIONS:
-            close = sorted(r for r in naming.GCP_REGIONS if r.split("-")[0] == value.split("-")[0])
+            close = sorted(r for r in naming.GCP_REGIONS if r.split("-")[0] == value.split("-", maxsplit=1)[0])
             hint = f"; for example {', '.join(close[:4])}" if close else "; for example europe-west6"
             raise ValueError(f"unknown region {value!r}: must be a Google Cloud region{hint}")
         return value

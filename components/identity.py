@@ -58,9 +58,7 @@ class SiteIdentities(pulumi.ComponentResource):
     pacs_uploader_member: pulumi.Output[str]
     """``serviceAccount:<uploader email>``; resolves once the account exists."""
 
-    def __init__(
-        self, name: str, args: SiteIdentitiesArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: SiteIdentitiesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
         viewer = gcp.serviceaccount.Account(
             f"{name}-viewer",
@@ -91,9 +89,7 @@ class SiteIdentities(pulumi.ComponentResource):
         self.pacs_uploader = uploader
         self.viewer_member = self._member(viewer, args.viewer_account_id, args.project)
         self.pacs_uploader_member = self._member(uploader, args.pacs_uploader_account_id, args.project)
-        self.register_outputs(
-            {"viewerMember": self.viewer_member, "pacsUploaderMember": self.pacs_uploader_member}
-        )
+        self.register_outputs({"viewerMember": self.viewer_member, "pacsUploaderMember": self.pacs_uploader_member})
 
     @staticmethod
     def _member(account: gcp.serviceaccount.Account, account_id: str, project: str) -> pulumi.Output[str]:
@@ -130,6 +126,8 @@ class SiteIdentities(pulumi.ComponentResource):
             f"{name}-pacs-federation",
             service_account_id=uploader.name,
             role=WORKLOAD_IDENTITY_USER,
-            member=pool.name.apply(lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{federation.subject}"),
+            member=pool.name.apply(
+                lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{federation.subject}"
+            ),
             opts=child(self),
         )

@@ -55,17 +55,13 @@ class ImagingSite(pulumi.ComponentResource):
                 site_code=config.site_code,
                 viewer_account_id=config.viewer_account_id,
                 pacs_uploader_account_id=config.pacs_uploader_account_id,
-                pacs_federation=(
-                    PacsFederationArgs(**federation.model_dump()) if federation is not None else None
-                ),
+                pacs_federation=(PacsFederationArgs(**federation.model_dump()) if federation is not None else None),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         members = {
             "viewer": BucketMember(role=BucketRole.OBJECT_VIEWER, member=identities.viewer_member),
-            "pacs-uploader": BucketMember(
-                role=BucketRole.OBJECT_CREATOR, member=identities.pacs_uploader_member
-            ),
+            "pacs-uploader": BucketMember(role=BucketRole.OBJECT_CREATOR, member=identities.pacs_uploader_member),
         }
         for group, role in sorted(config.rbac.items()):
             members[f"group-{group}"] = BucketMember(role=ROLE_BINDINGS[role], member=f"group:{group}")
@@ -86,6 +82,4 @@ class ImagingSite(pulumi.ComponentResource):
         self.keys, self.identities, self.images = keys, identities, images
         self.image_bucket_name = images.bucket_name
         self.viewer_member = identities.viewer_member
-        self.register_outputs(
-            {"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member}
-        )
+        self.register_outputs({"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_gcp as gcp
@@ -122,12 +122,10 @@ class ImageBucket(pulumi.ComponentResource):
         self.bucket = bucket
         self.bucket_name = pulumi.Output.all(bucket.name, *[g.id for g in grants]).apply(lambda v: str(v[0]))
         self.access_log_bucket_name = log_bucket.name
-        self.register_outputs(
-            {"bucketName": self.bucket_name, "accessLogBucketName": self.access_log_bucket_name}
-        )
+        self.register_outputs({"bucketName": self.bucket_name, "accessLogBucketName": self.access_log_bucket_name})
 
     @staticmethod
-    def _secure_bucket_args(args: ImageBucketArgs, classification: str) -> dict[str, object]:
+    def _secure_bucket_args(args: ImageBucketArgs, classification: str) -> dict[str, Any]:
         """The settings both buckets share; none of them is a parameter."""
         return {
             "project": args.project,

@@ -128,9 +128,7 @@ class PolicyPack:
     def __enter__(self) -> PolicyPack:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:
@@ -163,7 +161,10 @@ class PolicyPack:
         """Send the reconciled per-policy enforcement level and properties (``Configure``)."""
         request = analyzer_pb2.ConfigureAnalyzerRequest(
             policyConfig={
-                name: analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[level], properties=_struct(props))
+                name: analyzer_pb2.PolicyConfig(
+                    enforcementLevel=_LEVELS[level],  # type: ignore[arg-type]
+                    properties=_struct(props),
+                )
                 for name, (level, props) in levels_and_properties.items()
             }
         )

@@ -20,7 +20,7 @@ SCHEMA_FILE = "stacks/site-config.schema.json"
 
 def schema_text() -> str:
     """The stack-file JSON schema as written to ``stacks/``."""
-    from components.config import stack_file_schema  # noqa: PLC0415
+    from components.config import stack_file_schema
 
     return json.dumps(stack_file_schema(), indent=2, sort_keys=True) + "\n"
 
@@ -28,7 +28,7 @@ def schema_text() -> str:
 def _schema(*, write: bool) -> int:
     text = schema_text()
     if write:
-        from preflight.stacks import ROOT  # noqa: PLC0415
+        from preflight.stacks import ROOT
 
         (ROOT / SCHEMA_FILE).write_text(text, encoding="utf-8")
         print(f"wrote {SCHEMA_FILE}")
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _schema(write=args.write)
-    from preflight import plan as plan_module  # noqa: PLC0415 (keep --help fast)
+    from preflight import plan as plan_module
     from preflight import stacks
     from preflight.engine import ProgramError
 

@@ -94,7 +94,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), qualified, name])
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
@@ -120,8 +120,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 dependencies=[engine_urn(d) for d in request.dependencies],
                 property_dependencies={
-                    key: [engine_urn(u) for u in deps.urns]
-                    for key, deps in request.propertyDependencies.items()
+                    key: [engine_urn(u) for u in deps.urns] for key, deps in request.propertyDependencies.items()
                 },
             )
         )

@@ -69,7 +69,9 @@ def _service_account(i: Outputs, name: str) -> Outputs:
 
 
 def _pool(i: Outputs, name: str) -> Outputs:
-    pool = f"projects/{project_number(i['project'])}/locations/global/workloadIdentityPools/{i['workloadIdentityPoolId']}"
+    pool = (
+        f"projects/{project_number(i['project'])}/locations/global/workloadIdentityPools/{i['workloadIdentityPoolId']}"
+    )
     return {"id": pool, "name": pool, "state": "ACTIVE"}
 
 
@@ -143,8 +145,8 @@ class GcpModel(pulumi_mocks.Mocks):
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         answer = INVOKES.get(args.token)
         if answer is None:
             raise UnmodelledInvokeError(f"the offline GCP model does not answer the invoke {args.token}")
-        return answer(dict(args.args))
+        return answer(dict(args.args)), []

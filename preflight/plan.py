@@ -25,9 +25,7 @@ FORMAT = "imaging-landing-zone/plan@1"
 
 def build(stack: Stack, mode: str) -> dict[str, Any]:
     """Run the site's program under mocks in ``mode`` (``preview`` or ``update``) and return its plan."""
-    resources = run_program(
-        PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview"
-    )
+    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview")
     return {
         "format": FORMAT,
         "project": PROJECT,
@@ -65,11 +63,22 @@ def from_resource(r: dict[str, Any]) -> Resource:
     """The inverse of the JSON form, for tools that read a plan file."""
     o = r["options"]
     return Resource(
-        type=r["type"], name=r["name"], urn=r["urn"], custom=r["custom"], parent=r["parent"],
-        provider=r["provider"], inputs=r["inputs"], outputs=r["outputs"], id=r["id"],
-        protect=o["protect"], retain_on_delete=o["retainOnDelete"], ignore_changes=o["ignoreChanges"],
-        delete_before_replace=o["deleteBeforeReplace"], aliases=o["aliases"],
-        additional_secret_outputs=o["additionalSecretOutputs"], dependencies=o["dependencies"],
+        type=r["type"],
+        name=r["name"],
+        urn=r["urn"],
+        custom=r["custom"],
+        parent=r["parent"],
+        provider=r["provider"],
+        inputs=r["inputs"],
+        outputs=r["outputs"],
+        id=r["id"],
+        protect=o["protect"],
+        retain_on_delete=o["retainOnDelete"],
+        ignore_changes=o["ignoreChanges"],
+        delete_before_replace=o["deleteBeforeReplace"],
+        aliases=o["aliases"],
+        additional_secret_outputs=o["additionalSecretOutputs"],
+        dependencies=o["dependencies"],
         property_dependencies=o["propertyDependencies"],
     )
 

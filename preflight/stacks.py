@@ -54,7 +54,9 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     path = stacks_dir / f"Pulumi.{name}.yaml"
     if not path.is_file():
         known = ", ".join(available(stacks_dir)) or "none"
-        raise StackFileError(f"no stack file {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} (known sites: {known})")
+        raise StackFileError(
+            f"no stack file {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} (known sites: {known})"
+        )
     return load_file(path, name)
 
 

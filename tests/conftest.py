@@ -49,9 +49,7 @@ def policy_pack() -> Iterator[PackFactory]:
     def get(site: str, mode: str) -> analyzer.PolicyPack:
         if (site, mode) not in running:
             stack = stacks.load(site)
-            pack = analyzer.PolicyPack(
-                config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview"
-            )
+            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview")
             pack.configure(analyzer.reconcile(pack.info()))
             running[site, mode] = pack
         return running[site, mode]

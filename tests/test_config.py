@@ -81,36 +81,77 @@ def _delete(key: str):
 
 BAD = [
     pytest.param(_delete("gcpProject"), f"{NS}:gcpProject: required field is missing", id="missing-project"),
-    pytest.param(_set("bogus", 1), f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-                 "kms, labels, rbac, region, siteCode", id="unknown-top-level-field"),
-    pytest.param(_set("kms/rotationPeriod", 30), f"{NS}:kms.rotationPeriod: unknown field; accepted: "
-                 "destroyScheduledDays, protectionLevel, rotationDays", id="unknown-nested-field"),
-    pytest.param(_set("kms/rotationDays", 365), f"{NS}:kms.rotationDays: must be at most 90, got 365",
-                 id="rotation-365-days"),
-    pytest.param(_set("kms/protectionLevel", "EXTERNAL"), f"{NS}:kms.protectionLevel: 'EXTERNAL' is not "
-                 "accepted; 'SOFTWARE' or 'HSM'", id="unsupported-protection-level"),
-    pytest.param(_set("region", "europe-west99"), f"{NS}:region: unknown region 'europe-west99': must be a "
-                 "Google Cloud region; for example europe-central2, europe-north1, europe-north2, "
-                 "europe-southwest1", id="unknown-region"),
-    pytest.param(_set("siteCode", "Lausanne!"), f"{NS}:siteCode: must be 3-12 of a-z, 0-9 and '-', start "
-                 "with a letter and not end with '-'", id="malformed-site-code"),
-    pytest.param(_set("gcpProject", "x"), f"{NS}:gcpProject: must be a GCP project id: 6-30 of a-z, 0-9 and "
-                 "'-', starting with a letter", id="malformed-project"),
-    pytest.param(_set("rbac/radiology", "reader"), f"{NS}:rbac.radiology: is not a group email address "
-                 "(like radiologists@hospital.example)", id="malformed-group"),
-    pytest.param(_set("rbac/allUsers", "reader"), f"{NS}:rbac.allUsers: is a public principal; only hospital "
-                 "groups may hold site roles (IAM-03)", id="public-principal"),
-    pytest.param(_set("rbac/user:dr.house@chuv.example", "reader"), f"{NS}:rbac.user:dr.house@chuv.example: "
-                 "is not a group; people get site roles through groups only (IAM-07)", id="user-member"),
-    pytest.param(_set("rbac/radiology@chuv.example", "admin"), f"{NS}:rbac.radiology@chuv.example: 'admin' "
-                 "is not accepted; 'reader' or 'uploader'", id="unknown-site-role"),
-    pytest.param(_set("imageBucket/softDeleteDays", 3), f"{NS}:imageBucket.softDeleteDays: must be at least "
-                 "7, got 3", id="soft-delete-too-short"),
-    pytest.param(_set("labels/site", "x"), f"{NS}:labels.site: is set by the components and cannot be "
-                 "overridden", id="reserved-label"),
-    pytest.param(_set("identities/pacsUploader/workloadIdentity/issuerUri", "http://sso.example"),
-                 f"{NS}:identities.pacsUploader.workloadIdentity.issuerUri: must be an https:// URL of the "
-                 "PACS's OIDC issuer", id="plaintext-issuer"),
+    pytest.param(
+        _set("bogus", 1),
+        f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
+        "kms, labels, rbac, region, siteCode",
+        id="unknown-top-level-field",
+    ),
+    pytest.param(
+        _set("kms/rotationPeriod", 30),
+        f"{NS}:kms.rotationPeriod: unknown field; accepted: destroyScheduledDays, protectionLevel, rotationDays",
+        id="unknown-nested-field",
+    ),
+    pytest.param(
+        _set("kms/rotationDays", 365), f"{NS}:kms.rotationDays: must be at most 90, got 365", id="rotation-365-days"
+    ),
+    pytest.param(
+        _set("kms/protectionLevel", "EXTERNAL"),
+        f"{NS}:kms.protectionLevel: 'EXTERNAL' is not accepted; 'SOFTWARE' or 'HSM'",
+        id="unsupported-protection-level",
+    ),
+    pytest.param(
+        _set("region", "europe-west99"),
+        f"{NS}:region: unknown region 'europe-west99': must be a "
+        "Google Cloud region; for example europe-central2, europe-north1, europe-north2, "
+        "europe-southwest1",
+        id="unknown-region",
+    ),
+    pytest.param(
+        _set("siteCode", "Lausanne!"),
+        f"{NS}:siteCode: must be 3-12 of a-z, 0-9 and '-', start with a letter and not end with '-'",
+        id="malformed-site-code",
+    ),
+    pytest.param(
+        _set("gcpProject", "x"),
+        f"{NS}:gcpProject: must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter",
+        id="malformed-project",
+    ),
+    pytest.param(
+        _set("rbac/radiology", "reader"),
+        f"{NS}:rbac.radiology: is not a group email address (like radiologists@hospital.example)",
+        id="malformed-group",
+    ),
+    pytest.param(
+        _set("rbac/allUsers", "reader"),
+        f"{NS}:rbac.allUsers: is a public principal; only hospital groups may hold site roles (IAM-03)",
+        id="public-principal",
+    ),
+    pytest.param(
+        _set("rbac/user:dr.house@chuv.example", "reader"),
+        f"{NS}:rbac.user:dr.house@chuv.example: is not a group; people get site roles through groups only (IAM-07)",
+        id="user-member",
+    ),
+    pytest.param(
+        _set("rbac/radiology@chuv.example", "admin"),
+        f"{NS}:rbac.radiology@chuv.example: 'admin' is not accepted; 'reader' or 'uploader'",
+        id="unknown-site-role",
+    ),
+    pytest.param(
+        _set("imageBucket/softDeleteDays", 3),
+        f"{NS}:imageBucket.softDeleteDays: must be at least 7, got 3",
+        id="soft-delete-too-short",
+    ),
+    pytest.param(
+        _set("labels/site", "x"),
+        f"{NS}:labels.site: is set by the components and cannot be overridden",
+        id="reserved-label",
+    ),
+    pytest.param(
+        _set("identities/pacsUploader/workloadIdentity/issuerUri", "http://sso.example"),
+        f"{NS}:identities.pacsUploader.workloadIdentity.issuerUri: must be an https:// URL of the PACS's OIDC issuer",
+        id="plaintext-issuer",
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ def test_example_site_passes_every_policy(policy_pack, site, mode):
 
 def test_there_are_at_least_two_differing_example_sites():
     assert len(SITES) >= 2
-    regions = {next(r.inputs["location"] for r in site_plan(s, "update") if r.type == "gcp:kms/keyRing:KeyRing")
-               for s in SITES}
+    regions = {
+        next(r.inputs["location"] for r in site_plan(s, "update") if r.type == "gcp:kms/keyRing:KeyRing") for s in SITES
+    }
     assert len(regions) == len(SITES)

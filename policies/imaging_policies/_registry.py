@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -51,8 +51,14 @@ def _framework(control: str) -> PolicyComplianceFramework:
     return PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control)
 
 
-ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation], None]
-StackCheck = Callable[[StackValidationArgs, ReportViolation], None]
+class Report(Protocol):
+    """How a check reports a violation: the message, and for stack policies the resource's URN."""
+
+    def __call__(self, message: str, urn: str | None = None, /) -> None: ...
+
+
+ResourceCheck = Callable[[ResourceValidationArgs, Report], None]
+StackCheck = Callable[[StackValidationArgs, Report], None]
 
 
 def resource_policy(
@@ -73,7 +79,7 @@ def resource_policy(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type not in applies:
             args.not_applicable(f"{control} does not cover {args.resource_type}")
-        check(args, report)
+        check(args, cast(Report, report))
 
     return ResourceValidationPolicy(
         name=name,
@@ -84,7 +90,7 @@ def resource_policy(
         framework=_framework(control),
         remediation_steps=remediation,
         config_schema=PolicyConfigSchema(properties=config) if config else None,
-        tags=[control.split("-")[0].lower()],
+        tags=[control.split("-", maxsplit=1)[0].lower()],
     )
 
 
@@ -103,11 +109,11 @@ def stack_policy(
     return StackValidationPolicy(
         name=name,
         description=description,
-        validate=check,
+        validate=cast(Callable[[StackValidationArgs, ReportViolation], None], check),
         enforcement_level=level,
         severity=severity,
         framework=_framework(control),
         remediation_steps=remediation,
         config_schema=PolicyConfigSchema(properties=config) if config else None,
-        tags=[control.split("-")[0].lower()],
+        tags=[control.split("-", maxsplit=1)[0].lower()],
     )

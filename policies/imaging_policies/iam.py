@@ -3,11 +3,11 @@ deprivileged, people through groups only (IAM-03 to IAM-07)."""
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, is_set, leaf, members
-from imaging_policies._registry import resource_policy, stack_policy
+from imaging_policies._registry import Report, resource_policy, stack_policy
 
 PUBLIC_PRINCIPALS = {"allUsers", "allAuthenticatedUsers"}
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
@@ -21,13 +21,13 @@ DEFAULT_BUCKET_ROLES = ["roles/storage.objectViewer", "roles/storage.objectCreat
 NEUTRALISED = {"DEPRIVILEGE", "DISABLE", "DELETE"}
 
 
-def _no_public_principals(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _no_public_principals(args: ResourceValidationArgs, report: Report) -> None:
     for role, member in members(args.props):
         if member in PUBLIC_PRINCIPALS:
             report(f"member {member!r} holds {role}: anyone on the internet would. Remove it.")
 
 
-def _least_privilege(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
     allowed_bucket_roles = list(args.get_config().get("allowedBucketRoles", DEFAULT_BUCKET_ROLES))
     for role, member in members(args.props):
         if role is UNKNOWN:
@@ -40,13 +40,17 @@ def _least_privilege(args: ResourceValidationArgs, report: ReportViolation) -> N
                 report(f"role {role_name} is granted at project level; grant it on the bucket or key instead.")
             elif role_name in IMPERSONATION_ROLES:
                 report(f"role {role_name} at project level lets {member} impersonate every service account.")
-            elif isinstance(member, str) and member.startswith("serviceAccount:") and role_name.lower().endswith("admin"):
-                report(f"service account {member} holds the admin role {role_name}; runtime identities get no admin role.")
+            elif (
+                isinstance(member, str) and member.startswith("serviceAccount:") and role_name.lower().endswith("admin")
+            ):
+                report(
+                    f"service account {member} holds the admin role {role_name}; runtime identities get no admin role."
+                )
         elif args.resource_type in tokens.BUCKET_IAM and role_name not in allowed_bucket_roles:
             report(f"role {role_name} on a bucket is not one of {', '.join(allowed_bucket_roles)}.")
 
 
-def _no_keys(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type == tokens.SERVICE_ACCOUNT_KEY:
         report(
             "a user-managed service-account key is a long-lived secret; remove the Key and use Workload "
@@ -59,7 +63,7 @@ def _no_keys(args: ResourceValidationArgs, report: ReportViolation) -> None:
         )
 
 
-def _default_accounts(args: StackValidationArgs, report: ReportViolation) -> None:
+def _default_accounts(args: StackValidationArgs, report: Report) -> None:
     found = [r for r in args.resources if r.resource_type == tokens.DEFAULT_SERVICE_ACCOUNTS]
     if not found:
         report(
@@ -72,7 +76,7 @@ def _default_accounts(args: StackValidationArgs, report: ReportViolation) -> Non
             report(f"DefaultServiceAccounts action is {action!r}; set it to 'DEPRIVILEGE'.", r.urn)
 
 
-def _groups_not_users(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _groups_not_users(args: ResourceValidationArgs, report: Report) -> None:
     for role, member in members(args.props):
         if isinstance(member, str) and member.startswith("user:"):
             report(
@@ -105,8 +109,7 @@ POLICIES = [
         ),
         types=tokens.ALL_IAM,
         check=_least_privilege,
-        config={"allowedBucketRoles": {"type": "array", "items": {"type": "string"},
-                                       "default": DEFAULT_BUCKET_ROLES}},
+        config={"allowedBucketRoles": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_BUCKET_ROLES}},
     ),
     resource_policy(
         name="gcp-serviceaccount-no-user-managed-keys",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, Severity
+from pulumi_policy import ResourceValidationArgs, Severity
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, leaf, members
-from imaging_policies._registry import resource_policy
+from imaging_policies._registry import Report, resource_policy
 
 PUBLIC_PRINCIPALS = {"allUsers", "allAuthenticatedUsers"}
 KEY_USE_ROLES = {
@@ -24,7 +24,7 @@ SERVICE_AGENT = re.compile(
 DAY = 86_400
 
 
-def _aes256(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _aes256(args: ResourceValidationArgs, report: Report) -> None:
     purpose = leaf(args.props, "purpose")
     if purpose not in (None, UNKNOWN, "ENCRYPT_DECRYPT"):
         report(f"purpose is {purpose!r}; set it to 'ENCRYPT_DECRYPT' (AES-256-GCM) for data at rest.")
@@ -37,7 +37,7 @@ def _aes256(args: ResourceValidationArgs, report: ReportViolation) -> None:
         report(f"versionTemplate.protectionLevel is {level!r}; set it to one of {', '.join(allowed)}.")
 
 
-def _rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _rotation(args: ResourceValidationArgs, report: Report) -> None:
     if leaf(args.props, "purpose") not in (None, UNKNOWN, "ENCRYPT_DECRYPT"):
         return  # only symmetric keys rotate automatically; ENC-03 rejects the others
     max_days = int(args.get_config().get("maxRotationDays", 90))
@@ -57,7 +57,7 @@ def _rotation(args: ResourceValidationArgs, report: ReportViolation) -> None:
         )
 
 
-def _protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _protected(args: ResourceValidationArgs, report: Report) -> None:
     kind = "key ring" if args.resource_type == tokens.KEY_RING else "key"
     if not args.opts.protect:
         report(
@@ -68,13 +68,13 @@ def _protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
         report("destroyScheduledDuration is not set; set it explicitly (for example '2592000s', 30 days).")
 
 
-def _no_public_key_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _no_public_key_access(args: ResourceValidationArgs, report: Report) -> None:
     for role, member in members(args.props):
         if member in PUBLIC_PRINCIPALS:
             report(f"member {member!r} (role {role}) makes the key usable by anyone; remove it.")
 
 
-def _service_agents_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
     for role, member in members(args.props):
         if role is UNKNOWN or member is UNKNOWN:
             continue  # a computed identity; the update run judges it with known values
@@ -82,12 +82,20 @@ def _service_agents_only(args: ResourceValidationArgs, report: ReportViolation) 
             report(f"role {role} is granted on the key ring; grant it on the one key that is needed instead.")
         elif args.resource_type in tokens.PROJECT_IAM and str(role).startswith("roles/cloudkms."):
             report(f"role {role} is granted at project level; grant key roles on the key only.")
-        elif args.resource_type in tokens.CRYPTO_KEY_IAM and role in KEY_USE_ROLES and not SERVICE_AGENT.match(str(member)):
+        elif (
+            args.resource_type in tokens.CRYPTO_KEY_IAM
+            and role in KEY_USE_ROLES
+            and not SERVICE_AGENT.match(str(member))
+        ):
             report(
                 f"member {member} holds {role}; only Google service agents (storage, logging, Pub/Sub) may "
                 "use site keys. Remove the grant."
             )
-        elif args.resource_type in tokens.CRYPTO_KEY_IAM and SERVICE_AGENT.match(str(member)) and role not in KEY_USE_ROLES:
+        elif (
+            args.resource_type in tokens.CRYPTO_KEY_IAM
+            and SERVICE_AGENT.match(str(member))
+            and role not in KEY_USE_ROLES
+        ):
             report(f"service agent {member} holds {role}; service agents get key use only.")
 
 
@@ -103,9 +111,13 @@ POLICIES = [
         ),
         types=[tokens.CRYPTO_KEY],
         check=_aes256,
-        config={"allowedProtectionLevels": {
-            "type": "array", "items": {"type": "string", "enum": ["SOFTWARE", "HSM", "EXTERNAL", "EXTERNAL_VPC"]},
-            "default": ["SOFTWARE", "HSM"]}},
+        config={
+            "allowedProtectionLevels": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["SOFTWARE", "HSM", "EXTERNAL", "EXTERNAL_VPC"]},
+                "default": ["SOFTWARE", "HSM"],
+            }
+        },
     ),
     resource_policy(
         name="gcp-kms-crypto-key-rotation",
@@ -122,7 +134,9 @@ POLICIES = [
         control="ENC-05",
         description="KMS keys and key rings are protected from deletion with an explicit destroy delay.",
         severity=Severity.CRITICAL,
-        remediation="Create keys and key rings with opts=ResourceOptions(protect=True) and set destroyScheduledDuration.",
+        remediation=(
+            "Create keys and key rings with opts=ResourceOptions(protect=True) and set destroyScheduledDuration."
+        ),
         types=[tokens.CRYPTO_KEY, tokens.KEY_RING],
         check=_protected,
     ),

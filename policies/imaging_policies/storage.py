@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pulumi_policy import (
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
     Severity,
     StackValidationArgs,
@@ -12,13 +11,13 @@ from pulumi_policy import (
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, is_set, leaf
-from imaging_policies._registry import resource_policy, stack_policy
+from imaging_policies._registry import Report, resource_policy, stack_policy
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
 STORAGE_AGENT_DOMAIN = "@gs-project-accounts.iam.gserviceaccount.com"
 
 
-def _requires_cmek(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _requires_cmek(args: ResourceValidationArgs, report: Report) -> None:
     if not is_set(args.props, "encryption", "defaultKmsKeyName"):
         report(
             "encryption.defaultKmsKeyName is not set, so objects are encrypted with a Google-managed key. "
@@ -26,7 +25,7 @@ def _requires_cmek(args: ResourceValidationArgs, report: ReportViolation) -> Non
         )
 
 
-def _enforces_cmek(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _enforces_cmek(args: ResourceValidationArgs, report: Report) -> None:
     for config in ("googleManagedEncryptionEnforcementConfig", "customerSuppliedEncryptionEnforcementConfig"):
         mode = leaf(args.props, "encryption", config, "restrictionMode")
         if mode is not UNKNOWN and mode != "FullyRestricted":
@@ -36,13 +35,13 @@ def _enforces_cmek(args: ResourceValidationArgs, report: ReportViolation) -> Non
             )
 
 
-def _public_access_prevention(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _public_access_prevention(args: ResourceValidationArgs, report: Report) -> None:
     value = leaf(args.props, "publicAccessPrevention")
     if value is not UNKNOWN and value != "enforced":
         report(f"publicAccessPrevention is {value!r}; set it to 'enforced' so no IAM grant can make objects public.")
 
 
-def _uniform_access(args: ResourceValidationArgs, report: ReportViolation) -> None:
+def _uniform_access(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type in tokens.ACL_TYPES:
         report(f"{args.resource_type} manages ACLs; remove it and grant access with bucket IAM (uniform access).")
         return
@@ -60,9 +59,10 @@ def _grant_targets_key(grant: PolicyResource, key_name: object, key_deps: set[st
     return bool(key_deps & grant_deps)
 
 
-def _grant_precedes_use(args: StackValidationArgs, report: ReportViolation) -> None:
+def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
     grants = [
-        r for r in args.resources
+        r
+        for r in args.resources
         if r.resource_type in tokens.CRYPTO_KEY_IAM
         and leaf(r.props, "role") in ENCRYPTER_ROLES
         and (as_str(leaf(r.props, "member")) or "").endswith(STORAGE_AGENT_DOMAIN)
@@ -89,10 +89,11 @@ def _grant_precedes_use(args: StackValidationArgs, report: ReportViolation) -> N
             )
 
 
-def _usage_logs(args: StackValidationArgs, report: ReportViolation) -> None:
+def _usage_logs(args: StackValidationArgs, report: Report) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
     log_targets = {
-        target for b in buckets
+        target
+        for b in buckets
         if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
     }
     for bucket in buckets:

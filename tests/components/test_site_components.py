@@ -20,43 +20,45 @@ AGENT = "serviceAccount:service-{}@gs-project-accounts.iam.gserviceaccount.com"
 
 def test_site_children_are_exactly_these():
     resources = site_plan("lausanne", "update")
-    assert sorted((r.type, r.name) for r in resources) == sorted([
-        ("imaging:site:ImagingSite", "lau"),
-        ("imaging:kms:SiteKeys", "lau-kms"),
-        ("gcp:kms/keyRing:KeyRing", "lau-kms"),
-        ("gcp:kms/cryptoKey:CryptoKey", "lau-kms-images"),
-        ("gcp:kms/cryptoKey:CryptoKey", "lau-kms-logs"),
-        ("imaging:iam:SiteIdentities", "lau-identities"),
-        ("gcp:serviceaccount/account:Account", "lau-identities-viewer"),
-        ("gcp:serviceaccount/account:Account", "lau-identities-pacs-uploader"),
-        ("gcp:projects/defaultServiceAccounts:DefaultServiceAccounts", "lau-identities-default-accounts"),
-        ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "lau-identities-pacs-pool"),
-        ("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", "lau-identities-pacs-oidc"),
-        ("gcp:serviceaccount/iAMMember:IAMMember", "lau-identities-pacs-federation"),
-        ("imaging:storage:ImageBucket", "lau-images"),
-        ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-images-agent-key"),
-        ("gcp:storage/bucket:Bucket", "lau-images-access-logs"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-access-logs-writer"),
-        ("gcp:storage/bucket:Bucket", "lau-images"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-viewer"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-pacs-uploader"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-radiologie@chuv.example"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-medecine-nucleaire@chuv.example"),
-        ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-pacs-admins@chuv.example"),
-    ])
+    assert sorted((r.type, r.name) for r in resources) == sorted(
+        [
+            ("imaging:site:ImagingSite", "lau"),
+            ("imaging:kms:SiteKeys", "lau-kms"),
+            ("gcp:kms/keyRing:KeyRing", "lau-kms"),
+            ("gcp:kms/cryptoKey:CryptoKey", "lau-kms-images"),
+            ("gcp:kms/cryptoKey:CryptoKey", "lau-kms-logs"),
+            ("imaging:iam:SiteIdentities", "lau-identities"),
+            ("gcp:serviceaccount/account:Account", "lau-identities-viewer"),
+            ("gcp:serviceaccount/account:Account", "lau-identities-pacs-uploader"),
+            ("gcp:projects/defaultServiceAccounts:DefaultServiceAccounts", "lau-identities-default-accounts"),
+            ("gcp:iam/workloadIdentityPool:WorkloadIdentityPool", "lau-identities-pacs-pool"),
+            ("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", "lau-identities-pacs-oidc"),
+            ("gcp:serviceaccount/iAMMember:IAMMember", "lau-identities-pacs-federation"),
+            ("imaging:storage:ImageBucket", "lau-images"),
+            ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-images-agent-key"),
+            ("gcp:storage/bucket:Bucket", "lau-images-access-logs"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-access-logs-writer"),
+            ("gcp:storage/bucket:Bucket", "lau-images"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-viewer"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-pacs-uploader"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-radiologie@chuv.example"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-medecine-nucleaire@chuv.example"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-pacs-admins@chuv.example"),
+        ]
+    )
 
 
 def test_urns_and_parents_are_in_the_engine_form():
     resources = site_plan("lausanne", "update")
     assert by_name(resources, "lau", component=True).urn == STACK + "imaging:site:ImagingSite::lau"
-    ring = [r for r in resources if r.type == "gcp:kms/keyRing:KeyRing"][0]
+    ring = next(r for r in resources if r.type == "gcp:kms/keyRing:KeyRing")
     assert ring.urn == STACK + "imaging:site:ImagingSite$imaging:kms:SiteKeys$gcp:kms/keyRing:KeyRing::lau-kms"
     assert ring.parent == STACK + "imaging:site:ImagingSite$imaging:kms:SiteKeys::lau-kms"
 
 
 def test_keys_are_aes256_rotated_protected_with_explicit_destroy_delay():
     resources = site_plan("lausanne", "update")
-    ring = [r for r in resources if r.type == "gcp:kms/keyRing:KeyRing"][0]
+    ring = next(r for r in resources if r.type == "gcp:kms/keyRing:KeyRing")
     assert (ring.inputs["name"], ring.inputs["location"], ring.protect) == ("lau-imaging", "europe-west6", True)
     for data_class in ("images", "logs"):
         key = by_name(resources, f"lau-kms-{data_class}")
@@ -104,7 +106,8 @@ def test_storage_agent_is_granted_the_key_before_either_bucket_uses_it():
     resources = site_plan("lausanne", "update")
     grant = by_name(resources, "lau-images-agent-key")
     agent = grant.inputs["member"]
-    assert agent.startswith("serviceAccount:service-") and agent.endswith("@gs-project-accounts.iam.gserviceaccount.com")
+    assert agent.startswith("serviceAccount:service-")
+    assert agent.endswith("@gs-project-accounts.iam.gserviceaccount.com")
     assert grant.inputs["role"] == "roles/cloudkms.cryptoKeyEncrypterDecrypter"
     assert grant.inputs["cryptoKeyId"] == by_name(resources, "lau-kms-images").outputs["id"]
     for name in ("lau-images", "lau-images-access-logs"):
@@ -113,13 +116,25 @@ def test_storage_agent_is_granted_the_key_before_either_bucket_uses_it():
 
 def test_bucket_grants_are_object_read_or_create_only():
     resources = site_plan("lausanne", "update")
-    grants = {r.name: (r.inputs["role"], r.inputs["member"]) for r in resources
-              if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"}
+    grants = {
+        r.name: (r.inputs["role"], r.inputs["member"])
+        for r in resources
+        if r.type == "gcp:storage/bucketIAMMember:BucketIAMMember"
+    }
     assert grants == {
-        "lau-images-viewer": ("roles/storage.objectViewer", "serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"),
-        "lau-images-pacs-uploader": ("roles/storage.objectCreator", "serviceAccount:lau-pacs@chuv-imaging-lau.iam.gserviceaccount.com"),
+        "lau-images-viewer": (
+            "roles/storage.objectViewer",
+            "serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com",
+        ),
+        "lau-images-pacs-uploader": (
+            "roles/storage.objectCreator",
+            "serviceAccount:lau-pacs@chuv-imaging-lau.iam.gserviceaccount.com",
+        ),
         "lau-images-group-radiologie@chuv.example": ("roles/storage.objectViewer", "group:radiologie@chuv.example"),
-        "lau-images-group-medecine-nucleaire@chuv.example": ("roles/storage.objectViewer", "group:medecine-nucleaire@chuv.example"),
+        "lau-images-group-medecine-nucleaire@chuv.example": (
+            "roles/storage.objectViewer",
+            "group:medecine-nucleaire@chuv.example",
+        ),
         "lau-images-group-pacs-admins@chuv.example": ("roles/storage.objectCreator", "group:pacs-admins@chuv.example"),
         "lau-images-access-logs-writer": ("roles/storage.objectCreator", "group:cloud-storage-analytics@google.com"),
     }
@@ -138,8 +153,10 @@ def test_pacs_federation_is_bound_to_one_subject_and_no_keys_exist():
     resources = site_plan("lausanne", "update")
     provider = by_name(resources, "lau-identities-pacs-oidc")
     assert provider.inputs["attributeCondition"] == "assertion.sub == 'pacs-gateway-01'"
-    assert provider.inputs["oidc"] == {"issuerUri": "https://sso.chuv.example/realms/pacs",
-                                       "allowedAudiences": ["imaging-landing-zone-lau"]}
+    assert provider.inputs["oidc"] == {
+        "issuerUri": "https://sso.chuv.example/realms/pacs",
+        "allowedAudiences": ["imaging-landing-zone-lau"],
+    }
     binding = by_name(resources, "lau-identities-pacs-federation")
     assert binding.inputs["role"] == "roles/iam.workloadIdentityUser"
     assert binding.inputs["member"].endswith("/workloadIdentityPools/lau-pacs/subject/pacs-gateway-01")
@@ -155,37 +172,52 @@ def test_site_without_federation_has_no_pool():
 
 def test_image_bucket_alone_without_retention_or_members():
     def program() -> None:
-        ImageBucket("solo", ImageBucketArgs(project="proj-123456", region="europe-west1", site_code="sol",
-                                            kms_key_id="projects/p/locations/l/keyRings/r/cryptoKeys/k"))
+        ImageBucket(
+            "solo",
+            ImageBucketArgs(
+                project="proj-123456",
+                region="europe-west1",
+                site_code="sol",
+                kms_key_id="projects/p/locations/l/keyRings/r/cryptoKeys/k",
+            ),
+        )
 
     resources = capture(program, project="p", stack="s", preview=False)
     bucket = by_name(resources, "solo")
     assert "retentionPolicy" not in bucket.inputs
     assert {r.type for r in resources if r.parent == bucket.parent} == {
-        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "gcp:storage/bucket:Bucket",
-        "gcp:storage/bucketIAMMember:BucketIAMMember"}
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        "gcp:storage/bucket:Bucket",
+        "gcp:storage/bucketIAMMember:BucketIAMMember",
+    }
 
 
 def test_component_opts_are_not_merged_into_children():
     def program() -> None:
-        SiteKeys("k", SiteKeysArgs(project="proj-123456", location="europe-west1", site_code="abc"),
-                 opts=pulumi.ResourceOptions(ignore_changes=["labels"]))
+        SiteKeys(
+            "k",
+            SiteKeysArgs(project="proj-123456", location="europe-west1", site_code="abc"),
+            opts=pulumi.ResourceOptions(ignore_changes=["labels"]),
+        )
 
     resources = capture(program, project="p", stack="s", preview=False)
     assert by_name(resources, "k-images").ignore_changes == []
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    pytest.param("rotation_days", 365, "less than or equal to 90", id="rotation-over-90-days"),
-    pytest.param("bogus", 1, "Extra inputs are not permitted", id="unknown-arg"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        pytest.param("rotation_days", 365, "less than or equal to 90", id="rotation-over-90-days"),
+        pytest.param("bogus", 1, "Extra inputs are not permitted", id="unknown-arg"),
+    ],
+)
 def test_component_args_are_a_typed_contract(field, value, message):
     with pytest.raises(ValueError, match=message):
         SiteKeysArgs(project="proj-123456", location="europe-west1", site_code="abc", **{field: value})
 
 
 def test_bucket_member_roles_are_limited_to_read_or_create():
-    with pytest.raises(ValueError, match="roles/storage.objectViewer"):
+    with pytest.raises(ValueError, match=r"roles/storage\.objectViewer"):
         BucketMember(role="roles/storage.admin", member="group:x@y.example")  # type: ignore[arg-type]
     assert BucketMember(role=BucketRole.OBJECT_VIEWER, member="group:x@y.example").role is BucketRole.OBJECT_VIEWER
 

@@ -7,16 +7,34 @@ import re
 from pathlib import Path
 
 import pytest
-from pulumi_policy import ResourceValidationPolicy
-
 from imaging_policies import POLICIES
 from imaging_policies._registry import DuplicatePolicyError, Registry
+from pulumi_policy import ResourceValidationPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTROLS = set(re.findall(r"\*\*([A-Z]{3,4}-\d{2})\*\*", (ROOT.parent / "shared" / "controls.md").read_text())) \
-    if (ROOT.parent / "shared" / "controls.md").exists() else set()
-THIS_SLICE = {"ENC-01", "ENC-02", "ENC-03", "ENC-04", "ENC-05", "ENC-06", "ENC-07", "ENC-08",
-              "IAM-01", "IAM-02", "IAM-03", "IAM-04", "IAM-05", "IAM-06", "IAM-07", "LOG-02"}
+CONTROLS = (
+    set(re.findall(r"\*\*([A-Z]{3,4}-\d{2})\*\*", (ROOT.parent / "shared" / "controls.md").read_text()))
+    if (ROOT.parent / "shared" / "controls.md").exists()
+    else set()
+)
+THIS_SLICE = {
+    "ENC-01",
+    "ENC-02",
+    "ENC-03",
+    "ENC-04",
+    "ENC-05",
+    "ENC-06",
+    "ENC-07",
+    "ENC-08",
+    "IAM-01",
+    "IAM-02",
+    "IAM-03",
+    "IAM-04",
+    "IAM-05",
+    "IAM-06",
+    "IAM-07",
+    "LOG-02",
+}
 
 
 @pytest.fixture(scope="module")

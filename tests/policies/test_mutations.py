@@ -53,8 +53,17 @@ def set_prop(*path: str, value: object) -> Callable[[Resource], None]:
 def add_resource(type_: str, name: str, inputs: dict[str, object]) -> Mutation:
     def mutate(resources: list[Resource]) -> Resource:
         urn = f"urn:pulumi:lausanne::imaging-landing-zone::{type_}::{name}"
-        r = Resource(type=type_, name=name, urn=urn, custom=True, parent="", provider="",
-                     inputs=dict(inputs), outputs=dict(inputs), id=None)
+        r = Resource(
+            type=type_,
+            name=name,
+            urn=urn,
+            custom=True,
+            parent="",
+            provider="",
+            inputs=dict(inputs),
+            outputs=dict(inputs),
+            id=None,
+        )
         resources.append(r)
         return r
 
@@ -83,82 +92,266 @@ def remove(name: str) -> Mutation:
 
 GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 CASES = [
-    pytest.param(Case("gcp-storage-bucket-requires-cmek", on("lau-images", set_prop("encryption", "defaultKmsKeyName", value=None)),
-                      "encryption.defaultKmsKeyName is not set"), id="bucket-without-cmek"),
-    pytest.param(Case("gcp-storage-bucket-enforces-cmek-per-object",
-                      on("lau-images", set_prop("encryption", "googleManagedEncryptionEnforcementConfig", "restrictionMode", value="NotRestricted")),
-                      "encryption.googleManagedEncryptionEnforcementConfig.restrictionMode is 'NotRestricted'"),
-                 id="google-managed-keys-allowed"),
-    pytest.param(Case("gcp-storage-bucket-enforces-cmek-per-object",
-                      on("lau-images-access-logs", set_prop("encryption", "customerSuppliedEncryptionEnforcementConfig", value=None)),
-                      "encryption.customerSuppliedEncryptionEnforcementConfig.restrictionMode is None"),
-                 id="customer-supplied-keys-allowed"),
-    pytest.param(Case("gcp-storage-bucket-grants-key-before-use", on("lau-images", drop_dependency("lau-images-agent-key")),
-                      "does not depend on the storage service agent's key grant", stack=True), id="bucket-not-waiting-for-grant"),
-    pytest.param(Case("gcp-storage-bucket-grants-key-before-use", remove("lau-images-agent-key"),
-                      "no CryptoKeyIAMMember grants roles/cloudkms.cryptoKeyEncrypterDecrypter", stack=True),
-                 id="storage-agent-not-granted"),
-    pytest.param(Case("gcp-storage-bucket-public-access-prevention", on("lau-images", set_prop("publicAccessPrevention", value="inherited")),
-                      "publicAccessPrevention is 'inherited'; set it to 'enforced'"), id="public-access-inherited"),
-    pytest.param(Case("gcp-storage-bucket-public-access-prevention", on("lau-images", set_prop("publicAccessPrevention", value=None)),
-                      "publicAccessPrevention is None"), id="public-access-prevention-missing"),
-    pytest.param(Case("gcp-storage-bucket-uniform-access", on("lau-images", set_prop("uniformBucketLevelAccess", value=False)),
-                      "uniformBucketLevelAccess is not true"), id="fine-grained-acls"),
-    pytest.param(Case("gcp-storage-bucket-uniform-access",
-                      add_resource("gcp:storage/bucketACL:BucketACL", "legacy-acl", {"bucket": "b", "predefinedAcl": "publicRead"}),
-                      "manages ACLs"), id="acl-resource"),
-    pytest.param(Case("gcp-storage-bucket-usage-logs", on("lau-images", set_prop("logging", value=None)),
-                      "has no logging.logBucket", stack=True), id="no-usage-logs"),
-    pytest.param(Case("gcp-storage-bucket-usage-logs", on("lau-images", set_prop("logging", "logBucket", value="chuv-imaging-lau-lau-images")),
-                      "writes its usage logs into itself", stack=True), id="usage-logs-into-itself"),
-    pytest.param(Case("gcp-kms-crypto-key-aes256", on("lau-kms-images", set_prop("versionTemplate", "algorithm", value="RSA_DECRYPT_OAEP_2048_SHA256")),
-                      "versionTemplate.algorithm is 'RSA_DECRYPT_OAEP_2048_SHA256'"), id="asymmetric-key"),
-    pytest.param(Case("gcp-kms-crypto-key-aes256", on("lau-kms-images", set_prop("versionTemplate", "protectionLevel", value="EXTERNAL")),
-                      "versionTemplate.protectionLevel is 'EXTERNAL'"), id="external-key-manager"),
-    pytest.param(Case("gcp-kms-crypto-key-rotation", on("lau-kms-images", set_prop("rotationPeriod", value="31536000s")),
-                      "rotationPeriod 31536000s is 365 days"), id="rotation-365-days"),
-    pytest.param(Case("gcp-kms-crypto-key-rotation", on("lau-kms-logs", set_prop("rotationPeriod", value=None)),
-                      "rotationPeriod is None"), id="no-rotation"),
-    pytest.param(Case("gcp-kms-keys-protected", on("lau-kms-images", unprotect), "Set the resource option protect=True"),
-                 id="key-not-protected"),
-    pytest.param(Case("gcp-kms-keys-protected", on("lau-kms", unprotect), "the key ring is not protected"),
-                 id="key-ring-not-protected"),
-    pytest.param(Case("gcp-kms-keys-protected", on("lau-kms-logs", set_prop("destroyScheduledDuration", value=None)),
-                      "destroyScheduledDuration is not set"), id="implicit-destroy-delay"),
-    pytest.param(Case("gcp-kms-iam-no-public-principals", on("lau-images-agent-key", set_prop("member", value="allUsers")),
-                      "member 'allUsers'", also=frozenset({"gcp-iam-no-public-principals",
-                                                           "gcp-kms-key-use-service-agents-only"})),
-                 id="public-key-user"),
-    pytest.param(Case("gcp-kms-key-use-service-agents-only",
-                      on("lau-images-agent-key", set_prop("member", value="group:radiologie@chuv.example")),
-                      "only Google service agents"), id="people-decrypt-images"),
-    pytest.param(Case("gcp-kms-key-use-service-agents-only",
-                      add_resource("gcp:kms/keyRingIAMMember:KeyRingIAMMember", "ring-grant", {
-                          "keyRingId": "r", "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-                          "member": "serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com"}),
-                      "is granted on the key ring"), id="key-ring-scoped-grant"),
-    pytest.param(Case("gcp-iam-no-public-principals", on("lau-images-viewer", set_prop("member", value="allUsers")),
-                      "member 'allUsers' holds roles/storage.objectViewer"), id="public-images"),
-    pytest.param(Case("gcp-iam-least-privilege-roles", on("lau-images-viewer", set_prop("role", value="roles/storage.admin")),
-                      "role roles/storage.admin on a bucket"), id="bucket-admin-role"),
-    pytest.param(Case("gcp-iam-least-privilege-roles",
-                      add_resource("gcp:projects/iAMMember:IAMMember", "viewer-editor", {
-                          "project": "p", "role": "roles/editor", "member": "group:radiologie@chuv.example"}),
-                      "role roles/editor is a basic role"), id="basic-role"),
-    pytest.param(Case("gcp-iam-least-privilege-roles",
-                      add_resource("gcp:projects/iAMMember:IAMMember", "project-storage", {
-                          "project": "p", "role": "roles/storage.objectViewer",
-                          "member": "serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"}),
-                      "granted at project level"), id="project-level-storage-role"),
-    pytest.param(Case("gcp-serviceaccount-no-user-managed-keys",
-                      add_resource("gcp:serviceaccount/key:Key", "pacs-key", {"serviceAccountId": "lau-pacs"}),
-                      "user-managed service-account key"), id="service-account-key"),
-    pytest.param(Case("gcp-serviceaccount-no-user-managed-keys", on("lau-identities-pacs-oidc", set_prop("attributeCondition", value=None)),
-                      "attributeCondition is not set"), id="federation-without-condition"),
-    pytest.param(Case("gcp-project-default-service-accounts-deprivileged", remove("lau-identities-default-accounts"),
-                      "default service accounts keep the Editor role", stack=True), id="default-accounts-kept"),
-    pytest.param(Case("gcp-iam-groups-not-users", on("lau-images-viewer", set_prop("member", value="user:dr.house@chuv.example")),
-                      "member user:dr.house@chuv.example grants roles/storage.objectViewer to one person"), id="user-member"),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-requires-cmek",
+            on("lau-images", set_prop("encryption", "defaultKmsKeyName", value=None)),
+            "encryption.defaultKmsKeyName is not set",
+        ),
+        id="bucket-without-cmek",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-enforces-cmek-per-object",
+            on(
+                "lau-images",
+                set_prop(
+                    "encryption", "googleManagedEncryptionEnforcementConfig", "restrictionMode", value="NotRestricted"
+                ),
+            ),
+            "encryption.googleManagedEncryptionEnforcementConfig.restrictionMode is 'NotRestricted'",
+        ),
+        id="google-managed-keys-allowed",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-enforces-cmek-per-object",
+            on(
+                "lau-images-access-logs",
+                set_prop("encryption", "customerSuppliedEncryptionEnforcementConfig", value=None),
+            ),
+            "encryption.customerSuppliedEncryptionEnforcementConfig.restrictionMode is None",
+        ),
+        id="customer-supplied-keys-allowed",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-grants-key-before-use",
+            on("lau-images", drop_dependency("lau-images-agent-key")),
+            "does not depend on the storage service agent's key grant",
+            stack=True,
+        ),
+        id="bucket-not-waiting-for-grant",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-grants-key-before-use",
+            remove("lau-images-agent-key"),
+            "no CryptoKeyIAMMember grants roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            stack=True,
+        ),
+        id="storage-agent-not-granted",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-public-access-prevention",
+            on("lau-images", set_prop("publicAccessPrevention", value="inherited")),
+            "publicAccessPrevention is 'inherited'; set it to 'enforced'",
+        ),
+        id="public-access-inherited",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-public-access-prevention",
+            on("lau-images", set_prop("publicAccessPrevention", value=None)),
+            "publicAccessPrevention is None",
+        ),
+        id="public-access-prevention-missing",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-uniform-access",
+            on("lau-images", set_prop("uniformBucketLevelAccess", value=False)),
+            "uniformBucketLevelAccess is not true",
+        ),
+        id="fine-grained-acls",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-uniform-access",
+            add_resource(
+                "gcp:storage/bucketACL:BucketACL", "legacy-acl", {"bucket": "b", "predefinedAcl": "publicRead"}
+            ),
+            "manages ACLs",
+        ),
+        id="acl-resource",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-usage-logs",
+            on("lau-images", set_prop("logging", value=None)),
+            "has no logging.logBucket",
+            stack=True,
+        ),
+        id="no-usage-logs",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-usage-logs",
+            on("lau-images", set_prop("logging", "logBucket", value="chuv-imaging-lau-lau-images")),
+            "writes its usage logs into itself",
+            stack=True,
+        ),
+        id="usage-logs-into-itself",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-crypto-key-aes256",
+            on("lau-kms-images", set_prop("versionTemplate", "algorithm", value="RSA_DECRYPT_OAEP_2048_SHA256")),
+            "versionTemplate.algorithm is 'RSA_DECRYPT_OAEP_2048_SHA256'",
+        ),
+        id="asymmetric-key",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-crypto-key-aes256",
+            on("lau-kms-images", set_prop("versionTemplate", "protectionLevel", value="EXTERNAL")),
+            "versionTemplate.protectionLevel is 'EXTERNAL'",
+        ),
+        id="external-key-manager",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-crypto-key-rotation",
+            on("lau-kms-images", set_prop("rotationPeriod", value="31536000s")),
+            "rotationPeriod 31536000s is 365 days",
+        ),
+        id="rotation-365-days",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-crypto-key-rotation",
+            on("lau-kms-logs", set_prop("rotationPeriod", value=None)),
+            "rotationPeriod is None",
+        ),
+        id="no-rotation",
+    ),
+    pytest.param(
+        Case("gcp-kms-keys-protected", on("lau-kms-images", unprotect), "Set the resource option protect=True"),
+        id="key-not-protected",
+    ),
+    pytest.param(
+        Case("gcp-kms-keys-protected", on("lau-kms", unprotect), "the key ring is not protected"),
+        id="key-ring-not-protected",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-keys-protected",
+            on("lau-kms-logs", set_prop("destroyScheduledDuration", value=None)),
+            "destroyScheduledDuration is not set",
+        ),
+        id="implicit-destroy-delay",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-iam-no-public-principals",
+            on("lau-images-agent-key", set_prop("member", value="allUsers")),
+            "member 'allUsers'",
+            also=frozenset({"gcp-iam-no-public-principals", "gcp-kms-key-use-service-agents-only"}),
+        ),
+        id="public-key-user",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-key-use-service-agents-only",
+            on("lau-images-agent-key", set_prop("member", value="group:radiologie@chuv.example")),
+            "only Google service agents",
+        ),
+        id="people-decrypt-images",
+    ),
+    pytest.param(
+        Case(
+            "gcp-kms-key-use-service-agents-only",
+            add_resource(
+                "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
+                "ring-grant",
+                {
+                    "keyRingId": "r",
+                    "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                    "member": "serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com",
+                },
+            ),
+            "is granted on the key ring",
+        ),
+        id="key-ring-scoped-grant",
+    ),
+    pytest.param(
+        Case(
+            "gcp-iam-no-public-principals",
+            on("lau-images-viewer", set_prop("member", value="allUsers")),
+            "member 'allUsers' holds roles/storage.objectViewer",
+        ),
+        id="public-images",
+    ),
+    pytest.param(
+        Case(
+            "gcp-iam-least-privilege-roles",
+            on("lau-images-viewer", set_prop("role", value="roles/storage.admin")),
+            "role roles/storage.admin on a bucket",
+        ),
+        id="bucket-admin-role",
+    ),
+    pytest.param(
+        Case(
+            "gcp-iam-least-privilege-roles",
+            add_resource(
+                "gcp:projects/iAMMember:IAMMember",
+                "viewer-editor",
+                {"project": "p", "role": "roles/editor", "member": "group:radiologie@chuv.example"},
+            ),
+            "role roles/editor is a basic role",
+        ),
+        id="basic-role",
+    ),
+    pytest.param(
+        Case(
+            "gcp-iam-least-privilege-roles",
+            add_resource(
+                "gcp:projects/iAMMember:IAMMember",
+                "project-storage",
+                {
+                    "project": "p",
+                    "role": "roles/storage.objectViewer",
+                    "member": "serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com",
+                },
+            ),
+            "granted at project level",
+        ),
+        id="project-level-storage-role",
+    ),
+    pytest.param(
+        Case(
+            "gcp-serviceaccount-no-user-managed-keys",
+            add_resource("gcp:serviceaccount/key:Key", "pacs-key", {"serviceAccountId": "lau-pacs"}),
+            "user-managed service-account key",
+        ),
+        id="service-account-key",
+    ),
+    pytest.param(
+        Case(
+            "gcp-serviceaccount-no-user-managed-keys",
+            on("lau-identities-pacs-oidc", set_prop("attributeCondition", value=None)),
+            "attributeCondition is not set",
+        ),
+        id="federation-without-condition",
+    ),
+    pytest.param(
+        Case(
+            "gcp-project-default-service-accounts-deprivileged",
+            remove("lau-identities-default-accounts"),
+            "default service accounts keep the Editor role",
+            stack=True,
+        ),
+        id="default-accounts-kept",
+    ),
+    pytest.param(
+        Case(
+            "gcp-iam-groups-not-users",
+            on("lau-images-viewer", set_prop("member", value="user:dr.house@chuv.example")),
+            "member user:dr.house@chuv.example grants roles/storage.objectViewer to one person",
+        ),
+        id="user-member",
+    ),
 ]
 
 

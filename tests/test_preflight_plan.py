@@ -1,0 +1,114 @@
+"""``python -m preflight plan``: the documented JSON plan of each example site, in both modes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from preflight.cli import SCHEMA_FILE, schema_text
+from preflight.engine import UNKNOWN
+from preflight.plan import FORMAT
+from tests.conftest import SITES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _plan(site: str, *flags: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "preflight", "plan", site, "--format", "json", *flags],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(
+    scope="module", params=[(s, m) for s in SITES for m in ("preview", "update")], ids=lambda p: f"{p[0]}-{p[1]}"
+)
+def plan(request):
+    site, mode = request.param
+    return _plan(site, *(["--preview"] if mode == "preview" else []))
+
+
+def _one(plan: dict, type_: str, name_suffix: str) -> dict:
+    found = [r for r in plan["resources"] if r["type"] == type_ and r["name"].endswith(name_suffix)]
+    assert len(found) == 1, [r["name"] for r in found]
+    return found[0]
+
+
+def test_plan_json_shows_the_foundation(plan):
+    assert plan["format"] == FORMAT
+    assert plan["project"] == "imaging-landing-zone"
+    ring = _one(plan, "gcp:kms/keyRing:KeyRing", "-kms")
+    assert ring["options"]["protect"] is True
+    for data_class in ("images", "logs"):
+        assert _one(plan, "gcp:kms/cryptoKey:CryptoKey", f"-kms-{data_class}")["options"]["protect"] is True
+    bucket = _one(plan, "gcp:storage/bucket:Bucket", "-images")
+    grant = _one(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-agent-key")
+    assert grant["urn"] in bucket["options"]["dependencies"]
+    assert bucket["inputs"]["publicAccessPrevention"] == "enforced"
+    assert bucket["inputs"]["logging"]["logBucket"].endswith("-access-logs")
+    assert _one(plan, "gcp:storage/bucket:Bucket", "-access-logs")["options"]["protect"] is True
+    assert {
+        r["inputs"]["role"] for r in plan["resources"] if r["type"] == "gcp:storage/bucketIAMMember:BucketIAMMember"
+    } == {"roles/storage.objectViewer", "roles/storage.objectCreator"}
+    assert any(
+        r["inputs"]["member"].startswith("group:")
+        for r in plan["resources"]
+        if r["type"] == "gcp:storage/bucketIAMMember:BucketIAMMember"
+    )
+
+
+def test_preview_mode_marks_computed_values_unknown():
+    preview, update = _plan("utrecht", "--preview"), _plan("utrecht")
+
+    def key_in(plan: dict) -> str:
+        return _one(plan, "gcp:storage/bucket:Bucket", "-images")["inputs"]["encryption"]["defaultKmsKeyName"]
+
+    assert key_in(preview) == UNKNOWN
+    assert (
+        key_in(update) == "projects/umcu-imaging-utr/locations/europe-west4/keyRings/utr-imaging/cryptoKeys/utr-images"
+    )
+    assert _one(preview, "gcp:storage/bucket:Bucket", "-images")["id"] is None
+
+
+def test_table_lists_every_resource_under_its_parent():
+    result = subprocess.run(
+        [sys.executable, "-m", "preflight", "plan", "utrecht"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 17 resources"
+    assert "  utr  imaging:site:ImagingSite" in lines
+    assert "      utr-kms-images  gcp:kms/cryptoKey:CryptoKey  [protected]" in lines
+
+
+def test_stack_file_schema_is_current():
+    assert (ROOT / SCHEMA_FILE).read_text(encoding="utf-8") == schema_text(), (
+        "stacks/site-config.schema.json is stale: run `python -m preflight schema --write`"
+    )
+
+
+def test_example_stack_files_match_the_schema():
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / SCHEMA_FILE).read_text())
+    for site in SITES:
+        jsonschema.validate(yaml.safe_load((ROOT / "stacks" / f"Pulumi.{site}.yaml").read_text()), schema)
+
+
+def test_pulumi_yaml_declares_the_scalar_site_keys():
+    import yaml
+
+    from components.config import NAMESPACE, SiteConfig
+
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
+    scalars = {f"{NAMESPACE}:{f.alias}" for f in SiteConfig.model_fields.values() if f.annotation is str}
+    assert set(declared) == scalars
+    assert all(entry["type"] == "string" for entry in declared.values())
