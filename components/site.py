@@ -30,7 +30,8 @@ class ImagingSite(pulumi.ComponentResource):
     viewer_member: pulumi.Output[str]
     """The viewer's IAM member."""
 
-    def __init__(self, config: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, args: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        config = args
         name = config.site_code
         super().__init__(TYPE_TOKEN, name, None, opts)
         labels = config.common_labels

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     schema = sub.add_parser("schema", help="print the JSON schema of stack files")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
+    docs = sub.add_parser("docs", help="regenerate the README's component args tables")
+    docs.add_argument("--write", action="store_true", help="rewrite README.md (otherwise exit 1 if stale)")
     return parser
 
 
@@ -67,6 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _schema(write=args.write)
+    if args.command == "docs":
+        from preflight import docs as docs_module
+
+        if args.write:
+            docs_module.write()
+            return EXIT_OK
+        current = docs_module.README.read_text(encoding="utf-8")
+        return EXIT_OK if docs_module.render(current) == current else EXIT_VIOLATION
     from preflight import plan as plan_module
     from preflight import stacks
     from preflight.engine import ProgramError
