@@ -5,6 +5,9 @@ from __future__ import annotations
 import pulumi
 from pydantic import BaseModel, ConfigDict
 
+SECONDS_PER_DAY = 86_400
+"""GCP takes durations in seconds; site settings are in days."""
+
 StrInput = str | pulumi.Output[str]
 """A string known now or produced by another resource (ids, emails)."""
 

@@ -10,7 +10,7 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components import naming
-from components._base import ComponentArgs, child
+from components._base import SECONDS_PER_DAY, ComponentArgs, child
 from components.config import ProtectionLevel
 
 TYPE_TOKEN = "imaging:kms:SiteKeys"
@@ -18,7 +18,6 @@ TYPE_TOKEN = "imaging:kms:SiteKeys"
 # Security controls are constants: Cloud KMS ENCRYPT_DECRYPT keys are AES-256-GCM.
 PURPOSE = "ENCRYPT_DECRYPT"
 ALGORITHM = "GOOGLE_SYMMETRIC_ENCRYPTION"
-SECONDS_PER_DAY = 86_400
 
 
 class DataClass(StrEnum):

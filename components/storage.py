@@ -10,7 +10,7 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components import naming
-from components._base import ComponentArgs, StrInput, child
+from components._base import SECONDS_PER_DAY, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
 
@@ -19,7 +19,6 @@ FULLY_RESTRICTED = {"restriction_mode": "FullyRestricted"}
 PUBLIC_ACCESS_PREVENTION = "enforced"
 # Cloud Storage writes usage logs as this Google group; it needs object create on the log bucket.
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
-SECONDS_PER_DAY = 86_400
 
 
 class BucketRole(StrEnum):

@@ -56,11 +56,6 @@ class Resource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
-def engine_urn(urn: str) -> str:
-    """The mock monitor keeps the root stack type in top-level URNs; the engine does not."""
-    return urn.replace("::pulumi:pulumi:Stack$", "::") if urn else urn
-
-
 def to_wire(value: Any) -> Any:
     """Plain JSON-able values: unknowns become the engine's sentinel, secrets are redacted."""
     if isinstance(value, Unknown):
@@ -103,10 +98,10 @@ class _Recorder(pulumi_mocks.MockMonitor):
             Resource(
                 type=request.type,
                 name=request.name,
-                urn=engine_urn(response.urn),
+                urn=response.urn,
                 custom=bool(request.custom),
-                parent=engine_urn(request.parent),
-                provider=engine_urn(request.provider),
+                parent=request.parent,
+                provider=request.provider,
                 inputs=to_wire(inputs),
                 outputs=_outputs(to_wire(inputs), registration.state if registration else {}),
                 id=(registration.id if registration else None) or None,
@@ -118,10 +113,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 ),
                 aliases=[*request.aliasURNs, *(a.urn for a in request.aliases if a.urn)],
                 additional_secret_outputs=list(request.additionalSecretOutputs),
-                dependencies=[engine_urn(d) for d in request.dependencies],
-                property_dependencies={
-                    key: [engine_urn(u) for u in deps.urns] for key, deps in request.propertyDependencies.items()
-                },
+                dependencies=list(request.dependencies),
+                property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
             )
         )
         return response

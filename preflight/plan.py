@@ -59,30 +59,6 @@ def _resource(r: Resource) -> dict[str, Any]:
     }
 
 
-def from_resource(r: dict[str, Any]) -> Resource:
-    """The inverse of the JSON form, for tools that read a plan file."""
-    o = r["options"]
-    return Resource(
-        type=r["type"],
-        name=r["name"],
-        urn=r["urn"],
-        custom=r["custom"],
-        parent=r["parent"],
-        provider=r["provider"],
-        inputs=r["inputs"],
-        outputs=r["outputs"],
-        id=r["id"],
-        protect=o["protect"],
-        retain_on_delete=o["retainOnDelete"],
-        ignore_changes=o["ignoreChanges"],
-        delete_before_replace=o["deleteBeforeReplace"],
-        aliases=o["aliases"],
-        additional_secret_outputs=o["additionalSecretOutputs"],
-        dependencies=o["dependencies"],
-        property_dependencies=o["propertyDependencies"],
-    )
-
-
 def table(plan: dict[str, Any]) -> str:
     """A terminal view: one line per resource, indented under its parent, with its key options."""
     resources = plan["resources"]
@@ -117,4 +93,4 @@ def _leaves(value: Any) -> list[Any]:
     return [value]
 
 
-__all__ = ["FORMAT", "build", "from_resource", "table"]
+__all__ = ["FORMAT", "build", "table"]

@@ -20,6 +20,9 @@ class _Unknown:
         return "<unknown during preview>"
 
 
+PUBLIC_PRINCIPALS: Final = frozenset({"allUsers", "allAuthenticatedUsers"})
+"""IAM members that mean anyone (on the internet, or with any Google account)."""
+
 UNKNOWN: Final = _Unknown()
 """Returned for a value that the engine cannot know yet (a fresh site's first preview)."""
 

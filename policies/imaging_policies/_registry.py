@@ -47,8 +47,22 @@ class Registry:
         return list(self._policies.values())
 
 
-def _framework(control: str) -> PolicyComplianceFramework:
-    return PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control)
+def _metadata(
+    control: str,
+    severity: Severity,
+    remediation: str,
+    level: EnforcementLevel,
+    config: dict[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """What every policy of the pack carries: level, severity, control id, remediation, config."""
+    return {
+        "enforcement_level": level,
+        "severity": severity,
+        "framework": PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control),
+        "remediation_steps": remediation,
+        "config_schema": PolicyConfigSchema(properties=config) if config else None,
+        "tags": [control.split("-", maxsplit=1)[0].lower()],
+    }
 
 
 class Report(Protocol):
@@ -85,12 +99,7 @@ def resource_policy(
         name=name,
         description=description,
         validate=validate,
-        enforcement_level=level,
-        severity=severity,
-        framework=_framework(control),
-        remediation_steps=remediation,
-        config_schema=PolicyConfigSchema(properties=config) if config else None,
-        tags=[control.split("-", maxsplit=1)[0].lower()],
+        **_metadata(control, severity, remediation, level, config),
     )
 
 
@@ -110,10 +119,5 @@ def stack_policy(
         name=name,
         description=description,
         validate=cast(Callable[[StackValidationArgs, ReportViolation], None], check),
-        enforcement_level=level,
-        severity=severity,
-        framework=_framework(control),
-        remediation_steps=remediation,
-        config_schema=PolicyConfigSchema(properties=config) if config else None,
-        tags=[control.split("-", maxsplit=1)[0].lower()],
+        **_metadata(control, severity, remediation, level, config),
     )

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, is_set, leaf, members
+from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, is_set, leaf, members
 from imaging_policies._registry import Report, resource_policy, stack_policy
 
-PUBLIC_PRINCIPALS = {"allUsers", "allAuthenticatedUsers"}
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 IMPERSONATION_ROLES = {
     "roles/iam.serviceAccountUser",

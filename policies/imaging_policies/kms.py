@@ -7,10 +7,9 @@ import re
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, leaf, members
+from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, as_str, leaf, members
 from imaging_policies._registry import Report, resource_policy
 
-PUBLIC_PRINCIPALS = {"allUsers", "allAuthenticatedUsers"}
 KEY_USE_ROLES = {
     "roles/cloudkms.cryptoKeyEncrypterDecrypter",
     "roles/cloudkms.cryptoKeyEncrypter",
