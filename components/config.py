@@ -7,8 +7,12 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 import re
+import types
+import typing
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -16,7 +20,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import naming
+from components import naming, ranges
 
 NAMESPACE = "imaging-landing-zone"
 
@@ -125,6 +129,111 @@ class IdentitySettings(_Model):
     """The PACS uploader's service account."""
 
 
+def _cidr(value: str) -> str:
+    return str(ranges.parse_cidr(value))
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+"""An IPv4 range in CIDR form, never ``/0``."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+"""A TCP port, 1 to 65535."""
+_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
+
+
+def _stable_name(value: str) -> str:
+    if not re.match(_NAME_PATTERN, value):
+        raise ValueError("names must be 2-20 of a-z, 0-9 and '-', start with a letter and not end with '-'")
+    return value
+
+
+StableName = Annotated[str, AfterValidator(_stable_name)]
+"""A map key that becomes part of resource names (never renamed: renaming replaces the resource)."""
+
+
+class NextHop(_Model):
+    """How the site VPC reaches a worklist endpoint: exactly one of the three, from the network team."""
+
+    vpn_tunnel: str | None = None
+    """A Cloud VPN tunnel's self link or id: a static route is created through it."""
+    ip: str | None = None
+    """An internal next-hop address (a router appliance in the VPC): a static route is created to it."""
+    interconnect_attachment: str | None = None
+    """An interconnect VLAN attachment: routes are learned over BGP by its Cloud Router, none is created."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        chosen = [name for name in ("vpn_tunnel", "ip", "interconnect_attachment") if getattr(self, name)]
+        if len(chosen) != 1:
+            raise ValueError("set exactly one of vpnTunnel, ip or interconnectAttachment")
+        if self.ip is not None:
+            try:
+                ipaddress.IPv4Address(self.ip)
+            except ValueError:
+                raise ValueError(f"ip {self.ip!r} is not an IPv4 address") from None
+        return self
+
+
+class WorklistEndpoint(_Model):
+    """One worklist system the viewer may reach: its ranges, its TCP ports and the path to it."""
+
+    cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """The endpoint's address ranges."""
+    ports: Annotated[list[Port], Field(min_length=1)]
+    """The TCP ports the viewer connects to, for example `[443]`."""
+    next_hop: NextHop
+    """How traffic reaches it."""
+
+
+class NetworkSettings(_Model):
+    """The site VPC and what the viewer may reach (NET-01 to NET-07); every range is IPv4 CIDR."""
+
+    subnets: Annotated[dict[StableName, Cidr], Field(min_length=1)]
+    """The site's subnets by stable name, each with its primary range (the viewer egresses from them)."""
+    worklist: Annotated[dict[StableName, WorklistEndpoint], Field(min_length=1)]
+    """The worklist endpoints by stable name: the only destinations besides Google APIs."""
+    pacs_egress_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    """The public ranges the PACS sends images from (bucket IP filter)."""
+    hospital_networks: Annotated[list[Cidr], Field(min_length=1)]
+    """The public ranges the hospital's workstations use the viewer from (bucket IP filter)."""
+    viewer_ports: Annotated[list[Port], Field(min_length=1)] = [443]
+    """The TCP ports the viewer's backends serve on (load-balancer and IAP ingress)."""
+    health_check_ingress: bool = True
+    """Allow ingress from Google's load-balancer and health-check ranges to the viewer's ports."""
+    iap_administration: bool = False
+    """Allow ingress from the IAP TCP-forwarding range (administrators use IAP)."""
+
+    @model_validator(mode="after")
+    def _no_overlaps(self) -> Self:
+        problems: list[str] = []
+        lists: dict[str, list[str]] = {
+            "pacsEgressCidrs": self.pacs_egress_cidrs,
+            "hospitalNetworks": self.hospital_networks,
+            **{f"worklist.{name}.cidrs": e.cidrs for name, e in self.worklist.items()},
+        }
+        subnets = {f"subnets.{name}": cidr for name, cidr in self.subnets.items()}
+        named = [(f"{path}.{i}", cidr) for path, cidrs in lists.items() for i, cidr in enumerate(cidrs)]
+        named += list(subnets.items())
+        for path, cidr in named:
+            if ranges.overlaps(cidr, ranges.RESTRICTED_GOOGLE_APIS):
+                problems.append(
+                    f"@{path}: {cidr} collides with the restricted Google APIs range {ranges.RESTRICTED_GOOGLE_APIS}"
+                )
+        for path, cidrs in lists.items():
+            for i, j in itertools.combinations(range(len(cidrs)), 2):
+                if ranges.overlaps(cidrs[i], cidrs[j]):
+                    problems.append(f"@{path}.{j}: {cidrs[j]} overlaps {path}.{i} ({cidrs[i]})")
+        for (a, cidr_a), (b, cidr_b) in itertools.combinations(subnets.items(), 2):
+            if ranges.overlaps(cidr_a, cidr_b):
+                problems.append(f"@{b}: {cidr_b} overlaps {a} ({cidr_a})")
+        for path, cidr in named:
+            for subnet, subnet_cidr in subnets.items():
+                if path not in subnets and ranges.overlaps(cidr, subnet_cidr):
+                    problems.append(f"@{path}: {cidr} overlaps the site subnet {subnet} ({subnet_cidr})")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
 _PUBLIC_PRINCIPALS = {"allusers", "allauthenticatedusers", "public"}
 _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
 
@@ -177,6 +286,8 @@ class SiteConfig(_Model):
     """Image bucket data protection."""
     identities: IdentitySettings = IdentitySettings()
     """Runtime identities of the viewer and the PACS."""
+    network: NetworkSettings
+    """The site VPC, the worklist endpoints and the networks allowed to reach the images."""
     rbac: dict[GroupEmail, SiteRole] = {}
     """Hospital groups (email) mapped to a site role: `reader` or `uploader`."""
     labels: dict[LabelKey, LabelValue] = {}
@@ -258,18 +369,29 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _unwrap(annotation: Any) -> Any:
+    """The model inside ``X | None`` and ``Annotated[X, ...]``."""
+    while typing.get_origin(annotation) in (typing.Annotated, types.UnionType, typing.Union):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0]
+    return annotation
+
+
 def _accepted_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
     """The camelCase fields accepted at ``loc`` (for 'unknown field' messages)."""
     current: Any = model
-    for part in loc:
-        field = next(
-            (f for name, f in current.model_fields.items() if part in (name, f.alias)),
-            None,
-        )
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+    parts = list(loc)
+    while parts:
+        part = parts.pop(0)
+        field = next((f for name, f in current.model_fields.items() if part in (name, f.alias)), None)
+        if field is None:
             return []
-        current = annotation
+        current = _unwrap(field.annotation)
+        while typing.get_origin(current) in (dict, list) and parts:
+            parts.pop(0)  # a map key or a list index
+            current = _unwrap(typing.get_args(current)[-1])
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
     return sorted(f.alias or name for name, f in current.model_fields.items())
 
 
@@ -289,6 +411,11 @@ def format_errors(exc: ValidationError) -> list[str]:
             message = f"{error['input']!r} is not accepted; {message.removeprefix('Input should be ')}"
         elif kind == "value_error":
             message = message.removeprefix("Value error, ")
+            if message.startswith("@"):  # problems found across fields, each naming its own path
+                for problem in message.splitlines():
+                    where, _, what = problem.removeprefix("@").partition(": ")
+                    lines.append(f"{NAMESPACE}:{'.'.join([*map(str, loc), where])}: {what}")
+                continue
         elif kind == "less_than_equal":
             message = f"must be at most {error['ctx']['le']}, got {error['input']!r}"
         elif kind == "greater_than_equal":

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pulumi
 
 from components.config import SiteConfig, SiteRole
+from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
-from components.storage import BucketMember, BucketRole, ImageBucket, ImageBucketArgs
+from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
+from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 
 TYPE_TOKEN = "imaging:site:ImagingSite"
 
@@ -21,14 +23,17 @@ ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
 class ImagingSite(pulumi.ComponentResource):
     """Everything one hospital site needs in the cloud, built from its validated :class:`SiteConfig`.
 
-    Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`)
-    and ``<site>-images`` (:class:`ImageBucket`).
+    Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
+    ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`) and
+    ``<site>-images`` (:class:`ImageBucket`).
     """
 
     image_bucket_name: pulumi.Output[str]
     """The image bucket's name."""
     viewer_member: pulumi.Output[str]
     """The viewer's IAM member."""
+    viewer_network_tag: str
+    """The network tag the viewer's workload must carry for the firewall's allow rules to apply."""
 
     def __init__(self, args: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args
@@ -60,6 +65,37 @@ class ImagingSite(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        net = config.network
+        network = SiteNetwork(
+            f"{name}-network",
+            SiteNetworkArgs(
+                project=config.gcp_project,
+                region=config.region,
+                site_code=config.site_code,
+                subnets=net.subnets,
+                worklist_routes={
+                    key: WorklistRoute(cidrs=e.cidrs, vpn_tunnel=e.next_hop.vpn_tunnel, next_hop_ip=e.next_hop.ip)
+                    for key, e in net.worklist.items()
+                    if e.next_hop.interconnect_attachment is None  # learned over BGP, no static route
+                },
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        viewer_tag = f"{config.site_code}-viewer"
+        AllowlistFirewall(
+            f"{name}-firewall",
+            AllowlistFirewallArgs(
+                project=config.gcp_project,
+                site_code=config.site_code,
+                network=network.network_id,
+                target=FirewallTarget(network_tag=viewer_tag),
+                worklist={key: Destination(cidrs=e.cidrs, ports=e.ports) for key, e in net.worklist.items()},
+                viewer_ports=net.viewer_ports,
+                load_balancer_ingress=net.health_check_ingress,
+                iap_ingress=net.iap_administration,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         members = {
             "viewer": BucketMember(role=BucketRole.OBJECT_VIEWER, member=identities.viewer_member),
             "pacs-uploader": BucketMember(role=BucketRole.OBJECT_CREATOR, member=identities.pacs_uploader_member),
@@ -75,12 +111,18 @@ class ImagingSite(pulumi.ComponentResource):
                 kms_key_id=keys.key_ids[DataClass.IMAGES],
                 soft_delete_days=config.image_bucket.soft_delete_days,
                 retention_days=config.image_bucket.retention_days,
+                network_access=BucketNetworkAccess(
+                    public_cidrs=list(dict.fromkeys([*net.pacs_egress_cidrs, *net.hospital_networks])),
+                    vpc_network=network.network_id,
+                    vpc_cidrs=list(net.subnets.values()),
+                ),
                 members=members,
                 labels=labels,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.keys, self.identities, self.images = keys, identities, images
+        self.keys, self.identities, self.network, self.images = keys, identities, network, images
+        self.viewer_network_tag = viewer_tag
         self.image_bucket_name = images.bucket_name
         self.viewer_member = identities.viewer_member
         self.register_outputs({"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member})

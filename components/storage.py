@@ -1,4 +1,7 @@
-"""The image bucket: CMEK-only, private, versioned, with usage logs (ENC-01/02/08, IAM-01/02, LOG-02)."""
+"""The image bucket: CMEK-only, private, network-restricted, versioned, with usage logs.
+
+Controls ENC-01/02/08, IAM-01/02, LOG-02 and NET-07.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ from typing import Annotated, Any
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from components import naming
+from components import naming, ranges
 from components._base import SECONDS_PER_DAY, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
@@ -17,6 +20,7 @@ TYPE_TOKEN = "imaging:storage:ImageBucket"
 ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 FULLY_RESTRICTED = {"restriction_mode": "FullyRestricted"}
 PUBLIC_ACCESS_PREVENTION = "enforced"
+IP_FILTER_MODE = "Enabled"
 # Cloud Storage writes usage logs as this Google group; it needs object create on the log bucket.
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
 
@@ -37,6 +41,22 @@ class BucketMember(ComponentArgs):
     """An IAM member: `serviceAccount:...` or `group:...` (never `user:` or a public principal)."""
 
 
+class BucketNetworkAccess(ComponentArgs):
+    """Where requests to the image bucket may come from (bucket IP filter, NET-07)."""
+
+    public_cidrs: Annotated[list[str], Field(min_length=1)]
+    """Public ranges: the PACS's egress and the hospital networks the viewer is used from."""
+    vpc_network: StrInput
+    """The site VPC (``projects/<project>/global/networks/<name>``)."""
+    vpc_cidrs: Annotated[list[str], Field(min_length=1)]
+    """The VPC's subnet ranges that may reach the bucket."""
+
+    @field_validator("public_cidrs", "vpc_cidrs")
+    @classmethod
+    def _ranges(cls, cidrs: list[str]) -> list[str]:
+        return [str(ranges.parse_cidr(cidr)) for cidr in cidrs]
+
+
 class ImageBucketArgs(ComponentArgs):
     """Inputs of :class:`ImageBucket`."""
 
@@ -52,6 +72,8 @@ class ImageBucketArgs(ComponentArgs):
     """Days a deleted object stays restorable."""
     retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     """Minimum age before an object can be deleted or replaced; unset for none."""
+    network_access: BucketNetworkAccess
+    """The networks allowed to reach the image bucket; every other source is refused."""
     members: dict[str, BucketMember] = {}
     """Object-level access, keyed by a stable name (the key becomes the grant's logical name)."""
     labels: dict[str, str] = {}
@@ -101,6 +123,7 @@ class ImageBucket(pulumi.ComponentResource):
             name=naming.bucket_name(args.project, args.site_code, "images"),
             **self._secure_bucket_args(args, "patient-data"),
             logging={"log_bucket": log_bucket.name, "log_object_prefix": "images/"},
+            ip_filter=self._ip_filter(args.network_access),
             retention_policy=(
                 {"retention_period": str(args.retention_days * SECONDS_PER_DAY), "is_locked": False}
                 if args.retention_days
@@ -122,6 +145,17 @@ class ImageBucket(pulumi.ComponentResource):
         self.bucket_name = pulumi.Output.all(bucket.name, *[g.id for g in grants]).apply(lambda v: str(v[0]))
         self.access_log_bucket_name = log_bucket.name
         self.register_outputs({"bucketName": self.bucket_name, "accessLogBucketName": self.access_log_bucket_name})
+
+    @staticmethod
+    def _ip_filter(access: BucketNetworkAccess) -> gcp.storage.BucketIpFilterArgsDict:
+        """Only the declared networks reach the bucket; Google's service agents are never locked out."""
+        return {
+            "mode": IP_FILTER_MODE,
+            "allow_all_service_agent_access": True,
+            "allow_cross_org_vpcs": False,
+            "public_network_source": {"allowed_ip_cidr_ranges": access.public_cidrs},
+            "vpc_network_sources": [{"network": access.vpc_network, "allowed_ip_cidr_ranges": access.vpc_cidrs}],
+        }
 
     @staticmethod
     def _secure_bucket_args(args: ImageBucketArgs, classification: str) -> dict[str, Any]:

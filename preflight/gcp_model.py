@@ -87,7 +87,52 @@ def _default_accounts(i: Outputs, name: str) -> Outputs:
     return {"id": f"projects/{i['project']}", "serviceAccounts": {}}
 
 
+def _compute_global(collection: str) -> Callable[[Outputs, str], Outputs]:
+    def outputs(i: Outputs, name: str) -> Outputs:
+        resource_id = f"projects/{i['project']}/global/{collection}/{i.get('name', name)}"
+        return {"id": resource_id, "selfLink": f"https://www.googleapis.com/compute/v1/{resource_id}"}
+
+    return outputs
+
+
+def _subnetwork(i: Outputs, name: str) -> Outputs:
+    subnet_id = f"projects/{i['project']}/regions/{i['region']}/subnetworks/{i.get('name', name)}"
+    first = i["ipCidrRange"].split("/")[0].rsplit(".", 1)[0]
+    return {
+        "id": subnet_id,
+        "selfLink": f"https://www.googleapis.com/compute/v1/{subnet_id}",
+        "gatewayAddress": f"{first}.1",
+        "subnetworkId": float(_digits(subnet_id, 15)),
+        "stackType": "IPV4_ONLY",
+    }
+
+
+def _managed_zone(i: Outputs, name: str) -> Outputs:
+    zone = i.get("name", name)
+    return {
+        "id": f"projects/{i['project']}/managedZones/{zone}",
+        "managedZoneId": float(_digits(zone, 16)),
+        "nameServers": [f"ns-gcp-private.googledomains.com.{zone}"],
+        "creationTime": "2026-01-05T09:00:00.000Z",
+    }
+
+
+def _record_set(i: Outputs, name: str) -> Outputs:
+    return {"id": f"projects/{i['project']}/managedZones/{i['managedZone']}/rrsets/{i['name']}/{i['type']}"}
+
+
+def _dns_policy(i: Outputs, name: str) -> Outputs:
+    return {"id": f"projects/{i['project']}/policies/{i.get('name', name)}"}
+
+
 COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
+    "gcp:compute/network:Network": _compute_global("networks"),
+    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
+    "gcp:compute/route:Route": _compute_global("routes"),
+    "gcp:compute/firewall:Firewall": _compute_global("firewalls"),
+    "gcp:dns/managedZone:ManagedZone": _managed_zone,
+    "gcp:dns/recordSet:RecordSet": _record_set,
+    "gcp:dns/policy:Policy": _dns_policy,
     "gcp:kms/keyRing:KeyRing": _key_ring,
     "gcp:kms/cryptoKey:CryptoKey": _crypto_key,
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _iam_member("cryptoKeyId"),

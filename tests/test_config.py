@@ -40,12 +40,33 @@ def test_example_site_loads_with_its_settings():
     assert site.viewer_account_id == "lau-viewer"
 
 
+MINIMAL_NETWORK = {
+    "subnets": {"viewer": "10.1.0.0/24"},
+    "worklist": {"ris": {"cidrs": ["10.9.0.0/24"], "ports": [443], "nextHop": {"ip": "10.1.0.250"}}},
+    "pacsEgressCidrs": ["203.0.113.0/28"],
+    "hospitalNetworks": ["198.51.100.0/24"],
+}
+
+
 def test_defaults_apply_when_sections_are_omitted():
-    site = load({f"{NS}:siteCode": "abc", f"{NS}:gcpProject": "abc-imaging", f"{NS}:region": "europe-west1"})
+    site = load(
+        {
+            f"{NS}:siteCode": "abc",
+            f"{NS}:gcpProject": "abc-imaging",
+            f"{NS}:region": "europe-west1",
+            f"{NS}:network": MINIMAL_NETWORK,
+        }
+    )
     assert site.kms.rotation_days == 90
     assert site.kms.protection_level is ProtectionLevel.SOFTWARE
     assert site.image_bucket.soft_delete_days == 30
     assert site.rbac == {}
+    assert site.network.viewer_ports == [443]
+    assert (site.network.health_check_ingress, site.network.iap_administration) == (True, False)
+
+
+def test_network_section_is_required():
+    assert problems(_delete("network")) == [f"{NS}:network: required field is missing"]
 
 
 def test_engine_strings_are_decoded_like_yaml_objects():
@@ -84,7 +105,7 @@ BAD = [
     pytest.param(
         _set("bogus", 1),
         f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-        "kms, labels, rbac, region, siteCode",
+        "kms, labels, network, rbac, region, siteCode",
         id="unknown-top-level-field",
     ),
     pytest.param(
@@ -153,6 +174,111 @@ BAD = [
         id="plaintext-issuer",
     ),
 ]
+
+
+RIS = "network.worklist.ris"
+BAD_NETWORK = [
+    pytest.param(
+        _set("network/worklist/ris/cidrs", ["0.0.0.0/0"]),
+        f"{NS}:{RIS}.cidrs.0: '0.0.0.0/0' means the whole internet; name the hospital's own ranges",
+        id="worklist-anywhere",
+    ),
+    pytest.param(
+        _set("network/hospitalNetworks", ["198.51.100.0/33"]),
+        f"{NS}:network.hospitalNetworks.0: '198.51.100.0/33' is not a valid IPv4 CIDR range (like 10.20.0.0/24)",
+        id="malformed-cidr",
+    ),
+    pytest.param(
+        _set("network/pacsEgressCidrs", ["203.0.113.17/28"]),
+        f"{NS}:network.pacsEgressCidrs.0: '203.0.113.17/28' has host bits set; did you mean 203.0.113.16/28?",
+        id="host-bits-set",
+    ),
+    pytest.param(
+        _set("network/subnets/viewer", "10.60.0.1"),
+        f"{NS}:network.subnets.viewer: '10.60.0.1' is not in CIDR form (like 10.20.0.0/24)",
+        id="address-not-range",
+    ),
+    pytest.param(
+        _set("network/hospitalNetworks", ["2001:db8::/32"]),
+        f"{NS}:network.hospitalNetworks.0: '2001:db8::/32' is IPv6; site ranges are IPv4",
+        id="ipv6-range",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/ports", [443, 0]),
+        f"{NS}:{RIS}.ports.1: must be at least 1, got 0",
+        id="port-zero",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/ports", [65536]),
+        f"{NS}:{RIS}.ports.0: must be at most 65535, got 65536",
+        id="port-too-high",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/ports", []),
+        f"{NS}:{RIS}.ports: List should have at least 1 item after validation, not 0",
+        id="no-ports",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/cidrs", ["10.200.0.0/16", "10.200.16.0/24"]),
+        f"{NS}:{RIS}.cidrs.1: 10.200.16.0/24 overlaps worklist.ris.cidrs.0 (10.200.0.0/16)",
+        id="overlapping-worklist-ranges",
+    ),
+    pytest.param(
+        _set("network/subnets/batch", "10.60.0.128/25"),
+        f"{NS}:network.subnets.batch: 10.60.0.128/25 overlaps subnets.viewer (10.60.0.0/24)",
+        id="overlapping-subnets",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/cidrs", ["10.60.0.0/16"]),
+        f"{NS}:{RIS}.cidrs.0: 10.60.0.0/16 overlaps the site subnet subnets.viewer (10.60.0.0/24)",
+        id="worklist-overlaps-subnet",
+    ),
+    pytest.param(
+        _set("network/hospitalNetworks", ["199.36.152.0/22"]),
+        f"{NS}:network.hospitalNetworks.0: 199.36.152.0/22 collides with the restricted Google APIs range "
+        "199.36.153.4/30",
+        id="restricted-vip-collision",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/nextHop", {"vpnTunnel": "t", "ip": "10.0.0.1"}),
+        f"{NS}:{RIS}.nextHop: set exactly one of vpnTunnel, ip or interconnectAttachment",
+        id="two-next-hops",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/nextHop", {"ip": "10.0.0.300"}),
+        f"{NS}:{RIS}.nextHop: ip '10.0.0.300' is not an IPv4 address",
+        id="bad-next-hop-ip",
+    ),
+    pytest.param(
+        _set("network/worklist/RIS System", {"cidrs": ["10.9.0.0/24"], "ports": [443], "nextHop": {"ip": "10.0.0.1"}}),
+        f"{NS}:network.worklist.RIS System: names must be 2-20 of a-z, 0-9 and '-', start with a letter and "
+        "not end with '-'",
+        id="unstable-endpoint-name",
+    ),
+    pytest.param(
+        _set("network/worklist/ris/port", 443),
+        f"{NS}:{RIS}.port: unknown field; accepted: cidrs, nextHop, ports",
+        id="misspelt-endpoint-field",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_NETWORK)
+def test_bad_network_settings_get_one_line_naming_the_field(mutate, expected):
+    assert problems(mutate) == [expected]
+
+
+def test_every_overlap_is_reported_on_its_own_line():
+    def overlaps(config: dict[str, Any]) -> None:
+        _set("network/subnets/batch", "10.60.0.0/25")(config)
+        _set("network/pacsEgressCidrs", ["199.36.153.0/24", "199.36.153.128/25"])(config)
+
+    assert problems(overlaps) == [
+        f"{NS}:network.pacsEgressCidrs.0: 199.36.153.0/24 collides with the restricted Google APIs range "
+        "199.36.153.4/30",
+        f"{NS}:network.pacsEgressCidrs.1: 199.36.153.128/25 overlaps pacsEgressCidrs.0 (199.36.153.0/24)",
+        f"{NS}:network.subnets.batch: 10.60.0.0/25 overlaps subnets.viewer (10.60.0.0/24)",
+    ]
 
 
 @pytest.mark.parametrize(("mutate", "expected"), BAD)

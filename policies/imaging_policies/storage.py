@@ -89,13 +89,18 @@ def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
             )
 
 
-def _usage_logs(args: StackValidationArgs, report: Report) -> None:
-    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
-    log_targets = {
+def usage_log_targets(buckets: list[PolicyResource]) -> set[str]:
+    """The names of buckets that other buckets write their usage logs into (access-log buckets)."""
+    return {
         target
         for b in buckets
         if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
     }
+
+
+def _usage_logs(args: StackValidationArgs, report: Report) -> None:
+    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
+    log_targets = usage_log_targets(buckets)
     for bucket in buckets:
         own_name = as_str(leaf(bucket.props, "name"))
         if own_name is not None and own_name in log_targets:

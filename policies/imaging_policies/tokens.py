@@ -73,3 +73,12 @@ ALL_IAM = BUCKET_IAM | KMS_IAM | PROJECT_IAM | SERVICE_ACCOUNT_IAM | OTHER_IAM
 SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key"
 WORKLOAD_IDENTITY_POOL_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
 DEFAULT_SERVICE_ACCOUNTS = "gcp:projects/defaultServiceAccounts:DefaultServiceAccounts"
+
+PROJECT = "gcp:organizations/project:Project"
+NETWORK = "gcp:compute/network:Network"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+ROUTE = "gcp:compute/route:Route"
+FIREWALL = "gcp:compute/firewall:Firewall"
+DNS_MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone"
+DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
+DNS_POLICY = "gcp:dns/policy:Policy"

@@ -10,7 +10,7 @@ import pytest
 
 from components.identity import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
-from components.storage import BucketMember, BucketRole, ImageBucket, ImageBucketArgs
+from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from preflight.engine import UNKNOWN, capture
 from tests.conftest import by_name, site_plan
 
@@ -44,6 +44,22 @@ def test_site_children_are_exactly_these():
             ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-radiologie@chuv.example"),
             ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-medecine-nucleaire@chuv.example"),
             ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-group-pacs-admins@chuv.example"),
+            ("imaging:network:SiteNetwork", "lau-network"),
+            ("gcp:compute/network:Network", "lau-network"),
+            ("gcp:compute/subnetwork:Subnetwork", "lau-network-viewer"),
+            ("gcp:compute/route:Route", "lau-network-restricted-apis"),
+            ("gcp:compute/route:Route", "lau-network-to-ris-10-200-16-0-24"),
+            ("gcp:dns/managedZone:ManagedZone", "lau-network-googleapis"),
+            ("gcp:dns/recordSet:RecordSet", "lau-network-googleapis-a"),
+            ("gcp:dns/recordSet:RecordSet", "lau-network-googleapis-cname"),
+            ("gcp:dns/policy:Policy", "lau-network-dns-logging"),
+            ("imaging:network:AllowlistFirewall", "lau-firewall"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-deny-all-egress"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-deny-all-ingress"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-allow-google-apis"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-allow-worklist-ris"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-allow-load-balancer"),
+            ("gcp:compute/firewall:Firewall", "lau-firewall-allow-iap"),
         ]
     )
 
@@ -179,6 +195,11 @@ def test_image_bucket_alone_without_retention_or_members():
                 region="europe-west1",
                 site_code="sol",
                 kms_key_id="projects/p/locations/l/keyRings/r/cryptoKeys/k",
+                network_access=BucketNetworkAccess(
+                    public_cidrs=["203.0.113.0/28"],
+                    vpc_network="projects/p/global/networks/n",
+                    vpc_cidrs=["10.0.0.0/24"],
+                ),
             ),
         )
 

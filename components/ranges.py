@@ -1,0 +1,46 @@
+"""Address ranges: Google's well-known ranges and the CIDR rules every site range must follow.
+
+Pure functions, no Pulumi import: the site config, the firewall rule builder and the tests share them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+RESTRICTED_GOOGLE_APIS = "199.36.153.4/30"
+"""``restricted.googleapis.com``: Google APIs that honour VPC Service Controls, reachable privately."""
+RESTRICTED_GOOGLE_APIS_ADDRESSES = ("199.36.153.4", "199.36.153.5", "199.36.153.6", "199.36.153.7")
+LOAD_BALANCER_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
+"""Where Google's load balancers and health checks connect from."""
+IAP_RANGE = "35.235.240.0/20"
+"""Where Identity-Aware Proxy TCP forwarding connects from."""
+ANYWHERE = "0.0.0.0/0"
+
+
+def parse_cidr(text: str) -> ipaddress.IPv4Network:
+    """An IPv4 network in CIDR form, or a ``ValueError`` that says what is wrong with ``text``."""
+    if not isinstance(text, str) or "/" not in text:
+        raise ValueError(f"{text!r} is not in CIDR form (like 10.20.0.0/24)")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid IPv4 CIDR range (like 10.20.0.0/24)") from None
+    if network.version != 4:
+        raise ValueError(f"{text!r} is IPv6; site ranges are IPv4")
+    if network.prefixlen == 0:
+        raise ValueError(f"{text!r} means the whole internet; name the hospital's own ranges")
+    if str(network) != text:
+        raise ValueError(f"{text!r} has host bits set; did you mean {network}?")
+    return network
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Whether two valid CIDR ranges share an address."""
+    return ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))
+
+
+def within(inner: str, outers: Iterable[str]) -> bool:
+    """Whether ``inner`` lies entirely inside one of ``outers``."""
+    network = ipaddress.ip_network(inner)
+    return any(network.subnet_of(ipaddress.ip_network(outer)) for outer in outers)  # type: ignore[arg-type]

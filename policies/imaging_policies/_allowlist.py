@@ -1,0 +1,149 @@
+"""What a site declares it may reach, and the CIDR and port arithmetic to judge rules against it.
+
+The allowlist comes from a policy's own config when the pack is configured with one
+(``--policy-pack-config``), and otherwise from the stack's site config, which the engine hands to
+every policy pack (``PULUMI_CONFIG``; read through ``pulumi.Config``). The pack parses only the keys
+it needs and never imports the components.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Final
+
+import pulumi
+
+SITE_NAMESPACE: Final = "imaging-landing-zone"
+RESTRICTED_GOOGLE_APIS: Final = "199.36.153.4/30"
+RESTRICTED_GOOGLE_APIS_ADDRESSES: Final = frozenset({"199.36.153.4", "199.36.153.5", "199.36.153.6", "199.36.153.7"})
+LOAD_BALANCER_RANGES: Final = ("130.211.0.0/22", "35.191.0.0/16")
+IAP_RANGE: Final = "35.235.240.0/20"
+WHOLE_INTERNET: Final = frozenset({"0.0.0.0/0", "::/0", "0.0.0.0", "::0"})  # noqa: S104 - ranges, not a bind
+HTTPS: Final = 443
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Ranges and the TCP ports allowed to them."""
+
+    cidrs: tuple[str, ...]
+    ports: frozenset[int]
+
+
+GOOGLE_APIS: Final = Destination((RESTRICTED_GOOGLE_APIS,), frozenset({HTTPS}))
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """A site's declared destinations and sources; ``source`` says where they were read from."""
+
+    egress: tuple[Destination, ...] = ()
+    public_sources: tuple[str, ...] = ()
+    iap: bool = False
+    source: str = "nothing declared"
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def inside(cidr: str, outers: Iterable[str]) -> bool:
+    """Whether ``cidr`` (a range or an address) lies entirely inside one of ``outers``."""
+    inner = _network(cidr)
+    if inner is None:
+        return False
+    for outer in outers:
+        candidate = _network(outer)
+        if candidate is not None and inner.version == candidate.version and inner.subnet_of(candidate):  # type: ignore[arg-type]
+            return True
+    return False
+
+
+def ports(values: Sequence[Any]) -> frozenset[int] | None:
+    """The ports of a rule's ``ports`` list (``"443"``, ``"8000-8010"``); ``None`` when unparseable."""
+    found: set[int] = set()
+    for value in values:
+        low, _, high = str(value).partition("-")
+        try:
+            first, last = int(low), int(high or low)
+        except ValueError:
+            return None
+        if not 0 < first <= last <= 65535:
+            return None
+        found.update(range(first, last + 1))
+    return frozenset(found)
+
+
+def allowed(cidr: str, wanted: frozenset[int], destinations: Iterable[Destination]) -> bool:
+    """Whether every address of ``cidr`` on every port of ``wanted`` is covered by one declared destination."""
+    return any(inside(cidr, d.cidrs) and wanted <= d.ports for d in destinations)
+
+
+def _site_network() -> Mapping[str, Any] | None:
+    """The stack's ``imaging-landing-zone:network`` section, if the stack has a readable one."""
+    value = pulumi.Config(SITE_NAMESPACE).get("network")
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, Mapping) else None
+
+
+def _destinations(entries: Iterable[Any]) -> tuple[Destination, ...]:
+    found = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        cidrs = tuple(str(c) for c in entry.get("cidrs", []) if _network(c) is not None)
+        allowed_ports = ports(entry.get("ports", []))
+        if cidrs and allowed_ports:
+            found.append(Destination(cidrs, allowed_ports))
+    return tuple(found)
+
+
+@cache
+def site_allowlist() -> Allowlist:
+    """The allowlist the stack's site config declares (``imaging-landing-zone:network``)."""
+    network = _site_network()
+    if network is None:
+        return Allowlist(source=f"no {SITE_NAMESPACE}:network in the stack config")
+    worklist = network.get("worklist", {})
+    publics = [*network.get("pacsEgressCidrs", []), *network.get("hospitalNetworks", [])]
+    return Allowlist(
+        egress=_destinations(worklist.values() if isinstance(worklist, Mapping) else []),
+        public_sources=tuple(str(c) for c in publics if _network(c) is not None),
+        iap=network.get("iapAdministration") is True,
+        source=f"the stack's {SITE_NAMESPACE}:network",
+    )
+
+
+def egress_allowlist(policy_config: Mapping[str, Any]) -> tuple[tuple[Destination, ...], str]:
+    """The declared egress destinations: the policy's ``allowedEgress`` config, else the site config."""
+    if "allowedEgress" in policy_config:
+        return _destinations(policy_config["allowedEgress"]), "the policy's allowedEgress config"
+    site = site_allowlist()
+    return site.egress, site.source
+
+
+def source_allowlist(policy_config: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+    """The public ranges allowed to reach image buckets: ``allowedSources`` config, else the site config."""
+    if "allowedSources" in policy_config:
+        return tuple(str(c) for c in policy_config["allowedSources"]), "the policy's allowedSources config"
+    site = site_allowlist()
+    return site.public_sources, site.source
+
+
+def iap_allowed(policy_config: Mapping[str, Any]) -> bool:
+    """Whether ingress from the IAP range is allowed: ``allowIap`` config, else the site config."""
+    if "allowIap" in policy_config:
+        return policy_config["allowIap"] is True
+    return site_allowlist().iap

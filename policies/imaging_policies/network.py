@@ -1,0 +1,546 @@
+"""Network isolation: custom VPC, allowlist firewall, private Google APIs, flow, firewall and DNS logs.
+
+Controls NET-01 to NET-05, NET-07, LOG-03, LOG-04 and LOG-06. The allowlists that NET-03, NET-04
+and NET-07 judge against come from :mod:`imaging_policies._allowlist`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
+
+from imaging_policies import tokens
+from imaging_policies._allowlist import (
+    GOOGLE_APIS,
+    IAP_RANGE,
+    LOAD_BALANCER_RANGES,
+    RESTRICTED_GOOGLE_APIS,
+    RESTRICTED_GOOGLE_APIS_ADDRESSES,
+    WHOLE_INTERNET,
+    allowed,
+    egress_allowlist,
+    iap_allowed,
+    inside,
+    ports,
+    source_allowlist,
+)
+from imaging_policies._props import UNKNOWN, as_str, items, leaf
+from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies.storage import usage_log_targets
+
+PROXY_ONLY_PURPOSES = frozenset({"REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER"})
+"""Subnets that carry no workload traffic and cannot have flow logs (LOG-03 exempts them)."""
+FLOW_LOGS = {"aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0, "metadata": "INCLUDE_ALL_METADATA"}
+INTERNET_GATEWAY = "default-internet-gateway"
+GOOGLEAPIS = "googleapis.com."
+RESTRICTED_HOST = "restricted.googleapis.com."
+
+
+# --- reading firewall rules ---------------------------------------------------------------------
+
+
+def _direction(props: Any) -> Any:
+    value = leaf(props, "direction")
+    return "INGRESS" if value is None else value
+
+
+def _is_allow_rule(props: Any) -> bool:
+    return bool(items(props, "allows")) and leaf(props, "disabled") is not True
+
+
+def _targets(props: Any) -> list[Any]:
+    return items(props, "targetTags") + items(props, "targetServiceAccounts")
+
+
+def _allowed_ports(props: Any, report: Report) -> list[frozenset[int]] | None:
+    """The TCP ports of each ``allows`` entry, after reporting entries that are not explicit TCP ports."""
+    found: list[frozenset[int]] = []
+    for index, entry in enumerate(items(props, "allows")):
+        protocol = leaf(entry, "protocol")
+        listed = items(entry, "ports")
+        if entry is UNKNOWN or protocol is UNKNOWN or UNKNOWN in listed:
+            return None
+        if protocol not in ("tcp", "6"):
+            report(
+                f"allows[{index}].protocol is {protocol!r}: allow only TCP to explicit ports. Set protocol to 'tcp'."
+            )
+            continue
+        parsed = ports(listed)
+        if not listed or parsed is None:
+            report(f"allows[{index}].ports is {listed or 'empty (every port)'}: list the explicit TCP ports.")
+            continue
+        found.append(parsed)
+    return found
+
+
+def _require_target(props: Any, report: Report) -> None:
+    if not _targets(props):
+        report(
+            "the rule has no targetTags or targetServiceAccounts, so it applies to every workload in the "
+            "network. Scope it to the viewer (its network tag or service account)."
+        )
+
+
+# --- NET-01, NET-02 -------------------------------------------------------------------------------
+
+
+def _no_default_network(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type == tokens.PROJECT:
+        if leaf(args.props, "autoCreateNetwork") not in (False, UNKNOWN):
+            report("autoCreateNetwork is not false, so the project gets the default network. Set it to false.")
+        return
+    if leaf(args.props, "name") == "default":
+        report("a network named 'default' is the permissive default network; name the site VPC after the site.")
+
+
+def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if args.resource_type == tokens.ROUTE:
+        if leaf(props, "destRange") in WHOLE_INTERNET and leaf(props, "nextHopGateway") is not None:
+            report(
+                "destRange 0.0.0.0/0 through nextHopGateway re-creates a route to the internet. Remove the "
+                f"route; the only gateway route is to the restricted Google APIs range {RESTRICTED_GOOGLE_APIS}."
+            )
+        return
+    if leaf(props, "autoCreateSubnetworks") not in (False, UNKNOWN):
+        report("autoCreateSubnetworks is not false (auto mode creates a subnet in every region). Set it to false.")
+    if leaf(props, "deleteDefaultRoutesOnCreate") not in (True, UNKNOWN):
+        report(
+            "deleteDefaultRoutesOnCreate is not true, so the network keeps a 0.0.0.0/0 route to the internet. "
+            "Set it to true."
+        )
+
+
+# --- NET-03 ---------------------------------------------------------------------------------------
+
+
+def _ingress_allowlist(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if _direction(props) != "INGRESS" or not _is_allow_rule(props):
+        return
+    sources = ", ".join([*LOAD_BALANCER_RANGES, *([IAP_RANGE] if iap_allowed(args.get_config()) else [])])
+    source_ranges = items(props, "sourceRanges")
+    if items(props, "sourceTags") or items(props, "sourceServiceAccounts"):
+        report(
+            "sourceTags / sourceServiceAccounts admit traffic from other workloads; ingress is allowed only "
+            f"from {sources}. Remove them."
+        )
+    elif not source_ranges:
+        report(f"sourceRanges is empty, which GCP reads as 0.0.0.0/0. Set it to ranges within {sources}.")
+    for cidr in source_ranges:
+        if cidr is UNKNOWN:
+            continue
+        if cidr in WHOLE_INTERNET:
+            report(f"sourceRanges contains {cidr}: ingress from anywhere. Allow only {sources}.")
+        elif not inside(str(cidr), sources.split(", ")):
+            report(f"sourceRanges contains {cidr}, outside the allowed ingress ranges {sources}. Remove it.")
+    _require_target(props, report)
+    _allowed_ports(props, report)
+
+
+# --- NET-04 ---------------------------------------------------------------------------------------
+
+
+def _egress_allowlist(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if _direction(props) != "EGRESS" or not _is_allow_rule(props):
+        return
+    declared, where = egress_allowlist(args.get_config())
+    destinations = (GOOGLE_APIS, *declared)
+    _require_target(props, report)
+    allowed_ports = _allowed_ports(props, report)
+    ranges = items(props, "destinationRanges")
+    if not ranges:
+        report("destinationRanges is empty, which GCP reads as every destination. List the declared ranges.")
+    if allowed_ports is None or UNKNOWN in ranges:
+        return
+    for cidr in ranges:
+        if cidr in WHOLE_INTERNET:
+            report(f"destinationRanges contains {cidr}: egress to anywhere. Allow only declared destinations.")
+            continue
+        for wanted in allowed_ports:
+            if not allowed(str(cidr), wanted, destinations):
+                shown = ", ".join(str(p) for p in sorted(wanted)[:5]) + (", ..." if len(wanted) > 5 else "")
+                report(
+                    f"destinationRanges {cidr} on TCP {shown} is not a declared destination (declared in "
+                    f"{where}; Google APIs: {RESTRICTED_GOOGLE_APIS} on 443). Declare the worklist endpoint "
+                    "in network.worklist or remove the range."
+                )
+
+
+# --- LOG-03, LOG-04, NET-05 (subnets) ---------------------------------------------------------------
+
+
+def _is_proxy_only(props: Any) -> bool:
+    return leaf(props, "purpose") in PROXY_ONLY_PURPOSES
+
+
+def _flow_logs(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if _is_proxy_only(props):
+        return
+    config = leaf(props, "logConfig")
+    if config is UNKNOWN:
+        return
+    if not config:
+        report(
+            "logConfig is not set, so the subnet records no flow logs. Set logConfig to "
+            "aggregationInterval 'INTERVAL_5_SEC', flowSampling 1.0, metadata 'INCLUDE_ALL_METADATA'."
+        )
+        return
+    for key, wanted in FLOW_LOGS.items():
+        value = leaf(config, key)
+        if value is not UNKNOWN and value != wanted:
+            report(f"logConfig.{key} is {value!r}; set it to {wanted!r} so every flow is recorded in full.")
+    expression = leaf(config, "filterExpr")
+    if expression not in (None, "", "true", UNKNOWN):
+        report(f"logConfig.filterExpr {expression!r} drops flows from the log; remove the filter.")
+
+
+def _firewall_logging(args: ResourceValidationArgs, report: Report) -> None:
+    if leaf(args.props, "logConfig", "metadata") is None:
+        report(
+            "logConfig.metadata is not set, so the rule's hits are not logged. Set logConfig to "
+            "{metadata: 'INCLUDE_ALL_METADATA'} (deny rules too)."
+        )
+
+
+def _private_google_access(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if not _is_proxy_only(props) and leaf(props, "privateIpGoogleAccess") not in (True, UNKNOWN):
+        report(
+            "privateIpGoogleAccess is not true, so workloads without public addresses cannot reach Google "
+            "APIs privately. Set it to true."
+        )
+
+
+# --- stack policies: per network ----------------------------------------------------------------------
+
+
+def _network_names(network: PolicyResource) -> tuple[str | None, str | None]:
+    return as_str(leaf(network.props, "name")), as_str(leaf(network.props, "project"))
+
+
+def _refers_to(resource: PolicyResource, value: Any, dependency: str, network: PolicyResource) -> bool:
+    """Whether a network reference on ``resource`` names ``network``: by value, or by dependency."""
+    if network.urn in {d.urn for d in resource.property_dependencies.get(dependency, [])}:
+        return True
+    name, project = _network_names(network)
+    if not isinstance(value, str) or name is None:
+        return value is UNKNOWN
+    if value == name:
+        return True
+    return value.endswith(f"/networks/{name}") and (project is None or f"projects/{project}/" in value)
+
+
+def _networks(args: StackValidationArgs) -> list[PolicyResource]:
+    return [r for r in args.resources if r.resource_type == tokens.NETWORK]
+
+
+def _firewalls_of(args: StackValidationArgs, network: PolicyResource) -> list[PolicyResource]:
+    return [
+        r
+        for r in args.resources
+        if r.resource_type == tokens.FIREWALL and _refers_to(r, leaf(r.props, "network"), "network", network)
+    ]
+
+
+def _is_deny_all(rule: PolicyResource, direction: str) -> bool:
+    props = rule.props
+    ranges_key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
+    ranges = items(props, ranges_key)
+    covers_all = UNKNOWN in ranges or bool(set(ranges) & WHOLE_INTERNET) or (direction == "EGRESS" and not ranges)
+    protocols = {leaf(d, "protocol") for d in items(props, "denies")}
+    return (
+        _direction(props) == direction
+        and leaf(props, "disabled") is not True
+        and bool(protocols & {"all", UNKNOWN})
+        and covers_all
+        and not _targets(props)
+    )
+
+
+def _default_deny(direction: str, control: str) -> Any:
+    def check(args: StackValidationArgs, report: Report) -> None:
+        for network in _networks(args):
+            if not any(_is_deny_all(rule, direction) for rule in _firewalls_of(args, network)):
+                report(
+                    f"network {network.name!r} has no deny-all {direction.lower()} rule: a Firewall with "
+                    f"direction {direction}, denies [{{protocol: 'all'}}], "
+                    f"{'sourceRanges' if direction == 'INGRESS' else 'destinationRanges'} ['0.0.0.0/0'], "
+                    f"no targets, priority 65535 and logging ({control}).",
+                    network.urn,
+                )
+
+    return check
+
+
+def _zone_serves(zone: PolicyResource, network: PolicyResource) -> bool:
+    props = zone.props
+    if leaf(props, "visibility") != "private" or leaf(props, "dnsName") != GOOGLEAPIS:
+        return False
+    urls = [leaf(n, "networkUrl") for n in items(props, "privateVisibilityConfig", "networks")]
+    return any(_refers_to(zone, url, "privateVisibilityConfig", network) for url in urls)
+
+
+def _records_of(args: StackValidationArgs, zone: PolicyResource) -> list[PolicyResource]:
+    zone_name = leaf(zone.props, "name")
+    return [
+        r
+        for r in args.resources
+        if r.resource_type == tokens.DNS_RECORD_SET
+        and (
+            leaf(r.props, "managedZone") in (zone_name, UNKNOWN)
+            or zone.urn in {d.urn for d in r.property_dependencies.get("managedZone", [])}
+        )
+    ]
+
+
+def _resolves_restricted(records: Iterable[PolicyResource]) -> tuple[bool, bool]:
+    """(an A record for restricted.googleapis.com. on the VIP, a CNAME of *.googleapis.com. to it)."""
+    has_a = has_cname = False
+    for record in records:
+        name, kind = leaf(record.props, "name"), leaf(record.props, "type")
+        data = set(items(record.props, "rrdatas"))
+        if name == RESTRICTED_HOST and kind == "A" and (UNKNOWN in data or data <= RESTRICTED_GOOGLE_APIS_ADDRESSES):
+            has_a = bool(data)
+        if name == f"*.{GOOGLEAPIS}" and kind == "CNAME" and data & {RESTRICTED_HOST, UNKNOWN}:
+            has_cname = True
+    return has_a, has_cname
+
+
+def _private_google_path(args: StackValidationArgs, report: Report) -> None:
+    for network in _networks(args):
+        routes = [
+            r
+            for r in args.resources
+            if r.resource_type == tokens.ROUTE and _refers_to(r, leaf(r.props, "network"), "network", network)
+        ]
+        if not any(
+            leaf(r.props, "destRange") == RESTRICTED_GOOGLE_APIS and leaf(r.props, "nextHopGateway") is not None
+            for r in routes
+        ):
+            report(
+                f"network {network.name!r} has no route to {RESTRICTED_GOOGLE_APIS} (restricted.googleapis.com) "
+                f"through nextHopGateway '{INTERNET_GATEWAY}'. Add it: its default routes are deleted.",
+                network.urn,
+            )
+        zones = [z for z in args.resources if z.resource_type == tokens.DNS_MANAGED_ZONE and _zone_serves(z, network)]
+        resolved = [_resolves_restricted(_records_of(args, zone)) for zone in zones]
+        if not any(a and cname for a, cname in resolved):
+            report(
+                f"network {network.name!r} has no private DNS zone '{GOOGLEAPIS}' that resolves "
+                f"{RESTRICTED_HOST} to {RESTRICTED_GOOGLE_APIS} (A record) and *.{GOOGLEAPIS} to it (CNAME), "
+                "so Google API names resolve to public addresses. Add the zone and both records.",
+                network.urn,
+            )
+
+
+def _dns_logging(args: StackValidationArgs, report: Report) -> None:
+    policies = [r for r in args.resources if r.resource_type == tokens.DNS_POLICY]
+    for policy in policies:
+        if leaf(policy.props, "enableLogging") not in (True, UNKNOWN):
+            report(
+                f"DNS policy {policy.name!r} has enableLogging off, so DNS queries are not logged. Set it to true.",
+                policy.urn,
+            )
+    for network in _networks(args):
+        logged = [
+            p
+            for p in policies
+            if leaf(p.props, "enableLogging") in (True, UNKNOWN)
+            and any(_refers_to(p, leaf(n, "networkUrl"), "networks", network) for n in items(p.props, "networks"))
+        ]
+        if not logged:
+            report(
+                f"network {network.name!r} is not attached to a DNS policy with enableLogging true, so its DNS "
+                "queries are not logged. Add a gcp.dns.Policy with enableLogging and the network in networks.",
+                network.urn,
+            )
+
+
+# --- NET-07 -------------------------------------------------------------------------------------------
+
+
+def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
+    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
+    log_targets = usage_log_targets(buckets)
+    declared, where = source_allowlist(args.get_config())
+    for bucket in buckets:
+        if as_str(leaf(bucket.props, "name")) in log_targets:
+            continue  # an access-log bucket: written only by Cloud Storage itself, read by no workload
+        ip_filter = leaf(bucket.props, "ipFilter")
+        if ip_filter is UNKNOWN:
+            continue
+        mode = leaf(ip_filter, "mode")
+        if mode not in ("Enabled", UNKNOWN):
+            report(
+                f"bucket {bucket.name!r} has ipFilter.mode {mode!r}, so any network can reach it. Enable the IP "
+                "filter with the PACS egress ranges, the hospital networks and the site VPC as sources.",
+                bucket.urn,
+            )
+            continue
+        if leaf(ip_filter, "allowCrossOrgVpcs") is True:
+            report(
+                f"bucket {bucket.name!r} has ipFilter.allowCrossOrgVpcs true; set it to false.",
+                bucket.urn,
+            )
+        for cidr in items(ip_filter, "publicNetworkSource", "allowedIpCidrRanges"):
+            if cidr is UNKNOWN:
+                continue
+            if cidr in WHOLE_INTERNET or not inside(str(cidr), declared):
+                report(
+                    f"bucket {bucket.name!r} admits {cidr} in ipFilter.publicNetworkSource.allowedIpCidrRanges, "
+                    f"which is not a declared PACS or hospital range ({where}). Remove it or declare it.",
+                    bucket.urn,
+                )
+
+
+POLICIES = [
+    resource_policy(
+        name="gcp-compute-no-default-network",
+        control="NET-01",
+        description="The site project has no default network.",
+        severity=Severity.HIGH,
+        remediation="Create projects with autoCreateNetwork false and never name a network 'default'.",
+        types=[tokens.NETWORK, tokens.PROJECT],
+        check=_no_default_network,
+    ),
+    resource_policy(
+        name="gcp-compute-network-custom-mode",
+        control="NET-02",
+        description="Networks are custom mode without default routes; no route leads to the internet.",
+        severity=Severity.HIGH,
+        remediation=(
+            "Set autoCreateSubnetworks false and deleteDefaultRoutesOnCreate true (SiteNetwork does); remove "
+            "0.0.0.0/0 gateway routes."
+        ),
+        types=[tokens.NETWORK, tokens.ROUTE],
+        check=_custom_vpc,
+    ),
+    resource_policy(
+        name="gcp-compute-firewall-ingress-allowlist",
+        control="NET-03",
+        description="Allow-ingress rules admit only the load-balancer, health-check and IAP ranges to the viewer.",
+        severity=Severity.CRITICAL,
+        remediation=(
+            "Limit sourceRanges to 130.211.0.0/22 and 35.191.0.0/16 (and 35.235.240.0/20 when administrators "
+            "use IAP), target the viewer's tag or service account and list explicit TCP ports."
+        ),
+        types=[tokens.FIREWALL],
+        check=_ingress_allowlist,
+        config={"allowIap": {"type": "boolean", "description": "Admit the IAP range (default: the site config)."}},
+    ),
+    stack_policy(
+        name="gcp-compute-network-denies-ingress",
+        control="NET-03",
+        description="Every network has a logged deny-all ingress rule.",
+        severity=Severity.HIGH,
+        remediation="Add a Firewall denying protocol 'all' from 0.0.0.0/0 at priority 65535 (AllowlistFirewall does).",
+        check=_default_deny("INGRESS", "NET-03"),
+    ),
+    resource_policy(
+        name="gcp-compute-firewall-egress-allowlist",
+        control="NET-04",
+        description="Allow-egress rules reach only the declared worklist endpoints and restricted Google APIs.",
+        severity=Severity.CRITICAL,
+        remediation=(
+            "Declare each worklist endpoint (cidrs, ports) under network.worklist in the stack file, or in the "
+            "policy's allowedEgress config; target the viewer and list explicit TCP ports."
+        ),
+        types=[tokens.FIREWALL],
+        check=_egress_allowlist,
+        config={
+            "allowedEgress": {
+                "type": "array",
+                "description": "Allowed destinations (default: the site config's network.worklist).",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "cidrs": {"type": "array", "items": {"type": "string"}},
+                        "ports": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
+                    },
+                    "required": ["cidrs", "ports"],
+                },
+            }
+        },
+    ),
+    stack_policy(
+        name="gcp-compute-network-denies-egress",
+        control="NET-04",
+        description="Every network has a logged deny-all egress rule.",
+        severity=Severity.CRITICAL,
+        remediation="Add a Firewall denying protocol 'all' to 0.0.0.0/0 at priority 65535 (AllowlistFirewall does).",
+        check=_default_deny("EGRESS", "NET-04"),
+    ),
+    resource_policy(
+        name="gcp-compute-subnetwork-private-google-access",
+        control="NET-05",
+        description="Subnets reach Google APIs privately.",
+        severity=Severity.MEDIUM,
+        remediation="Set privateIpGoogleAccess to true on every subnet.",
+        types=[tokens.SUBNETWORK],
+        check=_private_google_access,
+    ),
+    stack_policy(
+        name="gcp-compute-network-restricted-google-apis",
+        control="NET-05",
+        description="Every network routes and resolves Google APIs to restricted.googleapis.com.",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Add a route to 199.36.153.4/30 through default-internet-gateway and a private DNS zone "
+            "'googleapis.com.' with restricted.googleapis.com A 199.36.153.4-7 and *.googleapis.com CNAME "
+            "(SiteNetwork does)."
+        ),
+        check=_private_google_path,
+    ),
+    stack_policy(
+        name="gcp-storage-bucket-ip-filter",
+        control="NET-07",
+        description="Image buckets accept requests only from the declared PACS, hospital and VPC networks.",
+        severity=Severity.HIGH,
+        remediation=(
+            "Set ipFilter.mode 'Enabled', allowAllServiceAgentAccess true, allowCrossOrgVpcs false, the PACS "
+            "egress and hospital ranges as publicNetworkSource and the site VPC as vpcNetworkSources."
+        ),
+        check=_bucket_ip_filter,
+        config={
+            "allowedSources": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Allowed public ranges (default: the site config's PACS and hospital ranges).",
+            }
+        },
+    ),
+    resource_policy(
+        name="gcp-compute-subnetwork-flow-logs",
+        control="LOG-03",
+        description="Subnets log every flow with all metadata at 5-second aggregation.",
+        severity=Severity.MEDIUM,
+        remediation=(
+            "Set logConfig {aggregationInterval: 'INTERVAL_5_SEC', flowSampling: 1.0, metadata: "
+            "'INCLUDE_ALL_METADATA'} without filterExpr."
+        ),
+        types=[tokens.SUBNETWORK],
+        check=_flow_logs,
+    ),
+    resource_policy(
+        name="gcp-compute-firewall-logging",
+        control="LOG-04",
+        description="Every firewall rule logs its hits, deny rules included.",
+        severity=Severity.MEDIUM,
+        remediation="Set logConfig {metadata: 'INCLUDE_ALL_METADATA'} on every Firewall.",
+        types=[tokens.FIREWALL],
+        check=_firewall_logging,
+    ),
+    stack_policy(
+        name="gcp-dns-query-logging",
+        control="LOG-06",
+        description="Every network logs its DNS queries.",
+        severity=Severity.MEDIUM,
+        remediation="Attach every network to a gcp.dns.Policy with enableLogging true (SiteNetwork does).",
+        check=_dns_logging,
+    ),
+]
