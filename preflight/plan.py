@@ -15,6 +15,7 @@ engine's sentinel ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; secrets are ``"[secr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from preflight.engine import UNKNOWN, Resource, run_program
@@ -77,12 +78,58 @@ def table(plan: dict[str, Any]) -> str:
             if unknown:
                 flags.append(f"{unknown} unknown input(s)")
             suffix = f"  [{', '.join(flags)}]" if flags else ""
-            lines.append(f"{'  ' * depth}{r['name']}  {r['type']}{suffix}")
+            summary = _summary(r["type"], r["inputs"])
+            lines.append(f"{'  ' * depth}{r['name']}  {r['type']}{suffix}{f'  ({summary})' if summary else ''}")
             walk(r["urn"], depth + 1)
 
     for root in sorted({r["parent"] for r in resources if r["parent"] not in urns}):
         walk(root, 1)
     return "\n".join(lines)
+
+
+def _firewall(i: dict[str, Any]) -> str:
+    allows = ", ".join(f"{a.get('protocol')}:{'/'.join(a.get('ports', []))}" for a in i.get("allows", []))
+    action = f"allow {allows}" if allows else "deny " + ", ".join(d.get("protocol", "?") for d in i.get("denies", []))
+    direction = i.get("direction", "INGRESS")
+    ranges = i.get("sourceRanges" if direction == "INGRESS" else "destinationRanges", [])
+    targets = [f"tag {t}" for t in i.get("targetTags", [])] + [f"sa {t}" for t in i.get("targetServiceAccounts", [])]
+    where = "from" if direction == "INGRESS" else "to"
+    logs = i.get("logConfig", {}).get("metadata", "NO LOGS")
+    return (
+        f"{direction} {action} {where} {' '.join(ranges) or '?'}, priority {int(i.get('priority', 1000))}, "
+        f"target {', '.join(targets) or 'all'}, logs {logs}"
+    )
+
+
+def _subnetwork(i: dict[str, Any]) -> str:
+    logs = i.get("logConfig") or {}
+    flow = "/".join(str(logs.get(k, "?")) for k in ("aggregationInterval", "flowSampling", "metadata"))
+    access = "private Google access" if i.get("privateIpGoogleAccess") else "NO private Google access"
+    return f"{i.get('ipCidrRange')}, {access}, flow logs {flow if logs else 'OFF'}"
+
+
+def _route(i: dict[str, Any]) -> str:
+    hops = {k: v for k, v in i.items() if k.startswith("nextHop")}
+    return f"{i.get('destRange')} via {', '.join(f'{k}={v}' for k, v in hops.items()) or '?'}"
+
+
+_SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "gcp:compute/firewall:Firewall": _firewall,
+    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
+    "gcp:compute/route:Route": _route,
+    "gcp:dns/policy:Policy": lambda i: f"query logging {'on' if i.get('enableLogging') else 'OFF'}",
+    "gcp:dns/managedZone:ManagedZone": lambda i: f"{i.get('visibility', 'public')} zone {i.get('dnsName')}",
+    "gcp:dns/recordSet:RecordSet": lambda i: f"{i.get('name')} {i.get('type')} {' '.join(i.get('rrdatas', []))}",
+}
+"""One-line summaries of the settings a reviewer checks first, per type."""
+
+
+def _summary(type_: str, inputs: dict[str, Any]) -> str:
+    summarise = _SUMMARIES.get(type_)
+    try:
+        return summarise(inputs) if summarise else ""
+    except (AttributeError, TypeError, ValueError):  # an unknown (preview) value where a list was expected
+        return "settings unknown until update"
 
 
 def _leaves(value: Any) -> list[Any]:

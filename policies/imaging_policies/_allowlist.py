@@ -70,7 +70,9 @@ def ports(values: Sequence[Any]) -> frozenset[int] | None:
     """The ports of a rule's ``ports`` list (``"443"``, ``"8000-8010"``); ``None`` when unparseable."""
     found: set[int] = set()
     for value in values:
-        low, _, high = str(value).partition("-")
+        # numbers in policy config arrive as protobuf doubles
+        text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        low, _, high = text.partition("-")
         try:
             first, last = int(low), int(high or low)
         except ValueError:
