@@ -14,12 +14,27 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
+from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
-from components.storage import BucketMember, ImageBucketArgs
+from components.network import SiteNetworkArgs, WorklistRoute
+from components.storage import BucketMember, BucketNetworkAccess, ImageBucketArgs
 
 MODELS: dict[str, type[BaseModel]] = {
-    m.__name__: m for m in (SiteKeysArgs, ImageBucketArgs, BucketMember, SiteIdentitiesArgs, PacsFederationArgs)
+    m.__name__: m
+    for m in (
+        SiteKeysArgs,
+        ImageBucketArgs,
+        BucketMember,
+        BucketNetworkAccess,
+        SiteIdentitiesArgs,
+        PacsFederationArgs,
+        SiteNetworkArgs,
+        WorklistRoute,
+        AllowlistFirewallArgs,
+        FirewallTarget,
+        Destination,
+    )
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"(<!-- args:(\w+) -->\n).*?(<!-- /args -->)", re.S)

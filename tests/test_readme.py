@@ -29,6 +29,8 @@ def test_component_example_runs_and_builds_the_documented_children():
     assert ("gcp:storage/bucket:Bucket", "gva-images-access-logs") in names
     assert ("gcp:kms/cryptoKey:CryptoKey", "gva-kms-images") in names
     assert ("gcp:storage/bucketIAMMember:BucketIAMMember", "gva-images-viewer") in names
+    assert ("gcp:compute/firewall:Firewall", "gva-firewall-deny-all-egress") in names
+    assert ("gcp:compute/route:Route", "gva-network-to-ris-10-1-2-0-24") in names
 
 
 def test_quick_start_test_command_is_what_ci_runs():
