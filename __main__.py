@@ -15,3 +15,5 @@ except ConfigError as error:
 site = ImagingSite(site_config)
 pulumi.export("imageBucket", site.image_bucket_name)
 pulumi.export("viewerMember", site.viewer_member)
+pulumi.export("network", site.network.network_id)
+pulumi.export("viewerNetworkTag", site.viewer_network_tag)

@@ -320,6 +320,20 @@ def test_cli_reports_bad_stack_file_without_traceback(tmp_path):
     ]
 
 
+def test_cli_reports_bad_network_settings_one_line_each(tmp_path):
+    network = copy.deepcopy(BASE[f"{NS}:network"])
+    network["worklist"]["ris"]["cidrs"] = ["0.0.0.0/0"]
+    network["worklist"]["ris"]["ports"] = [70000]
+    result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, {**BASE, f"{NS}:network": network})))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"error: Pulumi.bad.yaml: {NS}:network.worklist.ris.cidrs.0: '0.0.0.0/0' means the whole internet; "
+        "name the hospital's own ranges",
+        f"error: Pulumi.bad.yaml: {NS}:network.worklist.ris.ports.0: must be at most 65535, got 70000",
+    ]
+
+
 def test_cli_names_known_sites_for_an_unknown_one():
     result = _cli("plan", "atlantis")
     assert result.returncode == 2
