@@ -84,7 +84,7 @@ BAD = [
     pytest.param(
         _set("bogus", 1),
         f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-        "kms, labels, rbac, region, siteCode",
+        "kms, labels, netcheck, rbac, region, siteCode",
         id="unknown-top-level-field",
     ),
     pytest.param(
