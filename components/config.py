@@ -10,12 +10,14 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import json
+import math
 import re
 import types
 import typing
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -234,6 +236,48 @@ class NetworkSettings(_Model):
         return self
 
 
+def https_url(value: str) -> str:
+    """``value`` if it is an https URL with a host, else ``ValueError`` saying what is accepted."""
+    parts = urlsplit(value)
+    if not value.startswith("https://"):
+        raise ValueError("must be an https:// URL; plaintext http is refused (TLS-04)")
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL: {exc}") from None
+    if any(c.isspace() for c in value):
+        raise ValueError("is not a valid URL: it contains white space")
+    if not parts.hostname:
+        raise ValueError("must name a host, like https://storage.googleapis.com/<bucket>/<object>")
+    return value
+
+
+def _positive(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"must be a number greater than 0, got {value:g}")
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(https_url), Field(json_schema_extra={"pattern": "^https://"})]
+"""An ``https://`` URL with a host."""
+PositiveNumber = Annotated[float, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
+
+
+class NetcheckSettings(_Model):
+    """The site network readiness probe (`python -m preflight netcheck`): minimums and endpoints."""
+
+    min_download_mbps: PositiveNumber = 50.0
+    """Minimum download throughput from the site to its storage endpoint, in Mbit/s (PERF-01)."""
+    max_latency_ms: PositiveNumber = 30.0
+    """Maximum round-trip latency to the storage and viewer endpoints, in ms (PERF-02): the median
+    time to the first byte of a small HTTPS request on an open connection."""
+    storage_url: HttpsUrl | None = None
+    """The storage endpoint; defaults to `https://storage.googleapis.com/<image bucket>`. For
+    throughput it must name a readable object (a signed URL to a test object, given with `--url`)."""
+    viewer_url: HttpsUrl | None = None
+    """The viewer endpoint the site's workstations open, or unset to skip it."""
+
+
 _PUBLIC_PRINCIPALS = {"allusers", "allauthenticatedusers", "public"}
 _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
 
@@ -293,6 +337,8 @@ class SiteConfig(_Model):
     labels: dict[LabelKey, LabelValue] = {}
     """Extra labels on every labelled resource (GCP label rules; `site`, `managed-by` and
     `data-classification` are set by the components)."""
+    netcheck: NetcheckSettings = NetcheckSettings()
+    """Site network readiness minimums and endpoints, measured by `python -m preflight netcheck`."""
 
     @field_validator("site_code")
     @classmethod

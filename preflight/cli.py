@@ -1,16 +1,25 @@
-"""Command line: ``python -m preflight plan <site> [--preview] [--format table|json]``.
+"""Command line: ``python -m preflight plan|netcheck|schema|docs``.
 
-Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure, each
-reported as one line per problem on stderr, never a traceback.
+``plan <site> [--preview] [--format table|json]``: the offline plan. Exit codes: 0 success, 2 bad
+input (unknown site, invalid stack file) or a tool failure.
+
+``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
+readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
+does not, 2 unusable input or an endpoint that cannot be measured.
+
+Errors are reported as one ``error: ...`` line per problem on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from components.config import ConfigError
 
@@ -37,6 +46,16 @@ def _schema(*, write: bool) -> int:
     return EXIT_OK
 
 
+def _docs(*, write: bool) -> int:
+    from preflight import docs as docs_module
+
+    if write:
+        docs_module.write()
+        return EXIT_OK
+    current = docs_module.README.read_text(encoding="utf-8")
+    return EXIT_OK if docs_module.render(current) == current else EXIT_VIOLATION
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preflight", description="Offline pre-deployment checks of a hospital site."
@@ -51,11 +70,102 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--format", choices=("table", "json"), default="table")
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    _netcheck_parser(sub)
     schema = sub.add_parser("schema", help="print the JSON schema of stack files")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
     docs = sub.add_parser("docs", help="regenerate the README's component args tables")
     docs.add_argument("--write", action="store_true", help="rewrite README.md (otherwise exit 1 if stale)")
     return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    expected = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be {expected} greater than 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def _netcheck_parser(sub: Any) -> None:
+    netcheck = sub.add_parser(
+        "netcheck",
+        help="measure the site's network readiness: latency, throughput, TLS (run on the hospital network)",
+        description="Measure TCP connect time, the TLS handshake and version, HTTPS round-trip latency and "
+        "download throughput to the site's storage and viewer endpoints, and judge them against the site's "
+        "minimums (PERF-01, PERF-02, TLS-04). Exit 0 all pass, 1 a minimum is missed, 2 unusable input or "
+        "an endpoint that cannot be measured.",
+    )
+    netcheck.add_argument("site", help="the stack name: stacks/Pulumi.<site>.yaml (minimums and endpoints)")
+    netcheck.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="[storage=|viewer=]URL",
+        help="an https endpoint to measure instead of the site's (repeatable); a bare URL is a storage endpoint, "
+        "for example a signed URL to a test object",
+    )
+    netcheck.add_argument(
+        "--seconds", type=_positive(float), default=10.0, help="download for at most this long (default 10)"
+    )
+    netcheck.add_argument(
+        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default 100)"
+    )
+    netcheck.add_argument(
+        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default 5)"
+    )
+    netcheck.add_argument(
+        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default 10)"
+    )
+    netcheck.add_argument(
+        "--ca-file",
+        type=Path,
+        default=None,
+        help="also trust this PEM CA certificate (a TLS-inspecting proxy's CA, or a test CA)",
+    )
+    netcheck.add_argument("--format", choices=("table", "json"), default="table")
+    netcheck.add_argument("--quiet", action="store_true", help="no download progress on stderr")
+    netcheck.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+
+
+def _netcheck(args: argparse.Namespace) -> int:
+    from preflight import netcheck, stacks
+
+    try:
+        site = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR).site
+        endpoints = netcheck.url_endpoints(args.url) if args.url else netcheck.site_endpoints(site)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except (stacks.StackFileError, ValueError) as exc:
+        return _fail([str(exc)])
+    options = netcheck.Options(
+        samples=int(args.samples),
+        seconds=args.seconds,
+        max_bytes=max(1, int(args.max_mb * 1e6)),
+        timeout=args.timeout,
+        ca_file=args.ca_file,
+    )
+    try:
+        netcheck.tls_context(options.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+        return _fail([f"--ca-file {args.ca_file}: not a readable PEM CA certificate ({reason})"])
+    minimums = netcheck.Minimums(site.netcheck.min_download_mbps, site.netcheck.max_latency_ms)
+    report = netcheck.run(args.site, endpoints, minimums, options, progress=None if args.quiet else sys.stderr)
+    if args.format == "json":
+        json.dump(netcheck.to_json(report), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(netcheck.table(report))
+    for line in netcheck.errors(report):
+        print(f"error: {line}", file=sys.stderr)
+    return report.exit_code
 
 
 def _fail(lines: Sequence[str]) -> int:
@@ -69,14 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "schema":
         return _schema(write=args.write)
+    if args.command == "netcheck":
+        return _netcheck(args)
     if args.command == "docs":
-        from preflight import docs as docs_module
-
-        if args.write:
-            docs_module.write()
-            return EXIT_OK
-        current = docs_module.README.read_text(encoding="utf-8")
-        return EXIT_OK if docs_module.render(current) == current else EXIT_VIOLATION
+        return _docs(write=args.write)
     from preflight import plan as plan_module
     from preflight import stacks
     from preflight.engine import ProgramError

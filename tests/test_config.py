@@ -105,7 +105,7 @@ BAD = [
     pytest.param(
         _set("bogus", 1),
         f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-        "kms, labels, network, rbac, region, siteCode",
+        "kms, labels, netcheck, network, rbac, region, siteCode",
         id="unknown-top-level-field",
     ),
     pytest.param(
