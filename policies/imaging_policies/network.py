@@ -1,7 +1,7 @@
 """Network isolation: custom VPC, allowlist firewall, private Google APIs, flow, firewall and DNS logs.
 
 Controls NET-01 to NET-05, NET-07, LOG-03, LOG-04 and LOG-06. The allowlists that NET-03, NET-04
-and NET-07 judge against come from :mod:`imaging_policies._allowlist`.
+and NET-07 judge against come from :mod:`imaging_policies._site`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._allowlist import (
+from imaging_policies._props import UNKNOWN, as_str, items, leaf
+from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._site import (
     GOOGLE_APIS,
     IAP_RANGE,
     LOAD_BALANCER_RANGES,
@@ -26,8 +28,6 @@ from imaging_policies._allowlist import (
     ports,
     source_allowlist,
 )
-from imaging_policies._props import UNKNOWN, as_str, items, leaf
-from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies.storage import usage_log_targets
 
 PROXY_ONLY_PURPOSES = frozenset({"REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "INTERNAL_HTTPS_LOAD_BALANCER"})

@@ -12,6 +12,7 @@ from pulumi_policy import (
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, is_set, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._site import site_region
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
 STORAGE_AGENT_DOMAIN = "@gs-project-accounts.iam.gserviceaccount.com"
@@ -122,6 +123,22 @@ def _usage_logs(args: StackValidationArgs, report: Report) -> None:
             )
 
 
+def _in_site_region(args: ResourceValidationArgs, report: Report) -> None:
+    declared = site_region(args.get_config())
+    if declared is None:
+        args.not_applicable("no site region is declared (imaging-landing-zone:region or allowedLocations)")
+        return
+    allowed, where = declared
+    location = leaf(args.props, "location")
+    if location is UNKNOWN:
+        return
+    if not isinstance(location, str) or location.lower() not in allowed:
+        report(
+            f"location is {location!r}, not the site's region ({', '.join(sorted(allowed))}, from {where}): "
+            "images would travel further and may leave the jurisdiction. Set location to the site's region."
+        )
+
+
 POLICIES = [
     resource_policy(
         name="gcp-storage-bucket-requires-cmek",
@@ -173,6 +190,22 @@ POLICIES = [
         remediation="Set uniformBucketLevelAccess to true and replace ACL resources with bucket IAM members.",
         types=[tokens.BUCKET, *tokens.ACL_TYPES],
         check=_uniform_access,
+    ),
+    resource_policy(
+        name="gcp-storage-bucket-in-site-region",
+        control="PERF-03",
+        description="Buckets live in the site's own region.",
+        severity=Severity.MEDIUM,
+        remediation="Set location to the site's region (imaging-landing-zone:region); ImageBucket does.",
+        types=[tokens.BUCKET],
+        check=_in_site_region,
+        config={
+            "allowedLocations": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Allowed bucket locations (default: the stack's imaging-landing-zone:region).",
+            }
+        },
     ),
     stack_policy(
         name="gcp-storage-bucket-usage-logs",

@@ -43,8 +43,9 @@ DELIVERED = {
     "NET-04",
     "NET-05",
     "NET-07",
+    "PERF-03",
 }
-"""The controls of the slices delivered so far (foundation, network isolation)."""
+"""The controls of the slices delivered so far (foundation, network isolation, network readiness)."""
 
 
 @pytest.fixture(scope="module")

@@ -124,6 +124,14 @@ CASES = [
     ),
     pytest.param(
         Case(
+            "gcp-storage-bucket-in-site-region",
+            on("lau-images", set_prop("location", value="US")),
+            "location is 'US', not the site's region (europe-west6, from the stack's imaging-landing-zone:region)",
+        ),
+        id="images-outside-the-site-region",
+    ),
+    pytest.param(
+        Case(
             "gcp-kms-crypto-key-aes256",
             on("lau-kms-images", set_prop("versionTemplate", "algorithm", value="RSA_DECRYPT_OAEP_2048_SHA256")),
             "versionTemplate.algorithm is 'RSA_DECRYPT_OAEP_2048_SHA256'",

@@ -1,6 +1,6 @@
-"""Where the network policies get their allowlist, and the arithmetic they judge with.
+"""Where the policies get what the site declares (allowlists, region), and the arithmetic they judge with.
 
-The pack reads the allowlist from a policy's own config when it has one, and otherwise from the stack's
+The pack reads them from a policy's own config when it has one, and otherwise from the stack's
 site config, which the engine passes to every policy pack (``PULUMI_CONFIG``). Both paths run the
 real pack process here.
 """
@@ -12,7 +12,7 @@ import ipaddress
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from imaging_policies._allowlist import Destination, allowed, ports
+from imaging_policies._site import Destination, allowed, ports
 
 from preflight import analyzer, stacks
 from preflight.stacks import PROJECT
@@ -22,6 +22,7 @@ from tests.policies.mutation import set_prop
 EGRESS = "gcp-compute-firewall-egress-allowlist"
 BUCKET_FILTER = "gcp-storage-bucket-ip-filter"
 INGRESS = "gcp-compute-firewall-ingress-allowlist"
+REGION = "gcp-storage-bucket-in-site-region"
 
 
 def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
@@ -64,6 +65,27 @@ def test_a_stack_without_site_network_config_may_reach_only_google_apis(lausanne
         assert any(d.policy == BUCKET_FILTER for d in pack.analyze_stack(resources))
         iap = [d.message for d in pack.analyze(by_name(resources, "lau-firewall-allow-iap")) if d.policy == INGRESS]
         assert any("35.235.240.0/20, outside the allowed ingress ranges" in m for m in iap), iap
+    finally:
+        pack.close()
+
+
+def test_bucket_region_is_judged_only_where_a_region_is_declared(lausanne_config):
+    config = {k: v for k, v in lausanne_config.items() if k != "imaging-landing-zone:region"}
+    elsewhere = by_name(site_plan("lausanne", "update"), "lau-images")
+    set_prop("location", value="US")(elsewhere)
+    pack = _pack(config)
+    try:
+        assert [d for d in pack.analyze(elsewhere) if d.policy == REGION] == []
+    finally:
+        pack.close()
+    pack = _pack(config, {REGION: {"allowedLocations": ["europe-west6", "EU"]}})
+    try:
+        found = [d.message for d in pack.analyze(elsewhere) if d.policy == REGION]
+        assert len(found) == 1
+        assert (
+            "location is 'US', not the site's region (eu, europe-west6, from the policy's allowedLocations)"
+            in (found[0])
+        )
     finally:
         pack.close()
 

@@ -1,6 +1,6 @@
-"""What a site declares it may reach, and the CIDR and port arithmetic to judge rules against it.
+"""What a site declares (its region, what it may reach) and the CIDR and port arithmetic to judge with.
 
-The allowlist comes from a policy's own config when the pack is configured with one
+The region and the allowlists come from a policy's own config when the pack is configured with one
 (``--policy-pack-config``), and otherwise from the stack's site config, which the engine hands to
 every policy pack (``PULUMI_CONFIG``; read through ``pulumi.Config``). The pack parses only the keys
 it needs and never imports the components.
@@ -149,3 +149,13 @@ def iap_allowed(policy_config: Mapping[str, Any]) -> bool:
     if "allowIap" in policy_config:
         return policy_config["allowIap"] is True
     return site_allowlist().iap
+
+
+def site_region(policy_config: Mapping[str, Any]) -> tuple[frozenset[str], str] | None:
+    """The locations image storage may use: ``allowedLocations`` config, else the site's ``region``."""
+    if "allowedLocations" in policy_config:
+        return frozenset(str(v).lower() for v in policy_config["allowedLocations"]), "the policy's allowedLocations"
+    region = pulumi.Config(SITE_NAMESPACE).get("region")
+    if not region:
+        return None
+    return frozenset({region.lower()}), f"the stack's {SITE_NAMESPACE}:region"
