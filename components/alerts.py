@@ -147,7 +147,8 @@ SECURITY_ALERTS: tuple[SecurityAlert, ...] = (
         title="KMS key version disabled or destroyed",
         filter='protoPayload.serviceName="cloudkms.googleapis.com" AND '
         '(protoPayload.methodName="DestroyCryptoKeyVersion" OR '
-        '(protoPayload.methodName="UpdateCryptoKeyVersion" AND protoPayload.request.cryptoKeyVersion.state="DISABLED"))',
+        '(protoPayload.methodName="UpdateCryptoKeyVersion" AND '
+        'protoPayload.request.cryptoKeyVersion.state="DISABLED"))',
         runbook=_runbook(
             "A version of a site key was disabled or scheduled for destruction: images it encrypts become unreadable.",
             "which key and version; is a rotation or decommissioning planned?",
@@ -163,8 +164,9 @@ SECURITY_ALERTS: tuple[SecurityAlert, ...] = (
         'OR protoPayload.methodName:"ConfigServiceV2.DeleteSink" OR '
         'protoPayload.methodName:"ConfigServiceV2.CreateExclusion" OR '
         'protoPayload.methodName:"ConfigServiceV2.UpdateExclusion" OR '
-        'protoPayload.methodName:"ConfigServiceV2.UpdateBucket" OR protoPayload.methodName:"ConfigServiceV2.DeleteBucket" '
-        'OR protoPayload.methodName:"ConfigServiceV2.UpdateSettings" OR '
+        'protoPayload.methodName:"ConfigServiceV2.UpdateBucket" OR '
+        'protoPayload.methodName:"ConfigServiceV2.DeleteBucket" OR '
+        'protoPayload.methodName:"ConfigServiceV2.UpdateSettings" OR '
         'protoPayload.methodName:"ConfigServiceV2.UpdateCmekSettings")',
         runbook=_runbook(
             "Log routing changed: security logs may no longer reach the SIEM or the locked log bucket.",
@@ -202,7 +204,8 @@ SECURITY_ALERTS: tuple[SecurityAlert, ...] = (
         filter='resource.type="gcs_bucket" AND protoPayload.methodName="storage.objects.get" AND '
         'log_id("cloudaudit.googleapis.com/data_access")',
         runbook=_runbook(
-            "One principal read more images in five minutes than the site's threshold: bulk export or a stolen identity.",
+            "One principal read more images in five minutes than the site's threshold: a bulk export or a "
+            "stolen identity.",
             "the principal label of the series; does the volume match a study being read or a migration?",
             "if not, disable the principal or revoke its group membership and open a security incident.",
         ),
