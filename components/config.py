@@ -315,6 +315,84 @@ LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 
 
+MIN_LOG_RETENTION_DAYS = 2190
+"""Six years: the site minimum for security logs (LOG-09)."""
+_CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
+
+
+def _siem_member(value: str) -> str:
+    if not re.match(r"^(serviceAccount|group):[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", value):
+        raise ValueError(
+            "must be the SIEM's identity as an IAM member: serviceAccount:<email> or group:<email> "
+            "(never a person or a public principal)"
+        )
+    return value
+
+
+class SiemExport(_Model):
+    """Where the security logs go for the SIEM: a CMEK Pub/Sub subscription or a central log bucket."""
+
+    subscriber: Annotated[str, AfterValidator(_siem_member)] | None = None
+    """The SIEM's identity (`serviceAccount:` or `group:`): the only reader of the export subscription."""
+    central_destination: str | None = None
+    """Instead of Pub/Sub: the organisation's central log bucket or project, as a sink destination
+    (`logging.googleapis.com/projects/<p>/locations/<l>/buckets/<b>`); its owners grant the sink's writer."""
+
+    @field_validator("central_destination")
+    @classmethod
+    def _central(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^logging\.googleapis\.com/projects/[a-z][a-z0-9-]{4,28}[a-z0-9](/locations/[a-z0-9-]+/buckets/[\w-]+)?$",
+            value,
+        ):
+            raise ValueError(
+                "must be a Cloud Logging destination: logging.googleapis.com/projects/<project>"
+                "[/locations/<location>/buckets/<bucket>]"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> Self:
+        if self.subscriber is None and self.central_destination is None:
+            raise ValueError(
+                "@subscriber: the SIEM's identity is missing: set subscriber (serviceAccount:<email> of the SIEM "
+                "that reads the export) or centralDestination (the organisation's central log bucket)"
+            )
+        if self.subscriber is not None and self.central_destination is not None:
+            raise ValueError("set subscriber (Pub/Sub export) or centralDestination, not both")
+        return self
+
+
+class AlertSettings(_Model):
+    """Who hears about security events, and when a principal reads too many images."""
+
+    notification_channels: list[Annotated[str, Field(pattern=_CHANNEL_PATTERN)]] = []
+    """Existing Cloud Monitoring channels (`projects/<p>/notificationChannels/<id>`), for example the SIEM's."""
+    emails: dict[StableName, Annotated[str, Field(pattern=naming.GROUP_EMAIL_PATTERN)]] = {}
+    """Email channels to create, by stable name, for example `{soc: soc@hospital.example}`."""
+    image_read_spike: Annotated[int, Field(ge=1)] = 1000
+    """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> Self:
+        if not self.notification_channels and not self.emails:
+            raise ValueError(
+                "@notificationChannels: no channel: alerts would reach nobody; set notificationChannels or emails"
+            )
+        return self
+
+
+class LoggingSettings(_Model):
+    """Security logs: retention, SIEM export and alerting (LOG-01, LOG-05 to LOG-12, ENC-09)."""
+
+    retention_days: Annotated[int, Field(ge=MIN_LOG_RETENTION_DAYS, le=3650)] = MIN_LOG_RETENTION_DAYS
+    """Days the locked log bucket keeps security logs: at least 2190 (six years), at most 3650."""
+    siem: SiemExport
+    """The SIEM export."""
+    alerts: AlertSettings
+    """Notification channels and the anomaly threshold."""
+
+
 class SiteConfig(_Model):
     """Everything that differs between two hospital sites."""
 
@@ -337,6 +415,8 @@ class SiteConfig(_Model):
     labels: dict[LabelKey, LabelValue] = {}
     """Extra labels on every labelled resource (GCP label rules; `site`, `managed-by` and
     `data-classification` are set by the components)."""
+    logging: LoggingSettings
+    """Security logs: retention, SIEM export and alerts."""
     netcheck: NetcheckSettings = NetcheckSettings()
     """Site network readiness minimums and endpoints, measured by `python -m preflight netcheck`."""
 

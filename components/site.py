@@ -8,6 +8,8 @@ from components.config import SiteConfig, SiteRole
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
+from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
+from components.monitoring import SecurityAlerts, SecurityAlertsArgs
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 
@@ -24,8 +26,9 @@ class ImagingSite(pulumi.ComponentResource):
     """Everything one hospital site needs in the cloud, built from its validated :class:`SiteConfig`.
 
     Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
-    ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`) and
-    ``<site>-images`` (:class:`ImageBucket`).
+    ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
+    ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`) and
+    ``<site>-alerts`` (:class:`SecurityAlerts`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -121,7 +124,36 @@ class ImagingSite(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        logs = config.logging
+        security_logging = SecurityLogging(
+            f"{name}-logging",
+            SecurityLoggingArgs(
+                project=config.gcp_project,
+                region=config.region,
+                site_code=config.site_code,
+                logs_key_id=keys.key_ids[DataClass.LOGS],
+                retention_days=logs.retention_days,
+                siem=SiemDestination(
+                    subscriber=logs.siem.subscriber, central_destination=logs.siem.central_destination
+                ),
+                labels=labels,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        SecurityAlerts(
+            f"{name}-alerts",
+            SecurityAlertsArgs(
+                project=config.gcp_project,
+                site_code=config.site_code,
+                notification_channels=list(logs.alerts.notification_channels),
+                emails=dict(logs.alerts.emails),
+                image_bucket=images.bucket.name,
+                image_read_spike=logs.alerts.image_read_spike,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         self.keys, self.identities, self.network, self.images = keys, identities, network, images
+        self.logging = security_logging
         self.viewer_network_tag = viewer_tag
         self.image_bucket_name = images.bucket_name
         self.viewer_member = identities.viewer_member

@@ -1,7 +1,15 @@
 """``python -m preflight``: see ``preflight.cli``."""
 
+import os
 import sys
 
 from preflight.cli import main
 
-sys.exit(main())
+try:
+    code = main()
+    sys.stdout.flush()
+except BrokenPipeError:
+    # The reader went away (`... | head`): stop quietly, as command-line tools do.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    code = 1
+sys.exit(code)

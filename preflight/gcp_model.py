@@ -125,7 +125,54 @@ def _dns_policy(i: Outputs, name: str) -> Outputs:
     return {"id": f"projects/{i['project']}/policies/{i.get('name', name)}"}
 
 
+def _sink(i: Outputs, name: str) -> Outputs:
+    sink = i.get("name", name)
+    number = project_number(i["project"])
+    return {
+        "id": f"projects/{i['project']}/sinks/{sink}",
+        "writerIdentity": f"serviceAccount:service-{number}@gcp-sa-logging.iam.gserviceaccount.com",
+    }
+
+
+def _log_bucket(i: Outputs, name: str) -> Outputs:
+    bucket = f"projects/{i['project']}/locations/{i['location']}/buckets/{i['bucketId']}"
+    return {"id": bucket, "name": bucket, "lifecycleState": "ACTIVE"}
+
+
+def _pubsub(collection: str) -> Callable[[Outputs, str], Outputs]:
+    def outputs(i: Outputs, name: str) -> Outputs:
+        return {"id": f"projects/{i['project']}/{collection}/{i.get('name', name)}"}
+
+    return outputs
+
+
+def _numbered(collection: str) -> Callable[[Outputs, str], Outputs]:
+    def outputs(i: Outputs, name: str) -> Outputs:
+        resource = f"projects/{i['project']}/{collection}/{_digits(name, 19)}"
+        return {"id": resource, "name": resource}
+
+    return outputs
+
+
+def _metric(i: Outputs, name: str) -> Outputs:
+    return {"id": i.get("name", name)}
+
+
+def _audit_config(i: Outputs, name: str) -> Outputs:
+    return {"id": f"{i['project']}/{i['service']}", "etag": f"BwY{_digits(name, 8)}="}
+
+
 COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
+    "gcp:logging/projectSink:ProjectSink": _sink,
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
+    "gcp:pubsub/topic:Topic": _pubsub("topics"),
+    "gcp:pubsub/subscription:Subscription": _pubsub("subscriptions"),
+    "gcp:pubsub/topicIAMMember:TopicIAMMember": _iam_member("topic"),
+    "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": _iam_member("subscription"),
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": _audit_config,
+    "gcp:logging/metric:Metric": _metric,
+    "gcp:monitoring/alertPolicy:AlertPolicy": _numbered("alertPolicies"),
+    "gcp:monitoring/notificationChannel:NotificationChannel": _numbered("notificationChannels"),
     "gcp:compute/network:Network": _compute_global("networks"),
     "gcp:compute/subnetwork:Subnetwork": _subnetwork,
     "gcp:compute/route:Route": _compute_global("routes"),
@@ -153,8 +200,25 @@ def _storage_agent(args: Outputs) -> Outputs:
     return {"emailAddress": email, "member": f"serviceAccount:{email}", "project": args["project"], "id": email}
 
 
+def _logging_cmek(args: Outputs) -> Outputs:
+    number = project_number(args["project"])
+    return {
+        "id": f"projects/{args['project']}/cmekSettings",
+        "name": f"projects/{args['project']}/cmekSettings",
+        "project": args["project"],
+        "serviceAccountId": f"cmek-p{number}@gcp-sa-logging.iam.gserviceaccount.com",
+    }
+
+
+def _project(args: Outputs) -> Outputs:
+    project = args["projectId"]
+    return {"id": f"projects/{project}", "projectId": project, "number": project_number(project), "name": project}
+
+
 INVOKES: dict[str, Callable[[Outputs], Outputs]] = {
     "gcp:storage/getProjectServiceAccount:getProjectServiceAccount": _storage_agent,
+    "gcp:logging/getProjectCmekSettings:getProjectCmekSettings": _logging_cmek,
+    "gcp:organizations/getProject:getProject": _project,
 }
 
 

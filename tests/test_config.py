@@ -48,6 +48,12 @@ MINIMAL_NETWORK = {
 }
 
 
+MINIMAL_LOGGING = {
+    "siem": {"subscriber": "serviceAccount:siem@soc-project.iam.gserviceaccount.com"},
+    "alerts": {"emails": {"soc": "soc@hospital.example"}},
+}
+
+
 def test_defaults_apply_when_sections_are_omitted():
     site = load(
         {
@@ -55,6 +61,7 @@ def test_defaults_apply_when_sections_are_omitted():
             f"{NS}:gcpProject": "abc-imaging",
             f"{NS}:region": "europe-west1",
             f"{NS}:network": MINIMAL_NETWORK,
+            f"{NS}:logging": MINIMAL_LOGGING,
         }
     )
     assert site.kms.rotation_days == 90
@@ -63,6 +70,8 @@ def test_defaults_apply_when_sections_are_omitted():
     assert site.rbac == {}
     assert site.network.viewer_ports == [443]
     assert (site.network.health_check_ingress, site.network.iap_administration) == (True, False)
+    assert site.logging.retention_days == 2190
+    assert site.logging.alerts.image_read_spike == 1000
 
 
 def test_network_section_is_required():
@@ -105,7 +114,7 @@ BAD = [
     pytest.param(
         _set("bogus", 1),
         f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-        "kms, labels, netcheck, network, rbac, region, siteCode",
+        "kms, labels, logging, netcheck, network, rbac, region, siteCode",
         id="unknown-top-level-field",
     ),
     pytest.param(

@@ -50,7 +50,7 @@ def test_plan_json_shows_the_foundation(plan):
     for data_class in ("images", "logs"):
         assert _one(plan, "gcp:kms/cryptoKey:CryptoKey", f"-kms-{data_class}")["options"]["protect"] is True
     bucket = _one(plan, "gcp:storage/bucket:Bucket", "-images")
-    grant = _one(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-agent-key")
+    grant = _one(plan, "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "-images-agent-key")
     assert grant["urn"] in bucket["options"]["dependencies"]
     assert bucket["inputs"]["publicAccessPrevention"] == "enforced"
     assert bucket["inputs"]["logging"]["logBucket"].endswith("-access-logs")
@@ -83,7 +83,7 @@ def test_table_lists_every_resource_under_its_parent():
         [sys.executable, "-m", "preflight", "plan", "utrecht"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 35 resources"
+    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 66 resources"
     assert "  utr  imaging:site:ImagingSite" in lines
     assert "      utr-kms-images  gcp:kms/cryptoKey:CryptoKey  [protected]" in lines
 
@@ -112,3 +112,11 @@ def test_pulumi_yaml_declares_the_scalar_site_keys():
     scalars = {f"{NAMESPACE}:{f.alias}" for f in SiteConfig.model_fields.values() if f.annotation is str}
     assert set(declared) == scalars
     assert all(entry["type"] == "string" for entry in declared.values())
+
+
+def test_a_closed_pipe_ends_the_plan_quietly():
+    result = subprocess.run(
+        f"{sys.executable} -m preflight plan lausanne | head -1", shell=True, cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.stdout.startswith("imaging-landing-zone / lausanne")
+    assert result.stderr == ""

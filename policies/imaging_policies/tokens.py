@@ -82,3 +82,43 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 DNS_MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone"
 DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
 DNS_POLICY = "gcp:dns/policy:Policy"
+
+AUDIT_CONFIGS = frozenset(
+    {
+        "gcp:projects/iAMAuditConfig:IAMAuditConfig",
+        "gcp:organizations/iamAuditConfig:IamAuditConfig",
+        "gcp:folder/iamAuditConfig:IamAuditConfig",
+    }
+)
+LOG_BUCKETS = frozenset(
+    {
+        "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+        "gcp:logging/folderBucketConfig:FolderBucketConfig",
+        "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
+        "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
+    }
+)
+LOG_SINKS = frozenset(
+    {
+        "gcp:logging/projectSink:ProjectSink",
+        "gcp:logging/folderSink:FolderSink",
+        "gcp:logging/organizationSink:OrganizationSink",
+        "gcp:logging/billingAccountSink:BillingAccountSink",
+    }
+)
+LOG_EXCLUSIONS = frozenset(
+    {
+        "gcp:logging/projectExclusion:ProjectExclusion",
+        "gcp:logging/folderExclusion:FolderExclusion",
+        "gcp:logging/organizationExclusion:OrganizationExclusion",
+        "gcp:logging/billingAccountExclusion:BillingAccountExclusion",
+    }
+)
+PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
+TOPIC_IAM_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
+LOG_METRIC = "gcp:logging/metric:Metric"
+ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
+BACKEND_SERVICES = frozenset(
+    {"gcp:compute/backendService:BackendService", "gcp:compute/regionBackendService:RegionBackendService"}
+)

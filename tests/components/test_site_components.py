@@ -15,6 +15,20 @@ from preflight.engine import UNKNOWN, capture
 from tests.conftest import by_name, site_plan
 
 STACK = "urn:pulumi:lausanne::imaging-landing-zone::"
+ALERT_KEYS = (
+    "project-ownership",
+    "audit-config",
+    "custom-role",
+    "firewall",
+    "route",
+    "network",
+    "bucket-iam",
+    "kms-key-disabled",
+    "log-routing",
+    "service-account-key",
+    "org-policy",
+    "image-read-spike",
+)
 AGENT = "serviceAccount:service-{}@gs-project-accounts.iam.gserviceaccount.com"
 
 
@@ -60,6 +74,27 @@ def test_site_children_are_exactly_these():
             ("gcp:compute/firewall:Firewall", "lau-firewall-allow-worklist-ris"),
             ("gcp:compute/firewall:Firewall", "lau-firewall-allow-load-balancer"),
             ("gcp:compute/firewall:Firewall", "lau-firewall-allow-iap"),
+            ("imaging:logging:SecurityLogging", "lau-logging"),
+            ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "lau-logging-audit"),
+            ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-bucket-agent-key"),
+            ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "lau-logging-bucket"),
+            ("gcp:logging/projectSink:ProjectSink", "lau-logging-retention-sink"),
+            ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-pubsub-agent-key"),
+            ("gcp:pubsub/topic:Topic", "lau-logging-siem"),
+            ("gcp:logging/projectSink:ProjectSink", "lau-logging-siem-sink"),
+            ("gcp:pubsub/topicIAMMember:TopicIAMMember", "lau-logging-siem-publisher"),
+            ("gcp:pubsub/subscription:Subscription", "lau-logging-siem-subscription"),
+            ("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "lau-logging-siem-reader"),
+            ("imaging:monitoring:SecurityAlerts", "lau-alerts"),
+            ("gcp:monitoring/notificationChannel:NotificationChannel", "lau-alerts-email-soc"),
+            *[
+                (kind, f"lau-alerts-{key}{suffix}")
+                for key in ALERT_KEYS
+                for kind, suffix in (
+                    ("gcp:logging/metric:Metric", ""),
+                    ("gcp:monitoring/alertPolicy:AlertPolicy", "-alert"),
+                )
+            ],
         ]
     )
 

@@ -33,10 +33,19 @@ DELIVERED = {
     "IAM-05",
     "IAM-06",
     "IAM-07",
+    "ENC-09",
+    "LOG-01",
     "LOG-02",
     "LOG-03",
     "LOG-04",
+    "LOG-05",
     "LOG-06",
+    "LOG-07",
+    "LOG-08",
+    "LOG-09",
+    "LOG-10",
+    "LOG-11",
+    "LOG-12",
     "NET-01",
     "NET-02",
     "NET-03",
@@ -45,7 +54,7 @@ DELIVERED = {
     "NET-07",
     "PERF-03",
 }
-"""The controls of the slices delivered so far (foundation, network isolation, network readiness)."""
+"""The controls of the slices delivered so far (foundation, network isolation, network readiness, log management)."""
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,137 @@
+"""Security alerts: a log-based metric and an alert policy per security event, each with a runbook.
+
+Controls LOG-11 (CIS GCP Foundations 2.4 to 2.10) and LOG-12 (KMS key versions, log routing,
+service-account keys, org policies, and a spike of image reads by one principal as the anomaly
+signal). The events and their filters are the catalogue in :mod:`components.alerts`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import Field, model_validator
+
+from components._base import ComponentArgs, StrInput, child
+from components.alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
+
+TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
+
+SPIKE_WINDOW = "300s"
+"""The anomaly window: image reads per principal are summed over five minutes."""
+PRINCIPAL = "principal"
+AUTO_CLOSE = "1800s"
+
+
+class SecurityAlertsArgs(ComponentArgs):
+    """Inputs of :class:`SecurityAlerts`."""
+
+    project: str
+    """The site project."""
+    site_code: str
+    """The site code, used in metric names."""
+    notification_channels: list[StrInput] = []
+    """Existing notification channels every alert notifies."""
+    emails: dict[str, str] = {}
+    """Email channels to create, by stable name."""
+    image_bucket: StrInput
+    """The image bucket whose reads are counted per principal."""
+    image_read_spike: Annotated[int, Field(ge=1)] = 1000
+    """Reads by one principal within five minutes that raise the anomaly alert."""
+
+    @model_validator(mode="after")
+    def _some_channel(self) -> SecurityAlertsArgs:
+        if not self.notification_channels and not self.emails:
+            raise ValueError("alerts need at least one notification channel or email")
+        return self
+
+
+def metric_name(site_code: str, alert: SecurityAlert) -> str:
+    """The log-based metric of an alert: ``<site>-<key>``."""
+    return f"{site_code}-{alert.key}"
+
+
+class SecurityAlerts(pulumi.ComponentResource):
+    """One metric and one alert policy per event of the catalogue, notifying every channel.
+
+    Children: ``<name>-email-<key>`` (NotificationChannel) per email, and per alert key
+    ``<name>-<key>`` (logging Metric) and ``<name>-<key>-alert`` (AlertPolicy).
+    """
+
+    def __init__(self, name: str, args: SecurityAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        channels: list[StrInput] = list(args.notification_channels)
+        for key, email in args.emails.items():
+            channel = gcp.monitoring.NotificationChannel(
+                f"{name}-email-{key}",
+                project=args.project,
+                type="email",
+                display_name=f"Imaging site {args.site_code}: {key}",
+                labels={"email_address": email},
+                opts=child(self),
+            )
+            channels.append(channel.name)
+        for alert in SECURITY_ALERTS:
+            self._alert(name, args, alert, channels)
+        self.register_outputs({})
+
+    def _alert(self, name: str, args: SecurityAlertsArgs, alert: SecurityAlert, channels: list[StrInput]) -> None:
+        metric_id = metric_name(args.site_code, alert)
+        spike = alert.key == READ_SPIKE
+        log_filter: StrInput = (
+            pulumi.Output.concat(alert.filter, ' AND resource.labels.bucket_name="', args.image_bucket, '"')
+            if spike
+            else alert.filter
+        )
+        descriptor: gcp.logging.MetricMetricDescriptorArgsDict = {
+            "metric_kind": "DELTA",
+            "value_type": "INT64",
+            "unit": "1",
+        }
+        if spike:
+            descriptor["labels"] = [{"key": PRINCIPAL, "value_type": "STRING", "description": "Who read."}]
+        metric = gcp.logging.Metric(
+            f"{name}-{alert.key}",
+            project=args.project,
+            name=metric_id,
+            description=f"{alert.title} ({alert.control}{f', CIS {alert.cis}' if alert.cis else ''}).",
+            filter=log_filter,
+            metric_descriptor=descriptor,
+            label_extractors=(
+                {PRINCIPAL: "EXTRACT(protoPayload.authenticationInfo.principalEmail)"} if spike else None
+            ),
+            opts=child(self),
+        )
+        aggregation: gcp.monitoring.AlertPolicyConditionConditionThresholdAggregationArgsDict = {
+            "alignment_period": SPIKE_WINDOW if spike else "60s",
+            "per_series_aligner": "ALIGN_SUM",
+            "cross_series_reducer": "REDUCE_SUM",
+            "group_by_fields": [f"metric.label.{PRINCIPAL}"] if spike else [],
+        }
+        gcp.monitoring.AlertPolicy(
+            f"{name}-{alert.key}-alert",
+            project=args.project,
+            display_name=f"[{args.site_code}] {alert.title}",
+            combiner="OR",
+            severity="CRITICAL" if alert.control == "LOG-11" or spike else "ERROR",
+            conditions=[
+                gcp.monitoring.AlertPolicyConditionArgsDict(
+                    display_name=alert.title,
+                    condition_threshold={
+                        "filter": f'metric.type="logging.googleapis.com/user/{metric_id}"',
+                        "comparison": "COMPARISON_GT",
+                        "threshold_value": (args.image_read_spike - 1) if spike else 0,
+                        "duration": "0s",
+                        "aggregations": [aggregation],
+                        "trigger": {"count": 1},
+                    },
+                )
+            ],
+            notification_channels=channels,
+            documentation={"content": alert.runbook, "mime_type": "text/markdown", "subject": alert.title},
+            alert_strategy={"auto_close": AUTO_CLOSE},
+            user_labels={"site": args.site_code, "control": alert.control.lower()},
+            enabled=True,
+            opts=child(self, depends_on=[metric]),
+        )
