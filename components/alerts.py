@@ -177,10 +177,11 @@ SECURITY_ALERTS: tuple[SecurityAlert, ...] = (
     SecurityAlert(
         key="service-account-key",
         control="LOG-12",
-        title="Service-account key created",
-        filter='protoPayload.methodName="google.iam.admin.v1.CreateServiceAccountKey"',
+        title="Service-account key created or uploaded",
+        filter='protoPayload.methodName="google.iam.admin.v1.CreateServiceAccountKey" OR '
+        'protoPayload.methodName="google.iam.admin.v1.UploadServiceAccountKey"',
         runbook=_runbook(
-            "A user-managed key was created for a service account: the site uses none (IAM-05).",
+            "A user-managed key was created or uploaded for a service account: the site uses none (IAM-05).",
             "which account and principal; is the org policy iam.disableServiceAccountKeyCreation in force?",
             "delete the key (`gcloud iam service-accounts keys delete`) and investigate the principal.",
         ),
@@ -189,7 +190,9 @@ SECURITY_ALERTS: tuple[SecurityAlert, ...] = (
         key="org-policy",
         control="LOG-12",
         title="Organisation policy changed",
-        filter='protoPayload.serviceName="orgpolicy.googleapis.com" OR protoPayload.methodName="SetOrgPolicy" OR '
+        filter='(protoPayload.serviceName="orgpolicy.googleapis.com" AND '
+        '(protoPayload.methodName:"OrgPolicy.CreatePolicy" OR protoPayload.methodName:"OrgPolicy.UpdatePolicy" OR '
+        'protoPayload.methodName:"OrgPolicy.DeletePolicy")) OR protoPayload.methodName="SetOrgPolicy" OR '
         'protoPayload.methodName="ClearOrgPolicy"',
         runbook=_runbook(
             "An organisation policy on the site's hierarchy changed: a guard rail may be off.",

@@ -277,6 +277,54 @@ def test_bad_network_settings_get_one_line_naming_the_field(mutate, expected):
     assert problems(mutate) == [expected]
 
 
+BAD_LOGGING = [
+    pytest.param(
+        _set("logging/retentionDays", 365),
+        f"{NS}:logging.retentionDays: must be at least 2190, got 365",
+        id="retention-one-year",
+    ),
+    pytest.param(
+        _set("logging/siem", {}),
+        f"{NS}:logging.siem.subscriber: the SIEM's identity is missing: set subscriber (serviceAccount:<email> of "
+        "the SIEM that reads the export) or centralDestination (the organisation's central log bucket)",
+        id="no-siem-identity",
+    ),
+    pytest.param(
+        _set("logging/siem/subscriber", "user:analyst@chuv.example"),
+        f"{NS}:logging.siem.subscriber: must be the SIEM's identity as an IAM member: serviceAccount:<email> or "
+        "group:<email> (never a person or a public principal)",
+        id="siem-identity-is-a-person",
+    ),
+    pytest.param(
+        _set("logging/siem/centralDestination", "pubsub.googleapis.com/projects/x/topics/y"),
+        f"{NS}:logging.siem.centralDestination: must be a Cloud Logging destination: "
+        "logging.googleapis.com/projects/<project>[/locations/<location>/buckets/<bucket>]",
+        id="central-destination-not-logging",
+    ),
+    pytest.param(
+        _set("logging/alerts", {"imageReadSpike": 10}),
+        f"{NS}:logging.alerts.notificationChannels: no channel: alerts would reach nobody; set "
+        "notificationChannels or emails",
+        id="alerts-without-channel",
+    ),
+    pytest.param(
+        _set("logging/alerts/imageReadSpike", 0),
+        f"{NS}:logging.alerts.imageReadSpike: must be at least 1, got 0",
+        id="spike-threshold-zero",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_LOGGING)
+def test_bad_logging_settings_get_one_line_naming_the_field(mutate, expected):
+    assert problems(mutate) == [expected]
+
+
+def test_siem_export_is_pubsub_or_central_not_both():
+    both = _set("logging/siem/centralDestination", "logging.googleapis.com/projects/chuv-soc-logs")
+    assert problems(both) == [f"{NS}:logging.siem: set subscriber (Pub/Sub export) or centralDestination, not both"]
+
+
 def test_every_overlap_is_reported_on_its_own_line():
     def overlaps(config: dict[str, Any]) -> None:
         _set("network/subnets/batch", "10.60.0.0/25")(config)
