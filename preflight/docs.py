@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
+from components.logs import SecurityLoggingArgs, SiemDestination
+from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
 from components.storage import BucketMember, BucketNetworkAccess, ImageBucketArgs
 
@@ -34,6 +36,9 @@ MODELS: dict[str, type[BaseModel]] = {
         AllowlistFirewallArgs,
         FirewallTarget,
         Destination,
+        SecurityLoggingArgs,
+        SiemDestination,
+        SecurityAlertsArgs,
     )
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
