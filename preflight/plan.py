@@ -120,6 +120,20 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "gcp:dns/policy:Policy": lambda i: f"query logging {'on' if i.get('enableLogging') else 'OFF'}",
     "gcp:dns/managedZone:ManagedZone": lambda i: f"{i.get('visibility', 'public')} zone {i.get('dnsName')}",
     "gcp:dns/recordSet:RecordSet": lambda i: f"{i.get('name')} {i.get('type')} {' '.join(i.get('rrdatas', []))}",
+    "gcp:projects/iAMAuditConfig:IAMAuditConfig": lambda i: (
+        f"{i.get('service')}: {', '.join(c.get('logType', '?') for c in i.get('auditLogConfigs', []))}"
+    ),
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": lambda i: (
+        f"{i.get('retentionDays')} days, {'locked' if i.get('locked') else 'NOT LOCKED'}, "
+        f"{'CMEK' if (i.get('cmekSettings') or {}).get('kmsKeyName') else 'NO CMEK'}"
+    ),
+    "gcp:logging/projectSink:ProjectSink": lambda i: (
+        f"to {i.get('destination')}{' DISABLED' if i.get('disabled') else ''}"
+    ),
+    "gcp:pubsub/topic:Topic": lambda i: "CMEK" if i.get("kmsKeyName") else "NO CMEK",
+    "gcp:monitoring/alertPolicy:AlertPolicy": lambda i: (
+        f"{len(i.get('notificationChannels', []))} channel(s){'' if i.get('enabled', True) else ', DISABLED'}"
+    ),
 }
 """One-line summaries of the settings a reviewer checks first, per type."""
 
