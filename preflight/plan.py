@@ -124,7 +124,7 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{i.get('service')}: {', '.join(c.get('logType', '?') for c in i.get('auditLogConfigs', []))}"
     ),
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": lambda i: (
-        f"{i.get('retentionDays')} days, {'locked' if i.get('locked') else 'NOT LOCKED'}, "
+        f"{int(i.get('retentionDays', 0))} days, {'locked' if i.get('locked') else 'NOT LOCKED'}, "
         f"{'CMEK' if (i.get('cmekSettings') or {}).get('kmsKeyName') else 'NO CMEK'}"
     ),
     "gcp:logging/projectSink:ProjectSink": lambda i: (
@@ -138,10 +138,14 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
 """One-line summaries of the settings a reviewer checks first, per type."""
 
 
+def _grant(i: dict[str, Any]) -> str:
+    return f"{i.get('role')} to {i.get('member')}"
+
+
 def _summary(type_: str, inputs: dict[str, Any]) -> str:
-    summarise = _SUMMARIES.get(type_)
+    summarise = _SUMMARIES.get(type_) or (_grant if type_.lower().endswith("iammember") else None)
     try:
-        return summarise(inputs) if summarise else ""
+        return summarise(inputs).replace(UNKNOWN, "(known after update)") if summarise else ""
     except (AttributeError, TypeError, ValueError):  # an unknown (preview) value where a list was expected
         return "settings unknown until update"
 
