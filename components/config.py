@@ -393,6 +393,78 @@ class LoggingSettings(_Model):
     """Notification channels and the anomaly threshold."""
 
 
+GUARD_RAIL_CONSTRAINTS = (
+    "gcp.restrictTLSVersion",
+    "storage.publicAccessPrevention",
+    "storage.uniformBucketLevelAccess",
+    "iam.disableServiceAccountKeyCreation",
+    "iam.disableServiceAccountKeyUpload",
+    "iam.automaticIamGrantsForDefaultServiceAccounts",
+    "gcp.restrictNonCmekServices",
+    "compute.skipDefaultNetworkCreation",
+    "compute.vmExternalIpAccess",
+    "gcp.resourceLocations",
+)
+"""The org-policy constraints set on every site project (ORG-01 to ORG-10, in that order)."""
+
+
+def _guard_rail(value: str) -> str:
+    if value not in GUARD_RAIL_CONSTRAINTS:
+        raise ValueError(f"is not one of the site's guard rails: {', '.join(GUARD_RAIL_CONSTRAINTS)}")
+    return value
+
+
+def _reason(value: str) -> str:
+    if len(value.strip()) < 20:
+        raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
+    return value.strip()
+
+
+class GuardRailSettings(_Model):
+    """The org policies on the site project; a site may skip one its organisation enforces higher up."""
+
+    skip: dict[Annotated[str, AfterValidator(_guard_rail)], Annotated[str, AfterValidator(_reason)]] = {}
+    """Constraint to the recorded reason it is not set on the project (enforced by the folder or organisation)."""
+
+
+class SignOn(StrEnum):
+    """How the worklist's sign-on reaches the viewer (IAM-09)."""
+
+    IAP = "iap"
+    """Identity-Aware Proxy on the load balancer admits members of the site's IAP groups only."""
+    LAUNCH_TOKEN = "launchToken"
+    """The worklist signs a short-lived launch token; the viewer verifies it on every launch."""
+
+
+_IMAGE_PATTERN = r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
+_DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+class ViewerSettings(_Model):
+    """The viewer launch endpoint: a TLS 1.2+ load balancer in front of the Cloud Run viewer."""
+
+    domain: Annotated[str, Field(pattern=_DOMAIN_PATTERN)]
+    """The viewer's DNS name; a Google-managed certificate is issued for it."""
+    image: Annotated[str, Field(pattern=_IMAGE_PATTERN)]
+    """The viewer's container image, pinned by digest (`...@sha256:<64 hex>`)."""
+    sign_on: SignOn
+    """`iap` or `launchToken`: how the worklist's sign-on reaches the viewer."""
+    iap_groups: list[GroupEmail] = []
+    """With `iap`: the hospital groups allowed through IAP (required, groups only)."""
+    allowed_sources: list[Cidr] = []
+    """Public ranges admitted besides `network.hospitalNetworks` (for example the worklist's egress)."""
+    container_port: Port = 8080
+    """The port the viewer's container listens on."""
+
+    @model_validator(mode="after")
+    def _iap_needs_groups(self) -> Self:
+        if self.sign_on is SignOn.IAP and not self.iap_groups:
+            raise ValueError("@iapGroups: signOn iap needs at least one hospital group allowed through IAP")
+        if self.sign_on is SignOn.LAUNCH_TOKEN and self.iap_groups:
+            raise ValueError("@iapGroups: only used with signOn iap; remove it or switch signOn to iap")
+        return self
+
+
 class SiteConfig(_Model):
     """Everything that differs between two hospital sites."""
 
@@ -417,6 +489,10 @@ class SiteConfig(_Model):
     `data-classification` are set by the components)."""
     logging: LoggingSettings
     """Security logs: retention, SIEM export and alerts."""
+    guard_rails: GuardRailSettings = GuardRailSettings()
+    """Org policies on the site project, and the recorded reasons for any a site skips."""
+    viewer: ViewerSettings | None = None
+    """The viewer launch endpoint, or unset for a site without one."""
     netcheck: NetcheckSettings = NetcheckSettings()
     """Site network readiness minimums and endpoints, measured by `python -m preflight netcheck`."""
 

@@ -80,6 +80,8 @@ class SiteNetwork(pulumi.ComponentResource):
     """``projects/<project>/global/networks/<name>``, known during preview."""
     subnet_ranges: dict[str, str]
     """The subnets' primary ranges by stable name."""
+    subnet_ids: dict[str, pulumi.Output[str]]
+    """The subnets' ids by stable name, known during preview."""
 
     def __init__(self, name: str, args: SiteNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -95,8 +97,9 @@ class SiteNetwork(pulumi.ComponentResource):
             opts=child(self),
         )
         network_id = known_after(network, f"projects/{args.project}/global/networks/{vpc_name}")
+        self.subnet_ids: dict[str, pulumi.Output[str]] = {}
         for key, cidr in args.subnets.items():
-            gcp.compute.Subnetwork(
+            subnet = gcp.compute.Subnetwork(
                 f"{name}-{key}",
                 project=args.project,
                 name=f"{args.site_code}-{key}",
@@ -107,6 +110,8 @@ class SiteNetwork(pulumi.ComponentResource):
                 log_config=FLOW_LOGS,
                 opts=child(self),
             )
+            subnet_path = f"projects/{args.project}/regions/{args.region}/subnetworks/{args.site_code}-{key}"
+            self.subnet_ids[key] = known_after(subnet, subnet_path)
         gcp.compute.Route(
             f"{name}-restricted-apis",
             project=args.project,

@@ -11,9 +11,25 @@ from components.kms import DataClass, SiteKeys, SiteKeysArgs
 from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlerts, SecurityAlertsArgs
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
+from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
+from components.viewer import ViewerEndpoint, ViewerEndpointArgs
 
 TYPE_TOKEN = "imaging:site:ImagingSite"
+
+BASE_SERVICES = (
+    "cloudkms.googleapis.com",
+    "cloudresourcemanager.googleapis.com",
+    "compute.googleapis.com",
+    "dns.googleapis.com",
+    "iam.googleapis.com",
+    "iamcredentials.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "orgpolicy.googleapis.com",
+    "storage.googleapis.com",
+)
+"""The APIs every site needs (IAM-08); federation, the Pub/Sub export and the viewer add theirs."""
 
 ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
     SiteRole.READER: BucketRole.OBJECT_VIEWER,
@@ -27,8 +43,9 @@ class ImagingSite(pulumi.ComponentResource):
 
     Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
     ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
-    ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`) and
-    ``<site>-alerts`` (:class:`SecurityAlerts`).
+    ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`),
+    ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-project`` (:class:`ProjectGuardRails`) and,
+    when the site has one, ``<site>-viewer`` (:class:`ViewerEndpoint`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -43,6 +60,16 @@ class ImagingSite(pulumi.ComponentResource):
         name = config.site_code
         super().__init__(TYPE_TOKEN, name, None, opts)
         labels = config.common_labels
+        ProjectGuardRails(
+            f"{name}-project",
+            ProjectGuardRailsArgs(
+                project=config.gcp_project,
+                region=config.region,
+                services=self.services(config),
+                skip=dict(config.guard_rails.skip),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         keys = SiteKeys(
             f"{name}-kms",
             SiteKeysArgs(
@@ -152,9 +179,45 @@ class ImagingSite(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        if config.viewer is not None:
+            viewer = config.viewer
+            subnet = "viewer" if "viewer" in net.subnets else next(iter(net.subnets))
+            self.viewer = ViewerEndpoint(
+                f"{name}-viewer",
+                ViewerEndpointArgs(
+                    project=config.gcp_project,
+                    region=config.region,
+                    site_code=config.site_code,
+                    domain=viewer.domain,
+                    image=viewer.image,
+                    container_port=viewer.container_port,
+                    service_account=identities.viewer.email,
+                    network=network.network_id,
+                    subnetwork=network.subnet_ids[subnet],
+                    network_tag=viewer_tag,
+                    allowed_sources=list(dict.fromkeys([*net.hospital_networks, *viewer.allowed_sources])),
+                    sign_on=viewer.sign_on,
+                    iap_groups=list(viewer.iap_groups),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.keys, self.identities, self.network, self.images = keys, identities, network, images
         self.logging = security_logging
         self.viewer_network_tag = viewer_tag
         self.image_bucket_name = images.bucket_name
         self.viewer_member = identities.viewer_member
         self.register_outputs({"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member})
+
+    @staticmethod
+    def services(config: SiteConfig) -> list[str]:
+        """The APIs this site needs, and nothing else (IAM-08)."""
+        extra = []
+        if config.identities.pacs_uploader.workload_identity is not None:
+            extra.append("sts.googleapis.com")
+        if config.logging.siem.subscriber is not None:
+            extra.append("pubsub.googleapis.com")
+        if config.viewer is not None:
+            extra.append("run.googleapis.com")
+            if config.viewer.sign_on.value == "iap":
+                extra.append("iap.googleapis.com")
+        return sorted({*BASE_SERVICES, *extra})

@@ -162,7 +162,55 @@ def _audit_config(i: Outputs, name: str) -> Outputs:
     return {"id": f"{i['project']}/{i['service']}", "etag": f"BwY{_digits(name, 8)}="}
 
 
+def _global_address(i: Outputs, name: str) -> Outputs:
+    digits = _digits(name, 6)
+    return {
+        **_compute_global("addresses")(i, name),
+        "address": f"34.{int(digits[:2]) + 100}.{digits[2:4]}.{digits[4:]}",
+    }
+
+
+def _cloud_run(i: Outputs, name: str) -> Outputs:
+    service = i.get("name", name)
+    return {
+        "id": f"projects/{i['project']}/locations/{i['location']}/services/{service}",
+        "uri": f"https://{service}-{_digits(service, 12)}.{i['location']}.run.app",
+        "uid": _digits(service, 20),
+    }
+
+
+def _regional(collection: str) -> Callable[[Outputs, str], Outputs]:
+    def outputs(i: Outputs, name: str) -> Outputs:
+        resource_id = f"projects/{i['project']}/regions/{i['region']}/{collection}/{i.get('name', name)}"
+        return {"id": resource_id, "selfLink": f"https://www.googleapis.com/compute/v1/{resource_id}"}
+
+    return outputs
+
+
+def _project_service(i: Outputs, name: str) -> Outputs:
+    return {"id": f"{i['project']}/{i['service']}"}
+
+
+def _org_policy(i: Outputs, name: str) -> Outputs:
+    return {"id": i["name"], "etag": f"BwY{_digits(name, 8)}="}
+
+
 COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
+    "gcp:compute/globalAddress:GlobalAddress": _global_address,
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": _compute_global("forwardingRules"),
+    "gcp:compute/targetHttpsProxy:TargetHttpsProxy": _compute_global("targetHttpsProxies"),
+    "gcp:compute/targetHttpProxy:TargetHttpProxy": _compute_global("targetHttpProxies"),
+    "gcp:compute/uRLMap:URLMap": _compute_global("urlMaps"),
+    "gcp:compute/sSLPolicy:SSLPolicy": _compute_global("sslPolicies"),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": _compute_global("sslCertificates"),
+    "gcp:compute/backendService:BackendService": _compute_global("backendServices"),
+    "gcp:compute/securityPolicy:SecurityPolicy": _compute_global("securityPolicies"),
+    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _regional("networkEndpointGroups"),
+    "gcp:cloudrunv2/service:Service": _cloud_run,
+    "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _iam_member("name"),
+    "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember": _iam_member("webBackendService"),
+    "gcp:projects/service:Service": _project_service,
+    "gcp:orgpolicy/policy:Policy": _org_policy,
     "gcp:logging/projectSink:ProjectSink": _sink,
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
     "gcp:pubsub/topic:Topic": _pubsub("topics"),

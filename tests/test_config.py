@@ -113,8 +113,8 @@ BAD = [
     pytest.param(_delete("gcpProject"), f"{NS}:gcpProject: required field is missing", id="missing-project"),
     pytest.param(
         _set("bogus", 1),
-        f"{NS}:bogus: unknown field; accepted: gcpProject, identities, imageBucket, "
-        "kms, labels, logging, netcheck, network, rbac, region, siteCode",
+        f"{NS}:bogus: unknown field; accepted: gcpProject, guardRails, identities, imageBucket, "
+        "kms, labels, logging, netcheck, network, rbac, region, siteCode, viewer",
         id="unknown-top-level-field",
     ),
     pytest.param(

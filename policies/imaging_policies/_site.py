@@ -90,7 +90,12 @@ def allowed(cidr: str, wanted: frozenset[int], destinations: Iterable[Destinatio
 
 def _site_network() -> Mapping[str, Any] | None:
     """The stack's ``imaging-landing-zone:network`` section, if the stack has a readable one."""
-    value = pulumi.Config(SITE_NAMESPACE).get("network")
+    return _site_section("network")
+
+
+def _site_section(key: str) -> Mapping[str, Any] | None:
+    """A structured section of the stack's site config, if the stack has a readable one."""
+    value = pulumi.Config(SITE_NAMESPACE).get(key)
     if value is None:
         return None
     try:
@@ -159,3 +164,21 @@ def site_region(policy_config: Mapping[str, Any]) -> tuple[frozenset[str], str] 
     if not region:
         return None
     return frozenset({region.lower()}), f"the stack's {SITE_NAMESPACE}:region"
+
+
+def viewer_sources(policy_config: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:
+    """Public ranges the viewer's Cloud Armor may admit: ``allowedSources`` config, else the site config
+    (``network.hospitalNetworks`` and ``viewer.allowedSources``)."""
+    if "allowedSources" in policy_config:
+        return tuple(str(c) for c in policy_config["allowedSources"]), "the policy's allowedSources config"
+    network = _site_section("network") or {}
+    viewer = _site_section("viewer") or {}
+    found = [*network.get("hospitalNetworks", []), *viewer.get("allowedSources", [])]
+    return tuple(str(c) for c in found if _network(c) is not None), f"the stack's {SITE_NAMESPACE}:network and :viewer"
+
+
+def skipped_guard_rails() -> Mapping[str, str]:
+    """Org-policy constraints the stack's site config skips, with the recorded reason."""
+    section = _site_section("guardRails") or {}
+    skip = section.get("skip", {})
+    return {str(k): str(v) for k, v in skip.items()} if isinstance(skip, Mapping) else {}

@@ -60,6 +60,8 @@ OTHER_IAM = frozenset(
         "gcp:folder/iAMBinding:IAMBinding",
         "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
         "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+        "gcp:cloudrun/iamMember:IamMember",
+        "gcp:cloudrun/iamBinding:IamBinding",
         "gcp:pubsub/topicIAMMember:TopicIAMMember",
         "gcp:pubsub/topicIAMBinding:TopicIAMBinding",
         "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
@@ -122,3 +124,41 @@ ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
 BACKEND_SERVICES = frozenset(
     {"gcp:compute/backendService:BackendService", "gcp:compute/regionBackendService:RegionBackendService"}
 )
+
+SSL_POLICIES = frozenset({"gcp:compute/sSLPolicy:SSLPolicy", "gcp:compute/regionSslPolicy:RegionSslPolicy"})
+TLS_PROXIES = frozenset(
+    {
+        "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
+        "gcp:compute/regionTargetHttpsProxy:RegionTargetHttpsProxy",
+        "gcp:compute/targetSSLProxy:TargetSSLProxy",
+    }
+)
+SELF_MANAGED_CERTIFICATES = frozenset(
+    {"gcp:compute/sSLCertificate:SSLCertificate", "gcp:compute/regionSslCertificate:RegionSslCertificate"}
+)
+HTTP_PROXIES = frozenset(
+    {"gcp:compute/targetHttpProxy:TargetHttpProxy", "gcp:compute/regionTargetHttpProxy:RegionTargetHttpProxy"}
+)
+URL_MAPS = frozenset({"gcp:compute/uRLMap:URLMap", "gcp:compute/regionUrlMap:RegionUrlMap"})
+FORWARDING_RULES = frozenset(
+    {"gcp:compute/globalForwardingRule:GlobalForwardingRule", "gcp:compute/forwardingRule:ForwardingRule"}
+)
+SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
+CLOUD_RUN_SERVICES = frozenset({"gcp:cloudrunv2/service:Service", "gcp:cloudrun/service:Service"})
+CLOUD_RUN_IAM = frozenset(
+    {
+        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+        "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
+        "gcp:cloudrun/iamMember:IamMember",
+        "gcp:cloudrun/iamBinding:IamBinding",
+    }
+)
+VM_TYPES = frozenset(
+    {
+        "gcp:compute/instance:Instance",
+        "gcp:compute/instanceTemplate:InstanceTemplate",
+        "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
+    }
+)
+PROJECT_SERVICE = "gcp:projects/service:Service"
+ORG_POLICY = "gcp:orgpolicy/policy:Policy"

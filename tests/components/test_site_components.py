@@ -8,6 +8,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from components.config import GUARD_RAIL_CONSTRAINTS
 from components.identity import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
@@ -15,6 +16,40 @@ from preflight.engine import UNKNOWN, capture
 from tests.conftest import by_name, site_plan
 
 STACK = "urn:pulumi:lausanne::imaging-landing-zone::"
+LAU_APIS = (
+    "cloudkms",
+    "cloudresourcemanager",
+    "compute",
+    "dns",
+    "iam",
+    "iamcredentials",
+    "iap",
+    "logging",
+    "monitoring",
+    "orgpolicy",
+    "pubsub",
+    "run",
+    "storage",
+    "sts",
+)
+VIEWER_CHILDREN = {
+    "address": "gcp:compute/globalAddress:GlobalAddress",
+    "armor": "gcp:compute/securityPolicy:SecurityPolicy",
+    "backend": "gcp:compute/backendService:BackendService",
+    "cert": "gcp:compute/managedSslCertificate:ManagedSslCertificate",
+    "http": "gcp:compute/globalForwardingRule:GlobalForwardingRule",
+    "http-proxy": "gcp:compute/targetHttpProxy:TargetHttpProxy",
+    "https": "gcp:compute/globalForwardingRule:GlobalForwardingRule",
+    "https-map": "gcp:compute/uRLMap:URLMap",
+    "https-proxy": "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
+    "iap-invoker": "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+    "iap-medecine-nucleaire@chuv.example": "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember",
+    "iap-radiologie@chuv.example": "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember",
+    "neg": "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup",
+    "redirect-map": "gcp:compute/uRLMap:URLMap",
+    "run": "gcp:cloudrunv2/service:Service",
+    "tls": "gcp:compute/sSLPolicy:SSLPolicy",
+}
 ALERT_KEYS = (
     "project-ownership",
     "audit-config",
@@ -87,6 +122,11 @@ def test_site_children_are_exactly_these():
             ("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "lau-logging-siem-reader"),
             ("imaging:monitoring:SecurityAlerts", "lau-alerts"),
             ("gcp:monitoring/notificationChannel:NotificationChannel", "lau-alerts-email-soc"),
+            ("imaging:project:ProjectGuardRails", "lau-project"),
+            *[("gcp:projects/service:Service", f"lau-project-api-{api}") for api in LAU_APIS],
+            *[("gcp:orgpolicy/policy:Policy", f"lau-project-{constraint}") for constraint in GUARD_RAIL_CONSTRAINTS],
+            ("imaging:viewer:ViewerEndpoint", "lau-viewer"),
+            *[(kind, f"lau-viewer-{suffix}") for suffix, kind in VIEWER_CHILDREN.items()],
             *[
                 (kind, f"lau-alerts-{key}{suffix}")
                 for key in ALERT_KEYS

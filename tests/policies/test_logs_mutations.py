@@ -207,7 +207,9 @@ CASES = [
         Case(
             "gcp-compute-backend-request-logs",
             add_resource(
-                "gcp:compute/backendService:BackendService", "viewer-backend", {"logConfig": {"enable": False}}
+                "gcp:compute/backendService:BackendService",
+                "viewer-backend",
+                {"protocol": "HTTPS", "logConfig": {"enable": False}},
             ),
             "logConfig.enable is not true",
         ),
@@ -219,7 +221,7 @@ CASES = [
             add_resource(
                 "gcp:compute/backendService:BackendService",
                 "viewer-backend",
-                {"logConfig": {"enable": True, "sampleRate": 0.1}},
+                {"protocol": "HTTPS", "logConfig": {"enable": True, "sampleRate": 0.1}},
             ),
             "logConfig.sampleRate is 0.1",
         ),

@@ -13,7 +13,12 @@ from pulumi_policy import ResourceValidationPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTROLS = (
-    set(re.findall(r"\*\*([A-Z]{3,4}-\d{2})\*\*", (ROOT.parent / "shared" / "controls.md").read_text()))
+    {
+        bold or listed
+        for bold, listed in re.findall(
+            r"\*\*([A-Z]{3,4}-\d{2})\*\*|(ORG-\d{2})\s+`", (ROOT.parent / "shared" / "controls.md").read_text()
+        )
+    }
     if (ROOT.parent / "shared" / "controls.md").exists()
     else set()
 )
@@ -53,8 +58,18 @@ DELIVERED = {
     "NET-05",
     "NET-07",
     "PERF-03",
+    "TLS-01",
+    "TLS-02",
+    "TLS-03",
+    "TLS-05",
+    "NET-06",
+    "NET-08",
+    "IAM-08",
+    "IAM-09",
+    *(f"ORG-{n:02d}" for n in range(1, 11)),
 }
-"""The controls of the slices delivered so far (foundation, network isolation, network readiness, log management)."""
+"""The controls of the slices delivered so far: foundation, network isolation, network readiness, log
+management, TLS endpoint and guard rails. TLS-04 is enforced by ORG-01's policy (gcp.restrictTLSVersion)."""
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,97 @@
+"""Project guard rails: the site's org policies (ORG-01 to ORG-10) and only the APIs it needs (IAM-08).
+
+The org policies hold for every resource in the project, including ones created outside these
+components: Google APIs refuse TLS below 1.2 (TLS-04), buckets cannot go public or fine-grained,
+service-account keys cannot be made, new storage must use CMEK, no VM gets an external address,
+no default network appears and resources stay in the site's region.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+from pydantic import field_validator
+
+from components._base import ComponentArgs, child
+
+TYPE_TOKEN = "imaging:project:ProjectGuardRails"
+
+Rules = list[gcp.orgpolicy.PolicySpecRuleArgsDict]
+ENFORCED: Rules = [{"enforce": "TRUE"}]
+"""A boolean constraint's rule: the org-policy API takes the string ``"TRUE"``."""
+GUARD_RAILS: dict[str, Rules] = {
+    "gcp.restrictTLSVersion": [{"values": {"denied_values": ["TLS_VERSION_1", "TLS_VERSION_1_1"]}}],
+    "storage.publicAccessPrevention": ENFORCED,
+    "storage.uniformBucketLevelAccess": ENFORCED,
+    "iam.disableServiceAccountKeyCreation": ENFORCED,
+    "iam.disableServiceAccountKeyUpload": ENFORCED,
+    "iam.automaticIamGrantsForDefaultServiceAccounts": ENFORCED,
+    "gcp.restrictNonCmekServices": [{"values": {"denied_values": ["storage.googleapis.com", "pubsub.googleapis.com"]}}],
+    "compute.skipDefaultNetworkCreation": ENFORCED,
+    "compute.vmExternalIpAccess": [{"deny_all": "TRUE"}],
+    # gcp.resourceLocations: its rule depends on the region, see ProjectGuardRails.
+}
+"""Each constraint and its rules (ORG-01 to ORG-10)."""
+RESOURCE_LOCATIONS = "gcp.resourceLocations"
+
+
+class ProjectGuardRailsArgs(ComponentArgs):
+    """Inputs of :class:`ProjectGuardRails`."""
+
+    project: str
+    """The site project."""
+    region: str
+    """The only region resources may be created in (``gcp.resourceLocations``)."""
+    services: list[str]
+    """The APIs the site needs; enabled, never disabled on destroy."""
+    skip: dict[str, str] = {}
+    """Constraints the organisation enforces higher up, with the recorded reason."""
+
+    @field_validator("skip")
+    @classmethod
+    def _known(cls, skip: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS})
+        if unknown:
+            raise ValueError(f"not guard rails of the site: {', '.join(unknown)}")
+        return skip
+
+
+def policy_name(project: str, constraint: str) -> str:
+    """The org policy's resource name on the project."""
+    return f"projects/{project}/policies/{constraint}"
+
+
+class ProjectGuardRails(pulumi.ComponentResource):
+    """The site project's enabled APIs and org policies.
+
+    Children: ``<name>-api-<service>`` (Service, e.g. ``<name>-api-storage``) per API and
+    ``<name>-<constraint>`` (orgpolicy Policy, e.g. ``<name>-gcp.restrictTLSVersion``) per guard rail
+    not skipped.
+    """
+
+    def __init__(self, name: str, args: ProjectGuardRailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        apis = [
+            gcp.projects.Service(
+                f"{name}-api-{service.removesuffix('.googleapis.com')}",
+                project=args.project,
+                service=service,
+                disable_on_destroy=False,
+                disable_dependent_services=False,
+                opts=child(self),
+            )
+            for service in args.services
+        ]
+        locations: Rules = [{"values": {"allowed_values": [f"in:{args.region}-locations"]}}]
+        rules = {**GUARD_RAILS, RESOURCE_LOCATIONS: locations}
+        for constraint, constraint_rules in rules.items():
+            if constraint in args.skip:
+                continue
+            gcp.orgpolicy.Policy(
+                f"{name}-{constraint}",
+                name=policy_name(args.project, constraint),
+                parent=f"projects/{args.project}",
+                spec={"rules": constraint_rules},
+                opts=child(self, depends_on=apis),
+            )
+        self.register_outputs({})

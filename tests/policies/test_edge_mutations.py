@@ -1,0 +1,254 @@
+"""Launch-endpoint, viewer-compute and guard-rail policies against the Lausanne site's real plan: one named
+mutation per case is rejected with a message that names the property and the fix (see ``mutation.py``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight import stacks
+from tests.conftest import by_name, site_plan
+from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
+
+LAU_RUN = "lau-viewer-run"
+
+
+def _armor_default(action: str):
+    def change(r) -> None:
+        for props in (r.inputs, r.outputs):
+            props["rules"][-1]["action"] = action
+
+    return change
+
+
+def _armor_allows(source: str):
+    def change(r) -> None:
+        for props in (r.inputs, r.outputs):
+            props["rules"][0]["match"]["config"]["srcIpRanges"].append(source)
+
+    return change
+
+
+def _serves_content(r) -> None:
+    for props in (r.inputs, r.outputs):
+        props.pop("defaultUrlRedirect")
+        props["defaultService"] = "projects/chuv-imaging-lau/global/backendServices/lau-viewer-backend"
+
+
+CASES = [
+    pytest.param(
+        Case(
+            "gcp-compute-ssl-policy-modern",
+            on("lau-viewer-tls", set_prop("profile", value="COMPATIBLE")),
+            "profile is COMPATIBLE",
+        ),
+        id="ssl-policy-compatible",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-ssl-policy-modern",
+            on("lau-viewer-tls", set_prop("minTlsVersion", value="TLS_1_0")),
+            "minTlsVersion is TLS_1_0; set it to 'TLS_1_2'",
+        ),
+        id="ssl-policy-tls-1-0",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-tls-proxy-ssl-policy",
+            on("lau-viewer-https-proxy", set_prop("sslPolicy", value=None)),
+            "sslPolicy is not set, so the proxy uses Google's default (TLS 1.0, COMPATIBLE)",
+        ),
+        id="https-proxy-without-ssl-policy",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-tls-proxy-ssl-policy",
+            add_resource("gcp:compute/sSLCertificate:SSLCertificate", "own-cert", {"privateKey": "-----BEGIN"}),
+            "keeps its private key in the Pulumi state",
+        ),
+        id="self-managed-certificate",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-http-redirect-only",
+            on("lau-viewer-redirect-map", _serves_content),
+            "forwarding rule 'lau-viewer-http' serves plain HTTP through 'lau-viewer-http-proxy'",
+            stack=True,
+        ),
+        id="http-front-end-serves-content",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-backend-https",
+            on("lau-viewer-backend", set_prop("protocol", value="HTTP")),
+            "protocol is HTTP: the last hop is plaintext",
+        ),
+        id="backend-plaintext",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-backend-request-logs",
+            on("lau-viewer-backend", set_prop("logConfig", "enable", value=False)),
+            "logConfig.enable is not true",
+        ),
+        id="backend-logging-off",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-edge-cloud-armor",
+            on("lau-viewer-armor", _armor_default("allow")),
+            "the default rule's action is 'allow': everyone else gets in",
+        ),
+        id="armor-default-allows-all",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-edge-cloud-armor",
+            on("lau-viewer-armor", _armor_allows("0.0.0.0/0")),
+            "rule 1000 allows 0.0.0.0/0, which is not a declared hospital or worklist network",
+        ),
+        id="armor-allows-anywhere",
+    ),
+    pytest.param(
+        Case(
+            "gcp-compute-edge-cloud-armor",
+            on("lau-viewer-backend", set_prop("securityPolicy", value=None)),
+            "securityPolicy is not set on an internet-facing backend",
+        ),
+        id="backend-without-armor",
+    ),
+    pytest.param(
+        Case(
+            "gcp-cloudrun-not-public",
+            on(LAU_RUN, set_prop("ingress", value="INGRESS_TRAFFIC_ALL")),
+            "ingress is INGRESS_TRAFFIC_ALL: the viewer's run.app URL is open to the internet",
+        ),
+        id="cloud-run-ingress-all",
+    ),
+    pytest.param(
+        Case(
+            "gcp-cloudrun-not-public",
+            add_resource(
+                "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
+                "viewer-public",
+                {"name": "lau-viewer", "location": "europe-west6", "role": "roles/run.invoker", "member": "allUsers"},
+            ),
+            "member allUsers holds roles/run.invoker: anyone could invoke the viewer",
+            also=frozenset({"gcp-iam-no-public-principals"}),
+        ),
+        id="cloud-run-all-users-invoker",
+    ),
+    pytest.param(
+        Case(
+            "gcp-viewer-no-public-address",
+            on(LAU_RUN, set_prop("template", "vpcAccess", "egress", value="PRIVATE_RANGES_ONLY")),
+            "template.vpcAccess.egress is PRIVATE_RANGES_ONLY: the viewer's traffic bypasses the site VPC",
+        ),
+        id="viewer-egress-bypasses-vpc",
+    ),
+    pytest.param(
+        Case(
+            "gcp-viewer-no-public-address",
+            add_resource(
+                "gcp:compute/instance:Instance",
+                "viewer-vm",
+                {"networkInterfaces": [{"network": "lau-vpc", "accessConfigs": [{"networkTier": "PREMIUM"}]}]},
+            ),
+            "networkInterfaces[0] has an access config",
+        ),
+        id="vm-with-public-address",
+    ),
+    pytest.param(
+        Case(
+            "gcp-project-services-needed-only",
+            add_resource(
+                "gcp:projects/service:Service",
+                "bigquery",
+                {"project": "chuv-imaging-lau", "service": "bigquery.googleapis.com", "disableOnDestroy": False},
+            ),
+            "service bigquery.googleapis.com is not one the site needs",
+        ),
+        id="unneeded-api",
+    ),
+    pytest.param(
+        Case(
+            "gcp-project-services-needed-only",
+            on("lau-project-api-storage", set_prop("disableOnDestroy", value=True)),
+            "disableOnDestroy is not false",
+        ),
+        id="api-disabled-on-destroy",
+    ),
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-restrict-tls-version",
+            remove("lau-project-gcp.restrictTLSVersion"),
+            "org policy gcp.restrictTLSVersion is missing on the project",
+            stack=True,
+        ),
+        id="tls-org-policy-missing",
+    ),
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-restrict-tls-version",
+            on(
+                "lau-project-gcp.restrictTLSVersion",
+                set_prop("spec", value={"rules": [{"values": {"deniedValues": ["TLS_VERSION_1"]}}]}),
+            ),
+            "org policy gcp.restrictTLSVersion: values.deniedValues lacks TLS_VERSION_1_1",
+            stack=True,
+        ),
+        id="tls-org-policy-allows-1-1",
+    ),
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-no-vm-external-ip",
+            on("lau-project-compute.vmExternalIpAccess", set_prop("spec", value={"rules": [{"allowAll": "TRUE"}]})),
+            "no rule has denyAll 'TRUE'",
+            stack=True,
+        ),
+        id="vm-external-ips-allowed",
+    ),
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-resource-locations",
+            on(
+                "lau-project-gcp.resourceLocations",
+                set_prop("spec", value={"rules": [{"values": {"allowedValues": ["in:us-locations"]}}]}),
+            ),
+            "admits in:us-locations, outside the site region europe-west6",
+            stack=True,
+        ),
+        id="resources-outside-the-region",
+    ),
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-disable-sa-key-creation",
+            on(
+                "lau-project-iam.disableServiceAccountKeyCreation",
+                set_prop("spec", value={"rules": [{"enforce": "FALSE"}]}),
+            ),
+            "no rule has enforce 'TRUE'",
+            stack=True,
+        ),
+        id="sa-key-creation-allowed",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_policy_rejects_mutation(policy_pack, case: Case):
+    assert_rejected(policy_pack("lausanne", "update"), case)
+
+
+def test_a_guard_rail_skipped_with_a_recorded_reason_is_not_required(policy_pack):
+    skipped = stacks.load("utrecht").config["imaging-landing-zone:guardRails"]
+    assert "compute.vmExternalIpAccess" in skipped
+    resources = site_plan("utrecht", "update")
+    assert not [r for r in resources if r.name.endswith("compute.vmExternalIpAccess")]
+    assert [d for d in policy_pack("utrecht", "update").analyze_stack(resources) if "vmExternalIp" in d.policy] == []
+
+
+def test_iap_sign_on_admits_only_groups_and_the_iap_agent(policy_pack):
+    resources = site_plan("lausanne", "update")
+    backend = by_name(resources, "lau-viewer-backend")
+    assert backend.inputs["iap"] == {"enabled": True}
+    assert by_name(resources, LAU_RUN).inputs["invokerIamDisabled"] is False
