@@ -440,12 +440,27 @@ _IMAGE_PATTERN = r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
 _DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
+def _pinned_image(value: str) -> str:
+    if not re.match(_IMAGE_PATTERN, value):
+        raise ValueError(
+            "must be a container image pinned by digest: <registry>/<path>@sha256:<64 hex> (a tag can be moved "
+            "to other code without a change to the stack)"
+        )
+    return value
+
+
+def _domain(value: str) -> str:
+    if not re.match(_DOMAIN_PATTERN, value) or len(value) > 253:
+        raise ValueError("must be a lower-case DNS name like viewer.hospital.example (no scheme, no path)")
+    return value
+
+
 class ViewerSettings(_Model):
     """The viewer launch endpoint: a TLS 1.2+ load balancer in front of the Cloud Run viewer."""
 
-    domain: Annotated[str, Field(pattern=_DOMAIN_PATTERN)]
+    domain: Annotated[str, AfterValidator(_domain)]
     """The viewer's DNS name; a Google-managed certificate is issued for it."""
-    image: Annotated[str, Field(pattern=_IMAGE_PATTERN)]
+    image: Annotated[str, AfterValidator(_pinned_image)]
     """The viewer's container image, pinned by digest (`...@sha256:<64 hex>`)."""
     sign_on: SignOn
     """`iap` or `launchToken`: how the worklist's sign-on reaches the viewer."""

@@ -179,6 +179,7 @@ class ImagingSite(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.viewer: ViewerEndpoint | None = None
         if config.viewer is not None:
             viewer = config.viewer
             subnet = "viewer" if "viewer" in net.subnets else next(iter(net.subnets))

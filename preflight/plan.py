@@ -15,6 +15,7 @@ engine's sentinel ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; secrets are ``"[secr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -131,6 +132,37 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"to {i.get('destination')}{' DISABLED' if i.get('disabled') else ''}"
     ),
     "gcp:pubsub/topic:Topic": lambda i: "CMEK" if i.get("kmsKeyName") else "NO CMEK",
+    "gcp:compute/sSLPolicy:SSLPolicy": lambda i: (
+        f"{i.get('profile', 'COMPATIBLE')}, min {i.get('minTlsVersion', 'TLS_1_0')}"
+    ),
+    "gcp:compute/targetHttpsProxy:TargetHttpsProxy": lambda i: (
+        f"SSL policy {'set' if i.get('sslPolicy') else 'NOT SET'}, {len(i.get('sslCertificates', []))} certificate(s)"
+    ),
+    "gcp:compute/uRLMap:URLMap": lambda i: (
+        "redirect to HTTPS only"
+        if (i.get("defaultUrlRedirect") or {}).get("httpsRedirect") and not i.get("defaultService")
+        else "serves the backend"
+    ),
+    "gcp:compute/globalForwardingRule:GlobalForwardingRule": lambda i: f"port {i.get('portRange')}",
+    "gcp:compute/backendService:BackendService": lambda i: (
+        f"{i.get('protocol', 'HTTP')}, logs {(i.get('logConfig') or {}).get('sampleRate', 'OFF')}, "
+        f"Cloud Armor {'on' if i.get('securityPolicy') else 'OFF'}, IAP {'on' if i.get('iap') else 'off'}"
+    ),
+    "gcp:compute/securityPolicy:SecurityPolicy": lambda i: (
+        f"{len(i.get('rules', [])) - 1} allow rule(s), default {i.get('rules', [{}])[-1].get('action')}"
+    ),
+    "gcp:compute/managedSslCertificate:ManagedSslCertificate": lambda i: (
+        f"Google-managed for {', '.join((i.get('managed') or {}).get('domains', []))}"
+    ),
+    "gcp:cloudrunv2/service:Service": lambda i: (
+        f"ingress {i.get('ingress', 'INGRESS_TRAFFIC_ALL')}, egress "
+        f"{((i.get('template') or {}).get('vpcAccess') or {}).get('egress', 'direct')}, runs as "
+        f"{(i.get('template') or {}).get('serviceAccount')}"
+    ),
+    "gcp:projects/service:Service": lambda i: (
+        f"{i.get('service')}{'' if i.get('disableOnDestroy') is False else ', DISABLED ON DESTROY'}"
+    ),
+    "gcp:orgpolicy/policy:Policy": lambda i: json.dumps((i.get("spec") or {}).get("rules"), separators=(",", ":")),
     "gcp:monitoring/alertPolicy:AlertPolicy": lambda i: (
         f"{len(i.get('notificationChannels', []))} channel(s){'' if i.get('enabled', True) else ', DISABLED'}"
     ),

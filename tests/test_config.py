@@ -320,6 +320,66 @@ def test_bad_logging_settings_get_one_line_naming_the_field(mutate, expected):
     assert problems(mutate) == [expected]
 
 
+BAD_VIEWER_AND_GUARD_RAILS = [
+    pytest.param(
+        _set("viewer/image", "europe-west6-docker.pkg.dev/chuv-imaging-lau/viewer/web-viewer:latest"),
+        f"{NS}:viewer.image: must be a container image pinned by digest: <registry>/<path>@sha256:<64 hex>",
+        id="image-not-pinned-by-digest",
+    ),
+    pytest.param(
+        _set("viewer/domain", "https://imagerie.chuv.example/"),
+        f"{NS}:viewer.domain: must be a lower-case DNS name like viewer.hospital.example (no scheme, no path)",
+        id="domain-is-a-url",
+    ),
+    pytest.param(
+        _set("viewer/iapGroups", []),
+        f"{NS}:viewer.iapGroups: signOn iap needs at least one hospital group allowed through IAP",
+        id="iap-without-groups",
+    ),
+    pytest.param(
+        _set("viewer/iapGroups", ["user:dr.house@chuv.example"]),
+        f"{NS}:viewer.iapGroups.0: is not a group; people get site roles through groups only (IAM-07)",
+        id="iap-person",
+    ),
+    pytest.param(
+        _set("viewer/signOn", "password"),
+        f"{NS}:viewer.signOn: 'password' is not accepted; 'iap' or 'launchToken'",
+        id="unknown-sign-on",
+    ),
+    pytest.param(
+        _set("viewer/allowedSources", ["0.0.0.0/0"]),
+        f"{NS}:viewer.allowedSources.0: '0.0.0.0/0' means the whole internet; name the hospital's own ranges",
+        id="viewer-open-to-anyone",
+    ),
+    pytest.param(
+        _set("guardRails/skip", {"compute.vmExternalIpAccess": "org"}),
+        f"{NS}:guardRails.skip.compute.vmExternalIpAccess: give the reason in a sentence: where the organisation "
+        "enforces it, and its reference",
+        id="skip-without-a-reason",
+    ),
+    pytest.param(
+        _set("guardRails/skip", {"iam.allowedPolicyMemberDomains": "Enforced at the organisation node (SEC-12)."}),
+        f"{NS}:guardRails.skip.iam.allowedPolicyMemberDomains: is not one of the site's guard rails: "
+        "gcp.restrictTLSVersion, storage.publicAccessPrevention, storage.uniformBucketLevelAccess, "
+        "iam.disableServiceAccountKeyCreation, iam.disableServiceAccountKeyUpload, "
+        "iam.automaticIamGrantsForDefaultServiceAccounts, gcp.restrictNonCmekServices, "
+        "compute.skipDefaultNetworkCreation, compute.vmExternalIpAccess, gcp.resourceLocations",
+        id="skip-unknown-constraint",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_VIEWER_AND_GUARD_RAILS)
+def test_bad_viewer_or_guard_rail_settings_get_one_line_naming_the_field(mutate, expected):
+    found = problems(mutate)
+    assert len(found) == 1
+    assert found[0].startswith(expected)
+
+
+def test_a_site_without_viewer_has_no_launch_endpoint():
+    assert load({k: v for k, v in BASE.items() if k != f"{NS}:viewer"}).viewer is None
+
+
 def test_siem_export_is_pubsub_or_central_not_both():
     both = _set("logging/siem/centralDestination", "logging.googleapis.com/projects/chuv-soc-logs")
     assert problems(both) == [f"{NS}:logging.siem: set subscriber (Pub/Sub export) or centralDestination, not both"]

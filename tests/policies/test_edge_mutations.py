@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from preflight import stacks
-from tests.conftest import by_name, site_plan
+from tests.conftest import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
 LAU_RUN = "lau-viewer-run"
@@ -245,10 +245,3 @@ def test_a_guard_rail_skipped_with_a_recorded_reason_is_not_required(policy_pack
     resources = site_plan("utrecht", "update")
     assert not [r for r in resources if r.name.endswith("compute.vmExternalIpAccess")]
     assert [d for d in policy_pack("utrecht", "update").analyze_stack(resources) if "vmExternalIp" in d.policy] == []
-
-
-def test_iap_sign_on_admits_only_groups_and_the_iap_agent(policy_pack):
-    resources = site_plan("lausanne", "update")
-    backend = by_name(resources, "lau-viewer-backend")
-    assert backend.inputs["iap"] == {"enabled": True}
-    assert by_name(resources, LAU_RUN).inputs["invokerIamDisabled"] is False
