@@ -20,7 +20,9 @@ from components.kms import SiteKeysArgs
 from components.logs import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
+from components.project import ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, ImageBucketArgs
+from components.viewer import ViewerEndpointArgs
 
 MODELS: dict[str, type[BaseModel]] = {
     m.__name__: m
@@ -39,6 +41,8 @@ MODELS: dict[str, type[BaseModel]] = {
         SecurityLoggingArgs,
         SiemDestination,
         SecurityAlertsArgs,
+        ProjectGuardRailsArgs,
+        ViewerEndpointArgs,
     )
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
