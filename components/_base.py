@@ -18,8 +18,25 @@ class ComponentArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True)
 
 
+class Component(pulumi.ComponentResource):
+    """A component whose children wait for whatever the component was told to wait for.
+
+    Pulumi does not pass a component's ``depends_on`` to its children; a site's resources must still
+    wait for the project's APIs, so :func:`child` adds it to every child's ``depends_on``.
+    """
+
+    def __init__(self, type_token: str, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(type_token, name, None, opts)
+        depends: object = opts.depends_on if opts is not None else None
+        listed = [depends] if isinstance(depends, pulumi.Resource) else depends if isinstance(depends, list) else []
+        self.child_depends_on: list[pulumi.Resource] = [d for d in listed if isinstance(d, pulumi.Resource)]
+
+
 def child(parent: pulumi.Resource, **kwargs: object) -> pulumi.ResourceOptions:
-    """Options for a child: the component as parent and nothing else of the component's own opts."""
+    """Options for a child: the component as parent, its ``depends_on``, nothing else of its opts."""
+    inherited = getattr(parent, "child_depends_on", [])
+    if inherited:
+        kwargs["depends_on"] = [*inherited, *kwargs.get("depends_on", [])]  # type: ignore[misc]
     return pulumi.ResourceOptions(parent=parent, **kwargs)  # type: ignore[arg-type]
 
 

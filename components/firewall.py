@@ -17,7 +17,7 @@ import pulumi_gcp as gcp
 from pydantic import Field, field_validator, model_validator
 
 from components import ranges
-from components._base import ComponentArgs, StrInput, child
+from components._base import Component, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:network:AllowlistFirewall"
 
@@ -155,7 +155,7 @@ def firewall_rules(args: AllowlistFirewallArgs) -> dict[str, Rule]:
     return rules
 
 
-class AllowlistFirewall(pulumi.ComponentResource):
+class AllowlistFirewall(Component):
     """The site's VPC firewall rules: logged deny-all in both directions, then explicit allows.
 
     Children: ``<name>-<rule>`` (Firewall) for each key of :func:`firewall_rules`, named
@@ -166,7 +166,7 @@ class AllowlistFirewall(pulumi.ComponentResource):
     """The stable names of the rules."""
 
     def __init__(self, name: str, args: AllowlistFirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         rules = firewall_rules(args)
         for key, rule in rules.items():
             allows: list[gcp.compute.FirewallAllowArgsDict] = [

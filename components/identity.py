@@ -12,7 +12,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from components import naming
-from components._base import ComponentArgs, child, known_after
+from components._base import Component, ComponentArgs, child, known_after
 
 TYPE_TOKEN = "imaging:iam:SiteIdentities"
 
@@ -46,7 +46,7 @@ class SiteIdentitiesArgs(ComponentArgs):
     """Set for an on-premises PACS that federates its own OIDC identity."""
 
 
-class SiteIdentities(pulumi.ComponentResource):
+class SiteIdentities(Component):
     """The viewer and PACS-uploader service accounts, optional PACS federation, default SAs deprivileged.
 
     Members are derived from the account ids (``serviceAccount:<id>@<project>.iam...``), so they
@@ -59,7 +59,7 @@ class SiteIdentities(pulumi.ComponentResource):
     """``serviceAccount:<uploader email>``; resolves once the account exists."""
 
     def __init__(self, name: str, args: SiteIdentitiesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         viewer = gcp.serviceaccount.Account(
             f"{name}-viewer",
             project=args.project,

@@ -10,7 +10,7 @@ import pulumi_gcp as gcp
 from pydantic import Field
 
 from components import naming
-from components._base import SECONDS_PER_DAY, ComponentArgs, child
+from components._base import SECONDS_PER_DAY, Component, ComponentArgs, child
 from components.config import ProtectionLevel
 
 TYPE_TOKEN = "imaging:kms:SiteKeys"
@@ -46,7 +46,7 @@ class SiteKeysArgs(ComponentArgs):
     """Labels on each key."""
 
 
-class SiteKeys(pulumi.ComponentResource):
+class SiteKeys(Component):
     """The site key ring and one protected key per data class.
 
     Keys carry no IAM here: the component that uses a key grants its own service agent on that
@@ -59,7 +59,7 @@ class SiteKeys(pulumi.ComponentResource):
     """Key ids by data class (``images``, ``logs``)."""
 
     def __init__(self, name: str, args: SiteKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         ring = gcp.kms.KeyRing(
             name,
             name=naming.key_ring_name(args.site_code),

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, model_validator
 
-from components._base import ComponentArgs, StrInput, child, known_after
+from components._base import Component, ComponentArgs, StrInput, child, known_after
 from components.alerts import SECURITY_LOGS_FILTER
 from components.config import MIN_LOG_RETENTION_DAYS
 
@@ -68,12 +68,13 @@ def log_bucket_id(site_code: str) -> str:
     return f"{site_code}-security-logs"
 
 
-class SecurityLogging(pulumi.ComponentResource):
+class SecurityLogging(Component):
     """Audit logs on, security logs kept for years in a locked CMEK bucket and exported to the SIEM.
 
     Children: ``<name>-audit`` (IAMAuditConfig), ``<name>-bucket-agent-key`` (CryptoKeyIAMMember),
     ``<name>-bucket`` (ProjectBucketConfig, locked, protected), ``<name>-retention-sink`` and
-    ``<name>-siem-sink`` (ProjectSink); for a Pub/Sub export also ``<name>-pubsub-agent-key``,
+    ``<name>-siem-sink`` (ProjectSink); for a Pub/Sub export also ``<name>-pubsub-agent`` (the Pub/Sub
+    service agent), ``<name>-pubsub-agent-key``,
     ``<name>-siem`` (Topic), ``<name>-siem-publisher`` (TopicIAMMember), ``<name>-siem-subscription``
     (Subscription) and ``<name>-siem-reader`` (SubscriptionIAMMember).
     """
@@ -84,7 +85,7 @@ class SecurityLogging(pulumi.ComponentResource):
     """The locked log bucket's resource name."""
 
     def __init__(self, name: str, args: SecurityLoggingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         gcp.projects.IAMAuditConfig(
             f"{name}-audit",
             project=args.project,
@@ -143,14 +144,14 @@ class SecurityLogging(pulumi.ComponentResource):
 
     def _pubsub_export(self, name: str, args: SecurityLoggingArgs, subscriber: str) -> gcp.logging.ProjectSink:
         """A CMEK topic the SIEM sink alone publishes to, and a subscription the SIEM alone reads."""
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        pubsub_agent = gcp.projects.ServiceIdentity(
+            f"{name}-pubsub-agent", project=args.project, service="pubsub.googleapis.com", opts=child(self)
         )
         topic_grant = gcp.kms.CryptoKeyIAMMember(
             f"{name}-pubsub-agent-key",
             crypto_key_id=args.logs_key_id,
             role=ENCRYPTER_ROLE,
-            member=project.number.apply(lambda n: f"serviceAccount:service-{n}@gcp-sa-pubsub.iam.gserviceaccount.com"),
+            member=pubsub_agent.member,
             opts=child(self),
         )
         topic = gcp.pubsub.Topic(
@@ -159,7 +160,7 @@ class SecurityLogging(pulumi.ComponentResource):
             name=f"{args.site_code}-siem-export",
             kms_key_name=args.logs_key_id,
             message_retention_duration=EXPORT_RETENTION,
-            message_storage_policy={"allowed_persistence_regions": [args.region], "enforce_in_transit": True},
+            message_storage_policy={"allowed_persistence_regions": [args.region]},
             labels=args.labels,
             opts=child(self, depends_on=[topic_grant]),
         )

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, model_validator
 
-from components._base import ComponentArgs, StrInput, child
+from components._base import Component, ComponentArgs, StrInput, child
 from components.alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
 
 TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
@@ -52,7 +52,7 @@ def metric_name(site_code: str, alert: SecurityAlert) -> str:
     return f"{site_code}-{alert.key}"
 
 
-class SecurityAlerts(pulumi.ComponentResource):
+class SecurityAlerts(Component):
     """One metric and one alert policy per event of the catalogue, notifying every channel.
 
     Children: ``<name>-email-<key>`` (NotificationChannel) per email, and per alert key
@@ -60,7 +60,7 @@ class SecurityAlerts(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: SecurityAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         channels: list[StrInput] = list(args.notification_channels)
         for key, email in args.emails.items():
             channel = gcp.monitoring.NotificationChannel(

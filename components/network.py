@@ -12,7 +12,7 @@ import pulumi_gcp as gcp
 from pydantic import model_validator
 
 from components import ranges
-from components._base import ComponentArgs, StrInput, child, known_after
+from components._base import Component, ComponentArgs, StrInput, child, known_after
 
 TYPE_TOKEN = "imaging:network:SiteNetwork"
 
@@ -67,7 +67,7 @@ def network_name(site_code: str) -> str:
     return f"{site_code}-vpc"
 
 
-class SiteNetwork(pulumi.ComponentResource):
+class SiteNetwork(Component):
     """A custom-mode VPC with no default routes, subnets that log every flow and reach Google privately.
 
     Children (``<name>`` is the component's name, keys are the args' map keys): ``<name>`` (Network),
@@ -84,7 +84,7 @@ class SiteNetwork(pulumi.ComponentResource):
     """The subnets' ids by stable name, known during preview."""
 
     def __init__(self, name: str, args: SiteNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         vpc_name = network_name(args.site_code)
         network = gcp.compute.Network(
             name,

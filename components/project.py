@@ -12,7 +12,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import field_validator
 
-from components._base import ComponentArgs, child
+from components._base import Component, ComponentArgs, child
 
 TYPE_TOKEN = "imaging:project:ProjectGuardRails"
 
@@ -33,6 +33,8 @@ GUARD_RAILS: dict[str, Rules] = {
 }
 """Each constraint and its rules (ORG-01 to ORG-10)."""
 RESOURCE_LOCATIONS = "gcp.resourceLocations"
+BOOTSTRAP_SERVICES = frozenset({"cloudresourcemanager.googleapis.com", "orgpolicy.googleapis.com"})
+"""Enabled first: the org policies need them, and everything else waits for the org policies."""
 
 
 class ProjectGuardRailsArgs(ComponentArgs):
@@ -61,8 +63,10 @@ def policy_name(project: str, constraint: str) -> str:
     return f"projects/{project}/policies/{constraint}"
 
 
-class ProjectGuardRails(pulumi.ComponentResource):
-    """The site project's enabled APIs and org policies.
+class ProjectGuardRails(Component):
+    """The site project's enabled APIs and org policies, in the order that keeps the guard rails first:
+    the org-policy APIs, then the org policies, then every other API. Output ``apis``: what the
+    site's other resources wait for.
 
     Children: ``<name>-api-<service>`` (Service, e.g. ``<name>-api-storage``) per API and
     ``<name>-<constraint>`` (orgpolicy Policy, e.g. ``<name>-gcp.restrictTLSVersion``) per guard rail
@@ -70,28 +74,34 @@ class ProjectGuardRails(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: ProjectGuardRailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
-        apis = [
-            gcp.projects.Service(
+        super().__init__(TYPE_TOKEN, name, opts)
+
+        def api(service: str, after: list[pulumi.Resource]) -> gcp.projects.Service:
+            return gcp.projects.Service(
                 f"{name}-api-{service.removesuffix('.googleapis.com')}",
                 project=args.project,
                 service=service,
                 disable_on_destroy=False,
                 disable_dependent_services=False,
-                opts=child(self),
+                opts=child(self, depends_on=after),
             )
-            for service in args.services
-        ]
+
+        bootstrap = [api(s, []) for s in args.services if s in BOOTSTRAP_SERVICES]
         locations: Rules = [{"values": {"allowed_values": [f"in:{args.region}-locations"]}}]
         rules = {**GUARD_RAILS, RESOURCE_LOCATIONS: locations}
-        for constraint, constraint_rules in rules.items():
-            if constraint in args.skip:
-                continue
+        policies: list[pulumi.Resource] = [
             gcp.orgpolicy.Policy(
                 f"{name}-{constraint}",
                 name=policy_name(args.project, constraint),
                 parent=f"projects/{args.project}",
                 spec={"rules": constraint_rules},
-                opts=child(self, depends_on=apis),
+                opts=child(self, depends_on=bootstrap),
             )
+            for constraint, constraint_rules in rules.items()
+            if constraint not in args.skip
+        ]
+        # Every other API waits for the guard rails: enabling compute after skipDefaultNetworkCreation
+        # is in force is what keeps the default network (and its open firewall rules) from appearing.
+        others = [api(s, policies) for s in args.services if s not in BOOTSTRAP_SERVICES]
+        self.apis: list[pulumi.Resource] = [*bootstrap, *others]
         self.register_outputs({})

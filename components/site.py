@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components._base import Component
 from components.config import SiteConfig, SiteRole
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
@@ -38,7 +39,7 @@ ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
 """What each site role means on the image bucket."""
 
 
-class ImagingSite(pulumi.ComponentResource):
+class ImagingSite(Component):
     """Everything one hospital site needs in the cloud, built from its validated :class:`SiteConfig`.
 
     Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
@@ -58,9 +59,9 @@ class ImagingSite(pulumi.ComponentResource):
     def __init__(self, args: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         config = args
         name = config.site_code
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         labels = config.common_labels
-        ProjectGuardRails(
+        guard_rails = ProjectGuardRails(
             f"{name}-project",
             ProjectGuardRailsArgs(
                 project=config.gcp_project,
@@ -70,6 +71,11 @@ class ImagingSite(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+        def after_apis() -> pulumi.ResourceOptions:
+            """Every other part of the site waits for the project's APIs (and so for its guard rails)."""
+            return pulumi.ResourceOptions(parent=self, depends_on=guard_rails.apis)
+
         keys = SiteKeys(
             f"{name}-kms",
             SiteKeysArgs(
@@ -81,7 +87,7 @@ class ImagingSite(pulumi.ComponentResource):
                 destroy_scheduled_days=config.kms.destroy_scheduled_days,
                 labels=labels,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         federation = config.identities.pacs_uploader.workload_identity
         identities = SiteIdentities(
@@ -93,7 +99,7 @@ class ImagingSite(pulumi.ComponentResource):
                 pacs_uploader_account_id=config.pacs_uploader_account_id,
                 pacs_federation=(PacsFederationArgs(**federation.model_dump()) if federation is not None else None),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         net = config.network
         network = SiteNetwork(
@@ -109,7 +115,7 @@ class ImagingSite(pulumi.ComponentResource):
                     if e.next_hop.interconnect_attachment is None  # learned over BGP, no static route
                 },
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         viewer_tag = f"{config.site_code}-viewer"
         AllowlistFirewall(
@@ -124,7 +130,7 @@ class ImagingSite(pulumi.ComponentResource):
                 load_balancer_ingress=net.health_check_ingress,
                 iap_ingress=net.iap_administration,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         members = {
             "viewer": BucketMember(role=BucketRole.OBJECT_VIEWER, member=identities.viewer_member),
@@ -149,7 +155,7 @@ class ImagingSite(pulumi.ComponentResource):
                 members=members,
                 labels=labels,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         logs = config.logging
         security_logging = SecurityLogging(
@@ -165,7 +171,7 @@ class ImagingSite(pulumi.ComponentResource):
                 ),
                 labels=labels,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         SecurityAlerts(
             f"{name}-alerts",
@@ -177,7 +183,7 @@ class ImagingSite(pulumi.ComponentResource):
                 image_bucket=images.bucket.name,
                 image_read_spike=logs.alerts.image_read_spike,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=after_apis(),
         )
         self.viewer: ViewerEndpoint | None = None
         if config.viewer is not None:
@@ -200,7 +206,7 @@ class ImagingSite(pulumi.ComponentResource):
                     sign_on=viewer.sign_on,
                     iap_groups=list(viewer.iap_groups),
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=after_apis(),
             )
         self.keys, self.identities, self.network, self.images = keys, identities, network, images
         self.logging = security_logging

@@ -13,7 +13,7 @@ import pulumi_gcp as gcp
 from pydantic import Field, field_validator
 
 from components import naming, ranges
-from components._base import SECONDS_PER_DAY, ComponentArgs, StrInput, child
+from components._base import SECONDS_PER_DAY, Component, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
 
@@ -80,7 +80,7 @@ class ImageBucketArgs(ComponentArgs):
     """Labels on both buckets."""
 
 
-class ImageBucket(pulumi.ComponentResource):
+class ImageBucket(Component):
     """The site's image bucket, its access-log bucket, the key grant they need and their IAM.
 
     The storage service agent is looked up with ``get_project_service_account`` and granted the
@@ -94,7 +94,7 @@ class ImageBucket(pulumi.ComponentResource):
     """The access-log bucket's name."""
 
     def __init__(self, name: str, args: ImageBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         agent = gcp.storage.get_project_service_account_output(
             project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
         )
@@ -167,7 +167,9 @@ class ImageBucket(pulumi.ComponentResource):
             "uniform_bucket_level_access": True,
             "public_access_prevention": PUBLIC_ACCESS_PREVENTION,
             "force_destroy": False,
-            "versioning": {"enabled": True},
+            # Object Versioning and a retention policy are mutually exclusive in Cloud Storage; soft delete
+            # keeps deleted objects restorable either way.
+            "versioning": {"enabled": args.retention_days is None},
             "soft_delete_policy": {"retention_duration_seconds": args.soft_delete_days * SECONDS_PER_DAY},
             "encryption": {
                 "default_kms_key_name": args.kms_key_id,

@@ -16,7 +16,7 @@ import pulumi_gcp as gcp
 from pydantic import Field, field_validator, model_validator
 
 from components import ranges
-from components._base import ComponentArgs, StrInput, child
+from components._base import Component, ComponentArgs, StrInput, child
 from components.config import SignOn
 
 TYPE_TOKEN = "imaging:viewer:ViewerEndpoint"
@@ -77,7 +77,7 @@ class ViewerEndpointArgs(ComponentArgs):
         return self
 
 
-class ViewerEndpoint(pulumi.ComponentResource):
+class ViewerEndpoint(Component):
     """The viewer on Cloud Run behind a global external Application Load Balancer.
 
     Children: ``<name>-run`` (Cloud Run service), ``<name>-neg`` (serverless NEG), ``<name>-armor``
@@ -85,15 +85,16 @@ class ViewerEndpoint(pulumi.ComponentResource):
     ``<name>-redirect-map`` (URLMap), ``<name>-cert`` (ManagedSslCertificate), ``<name>-tls``
     (SSLPolicy), ``<name>-https-proxy`` (TargetHttpsProxy), ``<name>-http-proxy``
     (TargetHttpProxy), ``<name>-address`` (GlobalAddress), ``<name>-https`` and ``<name>-http``
-    (GlobalForwardingRule); with IAP ``<name>-iap-invoker`` (Cloud Run IAM) and
-    ``<name>-iap-<group>`` (IAP web backend IAM) per group.
+    (GlobalForwardingRule); with IAP ``<name>-iap-agent`` (ServiceIdentity), ``<name>-iap-invoker`` (Cloud Run IAM) and
+    ``<name>-iap-<group>`` (IAP web backend IAM) per group, after ``<name>-iap-agent`` (the IAP service
+    agent, created if the project does not have it yet).
     """
 
     ip_address: pulumi.Output[str]
     """The address the site's DNS name must point to."""
 
     def __init__(self, name: str, args: ViewerEndpointArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(TYPE_TOKEN, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, opts)
         prefix = f"{args.site_code}-viewer"
         iap = args.sign_on is SignOn.IAP
         service = gcp.cloudrunv2.Service(
@@ -244,8 +245,8 @@ class ViewerEndpoint(pulumi.ComponentResource):
         backend: gcp.compute.BackendService,
     ) -> None:
         """IAP admits the site's groups; only IAP's service agent may invoke the viewer."""
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        iap_agent = gcp.projects.ServiceIdentity(
+            f"{name}-iap-agent", project=args.project, service="iap.googleapis.com", opts=child(self)
         )
         gcp.cloudrunv2.ServiceIamMember(
             f"{name}-iap-invoker",
@@ -253,9 +254,7 @@ class ViewerEndpoint(pulumi.ComponentResource):
             location=args.region,
             name=service.name,
             role=RUN_INVOKER,
-            member=pulumi.Output.concat(
-                "serviceAccount:service-", project.number, "@gcp-sa-iap.iam.gserviceaccount.com"
-            ),
+            member=iap_agent.member,
             opts=child(self),
         )
         for group in args.iap_groups:

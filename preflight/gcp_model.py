@@ -195,7 +195,21 @@ def _org_policy(i: Outputs, name: str) -> Outputs:
     return {"id": i["name"], "etag": f"BwY{_digits(name, 8)}="}
 
 
+_AGENT_DOMAINS = {"pubsub.googleapis.com": "gcp-sa-pubsub", "iap.googleapis.com": "gcp-sa-iap"}
+
+
+def _service_identity(i: Outputs, name: str) -> Outputs:
+    domain = _AGENT_DOMAINS.get(i["service"], "gcp-sa-" + i["service"].split(".")[0])
+    email = f"service-{project_number(i['project'])}@{domain}.iam.gserviceaccount.com"
+    return {
+        "id": f"projects/{i['project']}/services/{i['service']}",
+        "email": email,
+        "member": f"serviceAccount:{email}",
+    }
+
+
 COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
+    "gcp:projects/serviceIdentity:ServiceIdentity": _service_identity,
     "gcp:compute/globalAddress:GlobalAddress": _global_address,
     "gcp:compute/globalForwardingRule:GlobalForwardingRule": _compute_global("forwardingRules"),
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy": _compute_global("targetHttpsProxies"),
@@ -270,6 +284,10 @@ INVOKES: dict[str, Callable[[Outputs], Outputs]] = {
 }
 
 
+DEFAULT_PROJECT = "provider-default-project"
+"""What the model uses for a resource that names no project (the provider would use its own default)."""
+
+
 class UnmodelledInvokeError(Exception):
     """The program called an invoke this model does not answer; extend ``INVOKES``."""
 
@@ -297,7 +315,9 @@ class GcpModel(pulumi_mocks.Mocks):
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        extra = computed(args.inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        # Resources without a project use the provider's default project, as the real provider does.
+        inputs = {"project": DEFAULT_PROJECT, **args.inputs}
+        extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
         state.setdefault("name", args.name)
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state

@@ -88,7 +88,7 @@ def test_iap_sign_on_admits_the_site_groups_and_lets_only_iap_invoke():
     assert (invoker.inputs["role"], invoker.inputs["member"]) == (
         "roles/run.invoker",
         f"serviceAccount:service-{project_number('chuv-imaging-lau')}@gcp-sa-iap.iam.gserviceaccount.com",
-    )
+    )  # the IAP service agent's member, as the model computes it
     accessors = {
         r.inputs["member"]
         for r in resources
@@ -170,3 +170,34 @@ def test_only_the_apis_the_site_needs_are_enabled_and_never_disabled():
 def test_edge_args_refuse_what_the_controls_forbid(build, message):
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_guard_rails_come_first_and_every_other_resource_waits_for_the_apis():
+    resources = site_plan("lausanne", "update")
+    urn = {r.name: r.urn for r in resources if r.custom}
+    assert urn["lau-project-api-orgpolicy"] in by_name(resources, "lau-project-gcp.restrictTLSVersion").dependencies
+    compute = by_name(resources, "lau-project-api-compute")
+    assert urn["lau-project-compute.skipDefaultNetworkCreation"] in compute.dependencies  # no default network
+    waiting = (
+        "lau-network",
+        "lau-kms",
+        "lau-images",
+        "lau-logging-bucket",
+        "lau-viewer-run",
+        "lau-firewall-deny-all-egress",
+    )
+    for name in waiting:
+        assert urn["lau-project-api-compute"] in by_name(resources, name).dependencies, name
+
+
+def test_a_bucket_without_retention_policy_is_versioned():
+    assert by_name(site_plan("utrecht", "update"), "utr-images").inputs["versioning"] == {"enabled": True}
+
+
+def test_service_agents_are_created_not_guessed():
+    resources = site_plan("lausanne", "update")
+    agent = by_name(resources, "lau-viewer-iap-agent")
+    assert agent.inputs["service"] == "iap.googleapis.com"
+    assert by_name(resources, "lau-viewer-iap-invoker").inputs["member"] == agent.outputs["member"]
+    pubsub = by_name(resources, "lau-logging-pubsub-agent")
+    assert by_name(resources, "lau-logging-pubsub-agent-key").inputs["member"] == pubsub.outputs["member"]

@@ -42,6 +42,7 @@ VIEWER_CHILDREN = {
     "https": "gcp:compute/globalForwardingRule:GlobalForwardingRule",
     "https-map": "gcp:compute/uRLMap:URLMap",
     "https-proxy": "gcp:compute/targetHttpsProxy:TargetHttpsProxy",
+    "iap-agent": "gcp:projects/serviceIdentity:ServiceIdentity",
     "iap-invoker": "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
     "iap-medecine-nucleaire@chuv.example": "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember",
     "iap-radiologie@chuv.example": "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember",
@@ -114,6 +115,7 @@ def test_site_children_are_exactly_these():
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-bucket-agent-key"),
             ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "lau-logging-bucket"),
             ("gcp:logging/projectSink:ProjectSink", "lau-logging-retention-sink"),
+            ("gcp:projects/serviceIdentity:ServiceIdentity", "lau-logging-pubsub-agent"),
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-pubsub-agent-key"),
             ("gcp:pubsub/topic:Topic", "lau-logging-siem"),
             ("gcp:logging/projectSink:ProjectSink", "lau-logging-siem-sink"),
@@ -182,7 +184,7 @@ def test_image_bucket_is_cmek_only_private_versioned_and_logged():
     assert bucket.inputs["uniformBucketLevelAccess"] is True
     assert bucket.inputs["publicAccessPrevention"] == "enforced"
     assert bucket.inputs["forceDestroy"] is False
-    assert bucket.inputs["versioning"] == {"enabled": True}
+    assert bucket.inputs["versioning"] == {"enabled": False}  # Lausanne keeps a retention policy instead
     assert bucket.inputs["softDeletePolicy"] == {"retentionDurationSeconds": 30 * 86400}
     assert bucket.inputs["retentionPolicy"] == {"retentionPeriod": str(3650 * 86400), "isLocked": False}
     assert bucket.inputs["logging"] == {"logBucket": "chuv-imaging-lau-lau-access-logs", "logObjectPrefix": "images/"}
