@@ -75,10 +75,12 @@ def members(props: Any) -> list[Any]:
         found.append((UNKNOWN, UNKNOWN))
     elif isinstance(policy, str):
         try:
-            bindings = json.loads(policy).get("bindings", [])
+            bindings = json.loads(policy).get("bindings") or []
         except (ValueError, AttributeError):
             bindings = []
-        found.extend((b.get("role"), m) for b in bindings for m in b.get("members", []))
+        for binding in bindings if isinstance(bindings, list) else []:
+            if isinstance(binding, dict):
+                found.extend((binding.get("role"), m) for m in binding.get("members") or [])
     return found
 
 

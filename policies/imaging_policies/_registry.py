@@ -82,18 +82,22 @@ def resource_policy(
     description: str,
     severity: Severity,
     remediation: str,
-    types: Sequence[str] | frozenset[str],
+    types: Sequence[str] | frozenset[str] | Callable[[str], bool],
     check: ResourceCheck,
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
-    """A resource policy that judges only ``types`` and reports every other type as not applicable."""
-    applies = frozenset(types)
+    """A resource policy that judges only ``types`` (tokens, or a predicate on the token) and reports
+    every other type as not applicable. A value of an unexpected shape is reported, never a crash."""
+    applies = types if callable(types) else frozenset(types).__contains__
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if args.resource_type not in applies:
+        if not applies(args.resource_type):
             args.not_applicable(f"{control} does not cover {args.resource_type}")
-        check(args, cast(Report, report))
+        try:
+            check(args, cast(Report, report))
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            report(f"{control} could not read the resource's settings ({error}); fix the value's type or shape.", None)
 
     return ResourceValidationPolicy(
         name=name,
@@ -115,9 +119,16 @@ def stack_policy(
     config: dict[str, dict[str, Any]] | None = None,
 ) -> StackValidationPolicy:
     """A stack policy: sees every resource's outputs and their dependencies at once."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        try:
+            check(args, cast(Report, report))
+        except (TypeError, ValueError, AttributeError, KeyError) as error:
+            report(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.", None)
+
     return StackValidationPolicy(
         name=name,
         description=description,
-        validate=cast(Callable[[StackValidationArgs, ReportViolation], None], check),
+        validate=validate,
         **_metadata(control, severity, remediation, level, config),
     )

@@ -79,6 +79,8 @@ def _edge_armor(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     if args.resource_type in tokens.BACKEND_SERVICES:
         scheme = leaf(props, "loadBalancingScheme")
+        if scheme is None and args.resource_type == "gcp:compute/backendService:BackendService":
+            scheme = "EXTERNAL"  # the provider's default for a global backend service
         if scheme in EXTERNAL_SCHEMES and leaf(props, "securityPolicy") is None:
             report(
                 "securityPolicy is not set on an internet-facing backend. Attach a Cloud Armor policy that admits "
@@ -94,18 +96,26 @@ def _edge_armor(args: ResourceValidationArgs, report: Report) -> None:
         action = leaf(rule, "action")
         if action is not UNKNOWN and not str(action).startswith("deny"):
             report(f"the default rule's action is {action!r}: everyone else gets in. Set it to 'deny(403)'.")
-    for rule in rules:
-        if rule is UNKNOWN or leaf(rule, "priority") == DEFAULT_RULE_PRIORITY or leaf(rule, "action") != "allow":
+    for index, rule in enumerate(rules):
+        action = leaf(rule, "action")
+        if rule is UNKNOWN or leaf(rule, "priority") == DEFAULT_RULE_PRIORITY or str(action).startswith("deny"):
+            continue
+        if leaf(rule, "match", "expr") is not None or leaf(rule, "match", "versionedExpr") not in (
+            "SRC_IPS_V1",
+            UNKNOWN,
+        ):
+            report(
+                f"rules[{index}] ({action}) matches by expression, not by source range, so it can admit anyone. "
+                "Admit only declared ranges with versionedExpr 'SRC_IPS_V1'."
+            )
             continue
         for source in items(rule, "match", "config", "srcIpRanges"):
             if source is UNKNOWN:
                 continue
             if source == "*" or source in WHOLE_INTERNET or not inside(str(source), declared):
-                priority = leaf(rule, "priority")
-                shown = f"{priority:g}" if isinstance(priority, int | float) else priority
                 report(
-                    f"rule {shown} allows {source}, which is not a declared hospital or worklist "
-                    f"network ({where}). Remove it or declare it."
+                    f"rules[{index}].match.config.srcIpRanges admits {source}, which is not a declared hospital or "
+                    f"worklist network ({where}). Remove it or declare it."
                 )
 
 
@@ -119,7 +129,14 @@ def _no_public_compute(args: ResourceValidationArgs, report: Report) -> None:
                     "accessConfigs; reach it through the load balancer or IAP."
                 )
         return
-    if args.resource_type != "gcp:cloudrunv2/service:Service":
+    if args.resource_type == "gcp:cloudrun/service:Service":
+        annotations = leaf(props, "template", "metadata", "annotations")
+        egress = leaf(annotations, "run.googleapis.com/vpc-access-egress") if annotations is not UNKNOWN else UNKNOWN
+        if egress not in ("all-traffic", UNKNOWN):
+            report(
+                f"template.metadata.annotations['run.googleapis.com/vpc-access-egress'] is {egress!r}: the viewer's "
+                "traffic bypasses the site VPC. Set it to 'all-traffic' (or use gcp.cloudrunv2.Service)."
+            )
         return
     egress = leaf(props, "template", "vpcAccess", "egress")
     if egress is not UNKNOWN and egress != "ALL_TRAFFIC":
@@ -131,10 +148,19 @@ def _no_public_compute(args: ResourceValidationArgs, report: Report) -> None:
 
 def _not_anonymous(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
-    if args.resource_type in tokens.CLOUD_RUN_IAM:
+    if tokens.is_iam(args.resource_type):
         for role, member in members(props):
             if member in PUBLIC_PRINCIPALS:
                 report(f"member {member} holds {role}: anyone could invoke the viewer. Remove it.")
+        return
+    if args.resource_type == "gcp:cloudrun/service:Service":
+        annotations = leaf(props, "metadata", "annotations")
+        ingress = leaf(annotations, "run.googleapis.com/ingress") if annotations is not UNKNOWN else UNKNOWN
+        if ingress not in ("internal", "internal-and-cloud-load-balancing", UNKNOWN):
+            report(
+                f"metadata.annotations['run.googleapis.com/ingress'] is {ingress or 'unset (all)'!s}: the viewer's "
+                "run.app URL is open to the internet. Set it to 'internal-and-cloud-load-balancing'."
+            )
         return
     ingress = leaf(props, "ingress")
     if ingress is not UNKNOWN and ingress not in RESTRICTED_INGRESS:
@@ -172,7 +198,7 @@ def _targets(resource: PolicyResource, key: str, candidates: list[PolicyResource
 
 def _redirect_only(url_map: PolicyResource) -> bool:
     props = url_map.props
-    serves = any(leaf(props, k) not in (None, [], UNKNOWN) for k in ("defaultService", "hostRules", "pathMatchers"))
+    serves = any(leaf(props, k) not in (None, "", [], UNKNOWN) for k in ("defaultService", "hostRules", "pathMatchers"))
     return leaf(props, "defaultUrlRedirect", "httpsRedirect") in (True, UNKNOWN) and not serves
 
 
@@ -278,7 +304,10 @@ POLICIES = [
             "Set ingress 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER' and never grant roles/run.invoker to allUsers "
             "or allAuthenticatedUsers; sign-on is IAP or the worklist's launch token."
         ),
-        types=sorted(tokens.CLOUD_RUN_SERVICES | tokens.CLOUD_RUN_IAM),
+        types=lambda token: (
+            token in tokens.CLOUD_RUN_SERVICES
+            or (tokens.is_iam(token) and token.startswith(("gcp:cloudrunv2/", "gcp:cloudrun/")))
+        ),
         check=_not_anonymous,
     ),
 ]

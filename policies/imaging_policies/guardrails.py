@@ -14,7 +14,7 @@ import pulumi
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs, StackValidationPolicy
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf
+from imaging_policies._props import UNKNOWN, items, leaf
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import SITE_NAMESPACE, skipped_guard_rails
 
@@ -26,9 +26,11 @@ def _true(value: Any) -> bool:
 
 
 def _enforced(rules: Rules, _: str | None) -> str | None:
-    if any(_true(leaf(r, "enforce")) for r in rules):
+    if any(leaf(r, "enforce") in ("FALSE", False, "false") for r in rules):
+        return "a rule has enforce 'FALSE'"
+    if any(_true(leaf(r, "enforce")) and leaf(r, "condition") is None for r in rules):
         return None
-    return "no rule has enforce 'TRUE'"
+    return "no unconditional rule has enforce 'TRUE'"
 
 
 def _denies(*values: str) -> Callable[[Rules, str | None], str | None]:
@@ -45,11 +47,15 @@ def _denies(*values: str) -> Callable[[Rules, str | None], str | None]:
 
 
 def _deny_all(rules: Rules, _: str | None) -> str | None:
+    if any(leaf(r, "allowAll") in ("TRUE", True) or items(r, "values", "allowedValues") for r in rules):
+        return "a rule allows values"
     return None if any(_true(leaf(r, "denyAll")) for r in rules) else "no rule has denyAll 'TRUE'"
 
 
 def _site_region_only(rules: Rules, region: str | None) -> str | None:
     allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
+    if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
+        return "a rule allows all locations"
     if UNKNOWN in allowed:
         return None
     if not allowed:
@@ -159,13 +165,23 @@ GUARD_RAILS = (
 )
 
 
+def _site_project() -> str | None:
+    """The stack's site project: the site config's gcpProject, else the provider's gcp:project."""
+    return pulumi.Config(SITE_NAMESPACE).get("gcpProject") or pulumi.Config("gcp").get("project")
+
+
 def _policies_for(args: StackValidationArgs, constraint: str) -> list[PolicyResource]:
-    return [
-        r
-        for r in args.resources
-        if r.resource_type == tokens.ORG_POLICY
-        and (as_str(leaf(r.props, "name")) or "").endswith(f"/policies/{constraint}")
-    ]
+    """The org policies for ``constraint`` on the site project (any project when it is not known)."""
+    project = _site_project()
+    wanted = f"projects/{project}/policies/{constraint}" if project else None
+    found = []
+    for r in args.resources:
+        name = leaf(r.props, "name") if r.resource_type == tokens.ORG_POLICY else None
+        if name is UNKNOWN or (
+            isinstance(name, str) and (name == wanted if wanted else name.endswith(f"/{constraint}"))
+        ):
+            found.append(r)
+    return found
 
 
 def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
@@ -176,8 +192,8 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
         found = _policies_for(args, rail.constraint)
         if not found:
             report(
-                f"org policy {rail.constraint} is missing on the project. Add gcp.orgpolicy.Policy "
-                f"'projects/<project>/policies/{rail.constraint}' with {rail.fix}, or record in "
+                f"org policy {rail.constraint} is missing on the project {_site_project() or ''}. Add "
+                f"gcp.orgpolicy.Policy 'projects/<project>/policies/{rail.constraint}' with {rail.fix}, or record in "
                 f"{SITE_NAMESPACE}:guardRails.skip why the organisation enforces it higher up."
             )
         region = pulumi.Config(SITE_NAMESPACE).get("region")

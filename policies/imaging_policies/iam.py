@@ -50,7 +50,12 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
-    if args.resource_type == tokens.SERVICE_ACCOUNT_KEY:
+    if args.resource_type == tokens.HMAC_KEY:
+        report(
+            "an HMAC key is a long-lived secret for a service account's Cloud Storage access; remove it and let "
+            "workloads use their attached service account or Workload Identity Federation."
+        )
+    elif args.resource_type == tokens.SERVICE_ACCOUNT_KEY:
         report(
             "a user-managed service-account key is a long-lived secret; remove the Key and use Workload "
             "Identity Federation (SiteIdentities' pacs_federation) or an attached service account."
@@ -91,7 +96,7 @@ POLICIES = [
         description="No IAM grant in the stack names allUsers or allAuthenticatedUsers.",
         severity=Severity.CRITICAL,
         remediation="Remove allUsers and allAuthenticatedUsers; grant hospital groups or service accounts.",
-        types=tokens.ALL_IAM,
+        types=tokens.is_iam,
         check=_no_public_principals,
     ),
     resource_policy(
@@ -106,7 +111,7 @@ POLICIES = [
             "Grant roles/storage.objectViewer (viewer) or roles/storage.objectCreator (PACS uploader) on the "
             "image bucket with a BucketIAMMember, and nothing at project level."
         ),
-        types=tokens.ALL_IAM,
+        types=tokens.is_iam,
         check=_least_privilege,
         config={"allowedBucketRoles": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_BUCKET_ROLES}},
     ),
@@ -119,7 +124,7 @@ POLICIES = [
             "Delete gcp.serviceaccount.Key resources; authenticate the on-premises PACS through Workload "
             "Identity Federation with an attributeCondition on its provider."
         ),
-        types=[tokens.SERVICE_ACCOUNT_KEY, tokens.WORKLOAD_IDENTITY_POOL_PROVIDER],
+        types=[tokens.SERVICE_ACCOUNT_KEY, tokens.HMAC_KEY, tokens.WORKLOAD_IDENTITY_POOL_PROVIDER],
         check=_no_keys,
     ),
     stack_policy(
@@ -136,7 +141,7 @@ POLICIES = [
         description="People get access through hospital groups mapped to site roles, never as user: members.",
         severity=Severity.HIGH,
         remediation="Replace user: members with a group: member and map the group in the stack's rbac setting.",
-        types=tokens.ALL_IAM,
+        types=tokens.is_iam,
         check=_groups_not_users,
     ),
 ]

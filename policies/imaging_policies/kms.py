@@ -77,19 +77,18 @@ def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
     for role, member in members(args.props):
         if role is UNKNOWN or member is UNKNOWN:
             continue  # a computed identity; the update run judges it with known values
-        if args.resource_type in tokens.KEY_RING_IAM and role in KEY_USE_ROLES:
-            report(f"role {role} is granted on the key ring; grant it on the one key that is needed instead.")
-        elif args.resource_type in tokens.PROJECT_IAM and str(role).startswith("roles/cloudkms."):
-            report(f"role {role} is granted at project level; grant key roles on the key only.")
-        elif (
-            args.resource_type in tokens.CRYPTO_KEY_IAM
-            and role in KEY_USE_ROLES
-            and not SERVICE_AGENT.match(str(member))
-        ):
+        if args.resource_type in tokens.PROJECT_IAM:
+            if str(role).startswith("roles/cloudkms."):
+                report(f"role {role} is granted at project level; grant key roles on the key only.")
+            continue
+        if not SERVICE_AGENT.match(str(member)):
             report(
-                f"member {member} holds {role}; only Google service agents (storage, logging, Pub/Sub) may "
-                "use site keys. Remove the grant."
+                f"member {member} holds {role} on a site key or key ring; only Google service agents (storage, "
+                "logging, Pub/Sub) may hold roles there. Manage keys from the deployment identity, outside the "
+                "stack, and remove the grant."
             )
+        elif args.resource_type in tokens.KEY_RING_IAM and role in KEY_USE_ROLES:
+            report(f"role {role} is granted on the key ring; grant it on the one key that is needed instead.")
         elif (
             args.resource_type in tokens.CRYPTO_KEY_IAM
             and SERVICE_AGENT.match(str(member))

@@ -7,6 +7,7 @@ components, whose catalogue is tested against sample log entries).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -178,6 +179,8 @@ def _missing_families(sink: PolicyResource) -> list[str] | None:
         return None
     if not log_filter:
         return []  # no filter: every log
+    if re.search(r"\bNOT\b|(^|\s)-\w", str(log_filter)):
+        return ["(the filter negates terms, so it is not an inclusion of the security logs)"]
     return [family for family, terms in SECURITY_LOG_FAMILIES.items() if not any(t in log_filter for t in terms)]
 
 
@@ -222,7 +225,7 @@ def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tupl
     """(IAM resource, role) for every grant whose member is the sink's writer identity."""
     writer = as_str(leaf(sink.props, "writerIdentity"))
     for r in args.resources:
-        if r.resource_type not in tokens.ALL_IAM:
+        if not tokens.is_iam(r.resource_type):
             continue
         by_dependency = sink.urn in {d.urn for d in r.property_dependencies.get("member", [])}
         for role, member in members(r.props):
@@ -278,6 +281,8 @@ def _suppresses(log_filter: Any) -> str | None:
         return f"it matches {', '.join(hit)}"
     if "log_id(" not in text and "logName" not in text:
         return "it names no log, so it can match security logs; pin it to a non-security log with log_id(...)"
+    if re.search(r"\b(OR|NOT)\b|(^|\s)-\w", text):
+        return "it uses OR or NOT, so it can match more than the log it names; select that log with AND only"
     return None
 
 
@@ -288,6 +293,11 @@ def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
         if leaf(props, "disabled") is not True and reason:
             report(f"exclusion filter drops logs before any sink sees them: {reason}. Remove the exclusion.")
         return
+    if leaf(props, "interceptChildren") is True:
+        report(
+            "interceptChildren is true, so the site project's own sinks (SIEM export, locked bucket) stop "
+            "receiving its logs. Set it to false."
+        )
     if leaf(props, "name") in BUILT_IN_SINKS and leaf(props, "disabled") is True:
         report(f"the built-in sink {leaf(props, 'name')} is disabled; audit logs stop reaching the _Required bucket.")
     for index, exclusion in enumerate(items(props, "exclusions")):

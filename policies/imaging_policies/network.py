@@ -6,7 +6,7 @@ and NET-07 judge against come from :mod:`imaging_policies._site`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
@@ -41,6 +41,63 @@ RESTRICTED_HOST = "restricted.googleapis.com."
 # --- reading firewall rules ---------------------------------------------------------------------
 
 
+def _policy_rule_view(rule: Any) -> dict[str, Any]:
+    """A firewall-policy rule (network, regional or hierarchical) in the shape of a VPC firewall rule."""
+    direction = leaf(rule, "direction")
+    ranges_key = "sourceRanges" if direction != "EGRESS" else "destinationRanges"
+    match_key = "srcIpRanges" if direction != "EGRESS" else "destIpRanges"
+    layer4 = [
+        {"protocol": leaf(c, "ipProtocol"), "ports": items(c, "ports")} for c in items(rule, "match", "layer4Configs")
+    ]
+    action = leaf(rule, "action")
+    view: dict[str, Any] = {
+        "direction": direction,
+        "disabled": leaf(rule, "disabled"),
+        ranges_key: items(rule, "match", match_key),
+        "targetServiceAccounts": items(rule, "targetServiceAccounts"),
+        "targetTags": items(rule, "targetSecureTags"),
+        "sourceTags": items(rule, "match", "srcSecureTags"),
+        "fqdns": items(rule, "match", "destFqdns") + items(rule, "match", "srcFqdns"),
+    }
+    if action == "allow" or action is UNKNOWN:
+        view["allows"] = layer4 or [{"protocol": "all", "ports": []}]
+    if leaf(rule, "enableLogging") in (True, UNKNOWN):
+        view["logConfig"] = {"metadata": "INCLUDE_ALL_METADATA"}
+    return view
+
+
+def _firewall_rules(args: ResourceValidationArgs) -> list[tuple[str, Any]]:
+    """(where, rule) for each firewall rule a resource holds, in the VPC firewall rule's shape."""
+    if args.resource_type in tokens.FIREWALL_POLICY_RULES:
+        return [("", _policy_rule_view(args.props))]
+    if args.resource_type in tokens.FIREWALL_POLICIES_WITH_RULES:
+        return [
+            (f"rules[{index}]: ", _policy_rule_view(rule))
+            for index, rule in enumerate(items(args.props, "rules"))
+            if rule is not UNKNOWN
+        ]
+    return [("", args.props)]
+
+
+def _each_rule(
+    check: Callable[[Any, Report, Mapping[str, Any]], None],
+) -> Callable[[ResourceValidationArgs, Report], None]:
+    """Run a VPC-rule check on every rule of a firewall or firewall policy, prefixing where it is."""
+
+    def run(args: ResourceValidationArgs, report: Report) -> None:
+        config = args.get_config()
+        for where, rule in _firewall_rules(args):
+
+            def located(message: str, urn: str | None = None, /, prefix: str = where) -> None:
+                report(prefix + message)
+
+            check(rule, located, config)
+            for fqdn in items(rule, "fqdns") if where or args.resource_type != tokens.FIREWALL else []:
+                report(f"{where}match names the domain {fqdn}; the allowlist is by address. Use declared ranges.")
+
+    return run
+
+
 def _direction(props: Any) -> Any:
     value = leaf(props, "direction")
     return "INGRESS" if value is None else value
@@ -62,7 +119,7 @@ def _allowed_ports(props: Any, report: Report) -> list[frozenset[int]] | None:
         listed = items(entry, "ports")
         if entry is UNKNOWN or protocol is UNKNOWN or UNKNOWN in listed:
             return None
-        if protocol not in ("tcp", "6"):
+        if str(protocol).lower() not in ("tcp", "6"):
             report(
                 f"allows[{index}].protocol is {protocol!r}: allow only TCP to explicit ports. Set protocol to 'tcp'."
             )
@@ -98,10 +155,15 @@ def _no_default_network(args: ResourceValidationArgs, report: Report) -> None:
 def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     if args.resource_type == tokens.ROUTE:
-        if leaf(props, "destRange") in WHOLE_INTERNET and leaf(props, "nextHopGateway") is not None:
+        destination = leaf(props, "destRange")
+        if (
+            leaf(props, "nextHopGateway") is not None
+            and destination is not UNKNOWN
+            and not inside(str(destination), [RESTRICTED_GOOGLE_APIS])
+        ):
             report(
-                "destRange 0.0.0.0/0 through nextHopGateway re-creates a route to the internet. Remove the "
-                f"route; the only gateway route is to the restricted Google APIs range {RESTRICTED_GOOGLE_APIS}."
+                f"destRange {destination} through nextHopGateway is a route to the internet. Remove the route; the "
+                f"only gateway route is to the restricted Google APIs range {RESTRICTED_GOOGLE_APIS}."
             )
         return
     if leaf(props, "autoCreateSubnetworks") not in (False, UNKNOWN):
@@ -116,11 +178,10 @@ def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
 # --- NET-03 ---------------------------------------------------------------------------------------
 
 
-def _ingress_allowlist(args: ResourceValidationArgs, report: Report) -> None:
-    props = args.props
+def _ingress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) -> None:
     if _direction(props) != "INGRESS" or not _is_allow_rule(props):
         return
-    sources = ", ".join([*LOAD_BALANCER_RANGES, *([IAP_RANGE] if iap_allowed(args.get_config()) else [])])
+    sources = ", ".join([*LOAD_BALANCER_RANGES, *([IAP_RANGE] if iap_allowed(config) else [])])
     source_ranges = items(props, "sourceRanges")
     if items(props, "sourceTags") or items(props, "sourceServiceAccounts"):
         report(
@@ -143,11 +204,10 @@ def _ingress_allowlist(args: ResourceValidationArgs, report: Report) -> None:
 # --- NET-04 ---------------------------------------------------------------------------------------
 
 
-def _egress_allowlist(args: ResourceValidationArgs, report: Report) -> None:
-    props = args.props
+def _egress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) -> None:
     if _direction(props) != "EGRESS" or not _is_allow_rule(props):
         return
-    declared, where = egress_allowlist(args.get_config())
+    declared, where = egress_allowlist(config)
     destinations = (GOOGLE_APIS, *declared)
     _require_target(props, report)
     allowed_ports = _allowed_ports(props, report)
@@ -199,11 +259,11 @@ def _flow_logs(args: ResourceValidationArgs, report: Report) -> None:
         report(f"logConfig.filterExpr {expression!r} drops flows from the log; remove the filter.")
 
 
-def _firewall_logging(args: ResourceValidationArgs, report: Report) -> None:
-    if leaf(args.props, "logConfig", "metadata") is None:
+def _firewall_logging(props: Any, report: Report, config: Mapping[str, Any]) -> None:
+    if leaf(props, "logConfig", "metadata") is None:
         report(
-            "logConfig.metadata is not set, so the rule's hits are not logged. Set logConfig to "
-            "{metadata: 'INCLUDE_ALL_METADATA'} (deny rules too)."
+            "logConfig.metadata (enableLogging for firewall-policy rules) is not set, so the rule's hits are not "
+            "logged. Set logConfig to {metadata: 'INCLUDE_ALL_METADATA'} (deny rules too)."
         )
 
 
@@ -366,7 +426,7 @@ def _dns_logging(args: StackValidationArgs, report: Report) -> None:
 
 def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
-    log_targets = usage_log_targets(buckets)
+    log_targets = usage_log_targets(buckets, args.resources)
     declared, where = source_allowlist(args.get_config())
     for bucket in buckets:
         if as_str(leaf(bucket.props, "name")) in log_targets:
@@ -376,8 +436,9 @@ def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
             continue
         mode = leaf(ip_filter, "mode")
         if mode not in ("Enabled", UNKNOWN):
+            state = "ipFilter is not set" if ip_filter is None else f"ipFilter.mode is {mode!r}"
             report(
-                f"bucket {bucket.name!r} has ipFilter.mode {mode!r}, so any network can reach it. Enable the IP "
+                f"bucket {bucket.name!r}: {state}, so any network can reach it. Enable the IP "
                 "filter with the PACS egress ranges, the hospital networks and the site VPC as sources.",
                 bucket.urn,
             )
@@ -429,8 +490,8 @@ POLICIES = [
             "Limit sourceRanges to 130.211.0.0/22 and 35.191.0.0/16 (and 35.235.240.0/20 when administrators "
             "use IAP), target the viewer's tag or service account and list explicit TCP ports."
         ),
-        types=[tokens.FIREWALL],
-        check=_ingress_allowlist,
+        types=tokens.ANY_FIREWALL,
+        check=_each_rule(_ingress_allowlist),
         config={"allowIap": {"type": "boolean", "description": "Admit the IAP range (default: the site config)."}},
     ),
     stack_policy(
@@ -450,8 +511,8 @@ POLICIES = [
             "Declare each worklist endpoint (cidrs, ports) under network.worklist in the stack file, or in the "
             "policy's allowedEgress config; target the viewer and list explicit TCP ports."
         ),
-        types=[tokens.FIREWALL],
-        check=_egress_allowlist,
+        types=tokens.ANY_FIREWALL,
+        check=_each_rule(_egress_allowlist),
         config={
             "allowedEgress": {
                 "type": "array",
@@ -532,8 +593,8 @@ POLICIES = [
         description="Every firewall rule logs its hits, deny rules included.",
         severity=Severity.MEDIUM,
         remediation="Set logConfig {metadata: 'INCLUDE_ALL_METADATA'} on every Firewall.",
-        types=[tokens.FIREWALL],
-        check=_firewall_logging,
+        types=tokens.ANY_FIREWALL,
+        check=_each_rule(_firewall_logging),
     ),
     stack_policy(
         name="gcp-dns-query-logging",

@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, is_set, leaf
+from imaging_policies._props import UNKNOWN, as_str, is_set, leaf, members
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 
@@ -65,8 +65,9 @@ def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
         r
         for r in args.resources
         if r.resource_type in tokens.CRYPTO_KEY_IAM
-        and leaf(r.props, "role") in ENCRYPTER_ROLES
-        and (as_str(leaf(r.props, "member")) or "").endswith(STORAGE_AGENT_DOMAIN)
+        and any(
+            role in ENCRYPTER_ROLES and str(member).endswith(STORAGE_AGENT_DOMAIN) for role, member in members(r.props)
+        )
     ]
     for bucket in (r for r in args.resources if r.resource_type == tokens.BUCKET):
         key_name = leaf(bucket.props, "encryption", "defaultKmsKeyName")
@@ -90,18 +91,27 @@ def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
             )
 
 
-def usage_log_targets(buckets: list[PolicyResource]) -> set[str]:
-    """The names of buckets that other buckets write their usage logs into (access-log buckets)."""
-    return {
+USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+
+
+def usage_log_targets(buckets: list[PolicyResource], resources: list[PolicyResource] | None = None) -> set[str]:
+    """The names of access-log buckets: other buckets write their usage logs into them, and (when the
+    stack's IAM is given) nobody but Cloud Storage's log writer is granted anything on them."""
+    targets = {
         target
         for b in buckets
         if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
     }
+    for grant in (r for r in resources or [] if r.resource_type in tokens.BUCKET_IAM):
+        bucket = as_str(leaf(grant.props, "bucket"))
+        if bucket in targets and any(member != USAGE_LOG_WRITER for _, member in members(grant.props)):
+            targets.discard(bucket)  # a workload reads or writes it: it is a data bucket, not a log bucket
+    return targets
 
 
 def _usage_logs(args: StackValidationArgs, report: Report) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
-    log_targets = usage_log_targets(buckets)
+    log_targets = usage_log_targets(buckets, args.resources)
     for bucket in buckets:
         own_name = as_str(leaf(bucket.props, "name"))
         if own_name is not None and own_name in log_targets:

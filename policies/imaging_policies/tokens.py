@@ -1,5 +1,7 @@
 """pulumi-gcp type tokens, copied from the installed SDK (their casing is irregular: never retype)."""
 
+import re
+
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_ACL = "gcp:storage/bucketACL:BucketACL"
 DEFAULT_OBJECT_ACL = "gcp:storage/defaultObjectACL:DefaultObjectACL"
@@ -45,32 +47,6 @@ KMS_IAM = CRYPTO_KEY_IAM | KEY_RING_IAM
 PROJECT_IAM = frozenset(
     {"gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding", "gcp:projects/iAMPolicy:IAMPolicy"}
 )
-SERVICE_ACCOUNT_IAM = frozenset(
-    {
-        "gcp:serviceaccount/iAMMember:IAMMember",
-        "gcp:serviceaccount/iAMBinding:IAMBinding",
-        "gcp:serviceaccount/iAMPolicy:IAMPolicy",
-    }
-)
-OTHER_IAM = frozenset(
-    {
-        "gcp:organizations/iAMMember:IAMMember",
-        "gcp:organizations/iAMBinding:IAMBinding",
-        "gcp:folder/iAMMember:IAMMember",
-        "gcp:folder/iAMBinding:IAMBinding",
-        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-        "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
-        "gcp:cloudrun/iamMember:IamMember",
-        "gcp:cloudrun/iamBinding:IamBinding",
-        "gcp:pubsub/topicIAMMember:TopicIAMMember",
-        "gcp:pubsub/topicIAMBinding:TopicIAMBinding",
-        "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
-        "gcp:pubsub/subscriptionIAMBinding:SubscriptionIAMBinding",
-        "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember",
-        "gcp:iap/webBackendServiceIamBinding:WebBackendServiceIamBinding",
-    }
-)
-ALL_IAM = BUCKET_IAM | KMS_IAM | PROJECT_IAM | SERVICE_ACCOUNT_IAM | OTHER_IAM
 
 SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key"
 WORKLOAD_IDENTITY_POOL_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
@@ -145,14 +121,6 @@ FORWARDING_RULES = frozenset(
 )
 SECURITY_POLICY = "gcp:compute/securityPolicy:SecurityPolicy"
 CLOUD_RUN_SERVICES = frozenset({"gcp:cloudrunv2/service:Service", "gcp:cloudrun/service:Service"})
-CLOUD_RUN_IAM = frozenset(
-    {
-        "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
-        "gcp:cloudrunv2/serviceIamBinding:ServiceIamBinding",
-        "gcp:cloudrun/iamMember:IamMember",
-        "gcp:cloudrun/iamBinding:IamBinding",
-    }
-)
 VM_TYPES = frozenset(
     {
         "gcp:compute/instance:Instance",
@@ -162,3 +130,29 @@ VM_TYPES = frozenset(
 )
 PROJECT_SERVICE = "gcp:projects/service:Service"
 ORG_POLICY = "gcp:orgpolicy/policy:Policy"
+
+
+_IAM_TOKEN = re.compile(r"(?i)iam(member|binding|policy)$")
+
+
+def is_iam(token: str) -> bool:
+    """Whether a type token is an IAM grant of any service (``...IamMember``, ``...IAMBinding``, ...)."""
+    return bool(_IAM_TOKEN.search(token.rsplit(":", 1)[-1])) and "AuditConfig" not in token
+
+
+FIREWALL_POLICY_RULES = frozenset(
+    {
+        "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
+        "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+        "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
+    }
+)
+FIREWALL_POLICIES_WITH_RULES = frozenset(
+    {
+        "gcp:compute/networkFirewallPolicyWithRules:NetworkFirewallPolicyWithRules",
+        "gcp:compute/regionNetworkFirewallPolicyWithRules:RegionNetworkFirewallPolicyWithRules",
+        "gcp:compute/firewallPolicyWithRules:FirewallPolicyWithRules",
+    }
+)
+ANY_FIREWALL = frozenset({FIREWALL}) | FIREWALL_POLICY_RULES | FIREWALL_POLICIES_WITH_RULES
+HMAC_KEY = "gcp:storage/hmacKey:HmacKey"

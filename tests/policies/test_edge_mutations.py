@@ -104,7 +104,7 @@ CASES = [
         Case(
             "gcp-compute-edge-cloud-armor",
             on("lau-viewer-armor", _armor_allows("0.0.0.0/0")),
-            "rule 1000 allows 0.0.0.0/0, which is not a declared hospital or worklist network",
+            "rules[0].match.config.srcIpRanges admits 0.0.0.0/0, which is not a declared hospital or worklist network",
         ),
         id="armor-allows-anywhere",
     ),
@@ -202,7 +202,7 @@ CASES = [
         Case(
             "gcp-orgpolicy-no-vm-external-ip",
             on("lau-project-compute.vmExternalIpAccess", set_prop("spec", value={"rules": [{"allowAll": "TRUE"}]})),
-            "no rule has denyAll 'TRUE'",
+            "org policy compute.vmExternalIpAccess: a rule allows values",
             stack=True,
         ),
         id="vm-external-ips-allowed",
@@ -226,7 +226,7 @@ CASES = [
                 "lau-project-iam.disableServiceAccountKeyCreation",
                 set_prop("spec", value={"rules": [{"enforce": "FALSE"}]}),
             ),
-            "no rule has enforce 'TRUE'",
+            "org policy iam.disableServiceAccountKeyCreation: a rule has enforce 'FALSE'",
             stack=True,
         ),
         id="sa-key-creation-allowed",

@@ -209,7 +209,7 @@ CASES = [
             add_resource(
                 "gcp:compute/backendService:BackendService",
                 "viewer-backend",
-                {"protocol": "HTTPS", "logConfig": {"enable": False}},
+                {"protocol": "HTTPS", "loadBalancingScheme": "INTERNAL_MANAGED", "logConfig": {"enable": False}},
             ),
             "logConfig.enable is not true",
         ),
@@ -221,7 +221,11 @@ CASES = [
             add_resource(
                 "gcp:compute/backendService:BackendService",
                 "viewer-backend",
-                {"protocol": "HTTPS", "logConfig": {"enable": True, "sampleRate": 0.1}},
+                {
+                    "protocol": "HTTPS",
+                    "loadBalancingScheme": "INTERNAL_MANAGED",
+                    "logConfig": {"enable": True, "sampleRate": 0.1},
+                },
             ),
             "logConfig.sampleRate is 0.1",
         ),

@@ -91,7 +91,7 @@ CASES = [
         Case(
             "gcp-compute-firewall-logging",
             on("lau-firewall-deny-all-egress", set_prop("logConfig", value=None)),
-            "logConfig.metadata is not set",
+            "logConfig.metadata (enableLogging for firewall-policy rules) is not set",
         ),
         id="rule-without-logging",
     ),
@@ -166,7 +166,7 @@ CASES = [
         Case(
             "gcp-compute-network-custom-mode",
             on("lau-network-restricted-apis", set_prop("destRange", value="0.0.0.0/0")),
-            "destRange 0.0.0.0/0 through nextHopGateway re-creates a route to the internet",
+            "destRange 0.0.0.0/0 through nextHopGateway is a route to the internet",
         ),
         id="route-to-internet",
     ),
@@ -209,7 +209,7 @@ CASES = [
         Case(
             "gcp-storage-bucket-ip-filter",
             on("lau-images", set_prop("ipFilter", "mode", value="Disabled")),
-            "has ipFilter.mode 'Disabled', so any network can reach it",
+            "ipFilter.mode is 'Disabled', so any network can reach it",
             stack=True,
         ),
         id="bucket-ip-filter-off",
@@ -218,7 +218,7 @@ CASES = [
         Case(
             "gcp-storage-bucket-ip-filter",
             on("lau-images", set_prop("ipFilter", value=None)),
-            "has ipFilter.mode None",
+            "ipFilter is not set, so any network can reach it",
             stack=True,
         ),
         id="bucket-ip-filter-missing",
