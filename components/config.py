@@ -404,8 +404,9 @@ GUARD_RAIL_CONSTRAINTS = (
     "compute.skipDefaultNetworkCreation",
     "compute.vmExternalIpAccess",
     "gcp.resourceLocations",
+    "gcp.restrictCmekCryptoKeyProjects",
 )
-"""The org-policy constraints set on every site project (ORG-01 to ORG-10, in that order)."""
+"""The org-policy constraints set on every site project (ORG-01 to ORG-10 in that order, then ENC-10's)."""
 
 
 def _guard_rail(value: str) -> str:

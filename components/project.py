@@ -33,6 +33,8 @@ GUARD_RAILS: dict[str, Rules] = {
 }
 """Each constraint and its rules (ORG-01 to ORG-10)."""
 RESOURCE_LOCATIONS = "gcp.resourceLocations"
+CMEK_KEY_PROJECTS = "gcp.restrictCmekCryptoKeyProjects"
+"""ENC-10: customer-managed keys may come only from the site project (where SiteKeys creates them)."""
 BOOTSTRAP_SERVICES = frozenset({"cloudresourcemanager.googleapis.com", "orgpolicy.googleapis.com"})
 """Enabled first: the org policies need them, and everything else waits for the org policies."""
 
@@ -52,7 +54,7 @@ class ProjectGuardRailsArgs(ComponentArgs):
     @field_validator("skip")
     @classmethod
     def _known(cls, skip: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS})
+        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS, CMEK_KEY_PROJECTS})
         if unknown:
             raise ValueError(f"not guard rails of the site: {', '.join(unknown)}")
         return skip
@@ -88,7 +90,8 @@ class ProjectGuardRails(Component):
 
         bootstrap = [api(s, []) for s in args.services if s in BOOTSTRAP_SERVICES]
         locations: Rules = [{"values": {"allowed_values": [f"in:{args.region}-locations"]}}]
-        rules = {**GUARD_RAILS, RESOURCE_LOCATIONS: locations}
+        key_projects: Rules = [{"values": {"allowed_values": [f"under:projects/{args.project}"]}}]
+        rules = {**GUARD_RAILS, RESOURCE_LOCATIONS: locations, CMEK_KEY_PROJECTS: key_projects}
         policies: list[pulumi.Resource] = [
             gcp.orgpolicy.Policy(
                 f"{name}-{constraint}",

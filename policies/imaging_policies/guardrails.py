@@ -1,4 +1,4 @@
-"""Project guard rails: the org policies every site project carries (ORG-01 to ORG-10).
+"""Project guard rails: the org policies every site project carries (ORG-01 to ORG-10, and ENC-10's).
 
 One stack policy per constraint. A site may skip a constraint its organisation enforces higher up
 only with a recorded reason in its stack file (``imaging-landing-zone:guardRails.skip``).
@@ -64,6 +64,17 @@ def _site_region_only(rules: Rules, region: str | None) -> str | None:
         elsewhere = [v for v in allowed if region not in str(v)]
         if elsewhere:
             return f"values.allowedValues admits {', '.join(map(str, elsewhere))}, outside the site region {region}"
+    return None
+
+
+def _key_projects_only(rules: Rules, _: str | None) -> str | None:
+    allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
+    if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
+        return "a rule allows keys from any project"
+    if UNKNOWN in allowed:
+        return None
+    if not allowed or not all(str(v).startswith("under:projects/") for v in allowed):
+        return "values.allowedValues must name the projects that hold the site's keys (under:projects/<project>)"
     return None
 
 
@@ -161,6 +172,14 @@ GUARD_RAILS = (
         _site_region_only,
         "rules [{values: {allowedValues: ['in:<region>-locations']}}]",
         Severity.MEDIUM,
+    ),
+    GuardRail(
+        "ENC-10",
+        "gcp.restrictCmekCryptoKeyProjects",
+        "gcp-orgpolicy-restrict-cmek-key-projects",
+        "Customer-managed keys come only from the site's own key project.",
+        _key_projects_only,
+        "rules [{values: {allowedValues: ['under:projects/<project>']}}]",
     ),
 )
 

@@ -221,6 +221,18 @@ CASES = [
     ),
     pytest.param(
         Case(
+            "gcp-orgpolicy-restrict-cmek-key-projects",
+            on(
+                "lau-project-gcp.restrictCmekCryptoKeyProjects",
+                set_prop("spec", value={"rules": [{"values": {"allowedValues": ["under:organizations/4711"]}}]}),
+            ),
+            "values.allowedValues must name the projects that hold the site's keys",
+            stack=True,
+        ),
+        id="keys-from-anywhere-in-the-organisation",
+    ),
+    pytest.param(
+        Case(
             "gcp-orgpolicy-disable-sa-key-creation",
             on(
                 "lau-project-iam.disableServiceAccountKeyCreation",

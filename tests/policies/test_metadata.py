@@ -39,6 +39,7 @@ DELIVERED = {
     "IAM-06",
     "IAM-07",
     "ENC-09",
+    "ENC-10",
     "LOG-01",
     "LOG-02",
     "LOG-03",
