@@ -363,12 +363,29 @@ class SiemExport(_Model):
         return self
 
 
+def _channel(value: str) -> str:
+    if not re.match(_CHANNEL_PATTERN, value):
+        raise ValueError("must be a notification channel's name: projects/<project>/notificationChannels/<id>")
+    return value
+
+
+def _email(value: str) -> str:
+    if not re.match(naming.GROUP_EMAIL_PATTERN, value):
+        raise ValueError("must be an email address (like soc@hospital.example)")
+    return value
+
+
 class AlertSettings(_Model):
     """Who hears about security events, and when a principal reads too many images."""
 
-    notification_channels: list[Annotated[str, Field(pattern=_CHANNEL_PATTERN)]] = []
+    notification_channels: list[
+        Annotated[str, AfterValidator(_channel), Field(json_schema_extra={"pattern": _CHANNEL_PATTERN})]
+    ] = []
     """Existing Cloud Monitoring channels (`projects/<p>/notificationChannels/<id>`), for example the SIEM's."""
-    emails: dict[StableName, Annotated[str, Field(pattern=naming.GROUP_EMAIL_PATTERN)]] = {}
+    emails: dict[
+        StableName,
+        Annotated[str, AfterValidator(_email), Field(json_schema_extra={"pattern": naming.GROUP_EMAIL_PATTERN})],
+    ] = {}
     """Email channels to create, by stable name, for example `{soc: soc@hospital.example}`."""
     image_read_spike: Annotated[int, Field(ge=1)] = 1000
     """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
@@ -459,9 +476,9 @@ def _domain(value: str) -> str:
 class ViewerSettings(_Model):
     """The viewer launch endpoint: a TLS 1.2+ load balancer in front of the Cloud Run viewer."""
 
-    domain: Annotated[str, AfterValidator(_domain)]
+    domain: Annotated[str, AfterValidator(_domain), Field(json_schema_extra={"pattern": _DOMAIN_PATTERN})]
     """The viewer's DNS name; a Google-managed certificate is issued for it."""
-    image: Annotated[str, AfterValidator(_pinned_image)]
+    image: Annotated[str, AfterValidator(_pinned_image), Field(json_schema_extra={"pattern": _IMAGE_PATTERN})]
     """The viewer's container image, pinned by digest (`...@sha256:<64 hex>`)."""
     sign_on: SignOn
     """`iap` or `launchToken`: how the worklist's sign-on reaches the viewer."""

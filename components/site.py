@@ -166,9 +166,7 @@ class ImagingSite(Component):
                 site_code=config.site_code,
                 logs_key_id=keys.key_ids[DataClass.LOGS],
                 retention_days=logs.retention_days,
-                siem=SiemDestination(
-                    subscriber=logs.siem.subscriber, central_destination=logs.siem.central_destination
-                ),
+                siem=SiemDestination(**logs.siem.model_dump()),
                 labels=labels,
             ),
             opts=after_apis(),

@@ -272,11 +272,6 @@ BAD_NETWORK = [
 ]
 
 
-@pytest.mark.parametrize(("mutate", "expected"), BAD_NETWORK)
-def test_bad_network_settings_get_one_line_naming_the_field(mutate, expected):
-    assert problems(mutate) == [expected]
-
-
 BAD_LOGGING = [
     pytest.param(
         _set("logging/retentionDays", 365),
@@ -308,16 +303,22 @@ BAD_LOGGING = [
         id="alerts-without-channel",
     ),
     pytest.param(
+        _set("logging/alerts", {"notificationChannels": ["channel-1"]}),
+        f"{NS}:logging.alerts.notificationChannels.0: must be a notification channel's name: "
+        "projects/<project>/notificationChannels/<id>",
+        id="channel-not-a-resource-name",
+    ),
+    pytest.param(
+        _set("logging/alerts", {"emails": {"soc": "not-an-email"}}),
+        f"{NS}:logging.alerts.emails.soc: must be an email address (like soc@hospital.example)",
+        id="alert-email-malformed",
+    ),
+    pytest.param(
         _set("logging/alerts/imageReadSpike", 0),
         f"{NS}:logging.alerts.imageReadSpike: must be at least 1, got 0",
         id="spike-threshold-zero",
     ),
 ]
-
-
-@pytest.mark.parametrize(("mutate", "expected"), BAD_LOGGING)
-def test_bad_logging_settings_get_one_line_naming_the_field(mutate, expected):
-    assert problems(mutate) == [expected]
 
 
 BAD_VIEWER_AND_GUARD_RAILS = [
@@ -398,7 +399,7 @@ def test_every_overlap_is_reported_on_its_own_line():
     ]
 
 
-@pytest.mark.parametrize(("mutate", "expected"), BAD)
+@pytest.mark.parametrize(("mutate", "expected"), [*BAD, *BAD_NETWORK, *BAD_LOGGING])
 def test_bad_stack_file_gets_one_line_naming_the_field(mutate, expected):
     assert problems(mutate) == [expected]
 

@@ -84,6 +84,17 @@ def members(props: Any) -> list[Any]:
     return found
 
 
+def property_dependencies(resource: Any, key: str) -> set[str]:
+    """The URNs a stack resource's property ``key`` was computed from (its ``propertyDependencies``)."""
+    return {d.urn for d in resource.property_dependencies.get(key, [])}
+
+
+def refers_by_dependency(resource: Any, key: str, target: Any) -> bool:
+    """Whether ``resource``'s property ``key`` was computed from ``target``: a reference that holds even
+    when the value itself is unknown (a first preview)."""
+    return target.urn in property_dependencies(resource, key)
+
+
 def as_str(value: Any) -> str | None:
     """The value if it is a known string, else ``None``."""
     return value if isinstance(value, str) else None

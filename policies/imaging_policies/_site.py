@@ -88,14 +88,23 @@ def allowed(cidr: str, wanted: frozenset[int], destinations: Iterable[Destinatio
     return any(inside(cidr, d.cidrs) and wanted <= d.ports for d in destinations)
 
 
-def _site_network() -> Mapping[str, Any] | None:
-    """The stack's ``imaging-landing-zone:network`` section, if the stack has a readable one."""
-    return _site_section("network")
+@cache
+def site_setting(key: str) -> str | None:
+    """A value of the stack's site config as the engine passes it (objects JSON-encoded), or ``None``.
+
+    Cached: the pack process serves one stack, whose config does not change while it runs.
+    """
+    return pulumi.Config(SITE_NAMESPACE).get(key)
+
+
+def site_project() -> str | None:
+    """The stack's site project: the site config's gcpProject, else the provider's ``gcp:project``."""
+    return site_setting("gcpProject") or pulumi.Config("gcp").get("project")
 
 
 def _site_section(key: str) -> Mapping[str, Any] | None:
     """A structured section of the stack's site config, if the stack has a readable one."""
-    value = pulumi.Config(SITE_NAMESPACE).get(key)
+    value = site_setting(key)
     if value is None:
         return None
     try:
@@ -120,7 +129,7 @@ def _destinations(entries: Iterable[Any]) -> tuple[Destination, ...]:
 @cache
 def site_allowlist() -> Allowlist:
     """The allowlist the stack's site config declares (``imaging-landing-zone:network``)."""
-    network = _site_network()
+    network = _site_section("network")
     if network is None:
         return Allowlist(source=f"no {SITE_NAMESPACE}:network in the stack config")
     worklist = network.get("worklist", {})
@@ -160,7 +169,7 @@ def site_region(policy_config: Mapping[str, Any]) -> tuple[frozenset[str], str] 
     """The locations image storage may use: ``allowedLocations`` config, else the site's ``region``."""
     if "allowedLocations" in policy_config:
         return frozenset(str(v).lower() for v in policy_config["allowedLocations"]), "the policy's allowedLocations"
-    region = pulumi.Config(SITE_NAMESPACE).get("region")
+    region = site_setting("region")
     if not region:
         return None
     return frozenset({region.lower()}), f"the stack's {SITE_NAMESPACE}:region"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, as_str, items, leaf, members
+from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, as_str, items, leaf, members, refers_by_dependency
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import WHOLE_INTERNET, inside, viewer_sources
 
@@ -184,12 +184,11 @@ def _needed_services(args: ResourceValidationArgs, report: Report) -> None:
 
 def _targets(resource: PolicyResource, key: str, candidates: list[PolicyResource]) -> list[PolicyResource]:
     """The candidates ``resource`` points at through ``key``: by dependency or by id / self link / name."""
-    by_dependency = {d.urn for d in resource.property_dependencies.get(key, [])}
     value = as_str(leaf(resource.props, key))
     found = []
     for candidate in candidates:
         names = {as_str(leaf(candidate.props, k)) for k in ("id", "selfLink", "name")} - {None}
-        if candidate.urn in by_dependency or (
+        if refers_by_dependency(resource, key, candidate) or (
             value is not None and (value in names or any(value.endswith(f"/{n}") for n in names))
         ):
             found.append(candidate)

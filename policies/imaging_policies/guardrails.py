@@ -10,13 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs, StackValidationPolicy
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, items, leaf
 from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import SITE_NAMESPACE, skipped_guard_rails
+from imaging_policies._site import SITE_NAMESPACE, site_project, site_setting, skipped_guard_rails
 
 Rules = list[Any]
 
@@ -184,14 +183,9 @@ GUARD_RAILS = (
 )
 
 
-def _site_project() -> str | None:
-    """The stack's site project: the site config's gcpProject, else the provider's gcp:project."""
-    return pulumi.Config(SITE_NAMESPACE).get("gcpProject") or pulumi.Config("gcp").get("project")
-
-
 def _policies_for(args: StackValidationArgs, constraint: str) -> list[PolicyResource]:
     """The org policies for ``constraint`` on the site project (any project when it is not known)."""
-    project = _site_project()
+    project = site_project()
     wanted = f"projects/{project}/policies/{constraint}" if project else None
     found = []
     for r in args.resources:
@@ -211,11 +205,11 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
         found = _policies_for(args, rail.constraint)
         if not found:
             report(
-                f"org policy {rail.constraint} is missing on the project {_site_project() or ''}. Add "
+                f"org policy {rail.constraint} is missing on the project {site_project() or ''}. Add "
                 f"gcp.orgpolicy.Policy 'projects/<project>/policies/{rail.constraint}' with {rail.fix}, or record in "
                 f"{SITE_NAMESPACE}:guardRails.skip why the organisation enforces it higher up."
             )
-        region = pulumi.Config(SITE_NAMESPACE).get("region")
+        region = site_setting("region")
         for policy in found:
             if leaf(policy.props, "spec", "reset") is True:
                 report(

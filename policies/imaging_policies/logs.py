@@ -15,7 +15,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf, members
+from imaging_policies._props import UNKNOWN, as_str, items, leaf, members, refers_by_dependency
 from imaging_policies._registry import Report, resource_policy, stack_policy
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
@@ -227,7 +227,7 @@ def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tupl
     for r in args.resources:
         if not tokens.is_iam(r.resource_type):
             continue
-        by_dependency = sink.urn in {d.urn for d in r.property_dependencies.get("member", [])}
+        by_dependency = refers_by_dependency(r, "member", sink)
         for role, member in members(r.props):
             if by_dependency or (writer is not None and member == writer):
                 yield r, role

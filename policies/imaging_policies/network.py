@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf
+from imaging_policies._props import UNKNOWN, as_str, items, leaf, refers_by_dependency
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import (
     GOOGLE_APIS,
@@ -92,7 +92,7 @@ def _each_rule(
                 report(prefix + message)
 
             check(rule, located, config)
-            for fqdn in items(rule, "fqdns") if where or args.resource_type != tokens.FIREWALL else []:
+            for fqdn in items(rule, "fqdns"):  # only firewall-policy rules can name domains
                 report(f"{where}match names the domain {fqdn}; the allowlist is by address. Use declared ranges.")
 
     return run
@@ -285,7 +285,7 @@ def _network_names(network: PolicyResource) -> tuple[str | None, str | None]:
 
 def _refers_to(resource: PolicyResource, value: Any, dependency: str, network: PolicyResource) -> bool:
     """Whether a network reference on ``resource`` names ``network``: by value, or by dependency."""
-    if network.urn in {d.urn for d in resource.property_dependencies.get(dependency, [])}:
+    if refers_by_dependency(resource, dependency, network):
         return True
     name, project = _network_names(network)
     if not isinstance(value, str) or name is None:
@@ -351,10 +351,7 @@ def _records_of(args: StackValidationArgs, zone: PolicyResource) -> list[PolicyR
         r
         for r in args.resources
         if r.resource_type == tokens.DNS_RECORD_SET
-        and (
-            leaf(r.props, "managedZone") in (zone_name, UNKNOWN)
-            or zone.urn in {d.urn for d in r.property_dependencies.get("managedZone", [])}
-        )
+        and (leaf(r.props, "managedZone") in (zone_name, UNKNOWN) or refers_by_dependency(r, "managedZone", zone))
     ]
 
 

@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, is_set, leaf, members
+from imaging_policies._props import UNKNOWN, as_str, is_set, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 
@@ -56,8 +56,7 @@ def _grant_targets_key(grant: PolicyResource, key_name: object, key_deps: set[st
     grant_key = leaf(grant.props, "cryptoKeyId")
     if isinstance(key_name, str) and isinstance(grant_key, str):
         return grant_key == key_name
-    grant_deps = {d.urn for d in grant.property_dependencies.get("cryptoKeyId", [])}
-    return bool(key_deps & grant_deps)
+    return bool(key_deps & property_dependencies(grant, "cryptoKeyId"))
 
 
 def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
@@ -73,7 +72,7 @@ def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
         key_name = leaf(bucket.props, "encryption", "defaultKmsKeyName")
         if key_name is None:
             continue  # ENC-01 reports the missing key
-        key_deps = {d.urn for d in bucket.property_dependencies.get("encryption", [])}
+        key_deps = property_dependencies(bucket, "encryption")
         depends_on = {d.urn for d in bucket.dependencies}
         matching = [g for g in grants if _grant_targets_key(g, key_name, key_deps)]
         if not matching:

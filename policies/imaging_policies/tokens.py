@@ -93,7 +93,6 @@ LOG_EXCLUSIONS = frozenset(
     }
 )
 PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
-TOPIC_IAM_MEMBER = "gcp:pubsub/topicIAMMember:TopicIAMMember"
 LOG_METRIC = "gcp:logging/metric:Metric"
 ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 ROUTER_NAT = "gcp:compute/routerNat:RouterNat"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from preflight.engine import Resource
 from tests.conftest import by_name, site_plan
@@ -35,16 +36,28 @@ def on(name: str, change: Callable[[Resource], None]) -> Mutation:
     return mutate
 
 
-def set_prop(*path: str, value: object) -> Callable[[Resource], None]:
+def set_prop(*path: str | int, value: object) -> Callable[[Resource], None]:
+    """Set (or, with ``None``, remove) the value at ``path`` (keys and list indexes) in inputs and outputs."""
+
     def change(r: Resource) -> None:
         for props in (r.inputs, r.outputs):
-            node = props
+            node: Any = props
             for key in path[:-1]:
-                node = node.setdefault(key, {})
-            if value is None:
+                node = node[key] if isinstance(key, int) else node.setdefault(key, {})
+            if value is None and not isinstance(path[-1], int):
                 node.pop(path[-1], None)
             else:
                 node[path[-1]] = value
+
+    return change
+
+
+def changes(*steps: Callable[[Resource], None]) -> Callable[[Resource], None]:
+    """Several changes to one resource, as one mutation step."""
+
+    def change(r: Resource) -> None:
+        for step in steps:
+            step(r)
 
     return change
 

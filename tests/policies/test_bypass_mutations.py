@@ -7,18 +7,15 @@ import json
 
 import pytest
 
-from tests.conftest import by_name, site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.conftest import site_plan
+from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 
 LAU_NETWORK = "projects/chuv-imaging-lau/global/networks/lau-vpc"
 
 
 def _decoy_log_bucket(resources):
     """Strip the image bucket's IP filter and usage logs, then make it look like an access-log bucket."""
-    images = by_name(resources, "lau-images")
-    for props in (images.inputs, images.outputs):
-        props.pop("ipFilter")
-        props.pop("logging")
+    on("lau-images", changes(set_prop("ipFilter", value=None), set_prop("logging", value=None)))(resources)
     return add_resource(
         "gcp:storage/bucket:Bucket", "decoy", {"name": "decoy", "logging": {"logBucket": "chuv-imaging-lau-lau-images"}}
     )(resources)

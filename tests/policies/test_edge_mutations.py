@@ -7,31 +7,15 @@ import pytest
 
 from preflight import stacks
 from tests.conftest import site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
+from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
 
 LAU_RUN = "lau-viewer-run"
 
 
-def _armor_default(action: str):
-    def change(r) -> None:
-        for props in (r.inputs, r.outputs):
-            props["rules"][-1]["action"] = action
-
-    return change
-
-
-def _armor_allows(source: str):
-    def change(r) -> None:
-        for props in (r.inputs, r.outputs):
-            props["rules"][0]["match"]["config"]["srcIpRanges"].append(source)
-
-    return change
-
-
-def _serves_content(r) -> None:
-    for props in (r.inputs, r.outputs):
-        props.pop("defaultUrlRedirect")
-        props["defaultService"] = "projects/chuv-imaging-lau/global/backendServices/lau-viewer-backend"
+SERVES_CONTENT = changes(
+    set_prop("defaultUrlRedirect", value=None),
+    set_prop("defaultService", value="projects/chuv-imaging-lau/global/backendServices/lau-viewer-backend"),
+)
 
 
 CASES = [
@@ -70,7 +54,7 @@ CASES = [
     pytest.param(
         Case(
             "gcp-compute-http-redirect-only",
-            on("lau-viewer-redirect-map", _serves_content),
+            on("lau-viewer-redirect-map", SERVES_CONTENT),
             "forwarding rule 'lau-viewer-http' serves plain HTTP through 'lau-viewer-http-proxy'",
             stack=True,
         ),
@@ -95,7 +79,7 @@ CASES = [
     pytest.param(
         Case(
             "gcp-compute-edge-cloud-armor",
-            on("lau-viewer-armor", _armor_default("allow")),
+            on("lau-viewer-armor", set_prop("rules", -1, "action", value="allow")),
             "the default rule's action is 'allow': everyone else gets in",
         ),
         id="armor-default-allows-all",
@@ -103,7 +87,10 @@ CASES = [
     pytest.param(
         Case(
             "gcp-compute-edge-cloud-armor",
-            on("lau-viewer-armor", _armor_allows("0.0.0.0/0")),
+            on(
+                "lau-viewer-armor",
+                set_prop("rules", 0, "match", "config", "srcIpRanges", value=["198.51.100.0/24", "0.0.0.0/0"]),
+            ),
             "rules[0].match.config.srcIpRanges admits 0.0.0.0/0, which is not a declared hospital or worklist network",
         ),
         id="armor-allows-anywhere",
