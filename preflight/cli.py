@@ -141,18 +141,36 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", type=Path, default=None, metavar="FILE", help="write the report here instead of stdout"
     )
+    parser.add_argument(
+        "--report",
+        type=_report_target,
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write the report in FORMAT to FILE (repeatable), e.g. --report sarif=preflight.sarif "
+        "--report markdown=preflight.md: one run for every report a pull request needs",
+    )
     parser.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
 
 
-def _emit(results: Sequence[Any], fmt: str, output: Path | None) -> None:
+def _report_target(text: str) -> tuple[str, Path]:
+    fmt, sep, file = text.partition("=")
+    if not sep or fmt not in _FORMATS or not file:
+        raise argparse.ArgumentTypeError(f"must be FORMAT=FILE with FORMAT one of {', '.join(_FORMATS)}, got {text!r}")
+    return fmt, Path(file)
+
+
+def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
     from preflight import report
 
-    rendered = report.RENDERERS[fmt](results)
-    text = rendered if isinstance(rendered, str) else json.dumps(rendered, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    for fmt, output in [(args.format, args.output), *args.report]:
+        rendered = report.RENDERERS[fmt](results)
+        text = rendered if isinstance(rendered, str) else json.dumps(rendered, indent=2)
+        text = text if text.endswith("\n") else text + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
 
 
 def _modes(mode: str) -> tuple[str, ...]:
@@ -188,7 +206,10 @@ def _check(args: argparse.Namespace) -> int:
         return _fail(getattr(exc, "problems", None) or [str(exc)])
     except (stacks.StackFileError, ProgramError, plan_module.PlanError, check.PolicyConfigFileError) as exc:
         return _fail([str(exc)])
-    _emit([result], args.format, args.output)
+    try:
+        _emit([result], args)
+    except OSError as exc:
+        return _fail([f"cannot write the report: {exc}"])
     return report.exit_code([result])
 
 
@@ -216,7 +237,10 @@ def _fleet(args: argparse.Namespace) -> int:
     results = [o for o in outcomes if isinstance(o, check.SiteResult)]
     errors = [o for o in outcomes if isinstance(o, fleet.SiteError)]
     if results:
-        _emit(results, args.format, args.output)
+        try:
+            _emit(results, args)
+        except OSError as exc:
+            return _fail([f"cannot write the report: {exc}"])
     for error in errors:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -18,7 +18,6 @@ from preflight.stacks import ROOT
 
 FORMAT = "imaging-landing-zone/check@1"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/imaging-landing-zone/imaging-landing-zone"
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 # Where in a stack file a control area is configured: SARIF results point there.
@@ -260,7 +259,6 @@ def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
                     "driver": {
                         "name": pack.pack if pack else "imaging-site-requirements",
                         "version": pack.pack_version if pack else "",
-                        "informationUri": INFORMATION_URI,
                         "rules": rules,
                     }
                 },
