@@ -186,11 +186,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
         if args.plan is not None:
-            try:
-                text = args.plan.read_text(encoding="utf-8")
-            except OSError as exc:
-                return _fail([f"{args.plan}: cannot read the plan ({exc.strerror or exc})"])
-            document, resources = plan_module.read(text, str(args.plan))
+            document, resources = plan_module.read_file(args.plan)
             site = args.site or document["stack"]
             result = check.check_plan(
                 stacks.load(site, stacks_dir), document["mode"], resources, str(args.plan), policy_config=policy_config

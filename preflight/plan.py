@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from preflight.engine import UNKNOWN, Resource, run_program
@@ -225,6 +226,15 @@ def _field(where: str, value: dict[str, Any], key: str, kind: type | tuple[type,
     return value[key]
 
 
+def read_file(path: Path) -> tuple[dict[str, Any], list[Resource]]:
+    """:func:`read` a plan file; a file that cannot be read is a ``PlanError`` too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan ({exc.strerror or exc})") from None
+    return read(text, str(path))
+
+
 def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
     """A plan document (``preflight plan --format json``, possibly edited by hand) and its resources.
     Raises ``PlanError`` with one line that names ``source`` and the offending field."""
@@ -276,4 +286,4 @@ def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
     return document, resources
 
 
-__all__ = ["FORMAT", "PlanError", "build", "read", "table"]
+__all__ = ["FORMAT", "PlanError", "build", "read", "read_file", "table"]
