@@ -1,7 +1,9 @@
 """Command line: ``python -m preflight plan|netcheck|schema|docs``.
 
-``plan <site> [--preview] [--format table|json]``: the offline plan. Exit codes: 0 success, 2 bad
-input (unknown site, invalid stack file) or a tool failure.
+``plan <site> [--preview] [--format table|json|terraform-plan]``: the offline plan; ``json`` is
+``imaging-landing-zone/plan@1``, ``terraform-plan`` the same resources as a Terraform plan JSON
+(``terraform show -json``, format 1.2, ``preflight/terraform.py``) for scanners such as Checkov.
+Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.
 
 ``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
 readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
@@ -68,7 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
     )
-    plan.add_argument("--format", choices=("table", "json"), default="table")
+    plan.add_argument(
+        "--format",
+        choices=("table", "json", "terraform-plan"),
+        default="table",
+        help="table (for people), json (imaging-landing-zone/plan@1) or terraform-plan (terraform show -json "
+        "format, for scanners such as Checkov); default table",
+    )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _netcheck_parser(sub)
     schema = sub.add_parser("schema", help="print the JSON schema of stack files")
@@ -194,9 +202,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.problems)
     except (stacks.StackFileError, ProgramError) as exc:
         return _fail([str(exc)])
-    if args.format == "json":
-        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
+    if args.format == "table":
         print(plan_module.table(plan))
+        return EXIT_OK
+    if args.format == "terraform-plan":
+        from preflight import terraform
+
+        try:
+            plan = terraform.export(plan)
+        except terraform.ExportError as exc:
+            return _fail([str(exc)])
+    json.dump(plan, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")
     return EXIT_OK
