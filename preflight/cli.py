@@ -182,6 +182,28 @@ def _fail(lines: Sequence[str]) -> int:
     return EXIT_BAD_INPUT
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from preflight import plan as plan_module
+    from preflight import stacks, terraform
+    from preflight.engine import ProgramError
+
+    try:
+        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
+        plan = plan_module.build(stack, "preview" if args.preview else "update")
+        if args.format == "terraform-plan":
+            plan = terraform.export(plan)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except (stacks.StackFileError, ProgramError, terraform.ExportError) as exc:
+        return _fail([str(exc)])
+    if args.format == "table":
+        print(plan_module.table(plan))
+    else:
+        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -191,27 +213,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _netcheck(args)
     if args.command == "docs":
         return _docs(write=args.write)
-    from preflight import plan as plan_module
-    from preflight import stacks
-    from preflight.engine import ProgramError
-
-    try:
-        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
-        plan = plan_module.build(stack, "preview" if args.preview else "update")
-    except ConfigError as exc:
-        return _fail(exc.problems)
-    except (stacks.StackFileError, ProgramError) as exc:
-        return _fail([str(exc)])
-    if args.format == "table":
-        print(plan_module.table(plan))
-        return EXIT_OK
-    if args.format == "terraform-plan":
-        from preflight import terraform
-
-        try:
-            plan = terraform.export(plan)
-        except terraform.ExportError as exc:
-            return _fail([str(exc)])
-    json.dump(plan, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
-    return EXIT_OK
+    return _plan(args)
