@@ -144,11 +144,24 @@ every type. The bridge pluralises list blocks (``lifecycle_rule`` is ``lifecycle
 ``terraform_labels`` ``pulumiLabels``."""
 
 _MODULE_PREFIXES = {
+    "accesscontextmanager": "access_context_manager",
+    "artifactregistry": "artifact_registry",
+    "binaryauthorization": "binary_authorization",
+    "certificatemanager": "certificate_manager",
+    "cloudidentity": "cloud_identity",
     "cloudrun": "cloud_run",
     "cloudrunv2": "cloud_run_v2",
+    "cloudscheduler": "cloud_scheduler",
+    "cloudtasks": "cloud_tasks",
+    "networksecurity": "network_security",
+    "networkservices": "network_services",
+    "organizations": "organization",
     "orgpolicy": "org_policy",
     "projects": "project",
+    "secretmanager": "secret_manager",
     "serviceaccount": "service_account",
+    "servicenetworking": "service_networking",
+    "vpcaccess": "vpc_access",
 }
 """Module names that the rule-based fallback cannot split into Terraform's words by itself."""
 
@@ -303,6 +316,20 @@ def _schema(token: str) -> _Schema:
     args = _sdk_class(f"{token}Args")
     inputs = set(_getters(args)) if args is not None else set(root.props)
     return _Schema(root, frozenset(set(root.props) - inputs))
+
+
+def sdk_kind(token: str, path: str) -> str | None:
+    """What pulumi-gcp says the property at ``path`` (camelCase, dotted, no list indexes) of ``token`` is:
+    ``scalar``, ``int``, ``map``, ``block`` or ``list``; ``None`` when there is no such property."""
+    node = _schema(token).root
+    shape: _Shape | None = None
+    for part in path.split("."):
+        prop = node.props.get(part) if node else None
+        if prop is None:
+            return None
+        shape = prop.shape
+        node = shape.obj or (shape.elem.obj if shape.elem else None)
+    return shape.kind if shape else None
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -461,4 +488,14 @@ def _references(resource: dict[str, Any], addresses: dict[str, tuple[str, str]])
     return expressions
 
 
-__all__ = ["FORMAT_VERSION", "RENAMES", "TF_TYPES", "ExportError", "export", "fallback_tf_type", "snake", "tf_type"]
+__all__ = [
+    "FORMAT_VERSION",
+    "RENAMES",
+    "TF_TYPES",
+    "ExportError",
+    "export",
+    "fallback_tf_type",
+    "sdk_kind",
+    "snake",
+    "tf_type",
+]
