@@ -2,8 +2,9 @@
 
 ``export(plan)`` turns an ``imaging-landing-zone/plan@1`` document (``preflight.plan.build``) into the
 JSON output format of ``terraform show -json <planfile>``, ``format_version`` ``1.2``: every cloud
-resource becomes a ``managed`` resource of the ``hashicorp/google`` provider that is about to be
-created (``actions: ["create"]``, ``before: null``). Components are not exported: Terraform has no
+resource becomes a ``managed`` resource of the ``hashicorp/google`` provider (``google-beta`` for the
+types only it has, ``BETA_ONLY``) that is about to be created (``actions: ["create"]``,
+``before: null``). Components are not exported: Terraform has no
 equivalent, and their children are.
 
 How a Pulumi resource maps to its Terraform twin, the way pulumi-gcp (a bridged Terraform provider)
@@ -19,7 +20,8 @@ names things:
   Properties the provider does not have (the offline model's placeholders) are left out.
 * Blocks: pulumi-gcp flattens a Terraform block with at most one item into an object; the export
   turns every such object back into a one-element list (``encryption``: ``[{...}]``). Maps
-  (``labels``) stay maps.
+  (``labels``) stay maps. The few lists of at most one plain value that pulumi-gcp flattened
+  (``FLATTENED``) become one-element lists too.
 * Unknown values (the engine's sentinel, preview mode) are left out of ``values``/``after`` (``null``
   inside a list, to keep positions) and are ``true`` at the same path of ``after_unknown``, as
   Terraform writes them. In preview mode ``id`` and every output-only attribute are unknown.
@@ -55,8 +57,11 @@ from preflight.plan import FORMAT as PLAN_FORMAT
 FORMAT_VERSION = "1.2"
 TERRAFORM_VERSION = "1.9.8"
 """Nominal: the Terraform release whose ``show -json`` writes format 1.2 in this shape."""
-PROVIDER_NAME = "registry.terraform.io/hashicorp/google"
-PROVIDER_CONFIG_KEY = "google"
+PROVIDERS = {
+    "google": "registry.terraform.io/hashicorp/google",
+    "google-beta": "registry.terraform.io/hashicorp/google-beta",
+}
+"""Provider configuration key -> provider address."""
 
 TF_TYPES: dict[str, str] = {
     "gcp:cloudrunv2/service:Service": "google_cloud_run_v2_service",
@@ -113,35 +118,75 @@ checked against pulumi-gcp's bridge metadata (``provider/cmd/pulumi-resource-gcp
 RENAMES: dict[str, dict[str, str]] = {
     "*": {"pulumiLabels": "terraform_labels"},
     "google_cloud_run_v2_service": {
-        "template.containers.envs": "env",
         "template.containers.buildInfos": "build_info",
+        "template.containers.commands": "command",
+        "template.containers.dependsOns": "depends_on",
+        "template.containers.envs": "env",
         "terminalConditions": "terminal_condition",
         "traffics": "traffic",
     },
     "google_compute_backend_service": {
         "backends": "backend",
+        "cdnPolicy.cacheKeyPolicy.queryStringBlacklists": "query_string_blacklist",
+        "cdnPolicy.cacheKeyPolicy.queryStringWhitelists": "query_string_whitelist",
         "cdnPolicy.negativeCachingPolicies": "negative_caching_policy",
     },
     "google_compute_firewall": {"allows": "allow", "denies": "deny"},
     "google_compute_route": {"warnings.datas": "data"},
-    "google_compute_security_policy": {"rules": "rule"},
+    "google_compute_security_policy": {
+        "rules": "rule",
+        "rules.preconfiguredWafConfig.exclusions": "exclusion",
+        "rules.preconfiguredWafConfig.exclusions.requestCookies": "request_cookie",
+        "rules.preconfiguredWafConfig.exclusions.requestHeaders": "request_header",
+        "rules.preconfiguredWafConfig.exclusions.requestQueryParams": "request_query_param",
+        "rules.preconfiguredWafConfig.exclusions.requestUris": "request_uri",
+    },
     "google_compute_subnetwork": {"secondaryIpRanges": "secondary_ip_range"},
     "google_compute_url_map": {
         "hostRules": "host_rule",
         "pathMatchers": "path_matcher",
         "pathMatchers.pathRules": "path_rule",
         "tests": "test",
+        "*.errorResponseRules": "error_response_rule",
+        "*.requestHeadersToAdds": "request_headers_to_add",
+        "*.requestHeadersToRemoves": "request_headers_to_remove",
+        "*.responseHeadersToAdds": "response_headers_to_add",
+        "*.responseHeadersToRemoves": "response_headers_to_remove",
     },
-    "google_dns_record_set": {"routingPolicy.geos": "geo", "routingPolicy.wrrs": "wrr"},
+    "google_dns_record_set": {
+        "routingPolicy.geos": "geo",
+        "routingPolicy.primaryBackup.backupGeos": "backup_geo",
+        "routingPolicy.wrrs": "wrr",
+    },
     "google_kms_crypto_key": {"primaries": "primary"},
-    "google_monitoring_alert_policy": {"alertStrategy.notificationChannelStrategies": "notification_channel_strategy"},
+    "google_monitoring_alert_policy": {
+        "alertStrategy.notificationChannelStrategies": "notification_channel_strategy",
+        "creationRecords": "creation_record",
+    },
     "google_project_iam_audit_config": {"auditLogConfigs": "audit_log_config"},
-    "google_storage_bucket": {"lifecycleRules": "lifecycle_rule"},
+    "google_storage_bucket": {
+        "cors.methods": "method",
+        "cors.origins": "origin",
+        "cors.responseHeaders": "response_header",
+        "lifecycleRules": "lifecycle_rule",
+        "lifecycleRules.condition.matchesPrefixes": "matches_prefix",
+        "lifecycleRules.condition.matchesStorageClasses": "matches_storage_class",
+        "lifecycleRules.condition.matchesSuffixes": "matches_suffix",
+    },
 }
 """Where the Terraform attribute is not pulumi-gcp's Python name: per Terraform type, the camelCase
-property path (list indexes left out) to the Terraform name of its last part. ``"*"`` applies to
-every type. The bridge pluralises list blocks (``lifecycle_rule`` is ``lifecycleRules``) and calls
-``terraform_labels`` ``pulumiLabels``."""
+property path (list indexes left out; ``*.name`` matches ``name`` at any depth) to the Terraform name
+of its last part. ``"*"`` applies to every type. The bridge pluralises lists (``lifecycle_rule`` is
+``lifecycleRules``, ``cors.origin`` is ``cors.origins``) and calls ``terraform_labels``
+``pulumiLabels``. Checked against the Terraform provider's schema (``terraform providers schema
+-json`` of hashicorp/google) for every list property of the types in ``TF_TYPES``."""
+
+FLATTENED: dict[str, frozenset[str]] = {"google_compute_backend_service": frozenset({"healthChecks"})}
+"""Terraform lists of at most one item that pulumi-gcp flattened into a single value: the export makes
+them one-element lists again."""
+
+BETA_ONLY = frozenset({"google_project_service_identity"})
+"""Types only the ``hashicorp/google-beta`` provider has (pulumi-gcp bridges google-beta)."""
 
 _MODULE_PREFIXES = {
     "accesscontextmanager": "access_context_manager",
@@ -318,18 +363,23 @@ def _schema(token: str) -> _Schema:
     return _Schema(root, frozenset(set(root.props) - inputs))
 
 
-def sdk_kind(token: str, path: str) -> str | None:
-    """What pulumi-gcp says the property at ``path`` (camelCase, dotted, no list indexes) of ``token`` is:
-    ``scalar``, ``int``, ``map``, ``block`` or ``list``; ``None`` when there is no such property."""
-    node = _schema(token).root
-    shape: _Shape | None = None
-    for part in path.split("."):
-        prop = node.props.get(part) if node else None
-        if prop is None:
-            return None
-        shape = prop.shape
-        node = shape.obj or (shape.elem.obj if shape.elem else None)
-    return shape.kind if shape else None
+def sdk_paths(token: str) -> dict[str, str]:
+    """Every property of ``token`` as pulumi-gcp describes it: camelCase path (dotted, no list indexes)
+    -> ``scalar``, ``int``, ``map``, ``block`` or ``list``. Empty when pulumi-gcp has no such type."""
+    found: dict[str, str] = {}
+
+    def walk(node: _Object, prefix: str, depth: int) -> None:
+        for name, prop in node.props.items():
+            path = f"{prefix}{name}"
+            found[path] = prop.shape.kind
+            inner = prop.shape.obj or (prop.shape.elem.obj if prop.shape.elem else None)
+            if inner is not None and depth < 12:
+                walk(inner, f"{path}.", depth + 1)
+
+    root = _schema(token).root
+    if root is not None:
+        walk(root, "", 0)
+    return found
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -338,10 +388,12 @@ def sdk_kind(token: str, path: str) -> str | None:
 class _Converter:
     def __init__(self, tf_type_: str) -> None:
         self.renames = {**RENAMES["*"], **RENAMES.get(tf_type_, {})}
+        self.flattened = FLATTENED.get(tf_type_, frozenset())
 
     def name(self, path: str, prop: _Prop | None) -> str:
         """The Terraform name of the property at ``path`` (camelCase, dotted, no list indexes)."""
-        return self.renames.get(path) or (prop.python_name if prop else snake(path.rpartition(".")[2]))
+        last = path.rpartition(".")[2]
+        return self.renames.get(path) or self.renames.get(f"*.{last}") or (prop.python_name if prop else snake(last))
 
     def obj(self, value: dict[str, Any], schema: _Object | None, path: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -351,7 +403,9 @@ class _Converter:
                 continue  # not an attribute of the provider: an offline-model placeholder
             child = f"{path}.{key}" if path else key
             shape = prop.shape if prop else _guess(key, item)
-            out[self.name(child, prop)] = self.value(item, shape, child)
+            converted = self.value(item, shape, child)
+            flat = child in self.flattened and converted is not None and converted != UNKNOWN
+            out[self.name(child, prop)] = [converted] if flat else converted
         return out
 
     def value(self, value: Any, shape: _Shape, path: str) -> Any:
@@ -433,16 +487,19 @@ def export(plan: dict[str, Any]) -> dict[str, Any]:
         raise ExportError("two resources map to one Terraform address")
 
     planned, changes, config = [], [], []
+    used: set[str] = set()
     for r in sorted(custom, key=lambda item: addresses[item["urn"]]):
         tf, name = addresses[r["urn"]]
         address = f"{tf}.{name}"
         attributes = _attributes(r, tf, plan["mode"] == "preview")
         after, unknown, sensitive = _known(attributes), _marks(attributes, UNKNOWN), _marks(attributes, REDACTED)
         head = {"address": address, "mode": "managed", "type": tf, "name": name}
+        provider = "google-beta" if tf in BETA_ONLY else "google"
+        used.add(provider)
         planned.append(
             {
                 **head,
-                "provider_name": PROVIDER_NAME,
+                "provider_name": PROVIDERS[provider],
                 "schema_version": 0,
                 "values": after,
                 "sensitive_values": sensitive,
@@ -451,7 +508,7 @@ def export(plan: dict[str, Any]) -> dict[str, Any]:
         changes.append(
             {
                 **head,
-                "provider_name": PROVIDER_NAME,
+                "provider_name": PROVIDERS[provider],
                 "change": {
                     "actions": ["create"],
                     "before": None,
@@ -462,14 +519,14 @@ def export(plan: dict[str, Any]) -> dict[str, Any]:
                 },
             }
         )
-        config.append({**head, "provider_config_key": PROVIDER_CONFIG_KEY, "expressions": _references(r, addresses)})
+        config.append({**head, "provider_config_key": provider, "expressions": _references(r, addresses)})
     return {
         "format_version": FORMAT_VERSION,
         "terraform_version": TERRAFORM_VERSION,
         "planned_values": {"root_module": {"resources": planned}},
         "resource_changes": changes,
         "configuration": {
-            "provider_config": {PROVIDER_CONFIG_KEY: {"name": PROVIDER_CONFIG_KEY, "full_name": PROVIDER_NAME}},
+            "provider_config": {key: {"name": key, "full_name": PROVIDERS[key]} for key in sorted(used)},
             "root_module": {"resources": config},
         },
     }
@@ -489,13 +546,16 @@ def _references(resource: dict[str, Any], addresses: dict[str, tuple[str, str]])
 
 
 __all__ = [
+    "BETA_ONLY",
+    "FLATTENED",
     "FORMAT_VERSION",
+    "PROVIDERS",
     "RENAMES",
     "TF_TYPES",
     "ExportError",
     "export",
     "fallback_tf_type",
-    "sdk_kind",
+    "sdk_paths",
     "snake",
     "tf_type",
 ]

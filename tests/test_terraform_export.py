@@ -28,13 +28,16 @@ from preflight import cli, stacks
 from preflight import plan as plan_module
 from preflight.engine import REDACTED, UNKNOWN
 from preflight.terraform import (
+    BETA_ONLY,
+    FLATTENED,
     FORMAT_VERSION,
+    PROVIDERS,
     RENAMES,
     TF_TYPES,
     ExportError,
     export,
     fallback_tf_type,
-    sdk_kind,
+    sdk_paths,
     snake,
     tf_type,
 )
@@ -179,13 +182,68 @@ def test_snake_case(camel, snake_case):
     assert snake(camel) == snake_case
 
 
-@pytest.mark.parametrize(("tf", "path"), [(tf, path) for tf, paths in RENAMES.items() for path in paths])
-def test_every_rename_names_a_real_list_property(tf, path):
-    """The bridge renames pluralised list blocks (and ``terraform_labels``); a typo here would rename nothing."""
+def _tokens(tf: str) -> list[str]:
     tokens = [token for token, name in TF_TYPES.items() if name == tf] if tf != "*" else ["gcp:storage/bucket:Bucket"]
     assert tokens, f"{tf} is not a type of the table"
-    kinds = {sdk_kind(token, path) for token in tokens}
-    assert kinds == ({"map"} if path == "pulumiLabels" else {"list"})
+    return tokens
+
+
+@pytest.mark.parametrize(("tf", "path"), [(tf, path) for tf, paths in RENAMES.items() for path in paths])
+def test_every_rename_names_a_real_list_property(tf, path):
+    """The bridge renames pluralised lists (and ``terraform_labels``); a typo here would rename nothing."""
+    for token in _tokens(tf):
+        paths = sdk_paths(token)
+        if path.startswith("*."):
+            kinds = {kind for p, kind in paths.items() if p.rpartition(".")[2] == path[2:]}
+        else:
+            kinds = {paths.get(path)}
+        assert kinds == ({"map"} if path == "pulumiLabels" else {"list"}), token
+
+
+@pytest.mark.parametrize(("tf", "path"), [(tf, path) for tf, paths in FLATTENED.items() for path in paths])
+def test_every_flattened_list_is_a_single_value_in_pulumi(tf, path):
+    assert {sdk_paths(token).get(path) for token in _tokens(tf)} == {"scalar"}
+
+
+def test_flattened_lists_and_wildcard_renames_are_exported_in_terraform_form():
+    backend = _resource("gcp:compute/backendService:BackendService", "b", {"name": "b", "healthChecks": "hc"})
+    header = {"headerName": "x-site", "headerValue": "lau", "replace": True}
+    url_map = _resource(
+        "gcp:compute/uRLMap:URLMap",
+        "m",
+        {
+            "name": "m",
+            "headerAction": {"requestHeadersToAdds": [header]},
+            "pathMatchers": [
+                {
+                    "name": "p",
+                    "defaultRouteAction": {
+                        "weightedBackendServices": [{"headerAction": {"requestHeadersToRemoves": ["x"]}}]
+                    },
+                }
+            ],
+        },
+    )
+    doc = export(_synthetic(backend, url_map))
+    values = {r["type"]: r["values"] for r in resources(doc)}
+    assert values["google_compute_backend_service"]["health_checks"] == ["hc"]
+    url = values["google_compute_url_map"]
+    assert url["header_action"] == [
+        {"request_headers_to_add": [{"header_name": "x-site", "header_value": "lau", "replace": True}]}
+    ]
+    weighted = url["path_matcher"][0]["default_route_action"][0]["weighted_backend_services"][0]
+    assert weighted["header_action"] == [{"request_headers_to_remove": ["x"]}]
+
+
+def test_beta_only_types_name_the_beta_provider():
+    doc = exported("lausanne", "update")
+    identities = resources(doc, "google_project_service_identity")
+    assert identities
+    assert {r["provider_name"] for r in identities} == {"registry.terraform.io/hashicorp/google-beta"}
+    assert doc["configuration"]["provider_config"]["google-beta"]["full_name"] == PROVIDERS["google-beta"]
+    keys = {r["type"]: r["provider_config_key"] for r in doc["configuration"]["root_module"]["resources"]}
+    assert keys["google_project_service_identity"] == "google-beta"
+    assert keys["google_storage_bucket"] == "google"
 
 
 def _attribute_keys(obj: dict[str, Any]) -> Iterator[str]:
@@ -318,7 +376,8 @@ def test_resource_changes_are_creates_of_the_planned_values():
         assert c["change"]["before"] is None
         assert c["change"]["after"] == planned[c["address"]]["values"]
         assert c["change"]["after_sensitive"] == planned[c["address"]]["sensitive_values"]
-        assert c["provider_name"] == planned[c["address"]]["provider_name"] == "registry.terraform.io/hashicorp/google"
+        provider = PROVIDERS["google-beta" if c["type"] in BETA_ONLY else "google"]
+        assert c["provider_name"] == planned[c["address"]]["provider_name"] == provider
     assert doc["format_version"] == FORMAT_VERSION == "1.2"
 
 
@@ -334,7 +393,7 @@ def test_secrets_keep_the_placeholder_and_are_marked_sensitive():
     assert planned["sensitive_values"] == {
         "labels": True,
         "encryption": [{"default_kms_key_name": True}],
-        "cors": [{"origins": [False]}],
+        "cors": [{"origin": [False]}],
     }
     assert change(doc, planned["address"])["after_sensitive"] == planned["sensitive_values"]
 
@@ -403,7 +462,7 @@ def test_configuration_references_the_resources_a_value_came_from():
     firewall = one(doc, "google_compute_firewall", "-deny-all-egress")["address"]
     network = resources(doc, "google_compute_network")[0]["address"]
     assert config[firewall]["expressions"]["network"] == {"references": [network]}
-    assert all(r["provider_config_key"] == "google" for r in config.values())
+    assert {r["provider_config_key"] for r in config.values()} == {"google", "google-beta"}
 
 
 def test_cli_prints_the_terraform_plan(capsys):
