@@ -4,8 +4,7 @@
 JSON output format of ``terraform show -json <planfile>``, ``format_version`` ``1.2``: every cloud
 resource becomes a ``managed`` resource of the ``hashicorp/google`` provider (``google-beta`` for the
 types only it has, ``BETA_ONLY``) that is about to be created (``actions: ["create"]``,
-``before: null``). Components are not exported: Terraform has no
-equivalent, and their children are.
+``before: null``). Components are not exported: Terraform has no equivalent, and their children are.
 
 How a Pulumi resource maps to its Terraform twin, the way pulumi-gcp (a bridged Terraform provider)
 names things:
@@ -14,9 +13,10 @@ names things:
   other ``gcp:*`` tokens follow ``fallback_tf_type`` (``google_<module>_<resource>``, snake_case),
   which is right for the regular names only.
 * Properties: the Python name pulumi-gcp gives a property is the Terraform attribute's name, except
-  where the bridge renamed it (it pluralises list blocks: ``allows`` is ``allow``); ``RENAMES`` holds
-  those, per Terraform type. The property tree (which values are nested blocks, which are maps,
-  which numbers are integers) is read from the installed pulumi-gcp SDK's type annotations.
+  where the bridge renamed it (it pluralises lists: ``allows`` is ``allow``); ``RENAMES`` holds those,
+  per Terraform type, checked against the Terraform provider's schema. The property tree (which
+  values are nested blocks, which are maps, which numbers are integers) is read from the installed
+  pulumi-gcp SDK's type annotations.
   Properties the provider does not have (the offline model's placeholders) are left out.
 * Blocks: pulumi-gcp flattens a Terraform block with at most one item into an object; the export
   turns every such object back into a one-element list (``encryption``: ``[{...}]``). Maps
