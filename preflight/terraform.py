@@ -111,9 +111,11 @@ TF_TYPES: dict[str, str] = {
     "gcp:storage/bucketAccessControl:BucketAccessControl": "google_storage_bucket_access_control",
     "gcp:storage/bucketIAMMember:BucketIAMMember": "google_storage_bucket_iam_member",
 }
-"""Terraform type of each pulumi-gcp token the example sites use (and a few close relatives),
-checked against pulumi-gcp's bridge metadata (``provider/cmd/pulumi-resource-gcp/bridge-metadata.json``,
-``auto-aliasing.resources.<tf type>.current``)."""
+"""Terraform type of each pulumi-gcp token the example sites use (and a few close relatives). Each
+type exists in the Terraform provider's schema (``google_project_service_identity`` in google-beta's
+only); the pairing is pulumi-gcp's (its bridge metadata, ``bridge-metadata.json``
+``auto-aliasing.resources.<tf type>.current``, spot-checked), and the tests check every token is a
+pulumi-gcp resource class."""
 
 RENAMES: dict[str, dict[str, str]] = {
     "*": {"pulumiLabels": "terraform_labels"},
