@@ -9,8 +9,10 @@ failure.
 ``fleet [--jobs N] [--mode ...] [--format ...]``: ``check`` for every stack in ``stacks/``, in
 parallel, with a progress bar (stderr) and a summary; the exit code is the worst over the fleet.
 
-``plan <site> [--preview] [--format table|json]``: the offline plan. Exit codes: 0 success, 2 bad
-input (unknown site, invalid stack file) or a tool failure.
+``plan <site> [--preview] [--format table|json|terraform-plan]``: the offline plan; ``json`` is
+``imaging-landing-zone/plan@1``, ``terraform-plan`` the same resources as a Terraform plan JSON
+(``terraform show -json``, format 1.2, ``preflight/terraform.py``) for scanners such as Checkov.
+Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.
 
 ``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
 readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
@@ -77,7 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
     )
-    plan.add_argument("--format", choices=("table", "json"), default="table")
+    plan.add_argument(
+        "--format",
+        choices=("table", "json", "terraform-plan"),
+        default="table",
+        help="table (for people), json (imaging-landing-zone/plan@1) or terraform-plan (terraform show -json "
+        "format, for scanners such as Checkov); default table",
+    )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _check_parsers(sub)
     _netcheck_parser(sub)
@@ -341,6 +349,28 @@ def _fail(lines: Sequence[str]) -> int:
     return EXIT_BAD_INPUT
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from preflight import plan as plan_module
+    from preflight import stacks, terraform
+    from preflight.engine import ProgramError
+
+    try:
+        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
+        plan = plan_module.build(stack, "preview" if args.preview else "update")
+        if args.format == "terraform-plan":
+            plan = terraform.export(plan)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except (stacks.StackFileError, ProgramError, terraform.ExportError) as exc:
+        return _fail([str(exc)])
+    if args.format == "table":
+        print(plan_module.table(plan))
+    else:
+        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -350,23 +380,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "netcheck": _netcheck,
         "check": _check,
         "fleet": _fleet,
+        "plan": _plan,
     }
-    if args.command in commands:
-        return commands[args.command](args)
-    from preflight import plan as plan_module
-    from preflight import stacks
-    from preflight.engine import ProgramError
-
-    try:
-        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
-        plan = plan_module.build(stack, "preview" if args.preview else "update")
-    except ConfigError as exc:
-        return _fail(exc.problems)
-    except (stacks.StackFileError, ProgramError) as exc:
-        return _fail([str(exc)])
-    if args.format == "json":
-        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
-        print(plan_module.table(plan))
-    return EXIT_OK
+    return commands[args.command](args)
