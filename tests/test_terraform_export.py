@@ -493,9 +493,7 @@ DELIBERATE_EXCEPTIONS: dict[str, str] = {
     "CKV_GCP_78": (
         "Object Versioning: off on the image bucket of a site with imageBucket.retentionDays, because Cloud "
         "Storage refuses versioning together with a retention policy; soft delete keeps deleted and overwritten "
-        "objects restorable. gap: the access-log bucket has no retention policy yet loses versioning too, because "
-        "ImageBucket gives both buckets one versioning switch; it should keep versioning or, as LOG-09 asks of a "
-        "GCS log archive, get a locked retention policy of its own."
+        "objects restorable. The access-log bucket, which has no retention policy, keeps versioning."
     ),
 }
 """Checkov check id -> why it fails on purpose; ``gap:`` marks what a component should change."""
@@ -503,10 +501,7 @@ DELIBERATE_EXCEPTIONS: dict[str, str] = {
 APPLIES_TO: dict[str, Callable[[Resource], bool]] = {
     "CKV_GCP_62": lambda r: r["type"] == "google_storage_bucket" and r["name"].endswith("-images-access-logs"),
     "CKV_GCP_73": lambda r: r["type"] == "google_compute_security_policy" and r["name"].endswith("-viewer-armor"),
-    "CKV_GCP_78": lambda r: (
-        r["type"] == "google_storage_bucket"
-        and ("retention_policy" in r["values"] or r["name"].endswith("-images-access-logs"))
-    ),
+    "CKV_GCP_78": lambda r: r["type"] == "google_storage_bucket" and "retention_policy" in r["values"],
 }
 """Where each exception may fail: anywhere else the same check must pass."""
 
