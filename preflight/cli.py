@@ -135,7 +135,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         choices=("preview", "update", "both"),
-        default="both",
+        default=None,
         help="preview: a fresh site's first preview; update: an existing site; both (default)",
     )
     parser.add_argument(
@@ -181,8 +181,30 @@ def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
             output.write_text(text, encoding="utf-8")
 
 
-def _modes(mode: str) -> tuple[str, ...]:
-    return ("preview", "update") if mode == "both" else (mode,)
+def _modes(mode: str | None) -> tuple[str, ...]:
+    return ("preview", "update") if mode in (None, "both") else (str(mode),)
+
+
+class _UsageError(Exception):
+    """Arguments that do not go together; the message is one line."""
+
+
+def _judge(args: argparse.Namespace) -> Any:
+    """The ``check`` command's result: the site's program, or the plan document, judged."""
+    from preflight import check, stacks
+    from preflight import plan as plan_module
+
+    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
+    policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
+    if args.plan is not None:
+        if args.mode is not None:
+            raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
+        document, resources = plan_module.read_file(args.plan)
+        stack = stacks.load(args.site or document["stack"], stacks_dir)
+        return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
+    if args.site is None:
+        raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
+    return check.check_site(stacks.load(args.site, stacks_dir), _modes(args.mode), policy_config=policy_config)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -190,25 +212,19 @@ def _check(args: argparse.Namespace) -> int:
     from preflight import plan as plan_module
     from preflight.engine import ProgramError
 
-    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     try:
-        policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
-        if args.plan is not None:
-            document, resources = plan_module.read_file(args.plan)
-            site = args.site or document["stack"]
-            result = check.check_plan(
-                stacks.load(site, stacks_dir), document["mode"], resources, str(args.plan), policy_config=policy_config
-            )
-        elif args.site is None:
-            return _fail(["name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE"])
-        else:
-            stack = stacks.load(args.site, stacks_dir)
-            result = check.check_site(stack, _modes(args.mode), policy_config=policy_config)
+        result = _judge(args)
     except ConfigError as exc:
         return _fail(exc.problems)
     except check.PackError as exc:
         return _fail(getattr(exc, "problems", None) or [str(exc)])
-    except (stacks.StackFileError, ProgramError, plan_module.PlanError, check.PolicyConfigFileError) as exc:
+    except (
+        _UsageError,
+        stacks.StackFileError,
+        ProgramError,
+        plan_module.PlanError,
+        check.PolicyConfigFileError,
+    ) as exc:
         return _fail([str(exc)])
     try:
         _emit([result], args)
