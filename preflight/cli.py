@@ -125,7 +125,7 @@ def _check_parsers(sub: Any) -> None:
         "that could not be checked or a tool failure.",
     )
     fleet.add_argument(
-        "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available)"
+        "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available, plus one)"
     )
     fleet.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     _common_check_options(fleet)
