@@ -95,9 +95,10 @@ def from_wire(value: Any) -> Any:
 class _Recorder(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps the raw registration of every resource, options included."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, on_resource: Callable[[Resource], None] | None = None) -> None:
         super().__init__(mocks)
         self.captured: list[Resource] = []
+        self._on_resource = on_resource
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: the parent's full qualified type chain, the root stack type left out
@@ -138,6 +139,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
             )
         )
+        if self._on_resource is not None:
+            self._on_resource(self.captured[-1])
         return response
 
 
@@ -162,14 +165,17 @@ def capture(
     project: str,
     stack: str,
     preview: bool,
+    on_resource: Callable[[Resource], None] | None = None,
 ) -> list[Resource]:
     """Run ``program`` under mocks and return every resource it registered, in registration order.
 
-    ``config`` maps ``namespace:key`` to the engine's string values. Mock state is process-global;
-    every call installs a fresh monitor and config, so calls do not leak into one another.
+    ``config`` maps ``namespace:key`` to the engine's string values. ``on_resource`` is called with
+    each resource as it registers (the engine analyses resources then, not after the program).
+    Mock state is process-global; every call installs a fresh monitor and config, so calls do not
+    leak into one another.
     """
     model = GcpModel(preview=preview)
-    monitor = _Recorder(model)
+    monitor = _Recorder(model, on_resource)
     # Source positions go to the engine's display only (never to a policy pack); walking the Python
     # stack for each registration is a tenth of a site's run, so the mock engine skips it.
     trace = getattr(pulumi_resource, "_get_stack_trace", None)
@@ -200,6 +206,7 @@ def run_program(
     project: str,
     stack: str,
     preview: bool,
+    on_resource: Callable[[Resource], None] | None = None,
 ) -> list[Resource]:
     """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
     program_dir = str(program.parent.resolve())
@@ -213,6 +220,7 @@ def run_program(
             project=project,
             stack=stack,
             preview=preview,
+            on_resource=on_resource,
         )
     finally:
         if added:
