@@ -13,6 +13,7 @@ import asyncio
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,12 +43,18 @@ _checker: Checker | None = None
 _policy_config: dict[str, Any] = {}
 
 
-def _worker_init(policy_config: Mapping[str, Any]) -> None:
+def _use_policy_config(policy_config: Mapping[str, Any]) -> None:
     global _policy_config  # noqa: PLW0603 (one pack per worker process, kept between tasks)
     _policy_config = dict(policy_config)
+
+
+def _worker_init(policy_config: Mapping[str, Any]) -> None:
+    _use_policy_config(policy_config)
     # A forked worker inherits the parent's event loop, whose executor threads did not survive the
     # fork; the Pulumi runtime would wait on them forever. Each worker gets its own loop.
     asyncio.set_event_loop(asyncio.new_event_loop())
+    # Ctrl-C is the parent's to handle: it cancels what is queued and lets running sites finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome:
@@ -151,7 +158,7 @@ def run(
             on_outcome(outcome)
 
     if jobs == 1:
-        _worker_init(config)
+        _use_policy_config(config)
         try:
             for site in names:
                 done(_worker_check(str(stacks_dir), site, modes))
