@@ -39,6 +39,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -58,8 +59,8 @@ if str(ROOT) not in sys.path:
 from bench import sites  # noqa: E402
 
 SAMPLE_SECONDS = 0.05
-PSS_EVERY = 5
-"""Read the proportional set sizes every 5th sample (250 ms): smaps_rollup costs milliseconds per process."""
+PSS_EVERY = 10
+"""Read the proportional set sizes every 10th sample (500 ms): smaps_rollup costs milliseconds per process."""
 FLOOR_TARGET = 1.5
 FLEET_TARGET_SITES, FLEET_TARGET_SECONDS = 100, 30.0
 OK_EXITS = (0, 1)
@@ -69,20 +70,18 @@ OK_EXITS = (0, 1)
 # ---------------------------------------------------------------------------------------------- measuring
 
 
-def _process_table() -> dict[int, int]:
-    """pid to parent pid, for every process in /proc."""
-    parents = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+def _update_parents(parents: dict[int, int]) -> None:
+    """Bring ``parents`` (pid to parent pid) up to date with /proc; only new processes' stat is read."""
+    live = {int(name) for name in os.listdir("/proc") if name.isdigit()}
+    for pid in set(parents) - live:
+        del parents[pid]
+    for pid in live - set(parents):
         try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
                 text = stat.read()
         except OSError:
             continue
-        fields = text[text.rfind(b")") + 2 :].split()
-        parents[int(entry.name)] = int(fields[1])
-    return parents
+        parents[pid] = int(text[text.rfind(b")") + 2 :].split()[1])
 
 
 def _pss_kb(pid: int) -> int:
@@ -121,18 +120,23 @@ class TreeSampler(threading.Thread):
         self.hwm_kb: dict[int, int] = {}
         self.tree_kb = 0
         self.pss_kb = 0
+        self.cpu_s = 0.0
+        """CPU time the sampling itself used (its share of the machine while measuring)."""
         self._samples = 0
+        self._parents: dict[int, int] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
+        start = time.thread_time()
         while not self._done.is_set():
             self.sample()
             self._done.wait(SAMPLE_SECONDS)
+        self.cpu_s = time.thread_time() - start
 
     def sample(self) -> None:
-        parents = _process_table()
+        _update_parents(self._parents)
         children: dict[int, list[int]] = {}
-        for pid, parent in parents.items():
+        for pid, parent in self._parents.items():
             children.setdefault(parent, []).append(pid)
         tree, todo, total = [], [self.root], 0
         while todo:
@@ -165,25 +169,62 @@ class Run:
     child_mb: float
     tree_mb: float
     pss_mb: float
+    sampler_cpu_s: float
     processes: int
     stdout: str
     stderr_tail: str = ""
 
 
-def measure(argv: Sequence[str], *, stdout: Path, env: dict[str, str] | None = None) -> Run:
-    """Run ``argv`` in the repository root with stdout to a file and measure it (see the module doc)."""
+def _kill_group(pgid: int) -> bool:
+    """SIGKILL every process of the group the measured command leads; whether there were any."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def measure(
+    argv: Sequence[str], *, stdout: Path, env: dict[str, str] | None = None, timeout: float | None = None
+) -> Run:
+    """Run ``argv`` in the repository root with stdout to a file and measure it (see the module doc).
+
+    The command leads its own process group: after ``timeout`` seconds the group is killed, and so is
+    anything of the group still running after the command exited (reported as left behind).
+    """
     stderr = stdout.with_suffix(stdout.suffix + ".stderr")
+    timed_out = threading.Event()
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=out, stderr=err)
+        process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
         sampler = TreeSampler(process.pid)
         sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
+
+        def expire() -> None:
+            timed_out.set()
+            _kill_group(process.pid)
+
+        timer = threading.Timer(timeout or 0, expire)
+        if timeout:
+            timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:
+            _kill_group(process.pid)
+            raise
+        finally:
+            timer.cancel()
         wall = time.perf_counter() - start
         sampler.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
+    left_behind = _kill_group(process.pid)
     others = [kb for pid, kb in sampler.hwm_kb.items() if pid != process.pid]
     lines = stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    tail = lines[-1] if lines else ""
+    if timed_out.is_set():
+        tail = f"timed out after {timeout:g} s and killed"
+    elif left_behind:
+        tail = f"left processes running after it exited (killed); {tail}"
     return Run(
         exit=process.returncode,
         wall_s=wall,
@@ -193,9 +234,10 @@ def measure(argv: Sequence[str], *, stdout: Path, env: dict[str, str] | None = N
         child_mb=max(others, default=0) / 1024,
         tree_mb=sampler.tree_kb / 1024,
         pss_mb=sampler.pss_kb / 1024,
+        sampler_cpu_s=sampler.cpu_s,
         processes=len(sampler.hwm_kb),
         stdout=str(stdout),
-        stderr_tail=lines[-1] if lines else "",
+        stderr_tail=tail,
     )
 
 
@@ -261,13 +303,15 @@ def progress(message: str) -> None:
 class Bench:
     """The measuring session: capabilities of this branch, the work directory, the repeat count."""
 
-    def __init__(self, work: Path, capabilities: dict[str, str | None], repeat: int) -> None:
+    def __init__(self, work: Path, capabilities: dict[str, str | None], repeat: int, timeout: float) -> None:
         self.work = work
+        self.timeout = timeout
         self.capabilities = capabilities
         """Capability to None (available) or the reason it is not."""
         self.repeat = repeat
         self.notes: list[str] = []
         self.missed: list[str] = []
+        self.warnings: list[str] = []
         self.done: dict[str, Result] = {}
         """Results by command key, so a later section can reuse a measurement."""
         self.checkov_note = ""
@@ -286,9 +330,11 @@ class Bench:
             progress(f"{command.label} ({i + 1}/{count})")
             stdout = self.work / "out" / f"{command.key}.{i}.out"
             stdout.parent.mkdir(parents=True, exist_ok=True)
-            run = measure(command.argv, stdout=stdout, env=command.env)
+            run = measure(command.argv, stdout=stdout, env=command.env, timeout=self.timeout)
             result.runs.append(run)
-            if run.exit not in command.ok_exits:
+            if run.stderr_tail.startswith("left processes"):
+                self.warnings.append(f"{command.label}: {run.stderr_tail}")
+            if run.exit not in command.ok_exits or run.stderr_tail.startswith("timed out"):
                 result.skipped = f"failed: exit {run.exit}: {run.stderr_tail}"
                 progress(f"{command.label} {result.skipped}")
                 break
@@ -409,6 +455,34 @@ def checkov_summary(result: Result) -> dict[str, int] | None:
     return total
 
 
+def _count(resources: Any) -> int:
+    """A site's resource count in the report: a number, a list, or a number per mode (the largest)."""
+    if isinstance(resources, dict):
+        return max((_count(v) for v in resources.values()), default=0)
+    if isinstance(resources, list):
+        return len(resources)
+    return int(resources or 0)
+
+
+def preflight_summary(result: Result) -> dict[str, int] | None:
+    """Sites, resources, failing sites and findings in the last run's ``--format json`` report, or None
+    when the output is not that report (``docs/check-format.md``: ``{"sites": [{"resources", ...}]}``)."""
+    if not result.ok:
+        return None
+    try:
+        report = json.loads(Path(result.runs[-1].stdout).read_text(encoding="utf-8"))
+        sites_ = report["sites"]
+        resources = [s.get("resources", 0) for s in sites_]
+        return {
+            "sites": len(sites_),
+            "resources": sum(_count(r) for r in resources),
+            "failing": sum(1 for s in sites_ if s.get("exitCode", 0) != 0),
+            "findings": sum(len(s.get("findings", [])) for s in sites_),
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
@@ -518,6 +592,9 @@ def parser() -> argparse.ArgumentParser:
         default="site,checkov,fleet",
         help="which sections to run, comma-separated (default site,checkov,fleet)",
     )
+    p.add_argument(
+        "--timeout", type=_positive_int, default=900, help="kill a measured command after S seconds (default 900)"
+    )
     p.add_argument("--keep", type=Path, default=None, help="keep generated stacks, exports and outputs in DIR")
     p.add_argument("--json", type=Path, default=None, help="also write the raw figures to FILE")
     return p
@@ -578,6 +655,9 @@ def section_site(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
             notes.append(f"target {r.label} within {FLOOR_TARGET}x the floor: {verdict} ({ratio:.2f}x)")
             if verdict != "met":
                 bench.missed.append(f"{r.label}: {ratio:.2f}x its floor (target {FLOOR_TARGET}x)")
+        summary = preflight_summary(r) if r.key.startswith("check-") else None
+        if summary:
+            notes.append(f"{r.label}: {summary['resources']} resources judged, {summary['findings']} finding(s)")
         if r.ok and "1" in r.exits().split(","):
             notes.append(f"{r.label}: exit 1, the check reported a mandatory violation")
     print_section(f"1. one site ({site}) vs its floor", table(SITE_HEADERS, site_rows(results, baseline)), notes)
@@ -632,6 +712,7 @@ def section_checkov(bench: Bench, args: argparse.Namespace, checkov: str | None)
 
 FLEET_HEADERS = (
     "sites",
+    "checked/failing/resources",
     "preflight s",
     "s/site",
     "cpu s",
@@ -677,8 +758,10 @@ def _fleet_row(size: int, fleet: Result, checkov: Result) -> tuple[list[str], li
             missed.append(f"fleet of {size} sites: {wall_x:.2f}x Checkov's time (target below 1x)")
     summary = checkov_summary(checkov)
     mine = figures(fleet)
+    checked = preflight_summary(fleet)
     row = [
         str(size),
+        f"{checked['sites']}/{checked['failing']}/{checked['resources']}" if checked else "-",
         mine[0],
         _fmt(wall / size if wall is not None else None),
         *mine[1:],
@@ -749,6 +832,8 @@ def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -
         "(bench/sites.py: lausanne and utrecht alternately)",
         "checkov: ONE run, -d over the same sites' Terraform-plan exports; exports made beforehand, not timed",
         f"median of {args.fleet_repeat} run(s) per size; wall x and mem x (PSS) are preflight / Checkov",
+        "checked/failing/resources: sites in fleet's JSON report, sites with a nonzero exit, resources judged; "
+        "resources: Checkov's own count",
         f"targets: {FLEET_TARGET_SITES} sites within {FLEET_TARGET_SECONDS:.0f} s; faster than Checkov",
     ]
     skips: dict[tuple[str, str], list[str]] = {}
@@ -779,10 +864,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args, Path(work))
 
 
+def print_verdict(bench: Bench) -> None:
+    """The warnings, then every missed target (or that all were met, or that none could be measured)."""
+    print()
+    for line in bench.warnings:
+        print(f"warning: {line}")
+    if bench.missed:
+        for line in bench.missed:
+            print(f"target missed: {line}")
+    elif bench.evaluated:
+        print(f"targets: all {bench.evaluated} measured targets met")
+    else:
+        print("targets: none could be measured on this branch (see 'not measured' above)")
+
+
 def run(args: argparse.Namespace, work: Path) -> int:
+    """Measure the wanted sections in ``work``; always 0 (a measurement, not a test)."""
     checkov, checkov_note = find_checkov(args.checkov)
     found = capabilities(checkov, checkov_note)
-    bench = Bench(work, found, args.repeat)
+    bench = Bench(work, found, args.repeat, args.timeout)
     version = ""
     if checkov:
         answer = subprocess.run([checkov, "--version"], capture_output=True, text=True, check=False)
@@ -815,20 +915,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
         sections["checkov"] = section_checkov(bench, args, checkov)
     if "fleet" in wanted:
         sections["fleet"] = section_fleet(bench, args, checkov)
-    print()
-    if bench.missed:
-        for line in bench.missed:
-            print(f"target missed: {line}")
-    elif bench.evaluated:
-        print(f"targets: all {bench.evaluated} measured targets met")
-    else:
-        print("targets: none could be measured on this branch (see 'not measured' above)")
+    print_verdict(bench)
     if args.json:
         document = {
             "format": "imaging-landing-zone/bench@1",
             "meta": meta,
             "sections": sections,
             "missed": bench.missed,
+            "warnings": bench.warnings,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         progress(f"raw figures written to {args.json}")
