@@ -3,8 +3,10 @@
 The pack runs in its own process, started the way the Pulumi CLI starts a Python pack: the pack
 directory as working directory, the stack's config, project, stack and dry-run flag in the
 environment. The first line it prints is its gRPC port. This module then speaks the same calls as
-the engine: ``GetAnalyzerInfo``, ``Configure`` (after the CLI's config reconciliation),
-``Analyze`` per resource and ``AnalyzeStack`` once with outputs.
+the engine: ``GetAnalyzerInfo``, ``Configure`` (after the CLI's config reconciliation, with its
+JSON-schema validation), ``ConfigureStack``, ``Analyze`` per resource and ``AnalyzeStack`` once with
+outputs. Every answer is kept: diagnostics (violations and "can't run during preview") and
+not-applicable results, from which the check derives which resources each policy judged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from types import TracebackType
 from typing import Any
 
 import grpc
+import jsonschema
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -34,20 +38,58 @@ class PackError(Exception):
     """The pack could not be started, configured or asked; the message is one line."""
 
 
+class PolicyConfigError(PackError):
+    """A policy configuration the CLI would refuse; ``problems`` holds one line per problem, worded
+    like the CLI's (``validating policy config: <pack> <version>  <policy>: <problem>``)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems: {'; '.join(problems)}")
+        self.problems = problems
+
+
 @dataclass(frozen=True)
 class Diagnostic:
-    """One finding of the pack, as the engine receives it."""
+    """One finding of the pack, as the engine receives it. ``urn`` is the resource it concerns: for
+    ``Analyze`` the analysed resource (the SDK leaves it empty), for ``AnalyzeStack`` the one the
+    policy named, or ``""`` for the stack as a whole."""
 
     policy: str
     level: str
     message: str
     urn: str
     severity: str
+    description: str = ""
 
     @property
     def skipped_in_preview(self) -> bool:
         """The pack could not judge the resource because a value it reads is unknown in preview."""
         return "during preview" in self.message and self.message.startswith("can't run policy")
+
+    @property
+    def detail(self) -> str:
+        """The message without the policy description the SDK puts in front of it."""
+        if self.description and self.message.startswith(self.description + "\n"):
+            return self.message[len(self.description) + 1 :]
+        return self.message
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """A policy that did not apply to a resource (``urn``; ``""`` for the stack), with its reason."""
+
+    policy: str
+    urn: str
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """Everything the pack answered for one stack: diagnostics and not-applicable results of every
+    ``Analyze`` call and of ``AnalyzeStack``, and the URNs that were analysed."""
+
+    diagnostics: list[Diagnostic]
+    not_applicable: list[NotApplicable]
+    analyzed: list[str]
 
 
 @dataclass(frozen=True)
@@ -61,6 +103,9 @@ class PolicyInfo:
     control: str
     remediation: str
     config_schema: dict[str, Any]
+    """``{"properties": {...}, "required": [...]}`` as declared, or ``{}``."""
+    kind: str = "resource"
+    """``resource`` (judges each resource's inputs) or ``stack`` (judges all outputs at once)."""
 
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -114,16 +159,27 @@ class PolicyPack:
             )
         except OSError as exc:
             raise PackError(f"cannot start the policy pack {pack_dir}: {exc}") from None
-        assert self._process.stdout is not None
-        port = self._process.stdout.readline().decode().strip()
-        if not port.isdigit():
-            self._process.kill()
-            _, err = self._process.communicate()
-            last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
-            raise PackError(f"the policy pack {pack_dir} did not start: {last}")
-        self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        self._pack_dir = pack_dir
+        self._channel: grpc.Channel | None = None
+        self._connected: analyzer_pb2_grpc.AnalyzerStub | None = None
         self.name = ""
+        self.version = ""
+
+    @property
+    def _stub(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """The client, once the pack has said which port it serves on (the pack starts in the
+        background: a caller can run the program meanwhile)."""
+        if self._connected is None:
+            assert self._process.stdout is not None
+            port = self._process.stdout.readline().decode().strip()
+            if not port.isdigit():
+                self._process.kill()
+                _, err = self._process.communicate()
+                last = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+                raise PackError(f"the policy pack {self._pack_dir} did not start: {last}")
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            self._connected = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        return self._connected
 
     def __enter__(self) -> PolicyPack:
         return self
@@ -133,17 +189,24 @@ class PolicyPack:
 
     def close(self) -> None:
         """Stop the pack process."""
-        self._channel.close()
+        if self._channel is not None:
+            self._channel.close()
         self._process.kill()
         self._process.communicate()
 
     def info(self) -> list[PolicyInfo]:
         """Every policy the pack declares, with its metadata."""
-        response = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
+        response = self._call(self._stub.GetAnalyzerInfo, empty_pb2.Empty())
         self.name = response.name
+        # The engine takes a pack's version from PulumiPolicy.yaml (a Python pack reports 0.0.1).
+        self.version = _declared_version(self._pack_dir) or response.version
         policies = []
         for p in response.policies:
-            schema = json_format.MessageToDict(p.configSchema.properties) if p.HasField("configSchema") else {}
+            schema: dict[str, Any] = {}
+            if p.HasField("configSchema"):
+                schema = {"properties": json_format.MessageToDict(p.configSchema.properties)}
+                if p.configSchema.required:
+                    schema["required"] = list(p.configSchema.required)
             policies.append(
                 PolicyInfo(
                     name=p.name,
@@ -153,9 +216,19 @@ class PolicyPack:
                     control=p.framework.reference if p.HasField("framework") else "",
                     remediation=p.remediation_steps,
                     config_schema=schema,
+                    kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
                 )
             )
         return policies
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request)
+        except grpc.RpcError as exc:
+            code = exc.code() if hasattr(exc, "code") else None
+            details = exc.details() if hasattr(exc, "details") else str(exc)
+            first = (str(details or code).strip().splitlines() or ["no detail"])[-1]
+            raise PackError(f"the policy pack {self.name or self._pack_dir} failed: {first}") from None
 
     def configure(self, levels_and_properties: Mapping[str, tuple[str, Mapping[str, Any]]]) -> None:
         """Send the reconciled per-policy enforcement level and properties (``Configure``)."""
@@ -168,17 +241,50 @@ class PolicyPack:
                 for name, (level, props) in levels_and_properties.items()
             }
         )
-        self._stub.Configure(request)
+        self._call(self._stub.Configure, request)
 
-    def analyze(self, r: Resource) -> list[Diagnostic]:
+    def configure_stack(self, *, config: Mapping[str, str], project: str, stack: str, dry_run: bool) -> None:
+        """``ConfigureStack``: the stack about to be analysed (the pack adopts its config, so one
+        process can analyse several stacks in turn)."""
+        request = analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=stack, project=project, dry_run=dry_run, config=dict(config)
+        )
+        self._call(self._stub.ConfigureStack, request)
+
+    def analyze(self, r: Resource, provider: Resource | None = None) -> list[Diagnostic]:
         """``Analyze`` one resource's inputs, as the engine does before each step."""
+        return self._analyze(r, provider)[0]
+
+    def _analyze(self, r: Resource, provider: Resource | None) -> tuple[list[Diagnostic], list[NotApplicable]]:
         request = analyzer_pb2.AnalyzeRequest(
             type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name, options=_options(r)
         )
-        return self._diagnostics(self._stub.Analyze(request))
+        if provider is not None:
+            request.provider.CopyFrom(_provider(provider))
+        response = self._call(self._stub.Analyze, request)
+        return self._diagnostics(response, r.urn), self._not_applicable(response, r.urn)
 
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         """``AnalyzeStack`` with every resource's outputs, as the engine does at the end."""
+        return self._analyze_stack(list(resources), None)[0]
+
+    def evaluate(self, resources: list[Resource], provider: Resource | None = None) -> Evaluation:
+        """What the engine asks of a stack: ``Analyze`` for every resource (custom resources with
+        their ``provider``), then ``AnalyzeStack`` with every resource's outputs."""
+        evaluation = Evaluation([], [], [])
+        for r in resources:
+            found, not_applicable = self._analyze(r, provider if r.custom and r.type.startswith("gcp:") else None)
+            evaluation.diagnostics += found
+            evaluation.not_applicable += not_applicable
+            evaluation.analyzed.append(r.urn)
+        found, not_applicable = self._analyze_stack(resources, provider)
+        evaluation.diagnostics += found
+        evaluation.not_applicable += not_applicable
+        return evaluation
+
+    def _analyze_stack(
+        self, resources: list[Resource], provider: Resource | None
+    ) -> tuple[list[Diagnostic], list[NotApplicable]]:
         request = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
@@ -197,32 +303,66 @@ class PolicyPack:
                 for r in resources
             ]
         )
-        return self._diagnostics(self._stub.AnalyzeStack(request))
+        if provider is not None:
+            for wire, r in zip(request.resources, resources, strict=True):
+                if r.custom and r.type.startswith("gcp:"):
+                    wire.provider.CopyFrom(_provider(provider))
+        response = self._call(self._stub.AnalyzeStack, request)
+        return self._diagnostics(response, ""), self._not_applicable(response, "")
 
     @staticmethod
-    def _diagnostics(response: analyzer_pb2.AnalyzeResponse) -> list[Diagnostic]:
+    def _diagnostics(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[Diagnostic]:
         return [
             Diagnostic(
                 policy=d.policyName,
                 level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
                 message=d.message,
-                urn=d.urn,
+                urn=d.urn or urn,
                 severity=analyzer_pb2.PolicySeverity.Name(d.severity).removeprefix("POLICY_SEVERITY_").lower(),
+                description=d.description,
             )
             for d in response.diagnostics
         ]
 
+    @staticmethod
+    def _not_applicable(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[NotApplicable]:
+        return [NotApplicable(policy=n.policy_name, urn=urn, reason=n.reason) for n in response.not_applicable]
+
+
+def _declared_version(pack_dir: Path) -> str:
+    try:
+        document = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ""
+    version = document.get("version") if isinstance(document, dict) else None
+    return str(version) if version is not None else ""
+
+
+def _provider(r: Resource) -> analyzer_pb2.AnalyzerProviderResource:
+    return analyzer_pb2.AnalyzerProviderResource(type=r.type, properties=_struct(r.inputs), urn=r.urn, name=r.name)
+
 
 def reconcile(
-    policies: Iterable[PolicyInfo], user_config: Mapping[str, Any] | None = None
+    policies: Iterable[PolicyInfo],
+    user_config: Mapping[str, Any] | None = None,
+    *,
+    pack: str = "",
+    version: str = "",
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The CLI's config reconciliation: schema defaults and declared levels, then the user's config
-    (``all`` first, then per policy). Raises ``PackError`` for an unknown policy or a bad level."""
+    """The CLI's config reconciliation (``ReconcilePolicyPackConfig``): schema defaults and declared
+    levels, then the user's config (``all`` first, then per policy), then every policy's properties
+    validated against its schema. Raises ``PolicyConfigError`` with every problem, worded like the CLI."""
+    policies = list(policies)
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     for p in policies:
         defaults = {k: s["default"] for k, s in p.config_schema.get("properties", {}).items() if "default" in s}
         result[p.name] = (p.level, defaults)
     user = dict(user_config or {})
+    prefix = f"validating policy config: {pack} {version}  ".replace("  ", " ", 1) if pack else ""
+    problems: list[str] = []
+    if "environments" in user:
+        user.pop("environments")
+        problems.append(f"{prefix}environments: Pulumi ESC environments cannot be resolved offline; inline the values")
 
     def split(name: str, value: Any) -> tuple[str | None, dict[str, Any]]:
         if isinstance(value, str):
@@ -231,9 +371,10 @@ def reconcile(
             props = dict(value)
             level = props.pop("enforcementLevel", None)
         else:
-            raise PackError(f"policy config for {name!r} must be a level or an object")
+            raise PolicyConfigError([f"{prefix}{name}: must be an enforcement level or an object"])
         if level is not None and level not in _LEVELS:
-            raise PackError(f"policy config for {name!r}: unknown enforcement level {level!r}")
+            known = ", ".join(_LEVELS)
+            raise PolicyConfigError([f"{prefix}{name}: unknown enforcement level {level!r} (one of {known})"])
         return level, props
 
     if "all" in user:
@@ -242,8 +383,29 @@ def reconcile(
             result = {name: (level, props) for name, (_, props) in result.items()}
     for name, value in user.items():
         if name not in result:
-            raise PackError(f"policy config names {name!r}, which the pack does not have")
+            problems.append(f"{prefix}{name}: the pack has no policy of that name")
+            continue
         level, props = split(name, value)
         current_level, current_props = result[name]
         result[name] = (level or current_level, {**current_props, **props})
+    for p in policies:
+        problems += [f"{prefix}{p.name}: {problem}" for problem in _schema_problems(p, result[p.name][1])]
+    if problems:
+        raise PolicyConfigError(problems)
     return result
+
+
+def _schema_problems(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[str]:
+    """The policy's properties against ``{"type": "object", "properties": ..., "required": ...}``."""
+    if not policy.config_schema:
+        return []
+    schema = {"type": "object", **policy.config_schema}
+    validator = jsonschema.Draft7Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(dict(properties)), key=lambda e: list(e.path)):
+        if error.validator == "required":
+            problems.append(error.message.replace("'", "").replace(" is a required property", " is required"))
+        else:
+            where = ".".join(str(part) for part in error.path) or "(root)"
+            problems.append(f"{where}: {error.message}")
+    return problems

@@ -1,4 +1,13 @@
-"""Command line: ``python -m preflight plan|netcheck|schema|docs``.
+"""Command line: ``python -m preflight check|fleet|plan|netcheck|schema|docs``.
+
+``check <site> [--mode preview|update|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
+and ``check --plan FILE``: the site's program (or a plan document) judged by the real policy pack.
+Exit codes: 0 no mandatory violation (advisory findings never fail), 1 a mandatory violation, 2 bad
+input (unknown site, invalid stack file, missing or malformed plan, broken policy config) or a tool
+failure.
+
+``fleet [--jobs N] [--mode ...] [--format ...]``: ``check`` for every stack in ``stacks/``, in
+parallel, with a progress bar (stderr) and a summary; the exit code is the worst over the fleet.
 
 ``plan <site> [--preview] [--format table|json]``: the offline plan. Exit codes: 0 success, 2 bad
 input (unknown site, invalid stack file) or a tool failure.
@@ -70,12 +79,170 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--format", choices=("table", "json"), default="table")
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    _check_parsers(sub)
     _netcheck_parser(sub)
     schema = sub.add_parser("schema", help="print the JSON schema of stack files")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
     docs = sub.add_parser("docs", help="regenerate the README's component args tables")
     docs.add_argument("--write", action="store_true", help="rewrite README.md (otherwise exit 1 if stale)")
     return parser
+
+
+_FORMATS = ("table", "json", "sarif", "markdown")
+
+
+def _check_parsers(sub: Any) -> None:
+    check = sub.add_parser(
+        "check",
+        help="judge a site with the real policy pack, offline: verdict and compliance matrix",
+        description="Run the site's program under the mock engine (or read a plan document) and judge every "
+        "resource with the real policy pack over the engine's Analyzer protocol. Exit 0 no mandatory violation, "
+        "1 a mandatory violation, 2 bad input or a tool failure.",
+    )
+    check.add_argument("site", nargs="?", help="the stack name: stacks/Pulumi.<site>.yaml")
+    check.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="judge this plan document (from `plan --format json`, possibly edited) instead of running the program; "
+        "the site's config comes from the stack the plan names (or SITE)",
+    )
+    _common_check_options(check)
+    fleet = sub.add_parser(
+        "fleet",
+        help="check every stack in stacks/ in parallel",
+        description="`check` for every stack file, in parallel worker processes (one policy pack each), with a "
+        "progress bar on stderr and a summary. Exit 0 no mandatory violation anywhere, 1 a violation, 2 a site "
+        "that could not be checked or a tool failure.",
+    )
+    fleet.add_argument(
+        "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available)"
+    )
+    fleet.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    _common_check_options(fleet)
+
+
+def _common_check_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=("preview", "update", "both"),
+        default="both",
+        help="preview: a fresh site's first preview; update: an existing site; both (default)",
+    )
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a policy pack config file, as `pulumi preview --policy-pack-config FILE` takes it",
+    )
+    parser.add_argument("--format", choices=_FORMATS, default="table")
+    parser.add_argument(
+        "--output", type=Path, default=None, metavar="FILE", help="write the report here instead of stdout"
+    )
+    parser.add_argument(
+        "--report",
+        type=_report_target,
+        action="append",
+        default=[],
+        metavar="FORMAT=FILE",
+        help="also write the report in FORMAT to FILE (repeatable), e.g. --report sarif=preflight.sarif "
+        "--report markdown=preflight.md: one run for every report a pull request needs",
+    )
+    parser.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+
+
+def _report_target(text: str) -> tuple[str, Path]:
+    fmt, sep, file = text.partition("=")
+    if not sep or fmt not in _FORMATS or not file:
+        raise argparse.ArgumentTypeError(f"must be FORMAT=FILE with FORMAT one of {', '.join(_FORMATS)}, got {text!r}")
+    return fmt, Path(file)
+
+
+def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
+    from preflight import report
+
+    for fmt, output in [(args.format, args.output), *args.report]:
+        rendered = report.RENDERERS[fmt](results)
+        text = rendered if isinstance(rendered, str) else json.dumps(rendered, indent=2)
+        text = text if text.endswith("\n") else text + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            output.write_text(text, encoding="utf-8")
+
+
+def _modes(mode: str) -> tuple[str, ...]:
+    return ("preview", "update") if mode == "both" else (mode,)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from preflight import check, report, stacks
+    from preflight import plan as plan_module
+    from preflight.engine import ProgramError
+
+    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
+    try:
+        policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
+        if args.plan is not None:
+            document, resources = plan_module.read_file(args.plan)
+            site = args.site or document["stack"]
+            result = check.check_plan(
+                stacks.load(site, stacks_dir), document["mode"], resources, str(args.plan), policy_config=policy_config
+            )
+        elif args.site is None:
+            return _fail(["name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE"])
+        else:
+            stack = stacks.load(args.site, stacks_dir)
+            result = check.check_site(stack, _modes(args.mode), policy_config=policy_config)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except check.PackError as exc:
+        return _fail(getattr(exc, "problems", None) or [str(exc)])
+    except (stacks.StackFileError, ProgramError, plan_module.PlanError, check.PolicyConfigFileError) as exc:
+        return _fail([str(exc)])
+    try:
+        _emit([result], args)
+    except OSError as exc:
+        return _fail([f"cannot write the report: {exc}"])
+    return report.exit_code([result])
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from preflight import check, fleet, report, stacks
+
+    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
+    sites = stacks.available(stacks_dir)
+    if not sites:
+        return _fail([f"no stack files (Pulumi.<site>.yaml) in {stacks_dir}"])
+    try:
+        policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
+        outcomes = fleet.run(
+            sites,
+            stacks_dir=stacks_dir,
+            modes=_modes(args.mode),
+            jobs=int(args.jobs or fleet.default_jobs()),
+            policy_config=policy_config,
+            progress=None if args.no_progress else sys.stderr,
+        )
+    except check.PackError as exc:
+        return _fail(getattr(exc, "problems", None) or [str(exc)])
+    except check.PolicyConfigFileError as exc:
+        return _fail([str(exc)])
+    results = [o for o in outcomes if isinstance(o, check.SiteResult)]
+    errors = [o for o in outcomes if isinstance(o, fleet.SiteError)]
+    if results:
+        try:
+            _emit(results, args)
+        except OSError as exc:
+            return _fail([f"cannot write the report: {exc}"])
+    for error in errors:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+    if args.format != "table" or args.output is not None:
+        print(report.fleet_summary(results), file=sys.stderr)
+    return EXIT_BAD_INPUT if errors else report.exit_code(results)
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -177,12 +344,15 @@ def _fail(lines: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "schema":
-        return _schema(write=args.write)
-    if args.command == "netcheck":
-        return _netcheck(args)
-    if args.command == "docs":
-        return _docs(write=args.write)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "schema": lambda a: _schema(write=a.write),
+        "docs": lambda a: _docs(write=a.write),
+        "netcheck": _netcheck,
+        "check": _check,
+        "fleet": _fleet,
+    }
+    if args.command in commands:
+        return commands[args.command](args)
     from preflight import plan as plan_module
     from preflight import stacks
     from preflight.engine import ProgramError

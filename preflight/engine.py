@@ -12,6 +12,7 @@ read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass
 
 from __future__ import annotations
 
+import importlib.metadata
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -20,15 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
 
 from preflight.gcp_model import GcpModel
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The engine's sentinel for a value that is unknown during preview (``UNKNOWN_STRING_VALUE``)."""
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""The key under which a serialised special value (secret, resource reference, asset) carries its kind."""
+_SECRET = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e"
 REDACTED = "[secret]"
 MODES = ("preview", "update")
 
@@ -66,8 +70,23 @@ def to_wire(value: Any) -> Any:
         return {str(k): to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_wire(v) for v in value]
-    if isinstance(value, pulumi.Resource):
-        return UNKNOWN
+    return value
+
+
+def from_wire(value: Any) -> Any:
+    """A registration's serialised properties as the engine hands them to a policy pack: unknowns
+    stay the sentinel, secrets are redacted, and a resource reference is downgraded the way the
+    engine does for a plugin that does not keep resources: a custom resource to its id (unknown
+    until it exists), a component to its URN."""
+    if isinstance(value, Mapping):
+        kind = value.get(SECRET_SIG)
+        if kind == _SECRET:
+            return REDACTED
+        if kind == _RESOURCE_REFERENCE:
+            return value["id"] if "id" in value else value.get("urn", UNKNOWN)
+        return {str(k): from_wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_wire(v) for v in value]
     return value
 
 
@@ -93,7 +112,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        inputs = from_wire(json_format.MessageToDict(request.object))
         self.captured.append(
             Resource(
                 type=request.type,
@@ -102,8 +121,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 parent=request.parent,
                 provider=request.provider,
-                inputs=to_wire(inputs),
-                outputs=_outputs(to_wire(inputs), registration.state if registration else {}),
+                inputs=inputs,
+                outputs=_outputs(inputs, registration.state if registration else {}),
                 id=(registration.id if registration else None) or None,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
@@ -185,3 +204,45 @@ def run_program(
     finally:
         if added:
             sys.path.remove(program_dir)
+
+
+def stack_resource(*, project: str, stack: str) -> Resource:
+    """The root ``pulumi:pulumi:Stack`` resource, which the engine analyses like any other."""
+    name = f"{project}-{stack}"
+    return Resource(
+        type="pulumi:pulumi:Stack",
+        name=name,
+        urn=f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{name}",
+        custom=False,
+        parent="",
+        provider="",
+        inputs={},
+        outputs={},
+        id=None,
+    )
+
+
+def default_provider(*, project: str, stack: str, config: Mapping[str, str], preview: bool) -> Resource:
+    """The default ``gcp`` provider the engine creates for resources without an explicit one: its
+    inputs are the stack's ``gcp:*`` config and the plugin version, as the engine sends them to a
+    policy pack with every resource it serves."""
+    try:
+        version = importlib.metadata.version("pulumi_gcp")
+    except importlib.metadata.PackageNotFoundError:
+        version = "0.0.0"
+    name = "default_" + version.replace(".", "_")
+    inputs: dict[str, Any] = {
+        key.removeprefix("gcp:"): value for key, value in config.items() if key.startswith("gcp:")
+    }
+    inputs["version"] = version
+    return Resource(
+        type="pulumi:providers:gcp",
+        name=name,
+        urn=f"urn:pulumi:{stack}::{project}::pulumi:providers:gcp::{name}",
+        custom=True,
+        parent="",
+        provider="",
+        inputs=inputs,
+        outputs=dict(inputs),
+        id=None if preview else f"{stack}-{name}",
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from preflight.engine import UNKNOWN, Resource, run_program
@@ -190,4 +191,99 @@ def _leaves(value: Any) -> list[Any]:
     return [value]
 
 
-__all__ = ["FORMAT", "build", "table"]
+class PlanError(Exception):
+    """A plan document that cannot be read; the message is one line naming the file and the field."""
+
+
+_RESOURCE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "urn": str,
+    "type": str,
+    "name": str,
+    "custom": bool,
+    "parent": str,
+    "provider": str,
+    "inputs": dict,
+    "outputs": dict,
+}
+_OPTION_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "protect": bool,
+    "retainOnDelete": bool,
+    "ignoreChanges": list,
+    "deleteBeforeReplace": (bool, type(None)),
+    "aliases": list,
+    "additionalSecretOutputs": list,
+    "dependencies": list,
+    "propertyDependencies": dict,
+}
+
+
+def _field(where: str, value: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in value:
+        raise PlanError(f"{where}.{key}: missing")
+    if not isinstance(value[key], kind) or (kind is not bool and isinstance(value[key], bool)):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise PlanError(f"{where}.{key}: must be {names.replace('NoneType', 'null')}, got {value[key]!r}"[:200])
+    return value[key]
+
+
+def read_file(path: Path) -> tuple[dict[str, Any], list[Resource]]:
+    """:func:`read` a plan file; a file that cannot be read is a ``PlanError`` too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan ({exc.strerror or exc})") from None
+    return read(text, str(path))
+
+
+def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
+    """A plan document (``preflight plan --format json``, possibly edited by hand) and its resources.
+    Raises ``PlanError`` with one line that names ``source`` and the offending field."""
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise PlanError(f"{source}: not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise PlanError(f"{source}: must be a JSON object with a 'format' field")
+    if document.get("format") != FORMAT:
+        raise PlanError(f"{source}: format is {document.get('format')!r}; expected {FORMAT!r}")
+    for key in ("project", "stack", "mode"):
+        _field(source, document, key, str)
+    if document["mode"] not in ("preview", "update"):
+        raise PlanError(f"{source}.mode: must be 'preview' or 'update', got {document['mode']!r}")
+    items = _field(source, document, "resources", list)
+    resources: list[Resource] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"{source}.resources[{index}]"
+        if not isinstance(item, dict):
+            raise PlanError(f"{where}: must be an object")
+        fields = {key: _field(where, item, key, kind) for key, kind in _RESOURCE_FIELDS.items()}
+        if fields["urn"] in seen:
+            raise PlanError(f"{where}.urn: {fields['urn']} appears twice")
+        seen.add(fields["urn"])
+        options = _field(where, item, "options", dict)
+        opts = {key: _field(f"{where}.options", options, key, kind) for key, kind in _OPTION_FIELDS.items()}
+        resource_id = item.get("id")
+        if resource_id is not None and not isinstance(resource_id, str):
+            raise PlanError(f"{where}.id: must be a string or null, got {resource_id!r}")
+        resources.append(
+            Resource(
+                **fields,
+                id=resource_id,
+                protect=opts["protect"],
+                retain_on_delete=opts["retainOnDelete"],
+                ignore_changes=[str(v) for v in opts["ignoreChanges"]],
+                delete_before_replace=opts["deleteBeforeReplace"],
+                aliases=[str(v) for v in opts["aliases"]],
+                additional_secret_outputs=[str(v) for v in opts["additionalSecretOutputs"]],
+                dependencies=[str(v) for v in opts["dependencies"]],
+                property_dependencies={
+                    str(k): [str(u) for u in v] if isinstance(v, list) else []
+                    for k, v in opts["propertyDependencies"].items()
+                },
+            )
+        )
+    return document, resources
+
+
+__all__ = ["FORMAT", "PlanError", "build", "read", "read_file", "table"]

@@ -92,7 +92,7 @@ def allowed(cidr: str, wanted: frozenset[int], destinations: Iterable[Destinatio
 def site_setting(key: str) -> str | None:
     """A value of the stack's site config as the engine passes it (objects JSON-encoded), or ``None``.
 
-    Cached: the pack process serves one stack, whose config does not change while it runs.
+    Cached until the engine names another stack (``forget``, called on ``ConfigureStack``).
     """
     return pulumi.Config(SITE_NAMESPACE).get(key)
 
@@ -191,3 +191,9 @@ def skipped_guard_rails() -> Mapping[str, str]:
     section = _site_section("guardRails") or {}
     skip = section.get("skip", {})
     return {str(k): str(v) for k, v in skip.items()} if isinstance(skip, Mapping) else {}
+
+
+def forget() -> None:
+    """Drop what was read from the stack's config: the engine is about to analyse another stack."""
+    site_setting.cache_clear()
+    site_allowlist.cache_clear()

@@ -5,6 +5,7 @@ Skipped with a reason where the CLI or credentials are missing; never faked.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,3 +40,37 @@ def test_pulumi_preview_with_the_policy_pack_passes(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mandatory" not in result.stdout
+
+
+@needs_gcp
+@needs_cli
+def test_pulumi_preview_finds_what_the_preflight_finds(tmp_path):
+    """The same site, pack and policy config through the real engine and through the preflight: the
+    same (policy, resource) findings. The config tightens rotation so that there is a finding to compare."""
+    from preflight import check, stacks
+
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"gcp-kms-crypto-key-rotation": {"maxRotationDays": 7}}), encoding="utf-8")
+    events = tmp_path / "events.jsonl"
+    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp_path}", "PULUMI_CONFIG_PASSPHRASE": ""}
+    subprocess.run(["pulumi", "stack", "select", "--create", "lausanne"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            "pulumi", "preview", "--stack", "lausanne", "--non-interactive",
+            "--policy-pack", "policies", "--policy-pack-config", str(config), "--event-log", str(events),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    engine = set()
+    for line in events.read_text(encoding="utf-8").splitlines():
+        policy_event = json.loads(line).get("policyEvent")
+        if policy_event:
+            engine.add((policy_event["policyName"], policy_event.get("resourceUrn", "")))
+    result = check.check_site(stacks.load("lausanne"), ("preview",), policy_config=json.loads(config.read_text()))
+    preflight = {(f.policy, f.urn) for f in result.findings}
+    assert engine, "the engine reported no policy event: the comparison would be vacuous"
+    assert preflight == engine

@@ -1,0 +1,113 @@
+"""How the pack serves the engine: two adaptations of the policy SDK's gRPC servicer.
+
+1. ``ConfigureStack`` names the stack being analysed (stack, project, dry-run flag, config). The SDK
+   keeps only its tags and reads everything else from the environment the engine started the pack
+   with. Here the pack also adopts the stack and its config, so one pack process can analyse one
+   stack after another (the offline fleet check does); under the Pulumi CLI the values are the ones
+   already in the environment, so nothing changes there.
+2. The SDK converts a request's properties from protobuf to Python, and wraps them in its
+   unknown-checking proxy, once *per policy*; with ~60 policies that dominates the pack's time. Here
+   each distinct message is converted and wrapped once and the result is shared by the policies,
+   which only read it (``props`` is read-only by contract; no policy of this pack writes to it).
+
+Both are applied by ``install()`` before the ``PolicyPack`` starts serving; each checks that the SDK
+still has the shape it adapts and otherwise leaves the SDK alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from imaging_policies import _site
+
+_CONVERSIONS = 4096
+"""Distinct property messages remembered: a few times the resources of the largest site."""
+
+
+@lru_cache(maxsize=_CONVERSIONS)
+def _to_dict(kind: Any, data: bytes) -> Any:
+    return json_format.MessageToDict(kind.FromString(data))
+
+
+class _Memo:
+    """A pure one-argument function remembered by its argument's identity (the argument is kept alive
+    with the result, so an identity is never reused while it is remembered)."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self._function = function
+        self._seen: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, value: Any, *rest: Any) -> Any:
+        if rest:
+            return self._function(value, *rest)
+        hit = self._seen.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        if len(self._seen) >= _CONVERSIONS:
+            self._seen.clear()
+        result = self._function(value)
+        self._seen[id(value)] = (value, result)
+        return result
+
+
+class _ConvertOnce:
+    """Stands in for ``json_format`` inside the SDK's policy module."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+    @staticmethod
+    def MessageToDict(message: Message, **options: Any) -> Any:  # noqa: N802 (protobuf's name)
+        if options:
+            return json_format.MessageToDict(message, **options)
+        kind: Any = type(message)
+        return _to_dict(kind, message.SerializeToString(deterministic=True))
+
+
+def _adopt_stack(request: Any) -> None:
+    """Make the stack named by a ``ConfigureStack`` request the one the pack's policies read."""
+    if not request.stack:
+        return
+    config = dict(request.config)
+    secret_keys = list(request.config_secret_keys)
+    os.environ.update(
+        {
+            "PULUMI_STACK": request.stack,
+            "PULUMI_PROJECT": request.project,
+            "PULUMI_DRY_RUN": "true" if request.dry_run else "false",
+            "PULUMI_CONFIG": json.dumps(config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys),
+        }
+    )
+    if request.organization:
+        os.environ["PULUMI_ORGANIZATION"] = request.organization
+    pulumi.runtime.set_all_config(config, secret_keys)
+    _site.forget()
+
+
+def install() -> None:
+    """Apply both adaptations to the policy SDK's servicer (idempotent)."""
+    from pulumi_policy import policy as sdk
+
+    servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
+    configure_stack: Callable[..., Any] | None = getattr(servicer, "ConfigureStack", None)
+    if servicer is not None and configure_stack is not None and not getattr(configure_stack, "_adopts", False):
+
+        def adopting(self: Any, request: Any, context: Any) -> Any:
+            _adopt_stack(request)
+            return configure_stack(self, request, context)
+
+        adopting._adopts = True  # type: ignore[attr-defined]
+        servicer.ConfigureStack = adopting
+    if getattr(sdk, "json_format", None) is json_format and callable(getattr(sdk, "unknown_checking_proxy", None)):
+        setattr(sdk, "json_format", _ConvertOnce())  # noqa: B010 (the SDK's module, adapted in place)
+        setattr(sdk, "deserialize_properties", _Memo(getattr(sdk, "deserialize_properties")))  # noqa: B009, B010
+        setattr(sdk, "unknown_checking_proxy", _Memo(getattr(sdk, "unknown_checking_proxy")))  # noqa: B009, B010

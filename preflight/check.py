@@ -1,0 +1,304 @@
+"""The offline pre-deployment check: a site's real program under the mock engine, judged by the real
+policy pack over the engine's Analyzer protocol, in preview mode (a fresh site), update mode (an
+existing site) or both.
+
+``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
+Both return a :class:`SiteResult`, which ``preflight/report.py`` renders. The pack is started the
+way the engine starts it (its own process, the stack's config, project, stack and dry-run flag in
+its environment), configured the way the CLI configures it, and told each stack with
+``ConfigureStack``, so one pack process can check one stack after another (``preflight/fleet.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
+from preflight.engine import Resource, default_provider, stack_resource
+from preflight.stacks import PROJECT, ROOT, Stack
+
+MODES = ("preview", "update")
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class PolicyConfigFileError(Exception):
+    """A policy config file that cannot be read; the message is one line naming the file."""
+
+
+def read_policy_config(path: Path) -> dict[str, Any]:
+    """A ``--policy-pack-config`` file: a JSON object of policy name (or ``all``) to a level or an
+    object of properties (with an optional ``enforcementLevel``). An empty file is no config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyConfigFileError(f"{path}: cannot read the policy config ({exc.strerror or exc})") from None
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise PolicyConfigFileError(f"{path}: the policy config is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise PolicyConfigFileError(f"{path}: the policy config must be a JSON object of policy names")
+    return document
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic of the pack, placed: which control, policy, resource and mode, and the fix."""
+
+    site: str
+    mode: str
+    control: str
+    policy: str
+    level: str
+    severity: str
+    urn: str
+    resource_type: str
+    resource_name: str
+    message: str
+    remediation: str
+    skipped_in_preview: bool
+
+    @property
+    def fails(self) -> bool:
+        """A mandatory violation: the engine would stop the deployment."""
+        return self.level == "mandatory" and not self.skipped_in_preview
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """One control of the compliance matrix."""
+
+    control: str
+    policies: tuple[str, ...]
+    evaluated: int
+    """Resources a resource policy of the control judged (not "not applicable"), over the modes."""
+    stack_checked: bool
+    """A stack policy of the control judged the whole stack."""
+    verdict: str
+    """``violated``, ``advisory findings``, ``not judged in preview``, ``met``, ``no resources`` or
+    ``disabled``."""
+
+
+@dataclass
+class SiteResult:
+    """What one site's check found, in every mode it ran."""
+
+    site: str
+    stack_file: str
+    """The stack file, relative to the repository root when it is inside it."""
+    modes: tuple[str, ...]
+    pack: str
+    pack_version: str
+    policies: list[PolicyInfo]
+    levels: dict[str, str]
+    resources: dict[str, int]
+    """Resources analysed per mode (the root stack and the default provider included)."""
+    findings: list[Finding]
+    evaluated: dict[str, set[str]] = field(default_factory=dict)
+    """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
+    source: str = ""
+    """``program`` (the site's program under mocks) or the plan file that was judged."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
+
+    def controls(self) -> list[ControlResult]:
+        """The compliance matrix: every control the pack covers, in the pack's order."""
+        by_control: dict[str, list[PolicyInfo]] = {}
+        for p in self.policies:
+            by_control.setdefault(p.control or p.name, []).append(p)
+        rows = []
+        for control, policies in by_control.items():
+            names = tuple(p.name for p in policies)
+            findings = [f for f in self.findings if f.policy in names]
+            urns = set().union(*(self.evaluated.get(p.name, set()) for p in policies))
+            stack_checked = "" in urns
+            evaluated = len(urns - {""})
+            if all(self.levels.get(name) == "disabled" for name in names):
+                verdict = "disabled"
+            elif any(f.fails for f in findings):
+                verdict = "violated"
+            elif any(not f.skipped_in_preview for f in findings):
+                verdict = "advisory findings"
+            elif findings:
+                verdict = "not judged in preview"
+            elif evaluated or stack_checked:
+                verdict = "met"
+            else:
+                verdict = "no resources"
+            rows.append(ControlResult(control, names, evaluated, stack_checked, verdict))
+        return sorted(rows, key=lambda row: _control_key(row.control))
+
+
+def _control_key(control: str) -> tuple[str, int, str]:
+    """ENC-02 before ENC-10: by area, then number."""
+    area, _, number = control.partition("-")
+    return (area, int(number), control) if number.isdigit() else (area, 0, control)
+
+
+def _relative(path: Path) -> str:
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
+class Checker:
+    """A policy pack process, configured once, that checks stacks one after another."""
+
+    def __init__(self, policy_config: Mapping[str, Any] | None = None, *, first: Stack | None = None) -> None:
+        # Started with the first stack's environment, as the engine would; later stacks are named with
+        # ConfigureStack. The pack starts in the background while the caller runs the first program.
+        self._pack = PolicyPack(
+            config=first.config if first else {},
+            project=PROJECT,
+            stack=first.name if first else "",
+            dry_run=False,
+        )
+        self._policy_config = dict(policy_config or {})
+        self._policies: list[PolicyInfo] | None = None
+        self._levels: dict[str, str] = {}
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pack.close()
+
+    def _configured(self) -> list[PolicyInfo]:
+        if self._policies is None:
+            policies = self._pack.info()
+            reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
+            self._pack.configure(reconciled)
+            self._levels = {name: level for name, (level, _) in reconciled.items()}
+            self._policies = policies
+        return self._policies
+
+    def judge(self, stack: Stack, runs: Iterable[tuple[str, list[Resource]]], *, source: str = "program") -> SiteResult:
+        """Judge ``stack``'s resources in each ``(mode, resources)`` run."""
+        policies = self._configured()
+        info = {p.name: p for p in policies}
+        result = SiteResult(
+            site=stack.name,
+            stack_file=_relative(stack.path),
+            modes=(),
+            pack=self._pack.name,
+            pack_version=self._pack.version,
+            policies=policies,
+            levels=dict(self._levels),
+            resources={},
+            findings=[],
+            source=source,
+        )
+        for mode, resources in runs:
+            preview = mode == "preview"
+            self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=preview)
+            provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
+            analysed = [stack_resource(project=PROJECT, stack=stack.name), provider, *resources]
+            evaluation = self._pack.evaluate(analysed, provider)
+            result.modes += (mode,)
+            result.resources[mode] = len(analysed)
+            _record(result, mode, analysed, evaluation, info)
+        return result
+
+
+def _record(
+    result: SiteResult, mode: str, analysed: list[Resource], evaluation: Evaluation, info: Mapping[str, PolicyInfo]
+) -> None:
+    by_urn = {r.urn: r for r in analysed}
+    not_applicable: dict[str, set[str]] = {}
+    for n in evaluation.not_applicable:
+        not_applicable.setdefault(n.policy, set()).add(n.urn)
+    skipped: dict[str, set[str]] = {}
+    for d in evaluation.diagnostics:
+        policy = info.get(d.policy)
+        resource = by_urn.get(d.urn)
+        if d.skipped_in_preview:
+            skipped.setdefault(d.policy, set()).add(d.urn)
+        result.findings.append(
+            Finding(
+                site=result.site,
+                mode=mode,
+                control=policy.control if policy else "",
+                policy=d.policy,
+                level=d.level,
+                severity=d.severity or (policy.severity if policy else ""),
+                urn=d.urn,
+                resource_type=resource.type if resource else ("pulumi:pulumi:Stack" if not d.urn else ""),
+                resource_name=resource.name if resource else (result.site if not d.urn else d.urn.split("::")[-1]),
+                message=d.detail,
+                remediation=policy.remediation if policy else "",
+                skipped_in_preview=d.skipped_in_preview,
+            )
+        )
+    for name, policy in info.items():
+        if result.levels.get(name) == "disabled":
+            continue
+        judged = result.evaluated.setdefault(name, set())
+        if policy.kind == "stack":
+            if "" not in not_applicable.get(name, set()):
+                judged.add("")
+        else:
+            judged |= set(evaluation.analyzed) - not_applicable.get(name, set()) - skipped.get(name, set())
+
+
+def check_site(
+    stack: Stack,
+    modes: Iterable[str],
+    *,
+    checker: Checker | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+) -> SiteResult:
+    """Run ``stack``'s program in each mode and judge it. Raises ``ProgramError`` (the program
+    failed), ``PackError`` / ``PolicyConfigError`` (the pack could not be started, configured or
+    asked)."""
+    from preflight.engine import run_program
+    from preflight.stacks import PROGRAM
+
+    own = checker is None
+    active = checker or Checker(policy_config, first=stack)
+    try:
+        runs = [
+            (
+                mode,
+                run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview"),
+            )
+            for mode in modes
+        ]
+        return active.judge(stack, runs)
+    finally:
+        if own:
+            active.close()
+
+
+def check_plan(
+    stack: Stack, mode: str, resources: list[Resource], source: str, *, policy_config: Mapping[str, Any] | None = None
+) -> SiteResult:
+    """Judge a plan document's resources (``preflight plan --format json``, possibly edited)."""
+    with Checker(policy_config, first=stack) as checker:
+        return checker.judge(stack, [(mode, resources)], source=source)
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_OK",
+    "EXIT_VIOLATION",
+    "MODES",
+    "Checker",
+    "ControlResult",
+    "Finding",
+    "PackError",
+    "PolicyConfigFileError",
+    "SiteResult",
+    "check_plan",
+    "check_site",
+    "read_policy_config",
+]

@@ -1,0 +1,181 @@
+"""Check every stack of a directory in parallel: ``python -m preflight fleet [--jobs N]``.
+
+Worker processes are forked from a parent that has already imported the site program's modules
+(Pulumi, pulumi-gcp, the components), so no worker pays for those imports again. Each worker starts
+one policy-pack process, configures it once and names each stack it checks with ``ConfigureStack``.
+A site whose stack file is invalid or whose program fails is reported as an error for that site;
+the others are still checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import util
+from pathlib import Path
+from typing import IO, Any
+
+from components.config import ConfigError
+from preflight import stacks
+from preflight.check import Checker, SiteResult, check_site
+from preflight.engine import ProgramError
+
+
+@dataclass(frozen=True)
+class SiteError:
+    """A site that could not be checked: its stack file is invalid or its program failed."""
+
+    site: str
+    problems: tuple[str, ...]
+
+
+Outcome = SiteResult | SiteError
+
+_checker: Checker | None = None
+_policy_config: dict[str, Any] = {}
+
+
+def _worker_init(policy_config: Mapping[str, Any]) -> None:
+    global _policy_config  # noqa: PLW0603 (one pack per worker process, kept between tasks)
+    _policy_config = dict(policy_config)
+    # A forked worker inherits the parent's event loop, whose executor threads did not survive the
+    # fork; the Pulumi runtime would wait on them forever. Each worker gets its own loop.
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome:
+    global _checker  # noqa: PLW0603
+    try:
+        stack = stacks.load(site, Path(stacks_dir))
+    except ConfigError as exc:
+        return SiteError(site, tuple(exc.problems))
+    except stacks.StackFileError as exc:
+        return SiteError(site, (str(exc),))
+    if _checker is None:
+        _checker = Checker(_policy_config, first=stack)
+        util.Finalize(_checker, _checker.close, exitpriority=10)
+    try:
+        return check_site(stack, modes, checker=_checker)
+    except ProgramError as exc:
+        return SiteError(site, (f"{site}: the program failed: {exc}",))
+
+
+def _warm_up(stacks_dir: Path, sites: Sequence[str]) -> None:
+    """Import what every site program needs once, before the workers are forked: run the first
+    valid site's program (its modules stay imported) and freeze the heap the workers will share."""
+    from preflight.engine import run_program
+    from preflight.stacks import PROGRAM, PROJECT
+
+    for site in sites:
+        try:
+            stack = stacks.load(site, stacks_dir)
+            run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=False)
+        except (ConfigError, stacks.StackFileError, ProgramError):
+            continue
+        break
+    gc.collect()
+    gc.freeze()
+
+
+class Progress:
+    """A progress bar on a terminal, one line per finished site otherwise; silent when ``stream`` is
+    ``None``."""
+
+    def __init__(self, total: int, stream: IO[str] | None) -> None:
+        self._total = total
+        self._stream = stream
+        self._done = 0
+        self._failing = 0
+        self._start = time.monotonic()
+        self._tty = bool(stream and stream.isatty())
+
+    def update(self, outcome: Outcome) -> None:
+        self._done += 1
+        failed = isinstance(outcome, SiteError) or outcome.exit_code != 0
+        self._failing += failed
+        if self._stream is None:
+            return
+        elapsed = time.monotonic() - self._start
+        if self._tty:
+            width = 30
+            filled = width * self._done // max(self._total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            self._stream.write(f"\r[{bar}] {self._done}/{self._total} sites, {self._failing} failing, {elapsed:.0f}s")
+            if self._done == self._total:
+                self._stream.write("\n")
+        else:
+            state = "error" if isinstance(outcome, SiteError) else ("FAIL" if failed else "pass")
+            self._stream.write(f"[{self._done}/{self._total}] {outcome.site}: {state} ({elapsed:.1f}s)\n")
+        self._stream.flush()
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run(
+    sites: Iterable[str],
+    *,
+    stacks_dir: Path,
+    modes: tuple[str, ...],
+    jobs: int,
+    policy_config: Mapping[str, Any] | None = None,
+    progress: IO[str] | None = sys.stderr,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> list[Outcome]:
+    """Check ``sites`` with ``jobs`` worker processes; outcomes in the order of ``sites``."""
+    names = list(sites)
+    config = dict(policy_config or {})
+    bar = Progress(len(names), progress)
+    outcomes: dict[str, Outcome] = {}
+    jobs = max(1, min(jobs, len(names)))
+
+    def done(outcome: Outcome) -> None:
+        outcomes[outcome.site] = outcome
+        bar.update(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    if jobs == 1:
+        _worker_init(config)
+        try:
+            for site in names:
+                done(_worker_check(str(stacks_dir), site, modes))
+        finally:
+            _close_worker_checker()
+        return [outcomes[s] for s in names]
+
+    _warm_up(stacks_dir, names)
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(config,)
+    ) as pool:
+        pending: set[Future[Outcome]] = {pool.submit(_worker_check, str(stacks_dir), s, modes) for s in names}
+        try:
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return [outcomes[s] for s in names]
+
+
+def _close_worker_checker() -> None:
+    global _checker  # noqa: PLW0603
+    if _checker is not None:
+        _checker.close()
+        _checker = None

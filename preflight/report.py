@@ -1,0 +1,329 @@
+"""Reports of a check (one site or a fleet): a terminal table grouped by control, JSON, SARIF 2.1.0
+for code-scanning annotations, and a Markdown compliance matrix for auditors and pull requests.
+
+Every renderer takes the list of :class:`~preflight.check.SiteResult` and returns text; none of
+them prints. The JSON form is documented in ``docs/check-format.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from preflight.check import EXIT_OK, EXIT_VIOLATION, ControlResult, Finding, SiteResult
+from preflight.stacks import ROOT
+
+FORMAT = "imaging-landing-zone/check@1"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+# Where in a stack file a control area is configured: SARIF results point there.
+_SECTIONS = {
+    "ENC": ("kms", "imageBucket"),
+    "IAM": ("identities", "rbac"),
+    "LOG": ("logging",),
+    "NET": ("network",),
+    "TLS": ("viewer",),
+    "ORG": ("guardRails",),
+    "PERF": ("region", "netcheck"),
+}
+_MARK = {
+    "met": "met",
+    "violated": "**VIOLATED**",
+    "advisory findings": "advisory findings",
+    "not judged in preview": "not judged in preview",
+    "no resources": "no resources",
+    "disabled": "disabled",
+}
+
+
+def exit_code(results: Sequence[SiteResult]) -> int:
+    """1 when any site has a mandatory violation, else 0 (advisory findings never fail)."""
+    return EXIT_VIOLATION if any(r.exit_code for r in results) else EXIT_OK
+
+
+def _sorted(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(
+        findings,
+        key=lambda f: (f.skipped_in_preview, f.level != "mandatory", _SEVERITY_ORDER.get(f.severity, 4), f.control),
+    )
+
+
+def _evaluated(row: ControlResult) -> str:
+    if row.stack_checked:
+        return f"{row.evaluated} + stack" if row.evaluated else "stack"
+    return str(row.evaluated)
+
+
+def _verdict(result: SiteResult) -> str:
+    fails = sum(1 for f in result.findings if f.fails)
+    advisory = sum(1 for f in result.findings if not f.fails and not f.skipped_in_preview)
+    skipped = sum(1 for f in result.findings if f.skipped_in_preview)
+    parts = [f"{fails} mandatory violation(s)" if fails else "no mandatory violation"]
+    if advisory:
+        parts.append(f"{advisory} advisory finding(s)")
+    if skipped:
+        parts.append(f"{skipped} not judged in preview")
+    return ", ".join(parts)
+
+
+# -- table -----------------------------------------------------------------------------------------
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+def table(results: Sequence[SiteResult]) -> str:
+    """For a terminal: per site, the findings grouped by control with the fix, then the compliance
+    matrix; for a fleet, only the sites with findings, then one summary line per site."""
+    lines: list[str] = []
+    fleet = len(results) > 1
+    for result in results:
+        if fleet and not result.findings:
+            continue
+        modes = ", ".join(f"{m} {result.resources[m]} resources" for m in result.modes)
+        lines.append(f"{result.site} ({result.stack_file}; {modes}): {result.pack} {result.pack_version}")
+        by_control: dict[str, list[Finding]] = {}
+        for f in _sorted(result.findings):
+            by_control.setdefault(f.control or f.policy, []).append(f)
+        for control, findings in by_control.items():
+            lines.append(f"  {control}")
+            for f in findings:
+                level = "preview: not judged" if f.skipped_in_preview else f.level
+                lines.append(f"    [{level}, {f.severity}] {f.policy}  {f.resource_name} ({f.resource_type}), {f.mode}")
+                lines += [f"      {line}" for line in f.message.splitlines()]
+                if f.remediation and not f.skipped_in_preview:
+                    lines.append(f"      fix: {f.remediation}")
+        if not fleet:
+            rows = [("control", "verdict", "resources", "policies")]
+            rows += [(c.control, c.verdict, _evaluated(c), ", ".join(c.policies)) for c in result.controls()]
+            lines += ["  " + line for line in _columns(rows)]
+        lines.append(f"  {_verdict(result)}")
+        lines.append("")
+    if fleet:
+        lines.append(fleet_summary(results))
+    return "\n".join(lines).rstrip("\n")
+
+
+def fleet_summary(results: Sequence[SiteResult]) -> str:
+    """One line per site: verdict, counts and modes."""
+    rows = [("site", "verdict", "mandatory", "advisory", "not judged", "modes")]
+    for r in results:
+        rows.append(
+            (
+                r.site,
+                "FAIL" if r.exit_code else "pass",
+                str(sum(1 for f in r.findings if f.fails)),
+                str(sum(1 for f in r.findings if not f.fails and not f.skipped_in_preview)),
+                str(sum(1 for f in r.findings if f.skipped_in_preview)),
+                "+".join(r.modes),
+            )
+        )
+    failing = sum(1 for r in results if r.exit_code)
+    return "\n".join([*_columns(rows), f"{len(results)} site(s), {failing} failing"])
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "control": f.control,
+        "policy": f.policy,
+        "level": f.level,
+        "severity": f.severity,
+        "mode": f.mode,
+        "urn": f.urn,
+        "resourceType": f.resource_type,
+        "resourceName": f.resource_name,
+        "message": f.message,
+        "remediation": f.remediation,
+        "skippedInPreview": f.skipped_in_preview,
+    }
+
+
+def site_json(result: SiteResult) -> dict[str, Any]:
+    """One site's result as a JSON-able object (``docs/check-format.md``)."""
+    return {
+        "site": result.site,
+        "stackFile": result.stack_file,
+        "source": result.source,
+        "modes": list(result.modes),
+        "resources": result.resources,
+        "pack": {"name": result.pack, "version": result.pack_version},
+        "exitCode": result.exit_code,
+        "controls": [
+            {
+                "control": c.control,
+                "policies": list(c.policies),
+                "resourcesEvaluated": c.evaluated,
+                "stackEvaluated": c.stack_checked,
+                "verdict": c.verdict,
+            }
+            for c in result.controls()
+        ],
+        "findings": [_finding_json(f) for f in _sorted(result.findings)],
+    }
+
+
+def to_json(results: Sequence[SiteResult]) -> dict[str, Any]:
+    """The whole check as one JSON document."""
+    return {"format": FORMAT, "exitCode": exit_code(results), "sites": [site_json(r) for r in results]}
+
+
+# -- SARIF -----------------------------------------------------------------------------------------
+
+
+def _line_of(stack_file: str, control: str) -> int:
+    """The line of the stack file where the control's area is configured (1 when it is not there)."""
+    path = Path(stack_file) if Path(stack_file).is_absolute() else ROOT / stack_file
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 1
+    keys = _SECTIONS.get(control.split("-", maxsplit=1)[0], ())
+    for key in keys:
+        pattern = re.compile(rf"^\s*imaging-landing-zone:{re.escape(key)}\s*:")
+        for number, line in enumerate(lines, start=1):
+            if pattern.match(line):
+                return number
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("config:"):
+            return number
+    return 1
+
+
+def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per policy (help = its remediation), one result per finding, located at
+    the stack file's line for the control's area and, logically, at the resource's URN."""
+    policies = results[0].policies if results else []
+    index = {p.name: i for i, p in enumerate(policies)}
+    rules = [
+        {
+            "id": p.name,
+            "name": p.name,
+            "shortDescription": {"text": p.description},
+            "fullDescription": {"text": f"{p.control}: {p.description}"},
+            "help": {"text": p.remediation, "markdown": f"**{p.control}**: {p.remediation}"},
+            "defaultConfiguration": {"level": "error" if p.level == "mandatory" else "warning"},
+            "properties": {
+                "control": p.control,
+                "severity": p.severity,
+                "security-severity": _SECURITY_SEVERITY.get(p.severity, "5.0"),
+                "tags": ["security", p.control],
+            },
+        }
+        for p in policies
+    ]
+    found: list[dict[str, Any]] = []
+    for result in results:
+        for f in _sorted(result.findings):
+            level = "note" if f.skipped_in_preview else ("error" if f.level == "mandatory" else "warning")
+            text = f"{f.control} {f.resource_name} ({f.resource_type}, {f.mode} mode): {f.message}"
+            if f.remediation and not f.skipped_in_preview:
+                text += f" Fix: {f.remediation}"
+            fingerprint = hashlib.sha256(f"{f.site}|{f.policy}|{f.urn}|{f.mode}".encode()).hexdigest()
+            entry: dict[str, Any] = {
+                "ruleId": f.policy,
+                "level": level,
+                "message": {"text": text},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": result.stack_file},
+                            "region": {"startLine": _line_of(result.stack_file, f.control)},
+                        },
+                        "logicalLocations": [
+                            {"name": f.resource_name, "fullyQualifiedName": f.urn or result.site, "kind": "resource"}
+                        ],
+                    }
+                ],
+                "partialFingerprints": {"imagingFinding/v1": fingerprint},
+                "properties": {"site": f.site, "control": f.control, "mode": f.mode, "urn": f.urn},
+            }
+            if f.policy in index:
+                entry["ruleIndex"] = index[f.policy]
+            found.append(entry)
+    pack = results[0] if results else None
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": pack.pack if pack else "imaging-site-requirements",
+                        "version": pack.pack_version if pack else "",
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": "imaging-landing-zone/preflight/"},
+                "results": found,
+            }
+        ],
+    }
+
+
+# -- Markdown --------------------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(results: Sequence[SiteResult]) -> str:
+    """The compliance matrix (control, policies, resources evaluated, verdict) per site, then the
+    findings; with several sites, a summary and one matrix of controls by site first."""
+    out: list[str] = []
+    if len(results) > 1:
+        out += ["## Preflight: fleet", ""]
+        out += ["| site | verdict | mandatory | advisory | not judged | modes |", "|---|---|---|---|---|---|"]
+        for r in results:
+            fails = sum(1 for f in r.findings if f.fails)
+            advisory = sum(1 for f in r.findings if not f.fails and not f.skipped_in_preview)
+            skipped = sum(1 for f in r.findings if f.skipped_in_preview)
+            verdict = "**FAIL**" if r.exit_code else "pass"
+            out.append(f"| {r.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(r.modes)} |")
+        out.append("")
+        controls = [c.control for c in results[0].controls()]
+        verdicts = {r.site: {c.control: c.verdict for c in r.controls()} for r in results}
+        out += ["| control | " + " | ".join(r.site for r in results) + " |", "|---" * (len(results) + 1) + "|"]
+        for control in controls:
+            cells = [_MARK.get(verdicts[r.site].get(control, ""), "") for r in results]
+            out.append(f"| {control} | " + " | ".join(cells) + " |")
+        out.append("")
+    for r in results:
+        out += [f"## Compliance matrix: {r.site}", ""]
+        out.append(
+            f"`{r.stack_file}`, {' and '.join(r.modes)} mode, policy pack {r.pack} {r.pack_version}: {_verdict(r)}."
+        )
+        out += ["", "| control | policies | resources evaluated | verdict |", "|---|---|---|---|"]
+        for c in r.controls():
+            policies = ", ".join(f"`{p}`" for p in c.policies)
+            out.append(f"| {c.control} | {policies} | {_evaluated(c)} | {_MARK.get(c.verdict, c.verdict)} |")
+        if r.findings:
+            out += ["", "### Findings", ""]
+            for f in _sorted(r.findings):
+                level = "not judged in preview" if f.skipped_in_preview else f.level
+                out.append(
+                    f"- **{f.control}** `{f.policy}` ({level}, {f.severity}) on `{f.resource_name}` "
+                    f"({f.resource_type}, {f.mode} mode): {_cell(f.message)}"
+                )
+                if f.remediation and not f.skipped_in_preview:
+                    out.append(f"  - Fix: {_cell(f.remediation)}")
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+RENDERERS: dict[str, Callable[[Sequence[SiteResult]], Any]] = {
+    "table": table,
+    "json": to_json,
+    "sarif": sarif,
+    "markdown": markdown,
+}
+"""Format name to renderer; ``json`` and ``sarif`` return objects to serialise, the others text."""
