@@ -900,9 +900,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
         "capabilities": found,
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "loadAverageAtStart": os.getloadavg(),
     }
     commit = str(meta["commit"])[:10]
-    print(f"preflight benchmark: {meta['branch']} {commit}, Python {meta['python']}, {meta['cpus']} CPUs")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"preflight benchmark: {meta['branch']} {commit}, Python {meta['python']}, {meta['cpus']} CPUs, load {load}")
     print(checkov_note)
     for name, reason in found.items():
         if reason:
@@ -916,6 +918,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     if "fleet" in wanted:
         sections["fleet"] = section_fleet(bench, args, checkov)
     print_verdict(bench)
+    meta["loadAverageAtEnd"] = os.getloadavg()
     if args.json:
         document = {
             "format": "imaging-landing-zone/bench@1",
