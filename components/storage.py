@@ -108,7 +108,7 @@ class ImageBucket(Component):
         log_bucket = gcp.storage.Bucket(
             f"{name}-access-logs",
             name=naming.bucket_name(args.project, args.site_code, "access-logs"),
-            **self._secure_bucket_args(args, "patient-metadata"),
+            **self._secure_bucket_args(args, "patient-metadata", retained=False),
             opts=child(self, protect=True, depends_on=[key_grant]),
         )
         log_writer = gcp.storage.BucketIAMMember(
@@ -121,7 +121,7 @@ class ImageBucket(Component):
         bucket = gcp.storage.Bucket(
             name,
             name=naming.bucket_name(args.project, args.site_code, "images"),
-            **self._secure_bucket_args(args, "patient-data"),
+            **self._secure_bucket_args(args, "patient-data", retained=args.retention_days is not None),
             logging={"log_bucket": log_bucket.name, "log_object_prefix": "images/"},
             ip_filter=self._ip_filter(args.network_access),
             retention_policy=(
@@ -158,8 +158,9 @@ class ImageBucket(Component):
         }
 
     @staticmethod
-    def _secure_bucket_args(args: ImageBucketArgs, classification: str) -> dict[str, Any]:
-        """The settings both buckets share; none of them is a parameter."""
+    def _secure_bucket_args(args: ImageBucketArgs, classification: str, *, retained: bool) -> dict[str, Any]:
+        """The settings both buckets share; none of them is a parameter. ``retained``: the bucket has a
+        retention policy."""
         return {
             "project": args.project,
             "location": args.region.upper(),
@@ -169,7 +170,7 @@ class ImageBucket(Component):
             "force_destroy": False,
             # Object Versioning and a retention policy are mutually exclusive in Cloud Storage; soft delete
             # keeps deleted objects restorable either way.
-            "versioning": {"enabled": args.retention_days is None},
+            "versioning": {"enabled": not retained},
             "soft_delete_policy": {"retention_duration_seconds": args.soft_delete_days * SECONDS_PER_DAY},
             "encryption": {
                 "default_kms_key_name": args.kms_key_id,

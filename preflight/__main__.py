@@ -12,4 +12,7 @@ except BrokenPipeError:
     # The reader went away (`... | head`): stop quietly, as command-line tools do.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     code = 1
+except KeyboardInterrupt:
+    print("error: interrupted", file=sys.stderr)
+    code = 130
 sys.exit(code)

@@ -15,7 +15,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -271,16 +272,17 @@ class PolicyPack:
     def evaluate(self, resources: list[Resource], provider: Resource | None = None) -> Evaluation:
         """What the engine asks of a stack: ``Analyze`` for every resource (custom resources with
         their ``provider``), then ``AnalyzeStack`` with every resource's outputs."""
-        evaluation = Evaluation([], [], [])
-        for r in resources:
-            found, not_applicable = self._analyze(r, provider if r.custom and r.type.startswith("gcp:") else None)
-            evaluation.diagnostics += found
-            evaluation.not_applicable += not_applicable
-            evaluation.analyzed.append(r.urn)
-        found, not_applicable = self._analyze_stack(resources, provider)
-        evaluation.diagnostics += found
-        evaluation.not_applicable += not_applicable
-        return evaluation
+        with self.stream(provider) as stream:
+            for r in resources:
+                stream.add(r)
+            return stream.finish(resources)
+
+    def stream(self, provider: Resource | None = None, *, prepare: Callable[[], None] | None = None) -> Stream:
+        """``Analyze`` resources as they arrive (in the background, in arrival order), then
+        ``AnalyzeStack``: the engine analyses each resource when it registers, so the pack judges
+        while the program is still running. ``prepare`` runs first in the background (configuring
+        the pack waits for it to start, which then overlaps the program's imports)."""
+        return Stream(self, provider, prepare)
 
     def _analyze_stack(
         self, resources: list[Resource], provider: Resource | None
@@ -327,6 +329,43 @@ class PolicyPack:
     @staticmethod
     def _not_applicable(response: analyzer_pb2.AnalyzeResponse, urn: str) -> list[NotApplicable]:
         return [NotApplicable(policy=n.policy_name, urn=urn, reason=n.reason) for n in response.not_applicable]
+
+
+class Stream:
+    """Resources sent to ``Analyze`` one by one from a background thread; see ``PolicyPack.stream``."""
+
+    def __init__(self, pack: PolicyPack, provider: Resource | None, prepare: Callable[[], None] | None) -> None:
+        self._pack = pack
+        self._provider = provider
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
+        self._pending: list[tuple[str, Future[tuple[list[Diagnostic], list[NotApplicable]]]]] = []
+        self._prepared = self._executor.submit(prepare) if prepare is not None else None
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, r: Resource) -> None:
+        """Queue ``Analyze`` for ``r`` (GCP resources with the provider)."""
+        provider = self._provider if r.custom and r.type.startswith("gcp:") else None
+        self._pending.append((r.urn, self._executor.submit(self._pack._analyze, r, provider)))
+
+    def finish(self, resources: list[Resource]) -> Evaluation:
+        """Wait for every ``Analyze``, then ``AnalyzeStack`` with ``resources``' outputs."""
+        evaluation = Evaluation([], [], [])
+        if self._prepared is not None:
+            self._prepared.result()
+        for urn, future in self._pending:
+            found, not_applicable = future.result()
+            evaluation.diagnostics += found
+            evaluation.not_applicable += not_applicable
+            evaluation.analyzed.append(urn)
+        found, not_applicable = self._pack._analyze_stack(resources, self._provider)
+        evaluation.diagnostics += found
+        evaluation.not_applicable += not_applicable
+        return evaluation
 
 
 def _declared_version(pack_dir: Path) -> str:

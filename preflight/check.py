@@ -12,7 +12,7 @@ its environment), configured the way the CLI configures it, and told each stack 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from preflight.engine import Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, ROOT, Stack
 
 MODES = ("preview", "update")
+Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
+"""A run's resources: a list, or a program run that reports each resource as it registers."""
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -182,30 +184,46 @@ class Checker:
             self._policies = policies
         return self._policies
 
-    def judge(self, stack: Stack, runs: Iterable[tuple[str, list[Resource]]], *, source: str = "program") -> SiteResult:
-        """Judge ``stack``'s resources in each ``(mode, resources)`` run."""
+    def judge(self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program") -> SiteResult:
+        """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
+        that runs the program and calls its argument with each resource as it registers: the pack
+        then judges each resource while the program goes on, as under the engine."""
+        judged: list[tuple[str, list[Resource], Evaluation]] = []
+        for mode, produce in runs:
+            preview = mode == "preview"
+            provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
+            root = stack_resource(project=PROJECT, stack=stack.name)
+
+            def prepare(preview: bool = preview) -> None:
+                self._configured()
+                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=preview)
+
+            with self._pack.stream(provider, prepare=prepare) as stream:
+                stream.add(root)
+                stream.add(provider)
+                if callable(produce):
+                    resources = produce(stream.add)
+                else:
+                    resources = produce
+                    for r in resources:
+                        stream.add(r)
+                analysed = [root, provider, *resources]
+                judged.append((mode, analysed, stream.finish(analysed)))
         policies = self._configured()
         info = {p.name: p for p in policies}
         result = SiteResult(
             site=stack.name,
             stack_file=_relative(stack.path),
-            modes=(),
+            modes=tuple(mode for mode, _, _ in judged),
             pack=self._pack.name,
             pack_version=self._pack.version,
             policies=policies,
             levels=dict(self._levels),
-            resources={},
+            resources={mode: len(analysed) for mode, analysed, _ in judged},
             findings=[],
             source=source,
         )
-        for mode, resources in runs:
-            preview = mode == "preview"
-            self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=preview)
-            provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
-            analysed = [stack_resource(project=PROJECT, stack=stack.name), provider, *resources]
-            evaluation = self._pack.evaluate(analysed, provider)
-            result.modes += (mode,)
-            result.resources[mode] = len(analysed)
+        for mode, analysed, evaluation in judged:
             _record(result, mode, analysed, evaluation, info)
         return result
 

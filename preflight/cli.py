@@ -9,8 +9,10 @@ failure.
 ``fleet [--jobs N] [--mode ...] [--format ...]``: ``check`` for every stack in ``stacks/``, in
 parallel, with a progress bar (stderr) and a summary; the exit code is the worst over the fleet.
 
-``plan <site> [--preview] [--format table|json]``: the offline plan. Exit codes: 0 success, 2 bad
-input (unknown site, invalid stack file) or a tool failure.
+``plan <site> [--preview] [--format table|json|terraform-plan]``: the offline plan; ``json`` is
+``imaging-landing-zone/plan@1``, ``terraform-plan`` the same resources as a Terraform plan JSON
+(``terraform show -json``, format 1.2, ``preflight/terraform.py``) for scanners such as Checkov.
+Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.
 
 ``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
 readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
@@ -77,7 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
     )
-    plan.add_argument("--format", choices=("table", "json"), default="table")
+    plan.add_argument(
+        "--format",
+        choices=("table", "json", "terraform-plan"),
+        default="table",
+        help="table (for people), json (imaging-landing-zone/plan@1) or terraform-plan (terraform show -json "
+        "format, for scanners such as Checkov); default table",
+    )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _check_parsers(sub)
     _netcheck_parser(sub)
@@ -117,7 +125,7 @@ def _check_parsers(sub: Any) -> None:
         "that could not be checked or a tool failure.",
     )
     fleet.add_argument(
-        "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available)"
+        "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available, plus one)"
     )
     fleet.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     _common_check_options(fleet)
@@ -127,7 +135,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         choices=("preview", "update", "both"),
-        default="both",
+        default=None,
         help="preview: a fresh site's first preview; update: an existing site; both (default)",
     )
     parser.add_argument(
@@ -173,8 +181,30 @@ def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
             output.write_text(text, encoding="utf-8")
 
 
-def _modes(mode: str) -> tuple[str, ...]:
-    return ("preview", "update") if mode == "both" else (mode,)
+def _modes(mode: str | None) -> tuple[str, ...]:
+    return ("preview", "update") if mode in (None, "both") else (str(mode),)
+
+
+class _UsageError(Exception):
+    """Arguments that do not go together; the message is one line."""
+
+
+def _judge(args: argparse.Namespace) -> Any:
+    """The ``check`` command's result: the site's program, or the plan document, judged."""
+    from preflight import check, stacks
+    from preflight import plan as plan_module
+
+    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
+    policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
+    if args.plan is not None:
+        if args.mode is not None:
+            raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
+        document, resources = plan_module.read_file(args.plan)
+        stack = stacks.load(args.site or document["stack"], stacks_dir)
+        return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
+    if args.site is None:
+        raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
+    return check.check_site(stacks.load(args.site, stacks_dir), _modes(args.mode), policy_config=policy_config)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -182,25 +212,19 @@ def _check(args: argparse.Namespace) -> int:
     from preflight import plan as plan_module
     from preflight.engine import ProgramError
 
-    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     try:
-        policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
-        if args.plan is not None:
-            document, resources = plan_module.read_file(args.plan)
-            site = args.site or document["stack"]
-            result = check.check_plan(
-                stacks.load(site, stacks_dir), document["mode"], resources, str(args.plan), policy_config=policy_config
-            )
-        elif args.site is None:
-            return _fail(["name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE"])
-        else:
-            stack = stacks.load(args.site, stacks_dir)
-            result = check.check_site(stack, _modes(args.mode), policy_config=policy_config)
+        result = _judge(args)
     except ConfigError as exc:
         return _fail(exc.problems)
     except check.PackError as exc:
         return _fail(getattr(exc, "problems", None) or [str(exc)])
-    except (stacks.StackFileError, ProgramError, plan_module.PlanError, check.PolicyConfigFileError) as exc:
+    except (
+        _UsageError,
+        stacks.StackFileError,
+        ProgramError,
+        plan_module.PlanError,
+        check.PolicyConfigFileError,
+    ) as exc:
         return _fail([str(exc)])
     try:
         _emit([result], args)
@@ -341,6 +365,28 @@ def _fail(lines: Sequence[str]) -> int:
     return EXIT_BAD_INPUT
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from preflight import plan as plan_module
+    from preflight import stacks, terraform
+    from preflight.engine import ProgramError
+
+    try:
+        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
+        plan = plan_module.build(stack, "preview" if args.preview else "update")
+        if args.format == "terraform-plan":
+            plan = terraform.export(plan)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except (stacks.StackFileError, ProgramError, terraform.ExportError) as exc:
+        return _fail([str(exc)])
+    if args.format == "table":
+        print(plan_module.table(plan))
+    else:
+        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -350,23 +396,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "netcheck": _netcheck,
         "check": _check,
         "fleet": _fleet,
+        "plan": _plan,
     }
-    if args.command in commands:
-        return commands[args.command](args)
-    from preflight import plan as plan_module
-    from preflight import stacks
-    from preflight.engine import ProgramError
-
-    try:
-        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
-        plan = plan_module.build(stack, "preview" if args.preview else "update")
-    except ConfigError as exc:
-        return _fail(exc.problems)
-    except (stacks.StackFileError, ProgramError) as exc:
-        return _fail([str(exc)])
-    if args.format == "json":
-        json.dump(plan, sys.stdout, indent=2, sort_keys=False)
-        sys.stdout.write("\n")
-    else:
-        print(plan_module.table(plan))
-    return EXIT_OK
+    return commands[args.command](args)

@@ -24,6 +24,8 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
+from pulumi.runtime.proto import source_pb2
 
 from preflight.gcp_model import GcpModel
 
@@ -93,9 +95,10 @@ def from_wire(value: Any) -> Any:
 class _Recorder(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps the raw registration of every resource, options included."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, on_resource: Callable[[Resource], None] | None = None) -> None:
         super().__init__(mocks)
         self.captured: list[Resource] = []
+        self._on_resource = on_resource
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The engine's URN: the parent's full qualified type chain, the root stack type left out
@@ -136,6 +139,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
             )
         )
+        if self._on_resource is not None:
+            self._on_resource(self.captured[-1])
         return response
 
 
@@ -143,6 +148,10 @@ def _outputs(inputs: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]
     """What the engine would hold as outputs: the planned inputs (unknowns as the sentinel) overlaid
     with the provider's state (computed values, known only in update mode)."""
     return {**inputs, **to_wire(dict(state))}
+
+
+def _no_stack_trace() -> Any:
+    return source_pb2.StackTrace()
 
 
 class ProgramError(Exception):
@@ -156,14 +165,22 @@ def capture(
     project: str,
     stack: str,
     preview: bool,
+    on_resource: Callable[[Resource], None] | None = None,
 ) -> list[Resource]:
     """Run ``program`` under mocks and return every resource it registered, in registration order.
 
-    ``config`` maps ``namespace:key`` to the engine's string values. Mock state is process-global;
-    every call installs a fresh monitor and config, so calls do not leak into one another.
+    ``config`` maps ``namespace:key`` to the engine's string values. ``on_resource`` is called with
+    each resource as it registers (the engine analyses resources then, not after the program).
+    Mock state is process-global; every call installs a fresh monitor and config, so calls do not
+    leak into one another.
     """
     model = GcpModel(preview=preview)
-    monitor = _Recorder(model)
+    monitor = _Recorder(model, on_resource)
+    # Source positions go to the engine's display only (never to a policy pack); walking the Python
+    # stack for each registration is a tenth of a site's run, so the mock engine skips it.
+    trace = getattr(pulumi_resource, "_get_stack_trace", None)
+    if trace is not None:
+        pulumi_resource._get_stack_trace = _no_stack_trace
     pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), [])
 
@@ -177,6 +194,8 @@ def capture(
         raise ProgramError(str(exc)) from None
     finally:
         pulumi.runtime.set_all_config({}, [])
+        if trace is not None:
+            pulumi_resource._get_stack_trace = trace
     return monitor.captured
 
 
@@ -187,6 +206,7 @@ def run_program(
     project: str,
     stack: str,
     preview: bool,
+    on_resource: Callable[[Resource], None] | None = None,
 ) -> list[Resource]:
     """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
     program_dir = str(program.parent.resolve())
@@ -200,6 +220,7 @@ def run_program(
             project=project,
             stack=stack,
             preview=preview,
+            on_resource=on_resource,
         )
     finally:
         if added:

@@ -142,6 +142,11 @@ def test_a_malformed_plan_exits_2_naming_the_field(tmp_path, capsys, document, r
     assert len(err.splitlines()) == 1
 
 
+def test_mode_does_not_apply_to_a_plan(tmp_path, capsys):
+    assert main(["check", "--plan", str(_write(tmp_path, _document())), "--mode", "preview"]) == 2
+    assert "a plan document has its own mode" in capsys.readouterr().err
+
+
 def test_a_missing_plan_file_exits_2(tmp_path, capsys):
     assert main(["check", "--plan", str(tmp_path / "nowhere.json")]) == 2
     assert "cannot read the plan" in capsys.readouterr().err

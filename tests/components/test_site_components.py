@@ -185,6 +185,7 @@ def test_image_bucket_is_cmek_only_private_versioned_and_logged():
     assert bucket.inputs["publicAccessPrevention"] == "enforced"
     assert bucket.inputs["forceDestroy"] is False
     assert bucket.inputs["versioning"] == {"enabled": False}  # Lausanne keeps a retention policy instead
+    assert logs.inputs["versioning"] == {"enabled": True}  # the access-log bucket has no retention policy
     assert bucket.inputs["softDeletePolicy"] == {"retentionDurationSeconds": 30 * 86400}
     assert bucket.inputs["retentionPolicy"] == {"retentionPeriod": str(3650 * 86400), "isLocked": False}
     assert bucket.inputs["logging"] == {"logBucket": "chuv-imaging-lau-lau-access-logs", "logObjectPrefix": "images/"}
