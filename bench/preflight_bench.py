@@ -875,7 +875,7 @@ def warm_up(bench: Bench, args: argparse.Namespace) -> None:
         argv = _preflight("plan", args.site, *where, "--format", "json")
     else:
         argv = _preflight("check", args.site, *where, "--mode", "both", "--format", "json")
-    progress(f"warm-up, not timed: {' '.join(argv[3:5])} {args.site}")
+    progress(f"warm-up, not timed: {argv[3]} {args.site}")
     subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)
 
 
