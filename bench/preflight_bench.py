@@ -27,9 +27,9 @@ Memory, per measured process tree (see bench/README.md):
   before a process exits is missed).
 - ``tree MB``: the largest sum of resident sets of every live process of the tree at one sample
   (50 ms). Pages shared between processes (forked workers, libraries) count once per process.
-- ``PSS MB``: the largest sum of proportional set sizes of the tree (every 250 ms): shared pages
+- ``PSS MB``: the largest sum of proportional set sizes of the tree (every 500 ms): shared pages
   divided among the processes that share them, so the memory the command needs at once. The ratios
-  (``mem x``) use it. Sampled, so a spike shorter than 250 ms can be missed.
+  (``mem x``) use it. Sampled, so a spike shorter than 500 ms can be missed.
 """
 
 from __future__ import annotations
