@@ -5,12 +5,15 @@
    with. Here the pack also adopts the stack and its config, so one pack process can analyse one
    stack after another (the offline fleet check does); under the Pulumi CLI the values are the ones
    already in the environment, so nothing changes there.
-2. The SDK converts a request's properties from protobuf to Python, and wraps them in its
+2. The SDK re-reads the stack's settings from the environment on every request (parsing the config
+   JSON and inspecting ``pulumi.runtime.Settings`` each time); here only when they changed.
+3. The SDK converts a request's properties from protobuf to Python, and wraps them in its
    unknown-checking proxy, once *per policy*; with ~60 policies that dominates the pack's time. Here
    each distinct message is converted and wrapped once and the result is shared by the policies,
-   which only read it (``props`` is read-only by contract; no policy of this pack writes to it).
+   which only read it (``props`` is read-only by contract; no policy of this pack writes to it). The
+   same holds for a resource's options and provider, which the SDK rebuilds per policy too.
 
-Both are applied by ``install()`` before the ``PolicyPack`` starts serving; each checks that the SDK
+All are applied by ``install()`` before the ``PolicyPack`` starts serving; each checks that the SDK
 still has the shape it adapts and otherwise leaves the SDK alone.
 """
 
@@ -72,6 +75,50 @@ class _ConvertOnce:
         return _to_dict(kind, message.SerializeToString(deterministic=True))
 
 
+_SETTINGS_KEYS = (
+    "PULUMI_CONFIG",
+    "PULUMI_CONFIG_SECRET_KEYS",
+    "PULUMI_PROJECT",
+    "PULUMI_STACK",
+    "PULUMI_DRY_RUN",
+    "PULUMI_ORGANIZATION",
+)
+
+
+def _settings_once(configure: Callable[[Any], None]) -> Callable[[Any], None]:
+    """The SDK's per-request runtime configuration, run again only when the environment changed."""
+    applied: list[tuple[str | None, ...]] = []
+
+    def configure_if_changed(self: Any) -> None:
+        current = tuple(os.environ.get(key) for key in _SETTINGS_KEYS)
+        if applied and applied[0] == current:
+            return
+        configure(self)
+        applied[:] = [current]
+
+    configure_if_changed._adapted = True  # type: ignore[attr-defined]
+    return configure_if_changed
+
+
+def _by_content(part: str, build: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The SDK's per-policy builder of a request's ``part`` (options, provider), once per distinct
+    content: the result is shared read-only by the policies."""
+    seen: dict[bytes, Any] = {}
+
+    def build_once(self: Any, request: Any) -> Any:
+        if part == "provider" and not request.HasField("provider"):
+            return None
+        key = getattr(request, part).SerializeToString(deterministic=True)
+        if key not in seen:
+            if len(seen) >= _CONVERSIONS:
+                seen.clear()
+            seen[key] = build(self, request)
+        return seen[key]
+
+    build_once._adapted = True  # type: ignore[attr-defined]
+    return build_once
+
+
 def _adopt_stack(request: Any) -> None:
     """Make the stack named by a ``ConfigureStack`` request the one the pack's policies read."""
     if not request.stack:
@@ -107,6 +154,14 @@ def install() -> None:
 
         adopting._adopts = True  # type: ignore[attr-defined]
         servicer.ConfigureStack = adopting
+    for method, adapt in (
+        ("_configure_runtime_settings", _settings_once),
+        ("_get_resource_options", lambda build: _by_content("options", build)),
+        ("_get_provider_resource", lambda build: _by_content("provider", build)),
+    ):
+        original = getattr(servicer, method, None)
+        if servicer is not None and callable(original) and not getattr(original, "_adapted", False):
+            setattr(servicer, method, adapt(original))
     if getattr(sdk, "json_format", None) is json_format and callable(getattr(sdk, "unknown_checking_proxy", None)):
         setattr(sdk, "json_format", _ConvertOnce())  # noqa: B010 (the SDK's module, adapted in place)
         setattr(sdk, "deserialize_properties", _Memo(getattr(sdk, "deserialize_properties")))  # noqa: B009, B010
