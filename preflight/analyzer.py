@@ -38,6 +38,11 @@ _LEVEL_NAMES = {value: key for key, value in _LEVELS.items()}
 class PackError(Exception):
     """The pack could not be started, configured or asked; the message is one line."""
 
+    @property
+    def problems(self) -> list[str]:
+        """One line per problem, for the command line."""
+        return [str(self)]
+
 
 class PolicyConfigError(PackError):
     """A policy configuration the CLI would refuse; ``problems`` holds one line per problem, worded
@@ -45,7 +50,11 @@ class PolicyConfigError(PackError):
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__(problems[0] if len(problems) == 1 else f"{len(problems)} problems: {'; '.join(problems)}")
-        self.problems = problems
+        self._problems = problems
+
+    @property
+    def problems(self) -> list[str]:
+        return self._problems
 
 
 @dataclass(frozen=True)
@@ -268,14 +277,6 @@ class PolicyPack:
     def analyze_stack(self, resources: Iterable[Resource]) -> list[Diagnostic]:
         """``AnalyzeStack`` with every resource's outputs, as the engine does at the end."""
         return self._analyze_stack(list(resources), None)[0]
-
-    def evaluate(self, resources: list[Resource], provider: Resource | None = None) -> Evaluation:
-        """What the engine asks of a stack: ``Analyze`` for every resource (custom resources with
-        their ``provider``), then ``AnalyzeStack`` with every resource's outputs."""
-        with self.stream(provider) as stream:
-            for r in resources:
-                stream.add(r)
-            return stream.finish(resources)
 
     def stream(self, provider: Resource | None = None, *, prepare: Callable[[], None] | None = None) -> Stream:
         """``Analyze`` resources as they arrive (in the background, in arrival order), then

@@ -19,7 +19,7 @@ from typing import Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
 from preflight.engine import Resource, default_provider, stack_resource
-from preflight.stacks import PROJECT, ROOT, Stack
+from preflight.stacks import PROJECT, Stack, display_path
 
 MODES = ("preview", "update")
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
@@ -111,6 +111,12 @@ class SiteResult:
     def exit_code(self) -> int:
         return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
 
+    def tally(self) -> tuple[int, int, int]:
+        """Findings by kind: mandatory violations, advisory findings, not judged in preview."""
+        fails = sum(1 for f in self.findings if f.fails)
+        skipped = sum(1 for f in self.findings if f.skipped_in_preview)
+        return fails, len(self.findings) - fails - skipped, skipped
+
     def controls(self) -> list[ControlResult]:
         """The compliance matrix: every control the pack covers, in the pack's order."""
         by_control: dict[str, list[PolicyInfo]] = {}
@@ -143,11 +149,6 @@ def _control_key(control: str) -> tuple[str, int, str]:
     """ENC-02 before ENC-10: by area, then number."""
     area, _, number = control.partition("-")
     return (area, int(number), control) if number.isdigit() else (area, 0, control)
-
-
-def _relative(path: Path) -> str:
-    resolved = path.resolve()
-    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
 
 
 class Checker:
@@ -213,7 +214,7 @@ class Checker:
         info = {p.name: p for p in policies}
         result = SiteResult(
             site=stack.name,
-            stack_file=_relative(stack.path),
+            stack_file=display_path(stack.path),
             modes=tuple(mode for mode, _, _ in judged),
             pack=self._pack.name,
             pack_version=self._pack.version,

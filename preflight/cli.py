@@ -217,7 +217,7 @@ def _check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(exc.problems)
     except check.PackError as exc:
-        return _fail(getattr(exc, "problems", None) or [str(exc)])
+        return _fail(exc.problems)
     except (
         _UsageError,
         stacks.StackFileError,
@@ -251,7 +251,7 @@ def _fleet(args: argparse.Namespace) -> int:
             progress=None if args.no_progress else sys.stderr,
         )
     except check.PackError as exc:
-        return _fail(getattr(exc, "problems", None) or [str(exc)])
+        return _fail(exc.problems)
     except check.PolicyConfigFileError as exc:
         return _fail([str(exc)])
     results = [o for o in outcomes if isinstance(o, check.SiteResult)]

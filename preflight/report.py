@@ -59,9 +59,7 @@ def _evaluated(row: ControlResult) -> str:
 
 
 def _verdict(result: SiteResult) -> str:
-    fails = sum(1 for f in result.findings if f.fails)
-    advisory = sum(1 for f in result.findings if not f.fails and not f.skipped_in_preview)
-    skipped = sum(1 for f in result.findings if f.skipped_in_preview)
+    fails, advisory, skipped = result.tally()
     parts = [f"{fails} mandatory violation(s)" if fails else "no mandatory violation"]
     if advisory:
         parts.append(f"{advisory} advisory finding(s)")
@@ -112,18 +110,10 @@ def table(results: Sequence[SiteResult]) -> str:
 
 def fleet_summary(results: Sequence[SiteResult]) -> str:
     """One line per site: verdict, counts and modes."""
-    rows = [("site", "verdict", "mandatory", "advisory", "not judged", "modes")]
+    rows: list[tuple[str, ...]] = [("site", "verdict", "mandatory", "advisory", "not judged", "modes")]
     for r in results:
-        rows.append(
-            (
-                r.site,
-                "FAIL" if r.exit_code else "pass",
-                str(sum(1 for f in r.findings if f.fails)),
-                str(sum(1 for f in r.findings if not f.fails and not f.skipped_in_preview)),
-                str(sum(1 for f in r.findings if f.skipped_in_preview)),
-                "+".join(r.modes),
-            )
-        )
+        counts = (str(count) for count in r.tally())
+        rows.append((r.site, "FAIL" if r.exit_code else "pass", *counts, "+".join(r.modes)))
     failing = sum(1 for r in results if r.exit_code)
     return "\n".join([*_columns(rows), f"{len(results)} site(s), {failing} failing"])
 
@@ -284,9 +274,7 @@ def markdown(results: Sequence[SiteResult]) -> str:
         out += ["## Preflight: fleet", ""]
         out += ["| site | verdict | mandatory | advisory | not judged | modes |", "|---|---|---|---|---|---|"]
         for r in results:
-            fails = sum(1 for f in r.findings if f.fails)
-            advisory = sum(1 for f in r.findings if not f.fails and not f.skipped_in_preview)
-            skipped = sum(1 for f in r.findings if f.skipped_in_preview)
+            fails, advisory, skipped = r.tally()
             verdict = "**FAIL**" if r.exit_code else "pass"
             out.append(f"| {r.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(r.modes)} |")
         out.append("")

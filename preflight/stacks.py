@@ -31,6 +31,12 @@ class Stack:
     site: SiteConfig
 
 
+def display_path(path: Path) -> str:
+    """``path`` relative to the repository root when it is inside it (how reports and errors name it)."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(path)
+
+
 def available(stacks_dir: Path = STACKS_DIR) -> list[str]:
     """The stack names that have a file in ``stacks_dir``."""
     return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
@@ -54,9 +60,7 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     path = stacks_dir / f"Pulumi.{name}.yaml"
     if not path.is_file():
         known = ", ".join(available(stacks_dir)) or "none"
-        raise StackFileError(
-            f"no stack file {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} (known sites: {known})"
-        )
+        raise StackFileError(f"no stack file {display_path(path)} (known sites: {known})")
     return load_file(path, name)
 
 
