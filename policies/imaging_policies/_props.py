@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 
 class _Unknown:
@@ -45,6 +45,17 @@ def leaf(props: Any, *path: str | int) -> Any:
         if current is None:
             return None
     return current
+
+
+def known(props: Any, *path: str | int) -> Any:
+    """The value at ``path`` like :func:`leaf`, but an unknown value raises ``UnknownValueError`` naming
+    the path. For a leaf whose unknown value could hide a violation: the SDK then reports the policy as
+    not run during preview ("can't run policy ... during preview: string value at .<path> can't be known
+    during preview") instead of a silent pass, and ``pulumi up`` judges the known value."""
+    value = leaf(props, *path)
+    if value is UNKNOWN:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, [str(step) for step in path])
+    return value
 
 
 def is_set(props: Any, *path: str) -> bool:

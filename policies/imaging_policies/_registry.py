@@ -22,6 +22,13 @@ FRAMEWORK = "imaging-site-requirements"
 FRAMEWORK_VERSION = "1.0"
 
 
+TypeSet = Sequence[str] | frozenset[str] | Callable[[str], bool]
+"""The resource types a policy judges: explicit tokens (preferred), or a predicate on the token."""
+
+_DECLARED: dict[str, TypeSet] = {}
+"""The types each policy declared it judges, by policy name (filled when a policy is built)."""
+
+
 class DuplicatePolicyError(ValueError):
     """Two policies share a name; the engine would keep only one of them."""
 
@@ -45,6 +52,25 @@ class Registry:
     @property
     def policies(self) -> list[Policy]:
         return list(self._policies.values())
+
+    def judged_tokens(self) -> dict[str, list[str]]:
+        """Each type token some registered policy declares it judges, with those policies' names."""
+        judged: dict[str, list[str]] = {}
+        for name in self._policies:
+            declared = _DECLARED.get(name, ())
+            for token in () if callable(declared) else declared:
+                judged.setdefault(token, []).append(name)
+        return judged
+
+    def judged_patterns(self) -> dict[str, Callable[[str], bool]]:
+        """The policies that declare their types by a predicate (a family of tokens), by name."""
+        return {name: d for name in self._policies if callable(d := _DECLARED.get(name, ()))}
+
+    def judges(self, token: str) -> list[str]:
+        """The names of the registered policies that judge resources of type ``token``."""
+        by_token = self.judged_tokens().get(token, [])
+        by_pattern = [name for name, applies in self.judged_patterns().items() if applies(token)]
+        return [*by_token, *(name for name in by_pattern if name not in by_token)]
 
 
 def _metadata(
@@ -82,14 +108,17 @@ def resource_policy(
     description: str,
     severity: Severity,
     remediation: str,
-    types: Sequence[str] | frozenset[str] | Callable[[str], bool],
+    types: TypeSet | None,
     check: ResourceCheck,
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     """A resource policy that judges only ``types`` (tokens, or a predicate on the token) and reports
-    every other type as not applicable. A value of an unexpected shape is reported, never a crash."""
-    applies = types if callable(types) else frozenset(types).__contains__
+    every other type as not applicable; ``None`` judges every type without declaring any (the closed
+    world's policy). A value of an unexpected shape is reported, never a crash."""
+    applies = (lambda _: True) if types is None else types if callable(types) else frozenset(types).__contains__
+    if types is not None:
+        _DECLARED[name] = types if callable(types) else frozenset(types)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):
@@ -115,10 +144,13 @@ def stack_policy(
     severity: Severity,
     remediation: str,
     check: StackCheck,
+    types: Sequence[str] | frozenset[str] = (),
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
 ) -> StackValidationPolicy:
-    """A stack policy: sees every resource's outputs and their dependencies at once."""
+    """A stack policy: sees every resource's outputs and their dependencies at once. ``types`` are the
+    tokens its check judges (it reads them from the stack itself); the closed world counts them as known."""
+    _DECLARED[name] = frozenset(types)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         try:

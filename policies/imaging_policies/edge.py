@@ -238,6 +238,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-http-redirect-only",
+        types=sorted(tokens.HTTP_PROXIES | tokens.URL_MAPS | tokens.FORWARDING_RULES),
         control="TLS-03",
         description="A plain-HTTP front end only redirects to HTTPS.",
         severity=Severity.HIGH,

@@ -226,6 +226,7 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
 POLICIES: list[StackValidationPolicy] = [
     stack_policy(
         name=rail.name,
+        types=[tokens.ORG_POLICY],
         control=rail.control,
         description=f"Org policy {rail.constraint}: {rail.why}",
         severity=rail.severity,

@@ -387,6 +387,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-project-data-access-audit-logs",
+        types=sorted(tokens.AUDIT_CONFIGS),
         control="LOG-01",
         description="Data Access audit logs are on for all services.",
         severity=Severity.HIGH,
@@ -413,6 +414,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-logging-siem-export",
+        types=sorted(tokens.LOG_SINKS),
         control="LOG-08",
         description="An enabled sink exports every security log family to the SIEM; its writer only publishes.",
         severity=Severity.HIGH,
@@ -441,6 +443,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-logging-bucket-receives-security-logs",
+        types=sorted(tokens.LOG_BUCKETS),
         control="LOG-09",
         description="Every log bucket receives the security logs through an enabled sink.",
         severity=Severity.MEDIUM,
@@ -458,6 +461,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-monitoring-cis-security-alerts",
+        types=[tokens.LOG_METRIC, tokens.ALERT_POLICY],
         control="LOG-11",
         description="The CIS 2.4 to 2.10 events each raise an alert that notifies someone.",
         severity=Severity.HIGH,
@@ -466,6 +470,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-monitoring-site-security-alerts",
+        types=[tokens.LOG_METRIC, tokens.ALERT_POLICY],
         control="LOG-12",
         description="Key, log-routing, key-creation, org-policy and image-read-spike events raise alerts.",
         severity=Severity.HIGH,

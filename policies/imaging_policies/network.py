@@ -493,6 +493,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-denies-ingress",
+        types=sorted({tokens.NETWORK} | tokens.ANY_FIREWALL),
         control="NET-03",
         description="Every network has a logged deny-all ingress rule.",
         severity=Severity.HIGH,
@@ -527,6 +528,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-denies-egress",
+        types=sorted({tokens.NETWORK} | tokens.ANY_FIREWALL),
         control="NET-04",
         description="Every network has a logged deny-all egress rule.",
         severity=Severity.CRITICAL,
@@ -544,6 +546,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-restricted-google-apis",
+        types=[tokens.NETWORK, tokens.ROUTE, tokens.DNS_MANAGED_ZONE, tokens.DNS_RECORD_SET],
         control="NET-05",
         description="Every network routes and resolves Google APIs to restricted.googleapis.com.",
         severity=Severity.MEDIUM,
@@ -556,6 +559,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-storage-bucket-ip-filter",
+        types=[tokens.BUCKET],
         control="NET-07",
         description="Image buckets accept requests only from the declared PACS, hospital and VPC networks.",
         severity=Severity.HIGH,
@@ -595,6 +599,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-dns-query-logging",
+        types=[tokens.NETWORK, tokens.DNS_POLICY],
         control="LOG-06",
         description="Every network logs its DNS queries.",
         severity=Severity.MEDIUM,

@@ -1,6 +1,15 @@
-"""Cloud Storage: CMEK, no bypass, key grant before use, private, uniform access, usage logs."""
+"""Cloud Storage: CMEK, no bypass, key grant before use, private, uniform access, usage logs.
+
+Which buckets hold images is decided by what each bucket is in the stack, not by its shape: a bucket
+that receives logs (another bucket's ``logging.logBucket``, a log sink's destination) and on which
+nothing but the log writers write and groups read is a log bucket; every other bucket, including one
+the pack cannot place, is judged as an image bucket.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pulumi_policy import (
     PolicyResource,
@@ -10,7 +19,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, is_set, leaf, members, property_dependencies
+from imaging_policies._props import as_str, is_set, known, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 
@@ -28,8 +37,8 @@ def _requires_cmek(args: ResourceValidationArgs, report: Report) -> None:
 
 def _enforces_cmek(args: ResourceValidationArgs, report: Report) -> None:
     for config in ("googleManagedEncryptionEnforcementConfig", "customerSuppliedEncryptionEnforcementConfig"):
-        mode = leaf(args.props, "encryption", config, "restrictionMode")
-        if mode is not UNKNOWN and mode != "FullyRestricted":
+        mode = known(args.props, "encryption", config, "restrictionMode")
+        if mode != "FullyRestricted":
             report(
                 f"encryption.{config}.restrictionMode is {mode!r}: objects could be written without the "
                 "site key. Set it to 'FullyRestricted'."
@@ -37,8 +46,8 @@ def _enforces_cmek(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _public_access_prevention(args: ResourceValidationArgs, report: Report) -> None:
-    value = leaf(args.props, "publicAccessPrevention")
-    if value is not UNKNOWN and value != "enforced":
+    value = known(args.props, "publicAccessPrevention")
+    if value != "enforced":
         report(f"publicAccessPrevention is {value!r}; set it to 'enforced' so no IAM grant can make objects public.")
 
 
@@ -46,8 +55,8 @@ def _uniform_access(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type in tokens.ACL_TYPES:
         report(f"{args.resource_type} manages ACLs; remove it and grant access with bucket IAM (uniform access).")
         return
-    value = leaf(args.props, "uniformBucketLevelAccess")
-    if value is not UNKNOWN and value is not True:
+    value = known(args.props, "uniformBucketLevelAccess")
+    if value is not True:
         report("uniformBucketLevelAccess is not true; set it to true so only IAM (no object ACLs) grants access.")
 
 
@@ -91,33 +100,84 @@ def _grant_precedes_use(args: StackValidationArgs, report: Report) -> None:
 
 
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+LOG_WRITER_ROLES = frozenset({"roles/storage.objectCreator", "roles/storage.legacyBucketWriter"})
+LOG_READER_ROLES = frozenset(
+    {"roles/storage.objectViewer", "roles/storage.legacyObjectReader", "roles/storage.legacyBucketReader"}
+)
+SINK_WRITER_DOMAIN = "@gcp-sa-logging.iam.gserviceaccount.com"
+GCS_SINK_PREFIX = "storage.googleapis.com/"
+
+
+def _refers_to(resource: PolicyResource, value: object, key: str, bucket: PolicyResource) -> bool:
+    """``resource`` names ``bucket`` in ``key``: the same literal name, or computed from the bucket."""
+    name = as_str(leaf(bucket.props, "name"))
+    return (name is not None and value == name) or bucket.urn in property_dependencies(resource, key)
+
+
+def _log_only_grant(role: object, member: object, sinks: list[PolicyResource]) -> bool:
+    """A grant a log bucket may carry: a log writer writes (Cloud Storage's usage-log writer, a sink's
+    writer identity), or a group reads (the security team reviewing the logs)."""
+    if role in LOG_WRITER_ROLES and isinstance(member, str):
+        writers = {as_str(leaf(s.props, "writerIdentity")) for s in sinks}
+        return member == USAGE_LOG_WRITER or member in writers or member.endswith(SINK_WRITER_DOMAIN)
+    return role in LOG_READER_ROLES and isinstance(member, str) and member.startswith("group:")
+
+
+@dataclass(frozen=True)
+class BucketRoles:
+    """What each bucket is in the stack, by URN: log buckets receive usage logs or a sink's logs and hold
+    nothing else; every other bucket may hold images."""
+
+    usage_logs: frozenset[str]
+    """Buckets other buckets write their usage logs into (``logging.logBucket``)."""
+    sink_destinations: frozenset[str]
+    """Buckets a log sink writes into (``destination: storage.googleapis.com/<bucket>``)."""
+
+    def holds_images(self, bucket: PolicyResource) -> bool:
+        return bucket.urn not in self.usage_logs | self.sink_destinations
+
+
+def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
+    """Classify the stack's buckets by the references to them (see the module docstring)."""
+    resources = list(resources)
+    buckets = [r for r in resources if r.resource_type == tokens.BUCKET]
+    sinks = [r for r in resources if r.resource_type in tokens.LOG_SINKS]
+    grants = [r for r in resources if r.resource_type in tokens.BUCKET_IAM]
+    usage: set[str] = set()
+    destinations: set[str] = set()
+    for bucket in buckets:
+        if any(
+            other is not bucket and _refers_to(other, leaf(other.props, "logging", "logBucket"), "logging", bucket)
+            for other in buckets
+        ):
+            usage.add(bucket.urn)
+        for sink in sinks:
+            destination = as_str(leaf(sink.props, "destination")) or ""
+            if _refers_to(sink, destination.removeprefix(GCS_SINK_PREFIX), "destination", bucket):
+                destinations.add(bucket.urn)
+    for grant in grants:
+        target = leaf(grant.props, "bucket")
+        for bucket in (b for b in buckets if b.urn in usage | destinations):
+            if _refers_to(grant, target, "bucket", bucket) and not all(
+                _log_only_grant(role, member, sinks) for role, member in members(grant.props)
+            ):
+                usage.discard(bucket.urn)  # a workload (or a person) writes it, or one reads it alone:
+                destinations.discard(bucket.urn)  # it may hold images, so it is judged as an image bucket
+    return BucketRoles(frozenset(usage), frozenset(destinations))
 
 
 def usage_log_targets(buckets: list[PolicyResource], resources: list[PolicyResource] | None = None) -> set[str]:
-    """The names of access-log buckets: other buckets write their usage logs into them, and (when the
-    stack's IAM is given) nobody but Cloud Storage's log writer is granted anything on them."""
-    targets = {
-        target
-        for b in buckets
-        if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
-    }
-    for grant in (r for r in resources or [] if r.resource_type in tokens.BUCKET_IAM):
-        bucket = as_str(leaf(grant.props, "bucket"))
-        if bucket in targets and any(member != USAGE_LOG_WRITER for _, member in members(grant.props)):
-            targets.discard(bucket)  # a workload reads or writes it: it is a data bucket, not a log bucket
-    return targets
+    """The names of the buckets that hold no images (log buckets, see :func:`bucket_roles`); NET-07 skips
+    them. ``buckets`` is kept for callers; the classification reads ``resources`` (the whole stack)."""
+    roles = bucket_roles(resources if resources is not None else buckets)
+    return {name for b in buckets if not roles.holds_images(b) and (name := as_str(leaf(b.props, "name")))}
 
 
 def _usage_logs(args: StackValidationArgs, report: Report) -> None:
-    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
-    log_targets = usage_log_targets(buckets, args.resources)
-    for bucket in buckets:
+    roles = bucket_roles(args.resources)
+    for bucket in (r for r in args.resources if r.resource_type == tokens.BUCKET and roles.holds_images(r)):
         own_name = as_str(leaf(bucket.props, "name"))
-        if own_name is not None and own_name in log_targets:
-            continue  # an access-log bucket: it receives usage logs, it does not write its own
-        target = leaf(bucket.props, "logging", "logBucket")
-        if target is UNKNOWN:
-            continue
+        target = known(bucket.props, "logging", "logBucket")
         if not target:
             report(
                 f"bucket {bucket.name!r} has no logging.logBucket, so object access is not logged. Set it "
@@ -138,9 +198,7 @@ def _in_site_region(args: ResourceValidationArgs, report: Report) -> None:
         args.not_applicable("no site region is declared (imaging-landing-zone:region or allowedLocations)")
         return
     allowed, where = declared
-    location = leaf(args.props, "location")
-    if location is UNKNOWN:
-        return
+    location = known(args.props, "location")
     if not isinstance(location, str) or location.lower() not in allowed:
         report(
             f"location is {location!r}, not the site's region ({', '.join(sorted(allowed))}, from {where}): "
@@ -181,6 +239,7 @@ POLICIES = [
             "bucket's depends_on."
         ),
         check=_grant_precedes_use,
+        types=[tokens.BUCKET, *sorted(tokens.CRYPTO_KEY_IAM)],
     ),
     resource_policy(
         name="gcp-storage-bucket-public-access-prevention",
@@ -226,5 +285,6 @@ POLICIES = [
             "group:cloud-storage-analytics@google.com roles/storage.objectCreator on it."
         ),
         check=_usage_logs,
+        types=[tokens.BUCKET],
     ),
 ]
