@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import as_str, is_set, known, leaf, members, property_dependencies
+from imaging_policies._props import UNKNOWN, as_str, is_set, known, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 
@@ -109,9 +109,11 @@ GCS_SINK_PREFIX = "storage.googleapis.com/"
 
 
 def _refers_to(resource: PolicyResource, value: object, key: str, bucket: PolicyResource) -> bool:
-    """``resource`` names ``bucket`` in ``key``: the same literal name, or computed from the bucket."""
-    name = as_str(leaf(bucket.props, "name"))
-    return (name is not None and value == name) or bucket.urn in property_dependencies(resource, key)
+    """``resource`` names ``bucket`` in ``key``: the same literal name, or, while the value is unknown (a
+    first preview), a value computed from the bucket."""
+    if value is UNKNOWN:
+        return bucket.urn in property_dependencies(resource, key)
+    return value is not None and value == as_str(leaf(bucket.props, "name"))
 
 
 def _log_only_grant(role: object, member: object, sinks: list[PolicyResource]) -> bool:
@@ -121,6 +123,14 @@ def _log_only_grant(role: object, member: object, sinks: list[PolicyResource]) -
         writers = {as_str(leaf(s.props, "writerIdentity")) for s in sinks}
         return member == USAGE_LOG_WRITER or member in writers or member.endswith(SINK_WRITER_DOMAIN)
     return role in LOG_READER_ROLES and isinstance(member, str) and member.startswith("group:")
+
+
+def _sink_bucket(sink: PolicyResource) -> object:
+    """The bucket name a sink writes into (``storage.googleapis.com/<bucket>``), UNKNOWN, or ``None``."""
+    destination = leaf(sink.props, "destination")
+    if isinstance(destination, str):
+        return destination.removeprefix(GCS_SINK_PREFIX) if destination.startswith(GCS_SINK_PREFIX) else None
+    return destination
 
 
 @dataclass(frozen=True)
@@ -152,8 +162,7 @@ def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
         ):
             usage.add(bucket.urn)
         for sink in sinks:
-            destination = as_str(leaf(sink.props, "destination")) or ""
-            if _refers_to(sink, destination.removeprefix(GCS_SINK_PREFIX), "destination", bucket):
+            if _refers_to(sink, _sink_bucket(sink), "destination", bucket):
                 destinations.add(bucket.urn)
     for grant in grants:
         target = leaf(grant.props, "bucket")
