@@ -1,6 +1,7 @@
 """The viewer launch endpoint and the viewer's compute: TLS 1.2+, no plaintext, Cloud Armor, no anonymity.
 
-Controls TLS-01, TLS-02, TLS-03, TLS-05, NET-06, NET-08, IAM-08 and IAM-09.
+Controls TLS-01, TLS-02, TLS-03, TLS-05, NET-06, NET-08 and IAM-09; the API allowlist and its check
+are IAM-08's, whose policy is the closed world's (closed_world.py).
 """
 
 from __future__ import annotations
@@ -284,16 +285,6 @@ POLICIES = [
                 "description": "Admitted ranges (default: the site's hospitalNetworks and viewer.allowedSources).",
             }
         },
-    ),
-    resource_policy(
-        name="gcp-project-services-needed-only",
-        control="IAM-08",
-        description="Only the APIs the site needs are enabled, and never disabled on destroy.",
-        severity=Severity.MEDIUM,
-        remediation="Enable only the site's APIs with disableOnDestroy false (ProjectGuardRails does).",
-        types=[tokens.PROJECT_SERVICE],
-        check=_needed_services,
-        config={"allowedServices": {"type": "array", "items": {"type": "string"}, "default": SITE_SERVICES}},
     ),
     resource_policy(
         name="gcp-cloudrun-not-public",

@@ -93,6 +93,7 @@ LOG_EXCLUSIONS = frozenset(
     }
 )
 PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
+PUBSUB_SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 LOG_METRIC = "gcp:logging/metric:Metric"
 ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
