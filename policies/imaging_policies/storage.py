@@ -184,9 +184,14 @@ def usage_log_targets(buckets: list[PolicyResource], resources: list[PolicyResou
 
 def _usage_logs(args: StackValidationArgs, report: Report) -> None:
     roles = bucket_roles(args.resources)
-    for bucket in (r for r in args.resources if r.resource_type == tokens.BUCKET and roles.holds_images(r)):
+    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
+    for bucket in (b for b in buckets if roles.holds_images(b)):
         own_name = as_str(leaf(bucket.props, "name"))
-        target = known(bucket.props, "logging", "logBucket")
+        if leaf(bucket.props, "logging", "logBucket") is UNKNOWN and any(
+            other is not bucket and other.urn in property_dependencies(bucket, "logging") for other in buckets
+        ):
+            continue  # computed from another bucket of the stack (a first preview): a separate access-log bucket
+        target = known(bucket.props, "logging", "logBucket")  # otherwise an unknown target is not judged
         if not target:
             report(
                 f"bucket {bucket.name!r} has no logging.logBucket, so object access is not logged. Set it "
