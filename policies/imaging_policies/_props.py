@@ -47,14 +47,18 @@ def leaf(props: Any, *path: str | int) -> Any:
     return current
 
 
-def known(props: Any, *path: str | int) -> Any:
+def known(props: Any, *path: str | int, resource: str | None = None) -> Any:
     """The value at ``path`` like :func:`leaf`, but an unknown value raises ``UnknownValueError`` naming
     the path. For a leaf whose unknown value could hide a violation: the SDK then reports the policy as
     not run during preview ("can't run policy ... during preview: string value at .<path> can't be known
-    during preview") instead of a silent pass, and ``pulumi up`` judges the known value."""
+    during preview") instead of a silent pass, and ``pulumi up`` judges the known value.
+
+    A stack policy names the resource (its logical name) too, as the path's first step in brackets:
+    ``.[lau-images].logging.logBucket``; the SDK reports a stack policy's skip for the whole stack."""
     value = leaf(props, *path)
     if value is UNKNOWN:
-        raise UnknownValueError(UNKNOWN_STRING_VALUE, [str(step) for step in path])
+        steps = [str(step) for step in path]
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{resource}]", *steps] if resource else steps)
     return value
 
 

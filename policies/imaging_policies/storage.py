@@ -191,7 +191,7 @@ def _usage_logs(args: StackValidationArgs, report: Report) -> None:
             other is not bucket and other.urn in property_dependencies(bucket, "logging") for other in buckets
         ):
             continue  # computed from another bucket of the stack (a first preview): a separate access-log bucket
-        target = known(bucket.props, "logging", "logBucket")  # otherwise an unknown target is not judged
+        target = known(bucket.props, "logging", "logBucket", resource=bucket.name)  # else not judged in preview
         if not target:
             report(
                 f"bucket {bucket.name!r} has no logging.logBucket, so object access is not logged. Set it "

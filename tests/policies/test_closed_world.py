@@ -254,7 +254,7 @@ def test_an_unknown_usage_log_bucket_is_not_judged_in_preview(policy_pack):
     images.property_dependencies["logging"] = []  # computed from something other than a bucket of the stack
     found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.skipped_in_preview]
     assert [d.policy for d in found] == ["gcp-storage-bucket-usage-logs"]
-    assert "value at .logging.logBucket can't be known during preview" in found[0].message
+    assert "value at .[lau-images].logging.logBucket can't be known during preview" in found[0].message
 
 
 # -- the lists -------------------------------------------------------------------------------------
