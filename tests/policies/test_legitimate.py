@@ -105,6 +105,21 @@ def _second_image_bucket(resources: list[Resource]) -> list[Resource]:
     return [bucket, *grant]
 
 
+def _key_grant_as_binding(resources: list[Resource]) -> list[Resource]:
+    """The second image bucket waits for a CryptoKeyIAMBinding (the authoritative form) instead of a member."""
+    grant = by_name(resources, "lau-images-agent-key")
+    binding = _clone("lau-images-agent-key", "lau-research-agent-key")(resources)[0]
+    binding.type = "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding"
+    binding.urn = binding.urn.replace(grant.type, binding.type)
+    for props in (binding.inputs, binding.outputs):
+        props["members"] = [props.pop("member")]
+    binding.property_dependencies = {**binding.property_dependencies, "members": []}
+    binding.property_dependencies.pop("member", None)
+    bucket, viewer = _second_image_bucket(resources)
+    bucket.dependencies = [binding.urn if d == grant.urn else d for d in bucket.dependencies]
+    return [binding, bucket, viewer]
+
+
 VARIANTS = [
     pytest.param(
         _added(
@@ -127,6 +142,8 @@ VARIANTS = [
         ),
         id="image-bucket-with-its-own-access-log-bucket",
     ),  # a separate access-log bucket per image bucket, e.g. per retention class
+    pytest.param(_key_grant_as_binding, id="key-grant-as-a-binding"),
+    # the storage agent's key grant written as a binding; the bucket waits for it
     pytest.param(
         _changed("lau-images", set_prop("location", value="europe-west6")),
         id="location-in-lower-case",
@@ -150,6 +167,19 @@ def _assert_no_mandatory_finding(pack, change: Change, mode: str = "update") -> 
 @pytest.mark.parametrize("change", VARIANTS)
 def test_a_legitimate_variant_has_no_mandatory_finding(policy_pack, change):
     _assert_no_mandatory_finding(policy_pack("lausanne", "update"), change)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_second_image_bucket, id="second-image-bucket"),
+        pytest.param(VARIANTS[0].values[0], id="security-team-reads-the-access-logs"),
+        pytest.param(_app_log_bucket, id="short-retention-app-log-bucket"),
+    ],
+)
+def test_a_legitimate_variant_is_judged_in_a_first_preview(policy_pack, change):
+    """The same variants in a fresh site's first preview (key ids unknown): judged, not skipped."""
+    _assert_no_mandatory_finding(policy_pack("lausanne", "preview"), change, "preview")
 
 
 def test_an_access_log_bucket_named_by_reference_is_judged_in_a_first_preview(policy_pack):
