@@ -170,8 +170,9 @@ def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
             if _refers_to(grant, target, "bucket", bucket) and not all(
                 _log_only_grant(role, member, sinks) for role, member in members(grant.props)
             ):
-                usage.discard(bucket.urn)  # a workload (or a person) writes it, or one reads it alone:
-                destinations.discard(bucket.urn)  # it may hold images, so it is judged as an image bucket
+                # someone else is granted on it (a workload, or a person who writes): it may hold images
+                usage.discard(bucket.urn)
+                destinations.discard(bucket.urn)
     return BucketRoles(frozenset(usage), frozenset(destinations))
 
 
