@@ -60,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None, *, operation_factory: object = None) -> int:
+def main(argv: Sequence[str] | None = None, *, operation_factory: runner.OperationFactory | None = None) -> int:
+    """Run the command; ``operation_factory`` replaces the Automation API (the tests' seam)."""
     from preflight import stacks
     from preflight.report import _columns
     from rollout import pulumi_ops
@@ -86,7 +87,7 @@ def main(argv: Sequence[str] | None = None, *, operation_factory: object = None)
             print(f"error: {problem}", file=sys.stderr)
         return 2
     factory = operation_factory or pulumi_ops.operation
-    operation = factory(  # type: ignore[operator]
+    operation = factory(
         args.operation,
         work_dir=ROOT,
         policy_pack=args.policy_pack,

@@ -83,7 +83,7 @@ def operation(
             preview = stack.preview(refresh=kind == "drift", **common)
         except auto.CommandError as error:
             return Outcome("failed", policy_violations=violations, message=_reason(error))
-        except Exception as error:  # noqa: BLE001 (the Automation API's own errors, e.g. no summary event)
+        except Exception as error:
             return Outcome("failed", policy_violations=violations, message=f"{type(error).__name__}: {error}")
         counts = _counts(preview.change_summary)
         if kind == "drift":

@@ -42,6 +42,9 @@ class SiteRun:
 Operation = Callable[[str], Outcome]
 """Runs the operation on one site (its stack name) and says what happened; raises nothing."""
 
+OperationFactory = Callable[..., Operation]
+"""Builds the operation for a kind (preview, up, drift) and the run's options (``pulumi_ops.operation``)."""
+
 
 def changed(changes: dict[str, int]) -> bool:
     """Whether a change summary has anything but unchanged resources."""
@@ -117,7 +120,7 @@ def run_fleet(
         start = time.monotonic()
         try:
             outcome = operation(site)
-        except Exception as error:  # noqa: BLE001 (an operation's bug is that site's failure, not the fleet's)
+        except Exception as error:
             outcome = Outcome("failed", message=f"{type(error).__name__}: {error}")
         return SiteRun(site, outcome, time.monotonic() - start)
 
