@@ -1,30 +1,53 @@
-"""The pull-request workflow runs the fleet check the README documents, uploads its SARIF and puts
-the compliance matrix in the job summary."""
+"""The GitHub workflows: the pull-request check runs `.ci/run` and the fleet check the README documents
+(SARIF to code scanning, the matrix to the job summary, forks handled); the deploy workflow previews,
+updates and drift-checks each site with the pack attached, under the guards the README promises.
+
+They read the workflow files as data: that GitHub runs them as read is what actionlint and zizmor in
+`.ci/run` check, and what only a real run on GitHub proves."""
 
 from __future__ import annotations
 
+import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
 
+from preflight import stacks
 from preflight.cli import _parser
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW = ROOT / ".github" / "workflows" / "preflight.yml"
+WORKFLOWS = ROOT / ".github" / "workflows"
 
 
-def _steps() -> list[dict]:
-    document = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    assert "pull_request" in document[True]  # YAML 1.1 reads the `on:` key as True
-    assert document["permissions"]["security-events"] == "write"
-    [job] = document["jobs"].values()
-    return job["steps"]
+def _load(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
+
+
+def _on(document: dict) -> dict:
+    return document[True]  # YAML 1.1 reads the `on:` key as True
+
+
+def _fleet_job() -> dict:
+    return _load("preflight.yml")["jobs"]["fleet"]
 
 
 def _fleet_step() -> dict:
-    [step] = [s for s in _steps() if "preflight fleet" in s.get("run", "")]
+    [step] = [s for s in _fleet_job()["steps"] if "preflight fleet" in s.get("run", "")]
     return step
+
+
+def test_the_check_runs_on_every_pull_request_whatever_file_it_changes():
+    on = _on(_load("preflight.yml"))
+    assert on["pull_request"] is None  # no path filter: Pulumi.yaml, pyproject.toml, tests... all matter
+    assert on["push"] == {"branches": ["main"]}
+
+
+def test_the_check_runs_ci_lint_and_tests():
+    [step] = [s for s in _load("preflight.yml")["jobs"]["ci"]["steps"] if "run" in s]
+    assert step["run"] == "bash .ci/run"
 
 
 def test_the_workflow_runs_the_fleet_check_with_the_cli_as_it_is():
@@ -38,7 +61,7 @@ def test_the_workflow_runs_the_fleet_check_with_the_cli_as_it_is():
 def test_the_sarif_is_uploaded_and_the_matrix_summarised_even_when_the_check_fails():
     argv = shlex.split(_fleet_step()["run"])
     reports = dict(_parser().parse_args(argv[argv.index("preflight") + 1 :]).report)
-    steps = _steps()
+    steps = _fleet_job()["steps"]
     [upload] = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
     assert upload["with"]["sarif_file"] == str(reports["sarif"])
     assert upload["if"].startswith("always()")
@@ -47,6 +70,76 @@ def test_the_sarif_is_uploaded_and_the_matrix_summarised_even_when_the_check_fai
     assert summary["if"].startswith("always()")
 
 
-def test_the_readme_documents_the_workflow():
+def test_sarif_upload_has_the_permissions_it_needs_and_skips_forks():
+    job = _fleet_job()
+    assert job["permissions"] == {"contents": "read", "actions": "read", "security-events": "write"}
+    assert _load("preflight.yml")["permissions"] == {"contents": "read"}
+    [upload] = [s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in upload["if"]
+
+
+def test_the_readme_documents_the_workflows():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert ".github/workflows/preflight.yml" in readme
+    assert ".github/workflows/deploy.yml" in readme
+
+
+def _deploy_jobs() -> dict:
+    return _load("deploy.yml")["jobs"]
+
+
+def _pulumi_step(job: dict) -> dict:
+    [step] = [s for s in job["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
+    return step
+
+
+def test_the_deploy_matrix_is_every_stack_file():
+    [step] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
+    command = step["run"].splitlines()[0]
+    script = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])[-1]
+    listed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert yaml.safe_load(listed.stdout) == stacks.available()
+    for name in ("preview", "up", "drift"):
+        assert _deploy_jobs()[name]["strategy"]["matrix"]["site"] == "${{ fromJSON(needs.sites.outputs.sites) }}"
+
+
+def test_pull_requests_get_a_preview_with_the_pack_posted_on_the_pull_request_and_forks_are_left_out():
+    job = _deploy_jobs()["preview"]
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
+    step = _pulumi_step(job)["with"]
+    assert (step["command"], step["policyPacks"], step["comment-on-pr"]) == ("preview", "policies", True)
+    assert job["permissions"]["pull-requests"] == "write"
+
+
+def test_updates_run_on_main_behind_a_site_environment_one_per_stack_at_a_time():
+    job = _deploy_jobs()["up"]
+    assert "github.ref == 'refs/heads/main'" in job["if"]
+    assert job["environment"] == "site-${{ matrix.site }}"
+    assert job["concurrency"] == {"group": "pulumi-stack-${{ matrix.site }}", "cancel-in-progress": False}
+    step = _pulumi_step(job)["with"]
+    assert (step["command"], step["policyPacks"]) == ("up", "policies")
+    # drift checks share the stack's group: a refresh never runs beside an update of the same site
+    assert _deploy_jobs()["drift"]["concurrency"]["group"] == job["concurrency"]["group"]
+
+
+def test_drift_detection_refreshes_and_expects_no_changes_on_a_schedule():
+    assert "schedule" in _on(_load("deploy.yml"))
+    step = _pulumi_step(_deploy_jobs()["drift"])["with"]
+    assert (step["command"], step["refresh"], step["expect-no-changes"]) == ("preview", True, True)
+
+
+def test_identities_come_from_oidc_never_from_stored_secrets():
+    text = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
+    assert "secrets." not in text
+    assert "credentials_json" not in text
+    for name, job in _deploy_jobs().items():
+        auth = [s for s in job["steps"] if s.get("uses", "").startswith("google-github-actions/auth@")]
+        assert bool(auth) == (job.get("permissions", {}).get("id-token") == "write"), name
+    assert _load("deploy.yml")["permissions"] == {}
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_named():
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "uses:" in line:
+                assert re.search(r"uses: [\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: {line.strip()}"

@@ -1,0 +1,224 @@
+"""The bootstrap program: what the fleet's deployments need, in the platform project.
+
+- the Pulumi state bucket: CMEK, versioned, uniform access, public access prevented, usage logs to
+  an access-log bucket, data-access audit logs on Cloud Storage; protected;
+- a key ring with the state key and the key of Pulumi's ``gcpkms://`` secrets provider;
+- a workload identity pool and provider for GitHub Actions' OIDC tokens of one repository;
+- per site, a deployer (``pulumi up``: the site's GitHub environment only) and a previewer
+  (``pulumi preview`` and drift checks: pull requests and the protected branch; read-only roles).
+
+No service-account key anywhere. Run it once per platform, from a workstation, before the first site.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_gcp as gcp
+from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config
+
+DAY = 86_400
+ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+
+DEPLOYER_ROLES = (
+    "roles/orgpolicy.policyAdmin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/run.admin",
+    "roles/iap.admin",
+    "roles/compute.loadBalancerAdmin",
+    "roles/compute.networkAdmin",
+    "roles/compute.securityAdmin",
+    "roles/dns.admin",
+    "roles/logging.configWriter",
+    "roles/pubsub.admin",
+    "roles/monitoring.editor",
+    "roles/iam.securityAdmin",
+    "roles/cloudkms.admin",
+    "roles/storage.admin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.workloadIdentityPoolAdmin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/serviceusage.serviceUsageConsumer",
+)
+"""What ``pulumi up`` of a site needs on the site project (README, "Deploying a site for real")."""
+
+PREVIEWER_ROLES = (
+    "roles/iam.securityReviewer",
+    "roles/cloudkms.viewer",
+    "roles/compute.viewer",
+    "roles/dns.reader",
+    "roles/monitoring.viewer",
+    "roles/pubsub.viewer",
+    "roles/run.viewer",
+    "roles/serviceusage.serviceUsageViewer",
+    "roles/orgpolicy.policyViewer",
+    "roles/storage.bucketViewer",
+    "roles/iam.workloadIdentityPoolViewer",
+    "roles/logging.configWriter",
+)
+"""Read-only roles for ``pulumi preview --refresh`` of a site, object reads excluded. Cloud Logging has
+no role that reads sinks and buckets without also writing them or reading log entries; the previewer
+gets ``roles/logging.configWriter`` rather than log entries (README, "Deploying a site for real")."""
+
+
+def _state_object_condition(bucket: str, project: str, site: str) -> str:
+    """IAM condition: the site's own state objects in the DIY backend layout (``.pulumi/stacks|locks|
+    history/<project>/<site>...``), the backend's ``meta.yaml``, and bucket-level checks (listing)."""
+    objects = f"projects/_/buckets/{bucket}/objects/.pulumi"
+    prefixes = [f"{objects}/stacks/{project}/{site}.", f"{objects}/locks/{project}/{site}/"]
+    prefixes.append(f"{objects}/history/{project}/{site}/")
+    clauses = [f'resource.name.startsWith("{prefix}")' for prefix in prefixes]
+    clauses.append(f'resource.name == "{objects}/meta.yaml"')
+    clauses.append('resource.type == "storage.googleapis.com/Bucket"')
+    return " || ".join(clauses)
+
+
+def build(config: PlatformConfig) -> None:
+    project, region = config.platform_project, config.region
+    protected = pulumi.ResourceOptions(protect=True)
+
+    ring = gcp.kms.KeyRing("pulumi", name="pulumi", project=project, location=region, opts=protected)
+    keys = {
+        purpose: gcp.kms.CryptoKey(
+            f"{purpose}-key",
+            name=purpose,
+            key_ring=ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=f"{config.key_rotation_days * DAY}s",
+            version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
+            opts=protected,
+        )
+        for purpose in ("state", "secrets")
+    }
+
+    storage_agent = gcp.storage.get_project_service_account_output(project=project)
+    agent_grant = gcp.kms.CryptoKeyIAMMember(
+        "state-storage-agent",
+        crypto_key_id=keys["state"].id,
+        role=ENCRYPTER,
+        member=storage_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
+    )
+    after_grant = pulumi.ResourceOptions(protect=True, depends_on=[agent_grant])
+
+    bucket_name = f"{project}-pulumi-state"
+    log_bucket = gcp.storage.Bucket(
+        "state-access-logs",
+        name=f"{bucket_name}-logs",
+        project=project,
+        location=region,
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        versioning={"enabled": True},
+        encryption={"default_kms_key_name": keys["state"].id},
+        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
+        opts=after_grant,
+    )
+    gcp.storage.BucketIAMMember(
+        "state-access-logs-writer", bucket=log_bucket.name, role="roles/storage.objectCreator", member=USAGE_LOG_WRITER
+    )
+    state = gcp.storage.Bucket(
+        "state",
+        name=bucket_name,
+        project=project,
+        location=region,
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        versioning={"enabled": True},
+        encryption={"default_kms_key_name": keys["state"].id},
+        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
+        logging={"log_bucket": log_bucket.name},
+        opts=after_grant,
+    )
+    gcp.projects.IAMAuditConfig(
+        "storage-data-access",
+        project=project,
+        service="storage.googleapis.com",
+        audit_log_configs=[{"log_type": kind} for kind in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")],
+    )
+
+    pool = gcp.iam.WorkloadIdentityPool(
+        "github", project=project, workload_identity_pool_id="github", display_name="GitHub Actions"
+    )
+    repository = config.github.repository
+    provider = gcp.iam.WorkloadIdentityPoolProvider(
+        "github-actions",
+        project=project,
+        workload_identity_pool_id=pool.workload_identity_pool_id,
+        workload_identity_pool_provider_id="github-actions",
+        oidc={"issuer_uri": GITHUB_ISSUER},
+        attribute_mapping={
+            "google.subject": "assertion.sub",
+            "attribute.repository": "assertion.repository",
+            "attribute.ref": "assertion.ref",
+        },
+        attribute_condition=f'assertion.repository == "{repository}"',
+    )
+
+    def subject(claim: str) -> pulumi.Output[str]:
+        return pool.name.apply(lambda name: f"principal://iam.googleapis.com/{name}/subject/repo:{repository}:{claim}")
+
+    deployers: dict[str, pulumi.Output[str]] = {}
+    previewers: dict[str, pulumi.Output[str]] = {}
+    for site, site_project in sorted(config.sites.items()):
+        for kind, roles, subjects in (
+            ("deploy", DEPLOYER_ROLES, [f"environment:site-{site}"]),
+            ("preview", PREVIEWER_ROLES, ["pull_request", f"ref:refs/heads/{config.github.branch}"]),
+        ):
+            account = gcp.serviceaccount.Account(
+                f"{kind}-{site}",
+                project=project,
+                account_id=f"{kind}-{site}",
+                display_name=f"Pulumi {kind} of site {site}",
+            )
+            member = account.email.apply(lambda email: f"serviceAccount:{email}")
+            (deployers if kind == "deploy" else previewers)[site] = account.email
+            for claim in subjects:
+                gcp.serviceaccount.IAMMember(
+                    f"{kind}-{site}-federation-{claim.split(':')[0].replace('_', '-')}",
+                    service_account_id=account.name,
+                    role="roles/iam.workloadIdentityUser",
+                    member=subject(claim),
+                )
+            for role in roles:
+                gcp.projects.IAMMember(
+                    f"{kind}-{site}-{role.removeprefix('roles/').replace('.', '-')}",
+                    project=site_project,
+                    role=role,
+                    member=member,
+                )
+            gcp.storage.BucketIAMMember(
+                f"{kind}-{site}-state",
+                bucket=state.name,
+                role="roles/storage.objectUser",
+                member=member,
+                condition={
+                    "title": f"state of {site} only",
+                    "expression": _state_object_condition(bucket_name, "imaging-landing-zone", site),
+                },
+            )
+            gcp.kms.CryptoKeyIAMMember(
+                f"{kind}-{site}-secrets", crypto_key_id=keys["secrets"].id, role=ENCRYPTER, member=member
+            )
+
+    pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))
+    pulumi.export("secretsProvider", keys["secrets"].id.apply(lambda key: f"gcpkms://{key}"))
+    pulumi.export("workloadIdentityProvider", provider.name)
+    pulumi.export("deployers", deployers)
+    pulumi.export("previewers", previewers)
+
+
+def _config() -> PlatformConfig:
+    from pulumi.runtime import config as runtime_config
+
+    values = dict(runtime_config.get_config_env())
+    values.update(runtime_config.CONFIG.get())
+    try:
+        return from_stack_config(values)
+    except PlatformConfigError as error:
+        for problem in error.problems:
+            pulumi.log.error(problem)
+        raise pulumi.RunError(f"the stack's {NAMESPACE} configuration has {len(error.problems)} problem(s)") from None
+
+
+build(_config())

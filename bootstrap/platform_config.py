@@ -1,0 +1,81 @@
+"""The bootstrap stack's configuration (namespace ``imaging-bootstrap``), typed and validated.
+
+Every value that ends up in a CEL condition, an IAM member or a resource name is checked here first,
+so the program builds those strings from validated parts only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "imaging-bootstrap"
+
+ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="A GCP project id.")]
+Region = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+$", description="A GCP region, e.g. europe-west6.")]
+SiteName = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9-]{1,21}$", description="A stack name of ../stacks (also a service-account id).")
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True, use_attribute_docstrings=True
+    )
+
+
+class GitHub(_Model):
+    """The repository whose workflows may deploy, and its protected branch."""
+
+    repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
+    """``owner/name`` exactly as GitHub spells it (the OIDC token's ``repository`` claim)."""
+    branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]{1,100}$")] = "main"
+    """The branch whose pushes update sites and run drift checks."""
+
+
+class PlatformConfig(_Model):
+    """What the bootstrap stack needs to know."""
+
+    platform_project: ProjectId
+    """The platform project: state bucket, keys, federation and deployment identities live here."""
+    region: Region
+    """Region of the state bucket and the key ring."""
+    github: GitHub
+    """The repository allowed to deploy (its OIDC tokens only)."""
+    sites: Annotated[dict[SiteName, ProjectId], Field(min_length=1)]
+    """Each site's stack name and its GCP project."""
+    key_rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
+    """Days between automatic rotations of the state and secrets keys."""
+
+
+class PlatformConfigError(Exception):
+    """The stack's configuration is invalid; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def from_stack_config(values: Mapping[str, str]) -> PlatformConfig:
+    """The config from the engine's ``namespace:key`` string values (objects JSON-encoded)."""
+    document: dict[str, Any] = {}
+    for key, value in values.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        try:
+            document[name] = json.loads(value) if value[:1] in "[{" else value
+        except ValueError:
+            document[name] = value
+    try:
+        return PlatformConfig.model_validate(document)
+    except ValidationError as error:
+        problems = []
+        for e in error.errors():
+            path = ".".join(str(p) for p in e["loc"])
+            problems.append(f"{NAMESPACE}:{path}: {e['msg']}")
+        raise PlatformConfigError(problems) from None

@@ -1,0 +1,5 @@
+"""Real previews, updates and drift checks of the fleet through Pulumi's Automation API.
+
+``python -m rollout preview|up|drift [SITE ...]``: the sibling of ``python -m preflight`` (the offline
+check) for people who run the fleet without the deploy workflow. Needs the Pulumi CLI and credentials.
+"""

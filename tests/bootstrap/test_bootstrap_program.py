@@ -1,0 +1,172 @@
+"""The bootstrap program (bootstrap/) under Pulumi's mock engine: the state bucket, keys, federation
+and per-site identities it declares.
+
+Proves the inputs the program sends; not that GCP accepts them (the marker-gated integration tests
+and a real `pulumi up` of bootstrap/ do)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from preflight import engine, stacks
+
+ROOT = Path(__file__).resolve().parents[2]
+BOOTSTRAP = ROOT / "bootstrap"
+PROJECT = "imaging-landing-zone-bootstrap"
+
+
+def _config(**overrides: object) -> dict[str, str]:
+    document = yaml.safe_load((BOOTSTRAP / "Pulumi.platform.yaml").read_text(encoding="utf-8"))["config"]
+    document.update({f"imaging-bootstrap:{k}": v for k, v in overrides.items()})
+    return {k: json.dumps(v) if isinstance(v, dict | list) else str(v) for k, v in document.items()}
+
+
+@pytest.fixture(scope="module", params=["update", "preview"])
+def resources(request):
+    found = engine.run_program(
+        BOOTSTRAP / "__main__.py",
+        config=_config(),
+        project=PROJECT,
+        stack="platform",
+        preview=request.param == "preview",
+    )
+    sys.modules.pop("platform_config", None)
+    return found
+
+
+def _by_name(resources, name):
+    [found] = [r for r in resources if r.name == name]
+    return found
+
+
+def _of_type(resources, token):
+    return [r for r in resources if r.type == token]
+
+
+def test_the_state_bucket_is_cmek_versioned_uniform_private_logged_and_protected(resources):
+    state = _by_name(resources, "state")
+    key = _by_name(resources, "state-storage-agent")
+    assert state.inputs["uniformBucketLevelAccess"] is True
+    assert state.inputs["publicAccessPrevention"] == "enforced"
+    assert state.inputs["versioning"] == {"enabled": True}
+    assert state.inputs["logging"]["logBucket"] in (engine.UNKNOWN, "chuv-imaging-platform-pulumi-state-logs")
+    assert state.protect is True
+    assert key.urn in state.dependencies  # CMEK works only once the storage agent may use the key
+    assert "encryption" in state.property_dependencies or state.inputs["encryption"]["defaultKmsKeyName"]
+
+
+def test_the_state_and_secrets_keys_rotate_within_90_days_and_are_protected(resources):
+    keys = _of_type(resources, "gcp:kms/cryptoKey:CryptoKey")
+    assert sorted(k.inputs["name"] for k in keys) == ["secrets", "state"]
+    for key in keys:
+        assert key.inputs["rotationPeriod"] == "7776000s"
+        assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
+        assert key.protect is True
+
+
+def test_no_long_lived_credentials(resources):
+    assert not [r for r in resources if r.type in ("gcp:serviceaccount/key:Key", "gcp:storage/hmacKey:HmacKey")]
+
+
+def test_only_the_repositorys_tokens_are_accepted(resources):
+    provider = _by_name(resources, "github-actions")
+    assert provider.inputs["oidc"] == {"issuerUri": "https://token.actions.githubusercontent.com"}
+    assert provider.inputs["attributeCondition"] == 'assertion.repository == "chuv-radiology/imaging-landing-zone"'
+
+
+def test_each_site_has_a_deployer_for_its_environment_and_a_previewer_for_pull_requests_and_main(resources):
+    members = [r.inputs["member"] for r in _of_type(resources, "gcp:serviceaccount/iAMMember:IAMMember")]
+    if engine.UNKNOWN in members:  # preview: the pool's name (with the project number) is computed
+        assert set(members) == {engine.UNKNOWN}
+        return
+    federation = {r.name: r.inputs["member"] for r in _of_type(resources, "gcp:serviceaccount/iAMMember:IAMMember")}
+    pool = "principal://iam.googleapis.com/projects/615066727354/locations/global/workloadIdentityPools/github/subject/"
+    repo = "repo:chuv-radiology/imaging-landing-zone"
+    assert federation == {
+        "deploy-lausanne-federation-environment": f"{pool}{repo}:environment:site-lausanne",
+        "deploy-utrecht-federation-environment": f"{pool}{repo}:environment:site-utrecht",
+        "preview-lausanne-federation-pull-request": f"{pool}{repo}:pull_request",
+        "preview-lausanne-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
+        "preview-utrecht-federation-pull-request": f"{pool}{repo}:pull_request",
+        "preview-utrecht-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
+    }
+
+
+def _readme_deployer_roles() -> set[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("Roles the deployer needs on the site project:", 1)[1].split("APIs that must be enabled", 1)[
+        0
+    ]
+    return set(re.findall(r"`(roles/[\w.]+)`", section))
+
+
+def test_deployers_hold_exactly_the_roles_the_readme_lists_on_their_own_site_project(resources):
+    for site in stacks.available():
+        project = stacks.load(site).site.gcp_project
+        grants = [
+            r for r in _of_type(resources, "gcp:projects/iAMMember:IAMMember") if r.name.startswith(f"deploy-{site}-")
+        ]
+        assert {g.inputs["project"] for g in grants} == {project}
+        assert {g.inputs["role"] for g in grants} == _readme_deployer_roles()
+
+
+def test_previewers_get_no_role_that_administers_or_edits(resources):
+    roles = {
+        r.inputs["role"]
+        for r in _of_type(resources, "gcp:projects/iAMMember:IAMMember")
+        if r.name.startswith("preview-")
+    }
+    assert roles
+    assert not [role for role in roles if role.endswith(("admin", "Admin", "editor", "Editor", "owner"))]
+
+
+def test_each_identity_reaches_only_its_own_sites_state(resources):
+    grants = {r.name: r for r in _of_type(resources, "gcp:storage/bucketIAMMember:BucketIAMMember")}
+    expression = grants["deploy-lausanne-state"].inputs["condition"]["expression"]
+    objects = "projects/_/buckets/chuv-imaging-platform-pulumi-state/objects/.pulumi"
+    assert f'resource.name.startsWith("{objects}/stacks/imaging-landing-zone/lausanne.")' in expression
+    assert f'resource.name.startsWith("{objects}/locks/imaging-landing-zone/lausanne/")' in expression
+    assert "utrecht" not in expression
+
+
+def test_the_bootstrap_knows_every_site_of_stacks_and_its_project():
+    sites = yaml.safe_load((BOOTSTRAP / "Pulumi.platform.yaml").read_text(encoding="utf-8"))["config"][
+        "imaging-bootstrap:sites"
+    ]
+    assert sites == {site: stacks.load(site).site.gcp_project for site in stacks.available()}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        pytest.param(
+            {"github": {"repository": 'chuv/x" || true || "'}},
+            "imaging-bootstrap:github.repository: String should match pattern",
+            id="repository-injects-cel",
+        ),
+        pytest.param({"sites": {}}, "imaging-bootstrap:sites: Dictionary should have at least 1 item", id="no-sites"),
+        pytest.param(
+            {"keyRotationDays": "365"}, "imaging-bootstrap:keyRotationDays: Input should be less", id="slow-rotation"
+        ),
+        pytest.param(
+            {"sites": {"Lausanne!": "chuv-imaging-lau"}}, "imaging-bootstrap:sites.Lausanne!.[key]", id="bad-site"
+        ),
+    ],
+)
+def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        from platform_config import PlatformConfigError, from_stack_config
+
+        with pytest.raises(PlatformConfigError) as raised:
+            from_stack_config(_config(**overrides))
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+        sys.modules.pop("platform_config", None)
+    assert any(line.startswith(problem) for line in raised.value.problems), raised.value.problems
