@@ -222,6 +222,7 @@ def _group(key: object) -> str:
     return "group:" + str(key).lower().removeprefix("group:")
 
 
+@cache
 def site_principals() -> Principals:
     """The principals the stack's site config declares (``identities``, ``rbac``, ``viewer.iapGroups``,
     ``logging.siem.subscriber``), with the component defaults for unset account ids."""
@@ -253,3 +254,4 @@ def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
     site_allowlist.cache_clear()
+    site_principals.cache_clear()
