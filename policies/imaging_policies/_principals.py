@@ -21,10 +21,16 @@ Members are compared case-insensitively (the API accepts ``serviceAccount:`` ema
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
-from imaging_policies._props import PUBLIC_PRINCIPALS
+from pulumi_policy import PolicyResource
+
+from imaging_policies import tokens
+from imaging_policies._props import PUBLIC_PRINCIPALS, as_str, grants, leaf
+from imaging_policies._site import site_project
 
 
 class Kind(Enum):
@@ -43,12 +49,14 @@ class Kind(Enum):
 
 
 _PUBLIC_LOWER: Final = frozenset(p.lower() for p in PUBLIC_PRINCIPALS) | {"principalset://goog/public:all"}
-# Google-managed service agents: service-<n>@gs-project-accounts (Cloud Storage), service-<n>@gcp-sa-<x>,
-# cmek-p<n>@gcp-sa-logging (Cloud Logging's CMEK agent), <n>@cloudservices (Google APIs service agent).
+# Google-managed service agents, by the domains Google reserves for them: service-<n>@gs-project-accounts
+# (Cloud Storage), service-<n>@gcp-sa-<x> (most services), cmek-p<n>@gcp-sa-logging (Cloud Logging's CMEK
+# agent), service-<n>@serverless-robot-prod (Cloud Run), <n>@cloudservices (Google APIs). The domain matters:
+# any project may create a user-managed account named service-<n>@<its project>.iam.gserviceaccount.com.
 _AGENT: Final = re.compile(
-    r"^serviceaccount:(?:service-|cmek-p)?(?P<number>\d+)@"
-    r"(?:gs-project-accounts|gcp-sa-[a-z0-9-]+|cloudservices|cloudbuild|container-engine-robot)"
-    r"\.iam\.gserviceaccount\.com$"
+    r"^serviceaccount:(?:(?:service-|cmek-p)(?P<number>\d+)@(?:gs-project-accounts|gcp-sa-[a-z0-9-]+|compute-system"
+    r"|container-engine-robot|serverless-robot-prod|dataflow-service-producer-prod)\.iam\.gserviceaccount\.com"
+    r"|(?P<apis>\d+)@cloudservices\.gserviceaccount\.com)$"
 )
 # Default accounts: every workload of the project could run as them (IAM-06 deprivileges them).
 _DEFAULT_ACCOUNT: Final = re.compile(
@@ -97,7 +105,10 @@ def kind(member: str) -> Kind:
 def project_number(member: str) -> str | None:
     """The project number a service agent, federated workload or pool set belongs to, if it names one."""
     m = member.lower()
-    for pattern in (_AGENT, _WORKLOAD, _POOL_SET):
+    agent = _AGENT.match(m)
+    if agent:
+        return agent.group("number") or agent.group("apis")
+    for pattern in (_WORKLOAD, _POOL_SET):
         match = pattern.match(m)
         if match:
             return match.group("number")
@@ -120,6 +131,58 @@ def account_project(member: str) -> str | None:
 
 def is_default_account(member: str) -> bool:
     return bool(_DEFAULT_ACCOUNT.match(member.lower()))
+
+
+# --- project numbers: the site's, and the members of another project --------------------------------
+
+
+def site_project_number(resources: list[PolicyResource], config: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The site project's number: the policy's ``projectNumber`` config, else what GCP reports for the
+    stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name)."""
+    if "projectNumber" in config:
+        return str(config["projectNumber"]).removesuffix(".0"), "the policy's projectNumber config"
+    project = site_project()
+    for r in resources:
+        if as_str(leaf(r.props, "project")) != project:
+            continue
+        if r.resource_type == tokens.BUCKET:
+            number = leaf(r.props, "projectNumber")
+            if isinstance(number, (int, float)) and number > 0:
+                return str(int(number)), f"bucket {r.name!r}'s projectNumber"
+        if r.resource_type == tokens.WORKLOAD_IDENTITY_POOL:
+            name = as_str(leaf(r.props, "name")) or ""
+            if name.startswith("projects/") and name.split("/")[1].isdigit():
+                return name.split("/")[1], f"workload identity pool {r.name!r}'s name"
+    return None, "nothing in the stack reports it yet"
+
+
+def numbered_members(resources: list[PolicyResource], types: frozenset[str]) -> list[tuple[PolicyResource, str, str]]:
+    """(grant, member, project number) for every member of ``types`` grants that names a project number."""
+    found = []
+    for r in resources:
+        if r.resource_type in types:
+            for _, member, _ in grants(r.props):
+                number = project_number(member) if isinstance(member, str) else None
+                if number:
+                    found.append((r, member, number))
+    return found
+
+
+def foreign_numbers(
+    numbered: list[tuple[PolicyResource, str, str]], site_number: str | None, source: str
+) -> list[tuple[PolicyResource, str]]:
+    """(grant, message) for each member of another project than the site's; without a known site number
+    (a first preview) the members must at least agree on one number, the most common."""
+    if site_number is None:
+        counts = Counter(number for _, _, number in numbered)
+        if len(counts) < 2:
+            return []
+        site_number, source = counts.most_common(1)[0][0], "the number most members of the stack use"
+    return [
+        (r, f"{member} belongs to project number {number}, not the site project's {site_number} (from {source})")
+        for r, member, number in numbered
+        if number != site_number
+    ]
 
 
 # --- roles: what they grant -----------------------------------------------------------------------

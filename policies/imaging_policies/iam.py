@@ -10,7 +10,6 @@ own allowlist. A condition only ever narrows a verdict when the pack can prove w
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,11 +29,14 @@ from imaging_policies._principals import (
     bucket_scope,
     dangerous,
     describe_condition,
+    foreign_numbers,
     is_admin_role,
     is_custom_role,
     is_default_account,
     kind,
+    numbered_members,
     project_number,
+    site_project_number,
     workload_pool,
 )
 from imaging_policies._props import UNKNOWN, as_str, grants, is_set, leaf
@@ -214,7 +216,23 @@ def _grant_problem(
     return problem
 
 
+def _custom_role_declared(args: ResourceValidationArgs, report: Report) -> None:
+    """A custom role the stack declares may not carry what no site principal may hold, bound or not."""
+    permissions = leaf(args.props, "permissions")
+    if permissions is UNKNOWN or permissions is None:
+        return
+    risky = dangerous(frozenset(str(p) for p in permissions))
+    if risky:
+        report(
+            f"custom role {as_str(leaf(args.props, 'roleId')) or '?'} grants {', '.join(risky)}; a site stack "
+            "declares roles that read or create only. Remove those permissions from permissions."
+        )
+
+
 def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type in tokens.CUSTOM_ROLES:
+        _custom_role_declared(args, report)
+        return
     allowed = list(args.get_config().get("allowedBucketRoles", DEFAULT_BUCKET_ROLES))
     for role, member, condition in grants(args.props):
         if not isinstance(role, str) or is_custom_role(role):
@@ -279,55 +297,6 @@ def _custom_role_problem(
         if extra:
             return f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates."
     return None
-
-
-def site_project_number(resources: list[PolicyResource], config: Mapping[str, Any]) -> tuple[str | None, str]:
-    """The site project's number: the policy's ``projectNumber`` config, else what GCP reports for the
-    stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name)."""
-    if "projectNumber" in config:
-        return str(config["projectNumber"]).removesuffix(".0"), "the policy's projectNumber config"
-    project = site_project()
-    for r in resources:
-        if as_str(leaf(r.props, "project")) != project:
-            continue
-        if r.resource_type == tokens.BUCKET:
-            number = leaf(r.props, "projectNumber")
-            if isinstance(number, (int, float)) and number > 0:
-                return str(int(number)), f"bucket {r.name!r}'s projectNumber"
-        if r.resource_type == tokens.WORKLOAD_IDENTITY_POOL:
-            name = as_str(leaf(r.props, "name")) or ""
-            if name.startswith("projects/") and name.split("/")[1].isdigit():
-                return name.split("/")[1], f"workload identity pool {r.name!r}'s name"
-    return None, "nothing in the stack reports it yet"
-
-
-def numbered_members(resources: list[PolicyResource], types: frozenset[str]) -> list[tuple[PolicyResource, str, str]]:
-    """(grant, member, project number) for every member of ``types`` grants that names a project number."""
-    found = []
-    for r in resources:
-        if r.resource_type in types:
-            for _, member, _ in grants(r.props):
-                number = project_number(member) if isinstance(member, str) else None
-                if number:
-                    found.append((r, member, number))
-    return found
-
-
-def foreign_numbers(
-    numbered: list[tuple[PolicyResource, str, str]], site_number: str | None, source: str
-) -> list[tuple[PolicyResource, str]]:
-    """(grant, message) for each member of another project than the site's; without a known site number
-    (a first preview) the members must at least agree on one number, the most common."""
-    if site_number is None:
-        counts = Counter(number for _, _, number in numbered)
-        if len(counts) < 2:
-            return []
-        site_number, source = counts.most_common(1)[0][0], "the number most members of the stack use"
-    return [
-        (r, f"{member} belongs to project number {number}, not the site project's {site_number} (from {source})")
-        for r, member, number in numbered
-        if number != site_number
-    ]
 
 
 def _pools(resources: list[PolicyResource]) -> tuple[set[str], set[str]]:
@@ -464,7 +433,8 @@ POLICIES = [
         name="gcp-iam-least-privilege-roles",
         control="IAM-04",
         description=(
-            "No basic roles; no project-level storage, KMS or impersonation roles unless provably scoped to one "
+            "No basic roles; no custom role with IAM, impersonation, delete or key-destroy permissions; no "
+            "project-level storage, KMS or impersonation roles unless provably scoped to one "
             "bucket; impersonation of service accounts only by one federated workload; no admin role for service "
             "accounts; no workloads of other projects; each site identity and declared group holds only its "
             "site role's grants."
@@ -474,7 +444,7 @@ POLICIES = [
             "Grant roles/storage.objectViewer (viewer) or roles/storage.objectCreator (PACS uploader) on the "
             "image bucket with a BucketIAMMember, and nothing at project level."
         ),
-        types=tokens.IAM_GRANTS,
+        types=tokens.IAM_GRANTS | tokens.CUSTOM_ROLES,
         check=_least_privilege,
         config={
             "allowedBucketRoles": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_BUCKET_ROLES},

@@ -13,11 +13,19 @@ import re
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._principals import KEY_USE_ROLES, Kind, is_custom_role, key_location, kind
+from imaging_policies._principals import (
+    KEY_USE_ROLES,
+    Kind,
+    foreign_numbers,
+    is_custom_role,
+    key_location,
+    kind,
+    numbered_members,
+    site_project_number,
+)
 from imaging_policies._props import UNKNOWN, as_str, grants, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_principals, site_project, site_setting
-from imaging_policies.iam import foreign_numbers, numbered_members, site_project_number
 
 DAY = 86_400
 LOST_VERSION_STATES = {"DISABLED", "DESTROYED", "DESTROY_SCHEDULED"}

@@ -318,6 +318,22 @@ CASES = [
         Case(
             LEAST,
             add_resource(
+                BUCKET_MEMBER,
+                "lookalike-account",
+                {
+                    "bucket": IMAGES,
+                    "role": "roles/storage.objectViewer",
+                    "member": f"serviceAccount:service-{NUMBER}@evil-tools.iam.gserviceaccount.com",
+                },
+            ),
+            "belongs to project 'evil-tools'",
+        ),
+        id="service-agent-lookalike-account",  # any project may name an account service-<site number>
+    ),
+    pytest.param(
+        Case(
+            LEAST,
+            add_resource(
                 "gcp:cloudrun/iamMember:IamMember",
                 "siem-invokes-viewer",
                 {
@@ -427,6 +443,31 @@ CASES = [
             stack=True,
         ),
         id="other-project-storage-agent-reads-images",  # another project's transfer path reads the images
+    ),
+    pytest.param(
+        Case(
+            LEAST,
+            _custom_role("keyJanitor", ["cloudkms.cryptoKeyVersions.destroy", "cloudkms.cryptoKeyVersions.list"]),
+            "cloudkms.cryptoKeyVersions.destroy (destroys or disables key versions)",
+        ),
+        id="custom-role-declared-with-key-destroy",  # refused where it is declared, before anyone binds it
+    ),
+    pytest.param(
+        Case(
+            IN_STACK,
+            add_resource(
+                BUCKET_MEMBER,
+                "lookalike-agent",
+                {
+                    "bucket": IMAGES,
+                    "role": "roles/storage.objectViewer",
+                    "member": "serviceAccount:999999999999@cloudservices.gserviceaccount.com",
+                },
+            ),
+            "belongs to project number 999999999999",
+            stack=True,
+        ),
+        id="other-project-google-apis-agent-reads-images",  # the Google APIs agent form (no .iam. domain)
     ),
     # --- IAM-05: federation conditions that admit anyone ---------------------------------------------------
     pytest.param(
