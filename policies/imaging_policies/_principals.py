@@ -275,7 +275,7 @@ def is_admin_role(role: str) -> bool:
 
 _TRUE_FORMS: Final = (
     re.compile(r"^\(*\s*true\s*\)*$"),
-    re.compile(r"^(?P<a>[\w.'\"]+)\s*==\s*(?P=a)$"),  # 1 == 1, 'a' == 'a', x == x
+    re.compile(r"^(?P<a>[\w.'\"]+)\s*==\s*(?P=a)$"),  # 1 == 1, 'a' == 'a', x == x (the whole term)
     re.compile(r"^request\.time\s*>=?\s*timestamp\(\s*['\"](19[0-9]{2}|200[0-9])-"),
     re.compile(r"^!\s*false$"),
     re.compile(r"\.startsWith\(\s*(''|\"\")\s*\)$"),
@@ -283,7 +283,7 @@ _TRUE_FORMS: Final = (
     re.compile(r"!=\s*(''|\"\")$"),
 )
 _BUCKET_SCOPE: Final = re.compile(
-    r"^resource\.name\s*(?:==\s*|\.startsWith\(\s*)['\"]projects/_/buckets/(?P<bucket>[a-z0-9][a-z0-9._-]{1,221})"
+    r"^resource\.name\s*(?P<op>==\s*|\.startsWith\(\s*)['\"]projects/_/buckets/(?P<bucket>[a-z0-9][a-z0-9._-]{1,221})"
     r"(?P<rest>/[^'\"]*)?['\"]\s*\)?$"
 )
 
@@ -305,7 +305,11 @@ def bucket_scope(expression: object) -> str | None:
         return None
     for term in (t.strip().strip("()").strip() for t in expression.split("&&")):
         match = _BUCKET_SCOPE.match(term)
-        if match and (match.group("rest") is None or match.group("rest").startswith("/objects/")):
+        if match is None:
+            continue
+        rest, prefix = match.group("rest"), match.group("op").startswith(".")
+        # a prefix must end the bucket name ('.../buckets/images' also starts '.../buckets/images-copy')
+        if (rest is None and not prefix) or (rest is not None and (rest == "/" or rest.startswith("/objects/"))):
             return match.group("bucket")
     return None
 

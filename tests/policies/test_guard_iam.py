@@ -738,6 +738,20 @@ def test_security_team_group_is_allowed_by_recorded_config():
     assert findings({PEOPLE: {"additionalGroups": ["soc@chuv.example"]}}) == []
 
 
+def test_first_preview_refuses_a_second_project_number_on_keys(policy_pack):
+    """In a first preview nothing reports the site's number yet (the bucket's projectNumber is unknown): the
+    key holders must then agree on one number, and the odd one out is named."""
+    resources = site_plan("lausanne", "preview")
+    add_resource(
+        KEY_MEMBER,
+        "foreign-agent-key",
+        {"cryptoKeyId": KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": FOREIGN_AGENT},
+    )(resources)
+    found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == KEY_PROJECT]
+    assert len(found) == 1
+    assert "999999999999, not the site project's 221841688848 (from the number most members" in found[0].message
+
+
 def test_project_number_config_judges_agents_per_grant(policy_pack):
     """With the projectNumber config, a resource analysis (before the stack is known) already refuses
     another project's agent; the stack policy learns the number from the bucket's projectNumber otherwise."""
@@ -792,6 +806,8 @@ def test_every_principal_form_is_classified(member, kind):
         (f'resource.name.startsWith("projects/_/buckets/{IMAGES}") || true', None),
         (f'!resource.name.startsWith("projects/_/buckets/{IMAGES}")', None),
         ('resource.name.startsWith("projects/_/buckets/")', None),
+        (f'resource.name.startsWith("projects/_/buckets/{IMAGES}")', None),  # also matches <images>-copy
+        (f'true && resource.name.startsWith("projects/_/buckets/{IMAGES}/")', IMAGES),
     ],
 )
 def test_only_a_provable_bucket_restriction_narrows_a_grant(expression, scope):
