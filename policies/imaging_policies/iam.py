@@ -201,11 +201,17 @@ def _grant_problem(
     if token in tokens.HIERARCHY_IAM:
         problem = _hierarchy_problem(token, role, member, condition, allowed=allowed, site=site)
     elif token in tokens.SERVICE_ACCOUNT_IAM and role in IMPERSONATION_ROLES:
-        if not (role == WORKLOAD_IDENTITY_USER and kind(member) is Kind.WORKLOAD):
+        account = as_str(leaf(args.props, "serviceAccountId")) or "?"
+        # serviceAccountId is projects/<p>/serviceAccounts/<email>, or the bare email
+        if f"serviceaccount:{account.rsplit('/', 1)[-1].lower()}" == site.viewer:
             problem = (
-                f"role {role} on service account {as_str(leaf(args.props, 'serviceAccountId')) or '?'} lets "
-                f"{member} act as it; only one federated workload (principal://...) may, with "
-                f"{WORKLOAD_IDENTITY_USER}."
+                f"role {role} on the viewer's service account lets {member} act as the viewer (and read every "
+                "image); the viewer runs on Cloud Run and is impersonated by nobody. Remove the grant."
+            )
+        elif not (role == WORKLOAD_IDENTITY_USER and kind(member) is Kind.WORKLOAD):
+            problem = (
+                f"role {role} on service account {account} lets {member} act as it; only one federated workload "
+                f"(principal://...) may, with {WORKLOAD_IDENTITY_USER}."
             )
     elif token in tokens.OBJECT_STORE_IAM:
         problem = _bucket_role_problem(role, member, allowed, site)

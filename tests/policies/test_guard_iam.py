@@ -237,6 +237,22 @@ CASES = [
         Case(
             LEAST,
             add_resource(
+                SA_MEMBER,
+                "gateway-as-viewer",
+                {
+                    "serviceAccountId": "lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com",
+                    "role": "roles/iam.workloadIdentityUser",
+                    "member": f"principal://iam.googleapis.com/{POOL}/subject/pacs-gateway-01",
+                },
+            ),
+            "lets principal://iam.googleapis.com/" + POOL + "/subject/pacs-gateway-01 act as the viewer",
+        ),
+        id="federated-gateway-impersonates-viewer",  # the right pool and subject, the wrong account (bare email)
+    ),
+    pytest.param(
+        Case(
+            LEAST,
+            add_resource(
                 "gcp:folder/iAMMember:IAMMember",
                 "folder-sa-user",
                 {
