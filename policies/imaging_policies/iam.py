@@ -39,7 +39,7 @@ from imaging_policies._principals import (
     site_project_number,
     workload_pool,
 )
-from imaging_policies._props import UNKNOWN, as_str, grants, is_set, leaf
+from imaging_policies._props import UNKNOWN, as_str, grants, is_set, items, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import Principals, site_principals, site_project
 
@@ -58,11 +58,6 @@ SITE_ROLE_GRANTS: Mapping[str, Mapping[frozenset[str], frozenset[str]]] = {
 }
 """What a declared group may hold, by its site role (outside KMS, which ENC-07 judges)."""
 SITE_ROLE_PERMISSIONS = {"reader": READ_OBJECTS, "uploader": CREATE_OBJECTS}
-UNBOUNDED = {Kind.PUBLIC, Kind.DOMAIN, Kind.PRINCIPAL_SET}
-
-
-def _known(role: Any, member: Any) -> bool:
-    return isinstance(role, str) and isinstance(member, str)
 
 
 # --- IAM-03 ---------------------------------------------------------------------------------------
@@ -224,10 +219,7 @@ def _grant_problem(
 
 def _custom_role_declared(args: ResourceValidationArgs, report: Report) -> None:
     """A custom role the stack declares may not carry what no site principal may hold, bound or not."""
-    permissions = leaf(args.props, "permissions")
-    if permissions is UNKNOWN or permissions is None:
-        return
-    risky = dangerous(frozenset(str(p) for p in permissions))
+    risky = dangerous(frozenset(p for p in items(args.props, "permissions") if isinstance(p, str)))
     if risky:
         report(
             f"custom role {as_str(leaf(args.props, 'roleId')) or '?'} grants {', '.join(risky)}; a site stack "
@@ -262,8 +254,8 @@ def _custom_roles(resources: list[PolicyResource]) -> dict[str, Any]:
     for r in resources:
         if r.resource_type not in tokens.CUSTOM_ROLES or leaf(r.props, "deleted") is True:
             continue
-        permissions = leaf(r.props, "permissions")
-        value = UNKNOWN if permissions is UNKNOWN else frozenset(str(p) for p in permissions or [])
+        permissions = items(r.props, "permissions")
+        value = UNKNOWN if UNKNOWN in permissions else frozenset(str(p) for p in permissions)
         role_id, name = as_str(leaf(r.props, "roleId")), as_str(leaf(r.props, "name"))
         if name:
             found[name.lower()] = value
@@ -290,7 +282,7 @@ def _custom_role_problem(
         and any(p.startswith(("storage.", "cloudkms.")) for p in permissions)
     ):
         return f"grants storage or KMS permissions at project level {describe_condition(condition)}."
-    if token in tokens.OBJECT_STORE_IAM:
+    if token in tokens.OBJECT_STORE_IAM or (token in tokens.HIERARCHY_IAM and scoped):
         m = str(member).lower()
         wanted = READ_OBJECTS | CREATE_OBJECTS
         if m == site.viewer:
