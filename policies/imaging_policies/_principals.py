@@ -138,7 +138,8 @@ def is_default_account(member: str) -> bool:
 
 def site_project_number(resources: list[PolicyResource], config: Mapping[str, Any]) -> tuple[str | None, str]:
     """The site project's number: the policy's ``projectNumber`` config, else what GCP reports for the
-    stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name)."""
+    stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name),
+    else (a first preview) the number most numbered members of the stack's grants share, if they differ."""
     if "projectNumber" in config:
         return str(config["projectNumber"]).removesuffix(".0"), "the policy's projectNumber config"
     project = site_project()
@@ -153,6 +154,10 @@ def site_project_number(resources: list[PolicyResource], config: Mapping[str, An
             name = as_str(leaf(r.props, "name")) or ""
             if name.startswith("projects/") and name.split("/")[1].isdigit():
                 return name.split("/")[1], f"workload identity pool {r.name!r}'s name"
+    # A first preview: nothing reports it yet, so the numbered members of every grant must agree on one.
+    counts = Counter(number for _, _, number in numbered_members(resources, tokens.IAM_GRANTS))
+    if len(counts) > 1:
+        return counts.most_common(1)[0][0], "the number most members of the stack use"
     return None, "nothing in the stack reports it yet"
 
 
@@ -171,17 +176,11 @@ def numbered_members(resources: list[PolicyResource], types: frozenset[str]) -> 
 def foreign_numbers(
     numbered: list[tuple[PolicyResource, str, str]], site_number: str | None, source: str
 ) -> list[tuple[PolicyResource, str]]:
-    """(grant, message) for each member of another project than the site's; without a known site number
-    (a first preview) the members must at least agree on one number, the most common."""
-    if site_number is None:
-        counts = Counter(number for _, _, number in numbered)
-        if len(counts) < 2:
-            return []
-        site_number, source = counts.most_common(1)[0][0], "the number most members of the stack use"
+    """(grant, message) for each member of another project than the site's."""
     return [
         (r, f"{member} belongs to project number {number}, not the site project's {site_number} (from {source})")
         for r, member, number in numbered
-        if number != site_number
+        if site_number is not None and number != site_number
     ]
 
 

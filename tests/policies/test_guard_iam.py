@@ -625,9 +625,11 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("case", CASES)
-def test_guard_rejects(policy_pack, case: Case):
-    assert_rejected(policy_pack("lausanne", "update"), case)
+def test_guard_rejects(policy_pack, case: Case, mode: str):
+    """Each change is refused in a first preview (values computed by GCP unknown) and at update."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
 
 
 def test_at_least_twenty_named_cases():
@@ -722,10 +724,11 @@ def _protect(r: Resource) -> Resource:
     return r
 
 
+@pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("mutate", LEGITIMATE)
-def test_legitimate_variant_passes(policy_pack, mutate):
-    pack = policy_pack("lausanne", "update")
-    resources = site_plan("lausanne", "update")
+def test_legitimate_variant_passes(policy_pack, mutate, mode):
+    pack = policy_pack("lausanne", mode)
+    resources = site_plan("lausanne", mode)
     target = mutate(resources)
     found = [d for d in [*pack.analyze(target), *pack.analyze_stack(resources)] if d.level == "mandatory"]
     assert found == [], [(d.policy, d.message) for d in found]
