@@ -91,6 +91,8 @@ CUSTOM_ROLES = frozenset({"gcp:projects/iAMCustomRole:IAMCustomRole", "gcp:organ
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 WORKLOAD_IDENTITY_POOL = "gcp:iam/workloadIdentityPool:WorkloadIdentityPool"
 CRYPTO_KEY_VERSION = "gcp:kms/cryptoKeyVersion:CryptoKeyVersion"
+KEY_RING_IMPORT_JOB = "gcp:kms/keyRingImportJob:KeyRingImportJob"
+KEY_HANDLE = "gcp:kms/keyHandle:KeyHandle"
 
 SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key"
 WORKLOAD_IDENTITY_POOL_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"

@@ -588,6 +588,39 @@ CASES = [
     ),
     pytest.param(
         Case(
+            KEY_TYPE,
+            add_resource(
+                "gcp:kms/keyRingImportJob:KeyRingImportJob",
+                "byok",
+                {
+                    "keyRing": "projects/chuv-imaging-lau/locations/europe-west6/keyRings/lau-imaging",
+                    "importJobId": "byok",
+                    "importMethod": "RSA_OAEP_3072_SHA1_AES_256",
+                    "protectionLevel": "HSM",
+                },
+            ),
+            "brings key material from outside Cloud KMS",
+        ),
+        id="key-import-job",  # the import job that an importOnly key needs
+    ),
+    pytest.param(
+        Case(
+            KEY_TYPE,
+            add_resource(
+                "gcp:kms/keyHandle:KeyHandle",
+                "autokey",
+                {
+                    "project": "chuv-imaging-lau",
+                    "location": "europe-west6",
+                    "resourceTypeSelector": "storage.googleapis.com/Bucket",
+                },
+            ),
+            "asks Autokey for a key in the folder's key project",
+        ),
+        id="autokey-handle",  # Autokey keys live in a key project the site does not own
+    ),
+    pytest.param(
+        Case(
             KEY_PUBLIC,
             add_resource(
                 "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
