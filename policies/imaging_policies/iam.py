@@ -274,14 +274,20 @@ def _custom_role_problem(
 ) -> str | None:
     risky = dangerous(permissions)
     if risky:
-        return f"grants {', '.join(risky)}; no workload or person of the site may hold that."
+        return (
+            f"grants {', '.join(risky)}; no workload or person of the site may hold that. Remove those "
+            "permissions from the role's permissions, or grant a predefined read or create role."
+        )
     scoped = bucket_scope(condition) is not None
     if (
         token in tokens.HIERARCHY_IAM
         and not scoped
         and any(p.startswith(("storage.", "cloudkms.")) for p in permissions)
     ):
-        return f"grants storage or KMS permissions at project level {describe_condition(condition)}."
+        return (
+            f"grants storage or KMS permissions at project level {describe_condition(condition)}; grant it on "
+            "the bucket instead."
+        )
     if token in tokens.OBJECT_STORE_IAM or (token in tokens.HIERARCHY_IAM and scoped):
         m = str(member).lower()
         wanted = READ_OBJECTS | CREATE_OBJECTS
@@ -293,7 +299,10 @@ def _custom_role_problem(
             wanted = frozenset().union(*(SITE_ROLE_PERMISSIONS.get(s, frozenset()) for s in site.groups[m]))
         extra = sorted(permissions - wanted)
         if extra:
-            return f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates."
+            return (
+                f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates; "
+                "remove them from the role's permissions."
+            )
     return None
 
 

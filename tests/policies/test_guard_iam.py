@@ -435,6 +435,42 @@ CASES = [
     pytest.param(
         Case(
             IN_STACK,
+            _then(
+                _custom_role("pacsRoundTrip", ["storage.objects.create", "storage.objects.get"]),
+                on(
+                    "lau-images-group-pacs-admins@chuv.example",
+                    set_prop("role", value="projects/chuv-imaging-lau/roles/pacsRoundTrip"),
+                ),
+            ),
+            "grants storage.objects.get on a bucket to group:pacs-admins@chuv.example, beyond what its site role",
+            stack=True,
+        ),
+        id="uploader-group-custom-role-reads",  # "let the PACS admins verify uploads": the uploader role reads
+    ),
+    pytest.param(
+        Case(
+            IN_STACK,
+            _then(
+                _custom_role("imageLister", ["storage.objects.list"]),
+                add_resource(
+                    PROJECT_MEMBER,
+                    "lister",
+                    {
+                        "project": "chuv-imaging-lau",
+                        "role": "projects/chuv-imaging-lau/roles/imageLister",
+                        "member": "group:radiologie@chuv.example",
+                        "condition": {"title": "always", "expression": "1 == 1"},
+                    },
+                ),
+            ),
+            "at project level with condition '1 == 1', which is always true",
+            stack=True,
+        ),
+        id="custom-storage-role-project-wide",  # a harmless-looking permission on every bucket of the project
+    ),
+    pytest.param(
+        Case(
+            IN_STACK,
             on(
                 "lau-identities-pacs-federation",
                 set_prop(
