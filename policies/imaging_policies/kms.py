@@ -139,8 +139,21 @@ def _no_public_key_access(args: ResourceValidationArgs, report: Report) -> None:
             report(f"member {member!r} (role {role}) makes the key usable by anyone; remove it.")
 
 
+def _ring_of_site(args: ResourceValidationArgs, report: Report) -> None:
+    """A key ring the stack declares is the site's: in the site project (or the provider's) and region."""
+    project, location = leaf(args.props, "project"), leaf(args.props, "location")
+    site, region = site_project(), (site_setting("region") or "").lower()
+    if isinstance(project, str) and site and project != site:
+        report(f"project is {project!r}; create the site's key ring in the site project {site!r}.")
+    if isinstance(location, str) and region and location.lower() != region:
+        report(f"location is {location!r}; create the site's key ring in the site region {region!r}.")
+
+
 def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
     token = args.resource_type
+    if token == tokens.KEY_RING:
+        _ring_of_site(args, report)
+        return
     if token in tokens.CRYPTO_KEY_IAM or token in tokens.KEY_RING_IAM:
         on_key = token in tokens.CRYPTO_KEY_IAM
         field = "cryptoKeyId" if on_key else "keyRingId"
@@ -250,7 +263,7 @@ POLICIES = [
             "Grant roles/cloudkms.cryptoKeyEncrypterDecrypter with a CryptoKeyIAMMember on the key, to the "
             "service agent that needs it (storage, logging, Pub/Sub), never on the key ring or the project."
         ),
-        types=tokens.KMS_IAM | tokens.HIERARCHY_IAM,
+        types=tokens.KMS_IAM | tokens.HIERARCHY_IAM | {tokens.KEY_RING},
         check=_service_agents_only,
     ),
     stack_policy(

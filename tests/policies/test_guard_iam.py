@@ -567,6 +567,14 @@ CASES = [
     ),
     pytest.param(
         Case(
+            KEY_USE,
+            on("lau-kms", set_prop("location", value="global")),
+            "location is 'global'; create the site's key ring in the site region 'europe-west6'",
+        ),
+        id="key-ring-outside-the-site-region",  # "global" is the console's default key ring location
+    ),
+    pytest.param(
+        Case(
             CMEK,
             on(
                 "lau-images",
