@@ -78,16 +78,18 @@ def items(props: Any, *path: str) -> list[Any]:
     return [leaf(value, index) for index in range(len(value))]
 
 
-def members(props: Any) -> list[Any]:
-    """Every (role, member) an IAM resource grants: ``member``, ``members`` or ``policyData``."""
+def grants(props: Any) -> list[tuple[Any, Any, Any]]:
+    """Every (role, member, condition expression) an IAM resource grants: ``member``, ``members`` or the
+    bindings of a ``policyData`` document. The condition is ``None`` when the grant has none."""
     role = leaf(props, "role")
-    found: list[Any] = []
+    condition = leaf(props, "condition", "expression")
+    found: list[tuple[Any, Any, Any]] = []
     if leaf(props, "member") is not None:
-        found.append((role, leaf(props, "member")))
-    found.extend((role, m) for m in items(props, "members"))
+        found.append((role, leaf(props, "member"), condition))
+    found.extend((role, m, condition) for m in items(props, "members"))
     policy = leaf(props, "policyData")
     if policy is UNKNOWN:
-        found.append((UNKNOWN, UNKNOWN))
+        found.append((UNKNOWN, UNKNOWN, None))
     elif isinstance(policy, str):
         try:
             bindings = json.loads(policy).get("bindings") or []
@@ -95,8 +97,14 @@ def members(props: Any) -> list[Any]:
             bindings = []
         for binding in bindings if isinstance(bindings, list) else []:
             if isinstance(binding, dict):
-                found.extend((binding.get("role"), m) for m in binding.get("members") or [])
+                expression = (binding.get("condition") or {}).get("expression")
+                found.extend((binding.get("role"), m, expression) for m in binding.get("members") or [])
     return found
+
+
+def members(props: Any) -> list[Any]:
+    """Every (role, member) an IAM resource grants: ``member``, ``members`` or ``policyData``."""
+    return [(role, member) for role, member, _ in grants(props)]
 
 
 def property_dependencies(resource: Any, key: str) -> set[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
 
@@ -193,7 +193,65 @@ def skipped_guard_rails() -> Mapping[str, str]:
     return {str(k): str(v) for k, v in skip.items()} if isinstance(skip, Mapping) else {}
 
 
+@dataclass(frozen=True)
+class Principals:
+    """Who the stack's site config declares: its runtime identities, hospital groups and SIEM reader.
+
+    Members are lower-case IAM member strings (``serviceAccount:...``, ``group:...``)."""
+
+    viewer: str | None = None
+    uploader: str | None = None
+    groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """``group:<email>`` to its site roles: ``reader``, ``uploader`` (``rbac``), ``iap`` (``viewer.iapGroups``),
+    ``siem`` (``logging.siem.subscriber``)."""
+    siem_subscriber: str | None = None
+    project: str | None = None
+
+    @property
+    def identities(self) -> frozenset[str]:
+        return frozenset(m for m in (self.viewer, self.uploader) if m)
+
+
+def _account_member(section: Mapping[str, Any], key: str, default_id: str, project: str) -> str:
+    entry = section.get(key)
+    account_id = entry.get("accountId") if isinstance(entry, Mapping) else None
+    return f"serviceaccount:{account_id or default_id}@{project}.iam.gserviceaccount.com".lower()
+
+
+def _group(key: object) -> str:
+    return "group:" + str(key).lower().removeprefix("group:")
+
+
+@cache
+def site_principals() -> Principals:
+    """The principals the stack's site config declares (``identities``, ``rbac``, ``viewer.iapGroups``,
+    ``logging.siem.subscriber``), with the component defaults for unset account ids."""
+    project, code = site_project(), site_setting("siteCode")
+    identities = _site_section("identities") or {}
+    roles: dict[str, set[str]] = {}
+    viewer_section = _site_section("viewer") or {}
+    for group in viewer_section.get("iapGroups", []) or []:
+        roles.setdefault(_group(group), set()).add("iap")
+    for group, role in (_site_section("rbac") or {}).items():
+        roles.setdefault(_group(group), set()).add(str(role))
+    siem = (_site_section("logging") or {}).get("siem") or {}
+    subscriber = siem.get("subscriber") if isinstance(siem, Mapping) else None
+    if isinstance(subscriber, str) and subscriber.lower().startswith("group:"):
+        roles.setdefault(subscriber.lower(), set()).add("siem")
+    groups = {group: frozenset(site_roles) for group, site_roles in roles.items()}
+    if not project or not code:
+        return Principals(groups=groups, siem_subscriber=subscriber.lower() if isinstance(subscriber, str) else None)
+    return Principals(
+        viewer=_account_member(identities, "viewer", f"{code}-viewer", project),
+        uploader=_account_member(identities, "pacsUploader", f"{code}-pacs", project),
+        groups=groups,
+        siem_subscriber=subscriber.lower() if isinstance(subscriber, str) else None,
+        project=project,
+    )
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
     site_allowlist.cache_clear()
+    site_principals.cache_clear()

@@ -66,10 +66,6 @@ REFUSED: dict[str, str] = {
         "a cluster runs workloads with their own network paths, identities and endpoints that no policy judges"
     ),
     "gcp:container/nodePool:NodePool": "its nodes run workloads that no policy judges",
-    "gcp:kms/cryptoKeyVersion:CryptoKeyVersion": (
-        "a version managed by the stack can be disabled or destroyed by it, which makes the images unreadable; "
-        "versions come from the key's rotation"
-    ),
     "gcp:projects/organizationPolicy:OrganizationPolicy": (
         "a v1 org policy can override the site's guard rails in a form the pack does not read; use gcp.orgpolicy.Policy"
     ),

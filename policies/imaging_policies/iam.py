@@ -1,52 +1,355 @@
 """IAM: no public principals, least-privilege roles, no service-account keys, default SAs
-deprivileged, people through groups only (IAM-03 to IAM-07)."""
+deprivileged, people through groups only (IAM-03 to IAM-07).
+
+Every IAM member, binding and policy resource of every service is read (``tokens.IAM_GRANTS``), and
+every principal form is classified (see ``_principals``). Roles are judged by what they grant: custom
+roles by their permissions (resolved in the stack; a custom role the stack does not declare is not
+trusted), impersonation wherever it is granted, and each site identity and declared group against its
+own allowlist. A condition only ever narrows a verdict when the pack can prove what it restricts.
+"""
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, is_set, leaf, members
+from imaging_policies._principals import (
+    BASIC_ROLES,
+    CREATE_OBJECTS,
+    IMPERSONATION_ROLES,
+    READ_OBJECTS,
+    ROLE_PERMISSIONS,
+    STORAGE_USAGE_LOG_WRITER,
+    Kind,
+    account_project,
+    admits_any_subject,
+    bucket_scope,
+    dangerous,
+    describe_condition,
+    foreign_numbers,
+    is_admin_role,
+    is_custom_role,
+    is_default_account,
+    kind,
+    numbered_members,
+    project_number,
+    site_project_number,
+    workload_pool,
+)
+from imaging_policies._props import UNKNOWN, as_str, grants, is_set, items, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._site import Principals, site_principals, site_project
 
-BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
-IMPERSONATION_ROLES = {
-    "roles/iam.serviceAccountUser",
-    "roles/iam.serviceAccountTokenCreator",
-    "roles/iam.workloadIdentityUser",
-    "roles/iam.serviceAccountKeyAdmin",
-}
 DEFAULT_BUCKET_ROLES = ["roles/storage.objectViewer", "roles/storage.objectCreator"]
 NEUTRALISED = {"DEPRIVILEGE", "DISABLE", "DELETE"}
+WORKLOAD_IDENTITY_USER = "roles/iam.workloadIdentityUser"
+RUNTIME_PROJECT_ROLES = frozenset(
+    {"roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"}
+)
+"""What a runtime identity may hold on the project: writing its own telemetry."""
+SITE_ROLE_GRANTS: Mapping[str, Mapping[frozenset[str], frozenset[str]]] = {
+    "reader": {tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectViewer"})},
+    "uploader": {tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectCreator"})},
+    "iap": {tokens.IAP_IAM: frozenset({"roles/iap.httpsResourceAccessor", "roles/iap.tunnelResourceAccessor"})},
+    "siem": {tokens.SUBSCRIPTION_IAM: frozenset({"roles/pubsub.subscriber", "roles/pubsub.viewer"})},
+}
+"""What a declared group may hold, by its site role (outside KMS, which ENC-07 judges)."""
+SITE_ROLE_PERMISSIONS = {"reader": READ_OBJECTS, "uploader": CREATE_OBJECTS}
+
+
+# --- IAM-03 ---------------------------------------------------------------------------------------
 
 
 def _no_public_principals(args: ResourceValidationArgs, report: Report) -> None:
-    for role, member in members(args.props):
-        if member in PUBLIC_PRINCIPALS:
+    for role, member, _ in grants(args.props):
+        if not isinstance(member, str):
+            continue
+        found = kind(member)
+        if found is Kind.PUBLIC:
             report(f"member {member!r} holds {role}: anyone on the internet would. Remove it.")
+        elif found is Kind.DOMAIN:
+            report(
+                f"member {member!r} holds {role}: every account of the domain would, not a site role. Grant a "
+                "declared hospital group instead."
+            )
+        elif found is Kind.PRINCIPAL_SET:
+            report(
+                f"member {member!r} holds {role}: every identity of a pool or attribute set would, whatever its "
+                "issuer admits. Grant one federated subject (principal://...) or a declared group instead."
+            )
+
+
+# --- IAM-04 (per grant) ---------------------------------------------------------------------------
+
+
+def _bucket_role_problem(role: str, member: str, allowed: list[str], site: Principals) -> str | None:
+    """What is wrong with ``member`` holding predefined ``role`` on a bucket or managed folder, if anything."""
+    m = member.lower()
+    if m == site.viewer and role != "roles/storage.objectViewer":
+        return f"the viewer identity {member} holds {role} on a bucket; it may only read (roles/storage.objectViewer)."
+    if m == site.uploader and role != "roles/storage.objectCreator":
+        return (
+            f"the uploader identity {member} holds {role} on a bucket; it may only create "
+            "(roles/storage.objectCreator)."
+        )
+    if m == STORAGE_USAGE_LOG_WRITER and role != "roles/storage.objectCreator":
+        return f"{member} holds {role}; Google's usage-log writer only needs roles/storage.objectCreator."
+    site_roles = site.groups.get(m)
+    if site_roles is not None:
+        wanted = {r for s in site_roles for r in SITE_ROLE_GRANTS.get(s, {}).get(tokens.OBJECT_STORE_IAM, ())}
+        if role not in wanted:
+            return (
+                f"group {member} has the site role(s) {', '.join(sorted(site_roles))} but holds {role} on a bucket; "
+                f"grant {' or '.join(sorted(wanted)) or 'nothing'} (or change its rbac entry)."
+            )
+    if role not in allowed:
+        return f"role {role} on a bucket is not one of {', '.join(allowed)}."
+    return None
+
+
+def _service_account_problem(resource_type: str, role: str, member: str, site: Principals) -> str | None:
+    m = member.lower()
+    if is_default_account(member):
+        return f"{member} is a default service account; grant a dedicated runtime identity instead."
+    if m == site.siem_subscriber:
+        if resource_type in tokens.SUBSCRIPTION_IAM:
+            return None
+        return f"the SIEM's identity {member} holds {role} outside the export subscription; remove it."
+    project = account_project(member)
+    if site.project and project and project != site.project.lower():
+        return (
+            f"{member} belongs to project {project!r}, not the site project {site.project!r}; another "
+            "project's or site's workload may hold nothing here. Remove it."
+        )
+    return None
+
+
+def _member_problem(
+    resource_type: str, role: str, member: str, site: Principals, config: Mapping[str, Any]
+) -> str | None:
+    """What is wrong with the principal itself holding a role here (workloads of other projects, ...)."""
+    found = kind(member)
+    if found is Kind.SERVICE_ACCOUNT:
+        return _service_account_problem(resource_type, role, member, site)
+    if found is Kind.WORKLOAD and not (resource_type in tokens.SERVICE_ACCOUNT_IAM and role == WORKLOAD_IDENTITY_USER):
+        return (
+            f"the federated workload {member} holds {role}; a federated identity may only impersonate its site "
+            f"account ({WORKLOAD_IDENTITY_USER} on the service account)."
+        )
+    if found is Kind.SERVICE_AGENT and "projectNumber" in config:
+        number, wanted = project_number(member), str(config["projectNumber"]).removesuffix(".0")
+        if number != wanted:
+            return f"{member} is a service agent of project number {number}, not the site's ({wanted}); remove it."
+    return None
+
+
+def _identity_problem(resource_type: str, role: str, member: str, site: Principals) -> str | None:
+    """What is wrong with a site identity or declared group holding ``role`` outside buckets and keys."""
+    m = member.lower()
+    if m in site.identities:
+        if resource_type in tokens.HIERARCHY_IAM and role in RUNTIME_PROJECT_ROLES:
+            return None
+        if resource_type in tokens.SERVICE_ACCOUNT_IAM and role not in IMPERSONATION_ROLES:
+            return None
+        return (
+            f"the site identity {member} holds {role}; runtime identities hold their bucket role and, on the "
+            f"project, only {', '.join(sorted(RUNTIME_PROJECT_ROLES))}. Remove the grant."
+        )
+    site_roles = site.groups.get(m)
+    if site_roles is None:
+        return None
+    wanted = {r for s in site_roles for t, rs in SITE_ROLE_GRANTS.get(s, {}).items() if resource_type in t for r in rs}
+    if role not in wanted:
+        return (
+            f"group {member} has the site role(s) {', '.join(sorted(site_roles))}, which do not include {role} on "
+            f"{resource_type.rsplit(':', 1)[-1]}; grant what its site role needs only."
+        )
+    return None
+
+
+def _hierarchy_problem(
+    token: str, role: str, member: str, condition: Any, *, allowed: list[str], site: Principals
+) -> str | None:
+    """A role granted on a project, folder or organisation reaches every resource below it."""
+    if role.startswith("roles/storage.") and bucket_scope(condition):
+        return _bucket_role_problem(role, member, allowed, site)
+    if role.startswith(("roles/storage.", "roles/cloudkms.")):
+        return (
+            f"role {role} is granted at project level {describe_condition(condition)}; grant it on the "
+            "bucket or key instead."
+        )
+    if role in IMPERSONATION_ROLES:
+        return f"role {role} at project level lets {member} impersonate every service account."
+    return _identity_problem(token, role, member, site)
+
+
+def _grant_problem(
+    args: ResourceValidationArgs, role: str, member: str, condition: Any, allowed: list[str]
+) -> str | None:
+    site, token = site_principals(), args.resource_type
+    problem = _member_problem(token, role, member, site, args.get_config())
+    if problem:
+        return problem
+    if token in tokens.HIERARCHY_IAM:
+        problem = _hierarchy_problem(token, role, member, condition, allowed=allowed, site=site)
+    elif token in tokens.SERVICE_ACCOUNT_IAM and role in IMPERSONATION_ROLES:
+        account = as_str(leaf(args.props, "serviceAccountId")) or "?"
+        # serviceAccountId is projects/<p>/serviceAccounts/<email>, or the bare email
+        if f"serviceaccount:{account.rsplit('/', 1)[-1].lower()}" == site.viewer:
+            problem = (
+                f"role {role} on the viewer's service account lets {member} act as the viewer (and read every "
+                "image); the viewer runs on Cloud Run and is impersonated by nobody. Remove the grant."
+            )
+        elif not (role == WORKLOAD_IDENTITY_USER and kind(member) is Kind.WORKLOAD):
+            problem = (
+                f"role {role} on service account {account} lets {member} act as it; only one federated workload "
+                f"(principal://...) may, with {WORKLOAD_IDENTITY_USER}."
+            )
+    elif token in tokens.OBJECT_STORE_IAM:
+        problem = _bucket_role_problem(role, member, allowed, site)
+    elif token not in tokens.KMS_IAM:
+        problem = _identity_problem(token, role, member, site)
+    if problem is None and kind(member) in (Kind.SERVICE_ACCOUNT, Kind.SERVICE_AGENT) and is_admin_role(role):
+        problem = f"service account {member} holds the admin role {role}; runtime identities get no admin role."
+    return problem
+
+
+def _custom_role_declared(args: ResourceValidationArgs, report: Report) -> None:
+    """A custom role the stack declares may not carry what no site principal may hold, bound or not."""
+    risky = dangerous(frozenset(p for p in items(args.props, "permissions") if isinstance(p, str)))
+    if risky:
+        report(
+            f"custom role {as_str(leaf(args.props, 'roleId')) or '?'} grants {', '.join(risky)}; a site stack "
+            "declares roles that read or create only. Remove those permissions from permissions."
+        )
 
 
 def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
-    allowed_bucket_roles = list(args.get_config().get("allowedBucketRoles", DEFAULT_BUCKET_ROLES))
-    for role, member in members(args.props):
-        if role is UNKNOWN:
+    if args.resource_type in tokens.CUSTOM_ROLES:
+        _custom_role_declared(args, report)
+        return
+    allowed = list(args.get_config().get("allowedBucketRoles", DEFAULT_BUCKET_ROLES))
+    for role, member, condition in grants(args.props):
+        if not isinstance(role, str) or is_custom_role(role):
+            continue  # custom roles: judged by their permissions in the stack (gcp-iam-custom-roles-and-federation)
+        if role in BASIC_ROLES:
+            report(f"role {role} is a basic role; grant a predefined role scoped to the resource instead.")
+        elif isinstance(member, str):
+            problem = _grant_problem(args, role, member, condition, allowed)
+            if problem:
+                report(problem)
+        elif args.resource_type in tokens.HIERARCHY_IAM and role in IMPERSONATION_ROLES:
+            report(f"role {role} at project level lets its members impersonate every service account.")
+
+
+# --- IAM-04 (in the stack) ------------------------------------------------------------------------
+
+
+def _custom_roles(resources: list[PolicyResource]) -> dict[str, Any]:
+    """Every custom role the stack declares, by each name a grant may use, to its permissions."""
+    found: dict[str, Any] = {}
+    for r in resources:
+        if r.resource_type not in tokens.CUSTOM_ROLES or leaf(r.props, "deleted") is True:
             continue
-        role_name = str(role)
-        if role_name in BASIC_ROLES:
-            report(f"role {role_name} is a basic role; grant a predefined role scoped to the resource instead.")
-        elif args.resource_type in tokens.PROJECT_IAM:
-            if role_name.startswith(("roles/storage.", "roles/cloudkms.")):
-                report(f"role {role_name} is granted at project level; grant it on the bucket or key instead.")
-            elif role_name in IMPERSONATION_ROLES:
-                report(f"role {role_name} at project level lets {member} impersonate every service account.")
-            elif (
-                isinstance(member, str) and member.startswith("serviceAccount:") and role_name.lower().endswith("admin")
-            ):
+        permissions = items(r.props, "permissions")
+        value = UNKNOWN if UNKNOWN in permissions else frozenset(str(p) for p in permissions)
+        role_id, name = as_str(leaf(r.props, "roleId")), as_str(leaf(r.props, "name"))
+        if name:
+            found[name.lower()] = value
+        if role_id:
+            parent = (
+                f"organizations/{leaf(r.props, 'orgId')}"
+                if r.resource_type.startswith("gcp:organizations/")
+                else f"projects/{as_str(leaf(r.props, 'project')) or site_project()}"
+            )
+            found[f"{parent}/roles/{role_id}".lower()] = value
+    return found
+
+
+def _custom_role_problem(
+    token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals
+) -> str | None:
+    risky = dangerous(permissions)
+    if risky:
+        return (
+            f"grants {', '.join(risky)}; no workload or person of the site may hold that. Remove those "
+            "permissions from the role's permissions, or grant a predefined read or create role."
+        )
+    scoped = bucket_scope(condition) is not None
+    if (
+        token in tokens.HIERARCHY_IAM
+        and not scoped
+        and any(p.startswith(("storage.", "cloudkms.")) for p in permissions)
+    ):
+        return (
+            f"grants storage or KMS permissions at project level {describe_condition(condition)}; grant it on "
+            "the bucket instead."
+        )
+    if token in tokens.OBJECT_STORE_IAM or (token in tokens.HIERARCHY_IAM and scoped):
+        m = str(member).lower()
+        wanted = READ_OBJECTS | CREATE_OBJECTS
+        if m == site.viewer:
+            wanted = ROLE_PERMISSIONS["roles/storage.objectViewer"]
+        elif m in (site.uploader, STORAGE_USAGE_LOG_WRITER):
+            wanted = ROLE_PERMISSIONS["roles/storage.objectCreator"]
+        elif m in site.groups:
+            wanted = frozenset().union(*(SITE_ROLE_PERMISSIONS.get(s, frozenset()) for s in site.groups[m]))
+        extra = sorted(permissions - wanted)
+        if extra:
+            return (
+                f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates; "
+                "remove them from the role's permissions."
+            )
+    return None
+
+
+def _pools(resources: list[PolicyResource]) -> tuple[set[str], set[str]]:
+    names, ids = set(), set()
+    for r in resources:
+        if r.resource_type == tokens.WORKLOAD_IDENTITY_POOL:
+            name, pool_id = leaf(r.props, "name"), leaf(r.props, "workloadIdentityPoolId")
+            if isinstance(name, str):
+                names.add(name.lower())
+            if isinstance(pool_id, str):
+                ids.add(pool_id.lower())
+    return names, ids
+
+
+def _in_stack(args: StackValidationArgs, report: Report) -> None:
+    roles = _custom_roles(args.resources)
+    site = site_principals()
+    pool_names, pool_ids = _pools(args.resources)
+    judged = tokens.IAM_GRANTS - tokens.KMS_IAM  # ENC-07 judges key grants
+    for r in (r for r in args.resources if r.resource_type in judged):
+        for role, member, condition in grants(r.props):
+            if isinstance(role, str) and is_custom_role(role):
+                permissions = roles.get(role.lower())
+                if permissions is None:
+                    report(
+                        f"role {role} is a custom role the stack does not declare, so what it grants cannot be "
+                        "judged; declare it in the stack (IAMCustomRole) or grant a predefined role.",
+                        r.urn,
+                    )
+                elif permissions is not UNKNOWN:
+                    problem = _custom_role_problem(r.resource_type, member, permissions, condition, site)
+                    if problem:
+                        report(f"custom role {role} held by {member} {problem}", r.urn)
+            pool = workload_pool(member) if isinstance(member, str) else None
+            if pool and pool not in pool_names and (pool_names or pool.rsplit("/", 1)[-1] not in pool_ids):
                 report(
-                    f"service account {member} holds the admin role {role_name}; runtime identities get no admin role."
+                    f"{member} is a subject of workload identity pool {pool}, which the stack does not declare; "
+                    "federate through the site's own pool (SiteIdentities' pacs_federation).",
+                    r.urn,
                 )
-        elif args.resource_type in tokens.BUCKET_IAM and role_name not in allowed_bucket_roles:
-            report(f"role {role_name} on a bucket is not one of {', '.join(allowed_bucket_roles)}.")
+    number, source = site_project_number(args.resources, args.get_config())
+    for r, message in foreign_numbers(numbered_members(args.resources, judged), number, source):
+        report(f"{message}; a workload of another project may hold nothing in the site. Remove the grant.", r.urn)
+
+
+# --- IAM-05, IAM-06, IAM-07 -----------------------------------------------------------------------
 
 
 def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
@@ -65,6 +368,13 @@ def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
             "attributeCondition is not set, so any identity of the external issuer could impersonate the "
             "site's accounts. Set it, for example \"assertion.sub == 'pacs-gateway-01'\"."
         )
+    else:
+        condition = leaf(args.props, "attributeCondition")
+        if isinstance(condition, str) and admits_any_subject(condition):
+            report(
+                f"attributeCondition {condition!r} admits any subject of the external issuer (it counts as no "
+                "condition). Pin the subject with equality, for example \"assertion.sub == 'pacs-gateway-01'\"."
+            )
 
 
 def _default_accounts(args: StackValidationArgs, report: Report) -> None:
@@ -80,12 +390,34 @@ def _default_accounts(args: StackValidationArgs, report: Report) -> None:
             report(f"DefaultServiceAccounts action is {action!r}; set it to 'DEPRIVILEGE'.", r.urn)
 
 
+_PEOPLE_MESSAGES = {
+    Kind.USER: "grants {role} to one person; map a hospital group to a site role instead (group:<email>).",
+    Kind.PERSON: "grants {role} to one federated person; map a hospital group to a site role instead.",
+    Kind.BASIC_ROLE_HOLDERS: "grants {role} to everyone holding a basic role on that project, not a site role; "
+    "grant a declared hospital group instead.",
+    Kind.DELETED: "grants {role} to a deleted principal; remove the grant.",
+    Kind.OTHER: "is not a principal form the pack recognises; grant a declared hospital group or site identity.",
+}
+
+
 def _groups_not_users(args: ResourceValidationArgs, report: Report) -> None:
-    for role, member in members(args.props):
-        if isinstance(member, str) and member.startswith("user:"):
+    site = site_principals()
+    extra = {str(g).lower().removeprefix("group:") for g in args.get_config().get("additionalGroups", [])}
+    for role, member, _ in grants(args.props):
+        if not isinstance(member, str):
+            continue
+        found = kind(member)
+        if found in _PEOPLE_MESSAGES:
+            report(f"member {member} " + _PEOPLE_MESSAGES[found].format(role=role))
+        elif found is Kind.GROUP:
+            m = member.lower()
+            if m in site.groups or m.removeprefix("group:") in extra:
+                continue
+            if m == STORAGE_USAGE_LOG_WRITER and args.resource_type in tokens.BUCKET_IAM:
+                continue
             report(
-                f"member {member} grants {role} to one person; map a hospital group to a site role instead "
-                "(group:<email>)."
+                f"member {member} holds {role} but is not a group the site declares (rbac, viewer.iapGroups, "
+                "logging.siem.subscriber); add it to the stack's rbac with its site role, or remove the grant."
             )
 
 
@@ -93,32 +425,61 @@ POLICIES = [
     resource_policy(
         name="gcp-iam-no-public-principals",
         control="IAM-03",
-        description="No IAM grant in the stack names allUsers or allAuthenticatedUsers.",
+        description=(
+            "No IAM grant of any service names allUsers, allAuthenticatedUsers, a whole domain or a principal set."
+        ),
         severity=Severity.CRITICAL,
-        remediation="Remove allUsers and allAuthenticatedUsers; grant hospital groups or service accounts.",
-        types=tokens.is_iam,
+        remediation=(
+            "Remove allUsers, allAuthenticatedUsers, domain: and principalSet:// members; grant declared hospital "
+            "groups, site service accounts or one federated subject."
+        ),
+        types=tokens.IAM_GRANTS,
         check=_no_public_principals,
     ),
     resource_policy(
         name="gcp-iam-least-privilege-roles",
         control="IAM-04",
         description=(
-            "No basic roles; no project-level storage, KMS or impersonation roles; no admin role for "
-            "service accounts; buckets grant object read or create only."
+            "No basic roles; no custom role with IAM, impersonation, delete or key-destroy permissions; no "
+            "project-level storage, KMS or impersonation roles unless provably scoped to one "
+            "bucket; impersonation of service accounts only by one federated workload; no admin role for service "
+            "accounts; no workloads of other projects; each site identity and declared group holds only its "
+            "site role's grants."
         ),
         severity=Severity.HIGH,
         remediation=(
             "Grant roles/storage.objectViewer (viewer) or roles/storage.objectCreator (PACS uploader) on the "
             "image bucket with a BucketIAMMember, and nothing at project level."
         ),
-        types=tokens.is_iam,
+        types=tokens.IAM_GRANTS | tokens.CUSTOM_ROLES,
         check=_least_privilege,
-        config={"allowedBucketRoles": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_BUCKET_ROLES}},
+        config={
+            "allowedBucketRoles": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_BUCKET_ROLES},
+            "projectNumber": {"type": "string", "pattern": "^[0-9]+$"},
+        },
+    ),
+    stack_policy(
+        name="gcp-iam-custom-roles-and-federation",
+        control="IAM-04",
+        description=(
+            "Custom roles are judged by their permissions (an undeclared custom role is not trusted); federated "
+            "subjects come from a pool in the stack; service agents and workloads belong to the site project."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Declare custom roles in the stack with read or create permissions only, federate through the site's "
+            "pool, and grant nothing to another project's agents or workloads."
+        ),
+        check=_in_stack,
+        config={"projectNumber": {"type": "string", "pattern": "^[0-9]+$"}},
     ),
     resource_policy(
         name="gcp-serviceaccount-no-user-managed-keys",
         control="IAM-05",
-        description="No service-account keys; federated identities are restricted by an attribute condition.",
+        description=(
+            "No service-account keys; federated identities are restricted by an attribute condition that pins "
+            "the subject."
+        ),
         severity=Severity.CRITICAL,
         remediation=(
             "Delete gcp.serviceaccount.Key resources; authenticate the on-premises PACS through Workload "
@@ -139,10 +500,14 @@ POLICIES = [
     resource_policy(
         name="gcp-iam-groups-not-users",
         control="IAM-07",
-        description="People get access through hospital groups mapped to site roles, never as user: members.",
+        description=(
+            "People get access only through the hospital groups the site declares: no user:, single federated "
+            "person, projectOwner/Editor/Viewer:, deleted: or undeclared group: members."
+        ),
         severity=Severity.HIGH,
-        remediation="Replace user: members with a group: member and map the group in the stack's rbac setting.",
-        types=tokens.is_iam,
+        remediation="Replace the member with a group: member and map the group in the stack's rbac setting.",
+        types=tokens.IAM_GRANTS,
         check=_groups_not_users,
+        config={"additionalGroups": {"type": "array", "items": {"type": "string"}, "default": []}},
     ),
 ]

@@ -1,35 +1,81 @@
-"""Cloud KMS: AES-256 keys, rotation, deletion protection, key-scoped grants to service agents only."""
+"""Cloud KMS: AES-256 keys, rotation, deletion protection, key-scoped grants to service agents only.
+
+Keys are judged by equality with what the site declares: a key reference (a grant's ``cryptoKeyId``, a
+bucket's or log bucket's key) must name a key of the site project in the site region; only the site
+project's service agents (by project number) and its declared runtime identities may use a key; key
+versions may not be disabled, destroyed or left deletable by the stack.
+"""
 
 from __future__ import annotations
 
 import re
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import PUBLIC_PRINCIPALS, UNKNOWN, as_str, leaf, members
-from imaging_policies._registry import Report, resource_policy
-
-KEY_USE_ROLES = {
-    "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-    "roles/cloudkms.cryptoKeyEncrypter",
-    "roles/cloudkms.cryptoKeyDecrypter",
-}
-# Google-managed service agents: Cloud Storage, Cloud Logging, Pub/Sub and the other gcp-sa-* agents.
-SERVICE_AGENT = re.compile(
-    r"^serviceAccount:(service-\d+@gs-project-accounts\.iam\.gserviceaccount\.com"
-    r"|[a-z0-9-]+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com)$"
+from imaging_policies._principals import (
+    KEY_USE_ROLES,
+    Kind,
+    foreign_numbers,
+    is_custom_role,
+    key_location,
+    kind,
+    numbered_members,
+    site_project_number,
 )
+from imaging_policies._props import UNKNOWN, as_str, grants, leaf
+from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._site import site_principals, site_project, site_setting
+
 DAY = 86_400
+LOST_VERSION_STATES = {"DISABLED", "DESTROYED", "DESTROY_SCHEDULED"}
+
+
+def site_key_problem(value: object, field: str, *, key: bool = True) -> str | None:
+    """Why a key (or, without ``key``, key-ring) reference in ``field`` is not one of the site's own keys:
+    another project, another location, or a form the pack cannot read. ``None`` when it is the site's, or
+    when it is not known yet (a first preview) or the site's project and region are not declared."""
+    if not isinstance(value, str):
+        return None
+    project, region = site_project(), (site_setting("region") or "").lower()
+    where = key_location(value, key=key)
+    if where is None:
+        return f"{field} {value!r} is not a KMS {'key' if key else 'key ring'} id; use the site key's full id."
+    key_project, location = where
+    if key_project is not None and project and key_project != project:
+        return (
+            f"{field} names a key of project {key_project!r}; use the site's own key in project {project!r} "
+            "(whoever holds another project's key controls the data)."
+        )
+    if region and location.lower() != region:
+        return f"{field} names a key in {location!r}; use the site's own key in the site region {region!r}."
+    return None
 
 
 def _aes256(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type == tokens.KEY_RING_IMPORT_JOB:
+        report(
+            "a KeyRingImportJob brings key material from outside Cloud KMS, so a copy of the key exists "
+            "elsewhere. Remove it and let Cloud KMS generate the site's keys."
+        )
+        return
+    if args.resource_type == tokens.KEY_HANDLE:
+        report(
+            "a KeyHandle asks Autokey for a key in the folder's key project, not the site's own key ring. "
+            "Remove it and use the site's keys (SiteKeys)."
+        )
+        return
     purpose = leaf(args.props, "purpose")
     if purpose not in (None, UNKNOWN, "ENCRYPT_DECRYPT"):
         report(f"purpose is {purpose!r}; set it to 'ENCRYPT_DECRYPT' (AES-256-GCM) for data at rest.")
     algorithm = leaf(args.props, "versionTemplate", "algorithm")
     if algorithm not in (None, UNKNOWN, "GOOGLE_SYMMETRIC_ENCRYPTION"):
         report(f"versionTemplate.algorithm is {algorithm!r}; set it to 'GOOGLE_SYMMETRIC_ENCRYPTION' (AES-256).")
+    if leaf(args.props, "importOnly") is True:
+        report(
+            "importOnly is true: the key material would be imported, so a copy exists outside Cloud KMS. "
+            "Remove importOnly and let Cloud KMS generate the key."
+        )
     allowed = list(args.get_config().get("allowedProtectionLevels", ["SOFTWARE", "HSM"]))
     level = leaf(args.props, "versionTemplate", "protectionLevel") or "SOFTWARE"
     if level is not UNKNOWN and level not in allowed:
@@ -57,57 +103,112 @@ def _rotation(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _protected(args: ResourceValidationArgs, report: Report) -> None:
-    kind = "key ring" if args.resource_type == tokens.KEY_RING else "key"
+    if args.resource_type == tokens.CRYPTO_KEY_VERSION:
+        _version_kept(args, report)
+        return
+    kind_name = "key ring" if args.resource_type == tokens.KEY_RING else "key"
     if not args.opts.protect:
         report(
-            f"the {kind} is not protected: deleting it makes every image it encrypts unreadable. "
+            f"the {kind_name} is not protected: deleting it makes every image it encrypts unreadable. "
             "Set the resource option protect=True."
         )
     if args.resource_type == tokens.CRYPTO_KEY and leaf(args.props, "destroyScheduledDuration") is None:
         report("destroyScheduledDuration is not set; set it explicitly (for example '2592000s', 30 days).")
 
 
+def _version_kept(args: ResourceValidationArgs, report: Report) -> None:
+    """A key version in the stack: never disabled or destroyed, and never destroyed by deleting the resource
+    (the provider destroys the version on delete unless deletionPolicy is ABANDON or PREVENT)."""
+    state = leaf(args.props, "state")
+    if isinstance(state, str) and state.upper() in LOST_VERSION_STATES:
+        report(
+            f"state is {state!r}: data encrypted with this key version becomes unreadable. Remove the state "
+            "(or set 'ENABLED'); disabling or destroying a version is a break-glass act outside the stack."
+        )
+    policy = leaf(args.props, "deletionPolicy")
+    if not args.opts.protect and policy not in ("ABANDON", "PREVENT", UNKNOWN):
+        report(
+            f"the key version is not protected and deletionPolicy is {policy!r}: deleting the resource destroys "
+            "the version. Set protect=True (or deletionPolicy 'ABANDON')."
+        )
+
+
 def _no_public_key_access(args: ResourceValidationArgs, report: Report) -> None:
-    for role, member in members(args.props):
-        if member in PUBLIC_PRINCIPALS:
+    for role, member, _ in grants(args.props):
+        if isinstance(member, str) and kind(member) in (Kind.PUBLIC, Kind.DOMAIN, Kind.PRINCIPAL_SET):
             report(f"member {member!r} (role {role}) makes the key usable by anyone; remove it.")
 
 
+def _ring_of_site(args: ResourceValidationArgs, report: Report) -> None:
+    """A key ring the stack declares is the site's: in the site project (or the provider's) and region."""
+    project, location = leaf(args.props, "project"), leaf(args.props, "location")
+    site, region = site_project(), (site_setting("region") or "").lower()
+    if isinstance(project, str) and site and project != site:
+        report(f"project is {project!r}; create the site's key ring in the site project {site!r}.")
+    if isinstance(location, str) and region and location.lower() != region:
+        report(f"location is {location!r}; create the site's key ring in the site region {region!r}.")
+
+
 def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
-    for role, member in members(args.props):
-        if role is UNKNOWN or member is UNKNOWN:
+    token = args.resource_type
+    if token == tokens.KEY_RING:
+        _ring_of_site(args, report)
+        return
+    if token in tokens.CRYPTO_KEY_IAM or token in tokens.KEY_RING_IAM:
+        on_key = token in tokens.CRYPTO_KEY_IAM
+        field = "cryptoKeyId" if on_key else "keyRingId"
+        problem = site_key_problem(leaf(args.props, field), field, key=on_key)
+        if problem:
+            report(problem)
+    identities = site_principals().identities
+    for role, member, _ in grants(args.props):
+        if not isinstance(role, str) or not isinstance(member, str):
             continue  # a computed identity; the update run judges it with known values
-        if args.resource_type in tokens.PROJECT_IAM:
-            if str(role).startswith("roles/cloudkms."):
+        if token in tokens.HIERARCHY_IAM:
+            if role.startswith("roles/cloudkms."):
                 report(f"role {role} is granted at project level; grant key roles on the key only.")
             continue
-        if not SERVICE_AGENT.match(str(member)):
+        if is_custom_role(role):
             report(
-                f"member {member} holds {role} on a site key or key ring; only Google service agents (storage, "
-                "logging, Pub/Sub) may hold roles there. Manage keys from the deployment identity, outside the "
-                "stack, and remove the grant."
+                f"custom role {role} is granted on a site key or key ring to {member}; grant "
+                "roles/cloudkms.cryptoKeyEncrypterDecrypter (key use) only."
             )
-        elif args.resource_type in tokens.KEY_RING_IAM and role in KEY_USE_ROLES:
+        elif kind(member) is not Kind.SERVICE_AGENT and member.lower() not in identities:
+            report(
+                f"member {member} holds {role} on a site key or key ring; only Google service agents of the site "
+                "project (storage, logging, Pub/Sub) and the site's runtime identities may hold roles there. "
+                "Manage keys from the deployment identity, outside the stack, and remove the grant."
+            )
+        elif role not in KEY_USE_ROLES:
+            report(f"{member} holds {role}; service agents and site identities get key use only.")
+        elif token in tokens.KEY_RING_IAM:
             report(f"role {role} is granted on the key ring; grant it on the one key that is needed instead.")
-        elif (
-            args.resource_type in tokens.CRYPTO_KEY_IAM
-            and SERVICE_AGENT.match(str(member))
-            and role not in KEY_USE_ROLES
-        ):
-            report(f"service agent {member} holds {role}; service agents get key use only.")
+
+
+def _key_holders_of_site(args: StackValidationArgs, report: Report) -> None:
+    number, source = site_project_number(args.resources, args.get_config())
+    for r, message in foreign_numbers(numbered_members(args.resources, tokens.KMS_IAM), number, source):
+        report(
+            f"{message}: another project's service agent could encrypt its own data with, or decrypt, the site "
+            "key. Grant the key to the site project's agent only.",
+            r.urn,
+        )
 
 
 POLICIES = [
     resource_policy(
         name="gcp-kms-crypto-key-aes256",
         control="ENC-03",
-        description="KMS keys are symmetric AES-256 keys at an allowed protection level.",
+        description=(
+            "KMS keys are symmetric AES-256 keys generated by Cloud KMS (no import, no Autokey handle) at an "
+            "allowed protection level."
+        ),
         severity=Severity.HIGH,
         remediation=(
             "Set purpose 'ENCRYPT_DECRYPT', versionTemplate.algorithm 'GOOGLE_SYMMETRIC_ENCRYPTION' and "
             "versionTemplate.protectionLevel 'SOFTWARE' or 'HSM'."
         ),
-        types=[tokens.CRYPTO_KEY],
+        types=[tokens.CRYPTO_KEY, tokens.KEY_RING_IMPORT_JOB, tokens.KEY_HANDLE],
         check=_aes256,
         config={
             "allowedProtectionLevels": {
@@ -130,33 +231,51 @@ POLICIES = [
     resource_policy(
         name="gcp-kms-keys-protected",
         control="ENC-05",
-        description="KMS keys and key rings are protected from deletion with an explicit destroy delay.",
+        description=(
+            "KMS keys and key rings are protected from deletion with an explicit destroy delay; key versions in "
+            "the stack are never disabled, destroyed or deletable."
+        ),
         severity=Severity.CRITICAL,
         remediation=(
             "Create keys and key rings with opts=ResourceOptions(protect=True) and set destroyScheduledDuration."
         ),
-        types=[tokens.CRYPTO_KEY, tokens.KEY_RING],
+        types=[tokens.CRYPTO_KEY, tokens.KEY_RING, tokens.CRYPTO_KEY_VERSION],
         check=_protected,
     ),
     resource_policy(
         name="gcp-kms-iam-no-public-principals",
         control="ENC-06",
-        description="No key or key-ring grant names allUsers or allAuthenticatedUsers.",
+        description="No key or key-ring grant names allUsers, allAuthenticatedUsers, a domain or a principal set.",
         severity=Severity.CRITICAL,
-        remediation="Remove allUsers and allAuthenticatedUsers from KMS IAM members.",
+        remediation="Remove allUsers, allAuthenticatedUsers, domain: and principalSet:// members from KMS IAM.",
         types=tokens.KMS_IAM,
         check=_no_public_key_access,
     ),
     resource_policy(
         name="gcp-kms-key-use-service-agents-only",
         control="ENC-07",
-        description="Only Google service agents may use site keys, granted on the key itself.",
+        description=(
+            "Only Google service agents and the site's runtime identities may use site keys (of the site project "
+            "and region), granted key use on the key itself."
+        ),
         severity=Severity.HIGH,
         remediation=(
             "Grant roles/cloudkms.cryptoKeyEncrypterDecrypter with a CryptoKeyIAMMember on the key, to the "
             "service agent that needs it (storage, logging, Pub/Sub), never on the key ring or the project."
         ),
-        types=tokens.KMS_IAM | tokens.PROJECT_IAM,
+        types=tokens.KMS_IAM | tokens.HIERARCHY_IAM | {tokens.KEY_RING},
         check=_service_agents_only,
+    ),
+    stack_policy(
+        name="gcp-kms-key-holders-site-project",
+        control="ENC-07",
+        description="Service agents holding site keys are the site project's own (by project number).",
+        severity=Severity.HIGH,
+        remediation=(
+            "Grant site keys to the site project's service agents only (service-<site project number>@...); set "
+            "the policy's projectNumber config where the stack does not report it."
+        ),
+        check=_key_holders_of_site,
+        config={"projectNumber": {"type": "string", "pattern": "^[0-9]+$"}},
     ),
 ]

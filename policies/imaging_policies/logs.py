@@ -17,6 +17,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, Stac
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, items, leaf, members, refers_by_dependency
 from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies.kms import site_key_problem
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
 MIN_RETENTION_DAYS = 2190
@@ -156,6 +157,10 @@ def _log_storage_cmek(args: ResourceValidationArgs, report: Report) -> None:
             "cmekSettings.kmsKeyName is not set, so the logs (which hold patient metadata) are encrypted with a "
             "Google-managed key. Set it to the site's logs key."
         )
+    field = "kmsKeyName" if args.resource_type == tokens.PUBSUB_TOPIC else "cmekSettings.kmsKeyName"
+    problem = site_key_problem(leaf(args.props, *field.split(".")), field)
+    if problem:
+        report(problem)
 
 
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:

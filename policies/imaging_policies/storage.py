@@ -22,6 +22,7 @@ from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, is_set, known, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
+from imaging_policies.kms import site_key_problem
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
 STORAGE_AGENT_DOMAIN = "@gs-project-accounts.iam.gserviceaccount.com"
@@ -33,6 +34,9 @@ def _requires_cmek(args: ResourceValidationArgs, report: Report) -> None:
             "encryption.defaultKmsKeyName is not set, so objects are encrypted with a Google-managed key. "
             "Set it to the id of the site's images key."
         )
+    problem = site_key_problem(leaf(args.props, "encryption", "defaultKmsKeyName"), "encryption.defaultKmsKeyName")
+    if problem:
+        report(problem)
 
 
 def _enforces_cmek(args: ResourceValidationArgs, report: Report) -> None:

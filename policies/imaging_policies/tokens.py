@@ -2,6 +2,8 @@
 
 import re
 
+from imaging_policies._iam_tokens import IAM_GRANT_TOKENS
+
 BUCKET = "gcp:storage/bucket:Bucket"
 BUCKET_ACL = "gcp:storage/bucketACL:BucketACL"
 DEFAULT_OBJECT_ACL = "gcp:storage/defaultObjectACL:DefaultObjectACL"
@@ -47,6 +49,50 @@ KMS_IAM = CRYPTO_KEY_IAM | KEY_RING_IAM
 PROJECT_IAM = frozenset(
     {"gcp:projects/iAMMember:IAMMember", "gcp:projects/iAMBinding:IAMBinding", "gcp:projects/iAMPolicy:IAMPolicy"}
 )
+FOLDER_IAM = frozenset(
+    {"gcp:folder/iAMMember:IAMMember", "gcp:folder/iAMBinding:IAMBinding", "gcp:folder/iAMPolicy:IAMPolicy"}
+)
+ORGANIZATION_IAM = frozenset(
+    {
+        "gcp:organizations/iAMMember:IAMMember",
+        "gcp:organizations/iAMBinding:IAMBinding",
+        "gcp:organizations/iAMPolicy:IAMPolicy",
+    }
+)
+HIERARCHY_IAM = PROJECT_IAM | FOLDER_IAM | ORGANIZATION_IAM
+"""Grants on a project, folder or organisation: they reach every resource below it."""
+MANAGED_FOLDER_IAM = frozenset(
+    {
+        "gcp:storage/managedFolderIamMember:ManagedFolderIamMember",
+        "gcp:storage/managedFolderIamBinding:ManagedFolderIamBinding",
+        "gcp:storage/managedFolderIamPolicy:ManagedFolderIamPolicy",
+    }
+)
+OBJECT_STORE_IAM = BUCKET_IAM | MANAGED_FOLDER_IAM
+"""Grants on a bucket or on a managed folder inside one (both reach the objects)."""
+SERVICE_ACCOUNT_IAM = frozenset(
+    {
+        "gcp:serviceaccount/iAMMember:IAMMember",
+        "gcp:serviceaccount/iAMBinding:IAMBinding",
+        "gcp:serviceaccount/iAMPolicy:IAMPolicy",
+    }
+)
+SUBSCRIPTION_IAM = frozenset(
+    {
+        "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember",
+        "gcp:pubsub/subscriptionIAMBinding:SubscriptionIAMBinding",
+        "gcp:pubsub/subscriptionIAMPolicy:SubscriptionIAMPolicy",
+    }
+)
+IAM_GRANTS = frozenset(IAM_GRANT_TOKENS)
+"""Every IAM member, binding and policy resource of every service (see ``_iam_tokens``)."""
+IAP_IAM = frozenset(t for t in IAM_GRANTS if t.startswith("gcp:iap/"))
+CUSTOM_ROLES = frozenset({"gcp:projects/iAMCustomRole:IAMCustomRole", "gcp:organizations/iAMCustomRole:IAMCustomRole"})
+SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
+WORKLOAD_IDENTITY_POOL = "gcp:iam/workloadIdentityPool:WorkloadIdentityPool"
+CRYPTO_KEY_VERSION = "gcp:kms/cryptoKeyVersion:CryptoKeyVersion"
+KEY_RING_IMPORT_JOB = "gcp:kms/keyRingImportJob:KeyRingImportJob"
+KEY_HANDLE = "gcp:kms/keyHandle:KeyHandle"
 
 SERVICE_ACCOUNT_KEY = "gcp:serviceaccount/key:Key"
 WORKLOAD_IDENTITY_POOL_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"

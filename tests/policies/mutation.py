@@ -102,9 +102,10 @@ def remove(name: str) -> Mutation:
     return mutate
 
 
-def assert_rejected(pack, case: Case) -> None:
-    """The mutation breaks ``case.policy`` (mandatory, with the expected message) and nothing unexpected."""
-    resources = site_plan("lausanne", "update")
+def assert_rejected(pack, case: Case, mode: str = "update") -> None:
+    """The mutation breaks ``case.policy`` (mandatory, with the expected message) and nothing unexpected;
+    ``pack`` must run in ``mode`` (``preview``: a first preview's plan, with its unknown values)."""
+    resources = site_plan("lausanne", mode)
     target = case.mutate(resources)
     found = pack.analyze_stack(resources) if case.stack else pack.analyze(target)
     mine = [d for d in found if d.policy == case.policy]

@@ -71,14 +71,6 @@ CASES = [
     pytest.param(
         Case(
             POLICY,
-            add_resource("gcp:kms/cryptoKeyVersion:CryptoKeyVersion", "lau-images-v2", {"state": "DISABLED"}),
-            "gcp:kms/cryptoKeyVersion:CryptoKeyVersion is refused",
-        ),
-        id="key-version-managed-by-the-stack",
-    ),  # an import of the key's versions makes `pulumi destroy` destroy the key material
-    pytest.param(
-        Case(
-            POLICY,
             add_resource(
                 "gcp:projects/organizationPolicy:OrganizationPolicy",
                 "lau-allow-public",

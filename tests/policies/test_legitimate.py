@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
+from preflight import analyzer, stacks
 from preflight.engine import UNKNOWN, Resource
+from preflight.stacks import PROJECT
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import add_resource, set_prop
 
@@ -23,6 +25,9 @@ APP_LOGS = "chuv-imaging-lau-lau-app-logs"
 APP_SINK_WRITER = "serviceAccount:p221841688848-471302@gcp-sa-logging.iam.gserviceaccount.com"
 RESEARCH_LOGS = "chuv-imaging-lau-lau-research-logs"
 LOG_BUCKET_PATH = "projects/chuv-imaging-lau/locations/europe-west6/buckets"
+SECURITY_TEAM = "securite@chuv.example"
+POLICY_CONFIG = {"gcp-iam-groups-not-users": {"additionalGroups": [SECURITY_TEAM]}}
+"""The site declares its security team in the pack's config (IAM-07); every variant runs with it."""
 APP_LOG_FILTER = 'resource.type="cloud_run_revision" AND severity>=WARNING'
 
 
@@ -125,7 +130,7 @@ VARIANTS = [
         _added(
             "gcp:storage/bucketIAMMember:BucketIAMMember",
             "lau-access-logs-security-team",
-            {"bucket": ACCESS_LOGS, "role": "roles/storage.objectViewer", "member": "group:securite@chuv.example"},
+            {"bucket": ACCESS_LOGS, "role": "roles/storage.objectViewer", "member": f"group:{SECURITY_TEAM}"},
         ),
         id="security-team-reads-the-access-logs",
     ),  # the security team reviews who read which study; the access-log bucket is still not an image bucket
@@ -153,6 +158,24 @@ VARIANTS = [
         id="pull-subscription-for-the-siem",
     ),
 ]
+
+
+@pytest.fixture(scope="module")
+def policy_pack():
+    """The real pack per mode, configured as `pulumi preview --policy-pack-config` would with POLICY_CONFIG."""
+    running: dict[str, analyzer.PolicyPack] = {}
+
+    def get(site: str, mode: str) -> analyzer.PolicyPack:
+        if mode not in running:
+            stack = stacks.load(site)
+            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview")
+            pack.configure(analyzer.reconcile(pack.info(), POLICY_CONFIG))
+            running[mode] = pack
+        return running[mode]
+
+    yield get
+    for pack in running.values():
+        pack.close()
 
 
 def _assert_no_mandatory_finding(pack, change: Change, mode: str = "update") -> None:

@@ -223,7 +223,7 @@ CASES = [
         Case(
             "gcp-iam-least-privilege-roles",
             on("lau-images-viewer", set_prop("role", value="roles/storage.admin")),
-            "role roles/storage.admin on a bucket",
+            "holds roles/storage.admin on a bucket; it may only read",
         ),
         id="bucket-admin-role",
     ),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from imaging_policies import POLICIES, REGISTRY, closed_world
+from imaging_policies import POLICIES, REGISTRY, closed_world, tokens
 from pulumi_policy import ResourceValidationPolicy
 
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
@@ -38,7 +38,13 @@ def expected_type_rows() -> list[str]:
     judged = REGISTRY.judged_tokens()
     for token in closed_world.JUDGED_HERE:
         judged.setdefault(token, []).append(closed_world.POLICY_NAME)
+    family = _iam_family()
     for token, policies in judged.items():
+        if token in tokens.IAM_GRANTS:
+            # the policies that judge the whole IAM family have a row each in "judged by pattern"
+            policies = [p for p in policies if p not in family]
+            if not policies:
+                continue
         rows[token] = f"| `{token}` | judged | {', '.join(f'`{p}`' for p in sorted(policies))} |"
     for verdict, listed in (
         ("harmless", closed_world.HARMLESS),
@@ -50,8 +56,15 @@ def expected_type_rows() -> list[str]:
     return [rows[token] for token in sorted(rows)]
 
 
+def _iam_family() -> set[str]:
+    """The policies that judge every IAM grant type of every service (``tokens.IAM_GRANTS``)."""
+    judged = REGISTRY.judged_tokens()
+    return set.intersection(*({*judged.get(token, [])} for token in tokens.IAM_GRANTS))
+
+
 def expected_pattern_rows() -> list[str]:
-    return [f"| `{name}` |" for name in sorted(REGISTRY.judged_patterns())]
+    """The policies that judge a family: by a predicate, or every IAM grant type."""
+    return [f"| `{name}` |" for name in sorted({*REGISTRY.judged_patterns(), *_iam_family()})]
 
 
 def _cells(row: str) -> list[str]:
