@@ -3,13 +3,13 @@
 Self-contained: published on its own as a policy pack, it never imports the components.
 """
 
-from imaging_policies import edge, guardrails, iam, kms, logs, network, storage
+from imaging_policies import edge, guardrails, iam, kms, logs, monitoring, network, storage
 from imaging_policies._registry import Registry
 
 PACK_NAME = "imaging-site-requirements"
 
 _registry = Registry()
-for _module in (kms, storage, iam, network, logs, edge, guardrails):
+for _module in (kms, storage, iam, network, logs, monitoring, edge, guardrails):
     _registry.extend(_module.POLICIES)
 
 POLICIES = _registry.policies

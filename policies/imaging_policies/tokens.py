@@ -155,3 +155,10 @@ FIREWALL_POLICIES_WITH_RULES = frozenset(
 )
 ANY_FIREWALL = frozenset({FIREWALL}) | FIREWALL_POLICY_RULES | FIREWALL_POLICIES_WITH_RULES
 HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
+
+IAM_POLICY_DOCUMENTS = frozenset(
+    {"gcp:projects/iAMPolicy:IAMPolicy", "gcp:folder/iAMPolicy:IAMPolicy", "gcp:organizations/iAMPolicy:IAMPolicy"}
+)
+"""IAM policy documents of the resource hierarchy: their ``policyData`` can carry ``auditConfigs``."""
+NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+LINKED_DATASET = "gcp:logging/linkedDataset:LinkedDataset"
