@@ -70,8 +70,26 @@ def _audit_configs(resource_type: str, props: Any) -> list[tuple[str, Any, list[
     return found
 
 
+def _complete(configs: list[tuple[str, Any, list[Any]]]) -> bool:
+    """Whether one of the audit configs logs every type for allServices (an unknown one may)."""
+    for _, service, log_configs in configs:
+        found = _log_types(log_configs)
+        if service in ("allServices", UNKNOWN) and (UNKNOWN in found or set(AUDIT_LOG_TYPES) <= found):
+            return True
+    return False
+
+
 def _audit_config(args: ResourceValidationArgs, report: Report) -> None:
-    for where, service, configs in _audit_configs(args.resource_type, args.props) or []:
+    carried = _audit_configs(args.resource_type, args.props)
+    if args.resource_type == tokens.PROJECT_IAM_POLICY and carried is not None and not _complete(carried):
+        # An authoritative project policy replaces the project's audit configs: it and IAMAuditConfig "will
+        # fight over what your policy should be" (pulumi_gcp/projects/iam_policy.py, the provider's docs).
+        report(
+            "policyData has no auditConfigs entry for allServices with ADMIN_READ, DATA_READ and DATA_WRITE, and an "
+            "authoritative project IAMPolicy replaces the project's audit configuration, so Data Access logs go "
+            "off. Add that audit config to policyData, or grant with IAMMember/IAMBinding instead."
+        )
+    for where, service, configs in carried or []:
         for index, config in enumerate(configs):
             exempted = items(config, "exemptedMembers")
             if exempted:
@@ -92,15 +110,10 @@ def _audit_config(args: ResourceValidationArgs, report: Report) -> None:
 
 def _audit_logs_on(args: StackValidationArgs, report: Report) -> None:
     for r in args.resources:
-        if r.resource_type not in tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS:
-            continue
-        configs = _audit_configs(r.resource_type, r.props)
-        if configs is None and r.resource_type in tokens.AUDIT_CONFIGS:
-            return
-        for _, service, log_configs in configs or []:
-            found = _log_types(log_configs)
-            if service in ("allServices", UNKNOWN) and (UNKNOWN in found or set(AUDIT_LOG_TYPES) <= found):
-                return
+        if r.resource_type in tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS:
+            configs = _audit_configs(r.resource_type, r.props)
+            if configs is None or _complete(configs):
+                return  # complete, or a policy document not known before the update
     report(
         "no audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE: reads of images and "
         "metadata are not logged. Add a gcp.projects.IAMAuditConfig (SecurityLogging does)."

@@ -156,8 +156,9 @@ FIREWALL_POLICIES_WITH_RULES = frozenset(
 ANY_FIREWALL = frozenset({FIREWALL}) | FIREWALL_POLICY_RULES | FIREWALL_POLICIES_WITH_RULES
 HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
 
+PROJECT_IAM_POLICY = "gcp:projects/iAMPolicy:IAMPolicy"
 IAM_POLICY_DOCUMENTS = frozenset(
-    {"gcp:projects/iAMPolicy:IAMPolicy", "gcp:folder/iAMPolicy:IAMPolicy", "gcp:organizations/iAMPolicy:IAMPolicy"}
+    {PROJECT_IAM_POLICY, "gcp:folder/iAMPolicy:IAMPolicy", "gcp:organizations/iAMPolicy:IAMPolicy"}
 )
 """IAM policy documents of the resource hierarchy: their ``policyData`` can carry ``auditConfigs``."""
 NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"

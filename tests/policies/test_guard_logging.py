@@ -22,9 +22,11 @@ from imaging_policies.monitoring import REQUIRED_ALERTS
 from components import naming
 from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
 from components.logs import log_bucket_id
+from preflight import analyzer, stacks
 from preflight.engine import Resource
+from preflight.stacks import PROJECT as PULUMI_PROJECT
 from tests.conftest import by_name, site_plan
-from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, set_prop
+from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
 
 SIEM = "gcp-logging-siem-export"
 EXCLUSIONS = "gcp-logging-no-security-exclusions"
@@ -304,6 +306,19 @@ REJECTED = [
         id="project-policy-document-exempts-a-user",
     ),
     pytest.param(
+        # An authoritative project policy "to clean up grants" replaces the project's audit configs too.
+        Case(
+            AUDIT,
+            add_resource(
+                "gcp:projects/iAMPolicy:IAMPolicy",
+                "project-policy",
+                {"project": PROJECT, "policyData": json.dumps({"bindings": []})},
+            ),
+            "policyData has no auditConfigs entry for allServices with ADMIN_READ, DATA_READ and DATA_WRITE",
+        ),
+        id="project-policy-document-drops-audit-configs",
+    ),
+    pytest.param(
         # The same in the folder's policy document: the site project inherits it.
         Case(
             AUDIT,
@@ -479,6 +494,45 @@ LEGITIMATE = [
         id="organization-audit-config-without-exemptions",
     ),
     pytest.param(
+        # The folder's policy document with a complete audit config and nobody exempted.
+        [
+            add_resource(
+                "gcp:folder/iAMPolicy:IAMPolicy",
+                "folder-policy",
+                {
+                    "folder": "folders/4711",
+                    "policyData": json.dumps(
+                        {"bindings": [], "auditConfigs": [{"service": "allServices", "auditLogConfigs": AUDIT_TYPES}]}
+                    ),
+                },
+            )
+        ],
+        id="folder-policy-document-with-complete-audit-config",
+    ),
+    pytest.param(
+        # The key alert as a log-match condition on the policy itself, its metric removed.
+        [
+            remove("lau-alerts-kms-key-disabled"),
+            on(
+                "lau-alerts-kms-key-disabled-alert",
+                set_prop(
+                    "conditions",
+                    value=[
+                        {
+                            "displayName": "Key version disabled or destroyed",
+                            "conditionMatchedLog": {
+                                "filter": 'protoPayload.methodName="DestroyCryptoKeyVersion" OR '
+                                '(protoPayload.methodName="UpdateCryptoKeyVersion" AND '
+                                'protoPayload.request.cryptoKeyVersion.state="DISABLED")'
+                            },
+                        }
+                    ],
+                ),
+            ),
+        ],
+        id="alert-as-a-log-match-condition",
+    ),
+    pytest.param(
         # The firewall metric written with a regular expression instead of three ':' terms.
         [
             on(
@@ -561,3 +615,36 @@ def test_security_samples_cover_every_family_and_alert() -> None:
     families = {s.family for s in security(SAMPLES)}
     assert families == {"audit", "vpc-flows", "firewall", "load-balancer", "dns"}
     assert all(any(a.key in s.trips for s in SAMPLES) for a in REQUIRED_ALERTS)
+
+
+def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
+    pack = analyzer.PolicyPack(config=config, project=PULUMI_PROJECT, stack="lausanne", dry_run=False)
+    pack.configure(analyzer.reconcile(pack.info(), user_config))
+    return pack
+
+
+def test_policy_config_siem_destination_replaces_the_site_config() -> None:
+    """``siemDestination`` in the policy config is the declaration: the site's topic becomes undeclared."""
+    other = "pubsub.googleapis.com/projects/chuv-soc/topics/imaging"
+    pack = _pack(dict(stacks.load("lausanne").config), {SIEM: {"siemDestination": other}})
+    try:
+        resources = site_plan("lausanne", "update")
+        messages = [d.message for d in pack.analyze_stack(resources) if d.policy == SIEM]
+        assert any(f"declared SIEM destination {other} " in m for m in messages), messages
+        assert any(f"to {LAU_SIEM}, which the site does not declare" in m for m in messages), messages
+        set_prop("destination", value=other)(by_name(resources, "lau-logging-siem-sink"))
+        assert [d.message for d in pack.analyze_stack(resources) if d.policy == SIEM] == []
+    finally:
+        pack.close()
+
+
+def test_a_stack_without_logging_config_declares_no_siem() -> None:
+    config = {k: v for k, v in stacks.load("lausanne").config.items() if k != "imaging-landing-zone:logging"}
+    pack = _pack(config)
+    try:
+        messages = [d.message for d in pack.analyze_stack(site_plan("lausanne", "update")) if d.policy == SIEM]
+        assert any(
+            "declares no SIEM destination (no imaging-landing-zone:logging in the stack config)" in m for m in messages
+        )
+    finally:
+        pack.close()
