@@ -215,6 +215,19 @@ def _security_store(destination: Any, declared: LoggingDeclaration, siem: str | 
     return built_in is not None and built_in["project"] == declared.project
 
 
+def _sees_site_logs(sink: PolicyResource, declared: LoggingDeclaration) -> bool:
+    """Whether the sink receives the site project's logs: a project sink of that project, or an organisation
+    or folder sink that includes or intercepts its children (assumed to hold the site); a billing-account
+    sink never does."""
+    props = sink.props
+    if sink.resource_type == tokens.BILLING_ACCOUNT_SINK:
+        return False
+    if sink.resource_type == tokens.PROJECT_SINK:
+        project = as_str(leaf(props, "project"))
+        return project is None or declared.project is None or project == declared.project
+    return leaf(props, "includeChildren") in (True, UNKNOWN) or leaf(props, "interceptChildren") in (True, UNKNOWN)
+
+
 def _exports(sink: PolicyResource) -> Selection:
     """The security entries the sink exports: its filter's, less those its enabled exclusions drop."""
     samples = security_samples()
@@ -284,7 +297,7 @@ def _siem_export(args: StackValidationArgs, report: Report) -> None:
         )
         return
     samples = security_samples()
-    sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS]
+    sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS and _sees_site_logs(r, declared)]
     destinations = {s.urn: _destination(s, declared, args.resources) for s in sinks}
     to_siem = [s for s in sinks if destinations[s.urn] in (siem, UNKNOWN)]
     complete = [s for s in to_siem if _enabled(s) and _narrowed(s, samples) is None]

@@ -76,12 +76,14 @@ LOG_BUCKETS = frozenset(
         "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
     }
 )
+PROJECT_SINK = "gcp:logging/projectSink:ProjectSink"
+BILLING_ACCOUNT_SINK = "gcp:logging/billingAccountSink:BillingAccountSink"
 LOG_SINKS = frozenset(
     {
-        "gcp:logging/projectSink:ProjectSink",
+        PROJECT_SINK,
         "gcp:logging/folderSink:FolderSink",
         "gcp:logging/organizationSink:OrganizationSink",
-        "gcp:logging/billingAccountSink:BillingAccountSink",
+        BILLING_ACCOUNT_SINK,
     }
 )
 LOG_EXCLUSIONS = frozenset(

@@ -443,6 +443,34 @@ LEGITIMATE = [
         id="application-log-sink-with-its-own-exclusion",
     ),
     pytest.param(
+        # Sinks that never see the site project's logs: the organisation's own logs (no includeChildren), the
+        # audit logs of another project, and a billing account's logs.
+        [
+            _sink(
+                "gcp:logging/organizationSink:OrganizationSink",
+                "org-own-logs",
+                "storage.googleapis.com/chuv-org-archive",
+                None,
+                orgId="123456789012",
+            ),
+            _sink(
+                "gcp:logging/projectSink:ProjectSink",
+                "apps-audit",
+                "bigquery.googleapis.com/projects/chuv-apps/datasets/audit",
+                'log_id("cloudaudit.googleapis.com/data_access")',
+                project="chuv-apps",
+            ),
+            _sink(
+                "gcp:logging/billingAccountSink:BillingAccountSink",
+                "billing",
+                "bigquery.googleapis.com/projects/chuv-finance/datasets/billing",
+                None,
+                billingAccount="012345-6789AB-CDEF01",
+            ),
+        ],
+        id="sinks-that-do-not-see-the-site-logs",
+    ),
+    pytest.param(
         # The SIEM filter written another way that selects the same entries (and a little more).
         [
             on(
