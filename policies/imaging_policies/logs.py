@@ -186,7 +186,7 @@ def _path_of(resource: PolicyResource, declared: LoggingDeclaration) -> str | No
             return f"pubsub.googleapis.com/{name}"
         return f"pubsub.googleapis.com/projects/{project}/topics/{name}" if name and project else None
     location, bucket_id = as_str(leaf(props, "location")), as_str(leaf(props, "bucketId"))
-    if resource.resource_type == "gcp:logging/projectBucketConfig:ProjectBucketConfig" and project and location:
+    if resource.resource_type == tokens.PROJECT_BUCKET_CONFIG and project and location:
         return f"logging.googleapis.com/projects/{project}/locations/{location}/buckets/{bucket_id}"
     return None
 
@@ -392,15 +392,12 @@ def _suppresses(log_filter: Any) -> str | None:
 
 
 def _carries_security_logs(props: Any) -> bool:
-    """Whether a sink is one the security logs travel through (so its exclusions matter)."""
-    declared, siem = _declared({})
-    destination = leaf(props, "destination")
-    return (
-        leaf(props, "name") in BUILT_IN_SINKS
-        or destination is UNKNOWN
-        or not isinstance(destination, str)
-        or _security_store(destination, declared, siem)
-    )
+    """Whether security entries travel through a sink (so its exclusions matter): a built-in sink, or one
+    whose filter selects some security entry or cannot be read. Where the sink may send them is LOG-08's."""
+    if leaf(props, "name") in BUILT_IN_SINKS:
+        return True
+    selection = select(leaf(props, "filter"), security_samples())
+    return selection.unknown or selection.error is not None or bool(selection.ids)
 
 
 def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
@@ -418,7 +415,7 @@ def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
     if leaf(props, "name") in BUILT_IN_SINKS and leaf(props, "disabled") is True:
         report(f"the built-in sink {leaf(props, 'name')} is disabled; audit logs stop reaching the _Required bucket.")
     if not _carries_security_logs(props):
-        return  # another destination's sink: LOG-08 judges whether it may carry security logs at all
+        return  # no security entry goes through this sink: its exclusions drop none
     for index, exclusion in enumerate(items(props, "exclusions")):
         reason = _suppresses(leaf(exclusion, "filter"))
         if leaf(exclusion, "disabled") is not True and reason:

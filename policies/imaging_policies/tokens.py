@@ -68,9 +68,10 @@ AUDIT_CONFIGS = frozenset(
         "gcp:folder/iamAuditConfig:IamAuditConfig",
     }
 )
+PROJECT_BUCKET_CONFIG = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 LOG_BUCKETS = frozenset(
     {
-        "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+        PROJECT_BUCKET_CONFIG,
         "gcp:logging/folderBucketConfig:FolderBucketConfig",
         "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
         "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
