@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 
 import pytest
+from imaging_policies import tokens
 from imaging_policies.log_samples import IMAGES, SAMPLES, for_site, security
 from imaging_policies.logquery import matches
 from imaging_policies.monitoring import REQUIRED_ALERTS
@@ -23,7 +24,7 @@ from components import naming
 from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
 from components.logs import log_bucket_id
 from preflight import analyzer, stacks
-from preflight.engine import Resource
+from preflight.engine import UNKNOWN, Resource
 from preflight.stacks import PROJECT as PULUMI_PROJECT
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
@@ -676,3 +677,35 @@ def test_a_stack_without_logging_config_declares_no_siem() -> None:
         )
     finally:
         pack.close()
+
+
+# --- Preview: a destination computed from an in-stack topic is judged by that topic ---------------------
+
+
+def _unknown_destination_from(topic_urn: str) -> Callable[[Resource], None]:
+    def change(r: Resource) -> None:
+        set_prop("destination", value=UNKNOWN)(r)
+        r.property_dependencies["destination"] = [topic_urn]
+
+    return change
+
+
+def test_preview_resolves_an_unknown_destination_to_its_topic(policy_pack) -> None:
+    """A first preview does not know the sink's destination; the topic it is computed from is the declared one."""
+    resources = site_plan("lausanne", "preview")
+    topic = by_name(resources, "lau-logging-siem")
+    _unknown_destination_from(topic.urn)(by_name(resources, "lau-logging-siem-sink"))
+    assert [d.message for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == SIEM] == []
+
+
+def test_preview_rejects_a_sink_computed_from_another_topic(policy_pack) -> None:
+    """The same sink computed from a topic of another project is not the SIEM export, even before it exists."""
+    resources = site_plan("lausanne", "preview")
+    other = add_resource(tokens.PUBSUB_TOPIC, "exfil", {"name": "exfil", "project": "shared-ops"})(resources)
+    _unknown_destination_from(other.urn)(by_name(resources, "lau-logging-siem-sink"))
+    messages = [d.message for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == SIEM]
+    assert any(f"no sink exports the security logs to the declared SIEM destination {LAU_SIEM}" in m for m in messages)
+    assert any(
+        "to pubsub.googleapis.com/projects/shared-ops/topics/exfil, which the site does not declare" in m
+        for m in messages
+    )
