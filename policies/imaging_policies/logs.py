@@ -33,6 +33,7 @@ AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
 MIN_RETENTION_DAYS = 2190
 PUBLISHER_ROLE = "roles/pubsub.publisher"
 BUILT_IN_SINKS = frozenset({"_Default", "_Required"})
+UNREADABLE_FIX = "Write it with AND, OR, NOT (not '-'), comparisons and log_id() only."
 _BUILT_IN_BUCKET = re.compile(
     r"^logging\.googleapis\.com/projects/(?P<project>[^/]+)/locations/[^/]+/buckets/_(Default|Required)$"
 )
@@ -186,7 +187,7 @@ def _path_of(resource: PolicyResource, declared: LoggingDeclaration) -> str | No
             return f"pubsub.googleapis.com/{name}"
         return f"pubsub.googleapis.com/projects/{project}/topics/{name}" if name and project else None
     location, bucket_id = as_str(leaf(props, "location")), as_str(leaf(props, "bucketId"))
-    if resource.resource_type == tokens.PROJECT_BUCKET_CONFIG and project and location:
+    if resource.resource_type == tokens.PROJECT_BUCKET_CONFIG and project and location and bucket_id:
         return f"logging.googleapis.com/projects/{project}/locations/{location}/buckets/{bucket_id}"
     return None
 
@@ -277,15 +278,20 @@ def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tupl
 
 
 def _narrowed(sink: PolicyResource, samples: Sequence[Any]) -> str | None:
-    """Why a sink's filter does not select every security entry, or ``None``."""
+    """What is wrong with a SIEM sink's filter (a message), or ``None`` when it selects every security entry."""
     selection = select(leaf(sink.props, "filter"), samples)
     if selection.error:
         return (
-            f"cannot be read by the pack ({selection.error}), so it cannot be shown to select the security logs; "
-            "write it with AND, OR, NOT and comparisons"
+            f"sink {sink.name!r} filter cannot be read by the pack ({selection.error}), so it cannot be shown to "
+            f"export the security logs. {UNREADABLE_FIX}"
         )
     missed = selection.missed(samples)
-    return f"does not select {describe(missed)}" if missed else None
+    if not missed:
+        return None
+    return (
+        f"sink {sink.name!r} filter does not select {describe(missed)}, so the SIEM never sees them. Use the "
+        "security log filter (audit, VPC flows, firewall, load balancer, DNS)."
+    )
 
 
 def _siem_export(args: StackValidationArgs, report: Report) -> None:
@@ -313,11 +319,7 @@ def _siem_export(args: StackValidationArgs, report: Report) -> None:
                     f"sink {sink.name!r} is disabled, so the SIEM receives nothing. Set disabled to false.", sink.urn
                 )
             elif reason := _narrowed(sink, samples):
-                report(
-                    f"sink {sink.name!r} filter {reason}, so the SIEM never sees them. Use the security log filter "
-                    "(audit, VPC flows, firewall, load balancer, DNS).",
-                    sink.urn,
-                )
+                report(reason, sink.urn)
     for sink in sinks:
         _undeclared_export(sink, destinations[sink.urn], declared, siem, report)
     for sink in to_siem:
@@ -343,8 +345,7 @@ def _undeclared_export(
     if exported.error:
         report(
             f"sink {sink.name!r} exports to {destination}, which the site does not declare, and its filter cannot "
-            f"be read by the pack ({exported.error}), so it may carry security logs. Write the filter with AND, "
-            "OR, NOT and comparisons so that it selects no security log.",
+            f"be read by the pack ({exported.error}), so it may carry security logs. {UNREADABLE_FIX}",
             sink.urn,
         )
     elif hits := exported.hits(samples):
@@ -384,8 +385,8 @@ def _suppresses(log_filter: Any) -> str | None:
     selection = select(log_filter, samples)
     if selection.error:
         return (
-            f"the pack cannot read its filter ({selection.error}), so it cannot be shown to keep the security logs; "
-            "write it with AND, OR, NOT and comparisons"
+            f"the pack cannot read its filter ({selection.error}), so it cannot be shown to keep the security logs "
+            "(write it with AND, OR, NOT and comparisons)"
         )
     hits = selection.hits(samples)
     return f"it drops {describe(hits)}" if hits else None

@@ -16,12 +16,12 @@ from collections.abc import Callable
 
 import pytest
 from imaging_policies import tokens
-from imaging_policies.log_samples import IMAGES, SAMPLES, for_site, security
+from imaging_policies.log_samples import FAMILIES, IMAGES, SAMPLES, for_site, security
 from imaging_policies.logquery import matches
 from imaging_policies.monitoring import REQUIRED_ALERTS
 
 from components import naming
-from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
+from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
 from components.logs import log_bucket_id
 from preflight import analyzer, stacks
 from preflight.engine import UNKNOWN, Resource
@@ -196,6 +196,21 @@ REJECTED = [
             stack=True,
         ),
         id="app-sink-also-takes-errors",
+    ),
+    pytest.param(
+        # SEARCH() is valid Logging syntax the pack does not evaluate: it cannot show the sink carries no audit log.
+        Case(
+            SIEM,
+            _sink(
+                "gcp:logging/projectSink:ProjectSink",
+                "viewer-logs",
+                "logging.googleapis.com/projects/chuv-apps/locations/europe-west6/buckets/apps",
+                'SEARCH("lau-viewer")',
+            ),
+            "its filter cannot be read by the pack (function SEARCH() is not supported)",
+            stack=True,
+        ),
+        id="extra-sink-with-unreadable-filter",
     ),
     pytest.param(
         # Linking the locked bucket to BigQuery makes a copy readable outside the bucket's own access.
@@ -641,8 +656,8 @@ def test_samples_are_retargeted_to_the_site() -> None:
 
 
 def test_security_samples_cover_every_family_and_alert() -> None:
-    families = {s.family for s in security(SAMPLES)}
-    assert families == {"audit", "vpc-flows", "firewall", "load-balancer", "dns"}
+    """The pack's families are the components' (one contract per fact), and each has a sample."""
+    assert set(FAMILIES) == set(SECURITY_LOG_FAMILIES) == {s.family for s in security(SAMPLES)}
     assert all(any(a.key in s.trips for s in SAMPLES) for a in REQUIRED_ALERTS)
 
 
