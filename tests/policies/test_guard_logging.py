@@ -80,6 +80,22 @@ def _channels(*names: str) -> Callable[[Resource], None]:
     )
 
 
+def _rerouted_to_new_channel(policy: str, email: str) -> Mutation:
+    """Add an email channel to ``email`` and make it the alert policy's only channel (value and reference)."""
+    name = f"projects/{PROJECT}/notificationChannels/7"
+
+    def mutate(resources: list[Resource]) -> Resource:
+        channel = add_resource(
+            tokens.NOTIFICATION_CHANNEL, "extra", {"type": "email", "name": name, "labels": {"email_address": email}}
+        )(resources)
+        target = by_name(resources, policy)
+        set_prop("notificationChannels", value=[name])(target)
+        target.property_dependencies["notificationChannels"] = [channel.urn]
+        return target
+
+    return mutate
+
+
 REJECTED = [
     # --- LOG-08: the SIEM export goes to the declared destination, unnarrowed -----------------------------
     pytest.param(
@@ -425,6 +441,16 @@ REJECTED = [
             stack=True,
         ),
         id="ownership-alert-to-undeclared-channel",
+    ),
+    pytest.param(
+        # A new email channel in the stack, to an address the site does not declare, replaces the SOC's.
+        Case(
+            SITE_ALERTS,
+            _rerouted_to_new_channel("lau-alerts-org-policy-alert", "contractor@example.net"),
+            "notifies only projects/chuv-imaging-lau/notificationChannels/7, none of them an enabled channel",
+            stack=True,
+        ),
+        id="org-policy-alert-to-undeclared-email",
     ),
     pytest.param(
         # The image-read-spike alert policy switched off "because it fires during migrations".
