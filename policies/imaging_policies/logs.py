@@ -401,9 +401,20 @@ def _carries_security_logs(props: Any) -> bool:
     return selection.unknown or selection.error is not None or bool(selection.ids)
 
 
+def _excludes_from_site(resource_type: str, props: Any) -> bool:
+    """Whether an exclusion can drop the site project's entries: not one of a billing account's logs or of
+    another project's. Folder and organisation exclusions are judged as if they held the site."""
+    if resource_type == tokens.BILLING_ACCOUNT_EXCLUSION:
+        return False
+    project, site = as_str(leaf(props, "project")), site_logging().project
+    return resource_type != tokens.PROJECT_EXCLUSION or project is None or site is None or project == site
+
+
 def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     if args.resource_type in tokens.LOG_EXCLUSIONS:
+        if not _excludes_from_site(args.resource_type, props):
+            return
         reason = _suppresses(leaf(props, "filter"))
         if leaf(props, "disabled") is not True and reason:
             report(f"exclusion filter drops logs before any sink sees them: {reason}. Remove the exclusion.")

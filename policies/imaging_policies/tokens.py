@@ -87,12 +87,14 @@ LOG_SINKS = frozenset(
         BILLING_ACCOUNT_SINK,
     }
 )
+PROJECT_EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
+BILLING_ACCOUNT_EXCLUSION = "gcp:logging/billingAccountExclusion:BillingAccountExclusion"
 LOG_EXCLUSIONS = frozenset(
     {
-        "gcp:logging/projectExclusion:ProjectExclusion",
+        PROJECT_EXCLUSION,
         "gcp:logging/folderExclusion:FolderExclusion",
         "gcp:logging/organizationExclusion:OrganizationExclusion",
-        "gcp:logging/billingAccountExclusion:BillingAccountExclusion",
+        BILLING_ACCOUNT_EXCLUSION,
     }
 )
 PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"

@@ -540,6 +540,22 @@ LEGITIMATE = [
         id="exclusions-of-debug-entries-only",
     ),
     pytest.param(
+        # Exclusions that never see the site's entries: another project's and a billing account's.
+        [
+            add_resource(
+                "gcp:logging/projectExclusion:ProjectExclusion",
+                "apps-quiet-reads",
+                {"project": "chuv-apps", "filter": 'log_id("cloudaudit.googleapis.com/data_access")'},
+            ),
+            add_resource(
+                "gcp:logging/billingAccountExclusion:BillingAccountExclusion",
+                "billing-quiet",
+                {"billingAccount": "012345-6789AB-CDEF01", "filter": "severity<ERROR"},
+            ),
+        ],
+        id="exclusions-of-other-projects-and-billing",
+    ),
+    pytest.param(
         # The _Default sink managed in the stack, routing to the project's own _Default bucket.
         [
             _sink(
