@@ -106,7 +106,11 @@ def _reaches_declared(names: list[Any], used: list[PolicyResource], declared: Lo
 
 
 def _check_channels(
-    policy: PolicyResource, required: RequiredAlert, channels: list[PolicyResource], report: Report
+    policy: PolicyResource,
+    required: RequiredAlert,
+    channels: list[PolicyResource],
+    disabled_seen: set[str],
+    report: Report,
 ) -> None:
     names, used = _channels_used(policy, channels)
     if not names:
@@ -117,7 +121,8 @@ def _check_channels(
         )
         return
     for channel in used:
-        if leaf(channel.props, "enabled") is False:
+        if leaf(channel.props, "enabled") is False and channel.urn not in disabled_seen:
+            disabled_seen.add(channel.urn)  # once per channel, naming the first alert it silences
             report(
                 f"notification channel {channel.name!r}, used by alert policy {policy.name!r} on {required.title}, "
                 "is disabled (enabled: false), so it delivers nothing. Set enabled to true.",
@@ -137,6 +142,7 @@ def _check_alert(
     required: RequiredAlert,
     resources: list[PolicyResource],
     samples: tuple[Sample, ...],
+    disabled_seen: set[str],
     report: Report,
 ) -> None:
     entries = _entries(required, samples)
@@ -167,15 +173,15 @@ def _check_alert(
         )
         return
     for policy in enabled:
-        _check_channels(policy, required, channels, report)
+        _check_channels(policy, required, channels, disabled_seen, report)
 
 
 def _alerts_present(control: str) -> Callable[[StackValidationArgs, Report], None]:
     def check(args: StackValidationArgs, report: Report) -> None:
         samples = site_samples()
-        resources = list(args.resources)
+        resources, disabled_seen = list(args.resources), set[str]()
         for required in (a for a in REQUIRED_ALERTS if a.control == control):
-            _check_alert(required, resources, samples, report)
+            _check_alert(required, resources, samples, disabled_seen, report)
 
     return check
 

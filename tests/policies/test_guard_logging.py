@@ -766,3 +766,11 @@ def test_preview_rejects_a_sink_computed_from_another_topic(policy_pack) -> None
         "to pubsub.googleapis.com/projects/shared-ops/topics/exfil, which the site does not declare" in m
         for m in messages
     )
+
+
+def test_a_disabled_channel_is_reported_once_per_control(policy_pack) -> None:
+    """Every security alert uses the SOC channel: muting it is one finding per control, not one per alert."""
+    resources = site_plan("lausanne", "update")
+    set_prop("enabled", value=False)(by_name(resources, "lau-alerts-email-soc"))
+    found = [d for d in policy_pack("lausanne", "update").analyze_stack(resources) if "is disabled" in d.message]
+    assert sorted(d.policy for d in found) == [CIS_ALERTS, SITE_ALERTS]
