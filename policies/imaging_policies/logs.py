@@ -156,7 +156,18 @@ def _log_storage_cmek(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
+def _security_bucket(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket: its ``bucketId`` is the declared
+    one, or unknown. With nothing declared every log bucket is. Another bucket keeps no security logs: a
+    sink that sends them there is LOG-08's finding (an undeclared destination)."""
+    declared = site_logging().security_bucket
+    bucket_id = leaf(props, "bucketId")
+    return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
+
+
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
+    if not _security_bucket(args.props):
+        return
     minimum = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
     if leaf(args.props, "locked") not in (True, UNKNOWN):
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
@@ -246,7 +257,15 @@ def _retention_routed(args: StackValidationArgs, report: Report) -> None:
     declared, _ = _declared({})
     samples = security_samples()
     sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS and _enabled(r)]
-    for bucket in (r for r in args.resources if r.resource_type in tokens.LOG_BUCKETS):
+    buckets = [r for r in args.resources if r.resource_type in tokens.LOG_BUCKETS and _security_bucket(r.props)]
+    paths = {_path_of(b, declared) for b in buckets if b.resource_type == tokens.PROJECT_BUCKET_CONFIG}
+    if declared.security_bucket is not None and declared.security_bucket not in paths and None not in paths:
+        report(
+            f"the stack has no log bucket {declared.security_bucket} ({declared.source}), so nothing keeps the "
+            "security logs for the site's retention. Add it locked, with the site's retention (SecurityLogging "
+            "does)."
+        )
+    for bucket in buckets:
         bucket_id = as_str(leaf(bucket.props, "bucketId"))
         routed = [
             s
@@ -502,7 +521,8 @@ POLICIES = [
     resource_policy(
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
-        description="Log buckets are locked and keep logs for the site minimum.",
+        description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
+        "and keeps logs for the site minimum.",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),
@@ -519,7 +539,8 @@ POLICIES = [
     stack_policy(
         name="gcp-logging-bucket-receives-security-logs",
         control="LOG-09",
-        description="Every log bucket receives the security logs through an enabled sink.",
+        description="The declared security-log bucket is in the stack and receives every security log through an "
+        "enabled sink.",
         severity=Severity.MEDIUM,
         remediation="Route the security log filter into the locked log bucket with a ProjectSink.",
         check=_retention_routed,

@@ -96,6 +96,13 @@ def _rerouted_to_new_channel(policy: str, email: str) -> Mutation:
     return mutate
 
 
+def _app_log_bucket(resources: list[Resource]) -> Resource:
+    """A 30-day, unlocked log bucket under the site's logs key (copied from the security-log bucket)."""
+    key = by_name(resources, "lau-logging-bucket").inputs["cmekSettings"]
+    inputs = {"project": PROJECT, "location": "europe-west6", "bucketId": "lau-app-logs", "retentionDays": 30.0}
+    return add_resource(tokens.PROJECT_BUCKET_CONFIG, "lau-app-log-bucket", {**inputs, "cmekSettings": key})(resources)
+
+
 REJECTED = [
     # --- LOG-08: the SIEM export goes to the declared destination, unnarrowed -----------------------------
     pytest.param(
@@ -245,6 +252,17 @@ REJECTED = [
             stack=True,
         ),
         id="linked-dataset-on-security-log-bucket",
+    ),
+    # --- LOG-09: the declared security-log bucket is the one that keeps them --------------------------------
+    pytest.param(
+        # The locked bucket recreated in a cheaper region: the site's logs must stay in the site's region.
+        Case(
+            "gcp-logging-bucket-receives-security-logs",
+            on("lau-logging-bucket", set_prop("location", value="us-central1")),
+            f"the stack has no log bucket {LAU_BUCKET}",
+            stack=True,
+        ),
+        id="security-log-bucket-in-another-region",
     ),
     # --- LOG-10: no exclusion drops a security entry, however it is written ------------------------------
     pytest.param(
@@ -554,6 +572,20 @@ LEGITIMATE = [
             ),
         ],
         id="exclusions-of-other-projects-and-billing",
+    ),
+    pytest.param(
+        # A 30-day, unlocked log bucket for the viewer's application logs, fed by a sink that selects no
+        # security entry: it is not a security-log bucket (issue 12, item 7).
+        [
+            _app_log_bucket,
+            _sink(
+                "gcp:logging/projectSink:ProjectSink",
+                "lau-app-log-sink",
+                f"logging.googleapis.com/projects/{PROJECT}/locations/europe-west6/buckets/lau-app-logs",
+                'resource.type="cloud_run_revision" AND severity>=WARNING',
+            ),
+        ],
+        id="short-retention-application-log-bucket",
     ),
     pytest.param(
         # The _Default sink managed in the stack, routing to the project's own _Default bucket.
