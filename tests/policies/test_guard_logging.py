@@ -103,6 +103,16 @@ def _app_log_bucket(resources: list[Resource]) -> Resource:
     return add_resource(tokens.PROJECT_BUCKET_CONFIG, "lau-app-log-bucket", {**inputs, "cmekSettings": key})(resources)
 
 
+def _both(first: Mutation, second: Mutation) -> Mutation:
+    """Two additions as one mutation; the second is the target."""
+
+    def mutate(resources: list[Resource]) -> Resource:
+        first(resources)
+        return second(resources)
+
+    return mutate
+
+
 REJECTED = [
     # --- LOG-08: the SIEM export goes to the declared destination, unnarrowed -----------------------------
     pytest.param(
@@ -263,6 +273,24 @@ REJECTED = [
             stack=True,
         ),
         id="security-log-bucket-in-another-region",
+    ),
+    pytest.param(
+        # The application bucket (30 days, unlocked) also fed the audit logs "to have everything in one place".
+        Case(
+            SIEM,
+            _both(
+                _app_log_bucket,
+                _sink(
+                    tokens.PROJECT_SINK,
+                    "lau-app-log-sink",
+                    f"logging.googleapis.com/projects/{PROJECT}/locations/europe-west6/buckets/lau-app-logs",
+                    'resource.type="cloud_run_revision" OR log_id("cloudaudit.googleapis.com/activity")',
+                ),
+            ),
+            "/buckets/lau-app-logs, which the site does not declare",
+            stack=True,
+        ),
+        id="application-log-bucket-fed-audit-logs",
     ),
     # --- LOG-10: no exclusion drops a security entry, however it is written ------------------------------
     pytest.param(
