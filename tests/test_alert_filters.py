@@ -1,7 +1,7 @@
 """The security log filter and every alert filter, evaluated against log entries shaped like real ones.
 
 Proves what each filter selects under the Logging query language's documented semantics (as
-implemented by ``tests/logquery.py``); not that Cloud Logging parses them identically, which only a
+implemented by the pack's ``imaging_policies.logquery``); not that Cloud Logging parses them identically, which only a
 real sink or metric in a project can show.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from imaging_policies.log_samples import SAMPLES, Sample, delta, project_iam
+from imaging_policies.logquery import And, Compare, Global, Not, Or, QuerySyntaxError, matches, parse
 
 from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
-from tests.audit_samples import SAMPLES, Sample, delta, project_iam
-from tests.logquery import And, Compare, Global, Not, Or, QuerySyntaxError, matches, parse
 
 ALERTS = {alert.key: alert for alert in SECURITY_ALERTS}
 BY_ID = {sample.id: sample for sample in SAMPLES}
@@ -208,6 +208,23 @@ def test_comparisons(query: str, expected: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("query", "entry", "expected"),
+    [
+        pytest.param("severity<WARNING", {"severity": "NOTICE"}, True, id="severity-by-level-not-by-name"),
+        pytest.param("severity>=ERROR", {"severity": "WARNING"}, False, id="severity-below"),
+        pytest.param("severity<=DEBUG", {}, True, id="missing-severity-is-default"),
+        pytest.param("severity=DEFAULT", {}, True, id="missing-severity-equals-default"),
+        pytest.param("httpRequest.status >= 500", {"httpRequest": {"status": 503}}, True, id="number"),
+        pytest.param("httpRequest.status < 500", {"httpRequest": {"status": 503}}, False, id="number-above"),
+        pytest.param('timestamp >= "2025-03-01"', {"timestamp": "2025-03-14T09:26:53Z"}, True, id="timestamp"),
+        pytest.param("jsonPayload.x > 1", {}, False, id="missing-field-fails"),
+    ],
+)
+def test_orderings(query: str, entry: dict[str, Any], expected: bool) -> None:
+    assert matches(query, entry) is expected
+
+
+@pytest.mark.parametrize(
     ("log_name", "expected"),
     [
         pytest.param("projects/p/logs/cloudaudit.googleapis.com%2Factivity", True, id="url-encoded-log-id"),
@@ -225,7 +242,6 @@ def test_log_id(log_name: str, expected: bool) -> None:
     [
         pytest.param('-resource.type="gce_instance"', "'-' as NOT", id="minus-as-not"),
         pytest.param('resource.type="gce_instance" -- a comment', "'-' as NOT", id="comment"),
-        pytest.param("httpRequest.status >= 500", "ordering comparison", id="ordering"),
         pytest.param('resource.type = ("gce_instance" OR "gce_subnetwork")', "parenthesised right-hand", id="rhs"),
         pytest.param('labels."compute.googleapis.com/resource_id" = "1"', "quoted field-path", id="quoted-path"),
         pytest.param('SEARCH("owner")', r"function SEARCH\(\)", id="search-function"),

@@ -3,13 +3,13 @@
 Self-contained: published on its own as a policy pack, it never imports the components.
 """
 
-from imaging_policies import closed_world, edge, guardrails, iam, kms, logs, network, storage
+from imaging_policies import closed_world, edge, guardrails, iam, kms, logs, monitoring, network, storage
 from imaging_policies._registry import Registry
 
 PACK_NAME = "imaging-site-requirements"
 
 _registry = Registry()
-for _module in (kms, storage, iam, network, logs, edge, guardrails):
+for _module in (kms, storage, iam, network, logs, monitoring, edge, guardrails):
     _registry.extend(_module.POLICIES)
 _registry.extend(closed_world.policies(_registry))  # judges every type against all the others
 

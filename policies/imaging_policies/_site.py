@@ -250,8 +250,64 @@ def site_principals() -> Principals:
     )
 
 
+@dataclass(frozen=True)
+class LoggingDeclaration:
+    """Where the site's security logs and alerts go, as its config declares (``imaging-landing-zone:logging``).
+
+    The derived names copy the components' (a contract test holds them equal): the Pub/Sub export
+    topic ``<siteCode>-siem-export`` and the locked bucket ``<siteCode>-security-logs`` in the region.
+    """
+
+    siem: str | None = None
+    """The SIEM sink's destination: the export topic (``subscriber``) or ``centralDestination``."""
+    security_bucket: str | None = None
+    """The locked security-log bucket, as a sink destination."""
+    channels: frozenset[str] = frozenset()
+    """Existing notification channels the site declares (``alerts.notificationChannels``)."""
+    emails: frozenset[str] = frozenset()
+    """Email addresses the site's own channels notify (``alerts.emails``)."""
+    project: str | None = None
+    region: str | None = None
+    site_code: str | None = None
+    source: str = "nothing declared"
+
+
+@cache
+def site_logging() -> LoggingDeclaration:
+    """What the stack's site config declares for the security logs and alerts."""
+    section = _site_section("logging")
+    project, region, code = site_project(), site_setting("region"), site_setting("siteCode")
+    if section is None:
+        return LoggingDeclaration(
+            project=project, region=region, site_code=code, source=f"no {SITE_NAMESPACE}:logging in the stack config"
+        )
+    siem: Mapping[str, Any] = section.get("siem") or {}
+    destination = siem.get("centralDestination")
+    if not isinstance(destination, str) and siem.get("subscriber") and project and code:
+        destination = f"pubsub.googleapis.com/projects/{project}/topics/{code}-siem-export"
+    bucket = (
+        f"logging.googleapis.com/projects/{project}/locations/{region}/buckets/{code}-security-logs"
+        if project and region and code
+        else None
+    )
+    alerts: Mapping[str, Any] = section.get("alerts") or {}
+    channels = alerts.get("notificationChannels", [])
+    emails = alerts.get("emails", {})
+    return LoggingDeclaration(
+        siem=destination if isinstance(destination, str) else None,
+        security_bucket=bucket,
+        channels=frozenset(str(c) for c in channels) if isinstance(channels, list) else frozenset(),
+        emails=frozenset(str(e).lower() for e in emails.values()) if isinstance(emails, Mapping) else frozenset(),
+        project=project,
+        region=region,
+        site_code=code,
+        source=f"the stack's {SITE_NAMESPACE}:logging",
+    )
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
     site_allowlist.cache_clear()
     site_principals.cache_clear()
+    site_logging.cache_clear()

@@ -42,7 +42,6 @@ HARMLESS: dict[str, str] = {
         "points a load balancer at a backend; the backend service in front of it is judged"
     ),
     "gcp:compute/router:Router": "carries no traffic itself; its NAT is judged, VPN tunnels need a reason",
-    "gcp:monitoring/notificationChannel:NotificationChannel": "sends alert notifications, not logs or images",
     "gcp:storage/managedFolder:ManagedFolder": (
         "holds no data itself; access to it is granted by ManagedFolderIam* resources, which are judged"
     ),

@@ -1,127 +1,125 @@
-"""Log management: audit logs, locked CMEK retention, SIEM export, no exclusions, security alerts.
+"""Log management: audit logs, locked CMEK retention, SIEM export, no exclusions.
 
-Controls LOG-01, LOG-05, LOG-07 to LOG-12 and ENC-09. The security log families and the required
-alerts are declared here by the evidence a filter must carry (the pack never imports the
-components, whose catalogue is tested against sample log entries).
+Controls LOG-01, LOG-05, LOG-07 to LOG-10 and ENC-09 (the alerts, LOG-11 and LOG-12, are in
+:mod:`imaging_policies.monitoring`). Filters are judged by the sample security entries they select
+(:mod:`imaging_policies.log_filters`), and destinations by equality with what the site declares
+(``imaging-landing-zone:logging``, read by :func:`imaging_policies._site.site_logging`).
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf, members, refers_by_dependency
+from imaging_policies._props import (
+    UNKNOWN,
+    as_str,
+    items,
+    leaf,
+    members,
+    property_dependencies,
+    refers_by_dependency,
+)
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies.kms import site_key_problem
+from imaging_policies._site import LoggingDeclaration, site_logging
+from imaging_policies.log_filters import Selection, describe, security_samples, select
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
 MIN_RETENTION_DAYS = 2190
 PUBLISHER_ROLE = "roles/pubsub.publisher"
 BUILT_IN_SINKS = frozenset({"_Default", "_Required"})
-
-SECURITY_LOG_FAMILIES: dict[str, tuple[str, ...]] = {
-    "audit logs": ("cloudaudit.googleapis.com",),
-    "VPC flow logs": ("vpc_flows",),
-    "firewall logs": ("compute.googleapis.com/firewall", "compute.googleapis.com%2Ffirewall"),
-    "load balancer request logs": ("http_load_balancer",),
-    "DNS query logs": ("dns_queries",),
-}
-"""Each security log family and the filter terms that select it (any one of them)."""
-
-
-@dataclass(frozen=True)
-class RequiredAlert:
-    title: str
-    control: str
-    evidence: tuple[str, ...]
-    """Every term the metric's (or log-match condition's) filter must contain."""
-
-
-REQUIRED_ALERTS = (
-    RequiredAlert("project ownership changes (CIS 2.4)", "LOG-11", ("policyDelta.bindingDeltas", "roles/owner")),
-    RequiredAlert("audit configuration changes (CIS 2.5)", "LOG-11", ("SetIamPolicy", "auditConfigDeltas")),
-    RequiredAlert(
-        "custom role changes (CIS 2.6)",
-        "LOG-11",
-        (
-            "iam_role",
-            "google.iam.admin.v1.CreateRole",
-            "google.iam.admin.v1.DeleteRole",
-            "google.iam.admin.v1.UpdateRole",
-        ),
-    ),
-    RequiredAlert(
-        "VPC firewall rule changes (CIS 2.7)",
-        "LOG-11",
-        ("gce_firewall_rule", "compute.firewalls.insert", "compute.firewalls.patch", "compute.firewalls.delete"),
-    ),
-    RequiredAlert(
-        "VPC route changes (CIS 2.8)", "LOG-11", ("gce_route", "compute.routes.insert", "compute.routes.delete")
-    ),
-    RequiredAlert(
-        "VPC network changes (CIS 2.9)",
-        "LOG-11",
-        ("gce_network", "compute.networks.insert", "compute.networks.delete", "compute.networks.addPeering"),
-    ),
-    RequiredAlert("Cloud Storage IAM changes (CIS 2.10)", "LOG-11", ("gcs_bucket", "storage.setIamPermissions")),
-    RequiredAlert(
-        "KMS key version disable or destroy",
-        "LOG-12",
-        ("DestroyCryptoKeyVersion", "UpdateCryptoKeyVersion", "DISABLED"),
-    ),
-    RequiredAlert(
-        "log sink or log bucket changes", "LOG-12", ("UpdateSink", "DeleteSink", "UpdateBucket", "DeleteBucket")
-    ),
-    RequiredAlert("service-account key creation", "LOG-12", ("CreateServiceAccountKey",)),
-    RequiredAlert("org-policy changes", "LOG-12", ("orgpolicy.googleapis.com",)),
-    RequiredAlert("spikes of image reads by one principal", "LOG-12", ("storage.objects.get",)),
+UNREADABLE_FIX = "Write it with AND, OR, NOT (not '-'), comparisons and log_id() only."
+_BUILT_IN_BUCKET = re.compile(
+    r"^logging\.googleapis\.com/projects/(?P<project>[^/]+)/locations/[^/]+/buckets/_(Default|Required)$"
 )
 
 
 # --- LOG-01 ---------------------------------------------------------------------------------------
 
 
-def _log_types(props: Any) -> set[Any]:
-    return {leaf(c, "logType") for c in items(props, "auditLogConfigs")}
+def _log_types(configs: Sequence[Any]) -> set[Any]:
+    return {leaf(c, "logType") for c in configs}
+
+
+def _audit_configs(resource_type: str, props: Any) -> list[tuple[str, Any, list[Any]]] | None:
+    """Every audit config a resource carries as (where, service, auditLogConfigs); ``None`` when unknown.
+
+    An IAMAuditConfig is one; an IAM policy document (``policyData``) holds a list under
+    ``auditConfigs``, in the IAM API's JSON, which is what the provider's ``google_iam_policy`` emits.
+    """
+    if resource_type in tokens.AUDIT_CONFIGS:
+        return [("auditLogConfigs", leaf(props, "service"), items(props, "auditLogConfigs"))]
+    document = leaf(props, "policyData")
+    if document is UNKNOWN:
+        return None
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else {}
+    except ValueError:
+        return []  # an unreadable document is the IAM policies' finding
+    configs = parsed.get("auditConfigs") if isinstance(parsed, Mapping) else None
+    found = []
+    for index, config in enumerate(configs if isinstance(configs, list) else []):
+        if isinstance(config, Mapping):
+            log_configs = config.get("auditLogConfigs")
+            where = f"policyData.auditConfigs[{index}].auditLogConfigs"
+            found.append((where, config.get("service"), list(log_configs) if isinstance(log_configs, list) else []))
+    return found
+
+
+def _complete(configs: list[tuple[str, Any, list[Any]]]) -> bool:
+    """Whether one of the audit configs logs every type for allServices (an unknown one may)."""
+    for _, service, log_configs in configs:
+        found = _log_types(log_configs)
+        if service in ("allServices", UNKNOWN) and (UNKNOWN in found or set(AUDIT_LOG_TYPES) <= found):
+            return True
+    return False
 
 
 def _audit_config(args: ResourceValidationArgs, report: Report) -> None:
-    for index, config in enumerate(items(args.props, "auditLogConfigs")):
-        exempted = items(config, "exemptedMembers")
-        if exempted:
-            shown = ", ".join(str(m) for m in exempted)
-            report(
-                f"auditLogConfigs[{index}].exemptedMembers exempts {shown} from {leaf(config, 'logType')} audit "
-                "logs, so their access is not recorded. Remove the exemption."
-            )
-    if leaf(args.props, "service") == "allServices":
-        found = _log_types(args.props)
-        missing = [t for t in AUDIT_LOG_TYPES if t not in found]
-        if missing and UNKNOWN not in found:
-            report(
-                f"auditLogConfigs for allServices lacks {', '.join(missing)}, so those accesses are not logged. "
-                f"Configure {', '.join(AUDIT_LOG_TYPES)}."
-            )
+    carried = _audit_configs(args.resource_type, args.props)
+    if args.resource_type == tokens.PROJECT_IAM_POLICY and carried is not None and not _complete(carried):
+        # An authoritative project policy replaces the project's audit configs: it and IAMAuditConfig "will
+        # fight over what your policy should be" (pulumi_gcp/projects/iam_policy.py, the provider's docs).
+        report(
+            "policyData has no auditConfigs entry for allServices with ADMIN_READ, DATA_READ and DATA_WRITE, and an "
+            "authoritative project IAMPolicy replaces the project's audit configuration, so Data Access logs go "
+            "off. Add that audit config to policyData, or grant with IAMMember/IAMBinding instead."
+        )
+    for where, service, configs in carried or []:
+        for index, config in enumerate(configs):
+            exempted = items(config, "exemptedMembers")
+            if exempted:
+                shown = ", ".join(str(m) for m in exempted)
+                report(
+                    f"{where}[{index}].exemptedMembers exempts {shown} from {leaf(config, 'logType')} audit "
+                    f"logs of {service}, so their access is not recorded. Remove the exemption."
+                )
+        if service == "allServices":
+            found = _log_types(configs)
+            missing = [t for t in AUDIT_LOG_TYPES if t not in found]
+            if missing and UNKNOWN not in found:
+                report(
+                    f"{where} for allServices lacks {', '.join(missing)}, so those accesses are not logged. "
+                    f"Configure {', '.join(AUDIT_LOG_TYPES)}."
+                )
 
 
 def _audit_logs_on(args: StackValidationArgs, report: Report) -> None:
-    complete = [
-        r
-        for r in args.resources
-        if r.resource_type in tokens.AUDIT_CONFIGS
-        and leaf(r.props, "service") in ("allServices", UNKNOWN)
-        and (UNKNOWN in _log_types(r.props) or set(AUDIT_LOG_TYPES) <= _log_types(r.props))
-    ]
-    if not complete:
-        report(
-            "no audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE: reads of images and "
-            "metadata are not logged. Add a gcp.projects.IAMAuditConfig (SecurityLogging does)."
-        )
+    for r in args.resources:
+        if r.resource_type in tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS:
+            configs = _audit_configs(r.resource_type, r.props)
+            if configs is None or _complete(configs):
+                return  # complete, or a policy document not known before the update
+    report(
+        "no audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE: reads of images and "
+        "metadata are not logged. Add a gcp.projects.IAMAuditConfig (SecurityLogging does)."
+    )
 
 
 # --- LOG-05, LOG-07 -------------------------------------------------------------------------------
@@ -163,7 +161,18 @@ def _log_storage_cmek(args: ResourceValidationArgs, report: Report) -> None:
         report(problem)
 
 
+def _security_bucket(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket: its ``bucketId`` is the declared
+    one, or unknown. With nothing declared every log bucket is. Another bucket keeps no security logs: a
+    sink that sends them there is LOG-08's finding (an undeclared destination)."""
+    declared = site_logging().security_bucket
+    bucket_id = leaf(props, "bucketId")
+    return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
+
+
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
+    if not _security_bucket(args.props):
+        return
     minimum = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
     if leaf(args.props, "locked") not in (True, UNKNOWN):
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
@@ -173,37 +182,103 @@ def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
         report(f"retentionDays is {shown}; keep security logs at least {minimum} days.")
 
 
-def _destination(sink: PolicyResource) -> str | None:
-    return as_str(leaf(sink.props, "destination"))
-
-
-def _missing_families(sink: PolicyResource) -> list[str] | None:
-    """The security log families a sink's filter does not select (``None`` when unknown)."""
-    log_filter = leaf(sink.props, "filter")
-    if log_filter is UNKNOWN:
-        return None
-    if not log_filter:
-        return []  # no filter: every log
-    if re.search(r"\bNOT\b|(^|\s)-\w", str(log_filter)):
-        return ["(the filter negates terms, so it is not an inclusion of the security logs)"]
-    return [family for family, terms in SECURITY_LOG_FAMILIES.items() if not any(t in log_filter for t in terms)]
-
-
 def _enabled(sink: PolicyResource) -> bool:
     return leaf(sink.props, "disabled") is not True
 
 
+def _declared(config: Mapping[str, Any]) -> tuple[LoggingDeclaration, str | None]:
+    """What the site declares, with the SIEM destination of the policy's ``siemDestination`` config if set."""
+    declared = site_logging()
+    siem = config.get("siemDestination")
+    return declared, siem if isinstance(siem, str) else declared.siem
+
+
+def _path_of(resource: PolicyResource, declared: LoggingDeclaration) -> str | None:
+    """The sink destination naming an in-stack topic or log bucket, from its (known) inputs."""
+    props = resource.props
+    project = as_str(leaf(props, "project")) or declared.project
+    if resource.resource_type == tokens.PUBSUB_TOPIC:
+        name = as_str(leaf(props, "name"))
+        if name and name.startswith("projects/"):
+            return f"pubsub.googleapis.com/{name}"
+        return f"pubsub.googleapis.com/projects/{project}/topics/{name}" if name and project else None
+    location, bucket_id = as_str(leaf(props, "location")), as_str(leaf(props, "bucketId"))
+    if resource.resource_type == tokens.PROJECT_BUCKET_CONFIG and project and location and bucket_id:
+        return f"logging.googleapis.com/projects/{project}/locations/{location}/buckets/{bucket_id}"
+    return None
+
+
+def _destination(
+    sink: PolicyResource, declared: LoggingDeclaration, resources: Iterable[PolicyResource] = ()
+) -> str | Any | None:
+    """The sink's destination: its value, else (in preview) the in-stack topic or bucket it was computed
+    from; :data:`UNKNOWN` when neither is known."""
+    value = leaf(sink.props, "destination")
+    if value is not UNKNOWN:
+        return as_str(value)
+    sources = property_dependencies(sink, "destination")
+    for resource in resources:
+        if resource.urn in sources and (path := _path_of(resource, declared)) is not None:
+            return path
+    return UNKNOWN
+
+
+def _security_store(destination: Any, declared: LoggingDeclaration, siem: str | None) -> bool:
+    """Whether security logs may go to ``destination``: the declared SIEM destination, the declared locked
+    bucket, or the project's own built-in ``_Default``/``_Required`` bucket."""
+    if destination in (siem, declared.security_bucket) and destination is not None:
+        return True
+    built_in = _BUILT_IN_BUCKET.match(destination) if isinstance(destination, str) else None
+    return built_in is not None and built_in["project"] == declared.project
+
+
+def _sees_site_logs(sink: PolicyResource, declared: LoggingDeclaration) -> bool:
+    """Whether the sink receives the site project's logs: a project sink of that project, or an organisation
+    or folder sink that includes or intercepts its children (assumed to hold the site); a billing-account
+    sink never does."""
+    props = sink.props
+    if sink.resource_type == tokens.BILLING_ACCOUNT_SINK:
+        return False
+    if sink.resource_type == tokens.PROJECT_SINK:
+        project = as_str(leaf(props, "project"))
+        return project is None or declared.project is None or project == declared.project
+    return leaf(props, "includeChildren") in (True, UNKNOWN) or leaf(props, "interceptChildren") in (True, UNKNOWN)
+
+
+def _exports(sink: PolicyResource) -> Selection:
+    """The security entries the sink exports: its filter's, less those its enabled exclusions drop."""
+    samples = security_samples()
+    selection = select(leaf(sink.props, "filter"), samples)
+    if selection.unknown or selection.error:
+        return selection
+    dropped: set[str] = set()
+    for exclusion in items(sink.props, "exclusions"):
+        if leaf(exclusion, "disabled") is not True:
+            dropped |= select(leaf(exclusion, "filter"), samples).ids
+    return Selection(ids=selection.ids - dropped)
+
+
 def _retention_routed(args: StackValidationArgs, report: Report) -> None:
+    declared, _ = _declared({})
+    samples = security_samples()
     sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS and _enabled(r)]
-    for bucket in (r for r in args.resources if r.resource_type in tokens.LOG_BUCKETS):
+    buckets = [r for r in args.resources if r.resource_type in tokens.LOG_BUCKETS and _security_bucket(r.props)]
+    paths = {_path_of(b, declared) for b in buckets if b.resource_type == tokens.PROJECT_BUCKET_CONFIG}
+    if declared.security_bucket is not None and declared.security_bucket not in paths and None not in paths:
+        report(
+            f"the stack has no log bucket {declared.security_bucket} ({declared.source}), so nothing keeps the "
+            "security logs for the site's retention. Add it locked, with the site's retention (SecurityLogging "
+            "does)."
+        )
+    for bucket in buckets:
         bucket_id = as_str(leaf(bucket.props, "bucketId"))
         routed = [
             s
             for s in sinks
             if bucket.urn in {d.urn for d in s.dependencies}
-            or (bucket_id is not None and (_destination(s) or "").endswith(f"/buckets/{bucket_id}"))
+            or (bucket_id is not None and str(_destination(s, declared)).endswith(f"/buckets/{bucket_id}"))
         ]
-        if not any(_missing_families(s) in (None, []) for s in routed):
+        if not any(select(leaf(s.props, "filter"), samples).keeps_all(samples) for s in routed):
             report(
                 f"no enabled sink routes every security log family into log bucket {bucket.name!r}, so it does not "
                 "keep them. Add a ProjectSink with that bucket as destination and the security log filter.",
@@ -212,18 +287,6 @@ def _retention_routed(args: StackValidationArgs, report: Report) -> None:
 
 
 # --- LOG-08 ---------------------------------------------------------------------------------------
-
-
-def _is_siem_sink(sink: PolicyResource) -> bool:
-    destination = _destination(sink)
-    if destination is None:
-        return leaf(sink.props, "destination") is UNKNOWN
-    if destination.startswith("pubsub.googleapis.com/"):
-        return True
-    project = as_str(leaf(sink.props, "project"))
-    return destination.startswith("logging.googleapis.com/projects/") and (
-        project is None or not destination.startswith(f"logging.googleapis.com/projects/{project}/")
-    )
 
 
 def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tuple[PolicyResource, Any]]:
@@ -238,62 +301,144 @@ def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tupl
                 yield r, role
 
 
-def _siem_export(args: StackValidationArgs, report: Report) -> None:
-    sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS and _is_siem_sink(r)]
-    if not any(_enabled(s) for s in sinks):
-        report(
-            "no enabled sink exports the security logs to the SIEM (a Pub/Sub topic or the organisation's central "
-            "log destination). Add one with the security log filter (SecurityLogging does)."
+def _narrowed(sink: PolicyResource, samples: Sequence[Any]) -> str | None:
+    """What is wrong with a SIEM sink's filter (a message), or ``None`` when it selects every security entry."""
+    selection = select(leaf(sink.props, "filter"), samples)
+    if selection.error:
+        return (
+            f"sink {sink.name!r} filter cannot be read by the pack ({selection.error}), so it cannot be shown to "
+            f"export the security logs. {UNREADABLE_FIX}"
         )
-    for sink in sinks:
-        if not _enabled(sink):
-            report(f"sink {sink.name!r} is disabled, so the SIEM receives nothing. Set disabled to false.", sink.urn)
-        missing = _missing_families(sink)
-        if missing:
+    missed = selection.missed(samples)
+    if not missed:
+        return None
+    return (
+        f"sink {sink.name!r} filter does not select {describe(missed)}, so the SIEM never sees them. Use the "
+        "security log filter (audit, VPC flows, firewall, load balancer, DNS)."
+    )
+
+
+def _siem_export(args: StackValidationArgs, report: Report) -> None:
+    declared, siem = _declared(args.get_config())
+    if siem is None:
+        report(
+            f"the stack declares no SIEM destination ({declared.source}), so no sink can be shown to export the "
+            "security logs to it. Set imaging-landing-zone:logging.siem (or this policy's siemDestination)."
+        )
+        return
+    samples = security_samples()
+    sinks = [r for r in args.resources if r.resource_type in tokens.LOG_SINKS and _sees_site_logs(r, declared)]
+    destinations = {s.urn: _destination(s, declared, args.resources) for s in sinks}
+    to_siem = [s for s in sinks if destinations[s.urn] in (siem, UNKNOWN)]
+    complete = [s for s in to_siem if _enabled(s) and _narrowed(s, samples) is None]
+    if not complete:
+        if not to_siem:
             report(
-                f"sink {sink.name!r} filter does not select {', '.join(missing)}, so the SIEM never sees them. "
-                "Use the security log filter (audit, VPC flows, firewall, load balancer, DNS).",
-                sink.urn,
+                f"no sink exports the security logs to the declared SIEM destination {siem} ({declared.source}). "
+                "Add a ProjectSink with that destination and the security log filter (SecurityLogging does)."
             )
-        if not (_destination(sink) or "").startswith("pubsub.googleapis.com/"):
-            continue
-        roles = [role for _, role in _grants_to(args, sink)]
-        if PUBLISHER_ROLE not in roles and UNKNOWN not in roles:
-            report(
-                f"the writer identity of sink {sink.name!r} has no {PUBLISHER_ROLE} on its topic, so exports "
-                "fail. Grant it with a TopicIAMMember whose member is the sink's writer_identity.",
-                sink.urn,
-            )
-        for grant, role in _grants_to(args, sink):
-            if role not in (PUBLISHER_ROLE, UNKNOWN):
+        for sink in to_siem:
+            if not _enabled(sink):
                 report(
-                    f"the writer identity of sink {sink.name!r} also holds {role} ({grant.name!r}); it needs "
-                    f"{PUBLISHER_ROLE} on its topic and nothing more.",
-                    grant.urn,
+                    f"sink {sink.name!r} is disabled, so the SIEM receives nothing. Set disabled to false.", sink.urn
                 )
+            elif reason := _narrowed(sink, samples):
+                report(reason, sink.urn)
+    for sink in sinks:
+        _undeclared_export(sink, destinations[sink.urn], declared, siem, report)
+    for sink in to_siem:
+        _publisher_only(args, sink, destinations[sink.urn], report)
+    for dataset in (r for r in args.resources if r.resource_type == tokens.LINKED_DATASET):
+        bucket = as_str(leaf(dataset.props, "bucket"))
+        if bucket is not None and declared.site_code and bucket.endswith(f"{declared.site_code}-security-logs"):
+            report(
+                f"linked dataset {dataset.name!r} exposes the locked security-log bucket in BigQuery, a copy the "
+                "site does not declare and whose access the bucket's lock does not govern. Remove it.",
+                dataset.urn,
+            )
+
+
+def _undeclared_export(
+    sink: PolicyResource, destination: Any, declared: LoggingDeclaration, siem: str, report: Report
+) -> None:
+    """A sink to anywhere but the declared stores may carry no security entry."""
+    if destination is UNKNOWN or _security_store(destination, declared, siem) or not _enabled(sink):
+        return
+    samples = security_samples()
+    exported = _exports(sink)
+    if exported.error:
+        report(
+            f"sink {sink.name!r} exports to {destination}, which the site does not declare, and its filter cannot "
+            f"be read by the pack ({exported.error}), so it may carry security logs. {UNREADABLE_FIX}",
+            sink.urn,
+        )
+    elif hits := exported.hits(samples):
+        report(
+            f"sink {sink.name!r} exports {describe(hits)} to {destination}, which the site does not declare "
+            f"(the SIEM is {siem}). Send security logs only to the declared SIEM destination and the locked "
+            "log bucket, or narrow the filter to the logs that destination is for.",
+            sink.urn,
+        )
+
+
+def _publisher_only(args: StackValidationArgs, sink: PolicyResource, destination: Any, report: Report) -> None:
+    if destination is not UNKNOWN and not str(destination).startswith("pubsub.googleapis.com/"):
+        return
+    roles = [role for _, role in _grants_to(args, sink)]
+    if destination is not UNKNOWN and PUBLISHER_ROLE not in roles and UNKNOWN not in roles:
+        report(
+            f"the writer identity of sink {sink.name!r} has no {PUBLISHER_ROLE} on its topic, so exports "
+            "fail. Grant it with a TopicIAMMember whose member is the sink's writer_identity.",
+            sink.urn,
+        )
+    for grant, role in _grants_to(args, sink):
+        if role not in (PUBLISHER_ROLE, UNKNOWN):
+            report(
+                f"the writer identity of sink {sink.name!r} also holds {role} ({grant.name!r}); it needs "
+                f"{PUBLISHER_ROLE} on its topic and nothing more.",
+                grant.urn,
+            )
 
 
 # --- LOG-10 ---------------------------------------------------------------------------------------
 
 
 def _suppresses(log_filter: Any) -> str | None:
-    """Why an exclusion filter may drop security logs, or ``None``."""
-    if log_filter is UNKNOWN:
-        return None
-    text = str(log_filter or "")
-    hit = [family for family, terms in SECURITY_LOG_FAMILIES.items() if any(t in text for t in terms)]
-    if hit:
-        return f"it matches {', '.join(hit)}"
-    if "log_id(" not in text and "logName" not in text:
-        return "it names no log, so it can match security logs; pin it to a non-security log with log_id(...)"
-    if re.search(r"\b(OR|NOT)\b|(^|\s)-\w", text):
-        return "it uses OR or NOT, so it can match more than the log it names; select that log with AND only"
-    return None
+    """Why an exclusion filter drops security logs, or ``None``."""
+    samples = security_samples()
+    selection = select(log_filter, samples)
+    if selection.error:
+        return (
+            f"the pack cannot read its filter ({selection.error}), so it cannot be shown to keep the security logs "
+            "(write it with AND, OR, NOT and comparisons)"
+        )
+    hits = selection.hits(samples)
+    return f"it drops {describe(hits)}" if hits else None
+
+
+def _carries_security_logs(props: Any) -> bool:
+    """Whether security entries travel through a sink (so its exclusions matter): a built-in sink, or one
+    whose filter selects some security entry or cannot be read. Where the sink may send them is LOG-08's."""
+    if leaf(props, "name") in BUILT_IN_SINKS:
+        return True
+    selection = select(leaf(props, "filter"), security_samples())
+    return selection.unknown or selection.error is not None or bool(selection.ids)
+
+
+def _excludes_from_site(resource_type: str, props: Any) -> bool:
+    """Whether an exclusion can drop the site project's entries: not one of a billing account's logs or of
+    another project's. Folder and organisation exclusions are judged as if they held the site."""
+    if resource_type == tokens.BILLING_ACCOUNT_EXCLUSION:
+        return False
+    project, site = as_str(leaf(props, "project")), site_logging().project
+    return resource_type != tokens.PROJECT_EXCLUSION or project is None or site is None or project == site
 
 
 def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     if args.resource_type in tokens.LOG_EXCLUSIONS:
+        if not _excludes_from_site(args.resource_type, props):
+            return
         reason = _suppresses(leaf(props, "filter"))
         if leaf(props, "disabled") is not True and reason:
             report(f"exclusion filter drops logs before any sink sees them: {reason}. Remove the exclusion.")
@@ -305,70 +450,12 @@ def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:
         )
     if leaf(props, "name") in BUILT_IN_SINKS and leaf(props, "disabled") is True:
         report(f"the built-in sink {leaf(props, 'name')} is disabled; audit logs stop reaching the _Required bucket.")
+    if not _carries_security_logs(props):
+        return  # no security entry goes through this sink: its exclusions drop none
     for index, exclusion in enumerate(items(props, "exclusions")):
         reason = _suppresses(leaf(exclusion, "filter"))
         if leaf(exclusion, "disabled") is not True and reason:
             report(f"exclusions[{index}] drops logs from this sink: {reason}. Remove it.")
-
-
-# --- LOG-11, LOG-12 -------------------------------------------------------------------------------
-
-
-def _alerts_present(control: str) -> Any:
-    def check(args: StackValidationArgs, report: Report) -> None:
-        metrics = [
-            r for r in args.resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True
-        ]
-        policies = [
-            r
-            for r in args.resources
-            if r.resource_type == tokens.ALERT_POLICY and leaf(r.props, "enabled") is not False
-        ]
-        for required in (a for a in REQUIRED_ALERTS if a.control == control):
-            _check_alert(required, metrics, policies, report)
-
-    return check
-
-
-def _catches(log_filter: Any, required: RequiredAlert) -> bool:
-    return log_filter is UNKNOWN or (isinstance(log_filter, str) and all(t in log_filter for t in required.evidence))
-
-
-def _alerts_on(condition: Any, required: RequiredAlert, metric_names: set[str]) -> bool:
-    """Whether an alert condition fires on the event: a log-match on it, or a threshold on its metric."""
-    matched = leaf(condition, "conditionMatchedLog", "filter")
-    if matched is not None and _catches(matched, required):
-        return True
-    threshold = leaf(condition, "conditionThreshold", "filter")
-    if threshold is UNKNOWN:
-        return bool(metric_names)
-    return any(f'logging.googleapis.com/user/{name}"' in str(threshold or "") for name in metric_names)
-
-
-def _check_alert(
-    required: RequiredAlert, metrics: list[PolicyResource], policies: list[PolicyResource], report: Report
-) -> None:
-    names = {n for m in metrics if _catches(leaf(m.props, "filter"), required) and (n := as_str(leaf(m.props, "name")))}
-    unknown_names = any(leaf(m.props, "name") is UNKNOWN for m in metrics)
-    alerting = [p for p in policies if any(_alerts_on(c, required, names) for c in items(p.props, "conditions"))]
-    if not alerting and not unknown_names:
-        what = (
-            "an enabled AlertPolicy on it"
-            if names
-            else f"a logging Metric whose filter has {', '.join(required.evidence)}"
-        )
-        report(
-            f"nothing alerts on {required.title}: missing {what}. Add the metric and an alert policy with "
-            "notification channels (SecurityAlerts does)."
-        )
-        return
-    for policy in alerting:
-        if not items(policy.props, "notificationChannels"):
-            report(
-                f"alert policy {policy.name!r} on {required.title} has no notificationChannels, so nobody hears "
-                "of it. Add the site's channels.",
-                policy.urn,
-            )
 
 
 POLICIES = [
@@ -384,15 +471,16 @@ POLICIES = [
     resource_policy(
         name="gcp-audit-config-no-exemptions",
         control="LOG-01",
-        description="Audit configs log every type for every service and exempt nobody.",
+        description="Audit configs (IAMAuditConfig, or auditConfigs in an IAM policy document) log every type "
+        "for every service and exempt nobody.",
         severity=Severity.HIGH,
         remediation="Configure ADMIN_READ, DATA_READ and DATA_WRITE for allServices without exemptedMembers.",
-        types=sorted(tokens.AUDIT_CONFIGS),
+        types=sorted(tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS),
         check=_audit_config,
     ),
     stack_policy(
         name="gcp-project-data-access-audit-logs",
-        types=sorted(tokens.AUDIT_CONFIGS),
+        types=sorted(tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS),
         control="LOG-01",
         description="Data Access audit logs are on for all services.",
         severity=Severity.HIGH,
@@ -419,20 +507,29 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-logging-siem-export",
-        types=sorted(tokens.LOG_SINKS),
+        types=sorted(tokens.LOG_SINKS | {tokens.LINKED_DATASET}),
         control="LOG-08",
-        description="An enabled sink exports every security log family to the SIEM; its writer only publishes.",
+        description="An enabled sink to the declared SIEM destination selects every security log; no other sink "
+        "exports security logs elsewhere; the SIEM writer only publishes.",
         severity=Severity.HIGH,
         remediation=(
-            "Add a ProjectSink to the SIEM topic (or the central log destination) with the security log filter, "
-            "and grant its writer_identity roles/pubsub.publisher on the topic only (SecurityLogging does)."
+            "Add a ProjectSink to the declared SIEM destination with the security log filter, grant its "
+            "writer_identity roles/pubsub.publisher on the topic only (SecurityLogging does), and keep security "
+            "logs out of every other sink's filter."
         ),
         check=_siem_export,
+        config={
+            "siemDestination": {
+                "type": "string",
+                "description": "The SIEM sink's destination, instead of the one the site config declares.",
+            }
+        },
     ),
     resource_policy(
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
-        description="Log buckets are locked and keep logs for the site minimum.",
+        description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
+        "and keeps logs for the site minimum.",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),
@@ -450,7 +547,8 @@ POLICIES = [
         name="gcp-logging-bucket-receives-security-logs",
         types=sorted(tokens.LOG_BUCKETS),
         control="LOG-09",
-        description="Every log bucket receives the security logs through an enabled sink.",
+        description="The declared security-log bucket is in the stack and receives every security log through an "
+        "enabled sink.",
         severity=Severity.MEDIUM,
         remediation="Route the security log filter into the locked log bucket with a ProjectSink.",
         check=_retention_routed,
@@ -458,28 +556,10 @@ POLICIES = [
     resource_policy(
         name="gcp-logging-no-security-exclusions",
         control="LOG-10",
-        description="No exclusion drops security logs and the built-in sinks stay enabled.",
+        description="No exclusion drops a security log entry and the built-in sinks stay enabled.",
         severity=Severity.HIGH,
-        remediation="Remove exclusions that match audit, flow, firewall, load-balancer or DNS logs.",
+        remediation="Remove exclusions whose filter selects audit, flow, firewall, load-balancer or DNS entries.",
         types=sorted(tokens.LOG_EXCLUSIONS | tokens.LOG_SINKS),
         check=_no_suppression,
-    ),
-    stack_policy(
-        name="gcp-monitoring-cis-security-alerts",
-        types=[tokens.LOG_METRIC, tokens.ALERT_POLICY],
-        control="LOG-11",
-        description="The CIS 2.4 to 2.10 events each raise an alert that notifies someone.",
-        severity=Severity.HIGH,
-        remediation="Add a log-based metric and an alert policy with notification channels per event (SecurityAlerts).",
-        check=_alerts_present("LOG-11"),
-    ),
-    stack_policy(
-        name="gcp-monitoring-site-security-alerts",
-        types=[tokens.LOG_METRIC, tokens.ALERT_POLICY],
-        control="LOG-12",
-        description="Key, log-routing, key-creation, org-policy and image-read-spike events raise alerts.",
-        severity=Severity.HIGH,
-        remediation="Add a log-based metric and an alert policy with notification channels per event (SecurityAlerts).",
-        check=_alerts_present("LOG-12"),
     ),
 ]

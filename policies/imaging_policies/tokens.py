@@ -114,28 +114,33 @@ AUDIT_CONFIGS = frozenset(
         "gcp:folder/iamAuditConfig:IamAuditConfig",
     }
 )
+PROJECT_BUCKET_CONFIG = "gcp:logging/projectBucketConfig:ProjectBucketConfig"
 LOG_BUCKETS = frozenset(
     {
-        "gcp:logging/projectBucketConfig:ProjectBucketConfig",
+        PROJECT_BUCKET_CONFIG,
         "gcp:logging/folderBucketConfig:FolderBucketConfig",
         "gcp:logging/organizationBucketConfig:OrganizationBucketConfig",
         "gcp:logging/billingAccountBucketConfig:BillingAccountBucketConfig",
     }
 )
+PROJECT_SINK = "gcp:logging/projectSink:ProjectSink"
+BILLING_ACCOUNT_SINK = "gcp:logging/billingAccountSink:BillingAccountSink"
 LOG_SINKS = frozenset(
     {
-        "gcp:logging/projectSink:ProjectSink",
+        PROJECT_SINK,
         "gcp:logging/folderSink:FolderSink",
         "gcp:logging/organizationSink:OrganizationSink",
-        "gcp:logging/billingAccountSink:BillingAccountSink",
+        BILLING_ACCOUNT_SINK,
     }
 )
+PROJECT_EXCLUSION = "gcp:logging/projectExclusion:ProjectExclusion"
+BILLING_ACCOUNT_EXCLUSION = "gcp:logging/billingAccountExclusion:BillingAccountExclusion"
 LOG_EXCLUSIONS = frozenset(
     {
-        "gcp:logging/projectExclusion:ProjectExclusion",
+        PROJECT_EXCLUSION,
         "gcp:logging/folderExclusion:FolderExclusion",
         "gcp:logging/organizationExclusion:OrganizationExclusion",
-        "gcp:logging/billingAccountExclusion:BillingAccountExclusion",
+        BILLING_ACCOUNT_EXCLUSION,
     }
 )
 PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
@@ -202,3 +207,11 @@ FIREWALL_POLICIES_WITH_RULES = frozenset(
 )
 ANY_FIREWALL = frozenset({FIREWALL}) | FIREWALL_POLICY_RULES | FIREWALL_POLICIES_WITH_RULES
 HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
+
+PROJECT_IAM_POLICY = "gcp:projects/iAMPolicy:IAMPolicy"
+IAM_POLICY_DOCUMENTS = frozenset(
+    {PROJECT_IAM_POLICY, "gcp:folder/iAMPolicy:IAMPolicy", "gcp:organizations/iAMPolicy:IAMPolicy"}
+)
+"""IAM policy documents of the resource hierarchy: their ``policyData`` can carry ``auditConfigs``."""
+NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
+LINKED_DATASET = "gcp:logging/linkedDataset:LinkedDataset"

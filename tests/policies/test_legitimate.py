@@ -212,10 +212,6 @@ def test_an_access_log_bucket_named_by_reference_is_judged_in_a_first_preview(po
     _assert_no_mandatory_finding(policy_pack("lausanne", "preview"), change, "preview")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LOG-09 (logs.py, branch g12-logs) still judges every log bucket as a security-log bucket",
-)
 def test_a_short_retention_log_bucket_for_application_logs_is_not_a_security_log_bucket(policy_pack):
     """A Cloud Logging bucket for the viewer's application logs, kept 30 days and unlocked, routed by a sink
     whose filter selects no security log: not a security-log bucket (the sink's destination says so)."""

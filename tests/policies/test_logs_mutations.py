@@ -140,7 +140,7 @@ CASES = [
                 "quiet-reads",
                 {"filter": 'log_id("cloudaudit.googleapis.com/data_access")'},
             ),
-            "it matches audit logs",
+            "it drops audit logs (key-used-to-decrypt, sinks-listed",
         ),
         id="exclusion-of-audit-logs",
     ),
@@ -148,7 +148,7 @@ CASES = [
         Case(
             "gcp-logging-no-security-exclusions",
             add_resource("gcp:logging/projectExclusion:ProjectExclusion", "quiet", {"filter": "severity<WARNING"}),
-            "it names no log, so it can match security logs",
+            "it drops audit logs (owner-added",
         ),
         id="exclusion-by-severity",
     ),
@@ -161,7 +161,7 @@ CASES = [
                     "exclusions", value=[{"name": "no-dns", "filter": 'log_id("dns.googleapis.com/dns_queries")'}]
                 ),
             ),
-            "exclusions[0] drops logs from this sink: it matches DNS query logs",
+            "exclusions[0] drops logs from this sink: it drops DNS query logs (dns-query)",
         ),
         id="sink-excludes-dns",
     ),
@@ -178,7 +178,7 @@ CASES = [
         Case(
             "gcp-monitoring-cis-security-alerts",
             on("lau-alerts-bucket-iam-alert", set_prop("enabled", value=False)),
-            "nothing alerts on Cloud Storage IAM changes (CIS 2.10)",
+            "alert policy 'lau-alerts-bucket-iam-alert' on Cloud Storage IAM changes (CIS 2.10) is disabled",
             stack=True,
         ),
         id="bucket-iam-alert-disabled",
@@ -197,8 +197,8 @@ CASES = [
         Case(
             "gcp-monitoring-site-security-alerts",
             remove("lau-alerts-image-read-spike"),
-            "nothing alerts on spikes of image reads by one principal: missing a logging Metric whose filter has "
-            "storage.objects.get",
+            "nothing alerts on spikes of image reads by one principal: missing a logging Metric whose filter selects "
+            "image-read",
             stack=True,
         ),
         id="read-spike-metric-removed",

@@ -1,18 +1,27 @@
 """Sample log entries shaped like the real ones, each declaring which security alerts it must trip.
 
+The pack judges filters by these entries: a sink to the SIEM must select every security entry, an
+exclusion may drop none, an alert's filter must select every entry that trips it. The tests use the
+same entries to prove what the components' filters select (one copy of the facts).
+
 The shapes follow Google's documented LogEntry, AuditLog, VPC flow, firewall-rule, load-balancer
 and Cloud DNS log formats (field names, ``@type`` URLs, URL-encoded log IDs, int64 counters as
-strings) for the Lausanne example site (project ``chuv-imaging-lau``, region ``europe-west6``).
-Only what a filter could read is kept; volatile fields (timestamps, insertIds) are fixed values.
+strings), written for a reference site (project ``chuv-imaging-lau``, region ``europe-west6``, site
+code ``lau``); :func:`for_site` re-targets them to a stack's project, region and image bucket, so a
+filter that names its own project still selects them. Only what a filter could read is kept;
+volatile fields (timestamps, insertIds) are fixed values.
 
-``trips`` is the exact set of ``SecurityAlert.key`` values the entry must trip: the test asserts
-set equality, so an alert that also fires on someone else's event fails it. ``family`` is the
-``SECURITY_LOG_FAMILIES`` key that must route the entry to the SIEM (``None``: not a security log).
+``trips`` is the exact set of security alert keys the entry must trip: the test asserts set
+equality, so an alert that also fires on someone else's event fails it. ``family`` is the security
+log family that must route the entry to the SIEM (``None``: not a security log).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +30,9 @@ REGION = "europe-west6"
 ADMIN = "it-ops@chuv.example"
 AUDIT_LOG = "type.googleapis.com/google.cloud.audit.AuditLog"
 RESOURCE_MANAGER_INTERNAL = "type.googleapis.com/google.internal.cloud.resourcemanager"
-IMAGES = "lau-images"
+SITE_CODE = "lau"
+IMAGES = f"{PROJECT}-{SITE_CODE}-images"
+"""The site's image bucket, named as the components name it (``<project>-<site>-images``)."""
 KEY = f"projects/{PROJECT}/locations/{REGION}/keyRings/lau-ring/cryptoKeys/lau-images/cryptoKeyVersions/3"
 
 
@@ -745,3 +756,43 @@ SAMPLES: tuple[Sample, ...] = (
         family=None,
     ),
 )
+
+
+FAMILIES: dict[str, str] = {
+    "audit": "audit logs",
+    "vpc-flows": "VPC flow logs",
+    "firewall": "firewall logs",
+    "load-balancer": "load balancer request logs",
+    "dns": "DNS query logs",
+}
+"""Every security log family (the ``family`` of a sample), with its name in messages."""
+
+
+def _retarget(node: Any, pattern: re.Pattern[str], values: Mapping[str, str]) -> Any:
+    if isinstance(node, str):
+        return pattern.sub(lambda m: values[m.group()], node)
+    if isinstance(node, Mapping):
+        return {k: _retarget(v, pattern, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_retarget(v, pattern, values) for v in node]
+    return node
+
+
+@cache
+def for_site(project: str | None, region: str | None, site_code: str | None) -> tuple[Sample, ...]:
+    """The samples as the given site would write them: its project, region and image bucket.
+
+    An unknown (``None``) value keeps the reference site's.
+    """
+    values = {
+        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
+        PROJECT: project or PROJECT,
+        REGION: region or REGION,
+    }
+    pattern = re.compile("|".join(re.escape(k) for k in values))  # the image bucket first: it holds the project
+    return tuple(replace(s, entry=_retarget(s.entry, pattern, values)) for s in SAMPLES)
+
+
+def security(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:
+    """The samples that are security logs (every one must reach the SIEM and the locked bucket)."""
+    return tuple(s for s in samples if s.family is not None)

@@ -1,29 +1,34 @@
-"""A small evaluator of the part of the Cloud Logging query language that the site's filters use.
+"""A small evaluator of the part of the Cloud Logging query language that log filters use.
 
-It exists so the tests can prove what a filter selects, offline, against log entries shaped like
-real ones. It follows Google's "Logging query language" reference
-(https://cloud.google.com/logging/docs/view/logging-query-language):
+The pack judges sink, exclusion and alert filters by what they select from sample log entries
+(:mod:`imaging_policies.log_samples`), not by the terms they contain; the tests use it to prove what
+the components' filters select. Self-contained (the pack is published alone). It follows Google's
+"Logging query language" reference (https://cloud.google.com/logging/docs/view/logging-query-language):
 
 - Boolean operators ``AND``, ``OR``, ``NOT`` (upper case only: lower-case ``and``/``or``/``not``
   are search terms), ``AND`` implied between juxtaposed terms, and parentheses. Precedence is
   Google's, not the usual one: "The NOT operator has the highest precedence, followed by OR and
   AND in that order", so ``a AND b OR c`` means ``a AND (b OR c)``.
 - Comparisons ``field = value``, ``field != value``, ``field : value`` (has: substring),
-  ``field =~ regex``, ``field !~ regex`` and ``field:*`` (presence). Values are quoted strings or
-  bare words. String ``=``/``:`` ignore case (NFKC + casefold, close to the documented NFKC_CF);
-  regular expressions are case-sensitive and unanchored.
+  ``field =~ regex``, ``field !~ regex``, ``field:*`` (presence) and the orderings ``< <= > >=``.
+  Values are quoted strings or bare words. String ``=``/``:`` ignore case (NFKC + casefold, close
+  to the documented NFKC_CF); regular expressions are case-sensitive and unanchored. Orderings
+  compare ``severity`` by level (``DEFAULT`` < ``DEBUG`` < ... < ``EMERGENCY``), numbers as numbers
+  and other values as strings (RFC 3339 timestamps order that way). An entry without ``severity``
+  has severity ``DEFAULT``, as Cloud Logging stores it.
 - Field paths with dots; a path that crosses a list compares every element, joined with OR. A
   comparison on a missing field fails (so ``NOT f = x`` is true and ``f != x`` is false there).
 - A bare word or quoted string alone is a global restriction: it matches when any string value
   anywhere in the entry contains it, ignoring case.
 - ``log_id("x")``: the entry's ``logName`` is ``<parent>/logs/<x URL-encoded>``.
 
-Anything else raises :class:`QuerySyntaxError` instead of being guessed at: ``-`` as NOT and
-``--`` comments, ``< <= > >=``, a parenthesised right-hand side (``f = ("a" OR "b")``), quoted
-field-path segments, ``NULL_VALUE``, escapes other than ``\\"`` and ``\\\\``, and every function
-but ``log_id``. Known simplifications: field names are matched case-sensitively, defaulted
-LogEntry fields are treated as missing, ``:`` and global restrictions look only at string values,
-and regular expressions use Python's ``re``, which agrees with RE2 on plain patterns.
+Anything else raises :class:`QuerySyntaxError` instead of being guessed at (a caller that cannot
+parse a filter cannot prove what it selects): ``-`` as NOT and ``--`` comments, a parenthesised
+right-hand side (``f = ("a" OR "b")``), quoted field-path segments, ``NULL_VALUE``, escapes other
+than ``\\"`` and ``\\\\``, and every function but ``log_id``. Known simplifications: field names are
+matched case-sensitively, defaulted LogEntry fields other than ``severity`` are treated as missing,
+``:`` and global restrictions look only at string values, and regular expressions use Python's
+``re``, which agrees with RE2 on plain patterns.
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ _TOKEN = re.compile(
     r'|(?P<word>[^\s"()=:!<>,*~-][^\s"()=:!<>,*~]*)|(?P<bad>.)',
     re.DOTALL,
 )
+_ORDERINGS = frozenset({"<", "<=", ">", ">="})
+SEVERITIES: dict[str, int] = {
+    "DEFAULT": 0,
+    "DEBUG": 100,
+    "INFO": 200,
+    "NOTICE": 300,
+    "WARNING": 400,
+    "ERROR": 500,
+    "CRITICAL": 600,
+    "ALERT": 700,
+    "EMERGENCY": 800,
+}
+"""LogSeverity levels (google.logging.type.LogSeverity), by name."""
 _LOG_NAME = re.compile(r"(?:projects|folders|organizations|billingAccounts)/[^/]+/logs/(?P<id>[^/]+)")
 
 
@@ -90,6 +108,32 @@ def _equals(field: Any, value: str) -> bool:
     return False  # objects and JSON nulls never equal a scalar
 
 
+def _rank(path: Sequence[str], value: Any) -> float | str | None:
+    """What a field value orders by: a severity's level, a number, or the string itself."""
+    if isinstance(value, bool) or value is None or isinstance(value, Mapping):
+        return None
+    if tuple(path) == ("severity",):
+        text = str(value).upper()
+        return float(SEVERITIES[text]) if text in SEVERITIES else _number(value)
+    return float(value) if isinstance(value, int | float) else (_number(value) if _number(value) is not None else value)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _ordered(path: Sequence[str], field: Any, op: str, value: str) -> bool:
+    left, right = _rank(path, field), _rank(path, value)
+    if left is None or right is None:
+        return False
+    if isinstance(left, str) or isinstance(right, str):
+        left, right = str(left), str(right)
+    return {"<": left < right, "<=": left <= right, ">": left > right, ">=": left >= right}[op]  # type: ignore[operator]
+
+
 @dataclass(frozen=True)
 class Compare:
     """``path op value``: true when any value at ``path`` satisfies the operator."""
@@ -101,8 +145,12 @@ class Compare:
     def matches(self, entry: Entry) -> bool:
         """Whether ``entry`` satisfies the comparison."""
         found = list(_values(entry, self.path))
+        if self.path == ("severity",) and not found:
+            found = ["DEFAULT"]  # the LogEntry default: an entry without severity has DEFAULT
         if self.op == ":*":
             return bool(found)
+        if self.op in _ORDERINGS:
+            return any(_ordered(self.path, v, self.op, self.value) for v in found)
         if self.op == "=":
             return any(_equals(v, self.value) for v in found)
         if self.op == "!=":
@@ -261,8 +309,6 @@ class _Parser:
 
     def comparison(self, path: tuple[str, ...]) -> Node:
         _, op = self.take()
-        if op in ("<", "<=", ">", ">="):
-            raise QuerySyntaxError(f"ordering comparison {op!r} is not supported")
         if op == ":" and self.peek() == ("punct", "*"):
             self.take()
             return Compare(path, ":*", "")
