@@ -15,11 +15,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
 from preflight.engine import Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
+
+if TYPE_CHECKING:
+    from components.config import SiteConfig
+    from preflight.evidence import Readiness
 
 MODES = ("preview", "update")
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
@@ -106,6 +110,12 @@ class SiteResult:
     """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
     source: str = ""
     """``program`` (the site's program under mocks) or the plan file that was judged."""
+    site_config: SiteConfig | None = None
+    """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
+    plan: list[Resource] = field(default_factory=list, repr=False)
+    """The resources of the last mode judged (update when it ran): the data-flow diagram's source."""
+    readiness: Readiness | None = None
+    """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
 
     @property
     def exit_code(self) -> int:
@@ -223,6 +233,8 @@ class Checker:
             resources={mode: len(analysed) for mode, analysed, _ in judged},
             findings=[],
             source=source,
+            site_config=stack.site,
+            plan=judged[-1][1] if judged else [],
         )
         for mode, analysed, evaluation in judged:
             _record(result, mode, analysed, evaluation, info)
