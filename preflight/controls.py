@@ -123,6 +123,9 @@ class Row:
     policies: tuple[str, ...]
     evaluated: int
     stack_checked: bool
+    verdict: str | None = None
+    """The pack's own verdict on the control's policies (``ControlResult.verdict``); ``None`` when no
+    policy judges it."""
 
     @property
     def evaluated_text(self) -> str:
@@ -192,6 +195,7 @@ def rows(result: SiteResult) -> list[Row]:
                 policies,
                 pack.evaluated if pack else 0,
                 pack.stack_checked if pack else False,
+                pack.verdict if pack else None,
             )
         )
     for extra, pack in by_control.items():
@@ -206,6 +210,7 @@ def rows(result: SiteResult) -> list[Row]:
                     pack.policies,
                     pack.evaluated,
                     pack.stack_checked,
+                    pack.verdict,
                 )
             )
     return matrix

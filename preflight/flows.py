@@ -91,12 +91,20 @@ class _Graph:
             lines = [*lines, "FLAGGED by the pack"]
         g.node(key, "\\n".join(_escape(line) for line in lines), **attrs)
 
-    def edge(self, tail: str, head: str, lines: list[str], urns: Iterable[str] = (), **attrs: str) -> None:
+    def edge(
+        self, tail: str, head: str, lines: list[str], urns: Iterable[str] = (), *, side: bool = False, **attrs: str
+    ) -> None:
+        """An edge labelled with ``lines``; ``side`` places the label beside the edge after layout (for
+        edges whose label would otherwise sit on a node)."""
         urns = list(urns)
         colour = self._colour(urns)
         if colour:
             attrs |= {"color": colour, "fontcolor": colour, "penwidth": "2.5"}
-        self.graph.edge(tail, head, "\\n".join(_escape(line) for line in lines if line), **attrs)
+        text = "\\n".join(_escape(line) for line in lines if line)
+        if side:
+            self.graph.edge(tail, head, xlabel=text, **attrs)
+        else:
+            self.graph.edge(tail, head, text, **attrs)
 
 
 def _escape(text: str) -> str:
@@ -108,7 +116,8 @@ def _key(text: str) -> str:
 
 
 def _by_type(plan: Sequence[Resource], token: str) -> list[Resource]:
-    return [r for r in plan if r.custom and r.type == token]
+    """The resources of one type, by name: the program registers them concurrently, in no fixed order."""
+    return sorted((r for r in plan if r.custom and r.type == token), key=lambda r: r.name)
 
 
 class _Plan:
@@ -166,6 +175,7 @@ def build(result: SiteResult) -> graphviz.Digraph:
             "ranksep": "0.9",
             "label": f"Data flows of site {result.site} (from the plan, {'+'.join(result.modes)} mode)",
             "labelloc": "t",
+            "forcelabels": "true",
         },
         node_attr={"shape": "box", "style": "rounded", "fontname": "Helvetica", "fontsize": "10", "color": INK},
         edge_attr={"fontname": "Helvetica", "fontsize": "8", "color": MUTED, "fontcolor": INK},
@@ -347,7 +357,15 @@ def _key_edges(g: _Graph, plan: _Plan) -> None:
         for urn, kms in users:
             if kms.endswith(suffix):
                 lines = ["CMEK", "grant " + ", ".join(r.name for r in agents)]
-                g.edge(_key(key.urn), _key(urn), lines, [r.urn for r in agents], style="dotted", arrowhead="odot")
+                g.edge(
+                    _key(key.urn),
+                    _key(urn),
+                    lines,
+                    [r.urn for r in agents],
+                    side=True,
+                    style="dotted",
+                    arrowhead="odot",
+                )
 
 
 @dataclass(frozen=True)
@@ -445,7 +463,7 @@ def _siem(g: _Graph, dot: graphviz.Digraph, plan: list[Resource], site: SiteConf
 def _leftovers(g: _Graph, dot: graphviz.Digraph, plan: list[Resource], flagged: Mapping[str, str]) -> None:
     """A node for every flagged resource the diagram has not drawn, so nothing flagged is hidden."""
     by_urn = {r.urn: r for r in plan}
-    rest = [urn for urn in flagged if urn not in g.drawn]
+    rest = sorted(urn for urn in flagged if urn not in g.drawn)
     if not rest:
         return
     with dot.subgraph(name="cluster_flagged") as f:

@@ -40,7 +40,7 @@ th{background:#eceff1} td.num{text-align:right;white-space:nowrap}
 .notjudged{background:#fff3e0;color:#e65100} .na{background:#eceff1;color:#455a64}
 .outside{background:#e3f2fd;color:#0d47a1}
 tr.bad td{background:#fff5f5}
-.diagram{overflow:auto;border:1px solid #cfd8dc;padding:8px}
+.diagram{overflow:auto;border:1px solid #cfd8dc;padding:8px} .diagram svg{max-width:100%;height:auto}
 .unavailable{background:#fff3e0;padding:8px;border:1px solid #ffcc80}
 li.finding{margin-bottom:8px} .fix{color:#1b5e20} code{font-size:12px}
 """

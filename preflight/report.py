@@ -145,12 +145,15 @@ def site_json(result: SiteResult) -> dict[str, Any]:
         "controls": [
             {
                 "control": c.control,
+                "requirement": c.requirement,
+                "status": c.status.value,
+                "detail": c.detail,
                 "policies": list(c.policies),
                 "resourcesEvaluated": c.evaluated,
                 "stackEvaluated": c.stack_checked,
                 "verdict": c.verdict,
             }
-            for c in result.controls()
+            for c in controls.rows(result)
         ],
         "findings": [_finding_json(f) for f in _sorted(result.findings)],
     }
