@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from bench import sites as generated_sites
-from preflight import check, controls, evidence, flows, html, report, stacks
+from preflight import check, controls, evidence, flows, html, netcheck, report, stacks
 from preflight.cli import main
 from preflight.controls import Status
 from tests.conftest import MODES, SITES
@@ -154,6 +154,20 @@ def test_a_readiness_report_gives_its_date_and_figures(results, tmp_path):
     )
     assert rows["TLS-04"].detail.endswith(f"{source}: meets the minimum: storage: TLSv1.3; viewer: TLSv1.3")
     assert {rows[c].status for c in ("PERF-01", "PERF-02")} == {Status.OUTSIDE}
+
+
+def test_the_probe_dates_its_report_and_the_matrix_cites_that_date(tmp_path):
+    """netcheck writes when it measured (``measuredAt``); copying the file does not change the date cited."""
+    probe = netcheck.Report(
+        "lausanne", netcheck.Minimums(50.0, 30.0), netcheck.Options(), [], "2026-11-30T08:15:00+00:00"
+    )
+    document = netcheck.to_json(probe)
+    assert document["measuredAt"] == "2026-11-30T08:15:00+00:00"
+    path = tmp_path / "netcheck.json"
+    path.write_text(json.dumps({**READINESS, "measuredAt": document["measuredAt"]}), encoding="utf-8")
+    assert evidence.summary("PERF-01", evidence.read(path), "lausanne").startswith(
+        "readiness probe netcheck.json (measured 2026-11-30 08:15 UTC): meets the minimum"
+    )
 
 
 @pytest.mark.parametrize(
