@@ -74,7 +74,7 @@ class _Graph:
     """Nodes and edges with the URNs they stand for, before styling by findings."""
 
     flagged: Mapping[str, str]
-    """URN to ``red`` (a finding) or ``orange`` (not judged in preview)."""
+    """URN to :data:`RED` (a finding) or :data:`ORANGE` (not judged in preview)."""
     graph: graphviz.Digraph
     drawn: set[str] = field(default_factory=set)
 
@@ -219,7 +219,14 @@ def _hospital(g: _Graph, site: SiteConfig | None, name: str) -> None:
 def _network(g: _Graph, p: graphviz.Digraph, plan: _Plan) -> None:
     for network in plan.of("gcp:compute/network:Network"):
         with p.subgraph(name=f"cluster_{_key(network.urn)}") as v:
-            v.attr(label=f"VPC {_s(network.inputs.get('name')) or network.name}", style="rounded", color=MUTED)
+            flagged = g.flagged.get(network.urn)
+            v.attr(
+                label=f"VPC {_s(network.inputs.get('name')) or network.name}",
+                style="rounded",
+                color=flagged or MUTED,
+                fontcolor=flagged or INK,
+                penwidth="2.5" if flagged else "1",
+            )
             g.node(v, _key(network.urn), ["(custom mode)"], [network.urn], shape="plaintext")
             for subnet in plan.subnets:
                 flow = "flow logs" if subnet.inputs.get("logConfig") else "NO flow logs"

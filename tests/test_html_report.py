@@ -238,6 +238,30 @@ def test_the_diagram_draws_what_the_pack_flagged_in_red(site_report):
 
 
 @NEEDS_DOT
+def test_a_flagged_resource_the_diagram_does_not_show_gets_a_red_node_of_its_own(results):
+    """Synthesized finding on an alert policy (no flow of its own): it must still appear, in red."""
+    result = results["lausanne"]
+    alert = next(r for r in result.plan if r.name == "lau-alerts-route-alert")
+    finding = check.Finding(
+        site="lausanne",
+        mode="update",
+        control="LOG-11",
+        policy="gcp-monitoring-cis-security-alerts",
+        level="mandatory",
+        severity="high",
+        urn=alert.urn,
+        resource_type=alert.type,
+        resource_name=alert.name,
+        message="synthesized",
+        remediation="",
+        skipped_in_preview=False,
+    )
+    page = html.site(dataclasses.replace(result, findings=[finding]))
+    assert "Other resources the pack flagged" in markup.unescape(page)
+    assert flows.RED in _svg_node(page, "AlertPolicy lau-alerts-route-alert")
+
+
+@NEEDS_DOT
 @pytest.mark.parametrize(
     "label",
     [
