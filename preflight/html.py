@@ -153,14 +153,32 @@ def site(result: SiteResult) -> str:
     return _page(f"Preflight: {result.site}", body)
 
 
+def _probe(result: SiteResult) -> str:
+    """The site's readiness report in one cell: its verdict and date, or that there is none."""
+    readiness = result.readiness
+    if readiness is None:
+        return '<span class="badge na">no report</span>'
+    cls = "met" if readiness.verdict == "pass" else "violated"
+    return f'<span class="badge {cls}">{escape(readiness.verdict)}</span> {escape(readiness.date)}'
+
+
 def fleet(results: Sequence[SiteResult]) -> str:
-    """A fleet's report: controls by status counts, failing sites, one line per site."""
+    """A fleet's report: the failing sites, the controls by status counts, one line per site."""
     failing = controls.failing_sites(results)
     header = "".join(f"<th>{_badge(s)}</th>" for s in controls.STATUSES)
     body = [
         f"<h1>Compliance report: fleet of {len(results)} site(s)</h1>",
         f'<p class="meta"><span class="verdict {"fail" if failing else "pass"}">{len(failing)} failing</span>, '
         f"{len(results) - len(failing)} passing.</p>",
+        '<h2 id="failing">Failing sites</h2>',
+    ]
+    if failing:
+        body.append("<ul>")
+        body += [f"<li><b>{escape(s)}</b>: {escape(', '.join(c) or 'a mandatory violation')}</li>" for s, c in failing]
+        body.append("</ul>")
+    else:
+        body.append("<p>None.</p>")
+    body += [
         '<h2 id="controls">Controls over the fleet</h2>',
         f'<table id="fleet-matrix"><tr><th>control</th><th>requirement</th>{header}<th>failing sites</th></tr>',
     ]
@@ -172,24 +190,17 @@ def fleet(results: Sequence[SiteResult]) -> str:
             f"<td>{escape(controls.listing(row.failing))}</td></tr>"
         )
     body.append("</table>")
-    body.append('<h2 id="failing">Failing sites</h2>')
-    if failing:
-        body.append("<ul>")
-        body += [f"<li><b>{escape(s)}</b>: {escape(', '.join(c) or 'a mandatory violation')}</li>" for s, c in failing]
-        body.append("</ul>")
-    else:
-        body.append("<p>None.</p>")
     body += [
         '<h2 id="sites">Sites</h2>',
         '<table id="sites-table"><tr><th>site</th><th>verdict</th><th>mandatory</th><th>advisory</th>'
-        "<th>not judged</th><th>modes</th><th>stack file</th></tr>",
+        "<th>not judged</th><th>modes</th><th>readiness probe</th><th>stack file</th></tr>",
     ]
     for r in results:
         fails, advisory, skipped = r.tally()
         verdict = '<span class="fail">FAIL</span>' if r.exit_code else '<span class="pass">pass</span>'
         body.append(
             f'<tr><td>{escape(r.site)}</td><td>{verdict}</td><td class="num">{fails}</td><td class="num">{advisory}'
-            f'</td><td class="num">{skipped}</td><td>{escape("+".join(r.modes))}</td>'
+            f'</td><td class="num">{skipped}</td><td>{escape("+".join(r.modes))}</td><td>{_probe(r)}</td>'
             f"<td><code>{escape(r.stack_file)}</code></td></tr>"
         )
     body.append("</table>")

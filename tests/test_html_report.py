@@ -332,6 +332,8 @@ def test_fleet_writes_the_html_report_with_controls_by_status_and_failing_sites(
     assert row is not None
     assert row.group(0).endswith("<td>utrecht</td></tr>")
     assert "<li><b>utrecht</b>: ENC-04</li>" in page
+    assert '<td>lausanne</td><td><span class="pass">pass</span></td>' in page
+    assert '<span class="badge violated">fail</span> 2026-11-30 08:15 UTC' in page  # Lausanne's readiness report
     for control in CATALOGUE.ids:
         assert f"<td>{control}</td>" in page
 
