@@ -113,7 +113,8 @@ class SiteResult:
     site_config: SiteConfig | None = None
     """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
     plan: list[Resource] = field(default_factory=list, repr=False)
-    """The resources of the last mode judged (update when it ran): the data-flow diagram's source."""
+    """The resources of the last mode judged (update when it ran), when the check was asked to keep
+    them (``keep_plan``): the data-flow diagram's source."""
     readiness: Readiness | None = None
     """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
 
@@ -195,10 +196,13 @@ class Checker:
             self._policies = policies
         return self._policies
 
-    def judge(self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program") -> SiteResult:
+    def judge(
+        self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program", keep_plan: bool = False
+    ) -> SiteResult:
         """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
         that runs the program and calls its argument with each resource as it registers: the pack
-        then judges each resource while the program goes on, as under the engine."""
+        then judges each resource while the program goes on, as under the engine. ``keep_plan`` keeps
+        the last run's resources in the result (the HTML report's diagram; a fleet does without)."""
         judged: list[tuple[str, list[Resource], Evaluation]] = []
         for mode, produce in runs:
             preview = mode == "preview"
@@ -234,7 +238,7 @@ class Checker:
             findings=[],
             source=source,
             site_config=stack.site,
-            plan=judged[-1][1] if judged else [],
+            plan=judged[-1][1] if judged and keep_plan else [],
         )
         for mode, analysed, evaluation in judged:
             _record(result, mode, analysed, evaluation, info)
@@ -287,10 +291,11 @@ def check_site(
     *,
     checker: Checker | None = None,
     policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = False,
 ) -> SiteResult:
-    """Run ``stack``'s program in each mode and judge it. Raises ``ProgramError`` (the program
-    failed), ``PackError`` / ``PolicyConfigError`` (the pack could not be started, configured or
-    asked)."""
+    """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
+    HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
+    ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
     from preflight.engine import run_program
     from preflight.stacks import PROGRAM
 
@@ -304,18 +309,24 @@ def check_site(
             )
             for mode in modes
         ]
-        return active.judge(stack, runs)
+        return active.judge(stack, runs, keep_plan=keep_plan)
     finally:
         if own:
             active.close()
 
 
 def check_plan(
-    stack: Stack, mode: str, resources: list[Resource], source: str, *, policy_config: Mapping[str, Any] | None = None
+    stack: Stack,
+    mode: str,
+    resources: list[Resource],
+    source: str,
+    *,
+    policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = True,
 ) -> SiteResult:
     """Judge a plan document's resources (``preflight plan --format json``, possibly edited)."""
     with Checker(policy_config, first=stack) as checker:
-        return checker.judge(stack, [(mode, resources)], source=source)
+        return checker.judge(stack, [(mode, resources)], source=source, keep_plan=keep_plan)
 
 
 __all__ = [

@@ -239,7 +239,8 @@ def _judge(args: argparse.Namespace) -> Any:
         return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
-    return check.check_site(stacks.load(args.site, stacks_dir), _modes(args.mode), policy_config=policy_config)
+    stack = stacks.load(args.site, stacks_dir)
+    return check.check_site(stack, _modes(args.mode), policy_config=policy_config, keep_plan=True)
 
 
 def _check(args: argparse.Namespace) -> int:

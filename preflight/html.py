@@ -133,7 +133,7 @@ def site(result: SiteResult) -> str:
     """One site's report."""
     rows = controls.rows(result)
     modes = " and ".join(result.modes)
-    diagram = flows.svg(result)
+    diagram = flows.svg(result) if result.plan else None
     missing = flows.unavailable()
     body = [
         f"<h1>Compliance report: site {escape(result.site)}</h1>",
@@ -144,7 +144,12 @@ def site(result: SiteResult) -> str:
         '<p class="meta">Generated from the plan: each edge names its protocol and TLS floor and the firewall rule, '
         "route or grant that allows it; anything the pack flagged is drawn in red.</p>",
     ]
-    if diagram is not None:
+    if not result.plan:
+        body.append(
+            '<p class="unavailable">Data-flow diagram not drawn: this result kept no plan (a fleet run keeps none); '
+            f"<code>python -m preflight check {escape(result.site)} --report html=FILE</code> draws it.</p>"
+        )
+    elif diagram is not None:
         body.append(f'<div class="diagram">{diagram}</div>')
     else:
         body.append(f'<p class="unavailable">Data-flow diagram not drawn: {escape(missing or "Graphviz failed")}.</p>')

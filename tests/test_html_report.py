@@ -97,7 +97,7 @@ def _readiness(directory: Path) -> Path:
 def results() -> dict[str, check.SiteResult]:
     """Both example sites checked in both modes through one pack process."""
     with check.Checker(first=stacks.load(SITES[0])) as checker:
-        return {site: check.check_site(stacks.load(site), MODES, checker=checker) for site in SITES}
+        return {site: check.check_site(stacks.load(site), MODES, checker=checker, keep_plan=True) for site in SITES}
 
 
 def _rows(result: check.SiteResult) -> dict[str, controls.Row]:
@@ -300,6 +300,13 @@ def test_without_graphviz_the_report_says_how_to_install_it(results, monkeypatch
     )
     assert "apt-get install -y graphviz" in page
     assert 'id="row-PERF-01"' in page
+
+
+def test_a_result_without_its_plan_says_how_to_get_the_diagram(results):
+    """A fleet keeps no plans (memory); a one-site fleet's report says which command draws the diagram."""
+    page = html.site(dataclasses.replace(results["lausanne"], plan=[]))
+    assert "<svg" not in page
+    assert "python -m preflight check lausanne --report html=FILE</code> draws it" in page
 
 
 # -- the fleet -----------------------------------------------------------------------------------------
