@@ -117,6 +117,8 @@ class SiteResult:
     them (``keep_plan``): the data-flow diagram's source."""
     readiness: Readiness | None = None
     """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+    """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
 
     @property
     def exit_code(self) -> int:
@@ -177,6 +179,7 @@ class Checker:
         self._policy_config = dict(policy_config or {})
         self._policies: list[PolicyInfo] | None = None
         self._levels: dict[str, str] = {}
+        self._skip_reasons: dict[str, str] = {}
 
     def __enter__(self) -> Checker:
         return self
@@ -193,6 +196,11 @@ class Checker:
             reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
             self._pack.configure(reconciled)
             self._levels = {name: level for name, (level, _) in reconciled.items()}
+            self._skip_reasons = {
+                name: str(properties["skipReason"])
+                for name, (_, properties) in reconciled.items()
+                if isinstance(properties, Mapping) and properties.get("skipReason")
+            }
             self._policies = policies
         return self._policies
 
@@ -234,6 +242,7 @@ class Checker:
             pack_version=self._pack.version,
             policies=policies,
             levels=dict(self._levels),
+            skip_reasons=dict(self._skip_reasons),
             resources={mode: len(analysed) for mode, analysed, _ in judged},
             findings=[],
             source=source,

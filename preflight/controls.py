@@ -145,21 +145,32 @@ def _not_applicable_reason(control: Control | None, result: ControlResult | None
     return "nothing of the kinds its policies judge is in this site"
 
 
-def _from_pack(result: ControlResult, control: Control | None, skips: Mapping[str, str]) -> tuple[Status, str]:
-    verdict = result.verdict
-    if verdict == "violated":
-        return Status.VIOLATED, "a mandatory finding: the deployment would stop"
-    if verdict == "advisory findings":
-        return Status.VIOLATED, "advisory findings only: they do not fail the check"
-    if verdict == "not judged in preview":
-        return Status.NOT_JUDGED, "a value is unknown until the resources exist; judged in update mode"
-    if verdict in ("no resources", "disabled"):
-        return Status.NOT_APPLICABLE, _not_applicable_reason(control, result)
+_FROM_VERDICT = {
+    "violated": (Status.VIOLATED, "a mandatory finding: the deployment would stop"),
+    "advisory findings": (Status.VIOLATED, "advisory findings only: they do not fail the check"),
+    "not judged in preview": (Status.NOT_JUDGED, "a value is unknown until the resources exist; judged in update mode"),
+}
+
+
+def _organisation(
+    result: ControlResult, control: Control | None, skips: Mapping[str, str], policy_skips: Mapping[str, str]
+) -> str:
+    """Why the organisation, not the stack, holds this guard rail; ``""`` when the stack does."""
     if control is not None and control.constraint in skips:
-        return Status.OUTSIDE, f"organisation: {control.constraint} is enforced above the project: " + skips[
-            control.constraint
-        ]
-    return Status.MET, ""
+        return f"organisation: {control.constraint} is enforced above the project: {skips[control.constraint]}"
+    reasons = [reason for policy, reason in policy_skips.items() if policy in result.policies]
+    return "organisation (policy config skipReason): " + "; ".join(reasons) if reasons else ""
+
+
+def _from_pack(
+    result: ControlResult, control: Control | None, skips: Mapping[str, str], policy_skips: Mapping[str, str]
+) -> tuple[Status, str]:
+    if result.verdict in _FROM_VERDICT:
+        return _FROM_VERDICT[result.verdict]
+    if result.verdict in ("no resources", "disabled"):
+        return Status.NOT_APPLICABLE, _not_applicable_reason(control, result)
+    outside = _organisation(result, control, skips, policy_skips)
+    return (Status.OUTSIDE, outside) if outside else (Status.MET, "")
 
 
 def rows(result: SiteResult) -> list[Row]:
@@ -175,7 +186,7 @@ def rows(result: SiteResult) -> list[Row]:
     for control in catalogue.controls:
         pack = by_control.get(control.judged_with or control.id)
         policies = pack.policies if pack else ()
-        status, detail = _from_pack(pack, control, skips) if pack else (Status.OUTSIDE, "")
+        status, detail = _from_pack(pack, control, skips, result.skip_reasons) if pack else (Status.OUTSIDE, "")
         if "probe" in control.checked_by:
             probe = evidence.summary(control.id, result.readiness, result.site)
             if status is Status.MET and control.judged_with:
@@ -200,7 +211,7 @@ def rows(result: SiteResult) -> list[Row]:
         )
     for extra, pack in by_control.items():
         if catalogue.get(extra) is None:
-            status, detail = _from_pack(pack, None, skips)
+            status, detail = _from_pack(pack, None, skips, result.skip_reasons)
             matrix.append(
                 Row(
                     extra,
@@ -312,7 +323,8 @@ def render_doc(catalogue: Catalogue | None = None, policies: Mapping[str, list[s
         "| not judged in preview | a value is unknown until the resources exist; the update mode judges it |",
         "| not applicable | nothing of that kind is in the site (with the reason), or the policy config exempts it |",
         "| evidence outside the stack | the readiness probe's report (PERF-01, PERF-02, TLS-04), or the"
-        " organisation enforces the guard rail above the project (`guardRails.skip`, with the reason) |",
+        " organisation enforces the guard rail above the project (`guardRails.skip` or the policy's"
+        " `skipReason`, with the reason) |",
         "",
         "## Requirement to controls",
         "",

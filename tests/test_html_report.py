@@ -144,6 +144,19 @@ def test_a_guard_rail_the_organisation_enforces_is_evidence_outside_the_stack(re
     assert _rows(results["lausanne"])["ORG-09"].status is Status.MET
 
 
+def test_a_guard_rail_skipped_in_the_policy_config_is_evidence_outside_the_stack_in_the_json(tmp_path, capsys):
+    """A stack that is not ours records the organisation's enforcement as the policy's skipReason."""
+    config = tmp_path / "policy-config.json"
+    reason = "gcp.resourceLocations is set on the organisation node (CCT-ORG-020)."
+    config.write_text(json.dumps({"gcp-orgpolicy-resource-locations": {"skipReason": reason}}), encoding="utf-8")
+    assert main(["check", "lausanne", "--mode", "update", "--policy-config", str(config), "--format", "json"]) == 0
+    [site] = json.loads(capsys.readouterr().out)["sites"]
+    row = next(c for c in site["controls"] if c["control"] == "ORG-10")
+    assert (row["status"], row["verdict"]) == ("evidence outside the stack", "met")
+    assert row["detail"] == f"organisation (policy config skipReason): {reason}"
+    assert [c["control"] for c in site["controls"]] == CATALOGUE.ids
+
+
 def test_a_readiness_report_gives_its_date_and_figures(results, tmp_path):
     result = dataclasses.replace(results["lausanne"], readiness=evidence.read(_readiness(tmp_path)))
     rows = _rows(result)
