@@ -15,11 +15,15 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
 from preflight.engine import Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
+
+if TYPE_CHECKING:
+    from components.config import SiteConfig
+    from preflight.evidence import Readiness
 
 MODES = ("preview", "update")
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
@@ -106,6 +110,15 @@ class SiteResult:
     """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
     source: str = ""
     """``program`` (the site's program under mocks) or the plan file that was judged."""
+    site_config: SiteConfig | None = None
+    """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
+    plan: list[Resource] = field(default_factory=list, repr=False)
+    """The resources of the last mode judged (update when it ran), when the check was asked to keep
+    them (``keep_plan``): the data-flow diagram's source."""
+    readiness: Readiness | None = None
+    """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+    """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
 
     @property
     def exit_code(self) -> int:
@@ -166,6 +179,7 @@ class Checker:
         self._policy_config = dict(policy_config or {})
         self._policies: list[PolicyInfo] | None = None
         self._levels: dict[str, str] = {}
+        self._skip_reasons: dict[str, str] = {}
 
     def __enter__(self) -> Checker:
         return self
@@ -182,13 +196,21 @@ class Checker:
             reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
             self._pack.configure(reconciled)
             self._levels = {name: level for name, (level, _) in reconciled.items()}
+            self._skip_reasons = {
+                name: str(properties["skipReason"])
+                for name, (_, properties) in reconciled.items()
+                if isinstance(properties, Mapping) and properties.get("skipReason")
+            }
             self._policies = policies
         return self._policies
 
-    def judge(self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program") -> SiteResult:
+    def judge(
+        self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program", keep_plan: bool = False
+    ) -> SiteResult:
         """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
         that runs the program and calls its argument with each resource as it registers: the pack
-        then judges each resource while the program goes on, as under the engine."""
+        then judges each resource while the program goes on, as under the engine. ``keep_plan`` keeps
+        the last run's resources in the result (the HTML report's diagram; a fleet does without)."""
         judged: list[tuple[str, list[Resource], Evaluation]] = []
         for mode, produce in runs:
             preview = mode == "preview"
@@ -220,9 +242,12 @@ class Checker:
             pack_version=self._pack.version,
             policies=policies,
             levels=dict(self._levels),
+            skip_reasons=dict(self._skip_reasons),
             resources={mode: len(analysed) for mode, analysed, _ in judged},
             findings=[],
             source=source,
+            site_config=stack.site,
+            plan=judged[-1][1] if judged and keep_plan else [],
         )
         for mode, analysed, evaluation in judged:
             _record(result, mode, analysed, evaluation, info)
@@ -275,10 +300,11 @@ def check_site(
     *,
     checker: Checker | None = None,
     policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = False,
 ) -> SiteResult:
-    """Run ``stack``'s program in each mode and judge it. Raises ``ProgramError`` (the program
-    failed), ``PackError`` / ``PolicyConfigError`` (the pack could not be started, configured or
-    asked)."""
+    """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
+    HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
+    ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
     from preflight.engine import run_program
     from preflight.stacks import PROGRAM
 
@@ -292,18 +318,24 @@ def check_site(
             )
             for mode in modes
         ]
-        return active.judge(stack, runs)
+        return active.judge(stack, runs, keep_plan=keep_plan)
     finally:
         if own:
             active.close()
 
 
 def check_plan(
-    stack: Stack, mode: str, resources: list[Resource], source: str, *, policy_config: Mapping[str, Any] | None = None
+    stack: Stack,
+    mode: str,
+    resources: list[Resource],
+    source: str,
+    *,
+    policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = True,
 ) -> SiteResult:
     """Judge a plan document's resources (``preflight plan --format json``, possibly edited)."""
     with Checker(policy_config, first=stack) as checker:
-        return checker.judge(stack, [(mode, resources)], source=source)
+        return checker.judge(stack, [(mode, resources)], source=source, keep_plan=keep_plan)
 
 
 __all__ = [

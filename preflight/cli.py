@@ -63,8 +63,7 @@ def _docs(*, write: bool) -> int:
     if write:
         docs_module.write()
         return EXIT_OK
-    current = docs_module.README.read_text(encoding="utf-8")
-    return EXIT_OK if docs_module.render(current) == current else EXIT_VIOLATION
+    return EXIT_VIOLATION if docs_module.stale() else EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,12 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     _netcheck_parser(sub)
     schema = sub.add_parser("schema", help="print the JSON schema of stack files")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
-    docs = sub.add_parser("docs", help="regenerate the README's component args tables")
-    docs.add_argument("--write", action="store_true", help="rewrite README.md (otherwise exit 1 if stale)")
+    docs = sub.add_parser("docs", help="regenerate the README's component args tables and docs/controls.md")
+    docs.add_argument(
+        "--write", action="store_true", help="rewrite README.md and docs/controls.md (otherwise exit 1 if stale)"
+    )
     return parser
 
 
-_FORMATS = ("table", "json", "sarif", "markdown")
+_FORMATS = ("table", "json", "sarif", "markdown", "html")
 
 
 def _check_parsers(sub: Any) -> None:
@@ -158,7 +159,41 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         help="also write the report in FORMAT to FILE (repeatable), e.g. --report sarif=preflight.sarif "
         "--report markdown=preflight.md: one run for every report a pull request needs",
     )
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a readiness probe report (`netcheck <site> --format json`) as evidence for PERF-01, PERF-02 and "
+        "TLS-04 of the site it names (repeatable)",
+    )
     parser.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+
+
+def _readiness(files: Sequence[Path]) -> dict[str, Any]:
+    """The ``--evidence`` reports by site; raises ``EvidenceError`` (one line) on a bad file or two for one site."""
+    from preflight import evidence
+
+    reports: dict[str, Any] = {}
+    for file in files:
+        readiness = evidence.read(file)
+        if readiness.site in reports:
+            raise evidence.EvidenceError(f"{file}: a second readiness report for site {readiness.site}")
+        reports[readiness.site] = readiness
+    return reports
+
+
+def _matched(reports: dict[str, Any], sites: Sequence[str]) -> dict[str, Any]:
+    """``reports`` if each names a site being checked; else raise ``EvidenceError`` naming the file."""
+    from preflight import evidence
+
+    for site, readiness in reports.items():
+        if site not in sites:
+            raise evidence.EvidenceError(
+                f"{readiness.file}: the readiness report is for site {site!r}, which is not being checked"
+            )
+    return reports
 
 
 def _report_target(text: str) -> tuple[str, Path]:
@@ -204,16 +239,19 @@ def _judge(args: argparse.Namespace) -> Any:
         return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
-    return check.check_site(stacks.load(args.site, stacks_dir), _modes(args.mode), policy_config=policy_config)
+    stack = stacks.load(args.site, stacks_dir)
+    return check.check_site(stack, _modes(args.mode), policy_config=policy_config, keep_plan=True)
 
 
 def _check(args: argparse.Namespace) -> int:
-    from preflight import check, report, stacks
+    from preflight import check, evidence, report, stacks
     from preflight import plan as plan_module
     from preflight.engine import ProgramError
 
     try:
+        reports = _readiness(args.evidence)
         result = _judge(args)
+        result.readiness = _matched(reports, [result.site]).get(result.site)
     except ConfigError as exc:
         return _fail(exc.problems)
     except check.PackError as exc:
@@ -224,6 +262,7 @@ def _check(args: argparse.Namespace) -> int:
         ProgramError,
         plan_module.PlanError,
         check.PolicyConfigFileError,
+        evidence.EvidenceError,
     ) as exc:
         return _fail([str(exc)])
     try:
@@ -234,13 +273,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from preflight import check, fleet, report, stacks
+    from preflight import check, evidence, fleet, report, stacks
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     sites = stacks.available(stacks_dir)
     if not sites:
         return _fail([f"no stack files (Pulumi.<site>.yaml) in {stacks_dir}"])
     try:
+        reports = _matched(_readiness(args.evidence), sites)
         policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
         outcomes = fleet.run(
             sites,
@@ -252,9 +292,11 @@ def _fleet(args: argparse.Namespace) -> int:
         )
     except check.PackError as exc:
         return _fail(exc.problems)
-    except check.PolicyConfigFileError as exc:
+    except (check.PolicyConfigFileError, evidence.EvidenceError) as exc:
         return _fail([str(exc)])
     results = [o for o in outcomes if isinstance(o, check.SiteResult)]
+    for result in results:
+        result.readiness = reports.get(result.site)
     errors = [o for o in outcomes if isinstance(o, fleet.SiteError)]
     if results:
         try:

@@ -1,7 +1,8 @@
-"""Generated parts of the README: each component's args table, from its pydantic model.
+"""Generated documentation: each component's args table in the README, from its pydantic model, and
+``docs/controls.md``, from the control catalogue (``preflight/controls.toml``).
 
 ``python -m preflight docs --write`` rewrites the blocks between ``<!-- args:<Model> -->`` and
-``<!-- /args -->``; a test fails when the README has drifted from the models.
+``<!-- /args -->`` and the catalogue page; a test fails when either has drifted.
 """
 
 from __future__ import annotations
@@ -84,9 +85,23 @@ def render(text: str) -> str:
 
 
 def write() -> bool:
-    """Regenerate the README's args blocks; True if anything changed."""
-    current = README.read_text(encoding="utf-8")
-    updated = render(current)
-    if updated != current:
-        README.write_text(updated, encoding="utf-8")
-    return updated != current
+    """Regenerate the README's args blocks and ``docs/controls.md``; True if anything changed."""
+    from preflight import controls
+
+    changed = False
+    for path, render_file in ((README, render), (controls.DOC, lambda _: controls.render_doc())):
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        updated = render_file(current)
+        if updated != current:
+            path.write_text(updated, encoding="utf-8")
+            changed = True
+    return changed
+
+
+def stale() -> bool:
+    """True when the README's args blocks or ``docs/controls.md`` differ from what they render to."""
+    from preflight import controls
+
+    doc = controls.DOC.read_text(encoding="utf-8") if controls.DOC.exists() else ""
+    readme = README.read_text(encoding="utf-8")
+    return render(readme) != readme or controls.render_doc() != doc

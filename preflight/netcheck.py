@@ -24,6 +24,7 @@ endpoints from its config, or the URLs given with ``--url``) it measures, in thi
 The JSON record (``--format json``), format ``imaging-landing-zone/netcheck@1``::
 
     {"format": "imaging-landing-zone/netcheck@1", "site": "lausanne",
+     "measuredAt": "2026-11-30T08:15:00+00:00",
      "minimums": {"downloadMbps": 50.0, "latencyMs": 30.0},
      "options": {"samples": 5, "seconds": 10.0, "maxBytes": 100000000, "timeoutSeconds": 10.0,
                  "caFile": null},
@@ -57,6 +58,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
@@ -168,6 +170,8 @@ class Report:
     minimums: Minimums
     options: Options
     results: list[Result]
+    measured_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    """When the measurements finished (UTC, ISO 8601): the date ``check --evidence`` cites."""
 
     @property
     def verdict(self) -> str:
@@ -613,6 +617,7 @@ def to_json(report: Report) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "site": report.site,
+        "measuredAt": report.measured_at,
         "minimums": {"downloadMbps": report.minimums.download_mbps, "latencyMs": report.minimums.latency_ms},
         "options": {
             "samples": options.samples,

@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from preflight.check import EXIT_OK, EXIT_VIOLATION, ControlResult, Finding, SiteResult
+from preflight import controls
+from preflight.check import EXIT_OK, EXIT_VIOLATION, Finding, SiteResult
+from preflight.controls import Row, Status
 from preflight.stacks import ROOT
 
 FORMAT = "imaging-landing-zone/check@1"
@@ -30,14 +32,7 @@ _SECTIONS = {
     "ORG": ("guardRails",),
     "PERF": ("region", "netcheck"),
 }
-_MARK = {
-    "met": "met",
-    "violated": "**VIOLATED**",
-    "advisory findings": "advisory findings",
-    "not judged in preview": "not judged in preview",
-    "no resources": "no resources",
-    "disabled": "disabled",
-}
+_MARK = {status: status.value for status in Status} | {Status.VIOLATED: "**VIOLATED**"}
 
 
 def exit_code(results: Sequence[SiteResult]) -> int:
@@ -52,10 +47,8 @@ def _sorted(findings: Sequence[Finding]) -> list[Finding]:
     )
 
 
-def _evaluated(row: ControlResult) -> str:
-    if row.stack_checked:
-        return f"{row.evaluated} + stack" if row.evaluated else "stack"
-    return str(row.evaluated)
+def _evaluated(row: Row) -> str:
+    return row.evaluated_text
 
 
 def _verdict(result: SiteResult) -> str:
@@ -98,9 +91,11 @@ def table(results: Sequence[SiteResult]) -> str:
                 if f.remediation and not f.skipped_in_preview:
                     lines.append(f"      fix: {f.remediation}")
         if not fleet:
-            rows = [("control", "verdict", "resources", "policies")]
-            rows += [(c.control, c.verdict, _evaluated(c), ", ".join(c.policies)) for c in result.controls()]
+            matrix = controls.rows(result)
+            rows = [("control", "status", "resources", "policies")]
+            rows += [(c.control, c.status.value, _evaluated(c), ", ".join(c.policies) or "-") for c in matrix]
             lines += ["  " + line for line in _columns(rows)]
+            lines += [f"  {c.control}: {c.detail}" for c in matrix if c.detail]
         lines.append(f"  {_verdict(result)}")
         lines.append("")
     if fleet:
@@ -150,12 +145,15 @@ def site_json(result: SiteResult) -> dict[str, Any]:
         "controls": [
             {
                 "control": c.control,
+                "requirement": c.requirement,
+                "status": c.status.value,
+                "detail": c.detail,
                 "policies": list(c.policies),
                 "resourcesEvaluated": c.evaluated,
                 "stackEvaluated": c.stack_checked,
                 "verdict": c.verdict,
             }
-            for c in result.controls()
+            for c in controls.rows(result)
         ],
         "findings": [_finding_json(f) for f in _sorted(result.findings)],
     }
@@ -266,34 +264,52 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _matrix_markdown(r: SiteResult) -> list[str]:
+    out = ["| control | requirement | status | detail | policies | resources evaluated |", "|---|---|---|---|---|---|"]
+    for c in controls.rows(r):
+        policies = ", ".join(f"`{p}`" for p in c.policies) or "-"
+        out.append(
+            f"| {c.control} | {_cell(c.requirement)} | {_MARK[c.status]} | {_cell(c.detail)} | {policies} | "
+            f"{_evaluated(c)} |"
+        )
+    return out
+
+
+def fleet_matrix_markdown(results: Sequence[SiteResult]) -> list[str]:
+    """Controls by status counts over the fleet, with the sites that fail each: one row per control
+    whatever the number of sites."""
+    header = " | ".join(s.value for s in controls.STATUSES)
+    out = [f"| control | requirement | {header} | failing sites |", "|---" * (len(controls.STATUSES) + 3) + "|"]
+    for row in controls.fleet_rows(results):
+        counts = " | ".join(str(row.counts[s]) for s in controls.STATUSES)
+        out.append(f"| {row.control} | {_cell(row.requirement)} | {counts} | {controls.listing(row.failing)} |")
+    return out
+
+
 def markdown(results: Sequence[SiteResult]) -> str:
-    """The compliance matrix (control, policies, resources evaluated, verdict) per site, then the
-    findings; with several sites, a summary and one matrix of controls by site first."""
+    """The compliance matrix (every catalogue control: requirement, status, detail, policies,
+    resources evaluated) per site, then the findings; with several sites, a summary, the controls by
+    status counts, and the matrix and findings of the sites with findings only."""
     out: list[str] = []
-    if len(results) > 1:
+    fleet = len(results) > 1
+    if fleet:
         out += ["## Preflight: fleet", ""]
         out += ["| site | verdict | mandatory | advisory | not judged | modes |", "|---|---|---|---|---|---|"]
         for r in results:
             fails, advisory, skipped = r.tally()
             verdict = "**FAIL**" if r.exit_code else "pass"
             out.append(f"| {r.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(r.modes)} |")
-        out.append("")
-        controls = [c.control for c in results[0].controls()]
-        verdicts = {r.site: {c.control: c.verdict for c in r.controls()} for r in results}
-        out += ["| control | " + " | ".join(r.site for r in results) + " |", "|---" * (len(results) + 1) + "|"]
-        for control in controls:
-            cells = [_MARK.get(verdicts[r.site].get(control, ""), "") for r in results]
-            out.append(f"| {control} | " + " | ".join(cells) + " |")
+        out += ["", f"### Controls over {len(results)} sites", ""]
+        out += fleet_matrix_markdown(results)
         out.append("")
     for r in results:
+        if fleet and not r.findings:
+            continue
         out += [f"## Compliance matrix: {r.site}", ""]
         out.append(
             f"`{r.stack_file}`, {' and '.join(r.modes)} mode, policy pack {r.pack} {r.pack_version}: {_verdict(r)}."
         )
-        out += ["", "| control | policies | resources evaluated | verdict |", "|---|---|---|---|"]
-        for c in r.controls():
-            policies = ", ".join(f"`{p}`" for p in c.policies)
-            out.append(f"| {c.control} | {policies} | {_evaluated(c)} | {_MARK.get(c.verdict, c.verdict)} |")
+        out += ["", *_matrix_markdown(r)]
         if r.findings:
             out += ["", "### Findings", ""]
             for f in _sorted(r.findings):
@@ -308,10 +324,19 @@ def markdown(results: Sequence[SiteResult]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def html(results: Sequence[SiteResult]) -> str:
+    """One self-contained HTML page: a site's matrix, findings and data-flow diagram, or the fleet's
+    controls by status counts (``preflight/html.py``)."""
+    from preflight import html as html_report
+
+    return html_report.report(results)
+
+
 RENDERERS: dict[str, Callable[[Sequence[SiteResult]], Any]] = {
     "table": table,
     "json": to_json,
     "sarif": sarif,
     "markdown": markdown,
+    "html": html,
 }
 """Format name to renderer; ``json`` and ``sarif`` return objects to serialise, the others text."""

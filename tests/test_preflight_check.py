@@ -80,7 +80,7 @@ def test_the_matrix_counts_the_resources_each_control_judged(results):
 def test_the_cli_prints_the_compliance_matrix_and_exits_0(capsys):
     assert main(["check", "lausanne", "--mode", "preview"]) == 0
     out = capsys.readouterr().out
-    assert "control  verdict" in out
+    assert "control  status" in out
     assert "no mandatory violation" in out
 
 
@@ -104,7 +104,9 @@ def test_advisory_findings_never_fail(tmp_path, capsys):
 def test_a_disabled_policy_is_not_run_and_says_so(tmp_path, capsys):
     config = _write(tmp_path, {ROTATION: "disabled"}, "policy-config.json")
     assert main(["check", "--plan", str(_slow_rotation(tmp_path)), "--policy-config", str(config)]) == 0
-    assert "ENC-04   disabled" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "ENC-04   not applicable" in out
+    assert f"ENC-04: exempted: the policy config disables {ROTATION}" in out
 
 
 def test_a_policy_config_property_reaches_the_policy(tmp_path, capsys):
@@ -213,9 +215,10 @@ def test_json_report_holds_the_verdict_the_matrix_and_the_finding(violated):
     assert finding["resourceName"] == KEY
     assert finding["urn"] == _resource(_document(), KEY)["urn"]
     assert finding["remediation"].startswith("Set rotationPeriod")
-    assert {"control": "ENC-04", "verdict": "violated"}.items() <= next(
+    assert {"control": "ENC-04", "status": "violated", "verdict": "violated"}.items() <= next(
         c for c in site["controls"] if c["control"] == "ENC-04"
     ).items()
+    assert [c["control"] for c in site["controls"]][-3:] == ["PERF-01", "PERF-02", "PERF-03"]  # the catalogue's
 
 
 def test_sarif_report_has_a_rule_per_policy_and_a_result_at_the_stack_file(violated):
@@ -241,16 +244,17 @@ def test_sarif_report_has_a_rule_per_policy_and_a_result_at_the_stack_file(viola
 
 def test_markdown_report_is_a_compliance_matrix_with_the_findings(violated):
     text = report.markdown([violated])
-    assert "| control | policies | resources evaluated | verdict |" in text
-    assert f"| ENC-04 | `{ROTATION}` | 2 | **VIOLATED** |" in text
+    assert "| control | requirement | status | detail | policies | resources evaluated |" in text
+    assert "| ENC-04 | Keys rotate at least every 90 days. | **VIOLATED** | " in text
+    assert f"| `{ROTATION}` | 2 |" in text
     assert f"**ENC-04** `{ROTATION}` (mandatory, high) on `{KEY}`" in text
     assert "  - Fix: Set rotationPeriod" in text
 
 
-def test_a_fleet_markdown_report_has_a_summary_and_a_matrix_of_controls_by_site(results):
+def test_a_fleet_markdown_report_has_a_summary_and_the_controls_by_status_counts(results):
     text = report.markdown([results[s] for s in SITES])
     assert "| site | verdict | mandatory | advisory | not judged | modes |" in text
-    assert "| control | " + " | ".join(SITES) + " |" in text
+    assert "| control | requirement | met | violated | not judged in preview | not applicable |" in text
 
 
 # -- the pack, as the engine drives it ---------------------------------------------------------------

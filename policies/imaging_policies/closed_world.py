@@ -6,7 +6,7 @@ the registry), when this module judges it itself (the API allowlist, pull-only s
 it is listed in :data:`HARMLESS` with the reason it cannot move or expose data. :data:`REFUSED` types
 are refused whatever the config says. Every other type, those listed in :data:`NEEDS_REASON` included,
 is a finding until the pack's config allows it with a recorded reason (``allowedTypes``), like the
-site config's ``guardRails.skip``. Why the closed world is IAM-08: docs/adr/0011-closed-world.md.
+site config's ``guardRails.skip``. Why the closed world is IAM-08: docs/adr/0011-closed-world-is-iam-08.md.
 """
 
 from __future__ import annotations
