@@ -155,3 +155,42 @@ FIREWALL_POLICIES_WITH_RULES = frozenset(
 )
 ANY_FIREWALL = frozenset({FIREWALL}) | FIREWALL_POLICY_RULES | FIREWALL_POLICIES_WITH_RULES
 HMAC_KEY = "gcp:storage/hmacKey:HmacKey"
+
+FIREWALL_POLICY_CONTAINERS = frozenset(
+    {
+        "gcp:compute/firewallPolicy:FirewallPolicy",
+        "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy",
+        "gcp:compute/regionNetworkFirewallPolicy:RegionNetworkFirewallPolicy",
+    }
+)
+"""Firewall policies without inline rules: their rules are separate resources (FIREWALL_POLICY_RULES)."""
+FIREWALL_POLICY_ASSOCIATIONS = frozenset(
+    {
+        "gcp:compute/firewallPolicyAssociation:FirewallPolicyAssociation",
+        "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation",
+        "gcp:compute/regionNetworkFirewallPolicyAssociation:RegionNetworkFirewallPolicyAssociation",
+    }
+)
+"""Attach a firewall policy (by ``firewallPolicy``) to a network, folder or organisation."""
+FIREWALL_POLICIES = FIREWALL_POLICY_CONTAINERS | FIREWALL_POLICIES_WITH_RULES
+
+NETWORK_PEERING = "gcp:compute/networkPeering:NetworkPeering"
+NETWORK_PEERING_ROUTES_CONFIG = "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig"
+SECURITY_POLICY_RULE = "gcp:compute/securityPolicyRule:SecurityPolicyRule"
+VPC_ACCESS_CONNECTOR = "gcp:vpcaccess/connector:Connector"
+FORWARDING_TARGETS = (
+    TLS_PROXIES
+    | HTTP_PROXIES
+    | frozenset(
+        {
+            "gcp:compute/targetTCPProxy:TargetTCPProxy",
+            "gcp:compute/regionTargetTcpProxy:RegionTargetTcpProxy",
+            "gcp:compute/targetInstance:TargetInstance",
+            "gcp:compute/targetPool:TargetPool",
+            "gcp:compute/targetGrpcProxy:TargetGrpcProxy",
+            "gcp:compute/serviceAttachment:ServiceAttachment",
+        }
+    )
+    | BACKEND_SERVICES
+)
+"""What a forwarding rule can send traffic to (``target``, or ``backendService`` for pass-through)."""
