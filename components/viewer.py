@@ -3,8 +3,9 @@
 Controls TLS-01 (MODERN, TLS 1.2 minimum), TLS-02 (the HTTPS proxy has that SSL policy and a
 Google-managed certificate), TLS-03 (port 80 only redirects), TLS-05 (HTTPS to the backend),
 LOG-05 (every request logged), NET-06 and NET-08 (reachable only through the load balancer, from
-the hospital networks, by Cloud Armor default deny, Log4Shell probes denied first) and IAM-09 (never anonymous: IAP with hospital
-groups, or the worklist's signed launch token checked by the viewer).
+the hospital networks, by Cloud Armor default deny, Log4Shell probes denied first) and IAM-09
+(never anonymous: IAP with hospital groups, or the worklist's signed launch token checked by the
+viewer).
 """
 
 from __future__ import annotations

@@ -80,12 +80,6 @@ def inside(cidr: str, outers: Iterable[str]) -> bool:
     return False
 
 
-def overlaps(cidr: str, other: str) -> bool:
-    """Whether two ranges (of the same IP version) share an address; ``False`` if either is unreadable."""
-    first, second = _network(cidr), _network(other)
-    return first is not None and second is not None and first.version == second.version and first.overlaps(second)
-
-
 def ports(values: Sequence[Any]) -> frozenset[int] | None:
     """The ports of a rule's ``ports`` list (``"443"``, ``"8000-8010"``); ``None`` when unparseable."""
     found: set[int] = set()

@@ -33,7 +33,6 @@ from imaging_policies._site import (
     egress_allowlist,
     iap_allowed,
     inside,
-    overlaps,
     ports,
     route_allowlist,
     source_allowlist,
@@ -232,9 +231,9 @@ def _route(props: Any, report: Report, config: Mapping[str, Any]) -> None:
             continue
         mine = [d for d in declared if d.kind == kind and _same_hop(d.hop, str(hop), d.kind)]
         worklist = [c for d in declared for c in d.cidrs]
-        overlapped = [c for c in worklist if overlaps(str(destination), c)]
+        overlapped = [c for c in worklist if inside(str(destination), [c])]  # more specific: it wins
         if not mine:
-            diverts = f"; it overlaps the worklist range {overlapped[0]}, diverting its traffic" if overlapped else ""
+            diverts = f"; it is more specific than the worklist range {overlapped[0]}, so it wins" if overlapped else ""
             report(
                 f"{field} {hop} is not a declared worklist next hop ({where}){diverts}. The only routes are the "
                 f"worklist's (network.worklist.<name>.nextHop) and {RESTRICTED_GOOGLE_APIS}; remove the route."
