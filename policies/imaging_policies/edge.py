@@ -409,6 +409,17 @@ def _egress_in_site_vpc(args: StackValidationArgs, report: Report) -> None:
                 "which is not in this stack. Use Direct VPC egress (networkInterfaces) on the site subnet.",
                 service.urn,
             )
+        for used in (c for c in connectors if connector is not None and references(service, "template", connector, c)):
+            network, subnet = leaf(used.props, "network"), leaf(used.props, "subnet", "name")
+            in_site = any(references(used, "network", network, n) for n in kinds["network"]) or any(
+                references(used, "subnet", subnet, n) for n in kinds["subnetwork"]
+            )
+            if not in_site and UNKNOWN not in (network, subnet):
+                report(
+                    f"Cloud Run service {service.name!r} uses VPC Access connector {used.name!r}, whose network "
+                    f"({network or subnet}) is not a network of this stack. Put the connector on the site VPC.",
+                    service.urn,
+                )
         for index, interface in enumerate(interfaces):
             for key, candidates in kinds.items():
                 value = leaf(interface, key)

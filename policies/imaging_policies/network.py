@@ -246,10 +246,31 @@ def _route(props: Any, report: Report, config: Mapping[str, Any]) -> None:
             )
 
 
+BGP_HOPS = frozenset({"vpnTunnel", "interconnectAttachment"})
+"""Declared next hops whose Cloud Router may learn the worklist ranges over BGP."""
+
+
+def _learned_ranges(props: Any, report: Report, config: Mapping[str, Any]) -> None:
+    """A BGP peer's custom learned ranges are routes too: only the worklist ranges of a BGP next hop."""
+    declared, where = route_allowlist(config)
+    worklist = [c for d in declared if d.kind in BGP_HOPS for c in d.cidrs]
+    for index, entry in enumerate(items(props, "customLearnedIpRanges")):
+        cidr = leaf(entry, "range")
+        if cidr is UNKNOWN or cidr is None or inside(str(cidr), worklist):
+            continue
+        report(
+            f"customLearnedIpRanges[{index}].range {cidr} is not a worklist range reached over a VPN tunnel or "
+            f"interconnect ({where}): the peer becomes a next hop for it. Remove it."
+        )
+
+
 def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     if args.resource_type == tokens.ROUTE:
         _route(props, report, args.get_config())
+        return
+    if args.resource_type == tokens.ROUTER_PEER:
+        _learned_ranges(props, report, args.get_config())
         return
     if args.resource_type in (tokens.NETWORK_PEERING, tokens.NETWORK_PEERING_ROUTES_CONFIG):
         for key, meaning in ROUTE_IMPORTS.items():
@@ -427,12 +448,16 @@ def _is_deny_all(rule: PolicyResource, direction: str, family: int) -> bool:
 
 
 def _ipv6_subnets(args: StackValidationArgs, network: PolicyResource) -> list[str]:
-    """The subnets of ``network`` that give workloads IPv6 addresses (dual-stack or IPv6-only)."""
+    """The subnets of ``network`` that give workloads IPv6 addresses (dual-stack, IPv6-only, or with an IPv6
+    access type or external IPv6 range)."""
     return [
         f"{subnet.name} (stackType {leaf(subnet.props, 'stackType')})"
         for subnet in args.resources
         if subnet.resource_type == tokens.SUBNETWORK
-        and leaf(subnet.props, "stackType") in IPV6_STACKS
+        and (
+            leaf(subnet.props, "stackType") in IPV6_STACKS
+            or any(leaf(subnet.props, k) is not None for k in ("ipv6AccessType", "externalIpv6Prefix"))
+        )
         and _refers_to(subnet, leaf(subnet.props, "network"), "network", network)
     ]
 
@@ -709,7 +734,13 @@ POLICIES = [
             "the worklist ranges through their declared next hop (network.worklist) and 199.36.153.4/30 through "
             "default-internet-gateway; set importCustomRoutes and exportCustomRoutes false on peerings."
         ),
-        types=[tokens.NETWORK, tokens.ROUTE, tokens.NETWORK_PEERING, tokens.NETWORK_PEERING_ROUTES_CONFIG],
+        types=[
+            tokens.NETWORK,
+            tokens.ROUTE,
+            tokens.ROUTER_PEER,
+            tokens.NETWORK_PEERING,
+            tokens.NETWORK_PEERING_ROUTES_CONFIG,
+        ],
         check=_custom_vpc,
         config={
             "allowedRoutes": {
@@ -763,7 +794,9 @@ POLICIES = [
             "Declare each worklist endpoint (cidrs, ports) under network.worklist in the stack file, or in the "
             "policy's allowedEgress config; target the viewer and list explicit TCP ports."
         ),
-        types=tokens.ANY_FIREWALL,
+        # containers and associations hold no rule of their own: the stack policy below judges which policy
+        # an association attaches
+        types=tokens.ANY_FIREWALL | tokens.FIREWALL_POLICY_CONTAINERS | tokens.FIREWALL_POLICY_ASSOCIATIONS,
         check=_each_rule(_egress_allowlist),
         config={
             "allowedEgress": {

@@ -176,6 +176,7 @@ FIREWALL_POLICIES = FIREWALL_POLICY_CONTAINERS | FIREWALL_POLICIES_WITH_RULES
 
 NETWORK_PEERING = "gcp:compute/networkPeering:NetworkPeering"
 NETWORK_PEERING_ROUTES_CONFIG = "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig"
+ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
 SECURITY_POLICY_RULE = "gcp:compute/securityPolicyRule:SecurityPolicyRule"
 VPC_ACCESS_CONNECTOR = "gcp:vpcaccess/connector:Connector"
 FORWARDING_TARGETS = (

@@ -69,6 +69,30 @@ def _drop_canary(r: Resource) -> None:
         props["rules"] = [x for x in props["rules"] if x.get("match", {}).get("expr", {}).get("expression") != CANARY]
 
 
+def _connector_mutation(network: str) -> Mutation:
+    """A VPC Access connector on ``network`` in the stack, and the viewer sending its egress through it."""
+
+    def mutate(resources: list[Resource]) -> Resource:
+        add_resource(
+            "gcp:vpcaccess/connector:Connector",
+            "lau-connector",
+            {"name": "lau-connector", "project": PROJECT, "region": "europe-west6", "network": network},
+        )(resources)
+        return on(
+            "lau-viewer-run",
+            set_prop(
+                "template",
+                "vpcAccess",
+                value={
+                    "egress": "ALL_TRAFFIC",
+                    "connector": f"projects/{PROJECT}/locations/europe-west6/connectors/lau-connector",
+                },
+            ),
+        )(resources)
+
+    return mutate
+
+
 CASES = [
     # --- NET-02: routes and peerings ---------------------------------------------------------------
     pytest.param(
@@ -154,6 +178,26 @@ CASES = [
             "exportCustomRoutes is true: the peering exports the site's routes",
         ),
         id="peering-exports-the-worklist-path",
+    ),
+    pytest.param(
+        # A BGP session to the hospital router with a "custom learned" default route, to reach the internet
+        # through the hospital's proxy.
+        Case(
+            "gcp-compute-network-custom-mode",
+            add_resource(
+                "gcp:compute/routerPeer:RouterPeer",
+                "hospital-bgp",
+                {
+                    "router": "lau-router",
+                    "region": "europe-west6",
+                    "interface": "if-chuv-lau-1",
+                    "peerAsn": 65010,
+                    "customLearnedIpRanges": [{"range": "0.0.0.0/0"}],
+                },
+            ),
+            "customLearnedIpRanges[0].range 0.0.0.0/0 is not a worklist range reached over a VPN tunnel",
+        ),
+        id="bgp-peer-learns-a-default-route",
     ),
     # --- NET-03 / NET-04: firewall policies, every match field and action ---------------------------
     pytest.param(
@@ -410,6 +454,17 @@ CASES = [
         ),
         id="viewer-egress-through-a-foreign-connector",
     ),
+    pytest.param(
+        # A connector managed in the stack, but created in the platform team's shared network.
+        Case(
+            "gcp-viewer-egress-in-site-vpc",
+            _connector_mutation("projects/shared-net/global/networks/hub"),
+            "uses VPC Access connector 'lau-connector', whose network (projects/shared-net/global/networks/hub) "
+            "is not a network of this stack",
+            stack=True,
+        ),
+        id="viewer-connector-in-another-network",
+    ),
     # --- NET-07: the image bucket's IP filter -------------------------------------------------------
     pytest.param(
         # A research team's VPC added to the bucket's filter "to copy a few studies".
@@ -659,6 +714,26 @@ LEGITIMATE = [
             },
         ),
         id="peering-without-custom-routes",
+    ),
+    pytest.param(
+        # NET-02: the hospital router's BGP session learns exactly the worklist range (the tunnel is BGP).
+        add_resource(
+            "gcp:compute/routerPeer:RouterPeer",
+            "hospital-bgp",
+            {
+                "router": "lau-router",
+                "region": "europe-west6",
+                "interface": "if-chuv-lau-1",
+                "peerAsn": 65010,
+                "customLearnedIpRanges": [{"range": "10.200.16.0/24"}],
+            },
+        ),
+        id="bgp-peer-learns-the-worklist-range",
+    ),
+    pytest.param(
+        # NET-06: a VPC Access connector of this stack on the site VPC.
+        _connector_mutation("lau-vpc"),
+        id="viewer-connector-on-the-site-vpc",
     ),
     pytest.param(
         # NET-03: deny rules may use any match field: the security team blocks a threat list, logged.
