@@ -168,7 +168,10 @@ def _log4shell(rules: list[Any], report: Report) -> None:
                 f'match.expr.expression "{LOG4SHELL_RULE}" at a priority before the allow rules (CKV_GCP_73).'
             )
         return
-    first = min(p for r in blocking if isinstance(p := leaf(r, "priority"), float | int))
+    known = [p for r in blocking if isinstance(p := leaf(r, "priority"), float | int)]
+    if len(known) < len(blocking):
+        return  # a priority unknown during preview: ordered once known
+    first = min(known)
     before = [
         leaf(r, "priority")
         for r in rules
@@ -197,7 +200,7 @@ def _edge_armor(args: ResourceValidationArgs, report: Report) -> None:
             )
         return
     declared, where = viewer_sources(args.get_config())
-    if args.resource_type == tokens.SECURITY_POLICY_RULE:
+    if args.resource_type in tokens.SECURITY_POLICY_RULES:
         _armor_rule("the rule", props, declared, where, report)
         return
     rules = items(props, "rules")
@@ -355,7 +358,7 @@ def _tls_policy_in_stack(args: StackValidationArgs, report: Report) -> None:
 
 
 def _armor_in_stack(args: StackValidationArgs, report: Report) -> None:
-    policies = [r for r in args.resources if r.resource_type == tokens.SECURITY_POLICY]
+    policies = [r for r in args.resources if r.resource_type in tokens.SECURITY_POLICIES]
     for backend in (r for r in args.resources if r.resource_type in tokens.BACKEND_SERVICES):
         value = _unseen(backend, "securityPolicy", policies)
         if value is not None:
@@ -522,7 +525,7 @@ POLICIES = [
             "evaluatePreconfiguredWaf('cve-canary') (Log4Shell) before the allow rules; rules in preview mode "
             "do not count."
         ),
-        types=sorted(tokens.BACKEND_SERVICES | {tokens.SECURITY_POLICY, tokens.SECURITY_POLICY_RULE}),
+        types=sorted(tokens.BACKEND_SERVICES | tokens.SECURITY_POLICIES | tokens.SECURITY_POLICY_RULES),
         check=_edge_armor,
         config={
             "allowedSources": {

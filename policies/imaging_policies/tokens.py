@@ -178,6 +178,11 @@ NETWORK_PEERING = "gcp:compute/networkPeering:NetworkPeering"
 NETWORK_PEERING_ROUTES_CONFIG = "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig"
 ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
 SECURITY_POLICY_RULE = "gcp:compute/securityPolicyRule:SecurityPolicyRule"
+SECURITY_POLICIES = frozenset({SECURITY_POLICY, "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"})
+"""Cloud Armor policies, global and regional: rules inline (``rules``) or as rule resources."""
+SECURITY_POLICY_RULES = frozenset(
+    {SECURITY_POLICY_RULE, "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"}
+)
 VPC_ACCESS_CONNECTOR = "gcp:vpcaccess/connector:Connector"
 FORWARDING_TARGETS = (
     TLS_PROXIES

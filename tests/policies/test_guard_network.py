@@ -575,6 +575,30 @@ CASES = [
         id="separate-armor-rule-admits-anyone",
     ),
     pytest.param(
+        # A regional Cloud Armor policy for a regional load balancer, with the default rule left to allow.
+        Case(
+            "gcp-compute-edge-cloud-armor",
+            add_resource(
+                "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy",
+                "regional-armor",
+                {
+                    "region": "europe-west6",
+                    "type": "CLOUD_ARMOR",
+                    "rules": [
+                        {"action": "deny(403)", "priority": 100, "match": {"expr": {"expression": CANARY}}},
+                        {
+                            "action": "allow",
+                            "priority": 2147483647,
+                            "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
+                        },
+                    ],
+                },
+            ),
+            "the default rule's action is 'allow': everyone else gets in",
+        ),
+        id="regional-armor-default-allows",
+    ),
+    pytest.param(
         # The backend pointed at the organisation's shared "baseline" Cloud Armor policy.
         Case(
             "gcp-compute-backend-armor-in-stack",
