@@ -572,7 +572,8 @@ APIs (harmless), ``all-apis`` every Google API, VPC Service Controls or not."""
 
 
 def _dns_forwarding(resource: PolicyResource) -> list[str]:
-    """What in a DNS policy or managed zone sends the site's queries to other name servers."""
+    """What in a DNS policy, managed zone or response policy sends the site's queries to other name servers
+    or answers Google API names with other addresses."""
     props = resource.props
     found = []
     if resource.resource_type == tokens.DNS_POLICY:
@@ -589,6 +590,27 @@ def _dns_forwarding(resource: PolicyResource) -> list[str]:
         target = leaf(props, "peeringConfig", "targetNetwork", "networkUrl")
         if target is not None:
             found.append(f"peeringConfig resolves {leaf(props, 'dnsName')} in another network ({target})")
+    elif resource.resource_type == tokens.DNS_RESPONSE_POLICY_RULE:
+        found.extend(_google_api_override(props))
+    return found
+
+
+def _google_api_override(props: Any) -> list[str]:
+    """A response-policy rule that answers a Google API name with anything but the restricted VIP."""
+    name = leaf(props, "dnsName")
+    if not isinstance(name, str) or not name.rstrip(".").endswith(GOOGLEAPIS.rstrip(".")):
+        return []
+    found = []
+    for record in items(props, "localData", "localDatas"):
+        kind, data = leaf(record, "type"), set(items(record, "rrdatas"))
+        restricted = (kind == "A" and data <= RESTRICTED_GOOGLE_APIS_ADDRESSES) or (
+            kind == "CNAME" and data <= {RESTRICTED_HOST}
+        )
+        if record is not UNKNOWN and UNKNOWN not in data and kind is not UNKNOWN and not restricted:
+            found.append(
+                f"response policy rule answers {name} with {kind} {', '.join(sorted(map(str, data)))}, not the "
+                f"restricted VIP {RESTRICTED_GOOGLE_APIS}"
+            )
     return found
 
 

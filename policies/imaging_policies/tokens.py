@@ -60,6 +60,7 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 DNS_MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone"
 DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
 DNS_POLICY = "gcp:dns/policy:Policy"
+DNS_RESPONSE_POLICY_RULE = "gcp:dns/responsePolicyRule:ResponsePolicyRule"
 
 AUDIT_CONFIGS = frozenset(
     {

@@ -392,6 +392,29 @@ CASES = [
         id="dns-peering-zone",
     ),
     pytest.param(
+        # A response policy that "fixes" storage.googleapis.com to its public address during an incident.
+        Case(
+            "gcp-compute-network-restricted-google-apis",
+            add_resource(
+                "gcp:dns/responsePolicyRule:ResponsePolicyRule",
+                "storage-public",
+                {
+                    "responsePolicy": "lau-overrides",
+                    "ruleName": "storage-public",
+                    "dnsName": "storage.googleapis.com.",
+                    "localData": {
+                        "localDatas": [
+                            {"name": "storage.googleapis.com.", "type": "A", "ttl": 300, "rrdatas": ["142.250.0.128"]}
+                        ]
+                    },
+                },
+            ),
+            "response policy rule answers storage.googleapis.com. with A 142.250.0.128, not the restricted VIP",
+            stack=True,
+        ),
+        id="response-policy-overrides-a-google-api-name",
+    ),
+    pytest.param(
         # A Private Service Connect endpoint for "all APIs" because BigQuery was not in the restricted set.
         Case(
             "gcp-compute-network-restricted-google-apis",
@@ -815,6 +838,28 @@ LEGITIMATE = [
             ),
         ),
         id="association-of-a-policy-in-the-stack",
+    ),
+    pytest.param(
+        # NET-05: a response policy rule for a hospital name; and one pinning a Google API name to the VIP.
+        _add(
+            *(
+                add_resource(
+                    "gcp:dns/responsePolicyRule:ResponsePolicyRule",
+                    rule,
+                    {
+                        "responsePolicy": "lau-overrides",
+                        "ruleName": rule,
+                        "dnsName": name,
+                        "localData": {"localDatas": [{"name": name, "type": "A", "ttl": 300, "rrdatas": [address]}]},
+                    },
+                )
+                for rule, name, address in (
+                    ("ris", "ris.chuv.example.", "10.200.16.10"),
+                    ("storage-vip", "storage.googleapis.com.", "199.36.153.4"),
+                )
+            )
+        ),
+        id="response-policy-rules-for-hospital-and-restricted-names",
     ),
     pytest.param(
         # NET-05 / TLS-03: a Private Service Connect endpoint for the restricted (VPC-SC) API bundle.
