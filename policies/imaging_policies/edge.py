@@ -512,6 +512,14 @@ POLICIES = [
         ),
         check=_egress_in_site_vpc,
     ),
+    stack_policy(
+        name="gcp-compute-backend-armor-in-stack",
+        control="NET-08",
+        description="Backend services use a Cloud Armor policy of this stack.",
+        severity=Severity.CRITICAL,
+        remediation="Point securityPolicy at a gcp.compute.SecurityPolicy created in this stack (ViewerEndpoint does).",
+        check=_armor_in_stack,
+    ),
     resource_policy(
         name="gcp-compute-edge-cloud-armor",
         control="NET-08",
@@ -534,14 +542,6 @@ POLICIES = [
                 "description": "Admitted ranges (default: the site's hospitalNetworks and viewer.allowedSources).",
             }
         },
-    ),
-    stack_policy(
-        name="gcp-compute-backend-armor-in-stack",
-        control="NET-08",
-        description="Backend services use a Cloud Armor policy of this stack.",
-        severity=Severity.CRITICAL,
-        remediation="Point securityPolicy at a gcp.compute.SecurityPolicy created in this stack (ViewerEndpoint does).",
-        check=_armor_in_stack,
     ),
     resource_policy(
         name="gcp-project-services-needed-only",
