@@ -394,6 +394,17 @@ def _egress_in_site_vpc(args: StackValidationArgs, report: Report) -> None:
         "subnetwork": [r for r in args.resources if r.resource_type == tokens.SUBNETWORK],
     }
     connectors = [r for r in args.resources if r.resource_type == tokens.VPC_ACCESS_CONNECTOR]
+    for connector in connectors:
+        network, subnet = leaf(connector.props, "network"), leaf(connector.props, "subnet", "name")
+        in_site = any(references(connector, "network", network, n) for n in kinds["network"]) or any(
+            references(connector, "subnet", subnet, n) for n in kinds["subnetwork"]
+        )
+        if not in_site and UNKNOWN not in (network, subnet):
+            report(
+                f"VPC Access connector {connector.name!r} is on {network or subnet}, not a network of this stack: "
+                "serverless egress through it bypasses the site VPC's firewall. Put the connector on the site VPC.",
+                connector.urn,
+            )
     for service in (r for r in args.resources if r.resource_type in tokens.CLOUD_RUN_SERVICES):
         interfaces, connector = _network_interfaces(service)
         if not interfaces and connector is None:
@@ -412,17 +423,6 @@ def _egress_in_site_vpc(args: StackValidationArgs, report: Report) -> None:
                 "which is not in this stack. Use Direct VPC egress (networkInterfaces) on the site subnet.",
                 service.urn,
             )
-        for used in (c for c in connectors if connector is not None and references(service, "template", connector, c)):
-            network, subnet = leaf(used.props, "network"), leaf(used.props, "subnet", "name")
-            in_site = any(references(used, "network", network, n) for n in kinds["network"]) or any(
-                references(used, "subnet", subnet, n) for n in kinds["subnetwork"]
-            )
-            if not in_site and UNKNOWN not in (network, subnet):
-                report(
-                    f"Cloud Run service {service.name!r} uses VPC Access connector {used.name!r}, whose network "
-                    f"({network or subnet}) is not a network of this stack. Put the connector on the site VPC.",
-                    service.urn,
-                )
         for index, interface in enumerate(interfaces):
             for key, candidates in kinds.items():
                 value = leaf(interface, key)
@@ -504,7 +504,10 @@ POLICIES = [
     stack_policy(
         name="gcp-viewer-egress-in-site-vpc",
         control="NET-06",
-        description="Cloud Run services send their egress through a network and subnet of this stack.",
+        description=(
+            "Cloud Run services send their egress through a network and subnet of this stack; VPC Access "
+            "connectors sit on a network of this stack."
+        ),
         severity=Severity.HIGH,
         remediation=(
             "Give the service template.vpcAccess {egress: 'ALL_TRAFFIC', networkInterfaces: [{network, subnetwork}]} "

@@ -482,8 +482,8 @@ CASES = [
         Case(
             "gcp-viewer-egress-in-site-vpc",
             _connector_mutation("projects/shared-net/global/networks/hub"),
-            "uses VPC Access connector 'lau-connector', whose network (projects/shared-net/global/networks/hub) "
-            "is not a network of this stack",
+            "VPC Access connector 'lau-connector' is on projects/shared-net/global/networks/hub, not a network of "
+            "this stack",
             stack=True,
         ),
         id="viewer-connector-in-another-network",
