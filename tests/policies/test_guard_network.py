@@ -926,6 +926,46 @@ LEGITIMATE = [
         id="armor-extra-deny-and-preview-allow",
     ),
     pytest.param(
+        # NET-08: a regional load balancer's backend behind a regional Cloud Armor policy of this stack.
+        _add(
+            add_resource(
+                "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy",
+                "lau-regional-armor",
+                {
+                    "name": "lau-regional-armor",
+                    "project": PROJECT,
+                    "region": "europe-west6",
+                    "type": "CLOUD_ARMOR",
+                    "rules": [
+                        {"action": "deny(403)", "priority": 100, "match": {"expr": {"expression": CANARY}}},
+                        {
+                            "action": "allow",
+                            "priority": 1000,
+                            "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["198.51.100.0/24"]}},
+                        },
+                        {
+                            "action": "deny(403)",
+                            "priority": 2147483647,
+                            "match": {"versionedExpr": "SRC_IPS_V1", "config": {"srcIpRanges": ["*"]}},
+                        },
+                    ],
+                },
+            ),
+            add_resource(
+                "gcp:compute/regionBackendService:RegionBackendService",
+                "lau-regional-backend",
+                {
+                    "region": "europe-west6",
+                    "loadBalancingScheme": "EXTERNAL_MANAGED",
+                    "protocol": "HTTPS",
+                    "logConfig": {"enable": True, "sampleRate": 1.0},
+                    "securityPolicy": f"projects/{PROJECT}/regions/europe-west6/securityPolicies/lau-regional-armor",
+                },
+            ),
+        ),
+        id="regional-backend-behind-regional-armor-in-the-stack",
+    ),
+    pytest.param(
         # NET-08: the Log4Shell rule written with an explicit, stricter sensitivity.
         on(
             ARMOR,
