@@ -204,7 +204,11 @@ ROUTE_IMPORTS = {
 
 def _same_hop(declared: str, value: str, kind: str) -> bool:
     """Whether a route's next hop is the declared one: the same address, or the same VPN tunnel (by path,
-    self link or, when either side is a bare name, by name)."""
+    self link or, when either side is a bare name, by name).
+
+    The provider reads ``nextHopVpnTunnel`` back as the API's self link and compares it to the program's
+    value with ``CompareSelfLinkOrResourceName`` (``nextHopIlb``: an address, or a self link the same way);
+    hashicorp/terraform-provider-google google/services/compute/resource_compute_route.go."""
     if kind == "ip":
         return declared.strip() == value.strip()
     ours, theirs = (v[v.find("projects/") :] if "projects/" in v else v for v in (declared, value))
