@@ -3,8 +3,9 @@
 Controls TLS-01 (MODERN, TLS 1.2 minimum), TLS-02 (the HTTPS proxy has that SSL policy and a
 Google-managed certificate), TLS-03 (port 80 only redirects), TLS-05 (HTTPS to the backend),
 LOG-05 (every request logged), NET-06 and NET-08 (reachable only through the load balancer, from
-the hospital networks, by Cloud Armor default deny) and IAM-09 (never anonymous: IAP with hospital
-groups, or the worklist's signed launch token checked by the viewer).
+the hospital networks, by Cloud Armor default deny, Log4Shell probes denied first) and IAM-09
+(never anonymous: IAP with hospital groups, or the worklist's signed launch token checked by the
+viewer).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ INGRESS = "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"
 EGRESS = "ALL_TRAFFIC"
 """Every packet from the viewer goes through the site VPC, where the allowlist firewall applies."""
 DEFAULT_RULE_PRIORITY = 2147483647
+LOG4SHELL_PRIORITY = 100
+"""Before every allow rule (1000 and up): requests from the admitted networks are inspected too."""
+LOG4SHELL_RULE = "evaluatePreconfiguredWaf('cve-canary')"
+"""Cloud Armor's preconfigured rule against Log4Shell (CVE-2021-44228), all signatures (Checkov CKV_GCP_73)."""
 ARMOR_RANGES_PER_RULE = 10
 """Cloud Armor's limit of source ranges in one basic rule."""
 IAP_ACCESSOR = "roles/iap.httpsResourceAccessor"
@@ -205,7 +210,7 @@ class ViewerEndpoint(Component):
         self.register_outputs({"ipAddress": address.address})
 
     def _armor(self, name: str, prefix: str, args: ViewerEndpointArgs) -> gcp.compute.SecurityPolicy:
-        """Allow the hospital and worklist networks, deny everything else (default rule)."""
+        """Deny Log4Shell probes first, allow the hospital and worklist networks, deny everything else (default)."""
         chunks = [
             args.allowed_sources[i : i + ARMOR_RANGES_PER_RULE]
             for i in range(0, len(args.allowed_sources), ARMOR_RANGES_PER_RULE)
@@ -222,6 +227,14 @@ class ViewerEndpoint(Component):
         rules.append(
             {
                 "action": "deny(403)",
+                "priority": LOG4SHELL_PRIORITY,
+                "description": "Log4Shell (CVE-2021-44228), before any allow rule.",
+                "match": {"expr": {"expression": LOG4SHELL_RULE}},
+            }
+        )
+        rules.append(
+            {
+                "action": "deny(403)",
                 "priority": DEFAULT_RULE_PRIORITY,
                 "description": "Default: deny everyone else.",
                 "match": {"versioned_expr": "SRC_IPS_V1", "config": {"src_ip_ranges": ["*"]}},
@@ -232,7 +245,7 @@ class ViewerEndpoint(Component):
             project=args.project,
             name=f"{prefix}-armor",
             type="CLOUD_ARMOR",
-            description="Viewer launch endpoint: hospital and worklist networks only (NET-08).",
+            description="Viewer launch endpoint: hospital and worklist networks only, Log4Shell denied (NET-08).",
             rules=rules,
             opts=child(self),
         )

@@ -270,7 +270,7 @@ def test_renamed_attributes_use_terraform_names():
     assert "denies" not in deny
     assert [b["group"] for b in one(doc, "google_compute_backend_service", "-viewer-backend")["values"]["backend"]]
     armor = one(doc, "google_compute_security_policy", "-viewer-armor")["values"]
-    assert [rule["action"] for rule in armor["rule"]] == ["allow", "deny(403)"]
+    assert [rule["action"] for rule in armor["rule"]] == ["allow", "deny(403)", "deny(403)"]
     audit = one(doc, "google_project_iam_audit_config", "-logging-audit")["values"]
     assert [c["log_type"] for c in audit["audit_log_config"]] == ["ADMIN_READ", "DATA_READ", "DATA_WRITE"]
 
@@ -483,13 +483,6 @@ DELIBERATE_EXCEPTIONS: dict[str, str] = {
         "audit logs for allServices (LOG-01), which go to the locked CMEK log bucket (LOG-09) and the SIEM (LOG-08). "
         "The image bucket itself logs its access (LOG-02)."
     ),
-    "CKV_GCP_73": (
-        "gap: the viewer's Cloud Armor policy is an allowlist (NET-08: hospital and worklist networks, default "
-        "deny) with no rule against Log4Shell (evaluatePreconfiguredWaf('cve-canary')). With signOn launchToken "
-        "every host on the hospital networks reaches the viewer unauthenticated at the load balancer; "
-        "ViewerEndpoint should add a deny rule for cve-canary ahead of the allow rule (defence in depth; no "
-        "control asks for it yet)."
-    ),
     "CKV_GCP_78": (
         "Object Versioning: off on the image bucket of a site with imageBucket.retentionDays, because Cloud "
         "Storage refuses versioning together with a retention policy; soft delete keeps deleted and overwritten "
@@ -500,7 +493,6 @@ DELIBERATE_EXCEPTIONS: dict[str, str] = {
 
 APPLIES_TO: dict[str, Callable[[Resource], bool]] = {
     "CKV_GCP_62": lambda r: r["type"] == "google_storage_bucket" and r["name"].endswith("-images-access-logs"),
-    "CKV_GCP_73": lambda r: r["type"] == "google_compute_security_policy" and r["name"].endswith("-viewer-armor"),
     "CKV_GCP_78": lambda r: r["type"] == "google_storage_bucket" and "retention_policy" in r["values"],
 }
 """Where each exception may fail: anywhere else the same check must pass."""
@@ -519,6 +511,7 @@ MUST_PASS: dict[str, str] = {
     "CKV_GCP_28": "google_storage_bucket_iam_member",  # no public principal (IAM-03)
     "CKV_GCP_112": "google_kms_crypto_key_iam_member",  # no public principal on keys (ENC-06)
     "CKV2_GCP_38": "google_compute_global_forwarding_rule",  # HTTP proxy only for the redirect (TLS-03)
+    "CKV_GCP_73": "google_compute_security_policy",  # Log4Shell denied by cve-canary (NET-08)
 }
 """Checks every resource of a kind must pass: proof that Checkov read the attributes the controls rely on."""
 

@@ -121,3 +121,33 @@ def refers_by_dependency(resource: Any, key: str, target: Any) -> bool:
 def as_str(value: Any) -> str | None:
     """The value if it is a known string, else ``None``."""
     return value if isinstance(value, str) else None
+
+
+def _path(reference: str) -> str:
+    """A reference without its API prefix: ``projects/...`` of a self link, else the reference itself."""
+    index = reference.find("projects/")
+    return reference[index:] if index >= 0 else reference
+
+
+def names(reference: Any, candidate: Any) -> bool:
+    """Whether a known reference string names the stack resource ``candidate``: its id or self link, its
+    ``projects/<project>/.../<name>`` path in the candidate's project, or its bare name."""
+    if not isinstance(reference, str):
+        return False
+    target = _path(reference)
+    if any(target == _path(i) for k in ("id", "selfLink") if (i := as_str(leaf(candidate.props, k)))):
+        return True
+    name, project = as_str(leaf(candidate.props, "name")), as_str(leaf(candidate.props, "project"))
+    if name is None:
+        return False
+    if target == name:
+        return True
+    return target.endswith(f"/{name}") and (project is None or target.startswith(f"projects/{project}/"))
+
+
+def references(resource: Any, key: str, value: Any, candidate: Any) -> bool:
+    """Whether ``value`` (read from ``resource``'s property ``key``) points at ``candidate``: by name when
+    the value is known, by the property's dependency when it is not (a first preview)."""
+    if isinstance(value, str):
+        return names(value, candidate)
+    return value is UNKNOWN and refers_by_dependency(resource, key, candidate)

@@ -38,10 +38,24 @@ GOOGLE_APIS: Final = Destination((RESTRICTED_GOOGLE_APIS,), frozenset({HTTPS}))
 
 
 @dataclass(frozen=True)
+class NextHop:
+    """A declared path to worklist ranges: ``kind`` is ``ip``, ``vpnTunnel`` or ``interconnectAttachment``
+    (learned over BGP: no static route may carry it)."""
+
+    cidrs: tuple[str, ...]
+    kind: str
+    hop: str
+
+
+NEXT_HOP_KINDS: Final = ("ip", "vpnTunnel", "interconnectAttachment")
+
+
+@dataclass(frozen=True)
 class Allowlist:
     """A site's declared destinations and sources; ``source`` says where they were read from."""
 
     egress: tuple[Destination, ...] = ()
+    routes: tuple[NextHop, ...] = ()
     public_sources: tuple[str, ...] = ()
     iap: bool = False
     source: str = "nothing declared"
@@ -126,6 +140,17 @@ def _destinations(entries: Iterable[Any]) -> tuple[Destination, ...]:
     return tuple(found)
 
 
+def _next_hops(entries: Iterable[Any]) -> tuple[NextHop, ...]:
+    found: list[NextHop] = []
+    for entry in entries:
+        hop = entry.get("nextHop") if isinstance(entry, Mapping) else None
+        if not isinstance(hop, Mapping):
+            continue
+        cidrs = tuple(str(c) for c in entry.get("cidrs", []) if _network(c) is not None)
+        found.extend(NextHop(cidrs, kind, str(hop[kind])) for kind in NEXT_HOP_KINDS if hop.get(kind))
+    return tuple(found)
+
+
 @cache
 def site_allowlist() -> Allowlist:
     """The allowlist the stack's site config declares (``imaging-landing-zone:network``)."""
@@ -136,6 +161,7 @@ def site_allowlist() -> Allowlist:
     publics = [*network.get("pacsEgressCidrs", []), *network.get("hospitalNetworks", [])]
     return Allowlist(
         egress=_destinations(worklist.values() if isinstance(worklist, Mapping) else []),
+        routes=_next_hops(worklist.values() if isinstance(worklist, Mapping) else []),
         public_sources=tuple(str(c) for c in publics if _network(c) is not None),
         iap=network.get("iapAdministration") is True,
         source=f"the stack's {SITE_NAMESPACE}:network",
@@ -148,6 +174,14 @@ def egress_allowlist(policy_config: Mapping[str, Any]) -> tuple[tuple[Destinatio
         return _destinations(policy_config["allowedEgress"]), "the policy's allowedEgress config"
     site = site_allowlist()
     return site.egress, site.source
+
+
+def route_allowlist(policy_config: Mapping[str, Any]) -> tuple[tuple[NextHop, ...], str]:
+    """The declared worklist next hops: the policy's ``allowedRoutes`` config, else the site config."""
+    if "allowedRoutes" in policy_config:
+        return _next_hops(policy_config["allowedRoutes"]), "the policy's allowedRoutes config"
+    site = site_allowlist()
+    return site.routes, site.source
 
 
 def source_allowlist(policy_config: Mapping[str, Any]) -> tuple[tuple[str, ...], str]:

@@ -54,12 +54,6 @@ REFUSED: dict[str, str] = {
         "an object uploaded by the stack passes through the deployer's machine and the Pulumi state; "
         "images arrive through the PACS path only"
     ),
-    "gcp:compute/networkPeering:NetworkPeering": (
-        "it joins the site VPC to another network, whose routes bypass the egress allowlist"
-    ),
-    "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig": (
-        "it changes which routes a peering imports and exports"
-    ),
     "gcp:compute/packetMirroring:PacketMirroring": "it copies the site's traffic to a collector",
     "gcp:container/cluster:Cluster": (
         "a cluster runs workloads with their own network paths, identities and endpoints that no policy judges"

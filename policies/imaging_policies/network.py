@@ -12,7 +12,15 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf, refers_by_dependency
+from imaging_policies._props import (
+    UNKNOWN,
+    as_str,
+    items,
+    leaf,
+    property_dependencies,
+    references,
+    refers_by_dependency,
+)
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import (
     GOOGLE_APIS,
@@ -26,6 +34,7 @@ from imaging_policies._site import (
     iap_allowed,
     inside,
     ports,
+    route_allowlist,
     source_allowlist,
 )
 from imaging_policies.storage import usage_log_targets
@@ -39,6 +48,19 @@ RESTRICTED_HOST = "restricted.googleapis.com."
 
 
 # --- reading firewall rules ---------------------------------------------------------------------
+
+
+LETS_THROUGH = frozenset({"allow", "apply_security_profile_group", "goto_next"})
+"""Firewall-policy actions that let a packet past the rule: ``apply_security_profile_group`` allows it after
+inspection, ``goto_next`` hands it to the next policy level and skips this policy's later deny rules, which
+may be outside the stack. Both are judged as allow (a conservative reading)."""
+BEYOND_RANGES = {
+    "INGRESS": ("srcFqdns", "srcRegionCodes", "srcThreatIntelligences", "srcAddressGroups"),
+    "EGRESS": ("destFqdns", "destRegionCodes", "destThreatIntelligences", "destAddressGroups"),
+}
+"""Match fields that add peers the pack cannot judge by address: a domain, a whole country, a Google-kept
+threat list, an address group (kept outside the rule). For firewall-policy rules they widen the match
+(they are OR-ed with the IP ranges); the opposite direction's fields only narrow it."""
 
 
 def _policy_rule_view(rule: Any) -> dict[str, Any]:
@@ -57,10 +79,15 @@ def _policy_rule_view(rule: Any) -> dict[str, Any]:
         "targetServiceAccounts": items(rule, "targetServiceAccounts"),
         "targetTags": items(rule, "targetSecureTags"),
         "sourceTags": items(rule, "match", "srcSecureTags"),
-        "fqdns": items(rule, "match", "destFqdns") + items(rule, "match", "srcFqdns"),
     }
-    if action == "allow" or action is UNKNOWN:
+    if action in LETS_THROUGH or action is UNKNOWN:
         view["allows"] = layer4 or [{"protocol": "all", "ports": []}]
+        view["action"] = action
+        view["beyondRanges"] = [
+            (f"match.{key}", value)
+            for key in BEYOND_RANGES.get(str(direction), ())
+            for value in items(rule, "match", key)
+        ]
     if leaf(rule, "enableLogging") in (True, UNKNOWN):
         view["logConfig"] = {"metadata": "INCLUDE_ALL_METADATA"}
     return view
@@ -76,6 +103,8 @@ def _firewall_rules(args: ResourceValidationArgs) -> list[tuple[str, Any]]:
             for index, rule in enumerate(items(args.props, "rules"))
             if rule is not UNKNOWN
         ]
+    if args.resource_type != tokens.FIREWALL:
+        return []  # a policy container or association: its rules are resources of their own
     return [("", args.props)]
 
 
@@ -92,10 +121,21 @@ def _each_rule(
                 report(prefix + message)
 
             check(rule, located, config)
-            for fqdn in items(rule, "fqdns"):  # only firewall-policy rules can name domains
-                report(f"{where}match names the domain {fqdn}; the allowlist is by address. Use declared ranges.")
 
     return run
+
+
+def _beyond_ranges(props: Any, report: Report, wanted: str) -> bool:
+    """Report each match field that names peers by something other than an address; whether any did."""
+    found = [entry for entry in items(props, "beyondRanges") if entry is not UNKNOWN]
+    action = leaf(props, "action")
+    judged = "" if action in ("allow", None) else f" (action {action!r} lets the packet through)"
+    for field, value in found:
+        report(
+            f"{field} contains {value}{judged}: the pack can judge peers only by address, and this one stands "
+            f"for addresses nobody declared. Match by {wanted} with declared ranges instead."
+        )
+    return bool(found)
 
 
 def _direction(props: Any) -> Any:
@@ -152,19 +192,97 @@ def _no_default_network(args: ResourceValidationArgs, report: Report) -> None:
         report("a network named 'default' is the permissive default network; name the site VPC after the site.")
 
 
-def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
-    props = args.props
-    if args.resource_type == tokens.ROUTE:
-        destination = leaf(props, "destRange")
-        if (
-            leaf(props, "nextHopGateway") is not None
-            and destination is not UNKNOWN
-            and not inside(str(destination), [RESTRICTED_GOOGLE_APIS])
-        ):
+NEXT_HOPS = {"nextHopIp": "ip", "nextHopVpnTunnel": "vpnTunnel", "nextHopIlb": "ip", "nextHopInstance": None}
+"""A route's next-hop fields and the worklist next-hop kind each can carry (``nextHopIlb`` may be an address;
+an instance is never a declared next hop). ``nextHopGateway`` is judged on its own."""
+ROUTE_IMPORTS = {
+    "importCustomRoutes": "imports the peer's static and dynamic routes",
+    "exportCustomRoutes": "exports the site's routes (the worklist path) to the peer",
+    "importSubnetRoutesWithPublicIp": "imports the peer's subnets that use public addresses",
+}
+
+
+def _same_hop(declared: str, value: str, kind: str) -> bool:
+    """Whether a route's next hop is the declared one: the same address, or the same VPN tunnel (by path,
+    self link or, when either side is a bare name, by name).
+
+    The provider reads ``nextHopVpnTunnel`` back as the API's self link and compares it to the program's
+    value with ``CompareSelfLinkOrResourceName`` (``nextHopIlb``: an address, or a self link the same way);
+    hashicorp/terraform-provider-google google/services/compute/resource_compute_route.go."""
+    if kind == "ip":
+        return declared.strip() == value.strip()
+    ours, theirs = (v[v.find("projects/") :] if "projects/" in v else v for v in (declared, value))
+    if "/" in ours and "/" in theirs:
+        return ours == theirs
+    return ours.rsplit("/", 1)[-1] == theirs.rsplit("/", 1)[-1]
+
+
+def _route(props: Any, report: Report, config: Mapping[str, Any]) -> None:
+    destination = leaf(props, "destRange")
+    if destination is UNKNOWN:
+        return
+    if leaf(props, "nextHopGateway") is not None:
+        if not inside(str(destination), [RESTRICTED_GOOGLE_APIS]):
             report(
                 f"destRange {destination} through nextHopGateway is a route to the internet. Remove the route; the "
                 f"only gateway route is to the restricted Google APIs range {RESTRICTED_GOOGLE_APIS}."
             )
+        return
+    declared, where = route_allowlist(config)
+    for field, kind in NEXT_HOPS.items():
+        hop = leaf(props, field)
+        if hop is None or hop is UNKNOWN:
+            continue
+        mine = [d for d in declared if d.kind == kind and _same_hop(d.hop, str(hop), d.kind)]
+        worklist = [c for d in declared for c in d.cidrs]
+        overlapped = [c for c in worklist if inside(str(destination), [c])]  # more specific: it wins
+        if not mine:
+            diverts = f"; it is more specific than the worklist range {overlapped[0]}, so it wins" if overlapped else ""
+            report(
+                f"{field} {hop} is not a declared worklist next hop ({where}){diverts}. The only routes are the "
+                f"worklist's (network.worklist.<name>.nextHop) and {RESTRICTED_GOOGLE_APIS}; remove the route."
+            )
+        elif not inside(str(destination), [c for d in mine for c in d.cidrs]):
+            report(
+                f"destRange {destination} through {field} {hop} is wider than the worklist ranges declared for "
+                f"that next hop ({', '.join(c for d in mine for c in d.cidrs)}): other traffic would leave "
+                "through it. Narrow destRange to the declared ranges."
+            )
+
+
+BGP_HOPS = frozenset({"vpnTunnel", "interconnectAttachment"})
+"""Declared next hops whose Cloud Router may learn the worklist ranges over BGP."""
+
+
+def _learned_ranges(props: Any, report: Report, config: Mapping[str, Any]) -> None:
+    """A BGP peer's custom learned ranges are routes too: only the worklist ranges of a BGP next hop."""
+    declared, where = route_allowlist(config)
+    worklist = [c for d in declared if d.kind in BGP_HOPS for c in d.cidrs]
+    for index, entry in enumerate(items(props, "customLearnedIpRanges")):
+        cidr = leaf(entry, "range")
+        if cidr is UNKNOWN or cidr is None or inside(str(cidr), worklist):
+            continue
+        report(
+            f"customLearnedIpRanges[{index}].range {cidr} is not a worklist range reached over a VPN tunnel or "
+            f"interconnect ({where}): the peer becomes a next hop for it. Remove it."
+        )
+
+
+def _custom_vpc(args: ResourceValidationArgs, report: Report) -> None:
+    props = args.props
+    if args.resource_type == tokens.ROUTE:
+        _route(props, report, args.get_config())
+        return
+    if args.resource_type == tokens.ROUTER_PEER:
+        _learned_ranges(props, report, args.get_config())
+        return
+    if args.resource_type in (tokens.NETWORK_PEERING, tokens.NETWORK_PEERING_ROUTES_CONFIG):
+        for key, meaning in ROUTE_IMPORTS.items():
+            if leaf(props, key) is True:
+                report(
+                    f"{key} is true: the peering {meaning}, routes beyond the declared worklist and Google API "
+                    "routes. Set it to false."
+                )
         return
     if leaf(props, "autoCreateSubnetworks") not in (False, UNKNOWN):
         report("autoCreateSubnetworks is not false (auto mode creates a subnet in every region). Set it to false.")
@@ -183,12 +301,13 @@ def _ingress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) ->
         return
     sources = ", ".join([*LOAD_BALANCER_RANGES, *([IAP_RANGE] if iap_allowed(config) else [])])
     source_ranges = items(props, "sourceRanges")
+    beyond = _beyond_ranges(props, report, "match.srcIpRanges")
     if items(props, "sourceTags") or items(props, "sourceServiceAccounts"):
         report(
             "sourceTags / sourceServiceAccounts admit traffic from other workloads; ingress is allowed only "
             f"from {sources}. Remove them."
         )
-    elif not source_ranges:
+    elif not source_ranges and not beyond:
         report(f"sourceRanges is empty, which GCP reads as 0.0.0.0/0. Set it to ranges within {sources}.")
     for cidr in source_ranges:
         if cidr is UNKNOWN:
@@ -212,7 +331,7 @@ def _egress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) -> 
     _require_target(props, report)
     allowed_ports = _allowed_ports(props, report)
     ranges = items(props, "destinationRanges")
-    if not ranges:
+    if not _beyond_ranges(props, report, "match.destIpRanges") and not ranges:
         report("destinationRanges is empty, which GCP reads as every destination. List the declared ranges.")
     if allowed_ports is None or UNKNOWN in ranges:
         return
@@ -307,11 +426,21 @@ def _firewalls_of(args: StackValidationArgs, network: PolicyResource) -> list[Po
     ]
 
 
-def _is_deny_all(rule: PolicyResource, direction: str) -> bool:
+IPV6_STACKS = frozenset({"IPV4_IPV6", "IPV6_ONLY"})
+WHOLE_FAMILY = {4: frozenset({"0.0.0.0/0", "0.0.0.0"}), 6: frozenset({"::/0", "::0", "::"})}  # noqa: S104 - ranges
+
+
+def _is_deny_all(rule: PolicyResource, direction: str, family: int) -> bool:
+    """A logged-or-not VPC rule that denies every protocol to or from every address of ``family`` for every
+    workload (an egress rule without destinationRanges covers IPv4 only)."""
     props = rule.props
     ranges_key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
     ranges = items(props, ranges_key)
-    covers_all = UNKNOWN in ranges or bool(set(ranges) & WHOLE_INTERNET) or (direction == "EGRESS" and not ranges)
+    covers_all = (
+        UNKNOWN in ranges
+        or bool(set(ranges) & WHOLE_FAMILY[family])
+        or (direction == "EGRESS" and family == 4 and not ranges)
+    )
     protocols = {leaf(d, "protocol") for d in items(props, "denies")}
     return (
         _direction(props) == direction
@@ -322,17 +451,63 @@ def _is_deny_all(rule: PolicyResource, direction: str) -> bool:
     )
 
 
+def _ipv6_subnets(args: StackValidationArgs, network: PolicyResource) -> list[str]:
+    """The subnets of ``network`` that give workloads IPv6 addresses (dual-stack, IPv6-only, or with an IPv6
+    access type or external IPv6 range)."""
+    return [
+        f"{subnet.name} (stackType {leaf(subnet.props, 'stackType')})"
+        for subnet in args.resources
+        if subnet.resource_type == tokens.SUBNETWORK
+        and (
+            leaf(subnet.props, "stackType") in IPV6_STACKS
+            or any(leaf(subnet.props, k) is not None for k in ("ipv6AccessType", "externalIpv6Prefix"))
+        )
+        and _refers_to(subnet, leaf(subnet.props, "network"), "network", network)
+    ]
+
+
+def _unseen_firewall_policies(args: StackValidationArgs) -> list[tuple[PolicyResource, Any]]:
+    """Associations that attach a firewall policy the stack does not hold: its rules cannot be judged."""
+    policies = [r for r in args.resources if r.resource_type in tokens.FIREWALL_POLICIES]
+    return [
+        (association, value)
+        for association in args.resources
+        if association.resource_type in tokens.FIREWALL_POLICY_ASSOCIATIONS
+        and (value := leaf(association.props, "firewallPolicy")) is not None
+        and not any(references(association, "firewallPolicy", value, p) for p in policies)
+        and not (value is UNKNOWN and property_dependencies(association, "firewallPolicy"))
+    ]
+
+
 def _default_deny(direction: str, control: str) -> Any:
+    ranges_key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
+
     def check(args: StackValidationArgs, report: Report) -> None:
         for network in _networks(args):
-            if not any(_is_deny_all(rule, direction) for rule in _firewalls_of(args, network)):
+            rules = _firewalls_of(args, network)
+            if not any(_is_deny_all(rule, direction, 4) for rule in rules):
                 report(
                     f"network {network.name!r} has no deny-all {direction.lower()} rule: a Firewall with "
-                    f"direction {direction}, denies [{{protocol: 'all'}}], "
-                    f"{'sourceRanges' if direction == 'INGRESS' else 'destinationRanges'} ['0.0.0.0/0'], "
+                    f"direction {direction}, denies [{{protocol: 'all'}}], {ranges_key} ['0.0.0.0/0'], "
                     f"no targets, priority 65535 and logging ({control}).",
                     network.urn,
                 )
+            ipv6 = _ipv6_subnets(args, network)
+            if ipv6 and not any(_is_deny_all(rule, direction, 6) for rule in rules):
+                report(
+                    f"network {network.name!r} has IPv6 subnets ({', '.join(ipv6)}) but no IPv6 deny-all "
+                    f"{direction.lower()} rule, so IPv6 traffic meets only GCP's implied rules. Add a Firewall "
+                    f"with direction {direction}, denies [{{protocol: 'all'}}], {ranges_key} ['::/0'], no "
+                    f"targets, priority 65535 and logging ({control}).",
+                    network.urn,
+                )
+        for association, value in _unseen_firewall_policies(args) if direction == "EGRESS" else []:
+            report(
+                f"{association.name!r} attaches firewall policy {value} (firewallPolicy), which is not in this "
+                "stack: its rules could let traffic in or out and the pack cannot judge them. Manage the policy "
+                "and its rules in this stack, or remove the association.",
+                association.urn,
+            )
 
     return check
 
@@ -395,6 +570,73 @@ def _private_google_path(args: StackValidationArgs, report: Report) -> None:
             )
 
 
+PSC_GOOGLE_APIS = {"all-apis": False, "vpc-sc": True}
+"""Private Service Connect bundles a forwarding rule can target: ``vpc-sc`` is the restricted VIP's set of
+APIs (harmless), ``all-apis`` every Google API, VPC Service Controls or not."""
+
+
+def _dns_forwarding(resource: PolicyResource) -> list[str]:
+    """What in a DNS policy, managed zone or response policy sends the site's queries to other name servers
+    or answers Google API names with other addresses."""
+    props = resource.props
+    found = []
+    if resource.resource_type == tokens.DNS_POLICY:
+        servers = items(props, "alternativeNameServerConfig", "targetNameServers")
+        if servers:
+            found.append(
+                f"alternativeNameServerConfig.targetNameServers ({len(servers)}) receives every query of the "
+                "attached networks, bypassing their private zones"
+            )
+    elif resource.resource_type == tokens.DNS_MANAGED_ZONE:
+        servers = items(props, "forwardingConfig", "targetNameServers")
+        if servers:
+            found.append(f"forwardingConfig.targetNameServers forwards {leaf(props, 'dnsName')} to other servers")
+        target = leaf(props, "peeringConfig", "targetNetwork", "networkUrl")
+        if target is not None:
+            found.append(f"peeringConfig resolves {leaf(props, 'dnsName')} in another network ({target})")
+    elif resource.resource_type == tokens.DNS_RESPONSE_POLICY_RULE:
+        found.extend(_google_api_override(props))
+    return found
+
+
+def _google_api_override(props: Any) -> list[str]:
+    """A response-policy rule that answers a Google API name with anything but the restricted VIP."""
+    name = leaf(props, "dnsName")
+    if not isinstance(name, str) or not name.rstrip(".").endswith(GOOGLEAPIS.rstrip(".")):
+        return []
+    found = []
+    for record in items(props, "localData", "localDatas"):
+        kind, data = leaf(record, "type"), set(items(record, "rrdatas"))
+        restricted = (kind == "A" and data <= RESTRICTED_GOOGLE_APIS_ADDRESSES) or (
+            kind == "CNAME" and data <= {RESTRICTED_HOST}
+        )
+        if record is not UNKNOWN and UNKNOWN not in data and kind is not UNKNOWN and not restricted:
+            found.append(
+                f"response policy rule answers {name} with {kind} {', '.join(sorted(map(str, data)))}, not the "
+                f"restricted VIP {RESTRICTED_GOOGLE_APIS}"
+            )
+    return found
+
+
+def _restricted_google_apis(args: StackValidationArgs, report: Report) -> None:
+    _private_google_path(args, report)
+    for resource in args.resources:
+        for finding in _dns_forwarding(resource):
+            report(
+                f"DNS {resource.name!r}: {finding}. Name resolution must stay in Cloud DNS (googleapis.com to the "
+                "restricted VIP) and queries must not leave the site; remove it.",
+                resource.urn,
+            )
+        if resource.resource_type in tokens.FORWARDING_RULES:
+            target = leaf(resource.props, "target")
+            if isinstance(target, str) and PSC_GOOGLE_APIS.get(target) is False:
+                report(
+                    f"forwarding rule {resource.name!r} targets '{target}': a Private Service Connect endpoint for "
+                    "every Google API, outside the restricted VIP. Target 'vpc-sc' or remove it.",
+                    resource.urn,
+                )
+
+
 def _dns_logging(args: StackValidationArgs, report: Report) -> None:
     policies = [r for r in args.resources if r.resource_type == tokens.DNS_POLICY]
     for policy in policies:
@@ -421,6 +663,38 @@ def _dns_logging(args: StackValidationArgs, report: Report) -> None:
 # --- NET-07 -------------------------------------------------------------------------------------------
 
 
+def _subnet_ranges(args: StackValidationArgs, network: PolicyResource) -> list[Any]:
+    """The primary and secondary ranges of the stack's subnets on ``network`` (``UNKNOWN`` where unknown)."""
+    found: list[Any] = []
+    for subnet in args.resources:
+        if subnet.resource_type == tokens.SUBNETWORK and _refers_to(
+            subnet, leaf(subnet.props, "network"), "network", network
+        ):
+            found.append(leaf(subnet.props, "ipCidrRange"))
+            found.extend(leaf(r, "ipCidrRange") for r in items(subnet.props, "secondaryIpRanges"))
+    return found
+
+
+def _vpc_source_problems(args: StackValidationArgs, bucket: PolicyResource, source: Any) -> list[str]:
+    """Why one ``vpcNetworkSources`` entry admits more than the site VPC's subnets."""
+    if source is UNKNOWN:
+        return []
+    value = leaf(source, "network")
+    networks = [n for n in _networks(args) if references(bucket, "ipFilter", value, n)]
+    if value is UNKNOWN and not networks:
+        return []  # computed from something else in the stack: judged when known
+    if not networks:
+        return [f"admits network {value}, which is not a network of this stack (the pack cannot judge it)"]
+    ranges = [r for n in networks for r in _subnet_ranges(args, n)]
+    if UNKNOWN in ranges:
+        return []
+    return [
+        f"admits {cidr}, outside the subnets of {networks[0].name!r} ({', '.join(str(r) for r in ranges) or 'none'})"
+        for cidr in items(source, "allowedIpCidrRanges")
+        if cidr is not UNKNOWN and not inside(str(cidr), [str(r) for r in ranges if r is not None])
+    ]
+
+
 def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
     log_targets = usage_log_targets(buckets, args.resources)
@@ -445,6 +719,13 @@ def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
                 f"bucket {bucket.name!r} has ipFilter.allowCrossOrgVpcs true; set it to false.",
                 bucket.urn,
             )
+        for index, source in enumerate(items(ip_filter, "vpcNetworkSources")):
+            for problem in _vpc_source_problems(args, bucket, source):
+                report(
+                    f"bucket {bucket.name!r}: ipFilter.vpcNetworkSources[{index}] {problem}. Admit only the site "
+                    "VPC (a Network of this stack) and its subnets' ranges.",
+                    bucket.urn,
+                )
         for cidr in items(ip_filter, "publicNetworkSource", "allowedIpCidrRanges"):
             if cidr is UNKNOWN:
                 continue
@@ -469,14 +750,45 @@ POLICIES = [
     resource_policy(
         name="gcp-compute-network-custom-mode",
         control="NET-02",
-        description="Networks are custom mode without default routes; no route leads to the internet.",
+        description=(
+            "Networks are custom mode without default routes; the only routes are the declared worklist next hops "
+            "and the restricted Google APIs range; peerings exchange no custom routes."
+        ),
         severity=Severity.HIGH,
         remediation=(
-            "Set autoCreateSubnetworks false and deleteDefaultRoutesOnCreate true (SiteNetwork does); remove "
-            "0.0.0.0/0 gateway routes."
+            "Set autoCreateSubnetworks false and deleteDefaultRoutesOnCreate true (SiteNetwork does); route only "
+            "the worklist ranges through their declared next hop (network.worklist) and 199.36.153.4/30 through "
+            "default-internet-gateway; set importCustomRoutes and exportCustomRoutes false on peerings."
         ),
-        types=[tokens.NETWORK, tokens.ROUTE],
+        types=[
+            tokens.NETWORK,
+            tokens.ROUTE,
+            tokens.ROUTER_PEER,
+            tokens.NETWORK_PEERING,
+            tokens.NETWORK_PEERING_ROUTES_CONFIG,
+        ],
         check=_custom_vpc,
+        config={
+            "allowedRoutes": {
+                "type": "array",
+                "description": "Declared next hops (default: the site config's network.worklist[*].nextHop).",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "cidrs": {"type": "array", "items": {"type": "string"}},
+                        "nextHop": {
+                            "type": "object",
+                            "properties": {
+                                "ip": {"type": "string"},
+                                "vpnTunnel": {"type": "string"},
+                                "interconnectAttachment": {"type": "string"},
+                            },
+                        },
+                    },
+                    "required": ["cidrs", "nextHop"],
+                },
+            }
+        },
     ),
     resource_policy(
         name="gcp-compute-firewall-ingress-allowlist",
@@ -493,7 +805,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-denies-ingress",
-        types=sorted({tokens.NETWORK} | tokens.ANY_FIREWALL),
+        types=sorted({tokens.NETWORK, tokens.SUBNETWORK} | tokens.ANY_FIREWALL),
         control="NET-03",
         description="Every network has a logged deny-all ingress rule.",
         severity=Severity.HIGH,
@@ -509,7 +821,9 @@ POLICIES = [
             "Declare each worklist endpoint (cidrs, ports) under network.worklist in the stack file, or in the "
             "policy's allowedEgress config; target the viewer and list explicit TCP ports."
         ),
-        types=tokens.ANY_FIREWALL,
+        # containers and associations hold no rule of their own: the stack policy below judges which policy
+        # an association attaches
+        types=tokens.ANY_FIREWALL | tokens.FIREWALL_POLICY_CONTAINERS | tokens.FIREWALL_POLICY_ASSOCIATIONS,
         check=_each_rule(_egress_allowlist),
         config={
             "allowedEgress": {
@@ -528,7 +842,12 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-denies-egress",
-        types=sorted({tokens.NETWORK} | tokens.ANY_FIREWALL),
+        types=sorted(
+            {tokens.NETWORK, tokens.SUBNETWORK}
+            | tokens.ANY_FIREWALL
+            | tokens.FIREWALL_POLICY_CONTAINERS
+            | tokens.FIREWALL_POLICY_ASSOCIATIONS
+        ),
         control="NET-04",
         description="Every network has a logged deny-all egress rule.",
         severity=Severity.CRITICAL,
@@ -546,22 +865,37 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-compute-network-restricted-google-apis",
-        types=[tokens.NETWORK, tokens.ROUTE, tokens.DNS_MANAGED_ZONE, tokens.DNS_RECORD_SET],
+        types=sorted(
+            {
+                tokens.NETWORK,
+                tokens.ROUTE,
+                tokens.DNS_MANAGED_ZONE,
+                tokens.DNS_RECORD_SET,
+                tokens.DNS_POLICY,
+                tokens.DNS_RESPONSE_POLICY_RULE,
+            }
+            | tokens.FORWARDING_RULES
+        ),
         control="NET-05",
-        description="Every network routes and resolves Google APIs to restricted.googleapis.com.",
+        description=(
+            "Every network routes and resolves Google APIs to restricted.googleapis.com; no DNS forwarding and no "
+            "Private Service Connect endpoint for all APIs."
+        ),
         severity=Severity.MEDIUM,
         remediation=(
             "Add a route to 199.36.153.4/30 through default-internet-gateway and a private DNS zone "
             "'googleapis.com.' with restricted.googleapis.com A 199.36.153.4-7 and *.googleapis.com CNAME "
             "(SiteNetwork does)."
         ),
-        check=_private_google_path,
+        check=_restricted_google_apis,
     ),
     stack_policy(
         name="gcp-storage-bucket-ip-filter",
-        types=[tokens.BUCKET],
+        types=[tokens.BUCKET, tokens.NETWORK, tokens.SUBNETWORK],
         control="NET-07",
-        description="Image buckets accept requests only from the declared PACS, hospital and VPC networks.",
+        description=(
+            "Image buckets accept requests only from the declared PACS and hospital ranges and the site VPC's subnets."
+        ),
         severity=Severity.HIGH,
         remediation=(
             "Set ipFilter.mode 'Enabled', allowAllServiceAgentAccess true, allowCrossOrgVpcs false, the PACS "

@@ -106,6 +106,7 @@ FIREWALL = "gcp:compute/firewall:Firewall"
 DNS_MANAGED_ZONE = "gcp:dns/managedZone:ManagedZone"
 DNS_RECORD_SET = "gcp:dns/recordSet:RecordSet"
 DNS_POLICY = "gcp:dns/policy:Policy"
+DNS_RESPONSE_POLICY_RULE = "gcp:dns/responsePolicyRule:ResponsePolicyRule"
 
 AUDIT_CONFIGS = frozenset(
     {
@@ -215,3 +216,48 @@ IAM_POLICY_DOCUMENTS = frozenset(
 """IAM policy documents of the resource hierarchy: their ``policyData`` can carry ``auditConfigs``."""
 NOTIFICATION_CHANNEL = "gcp:monitoring/notificationChannel:NotificationChannel"
 LINKED_DATASET = "gcp:logging/linkedDataset:LinkedDataset"
+
+FIREWALL_POLICY_CONTAINERS = frozenset(
+    {
+        "gcp:compute/firewallPolicy:FirewallPolicy",
+        "gcp:compute/networkFirewallPolicy:NetworkFirewallPolicy",
+        "gcp:compute/regionNetworkFirewallPolicy:RegionNetworkFirewallPolicy",
+    }
+)
+"""Firewall policies without inline rules: their rules are separate resources (FIREWALL_POLICY_RULES)."""
+FIREWALL_POLICY_ASSOCIATIONS = frozenset(
+    {
+        "gcp:compute/firewallPolicyAssociation:FirewallPolicyAssociation",
+        "gcp:compute/networkFirewallPolicyAssociation:NetworkFirewallPolicyAssociation",
+        "gcp:compute/regionNetworkFirewallPolicyAssociation:RegionNetworkFirewallPolicyAssociation",
+    }
+)
+"""Attach a firewall policy (by ``firewallPolicy``) to a network, folder or organisation."""
+FIREWALL_POLICIES = FIREWALL_POLICY_CONTAINERS | FIREWALL_POLICIES_WITH_RULES
+
+NETWORK_PEERING = "gcp:compute/networkPeering:NetworkPeering"
+NETWORK_PEERING_ROUTES_CONFIG = "gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig"
+ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
+SECURITY_POLICY_RULE = "gcp:compute/securityPolicyRule:SecurityPolicyRule"
+SECURITY_POLICIES = frozenset({SECURITY_POLICY, "gcp:compute/regionSecurityPolicy:RegionSecurityPolicy"})
+"""Cloud Armor policies, global and regional: rules inline (``rules``) or as rule resources."""
+SECURITY_POLICY_RULES = frozenset(
+    {SECURITY_POLICY_RULE, "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule"}
+)
+VPC_ACCESS_CONNECTOR = "gcp:vpcaccess/connector:Connector"
+FORWARDING_TARGETS = (
+    TLS_PROXIES
+    | HTTP_PROXIES
+    | frozenset(
+        {
+            "gcp:compute/targetTCPProxy:TargetTCPProxy",
+            "gcp:compute/regionTargetTcpProxy:RegionTargetTcpProxy",
+            "gcp:compute/targetInstance:TargetInstance",
+            "gcp:compute/targetPool:TargetPool",
+            "gcp:compute/targetGrpcProxy:TargetGrpcProxy",
+            "gcp:compute/serviceAttachment:ServiceAttachment",
+        }
+    )
+    | BACKEND_SERVICES
+)
+"""What a forwarding rule can send traffic to (``target``, or ``backendService`` for pass-through)."""

@@ -61,6 +61,23 @@ def test_cloud_armor_admits_the_hospital_and_worklist_networks_and_denies_the_re
     }
 
 
+def test_cloud_armor_denies_log4shell_before_any_allow_rule():
+    """Proves the rule's inputs (the exact expression Checkov CKV_GCP_73 looks for, enforced, ahead of the
+    allow rules); not that Cloud Armor evaluates it (a deployed site's preview does)."""
+    rules = by_name(site_plan("lausanne", "update"), "lau-viewer-armor").inputs["rules"]
+    canary = [r for r in rules if r["match"].get("expr") == {"expression": "evaluatePreconfiguredWaf('cve-canary')"}]
+    assert canary == [
+        {
+            "action": "deny(403)",
+            "priority": 100,
+            "description": "Log4Shell (CVE-2021-44228), before any allow rule.",
+            "match": {"expr": {"expression": "evaluatePreconfiguredWaf('cve-canary')"}},
+        }
+    ]
+    assert all(r["priority"] > 100 for r in rules if r["action"] == "allow")
+    assert not any(r.get("preview") for r in rules)
+
+
 def test_viewer_runs_as_its_account_behind_the_load_balancer_with_all_egress_through_the_vpc():
     run = by_name(site_plan("lausanne", "update"), "lau-viewer-run")
     assert run.inputs["ingress"] == "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"

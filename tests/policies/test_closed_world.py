@@ -60,18 +60,6 @@ CASES = [
         Case(
             POLICY,
             add_resource(
-                "gcp:compute/networkPeering:NetworkPeering",
-                "lau-to-research",
-                {"network": "lau-vpc", "peerNetwork": "projects/research/global/networks/shared"},
-            ),
-            "gcp:compute/networkPeering:NetworkPeering is refused",
-        ),
-        id="vpc-peering",
-    ),  # a shortcut to another project's network
-    pytest.param(
-        Case(
-            POLICY,
-            add_resource(
                 "gcp:projects/organizationPolicy:OrganizationPolicy",
                 "lau-allow-public",
                 {"constraint": "storage.publicAccessPrevention", "booleanPolicy": {"enforced": False}},
