@@ -1,6 +1,7 @@
 """The offline pre-deployment check: a site's real program under the mock engine, judged by the real
-policy pack over the engine's Analyzer protocol, in preview mode (a fresh site), update mode (an
-existing site) or both.
+policy pack over the engine's Analyzer protocol, in every mode a site meets in its life (see
+``preflight.engine.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
+and ``existing`` (a later preview or update: outputs as the provider stores them).
 
 ``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
 Both return a :class:`SiteResult`, which ``preflight/report.py`` renders. The pack is started the
@@ -18,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
-from preflight.engine import Resource, default_provider, stack_resource
+from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
 
-MODES = ("preview", "update")
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
 """A run's resources: a list, or a program run that reports each resource as it registers."""
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -192,12 +192,13 @@ class Checker:
         judged: list[tuple[str, list[Resource], Evaluation]] = []
         for mode, produce in runs:
             preview = mode == "preview"
+            dry_run = mode != "update"  # a later preview of an existing site is a preview too
             provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
             root = stack_resource(project=PROJECT, stack=stack.name)
 
-            def prepare(preview: bool = preview) -> None:
+            def prepare(dry_run: bool = dry_run) -> None:
                 self._configured()
-                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=preview)
+                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=dry_run)
 
             with self._pack.stream(provider, prepare=prepare) as stream:
                 stream.add(root)
@@ -288,7 +289,7 @@ def check_site(
         runs = [
             (
                 mode,
-                run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview"),
+                run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, mode=mode),
             )
             for mode in modes
         ]

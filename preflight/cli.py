@@ -1,6 +1,6 @@
 """Command line: ``python -m preflight check|fleet|plan|netcheck|schema|docs``.
 
-``check <site> [--mode preview|update|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
+``check <site> [--mode preview|update|existing|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
 and ``check --plan FILE``: the site's program (or a plan document) judged by the real policy pack.
 Exit codes: 0 no mandatory violation (advisory findings never fail), 1 a mandatory violation, 2 bad
 input (unknown site, invalid stack file, missing or malformed plan, broken policy config) or a tool
@@ -77,7 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--preview",
         action="store_true",
-        help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
+        help="a fresh site's first preview: provider-computed values are unknown (same as --mode preview)",
+    )
+    plan.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="preview: first preview; update: first update (default); existing: outputs as the provider stores them",
     )
     plan.add_argument(
         "--format",
@@ -134,9 +140,10 @@ def _check_parsers(sub: Any) -> None:
 def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
-        choices=("preview", "update", "both"),
+        choices=(*MODES, "both", "all"),
         default=None,
-        help="preview: a fresh site's first preview; update: an existing site; both (default)",
+        help="preview: a fresh site's first preview; update: its first update; existing: a later preview or "
+        "update of the deployed site (outputs as the provider stores them); both or all (default): every one",
     )
     parser.add_argument(
         "--policy-config",
@@ -181,8 +188,12 @@ def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
             output.write_text(text, encoding="utf-8")
 
 
+MODES = ("preview", "update", "existing")
+"""The modes a site meets in its life (``preflight.engine.MODES``; not imported here to keep ``--help`` fast)."""
+
+
 def _modes(mode: str | None) -> tuple[str, ...]:
-    return ("preview", "update") if mode in (None, "both") else (str(mode),)
+    return MODES if mode in (None, "both", "all") else (str(mode),)
 
 
 class _UsageError(Exception):
@@ -372,7 +383,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     try:
         stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
-        plan = plan_module.build(stack, "preview" if args.preview else "update")
+        plan = plan_module.build(stack, "preview" if args.preview else (args.mode or "update"))
         if args.format == "terraform-plan":
             plan = terraform.export(plan)
     except ConfigError as exc:

@@ -2,7 +2,7 @@
 
 Format ``imaging-landing-zone/plan@1`` (see docs/plan-format.md)::
 
-    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update",
+    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update"|"existing",
      "resources": [{"urn", "type", "name", "custom", "parent", "provider", "id",
                     "inputs", "outputs",
                     "options": {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace",
@@ -20,15 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import UNKNOWN, Resource, run_program
+from preflight.engine import MODES, UNKNOWN, Resource, run_program
 from preflight.stacks import PROGRAM, PROJECT, Stack
 
 FORMAT = "imaging-landing-zone/plan@1"
 
 
 def build(stack: Stack, mode: str) -> dict[str, Any]:
-    """Run the site's program under mocks in ``mode`` (``preview`` or ``update``) and return its plan."""
-    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview")
+    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
+    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, mode=mode)
     return {
         "format": FORMAT,
         "project": PROJECT,
@@ -248,8 +248,8 @@ def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
         raise PlanError(f"{source}: format is {document.get('format')!r}; expected {FORMAT!r}")
     for key in ("project", "stack", "mode"):
         _field(source, document, key, str)
-    if document["mode"] not in ("preview", "update"):
-        raise PlanError(f"{source}.mode: must be 'preview' or 'update', got {document['mode']!r}")
+    if document["mode"] not in MODES:
+        raise PlanError(f"{source}.mode: must be one of {', '.join(MODES)}, got {document['mode']!r}")
     items = _field(source, document, "resources", list)
     resources: list[Resource] = []
     seen: set[str] = set()

@@ -10,7 +10,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, is_set, leaf, members, property_dependencies
+from imaging_policies._props import UNKNOWN, as_str, bucket_name, is_set, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 
@@ -102,7 +102,7 @@ def usage_log_targets(buckets: list[PolicyResource], resources: list[PolicyResou
         if (target := as_str(leaf(b.props, "logging", "logBucket"))) and target != as_str(leaf(b.props, "name"))
     }
     for grant in (r for r in resources or [] if r.resource_type in tokens.BUCKET_IAM):
-        bucket = as_str(leaf(grant.props, "bucket"))
+        bucket = bucket_name(leaf(grant.props, "bucket"))
         if bucket in targets and any(member != USAGE_LOG_WRITER for _, member in members(grant.props)):
             targets.discard(bucket)  # a workload reads or writes it: it is a data bucket, not a log bucket
     return targets
