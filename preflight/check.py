@@ -185,10 +185,19 @@ class Checker:
             self._policies = policies
         return self._policies
 
-    def judge(self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program") -> SiteResult:
+    def judge(
+        self,
+        stack: Stack,
+        runs: Iterable[tuple[str, Source]],
+        *,
+        source: str = "program",
+        exports: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> SiteResult:
         """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
         that runs the program and calls its argument with each resource as it registers: the pack
-        then judges each resource while the program goes on, as under the engine."""
+        then judges each resource while the program goes on, as under the engine. ``exports`` maps a
+        mode to the program's stack outputs, the root stack resource's outputs in that mode (read
+        when the stack is judged as a whole, so a streaming run may fill them in as it ends)."""
         judged: list[tuple[str, list[Resource], Evaluation]] = []
         for mode, produce in runs:
             preview = mode == "preview"
@@ -209,6 +218,7 @@ class Checker:
                     resources = produce
                     for r in resources:
                         stream.add(r)
+                root.outputs = dict((exports or {}).get(mode, {}))
                 analysed = [root, provider, *resources]
                 judged.append((mode, analysed, stream.finish(analysed)))
         policies = self._configured()
@@ -285,26 +295,41 @@ def check_site(
 
     own = checker is None
     active = checker or Checker(policy_config, first=stack)
+    exports: dict[str, dict[str, Any]] = {}
     try:
         runs = [
             (
                 mode,
-                run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, mode=mode),
+                run_program(
+                    PROGRAM,
+                    config=stack.config,
+                    project=PROJECT,
+                    stack=stack.name,
+                    mode=mode,
+                    exports=exports.setdefault(mode, {}),
+                ),
             )
             for mode in modes
         ]
-        return active.judge(stack, runs)
+        return active.judge(stack, runs, exports=exports)
     finally:
         if own:
             active.close()
 
 
 def check_plan(
-    stack: Stack, mode: str, resources: list[Resource], source: str, *, policy_config: Mapping[str, Any] | None = None
+    stack: Stack,
+    mode: str,
+    resources: list[Resource],
+    source: str,
+    *,
+    policy_config: Mapping[str, Any] | None = None,
+    exports: Mapping[str, Any] | None = None,
 ) -> SiteResult:
-    """Judge a plan document's resources (``preflight plan --format json``, possibly edited)."""
+    """Judge a plan document's resources (``preflight plan --format json``, possibly edited, or a
+    recorded ``pulumi stack export`` / ``pulumi preview --json``); ``exports`` are the stack outputs."""
     with Checker(policy_config, first=stack) as checker:
-        return checker.judge(stack, [(mode, resources)], source=source)
+        return checker.judge(stack, [(mode, resources)], source=source, exports={mode: dict(exports or {})})
 
 
 __all__ = [

@@ -119,8 +119,9 @@ def _check_parsers(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="judge this plan document (from `plan --format json`, possibly edited) instead of running the program; "
-        "the site's config comes from the stack the plan names (or SITE)",
+        help="judge this plan document instead of running the program: `plan --format json` (possibly edited), "
+        "a `pulumi stack export` or a `pulumi preview --json` of a real site; the site's config comes from the "
+        "stack it names (or SITE)",
     )
     _common_check_options(check)
     fleet = sub.add_parser(
@@ -212,7 +213,14 @@ def _judge(args: argparse.Namespace) -> Any:
             raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
         document, resources = plan_module.read_file(args.plan)
         stack = stacks.load(args.site or document["stack"], stacks_dir)
-        return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
+        return check.check_plan(
+            stack,
+            document["mode"],
+            resources,
+            str(args.plan),
+            policy_config=policy_config,
+            exports=document.get("outputs"),
+        )
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
     return check.check_site(stacks.load(args.site, stacks_dir), _modes(args.mode), policy_config=policy_config)

@@ -155,6 +155,23 @@ def _outputs(inputs: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]
     return {**inputs, **to_wire(dict(state))}
 
 
+async def _exports(into: dict[str, Any] | None) -> None:
+    """The program's stack exports (``pulumi.export``), as the engine stores them on the root stack
+    resource: unknowns as the sentinel, secrets redacted. Under mocks the root stack registers its
+    outputs before the program runs, so they are read from the root resource afterwards."""
+    root = pulumi.runtime.settings.get_root_resource()
+    if into is None or root is None:
+        return
+    for key, value in dict(getattr(root, "outputs", None) or {}).items():
+        output = pulumi.Output.from_input(value)
+        if await output.is_secret():
+            into[key] = REDACTED
+        elif not await output.is_known():
+            into[key] = UNKNOWN
+        else:
+            into[key] = to_wire(await output.future())
+
+
 def _no_stack_trace() -> Any:
     return source_pb2.StackTrace()
 
@@ -172,10 +189,12 @@ def capture(
     preview: bool = False,
     mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> list[Resource]:
     """Run ``program`` under mocks and return every resource it registered, in registration order.
 
-    ``mode`` is one of :data:`MODES` (``preview=True`` is the same as ``mode="preview"``).
+    ``mode`` is one of :data:`MODES` (``preview=True`` is the same as ``mode="preview"``). ``exports``,
+    when given, receives the program's stack outputs (the root stack resource's outputs).
 
     ``config`` maps ``namespace:key`` to the engine's string values. ``on_resource`` is called with
     each resource as it registers (the engine analyses resources then, not after the program).
@@ -194,8 +213,9 @@ def capture(
     pulumi.runtime.set_all_config(dict(config or {}), [])
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def _run() -> None:
+    def _run() -> pulumi.Output[None]:
         program()
+        return pulumi.Output.from_input(_exports(exports))
 
     try:
         _run()
@@ -217,6 +237,7 @@ def run_program(
     preview: bool = False,
     mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> list[Resource]:
     """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
     program_dir = str(program.parent.resolve())
@@ -232,14 +253,16 @@ def run_program(
             preview=preview,
             mode=mode,
             on_resource=on_resource,
+            exports=exports,
         )
     finally:
         if added:
             sys.path.remove(program_dir)
 
 
-def stack_resource(*, project: str, stack: str) -> Resource:
-    """The root ``pulumi:pulumi:Stack`` resource, which the engine analyses like any other."""
+def stack_resource(*, project: str, stack: str, outputs: Mapping[str, Any] | None = None) -> Resource:
+    """The root ``pulumi:pulumi:Stack`` resource, which the engine analyses like any other: no inputs,
+    the program's exports as its outputs."""
     name = f"{project}-{stack}"
     return Resource(
         type="pulumi:pulumi:Stack",
@@ -249,7 +272,7 @@ def stack_resource(*, project: str, stack: str) -> Resource:
         parent="",
         provider="",
         inputs={},
-        outputs={},
+        outputs=dict(outputs or {}),
         id=None,
     )
 

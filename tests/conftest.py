@@ -26,9 +26,7 @@ def site_plan(site: str, mode: str) -> list[Resource]:
     """The resources of an example site's real program in ``mode`` (a fresh copy per call)."""
     if (site, mode) not in _plans:
         stack = stacks.load(site)
-        _plans[site, mode] = run_program(
-            PROGRAM, config=stack.config, project=PROJECT, stack=site, mode=mode
-        )
+        _plans[site, mode] = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=site, mode=mode)
     return copy.deepcopy(_plans[site, mode])
 
 
