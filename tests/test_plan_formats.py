@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from preflight import analyzer, check, stacks
 from preflight import plan as plan_module
-from preflight import stacks
 from preflight.cli import main
 from preflight.engine import REDACTED, UNKNOWN, Resource
 from preflight.stacks import PROJECT
@@ -136,3 +136,18 @@ def test_the_plan_format_carries_the_stack_exports():
     assert document["outputs"]["imageBucket"] == "chuv-imaging-lau-lau-images"
     read, _ = plan_module.read(json.dumps(document), "plan.json")
     assert read["outputs"] == document["outputs"]
+
+
+def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
+    """The engine analyses the root stack resource with the program's exports as its outputs."""
+    roots: list[Resource] = []
+    original = analyzer.PolicyPack._analyze_stack
+
+    def spy(self, resources, provider):
+        roots.extend(r for r in resources if r.type == "pulumi:pulumi:Stack")
+        return original(self, resources, provider)
+
+    monkeypatch.setattr(analyzer.PolicyPack, "_analyze_stack", spy)
+    check.check_site(stacks.load("lausanne"), ("update", "existing"))
+    assert [r.outputs["imageBucket"] for r in roots] == ["chuv-imaging-lau-lau-images"] * 2
+    assert roots[0].outputs["viewerMember"].startswith("serviceAccount:lau-viewer@")
