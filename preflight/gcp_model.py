@@ -490,7 +490,19 @@ def _stored_audit_config(i: Outputs, extra: Outputs, name: str) -> Outputs:
 
 
 def _stored_bucket(i: Outputs, extra: Outputs, name: str) -> Outputs:
-    return {"projectNumber": float(project_number(i["project"]))}
+    return {
+        "projectNumber": float(project_number(i["project"])),
+        "location": str(i.get("location", "US")).upper(),
+        "storageClass": i.get("storageClass", "STANDARD"),
+    }
+
+
+def _stored_firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    return {
+        **_stored_network_ref(i, extra, name),
+        "direction": i.get("direction") or "INGRESS",
+        "priority": float(i.get("priority", 1000)),
+    }
 
 
 STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
@@ -522,7 +534,7 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _stored_pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _stored_pool_provider,
     "gcp:storage/bucket:Bucket": _stored_bucket,
-    "gcp:compute/firewall:Firewall": _stored_network_ref,
+    "gcp:compute/firewall:Firewall": _stored_firewall,
     "gcp:compute/route:Route": _stored_route,
     "gcp:compute/subnetwork:Subnetwork": _stored_subnetwork,
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _stored_neg,
@@ -710,6 +722,18 @@ STORED_FORMS: tuple[StoredForm, ...] = (
     ),
     StoredForm(
         "gcp:storage/bucket:Bucket",
+        "location",
+        "[A-Z0-9-]+",
+        "services/storage/resource_storage_bucket.go: schema 'location' StateFunc strings.ToUpper; Read res.Location",
+    ),
+    StoredForm(
+        "gcp:storage/bucket:Bucket",
+        "storageClass",
+        "STANDARD|NEARLINE|COLDLINE|ARCHIVE|MULTI_REGIONAL|REGIONAL",
+        "services/storage/resource_storage_bucket.go: schema 'storage_class' Default 'STANDARD'",
+    ),
+    StoredForm(
+        "gcp:storage/bucket:Bucket",
         "url",
         f"gs://{_P}",
         "services/storage/resource_storage_bucket.go: setStorageBucket d.Set('url', 'gs://'+bucket)",
@@ -868,6 +892,18 @@ STORED_FORMS: tuple[StoredForm, ...] = (
     *_compute("gcp:compute/firewall:Firewall", "resource_compute_firewall.go", "firewalls"),
     StoredForm(
         "gcp:compute/firewall:Firewall",
+        "direction",
+        "INGRESS|EGRESS",
+        "services/compute/resource_compute_firewall.go: schema 'direction' Computed (the API's; INGRESS when unset)",
+    ),
+    StoredForm(
+        "gcp:compute/firewall:Firewall",
+        "priority",
+        r"\d+(\.0)?",
+        "services/compute/resource_compute_firewall.go: schema 'priority' Default 1000",
+    ),
+    StoredForm(
+        "gcp:compute/firewall:Firewall",
         "network",
         _V1 + f"{_P}/global/networks/{_P}",
         "services/compute/resource_compute_firewall.go: flattenComputeFirewallNetwork (ConvertSelfLinkToV1)",
@@ -1023,8 +1059,8 @@ class GcpModel(pulumi_mocks.Mocks):
                 state["project"] = inputs["project"]  # the provider stores the project it used
             if "name" not in state and _has_property(args.typ, "name"):
                 state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
-        else:
-            state.setdefault("name", args.name)
+        elif _has_property(args.typ, "name"):
+            state.setdefault("name", args.name)  # autonamed; types without a name (IAM members) get none
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state
 

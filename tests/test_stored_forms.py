@@ -157,6 +157,19 @@ STORED_MUTATIONS = [
 ]
 
 
+STORED_MUTATIONS.append(
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-resource-locations",
+            on("lau-project-gcp.resourceLocations", set_prop("spec", "inheritFromParent", value=True)),
+            "inheritFromParent is true",
+            stack=True,
+        ),
+        id="stored-locations-inherit-the-parents",
+    )
+)
+
+
 def _assert_stack_rejects(pack, resources: list[Resource], case: Case) -> None:
     """As ``tests.policies.mutation.assert_rejected``, on the resources given (any mode)."""
     target = case.mutate(resources)
@@ -232,6 +245,16 @@ def test_a_v1_list_policy_allowing_everything_is_caught(policy_pack):
     )(resources)
     found = policy_pack("lausanne", "existing").analyze_stack(resources)
     assert [d.message for d in found if d.policy == "gcp-orgpolicy-resource-locations"]
+
+
+def test_narrower_locations_than_the_region_group_pass(policy_pack):
+    """A site that pins resources to its region or to zones of it (legitimate: narrower than required)."""
+    resources = site_plan("lausanne", "existing")
+    values = ["europe-west6", "europe-west6-a", "in:europe-west6-locations"]
+    on("lau-project-gcp.resourceLocations", set_prop("spec", "rules", 0, "values", "allowedValues", value=values))(
+        resources
+    )
+    assert _stack_findings(policy_pack("lausanne", "existing"), resources) == []
 
 
 def test_the_project_number_names_the_site_project(policy_pack):

@@ -92,15 +92,13 @@ def _deny_all(rules: Rules, _: Context) -> str | None:
 
 def _only(
     allowed_here: Callable[[str, Context], bool], what: str, problem: Callable[[list[str], Context], str]
-) -> Callable[[Rules, Context, bool], str | None]:
+) -> Callable[[Rules, Context], str | None]:
     """A list constraint that must allow exactly the site's values: every allowed value (of any rule)
     passes ``allowed_here`` and an unconditional rule restricts the values."""
 
-    def check(rules: Rules, context: Context, inherits: bool) -> str | None:
+    def check(rules: Rules, context: Context) -> str | None:
         if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
             return f"a rule allows {what}"
-        if inherits:
-            return "inheritFromParent is true, so the parent's policy can admit more; set it false"
         allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
         if UNKNOWN in allowed:
             return None
@@ -146,7 +144,7 @@ class GuardRail:
     constraint: str
     name: str
     why: str
-    check: Callable[[Rules, Context], str | None] | Callable[[Rules, Context, bool], str | None]
+    check: Callable[[Rules, Context], str | None]
     fix: str
     severity: Severity = Severity.HIGH
     listed: bool = False
@@ -358,9 +356,10 @@ def org_policies(args: StackValidationArgs) -> tuple[list[OrgPolicy], Context]:
 def _judge(rail: GuardRail, policy: OrgPolicy, context: Context) -> str | None:
     if policy.reset:
         return "resets to Google's default (spec.reset)"
-    if rail.listed:
-        return rail.check(policy.rules, context, policy.inherits)  # type: ignore[call-arg]
-    return rail.check(policy.rules, context)  # type: ignore[call-arg]
+    if rail.listed and policy.inherits:
+        # An allow list merged with the parent's admits the parent's values too.
+        return "inheritFromParent is true, so the parent's policy can admit more; set it false"
+    return rail.check(policy.rules, context)
 
 
 def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
