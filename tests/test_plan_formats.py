@@ -151,3 +151,28 @@ def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
     check.check_site(stacks.load("lausanne"), ("update", "existing"))
     assert [r.outputs["imageBucket"] for r in roots] == ["chuv-imaging-lau-lau-images"] * 2
     assert roots[0].outputs["viewerMember"].startswith("serviceAccount:lau-viewer@")
+
+
+@pytest.mark.parametrize(
+    ("given", "modes"),
+    [
+        (None, ("preview", "update", "existing")),
+        ("both", ("preview", "update", "existing")),
+        ("all", ("preview", "update", "existing")),
+        ("existing", ("existing",)),
+    ],
+)
+def test_check_runs_every_mode_a_site_meets_by_default(given, modes):
+    from preflight.cli import _modes
+    from preflight.engine import MODES
+
+    assert _modes(given) == modes
+    assert set(modes) <= set(MODES)
+
+
+def test_plan_prints_the_stored_form_in_existing_mode(capsys):
+    assert main(["plan", "lausanne", "--mode", "existing", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["mode"] == "existing"
+    names = {r["outputs"].get("name") for r in document["resources"] if r["type"] == "gcp:orgpolicy/policy:Policy"}
+    assert "gcp.resourceLocations" in names
