@@ -442,6 +442,10 @@ def _stored_route(i: Outputs, extra: Outputs, name: str) -> Outputs:
     gateway = i.get("nextHopGateway")
     if gateway:
         stored["nextHopGateway"] = _api_link(_global_ref(i["project"], "gateways", gateway))
+    for key in ("nextHopVpnTunnel", "nextHopInstance"):
+        # flattenComputeRouteNextHopVpnTunnel / ...Instance: ConvertSelfLinkToV1 of the API's link.
+        if isinstance(i.get(key), str) and "/" in i[key]:
+            stored[key] = _v1_link(i[key])
     return stored
 
 
@@ -559,6 +563,8 @@ class StoredForm:
     pattern: str | None
     source: str
     """The provider file (under terraform-provider-google-beta's google-beta/) and function."""
+    optional: bool = False
+    """The field is set only on some resources of the type (an optional reference)."""
 
 
 _P = r"[^/]+"
@@ -869,6 +875,7 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "privateVisibilityConfig.networks.0.networkUrl",
         _V1 + f"{_P}/global/networks/{_P}",
         "services/dns/resource_dns_managed_zone.go: expand...NetworkUrl (ConvertSelfLinkToV1); flatten keeps it",
+        optional=True,
     ),
     StoredForm(
         "gcp:dns/policy:Policy",
@@ -881,6 +888,7 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "networks.0.networkUrl",
         _V1 + f"{_P}/global/networks/{_P}",
         "services/dns/resource_dns_policy.go: expandDNSPolicyNetworksNetworkUrl (ConvertSelfLinkToV1)",
+        optional=True,
     ),
     StoredForm(
         "gcp:dns/recordSet:RecordSet",
@@ -914,6 +922,20 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "network",
         _V1 + f"{_P}/global/networks/{_P}",
         "services/compute/resource_compute_route.go: flattenComputeRouteNetwork (ConvertSelfLinkToV1)",
+    ),
+    StoredForm(
+        "gcp:compute/route:Route",
+        "nextHopGateway",
+        _API + f"{_P}/global/gateways/{_P}",
+        "services/compute/resource_compute_route.go: flattenComputeRouteNextHopGateway (the API's link)",
+        optional=True,
+    ),
+    StoredForm(
+        "gcp:compute/route:Route",
+        "nextHopVpnTunnel",
+        _V1 + f"{_P}/regions/{_P}/vpnTunnels/{_P}",
+        "services/compute/resource_compute_route.go: flattenComputeRouteNextHopVpnTunnel (ConvertSelfLinkToV1)",
+        optional=True,
     ),
     *_compute("gcp:compute/subnetwork:Subnetwork", "resource_compute_subnetwork.go", "subnetworks", "regional"),
     StoredForm(
@@ -983,6 +1005,7 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "securityPolicy",
         _API + f"{_P}/global/securityPolicies/{_P}",
         "services/compute/resource_compute_backend_service.go: flattenComputeBackendServiceSecurityPolicy (API's)",
+        optional=True,
     ),
     *_compute("gcp:compute/securityPolicy:SecurityPolicy", "resource_compute_security_policy.go", "securityPolicies"),
     *_compute(
