@@ -10,7 +10,9 @@ planned and the stored form on both sites and on every stack mutation of the sui
 
 from __future__ import annotations
 
+import importlib
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +20,6 @@ import pytest
 from preflight.engine import UNKNOWN, Resource
 from preflight.gcp_model import STORED_FORMS, project_number
 from tests.conftest import SITES, by_name, site_plan
-from tests.policies import (
-    test_bypass_mutations,
-    test_edge_mutations,
-    test_logs_mutations,
-    test_mutations,
-    test_network_mutations,
-)
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
 
 V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
@@ -296,8 +291,16 @@ def test_every_policy_gives_the_same_verdict_on_both_forms(policy_pack, site):
 
 
 def _suite_cases() -> list[Any]:
-    suites = (test_mutations, test_edge_mutations, test_bypass_mutations, test_logs_mutations, test_network_mutations)
-    return [pytest.param(p.values[0], id=p.id) for suite in suites for p in suite.CASES]
+    """Every ``Case`` of every mutation suite under tests/policies (a module-level ``CASES`` list), so a
+    new suite is run on the stored form too."""
+    found = []
+    for path in sorted((Path(__file__).parent / "policies").glob("test_*.py")):
+        module = importlib.import_module(f"tests.policies.{path.stem}")
+        for param in getattr(module, "CASES", []):
+            values = getattr(param, "values", ())
+            if values and isinstance(values[0], Case):
+                found.append(pytest.param(values[0], id=f"{path.stem.removeprefix('test_')}-{param.id}"))
+    return found
 
 
 @pytest.mark.parametrize("case", _suite_cases())
