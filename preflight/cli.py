@@ -74,12 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="run the site's program under the mock engine and print its plan")
     plan.add_argument("site", help="the stack name: stacks/Pulumi.<site>.yaml")
-    plan.add_argument(
+    which = plan.add_mutually_exclusive_group()
+    which.add_argument(
         "--preview",
         action="store_true",
         help="a fresh site's first preview: provider-computed values are unknown (same as --mode preview)",
     )
-    plan.add_argument(
+    which.add_argument(
         "--mode",
         choices=MODES,
         default=None,
