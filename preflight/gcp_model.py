@@ -48,7 +48,9 @@ def _key_ring(i: Outputs, name: str) -> Outputs:
 
 
 def _crypto_key(i: Outputs, name: str) -> Outputs:
-    return {"id": f"{i['keyRing']}/cryptoKeys/{i.get('name', name)}", "primary": [{"state": "ENABLED"}]}
+    key_id = f"{i['keyRing']}/cryptoKeys/{i.get('name', name)}"
+    # Terraform's ``primary`` (a list without MaxItems 1) is ``primaries`` in pulumi-gcp.
+    return {"id": key_id, "primaries": [{"name": f"{key_id}/cryptoKeyVersions/1", "state": "ENABLED"}]}
 
 
 def _iam_member(parent_key: str) -> Callable[[Outputs, str], Outputs]:
@@ -305,10 +307,6 @@ provider calls the compute beta endpoint, whose links name that version."""
 TPG = "terraform-provider-google-beta google-beta/"
 
 
-ABSENT: Any = object()
-"""A stored-form value that removes the output (a field the planned form has and the stored one lacks)."""
-
-
 def _rule_flags(rule: Any) -> Outputs:
     """A v2 org-policy rule as the provider stores it: flattenOrgPolicyPolicySpecRules* write every
     field, ``allowAll``/``denyAll``/``enforce`` as ``"TRUE"``/``"FALSE"`` or ``""`` when unset."""
@@ -469,12 +467,6 @@ def _stored_dns_networks(key: str) -> Callable[[Outputs, Outputs, str], Outputs]
     return stored
 
 
-def _stored_crypto_key(i: Outputs, extra: Outputs, name: str) -> Outputs:
-    key_id = f"{i['keyRing']}/cryptoKeys/{i.get('name', name)}"
-    # Terraform's ``primary`` (a list without MaxItems 1) is ``primaries`` in pulumi-gcp.
-    return {"primaries": [{"name": f"{key_id}/cryptoKeyVersions/1", "state": "ENABLED"}], "primary": ABSENT}
-
-
 def _stored_pool(i: Outputs, extra: Outputs, name: str) -> Outputs:
     # The id is built from the project as given; ``name`` is the API's, which names the project by number.
     return {"id": f"projects/{i['project']}/locations/global/workloadIdentityPools/{i['workloadIdentityPoolId']}"}
@@ -534,7 +526,6 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _stored_member("cryptoKeyId", lambda i: i["cryptoKeyId"]),
     "gcp:serviceaccount/iAMMember:IAMMember": _stored_member("serviceAccountId", lambda i: i["serviceAccountId"]),
     "gcp:projects/iAMAuditConfig:IAMAuditConfig": _stored_audit_config,
-    "gcp:kms/cryptoKey:CryptoKey": _stored_crypto_key,
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _stored_pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _stored_pool_provider,
     "gcp:storage/bucket:Bucket": _stored_bucket,
@@ -1075,9 +1066,6 @@ class GcpModel(pulumi_mocks.Mocks):
             stored = STORED.get(args.typ)
             if stored is not None:
                 extra = {**extra, **stored(inputs, extra, args.name)}
-                for key in [k for k, v in extra.items() if v is ABSENT]:
-                    del extra[key]
-                    state.pop(key, None)
             if _has_property(args.typ, "project"):
                 state["project"] = inputs["project"]  # the provider stores the project it used
             if "name" not in state and _has_property(args.typ, "name"):
