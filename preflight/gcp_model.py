@@ -11,7 +11,7 @@ Three modes:
   references, ids and computed fields as its create and read functions set them. A later preview or
   update of an existing site sees these for every unchanged resource. :data:`STORED_FORMS` records,
   per type, each rule and the provider source it comes from; ``tests/test_stored_forms.py`` holds the
-  model against it. What could not be established is listed in docs/adr/0011-provider-stored-forms.md.
+  model against it. What could not be established is listed in docs/adr/0012-provider-stored-forms.md.
 
 Invokes answer in every mode, as they do in a real preview.
 """
