@@ -1,6 +1,7 @@
 """The offline pre-deployment check: a site's real program under the mock engine, judged by the real
-policy pack over the engine's Analyzer protocol, in preview mode (a fresh site), update mode (an
-existing site) or both.
+policy pack over the engine's Analyzer protocol, in every mode a site meets in its life (see
+``preflight.engine.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
+and ``existing`` (a later preview or update: outputs as the provider stores them).
 
 ``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
 Both return a :class:`SiteResult`, which ``preflight/report.py`` renders. The pack is started the
@@ -18,14 +19,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
-from preflight.engine import Resource, default_provider, stack_resource
+from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
 
 if TYPE_CHECKING:
     from components.config import SiteConfig
     from preflight.evidence import Readiness
 
-MODES = ("preview", "update")
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
 """A run's resources: a list, or a program run that reports each resource as it registers."""
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -205,21 +205,31 @@ class Checker:
         return self._policies
 
     def judge(
-        self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program", keep_plan: bool = False
+        self,
+        stack: Stack,
+        runs: Iterable[tuple[str, Source]],
+        *,
+        source: str = "program",
+        exports: Mapping[str, Mapping[str, Any]] | None = None,
+        keep_plan: bool = False,
     ) -> SiteResult:
         """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
         that runs the program and calls its argument with each resource as it registers: the pack
-        then judges each resource while the program goes on, as under the engine. ``keep_plan`` keeps
-        the last run's resources in the result (the HTML report's diagram; a fleet does without)."""
+        then judges each resource while the program goes on, as under the engine. ``exports`` maps a
+        mode to the program's stack outputs, the root stack resource's outputs in that mode (read
+        when the stack is judged as a whole, so a streaming run may fill them in as it ends).
+        ``keep_plan`` keeps the last run's resources in the result (the HTML report's diagram; a fleet
+        does without)."""
         judged: list[tuple[str, list[Resource], Evaluation]] = []
         for mode, produce in runs:
             preview = mode == "preview"
+            dry_run = mode != "update"  # a later preview of an existing site is a preview too
             provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
             root = stack_resource(project=PROJECT, stack=stack.name)
 
-            def prepare(preview: bool = preview) -> None:
+            def prepare(dry_run: bool = dry_run) -> None:
                 self._configured()
-                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=preview)
+                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=dry_run)
 
             with self._pack.stream(provider, prepare=prepare) as stream:
                 stream.add(root)
@@ -230,6 +240,7 @@ class Checker:
                     resources = produce
                     for r in resources:
                         stream.add(r)
+                root.outputs = dict((exports or {}).get(mode, {}))
                 analysed = [root, provider, *resources]
                 judged.append((mode, analysed, stream.finish(analysed)))
         policies = self._configured()
@@ -310,15 +321,23 @@ def check_site(
 
     own = checker is None
     active = checker or Checker(policy_config, first=stack)
+    exports: dict[str, dict[str, Any]] = {}
     try:
         runs = [
             (
                 mode,
-                run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview"),
+                run_program(
+                    PROGRAM,
+                    config=stack.config,
+                    project=PROJECT,
+                    stack=stack.name,
+                    mode=mode,
+                    exports=exports.setdefault(mode, {}),
+                ),
             )
             for mode in modes
         ]
-        return active.judge(stack, runs, keep_plan=keep_plan)
+        return active.judge(stack, runs, exports=exports, keep_plan=keep_plan)
     finally:
         if own:
             active.close()
@@ -332,10 +351,14 @@ def check_plan(
     *,
     policy_config: Mapping[str, Any] | None = None,
     keep_plan: bool = True,
+    exports: Mapping[str, Any] | None = None,
 ) -> SiteResult:
-    """Judge a plan document's resources (``preflight plan --format json``, possibly edited)."""
+    """Judge a plan document's resources (``preflight plan --format json``, possibly edited, or a
+    recorded ``pulumi stack export`` / ``pulumi preview --json``); ``exports`` are the stack outputs."""
     with Checker(policy_config, first=stack) as checker:
-        return checker.judge(stack, [(mode, resources)], source=source, keep_plan=keep_plan)
+        return checker.judge(
+            stack, [(mode, resources)], source=source, exports={mode: dict(exports or {})}, keep_plan=keep_plan
+        )
 
 
 __all__ = [

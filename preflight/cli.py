@@ -1,6 +1,6 @@
 """Command line: ``python -m preflight check|fleet|plan|netcheck|schema|docs``.
 
-``check <site> [--mode preview|update|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
+``check <site> [--mode preview|update|existing|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
 and ``check --plan FILE``: the site's program (or a plan document) judged by the real policy pack.
 Exit codes: 0 no mandatory violation (advisory findings never fail), 1 a mandatory violation, 2 bad
 input (unknown site, invalid stack file, missing or malformed plan, broken policy config) or a tool
@@ -73,10 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="run the site's program under the mock engine and print its plan")
     plan.add_argument("site", help="the stack name: stacks/Pulumi.<site>.yaml")
-    plan.add_argument(
+    which = plan.add_mutually_exclusive_group()
+    which.add_argument(
         "--preview",
         action="store_true",
-        help="a fresh site's first preview: provider-computed values are unknown (default: update mode)",
+        help="a fresh site's first preview: provider-computed values are unknown (same as --mode preview)",
+    )
+    which.add_argument(
+        "--mode",
+        choices=MODES,
+        default=None,
+        help="preview: first preview; update: first update (default); existing: outputs as the provider stores them",
     )
     plan.add_argument(
         "--format",
@@ -114,8 +121,9 @@ def _check_parsers(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="judge this plan document (from `plan --format json`, possibly edited) instead of running the program; "
-        "the site's config comes from the stack the plan names (or SITE)",
+        help="judge this plan document instead of running the program: `plan --format json` (possibly edited), "
+        "a `pulumi stack export` or a `pulumi preview --json` of a real site; the site's config comes from the "
+        "stack it names (or SITE)",
     )
     _common_check_options(check)
     fleet = sub.add_parser(
@@ -135,9 +143,10 @@ def _check_parsers(sub: Any) -> None:
 def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
-        choices=("preview", "update", "both"),
+        choices=(*MODES, "both", "all"),
         default=None,
-        help="preview: a fresh site's first preview; update: an existing site; both (default)",
+        help="preview: a fresh site's first preview; update: its first update; existing: a later preview or "
+        "update of the deployed site (outputs as the provider stores them); both or all (default): every one",
     )
     parser.add_argument(
         "--policy-config",
@@ -216,8 +225,12 @@ def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
             output.write_text(text, encoding="utf-8")
 
 
+MODES = ("preview", "update", "existing")
+"""The modes a site meets in its life (``preflight.engine.MODES``; not imported here to keep ``--help`` fast)."""
+
+
 def _modes(mode: str | None) -> tuple[str, ...]:
-    return ("preview", "update") if mode in (None, "both") else (str(mode),)
+    return MODES if mode in (None, "both", "all") else (str(mode),)
 
 
 class _UsageError(Exception):
@@ -236,7 +249,14 @@ def _judge(args: argparse.Namespace) -> Any:
             raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
         document, resources = plan_module.read_file(args.plan)
         stack = stacks.load(args.site or document["stack"], stacks_dir)
-        return check.check_plan(stack, document["mode"], resources, str(args.plan), policy_config=policy_config)
+        return check.check_plan(
+            stack,
+            document["mode"],
+            resources,
+            str(args.plan),
+            policy_config=policy_config,
+            exports=document.get("outputs"),
+        )
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
     stack = stacks.load(args.site, stacks_dir)
@@ -414,7 +434,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     try:
         stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
-        plan = plan_module.build(stack, "preview" if args.preview else "update")
+        plan = plan_module.build(stack, "preview" if args.preview else (args.mode or "update"))
         if args.format == "terraform-plan":
             plan = terraform.export(plan)
     except ConfigError as exc:

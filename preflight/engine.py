@@ -1,10 +1,14 @@
 """Run the real site program under Pulumi's mock engine and capture every resource it registers.
 
-Two modes reproduce what the engine sees:
+Three modes reproduce what the engine sees in a site's life:
 
-* ``update``: every provider-computed output is known (an existing site: ``pulumi up`` on it);
 * ``preview``: provider-computed outputs are unknown (a fresh site's first ``pulumi preview``), so
-  inputs derived from them carry the engine's unknown sentinel.
+  inputs derived from them carry the engine's unknown sentinel;
+* ``update``: every provider-computed output is known, outputs keep the program's declared form
+  (the first ``pulumi up``);
+* ``existing``: every output is in the form the provider stores (a later preview or update of an
+  existing site, whose unchanged resources the engine reads from the state); inputs derived from
+  other resources' outputs carry those stored values too. See ``preflight/gcp_model.py``.
 
 Resource options (protect, dependencies, aliases, ...) are not in ``MockResourceArgs``; they are
 read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass.
@@ -36,7 +40,8 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e"
 REDACTED = "[secret]"
-MODES = ("preview", "update")
+MODES = ("preview", "update", "existing")
+"""Every mode a site meets in its life: first preview, first update, later preview or update."""
 
 
 @dataclass
@@ -150,6 +155,23 @@ def _outputs(inputs: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]
     return {**inputs, **to_wire(dict(state))}
 
 
+async def _exports(into: dict[str, Any] | None) -> None:
+    """The program's stack exports (``pulumi.export``), as the engine stores them on the root stack
+    resource: unknowns as the sentinel, secrets redacted. Under mocks the root stack registers its
+    outputs before the program runs, so they are read from the root resource afterwards."""
+    root = pulumi.runtime.settings.get_root_resource()
+    if into is None or root is None:
+        return
+    for key, value in dict(getattr(root, "outputs", None) or {}).items():
+        output = pulumi.Output.from_input(value)
+        if await output.is_secret():
+            into[key] = REDACTED
+        elif not await output.is_known():
+            into[key] = UNKNOWN
+        else:
+            into[key] = to_wire(await output.future())
+
+
 def _no_stack_trace() -> Any:
     return source_pb2.StackTrace()
 
@@ -164,17 +186,23 @@ def capture(
     config: Mapping[str, str] | None = None,
     project: str,
     stack: str,
-    preview: bool,
+    preview: bool = False,
+    mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> list[Resource]:
     """Run ``program`` under mocks and return every resource it registered, in registration order.
+
+    ``mode`` is one of :data:`MODES` (``preview=True`` is the same as ``mode="preview"``). ``exports``,
+    when given, receives the program's stack outputs (the root stack resource's outputs).
 
     ``config`` maps ``namespace:key`` to the engine's string values. ``on_resource`` is called with
     each resource as it registers (the engine analyses resources then, not after the program).
     Mock state is process-global; every call installs a fresh monitor and config, so calls do not
     leak into one another.
     """
-    model = GcpModel(preview=preview)
+    model = GcpModel(preview=preview, mode=mode)
+    preview = model.preview
     monitor = _Recorder(model, on_resource)
     # Source positions go to the engine's display only (never to a policy pack); walking the Python
     # stack for each registration is a tenth of a site's run, so the mock engine skips it.
@@ -185,8 +213,9 @@ def capture(
     pulumi.runtime.set_all_config(dict(config or {}), [])
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
-    def _run() -> None:
+    def _run() -> pulumi.Output[None]:
         program()
+        return pulumi.Output.from_input(_exports(exports))
 
     try:
         _run()
@@ -205,8 +234,10 @@ def run_program(
     config: Mapping[str, str],
     project: str,
     stack: str,
-    preview: bool,
+    preview: bool = False,
+    mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
 ) -> list[Resource]:
     """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
     program_dir = str(program.parent.resolve())
@@ -220,15 +251,18 @@ def run_program(
             project=project,
             stack=stack,
             preview=preview,
+            mode=mode,
             on_resource=on_resource,
+            exports=exports,
         )
     finally:
         if added:
             sys.path.remove(program_dir)
 
 
-def stack_resource(*, project: str, stack: str) -> Resource:
-    """The root ``pulumi:pulumi:Stack`` resource, which the engine analyses like any other."""
+def stack_resource(*, project: str, stack: str, outputs: Mapping[str, Any] | None = None) -> Resource:
+    """The root ``pulumi:pulumi:Stack`` resource, which the engine analyses like any other: no inputs,
+    the program's exports as its outputs."""
     name = f"{project}-{stack}"
     return Resource(
         type="pulumi:pulumi:Stack",
@@ -238,7 +272,7 @@ def stack_resource(*, project: str, stack: str) -> Resource:
         parent="",
         provider="",
         inputs={},
-        outputs={},
+        outputs=dict(outputs or {}),
         id=None,
     )
 

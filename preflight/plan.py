@@ -2,7 +2,7 @@
 
 Format ``imaging-landing-zone/plan@1`` (see docs/plan-format.md)::
 
-    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update",
+    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update"|"existing",
      "resources": [{"urn", "type", "name", "custom", "parent", "provider", "id",
                     "inputs", "outputs",
                     "options": {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace",
@@ -10,7 +10,14 @@ Format ``imaging-landing-zone/plan@1`` (see docs/plan-format.md)::
                                 "propertyDependencies"}}]}
 
 Property names are the engine's camelCase wire names; a value unknown during preview is the
-engine's sentinel ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; secrets are ``"[secret]"``.
+engine's sentinel ``04da6b54-80e4-46f7-96ec-b56ff0331ba9``; secrets are ``"[secret]"``. The
+program's stack exports are under ``outputs`` (optional when read).
+
+:func:`read` also takes Pulumi's own records of a real site, so a site team with credentials can
+replay them through ``check --plan``: ``pulumi stack export`` (a deployment, ``{"version": 3,
+"deployment": {"manifest", "resources": [...]}}``, judged in ``existing`` mode) and ``pulumi preview
+--json`` (``{"steps": [{"op", "urn", "newState": {...}}]}``, judged in ``preview`` mode when a step
+creates or replaces a resource, else ``existing``).
 """
 
 from __future__ import annotations
@@ -20,20 +27,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import UNKNOWN, Resource, run_program
+from preflight.engine import MODES, UNKNOWN, Resource, from_wire, run_program
 from preflight.stacks import PROGRAM, PROJECT, Stack
 
 FORMAT = "imaging-landing-zone/plan@1"
 
 
 def build(stack: Stack, mode: str) -> dict[str, Any]:
-    """Run the site's program under mocks in ``mode`` (``preview`` or ``update``) and return its plan."""
-    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=mode == "preview")
+    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
+    exports: dict[str, Any] = {}
+    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, mode=mode, exports=exports)
     return {
         "format": FORMAT,
         "project": PROJECT,
         "stack": stack.name,
         "mode": mode,
+        "outputs": exports,
         "resources": [_resource(r) for r in resources],
     }
 
@@ -236,20 +245,38 @@ def read_file(path: Path) -> tuple[dict[str, Any], list[Resource]]:
 
 
 def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
-    """A plan document (``preflight plan --format json``, possibly edited by hand) and its resources.
-    Raises ``PlanError`` with one line that names ``source`` and the offending field."""
+    """A plan document (``preflight plan --format json``, possibly edited by hand), a ``pulumi stack
+    export`` or a ``pulumi preview --json``, and its resources. The document returned has ``project``,
+    ``stack``, ``mode`` and ``outputs`` (the stack's exports) whatever the input format. Raises
+    ``PlanError`` with one line that names ``source`` and the offending or missing field."""
     try:
         document = json.loads(text)
     except ValueError as exc:
         raise PlanError(f"{source}: not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise PlanError(f"{source}: must be a JSON object with a 'format' field")
+    if "format" not in document and "deployment" in document:
+        return _stack_export(document, source)
+    if "format" not in document and "steps" in document:
+        return _preview(document, source)
+    if "format" not in document:
+        keys = ", ".join(sorted(document)) or "none"
+        raise PlanError(
+            f"{source}: neither a plan ('format': {FORMAT!r}), a `pulumi stack export` ('version' and "
+            f"'deployment') nor a `pulumi preview --json` ('steps'); found keys {keys}"[:300]
+        )
+    return _plan(document, source)
+
+
+def _plan(document: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Resource]]:
     if document.get("format") != FORMAT:
         raise PlanError(f"{source}: format is {document.get('format')!r}; expected {FORMAT!r}")
     for key in ("project", "stack", "mode"):
         _field(source, document, key, str)
-    if document["mode"] not in ("preview", "update"):
-        raise PlanError(f"{source}.mode: must be 'preview' or 'update', got {document['mode']!r}")
+    if document["mode"] not in MODES:
+        raise PlanError(f"{source}.mode: must be one of {', '.join(MODES)}, got {document['mode']!r}")
+    if not isinstance(document.setdefault("outputs", {}), dict):
+        raise PlanError(f"{source}.outputs: must be an object of the stack's exports")
     items = _field(source, document, "resources", list)
     resources: list[Resource] = []
     seen: set[str] = set()
@@ -284,6 +311,98 @@ def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
             )
         )
     return document, resources
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+_ENGINE_TYPES = ("pulumi:providers:", STACK_TYPE)
+"""What the check adds itself (the root stack, the default provider) and so leaves out of a record."""
+
+
+def _state(where: str, state: Any) -> Resource | None:
+    """One resource of Pulumi's state format (``apitype.ResourceV3``: a deployment's resource or a
+    preview step's ``newState``); ``None`` for the root stack and providers."""
+    if not isinstance(state, dict):
+        raise PlanError(f"{where}: must be an object (Pulumi's resource state)")
+    urn = _field(where, state, "urn", str)
+    type_ = _field(where, state, "type", str)
+    for key, kind in (("inputs", dict), ("outputs", dict), ("dependencies", list), ("propertyDependencies", dict)):
+        if state.get(key) is not None and not isinstance(state[key], kind):
+            raise PlanError(f"{where}.{key}: must be {kind.__name__}, got {state[key]!r}"[:200])
+    if type_.startswith(_ENGINE_TYPES):
+        return None
+    resource_id = state.get("id")
+    return Resource(
+        type=type_,
+        name=urn.rsplit("::", 1)[-1],
+        urn=urn,
+        custom=bool(state.get("custom", False)),
+        parent=str(state.get("parent") or ""),
+        provider=str(state.get("provider") or ""),
+        inputs=from_wire(state.get("inputs") or {}),
+        outputs=from_wire(state.get("outputs") or {}),
+        id=str(resource_id) if resource_id else None,
+        protect=bool(state.get("protect", False)),
+        retain_on_delete=bool(state.get("retainOnDelete", False)),
+        delete_before_replace=state.get("deleteBeforeReplace")
+        if isinstance(state.get("deleteBeforeReplace"), bool)
+        else None,
+        aliases=[str(a) for a in state.get("aliases") or [] if isinstance(a, str)],
+        additional_secret_outputs=[str(k) for k in state.get("additionalSecretOutputs") or []],
+        dependencies=[str(u) for u in state.get("dependencies") or []],
+        property_dependencies={
+            str(k): [str(u) for u in v] if isinstance(v, list) else []
+            for k, v in (state.get("propertyDependencies") or {}).items()
+        },
+    )
+
+
+def _recorded(source: str, states: list[tuple[str, Any]], mode: str) -> tuple[dict[str, Any], list[Resource]]:
+    """The document and resources of a recorded run: project and stack from the root stack's URN."""
+    resources: list[Resource] = []
+    root: dict[str, Any] | None = None
+    for where, state in states:
+        resource = _state(where, state)
+        if resource is not None:
+            resources.append(resource)
+        elif state.get("type") == STACK_TYPE:
+            root = state
+    if root is None:
+        raise PlanError(f"{source}: no {STACK_TYPE} resource, so the stack and project are unknown")
+    first, project = [*str(root["urn"]).split("::"), ""][:2]
+    stack = first.removeprefix("urn:pulumi:")
+    outputs = from_wire(root.get("outputs") or {})
+    return {"project": project, "stack": stack, "mode": mode, "outputs": outputs}, resources
+
+
+def _stack_export(document: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Resource]]:
+    """A ``pulumi stack export``: the stack's state after its last update (the stored form)."""
+    version = document.get("version")
+    if version != 3:
+        raise PlanError(f"{source}.version: is {version!r}; expected 3 (a `pulumi stack export` deployment)")
+    deployment = _field(source, document, "deployment", dict)
+    items = _field(f"{source}.deployment", deployment, "resources", list)
+    where = f"{source}.deployment.resources"
+    return _recorded(source, [(f"{where}[{i}]", item) for i, item in enumerate(items)], "existing")
+
+
+_GONE = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
+_NEW = frozenset({"create", "replace", "create-replacement", "import", "import-replacement"})
+
+
+def _preview(document: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Resource]]:
+    """A ``pulumi preview --json``: each step's ``newState`` (resources being deleted left out)."""
+    steps = _field(source, document, "steps", list)
+    states, creates = [], False
+    for index, step in enumerate(steps):
+        where = f"{source}.steps[{index}]"
+        if not isinstance(step, dict):
+            raise PlanError(f"{where}: must be an object")
+        op = _field(where, step, "op", str)
+        if op in _GONE:
+            continue
+        creates |= op in _NEW
+        states.append((f"{where}.newState", _field(where, step, "newState", dict)))
+    return _recorded(source, states, "preview" if creates else "existing")
 
 
 __all__ = ["FORMAT", "PlanError", "build", "read", "read_file", "table"]

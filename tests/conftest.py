@@ -16,7 +16,8 @@ from preflight.engine import Resource, run_program
 from preflight.stacks import PROGRAM, PROJECT
 
 SITES = stacks.available()
-MODES = ("preview", "update")
+MODES = ("preview", "update", "existing")
+"""Every mode a site meets in its life (preflight.engine.MODES)."""
 
 _plans: dict[tuple[str, str], list[Resource]] = {}
 
@@ -25,9 +26,7 @@ def site_plan(site: str, mode: str) -> list[Resource]:
     """The resources of an example site's real program in ``mode`` (a fresh copy per call)."""
     if (site, mode) not in _plans:
         stack = stacks.load(site)
-        _plans[site, mode] = run_program(
-            PROGRAM, config=stack.config, project=PROJECT, stack=site, preview=mode == "preview"
-        )
+        _plans[site, mode] = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=site, mode=mode)
     return copy.deepcopy(_plans[site, mode])
 
 
@@ -49,7 +48,7 @@ def policy_pack() -> Iterator[PackFactory]:
     def get(site: str, mode: str) -> analyzer.PolicyPack:
         if (site, mode) not in running:
             stack = stacks.load(site)
-            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview")
+            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode != "update")
             pack.configure(analyzer.reconcile(pack.info()))
             running[site, mode] = pack
         return running[site, mode]

@@ -151,3 +151,34 @@ def references(resource: Any, key: str, value: Any, candidate: Any) -> bool:
     if isinstance(value, str):
         return names(value, candidate)
     return value is UNKNOWN and refers_by_dependency(resource, key, candidate)
+
+
+def bucket_name(value: Any) -> str | None:
+    """A bucket's name from any form a reference to it takes: the name, ``b/<name>`` (how the provider
+    stores a bucket IAM resource's ``bucket``: ``GetResourceId`` in terraform-provider-google-beta
+    google-beta/services/storage/iam_storage_bucket.go), ``gs://<name>`` or its self link."""
+    text = as_str(value)
+    if text is None:
+        return None
+    for prefix in (
+        "https://www.googleapis.com/storage/v1/b/",
+        "https://storage.googleapis.com/storage/v1/b/",
+        "gs://",
+        "b/",
+    ):
+        if text.startswith(prefix):
+            return text.removeprefix(prefix).split("/", 1)[0]
+    return text
+
+
+def resource_path(value: Any) -> str | None:
+    """A Google resource reference as its relative path (``projects/p/global/networks/n``): the provider
+    stores compute references as full links, ``https://www.googleapis.com/compute/v1/...`` where it
+    normalises them (``ConvertSelfLinkToV1``) and the API's own (``.../compute/beta/...``) where it
+    does not; a program declares a path, a link or a name (returned unchanged)."""
+    text = as_str(value)
+    if text is None:
+        return None
+    if text.startswith("https://") and "/projects/" in text:
+        return "projects/" + text.split("/projects/", 1)[1]
+    return text

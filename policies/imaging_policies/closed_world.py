@@ -59,9 +59,6 @@ REFUSED: dict[str, str] = {
         "a cluster runs workloads with their own network paths, identities and endpoints that no policy judges"
     ),
     "gcp:container/nodePool:NodePool": "its nodes run workloads that no policy judges",
-    "gcp:projects/organizationPolicy:OrganizationPolicy": (
-        "a v1 org policy can override the site's guard rails in a form the pack does not read; use gcp.orgpolicy.Policy"
-    ),
     "gcp:folder/organizationPolicy:OrganizationPolicy": "it changes guard rails above the site project",
     "gcp:organizations/policy:Policy": "it changes guard rails above the site project",
 }

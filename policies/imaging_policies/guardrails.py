@@ -2,79 +2,140 @@
 
 One stack policy per constraint. A site may skip a constraint its organisation enforces higher up
 only with a recorded reason in its stack file (``imaging-landing-zone:guardRails.skip``).
+
+An org policy is recognised in every form the provider accepts and returns: the v2 resource
+(``gcp.orgpolicy.Policy``) with its full name (``projects/<id or number>/policies/<constraint>``, as
+a program declares it) or its short name (``<constraint>``, as the provider stores it), and the v1
+resource (``gcp.projects.OrganizationPolicy``, ``constraint`` with or without ``constraints/``). The
+project may be named by id or by number. A policy must hold the exact required values.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, items, leaf
+from imaging_policies._props import UNKNOWN, as_str, items, leaf
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import SITE_NAMESPACE, site_project, site_setting, skipped_guard_rails
 
 Rules = list[Any]
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a rule is judged against: the site region and every name of the site project."""
+
+    region: str | None
+    projects: frozenset[str]
+    """The site project's id and its known numbers (empty when the pack knows no site project)."""
+
+
+@dataclass(frozen=True)
+class OrgPolicy:
+    """One org policy of the stack, v1 or v2, read into v2's vocabulary (``spec.rules``)."""
+
+    urn: str
+    constraint: Any
+    """The constraint's short name (``gcp.resourceLocations``), :data:`UNKNOWN` or ``None``."""
+    on_site: Any
+    """Whether it is set on the site project: ``True``, ``False`` or :data:`UNKNOWN`."""
+    where: str
+    """The project (or other parent) it names, for messages."""
+    rules: Rules
+    reset: bool
+    inherits: bool
+
+
 def _true(value: Any) -> bool:
     return value in ("TRUE", True, "true", UNKNOWN)
 
 
-def _enforced(rules: Rules, _: str | None) -> str | None:
+def _unconditional(rules: Rules) -> Rules:
+    return [r for r in rules if leaf(r, "condition") in (None, {})]
+
+
+def _enforced(rules: Rules, _: Context) -> str | None:
     if any(leaf(r, "enforce") in ("FALSE", False, "false") for r in rules):
         return "a rule has enforce 'FALSE'"
-    if any(_true(leaf(r, "enforce")) and leaf(r, "condition") is None for r in rules):
+    if any(_true(leaf(r, "enforce")) for r in _unconditional(rules)):
         return None
     return "no unconditional rule has enforce 'TRUE'"
 
 
-def _denies(*values: str) -> Callable[[Rules, str | None], str | None]:
-    def check(rules: Rules, _: str | None) -> str | None:
-        denied = {v for r in rules for v in items(r, "values", "deniedValues")}
+def _denies(*values: str) -> Callable[[Rules, Context], str | None]:
+    def check(rules: Rules, _: Context) -> str | None:
+        if any(_true(leaf(r, "allowAll")) and leaf(r, "allowAll") is not UNKNOWN for r in rules):
+            return "a rule allows all values"
+        # A conditional rule denies only for the resources its condition selects.
+        denied = {v for r in _unconditional(rules) for v in items(r, "values", "deniedValues")}
         if UNKNOWN in denied:
             return None
         missing = [v for v in values if v not in denied]
-        if any(_true(leaf(r, "allowAll")) and leaf(r, "allowAll") is not UNKNOWN for r in rules):
-            return "a rule allows all values"
         return f"values.deniedValues lacks {', '.join(missing)}" if missing else None
 
     return check
 
 
-def _deny_all(rules: Rules, _: str | None) -> str | None:
+def _deny_all(rules: Rules, _: Context) -> str | None:
     if any(leaf(r, "allowAll") in ("TRUE", True) or items(r, "values", "allowedValues") for r in rules):
         return "a rule allows values"
-    return None if any(_true(leaf(r, "denyAll")) for r in rules) else "no rule has denyAll 'TRUE'"
+    return None if any(_true(leaf(r, "denyAll")) for r in _unconditional(rules)) else "no rule has denyAll 'TRUE'"
 
 
-def _site_region_only(rules: Rules, region: str | None) -> str | None:
-    allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
-    if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
-        return "a rule allows all locations"
-    if UNKNOWN in allowed:
-        return None
-    if not allowed:
-        return "values.allowedValues is empty, so resources may be created anywhere"
-    if region is not None:
-        elsewhere = [v for v in allowed if region not in str(v)]
-        if elsewhere:
-            return f"values.allowedValues admits {', '.join(map(str, elsewhere))}, outside the site region {region}"
-    return None
+def _only(
+    allowed_here: Callable[[str, Context], bool], what: str, problem: Callable[[list[str], Context], str]
+) -> Callable[[Rules, Context], str | None]:
+    """A list constraint that must allow exactly the site's values: every allowed value (of any rule)
+    passes ``allowed_here`` and an unconditional rule restricts the values."""
+
+    def check(rules: Rules, context: Context) -> str | None:
+        if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
+            return f"a rule allows {what}"
+        allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
+        if UNKNOWN in allowed:
+            return None
+        if not [v for r in _unconditional(rules) for v in items(r, "values", "allowedValues")]:
+            return "values.allowedValues of an unconditional rule is empty, so nothing is restricted"
+        elsewhere = [str(v) for v in allowed if not allowed_here(str(v), context)]
+        return problem(elsewhere, context) if elsewhere else None
+
+    return check
 
 
-def _key_projects_only(rules: Rules, _: str | None) -> str | None:
-    allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
-    if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
-        return "a rule allows keys from any project"
-    if UNKNOWN in allowed:
-        return None
-    if not allowed or not all(str(v).startswith("under:projects/") for v in allowed):
-        return "values.allowedValues must name the projects that hold the site's keys (under:projects/<project>)"
-    return None
+def _in_region(value: str, context: Context) -> bool:
+    if context.region is None:
+        return True
+    region = re.escape(context.region)
+    return re.fullmatch(rf"in:{region}-locations|{region}(-[a-z])?", value) is not None
+
+
+def _site_key_project(value: str, context: Context) -> bool:
+    if not context.projects:
+        return value.startswith(("under:projects/", "projects/"))
+    return value in {f"{prefix}projects/{p}" for p in context.projects for prefix in ("under:", "")}
+
+
+_site_region_only = _only(
+    _in_region,
+    "all locations",
+    lambda elsewhere, c: f"values.allowedValues admits {', '.join(elsewhere)}, outside the site region {c.region}",
+)
+_key_projects_only = _only(
+    _site_key_project,
+    "keys from any project",
+    lambda elsewhere, c: (
+        "values.allowedValues must name the projects that hold the site's keys (under:projects/"
+        f"{site_project() or '<project>'}), not {', '.join(elsewhere)}"
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +144,11 @@ class GuardRail:
     constraint: str
     name: str
     why: str
-    check: Callable[[Rules, str | None], str | None]
+    check: Callable[[Rules, Context], str | None]
     fix: str
     severity: Severity = Severity.HIGH
+    listed: bool = False
+    """An allow-list constraint (its check also judges ``inheritFromParent``)."""
 
 
 GUARD_RAILS = (
@@ -171,6 +234,7 @@ GUARD_RAILS = (
         _site_region_only,
         "rules [{values: {allowedValues: ['in:<region>-locations']}}]",
         Severity.MEDIUM,
+        listed=True,
     ),
     GuardRail(
         "ENC-10",
@@ -179,22 +243,123 @@ GUARD_RAILS = (
         "Customer-managed keys come only from the site's own key project.",
         _key_projects_only,
         "rules [{values: {allowedValues: ['under:projects/<project>']}}]",
+        listed=True,
     ),
 )
 
 
-def _policies_for(args: StackValidationArgs, constraint: str) -> list[PolicyResource]:
-    """The org policies for ``constraint`` on the site project (any project when it is not known)."""
-    project = site_project()
-    wanted = f"projects/{project}/policies/{constraint}" if project else None
+def _project_names(args: StackValidationArgs, project: str | None) -> tuple[frozenset[str], bool]:
+    """The site project's id and the numbers the stack's outputs give it (a bucket's ``projectNumber``,
+    a Google service agent's ``service-<number>@`` email), and whether a number is still unknown."""
+    if project is None:
+        return frozenset(), False
+    names, pending = {project}, False
+    for r in args.resources:
+        if leaf(r.props, "project") != project:
+            continue
+        number = leaf(r.props, "projectNumber") if r.resource_type == tokens.BUCKET else None
+        email = as_str(leaf(r.props, "email"))
+        if email and email.startswith("service-"):
+            number = email.removeprefix("service-").split("@")[0]
+        if number is UNKNOWN:
+            pending = True
+        elif isinstance(number, float | int | str) and str(number).removesuffix(".0").isdigit():
+            names.add(str(number).removesuffix(".0"))
+    return frozenset(names), pending
+
+
+def _on_site(targets: list[Any], names: frozenset[str], pending: bool) -> Any:
+    """Whether every project reference of a policy (``projects/<id or number>``) is the site project."""
+    verdicts = []
+    for target in targets:
+        if target is UNKNOWN:
+            verdicts.append(UNKNOWN)
+            continue
+        kind, _, ident = str(target).partition("/")
+        if kind != "projects" or not ident or "/" in ident:
+            return False
+        if not names or ident in names:
+            verdicts.append(True)
+        elif ident.isdigit() and pending:
+            verdicts.append(UNKNOWN)
+        else:
+            return False
+    if not verdicts:
+        return False
+    return UNKNOWN if UNKNOWN in verdicts else True
+
+
+def _v2(r: PolicyResource, names: frozenset[str], pending: bool) -> OrgPolicy:
+    name, parent = leaf(r.props, "name"), leaf(r.props, "parent")
+    # The provider stores ``name`` as the short constraint name on create, read and update
+    # (resourceOrgPolicyPolicyEncoder in terraform-provider-google-beta
+    # google-beta/services/orgpolicy/resource_org_policy_policy.go); a program declares the full name.
+    constraint, targets = name, [parent] if parent is not None else []
+    if isinstance(name, str) and "/policies/" in name:
+        named_parent, _, constraint = name.rpartition("/policies/")
+        targets.append(named_parent)
+    return OrgPolicy(
+        urn=r.urn,
+        constraint=constraint,
+        on_site=_on_site(targets, names, pending),
+        where=" and ".join(str(t) for t in targets) or "no parent",
+        rules=items(r.props, "spec", "rules"),
+        reset=leaf(r.props, "spec", "reset") is True,
+        inherits=leaf(r.props, "spec", "inheritFromParent") is True,
+    )
+
+
+def _v1(r: PolicyResource, names: frozenset[str], pending: bool) -> OrgPolicy:
+    constraint = leaf(r.props, "constraint")
+    # The provider stores the API's canonical ``constraints/<name>`` (resourceGoogleProjectOrganizationPolicyRead
+    # in google-beta/services/resourcemanager/resource_google_project_organization_policy.go).
+    if isinstance(constraint, str):
+        constraint = constraint.removeprefix("constraints/")
+    project = leaf(r.props, "project")
+    if project is None:
+        project = pulumi.Config("gcp").get("project")  # the provider's default project
+    target = project if project is UNKNOWN or project is None else "projects/" + str(project).removeprefix("projects/")
+    rules: Rules = []
+    enforced = leaf(r.props, "booleanPolicy", "enforced")
+    if enforced is not None:
+        rules.append({"enforce": UNKNOWN if enforced is UNKNOWN else ("TRUE" if enforced is True else "FALSE")})
+    for side, every, listed in (("allow", "allowAll", "allowedValues"), ("deny", "denyAll", "deniedValues")):
+        everything = leaf(r.props, "listPolicy", side, "all")
+        if everything is UNKNOWN or everything is True:
+            rules.append({every: UNKNOWN if everything is UNKNOWN else "TRUE"})
+        values = items(r.props, "listPolicy", side, "values")
+        if values:
+            rules.append({"values": {listed: values}})
+    return OrgPolicy(
+        urn=r.urn,
+        constraint=constraint,
+        on_site=_on_site([target] if target is not None else [], names, pending),
+        where=str(target) if target is not None else "no project",
+        rules=rules,
+        reset=leaf(r.props, "restorePolicy", "default") is True,
+        inherits=leaf(r.props, "listPolicy", "inheritFromParent") is True,
+    )
+
+
+def org_policies(args: StackValidationArgs) -> tuple[list[OrgPolicy], Context]:
+    """Every org policy of the stack (v1 and v2), and the context its rules are judged in."""
+    names, pending = _project_names(args, site_project())
     found = []
     for r in args.resources:
-        name = leaf(r.props, "name") if r.resource_type == tokens.ORG_POLICY else None
-        if name is UNKNOWN or (
-            isinstance(name, str) and (name == wanted if wanted else name.endswith(f"/{constraint}"))
-        ):
-            found.append(r)
-    return found
+        if r.resource_type == tokens.ORG_POLICY:
+            found.append(_v2(r, names, pending))
+        elif r.resource_type == tokens.ORG_POLICY_V1:
+            found.append(_v1(r, names, pending))
+    return found, Context(site_setting("region"), names)
+
+
+def _judge(rail: GuardRail, policy: OrgPolicy, context: Context) -> str | None:
+    if policy.reset:
+        return "resets to Google's default (spec.reset)"
+    if rail.listed and policy.inherits:
+        # An allow list merged with the parent's admits the parent's values too.
+        return "inheritFromParent is true, so the parent's policy can admit more; set it false"
+    return rail.check(policy.rules, context)
 
 
 def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
@@ -202,23 +367,28 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
         reason = args.get_config().get("skipReason") or skipped_guard_rails().get(rail.constraint)
         if reason:
             return  # recorded in the stack file or the pack config: enforced higher up
-        found = _policies_for(args, rail.constraint)
-        if not found:
-            report(
-                f"org policy {rail.constraint} is missing on the project {site_project() or ''}. Add "
-                f"gcp.orgpolicy.Policy 'projects/<project>/policies/{rail.constraint}' with {rail.fix}, or record in "
-                f"{SITE_NAMESPACE}:guardRails.skip why the organisation enforces it higher up."
-            )
-        region = site_setting("region")
+        policies, context = org_policies(args)
+        mine = [p for p in policies if p.constraint == rail.constraint]
+        found = [p for p in mine if p.on_site is True]
         for policy in found:
-            if leaf(policy.props, "spec", "reset") is True:
-                report(
-                    f"org policy {rail.constraint} resets to Google's default (spec.reset); set {rail.fix}.", policy.urn
-                )
-                continue
-            problem = rail.check(items(policy.props, "spec", "rules"), region)
+            problem = _judge(rail, policy, context)
             if problem:
                 report(f"org policy {rail.constraint}: {problem}. Set {rail.fix}.", policy.urn)
+        if found:
+            return
+        # A policy whose constraint or project is unknown (a first preview) may be this one: it is
+        # judged at update, never matched against every constraint here.
+        undecided = [p for p in policies if p.constraint in (UNKNOWN, rail.constraint) and p.on_site is not False]
+        undecided = [p for p in undecided if p.constraint is UNKNOWN or p.on_site is UNKNOWN]
+        if undecided:
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, ["resources", undecided[0].urn.split("::")[-1], "name"])
+        elsewhere = sorted({p.where for p in mine})
+        report(
+            f"org policy {rail.constraint} is missing on the project {site_project() or ''}"
+            + (f" (it is set on {', '.join(elsewhere)}, not the site project)" if elsewhere else "")
+            + f". Add gcp.orgpolicy.Policy 'projects/<project>/policies/{rail.constraint}' with {rail.fix}, or "
+            f"record in {SITE_NAMESPACE}:guardRails.skip why the organisation enforces it higher up."
+        )
 
     return check
 
@@ -226,7 +396,7 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
 POLICIES: list[StackValidationPolicy] = [
     stack_policy(
         name=rail.name,
-        types=[tokens.ORG_POLICY],
+        types=sorted(tokens.ORG_POLICIES),
         control=rail.control,
         description=f"Org policy {rail.constraint}: {rail.why}",
         severity=rail.severity,

@@ -26,8 +26,8 @@ from imaging_policies._props import (
     refers_by_dependency,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies.kms import site_key_problem
 from imaging_policies._site import LoggingDeclaration, site_logging
+from imaging_policies.kms import site_key_problem
 from imaging_policies.log_filters import Selection, describe, security_samples, select
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")

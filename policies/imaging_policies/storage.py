@@ -19,7 +19,7 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, is_set, known, leaf, members, property_dependencies
+from imaging_policies._props import UNKNOWN, as_str, bucket_name, is_set, known, leaf, members, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_region
 from imaging_policies.kms import site_key_problem
@@ -117,7 +117,7 @@ def _refers_to(resource: PolicyResource, value: object, key: str, bucket: Policy
     first preview), a value computed from the bucket."""
     if value is UNKNOWN:
         return bucket.urn in property_dependencies(resource, key)
-    return value is not None and value == as_str(leaf(bucket.props, "name"))
+    return value is not None and bucket_name(value) == as_str(leaf(bucket.props, "name"))
 
 
 def _log_only_grant(role: object, member: object, sinks: list[PolicyResource]) -> bool:

@@ -182,6 +182,9 @@ VM_TYPES = frozenset(
 )
 PROJECT_SERVICE = "gcp:projects/service:Service"
 ORG_POLICY = "gcp:orgpolicy/policy:Policy"
+ORG_POLICY_V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
+"""The v1 (Cloud Resource Manager) org policy on a project; same constraints, older shape."""
+ORG_POLICIES = frozenset({ORG_POLICY, ORG_POLICY_V1})
 
 
 _IAM_TOKEN = re.compile(r"(?i)iam(member|binding|policy)$")

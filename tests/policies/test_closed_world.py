@@ -59,18 +59,6 @@ CASES = [
     pytest.param(
         Case(
             POLICY,
-            add_resource(
-                "gcp:projects/organizationPolicy:OrganizationPolicy",
-                "lau-allow-public",
-                {"constraint": "storage.publicAccessPrevention", "booleanPolicy": {"enforced": False}},
-            ),
-            "gcp:projects/organizationPolicy:OrganizationPolicy is refused",
-        ),
-        id="v1-org-policy",
-    ),  # an older module sets guard rails with the v1 resource
-    pytest.param(
-        Case(
-            POLICY,
             add_resource("gcp:compute/packetMirroring:PacketMirroring", "lau-debug", {"network": {"url": "lau-vpc"}}),
             "gcp:compute/packetMirroring:PacketMirroring is refused",
         ),

@@ -39,13 +39,11 @@ def expected_type_rows() -> list[str]:
     for token in closed_world.JUDGED_HERE:
         judged.setdefault(token, []).append(closed_world.POLICY_NAME)
     family = _iam_family()
-    for token, policies in judged.items():
-        if token in tokens.IAM_GRANTS:
-            # the policies that judge the whole IAM family have a row each in "judged by pattern"
-            policies = [p for p in policies if p not in family]
-            if not policies:
-                continue
-        rows[token] = f"| `{token}` | judged | {', '.join(f'`{p}`' for p in sorted(policies))} |"
+    for token, judging in judged.items():
+        # the policies that judge the whole IAM family have a row each in "judged by pattern"
+        policies = [p for p in judging if p not in family] if token in tokens.IAM_GRANTS else judging
+        if policies:
+            rows[token] = f"| `{token}` | judged | {', '.join(f'`{p}`' for p in sorted(policies))} |"
     for verdict, listed in (
         ("harmless", closed_world.HARMLESS),
         ("refused", closed_world.REFUSED),
