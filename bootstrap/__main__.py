@@ -20,6 +20,7 @@ DAY = 86_400
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+FULLY_RESTRICTED = {"restriction_mode": "FullyRestricted"}
 
 DEPLOYER_ROLES = (
     "roles/orgpolicy.policyAdmin",
@@ -86,6 +87,7 @@ def build(config: PlatformConfig) -> None:
             key_ring=ring.id,
             purpose="ENCRYPT_DECRYPT",
             rotation_period=f"{config.key_rotation_days * DAY}s",
+            destroy_scheduled_duration=f"{30 * DAY}s",
             version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
             opts=protected,
         )
@@ -102,6 +104,12 @@ def build(config: PlatformConfig) -> None:
     after_grant = pulumi.ResourceOptions(protect=True, depends_on=[agent_grant])
 
     bucket_name = f"{project}-pulumi-state"
+    # objects only with the state key: Google-managed and customer-supplied keys are refused
+    encryption = {
+        "default_kms_key_name": keys["state"].id,
+        "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
+        "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
+    }
     log_bucket = gcp.storage.Bucket(
         "state-access-logs",
         name=f"{bucket_name}-logs",
@@ -110,7 +118,7 @@ def build(config: PlatformConfig) -> None:
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         versioning={"enabled": True},
-        encryption={"default_kms_key_name": keys["state"].id},
+        encryption=encryption,
         soft_delete_policy={"retention_duration_seconds": 30 * DAY},
         opts=after_grant,
     )
@@ -125,7 +133,7 @@ def build(config: PlatformConfig) -> None:
         uniform_bucket_level_access=True,
         public_access_prevention="enforced",
         versioning={"enabled": True},
-        encryption={"default_kms_key_name": keys["state"].id},
+        encryption=encryption,
         soft_delete_policy={"retention_duration_seconds": 30 * DAY},
         logging={"log_bucket": log_bucket.name},
         opts=after_grant,

@@ -8,15 +8,15 @@ from imaging_policies._registry import Registry
 
 PACK_NAME = "imaging-site-requirements"
 
-_registry = Registry()
+_pack = Registry()
 for _module in (kms, storage, iam, network, logs, monitoring, edge, guardrails):
-    _registry.extend(_module.POLICIES)
-_registry.extend(closed_world.policies(_registry))  # judges every type against all the others
+    _pack.extend(_module.POLICIES)
+_pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 
-POLICIES = _registry.policies
+POLICIES = _pack.policies
 """Every policy of the pack, in control order within each area."""
 
-REGISTRY = _registry
+REGISTRY = _pack
 """The registry of the pack's policies: which types each judges (the closed world and its README table)."""
 
 __all__ = ["PACK_NAME", "POLICIES", "REGISTRY"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from typing import Any, Protocol, cast
 
 from pulumi_policy import (
@@ -18,12 +19,17 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from imaging_policies._site import PACK_NAMESPACE, stack_scope
+
 FRAMEWORK = "imaging-site-requirements"
 FRAMEWORK_VERSION = "1.0"
 
 
 TypeSet = Sequence[str] | frozenset[str] | Callable[[str], bool]
 """The resource types a policy judges: explicit tokens (preferred), or a predicate on the token."""
+
+SITE_ONLY: set[str] = set()
+"""The stack policies that judge what a hospital site must have; other stacks are not judged by them."""
 
 _DECLARED: dict[str, TypeSet] = {}
 """The types each policy declared it judges, by policy name (filled when a policy is built)."""
@@ -73,6 +79,26 @@ class Registry:
         return [*by_token, *(name for name in by_pattern if name not in by_token)]
 
 
+EXEMPT: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "Resources this policy does not judge, by logical name (a glob such as 'deploy-*'), each with the "
+        "recorded reason; the reason is reported as the policy's not-applicable note."
+    ),
+    "additionalProperties": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    "default": {},
+}
+"""Every policy's ``exempt`` config: the one way to exempt a resource, always with a written reason."""
+
+
+def exemption(config: Mapping[str, Any], name: str) -> str | None:
+    """The recorded reason when the policy config exempts the resource named ``name``, else ``None``."""
+    exempt = config.get("exempt") or {}
+    if not isinstance(exempt, Mapping):
+        return None
+    return next((str(reason) for pattern, reason in exempt.items() if fnmatchcase(name, str(pattern))), None)
+
+
 def _metadata(
     control: str,
     severity: Severity,
@@ -86,7 +112,7 @@ def _metadata(
         "severity": severity,
         "framework": PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control),
         "remediation_steps": remediation,
-        "config_schema": PolicyConfigSchema(properties=config) if config else None,
+        "config_schema": PolicyConfigSchema(properties={**(config or {}), "exempt": EXEMPT}),
         "tags": [control.split("-", maxsplit=1)[0].lower()],
     }
 
@@ -123,6 +149,9 @@ def resource_policy(
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if not applies(args.resource_type):
             args.not_applicable(f"{control} does not cover {args.resource_type}")
+        reason = exemption(args.get_config(), args.name)
+        if reason is not None:
+            args.not_applicable(f"{args.name} is exempted from {control} by the policy config: {reason}")
         try:
             check(args, cast(Report, report))
         except (TypeError, ValueError, AttributeError, KeyError) as error:
@@ -147,14 +176,30 @@ def stack_policy(
     types: Sequence[str] | frozenset[str] = (),
     level: EnforcementLevel = EnforcementLevel.MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
+    site_only: bool = False,
 ) -> StackValidationPolicy:
     """A stack policy: sees every resource's outputs and their dependencies at once. ``types`` are the
-    tokens its check judges (it reads them from the stack itself); the closed world counts them as known."""
+    tokens its check judges (it reads them from the stack itself); the closed world counts them as known.
+    ``site_only``: a site-completeness control (something a hospital site must have), not applicable to a
+    stack that is not a site (``_site.stack_scope``)."""
     _DECLARED[name] = frozenset(types)
+    if site_only:
+        SITE_ONLY.add(name)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        if site_only and stack_scope() != "site":
+            args.not_applicable(
+                f"{control} is a site-completeness control and this stack is not a hospital site "
+                f"(no imaging-landing-zone:siteCode, or {PACK_NAMESPACE}:scope is 'resources')"
+            )
+        config = args.get_config()
+
+        def guarded(message: str, urn: str | None = None, /) -> None:
+            if urn is None or exemption(config, urn.rsplit("::", 1)[-1]) is None:
+                report(message, urn)
+
         try:
-            check(args, cast(Report, report))
+            check(args, guarded)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
             report(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.", None)
 

@@ -111,6 +111,25 @@ def site_setting(key: str) -> str | None:
     return pulumi.Config(SITE_NAMESPACE).get(key)
 
 
+PACK_NAMESPACE: Final = "imaging-site-requirements"
+"""The stack-config namespace of the pack's own switches (``imaging-site-requirements:scope``)."""
+SCOPES: Final = ("site", "resources")
+
+
+@cache
+def stack_scope() -> str:
+    """``site`` when the stack declares a hospital site, ``resources`` otherwise.
+
+    Explicit: the stack config ``imaging-site-requirements:scope`` (``site`` or ``resources``; any other
+    value counts as ``site``, the stricter). Otherwise a stack with ``imaging-landing-zone:siteCode`` is a
+    site. Resource controls apply to every stack; the site-completeness controls (guard rails, audit
+    config, SIEM export, alerts, ...) only to sites."""
+    declared = pulumi.Config(PACK_NAMESPACE).get("scope")
+    if declared is not None:
+        return "resources" if declared.strip().lower() == "resources" else "site"
+    return "site" if site_setting("siteCode") else "resources"
+
+
 def site_project() -> str | None:
     """The stack's site project: the site config's gcpProject, else the provider's ``gcp:project``."""
     return site_setting("gcpProject") or pulumi.Config("gcp").get("project")
@@ -342,6 +361,7 @@ def site_logging() -> LoggingDeclaration:
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
+    stack_scope.cache_clear()
     site_allowlist.cache_clear()
     site_principals.cache_clear()
     site_logging.cache_clear()

@@ -396,6 +396,7 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
 POLICIES: list[StackValidationPolicy] = [
     stack_policy(
         name=rail.name,
+        site_only=True,
         types=sorted(tokens.ORG_POLICIES),
         control=rail.control,
         description=f"Org policy {rail.constraint}: {rail.why}",

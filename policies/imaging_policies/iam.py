@@ -490,6 +490,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-project-default-service-accounts-deprivileged",
+        site_only=True,
         types=[tokens.DEFAULT_SERVICE_ACCOUNTS],
         control="IAM-06",
         description="The project's default service accounts are deprivileged.",

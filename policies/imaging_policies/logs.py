@@ -480,6 +480,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-project-data-access-audit-logs",
+        site_only=True,
         types=sorted(tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS),
         control="LOG-01",
         description="Data Access audit logs are on for all services.",
@@ -507,6 +508,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-logging-siem-export",
+        site_only=True,
         types=sorted(tokens.LOG_SINKS | {tokens.LINKED_DATASET}),
         control="LOG-08",
         description="An enabled sink to the declared SIEM destination selects every security log; no other sink "
@@ -545,6 +547,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-logging-bucket-receives-security-logs",
+        site_only=True,
         types=sorted(tokens.LOG_BUCKETS),
         control="LOG-09",
         description="The declared security-log bucket is in the stack and receives every security log through an "

@@ -189,6 +189,7 @@ def _alerts_present(control: str) -> Callable[[StackValidationArgs, Report], Non
 POLICIES = [
     stack_policy(
         name="gcp-monitoring-cis-security-alerts",
+        site_only=True,
         types=[tokens.LOG_METRIC, tokens.ALERT_POLICY, tokens.NOTIFICATION_CHANNEL],
         control="LOG-11",
         description="The CIS 2.4 to 2.10 events each raise an alert that notifies a declared, enabled channel.",
@@ -198,6 +199,7 @@ POLICIES = [
     ),
     stack_policy(
         name="gcp-monitoring-site-security-alerts",
+        site_only=True,
         types=[tokens.LOG_METRIC, tokens.ALERT_POLICY, tokens.NOTIFICATION_CHANNEL],
         control="LOG-12",
         description="Key, log-routing, key-creation, org-policy and image-read-spike events raise alerts that "

@@ -170,3 +170,39 @@ def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
         sys.path.remove(str(BOOTSTRAP))
         sys.modules.pop("platform_config", None)
     assert any(line.startswith(problem) for line in raised.value.problems), raised.value.problems
+
+
+def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
+    """The bootstrap stack judged by the real pack (every resource, then the stack), as the engine does
+    with ``pulumi preview --policy-pack ../policies --policy-pack-config policy-config.json``."""
+    from preflight import analyzer
+
+    config = _config()
+    found = engine.run_program(BOOTSTRAP / "__main__.py", config=config, project=PROJECT, stack="platform", mode=mode)
+    sys.modules.pop("platform_config", None)
+    pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="platform", dry_run=mode != "update")
+    try:
+        pack.configure(analyzer.reconcile(pack.info(), policy_config))
+        diagnostics = [d for r in found for d in pack.analyze(r)] + pack.analyze_stack(found)
+    finally:
+        pack.close()
+    return sorted({(d.policy, d.urn.rsplit("::", 1)[-1]) for d in diagnostics if d.level == "mandatory"})
+
+
+@pytest.mark.parametrize("mode", ["preview", "update", "existing"])
+def test_the_pack_finds_nothing_with_the_recorded_exemptions(mode):
+    """The bootstrap is not a site (no site-completeness controls); its deployers' roles, the secrets key's
+    users and the state bucket's reach are exempted in bootstrap/policy-config.json, each with its reason."""
+    policy_config = json.loads((BOOTSTRAP / "policy-config.json").read_text(encoding="utf-8"))
+    assert _judged(mode, policy_config) == []
+
+
+def test_without_the_exemptions_the_pack_names_exactly_what_they_cover():
+    found = _judged("update", None)
+    exempted = json.loads((BOOTSTRAP / "policy-config.json").read_text(encoding="utf-8"))
+    import fnmatch
+
+    for policy, name in found:
+        patterns = exempted.get(policy, {}).get("exempt", {})
+        assert any(fnmatch.fnmatchcase(name, p) for p in patterns), (policy, name)
+    assert {policy for policy, _ in found} == set(exempted)

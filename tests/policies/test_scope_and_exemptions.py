@@ -1,0 +1,146 @@
+"""Two ways a stack is judged less than a hospital site is, each explicit and recorded:
+
+- scope: the site-completeness controls (guard rails, audit config, default accounts, SIEM export,
+  security-log bucket, alerts) apply to stacks that declare a site (``imaging-landing-zone:siteCode``,
+  or ``imaging-site-requirements:scope``); resource controls apply to every stack;
+- exemptions: a policy's ``exempt`` config names resources (logical-name globs) it does not judge,
+  each with a written reason, which the engine reports as the policy's not-applicable note.
+
+Through the real pack process over the Analyzer protocol."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight import analyzer
+from preflight.analyzer import PolicyConfigError
+from preflight.stacks import PROJECT
+from tests.conftest import by_name, site_plan
+from tests.policies.mutation import add_resource
+
+SITE_ONLY = {
+    "gcp-project-default-service-accounts-deprivileged",
+    "gcp-project-data-access-audit-logs",
+    "gcp-logging-siem-export",
+    "gcp-logging-bucket-receives-security-logs",
+    "gcp-monitoring-cis-security-alerts",
+    "gcp-monitoring-site-security-alerts",
+}
+PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
+
+
+def _pack(config: dict[str, str], policy_config: dict | None = None) -> analyzer.PolicyPack:
+    pack = analyzer.PolicyPack(config=config, project="other-team", stack="dev", dry_run=False)
+    pack.configure(analyzer.reconcile(pack.info(), policy_config))
+    return pack
+
+
+def _mandatory(found) -> set[str]:
+    return {d.policy for d in found if d.level == "mandatory"}
+
+
+def test_the_site_only_policies_are_the_site_completeness_controls():
+    from imaging_policies import POLICIES, _registry
+
+    registered = _registry.SITE_ONLY
+    assert registered >= SITE_ONLY
+    assert {p for p in registered if not p.startswith("gcp-orgpolicy-")} == SITE_ONLY
+    assert {p.name for p in POLICIES if p.name.startswith("gcp-orgpolicy-")} <= registered
+
+
+def test_a_stack_that_is_not_a_site_is_not_asked_for_what_only_sites_have():
+    """An empty stack of another team: no guard rails, alerts or SIEM are demanded of it."""
+    pack = _pack({"gcp:project": "research-archive"})
+    try:
+        found = pack.analyze_stack([])
+    finally:
+        pack.close()
+    assert _mandatory(found) == set()
+
+
+def test_resource_controls_still_apply_to_a_stack_that_is_not_a_site():
+    pack = _pack({"gcp:project": "research-archive"})
+    try:
+        grant = _grant("pub")
+        found = pack.analyze(grant)
+    finally:
+        pack.close()
+    assert "gcp-iam-no-public-principals" in _mandatory(found)
+
+
+def _grant(name: str):
+    """A public bucket grant of another team's stack."""
+    return add_resource("gcp:storage/bucketIAMMember:BucketIAMMember", name, PUBLIC_GRANT)([])
+
+
+DEMANDED = SITE_ONLY - {"gcp-logging-bucket-receives-security-logs"}
+"""What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
+for; LOG-08 reports the missing declaration)."""
+
+
+def test_a_stack_may_declare_itself_a_site_and_is_then_judged_as_one():
+    pack = _pack({"gcp:project": "research-archive", "imaging-site-requirements:scope": "site"})
+    try:
+        found = pack.analyze_stack([])
+    finally:
+        pack.close()
+    assert _mandatory(found) >= DEMANDED
+
+
+@pytest.mark.parametrize("scope", ["resources", "Resources "])
+def test_a_site_stack_scoped_to_resources_is_not_judged_for_completeness(scope):
+    from preflight import stacks
+
+    config = {**stacks.load("lausanne").config, "imaging-site-requirements:scope": scope}
+    pack = _pack(config)
+    try:
+        found = pack.analyze_stack([])
+    finally:
+        pack.close()
+    assert not SITE_ONLY & _mandatory(found)
+
+
+def test_an_unknown_scope_counts_as_a_site():
+    pack = _pack({"gcp:project": "research-archive", "imaging-site-requirements:scope": "resource"})
+    try:
+        found = pack.analyze_stack([])
+    finally:
+        pack.close()
+    assert _mandatory(found) >= DEMANDED
+
+
+def test_an_exempted_resource_is_not_applicable_with_its_reason_and_others_are_still_judged():
+    config = {"gcp-iam-no-public-principals": {"exempt": {"pub*": "a public dataset by decision 2026-11"}}}
+    pack = _pack({"gcp:project": "research-archive"}, config)
+    try:
+        exempted, other = _grant("pub-data"), _grant("data")
+        assert "gcp-iam-no-public-principals" not in _mandatory(pack.analyze(exempted))
+        assert "gcp-iam-no-public-principals" in _mandatory(pack.analyze(other))
+    finally:
+        pack.close()
+
+
+def test_an_exemption_of_a_stack_policy_drops_only_the_named_resource(policy_pack):
+    resources = site_plan("lausanne", "update")
+    bucket = by_name(resources, "lau-images")
+    bucket.outputs.pop("ipFilter", None)
+    from preflight import stacks
+
+    config = {"gcp-storage-bucket-ip-filter": {"exempt": {"lau-images": "reached from the PACS's own network"}}}
+    pack = analyzer.PolicyPack(config=stacks.load("lausanne").config, project=PROJECT, stack="lausanne", dry_run=False)
+    try:
+        pack.configure(analyzer.reconcile(pack.info(), config))
+        assert "gcp-storage-bucket-ip-filter" not in _mandatory(pack.analyze_stack(resources))
+    finally:
+        pack.close()
+    assert "gcp-storage-bucket-ip-filter" in _mandatory(policy_pack("lausanne", "update").analyze_stack(resources))
+
+
+@pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
+def test_an_exemption_without_a_reason_is_refused(reason):
+    pack = analyzer.PolicyPack(config={}, project="other-team", stack="dev", dry_run=False)
+    try:
+        with pytest.raises(PolicyConfigError, match="exempt"):
+            analyzer.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {"pub*": reason}}})
+    finally:
+        pack.close()
