@@ -12,6 +12,7 @@ read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import runpy
 import sys
@@ -181,6 +182,14 @@ def capture(
     trace = getattr(pulumi_resource, "_get_stack_trace", None)
     if trace is not None:
         pulumi_resource._get_stack_trace = _no_stack_trace
+    # The Pulumi runtime runs on the thread's current event loop and never closes it (its mocks make
+    # one when there is none). A loop left open is closed by the garbage collector at interpreter
+    # exit, after its self-pipe socket may already be finalised: "Exception ignored in
+    # BaseEventLoop.__del__ ... Invalid file descriptor: -1" on stderr. Each run owns a fresh loop
+    # and closes it, with its executor threads (which also keeps a forked process off a loop whose
+    # threads did not survive the fork).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), [])
 
@@ -196,6 +205,11 @@ def capture(
         pulumi.runtime.set_all_config({}, [])
         if trace is not None:
             pulumi_resource._get_stack_trace = trace
+        try:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
     return monitor.captured
 
 
