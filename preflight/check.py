@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ class Finding:
     message: str
     remediation: str
     skipped_in_preview: bool
+    modes: tuple[str, ...] = ()
+    """Every mode it appears in (set by :meth:`SiteResult.distinct_findings`); ``(mode,)`` otherwise."""
 
     @property
     def fails(self) -> bool:
@@ -100,7 +102,8 @@ class SiteResult:
     policies: list[PolicyInfo]
     levels: dict[str, str]
     resources: dict[str, int]
-    """Resources analysed per mode (the root stack and the default provider included)."""
+    """The program's resources per mode (the root stack and the default provider are analysed too but
+    not counted: the same count as ``plan``)."""
     findings: list[Finding]
     evaluated: dict[str, set[str]] = field(default_factory=dict)
     """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
@@ -111,11 +114,43 @@ class SiteResult:
     def exit_code(self) -> int:
         return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
 
+    def distinct_findings(self) -> list[Finding]:
+        """The findings with each one reported in several modes merged into one, whose ``modes``
+        lists them (in the order the modes ran; ``mode`` is the first). Two findings are the same
+        when policy, resource, level, preview state and message are."""
+        merged: dict[tuple[str, str, str, bool, str], Finding] = {}
+        for f in self.findings:
+            key = (f.policy, f.urn, f.level, f.skipped_in_preview, f.message)
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = replace(f, modes=(f.mode,))
+            elif f.mode not in seen.modes:
+                merged[key] = replace(seen, modes=(*seen.modes, f.mode))
+        return list(merged.values())
+
     def tally(self) -> tuple[int, int, int]:
-        """Findings by kind: mandatory violations, advisory findings, not judged in preview."""
-        fails = sum(1 for f in self.findings if f.fails)
-        skipped = sum(1 for f in self.findings if f.skipped_in_preview)
-        return fails, len(self.findings) - fails - skipped, skipped
+        """Distinct findings by kind: mandatory violations, advisory findings, not judged in preview."""
+        findings = self.distinct_findings()
+        fails = sum(1 for f in findings if f.fails)
+        skipped = sum(1 for f in findings if f.skipped_in_preview)
+        return fails, len(findings) - fails - skipped, skipped
+
+
+@dataclass(frozen=True)
+class SiteError:
+    """A site that could not be checked (its stack file is invalid, its program failed): a failing
+    row in every report, with its reasons."""
+
+    site: str
+    stack_file: str
+    """The stack file, as :func:`~preflight.stacks.display_path` names it."""
+    problems: tuple[str, ...]
+    line: int = 1
+    """Where in the stack file the first problem is, when known."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BAD_INPUT
 
     def controls(self) -> list[ControlResult]:
         """The compliance matrix: every control the pack covers, in the pack's order."""
@@ -220,7 +255,9 @@ class Checker:
             pack_version=self._pack.version,
             policies=policies,
             levels=dict(self._levels),
-            resources={mode: len(analysed) for mode, analysed, _ in judged},
+            # The program's resources, as `plan` counts them (the root stack and the default
+            # provider are analysed too, as the engine does, but are not the site's).
+            resources={mode: len(analysed) - 2 for mode, analysed, _ in judged},
             findings=[],
             source=source,
         )
@@ -316,6 +353,7 @@ __all__ = [
     "Finding",
     "PackError",
     "PolicyConfigFileError",
+    "SiteError",
     "SiteResult",
     "check_plan",
     "check_site",
