@@ -12,6 +12,7 @@ its environment), configured the way the CLI configures it, and told each stack 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -135,23 +136,6 @@ class SiteResult:
         skipped = sum(1 for f in findings if f.skipped_in_preview)
         return fails, len(findings) - fails - skipped, skipped
 
-
-@dataclass(frozen=True)
-class SiteError:
-    """A site that could not be checked (its stack file is invalid, its program failed): a failing
-    row in every report, with its reasons."""
-
-    site: str
-    stack_file: str
-    """The stack file, as :func:`~preflight.stacks.display_path` names it."""
-    problems: tuple[str, ...]
-    line: int = 1
-    """Where in the stack file the first problem is, when known."""
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_BAD_INPUT
-
     def controls(self) -> list[ControlResult]:
         """The compliance matrix: every control the pack covers, in the pack's order."""
         by_control: dict[str, list[PolicyInfo]] = {}
@@ -178,6 +162,34 @@ class SiteError:
                 verdict = "no resources"
             rows.append(ControlResult(control, names, evaluated, stack_checked, verdict))
         return sorted(rows, key=lambda row: _control_key(row.control))
+
+
+@dataclass(frozen=True)
+class SiteError:
+    """A site that could not be checked (its stack file is invalid, its program failed): a failing
+    row in every report, with its reasons."""
+
+    site: str
+    stack_file: str
+    """The stack file, as :func:`~preflight.stacks.display_path` names it."""
+    problems: tuple[str, ...]
+    line: int = 1
+    """Where in the stack file the first problem is, when known."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BAD_INPUT
+
+
+def render_remediation(text: str, config: Mapping[str, Any]) -> str:
+    """A policy's fix text with its effective config: the pack writes a configurable bound as
+    ``<property> (default <value>)`` (``maxRotationDays (default 90)``), readable as it stands in the
+    Pulumi CLI; the check puts the value in force in its place (``30`` with ``maxRotationDays: 30``)."""
+    for name, value in config.items():
+        number = int(value) if isinstance(value, float) and value.is_integer() else value
+        shown = number if isinstance(number, str) else json.dumps(number)
+        text = re.sub(rf"\b{re.escape(name)} \(default [^)]*\)", shown.replace("\\", "\\\\"), text)
+    return text
 
 
 def _control_key(control: str) -> tuple[str, int, str]:
@@ -217,7 +229,10 @@ class Checker:
             reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
             self._pack.configure(reconciled)
             self._levels = {name: level for name, (level, _) in reconciled.items()}
-            self._policies = policies
+            self._policies = [
+                replace(p, remediation=render_remediation(p.remediation, reconciled.get(p.name, ("", {}))[1]))
+                for p in policies
+            ]
         return self._policies
 
     def judge(self, stack: Stack, runs: Iterable[tuple[str, Source]], *, source: str = "program") -> SiteResult:
@@ -358,4 +373,5 @@ __all__ = [
     "check_plan",
     "check_site",
     "read_policy_config",
+    "render_remediation",
 ]
