@@ -42,7 +42,7 @@ def test_a_fleet_with_an_invalid_stack_checks_the_others_and_exits_2(tmp_path):
     assert len(progress) == len(SITES) + 1  # one line per site when stderr is not a terminal
     summary = done.stdout.splitlines()
     assert summary[-1] == f"{len(SITES) + 1} site(s), 1 failing (1 could not be checked); exit code 2"
-    rows = {line.split()[0]: line.split()[1] for line in summary if line.split()[0] in {*SITES, "broken"}}
+    rows = {cells[0]: cells[1] for cells in map(str.split, summary) if cells and cells[0] in {*SITES, "broken"}}
     assert rows == {**dict.fromkeys(SITES, "pass"), "broken": "ERROR"}
 
 
