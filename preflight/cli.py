@@ -67,12 +67,32 @@ def _docs(*, write: bool) -> int:
     return EXIT_OK if docs_module.render(current) == current else EXIT_VIOLATION
 
 
+def option_defaults() -> list[tuple[str, str, str]]:
+    """``(command, option, default)`` for every option of every command, the default as its help
+    states it (every help text ends with ``(default: ...)``); the README's table is held equal."""
+    rows = []
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            text = action.help or ""
+            default = text.rsplit("(default: ", 1)[1][:-1] if text.endswith(")") and "(default: " in text else ""
+            rows.append((command, action.option_strings[0], default))
+    return rows
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preflight", description="Offline pre-deployment checks of a hospital site."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser("plan", help="run the site's program under the mock engine and print its plan")
+    plan = sub.add_parser(
+        "plan",
+        help="run the site's program under the mock engine and print its plan",
+        description="Run the site's program under Pulumi's mocks and print every resource it registers, with its "
+        "inputs and options. Exit 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.",
+    )
     plan.add_argument("site", help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file")
     plan.add_argument(
         "--preview",
@@ -84,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=("table", "json", "terraform-plan"),
         default="table",
         help="table (for people), json (imaging-landing-zone/plan@1) or terraform-plan (terraform show -json "
-        "format, for scanners such as Checkov); default table",
+        "format, for scanners such as Checkov) (default: table)",
     )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _check_parsers(sub)
@@ -176,7 +196,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         choices=_FORMATS,
         default="table",
         help="table (for people), json (imaging-landing-zone/check@1), sarif (SARIF 2.1.0, for code scanning) "
-        "or markdown (the compliance matrix, for pull requests); default table",
+        "or markdown (the compliance matrix, for pull requests) (default: table)",
     )
     parser.add_argument(
         "--output",
@@ -364,26 +384,26 @@ def _netcheck_parser(sub: Any) -> None:
         "for example a signed URL to a test object (default: the site's storage and viewer endpoints)",
     )
     netcheck.add_argument(
-        "--seconds", type=_positive(float), default=10.0, help="download for at most this long (default 10)"
+        "--seconds", type=_positive(float), default=10.0, help="download for at most this many seconds (default: 10)"
     )
     netcheck.add_argument(
-        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default 100)"
+        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default: 100)"
     )
     netcheck.add_argument(
-        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default 5)"
+        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default: 5)"
     )
     netcheck.add_argument(
-        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default 10)"
+        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default: 10)"
     )
     netcheck.add_argument(
         "--ca-file",
         type=Path,
         default=None,
-        help="also trust this PEM CA certificate (a TLS-inspecting proxy's CA, or a test CA; default: the "
-        "system's CAs only)",
+        help="also trust this PEM CA certificate, e.g. a TLS-inspecting proxy's CA or a test CA "
+        "(default: the system's CAs only)",
     )
     netcheck.add_argument(
-        "--format", choices=("table", "json"), default="table", help="table (for people) or json; default table"
+        "--format", choices=("table", "json"), default="table", help="table (for people) or json (default: table)"
     )
     netcheck.add_argument(
         "--quiet", action="store_true", help="no download progress on stderr (default: progress shown)"
