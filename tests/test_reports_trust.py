@@ -255,3 +255,24 @@ def test_a_terminal_shows_the_fleet_s_progress_at_once(tmp_path):
         process.wait(timeout=600)
         os.close(controller)
     assert process.returncode == 0
+
+
+def test_check_of_a_broken_site_still_writes_the_reports_a_ci_job_keeps(tmp_path):
+    stacks_dir = tmp_path / "stacks"
+    stacks_dir.mkdir()
+    text = (ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text(encoding="utf-8")
+    (stacks_dir / "Pulumi.bern.yaml").write_text(
+        text.replace("rotationDays: 30", "rotationDays: 365"), encoding="utf-8"
+    )
+    report = tmp_path / "check.json"
+    done = _run("check", "bern", "--stacks-dir", str(stacks_dir), f"--report=json={report}")
+    assert done.returncode == 2
+    assert done.stdout == ""  # the table's content is the error on stderr
+    assert (
+        done.stderr == "error: Pulumi.bern.yaml: imaging-landing-zone:kms.rotationDays: must be at most 90, got 365\n"
+    )
+    document = json.loads(report.read_text())
+    assert document["exitCode"] == 2
+    assert document["sites"][0]["errors"] == [
+        "Pulumi.bern.yaml: imaging-landing-zone:kms.rotationDays: must be at most 90, got 365"
+    ]
