@@ -286,7 +286,10 @@ def _check(args: argparse.Namespace) -> int:
         result = _judge(args)
     except (ConfigError, stacks.StackFileError, ProgramError) as exc:
         problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
-        return _site_failed(args, problems, exc.line if isinstance(exc, stacks.StackFileError) else 1)
+        line = exc.line if isinstance(exc, stacks.StackFileError) else 1
+        if isinstance(exc, ConfigError) and exc.problems and args.site:
+            line = stacks.problem_line(stacks.stack_path(args.site, args.stacks_dir or stacks.STACKS_DIR), problems[0])
+        return _site_failed(args, problems, line)
     except check.PackError as exc:
         return _fail(exc.problems)
     except (_UsageError, plan_module.PlanError, check.PolicyConfigFileError) as exc:

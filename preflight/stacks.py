@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,22 @@ def load_file(path: Path, name: str | None = None) -> Stack:
         raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     return Stack(name=stack_name, path=path, config=config, site=site)
+
+
+def problem_line(path: Path, problem: str) -> int:
+    """The line of the stack file a config problem (``<file>: <namespace>:<key>[.<path>]: ...``) is
+    about: the line of its top-level key, or 1 when it is not in the file (a missing key)."""
+    match = re.search(rf"\b({re.escape(PROJECT)}:[A-Za-z]+)", problem)
+    if match is None:
+        return 1
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s+{re.escape(match.group(1))}\s*:", line):
+            return number
+    return 1
 
 
 def _line_of_key(text: str, key: str) -> int:

@@ -97,6 +97,8 @@ def test_a_broken_site_is_an_error_in_the_sarif_at_its_stack_file(broken_fleet):
     assert result["level"] == "error"
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("stacks/Pulumi.broken.yaml")
+    lines = (ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text(encoding="utf-8").splitlines()
+    assert location["region"]["startLine"] == 1 + next(i for i, line in enumerate(lines) if "siteCode:" in line)
     assert "siteCode" in result["message"]["text"]
     rules = run["tool"]["driver"]["rules"]
     assert rules[result["ruleIndex"]]["id"] == "preflight-site-not-checked"
