@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "imaging-landing-zone"
 STACKS_DIR = ROOT / "stacks"
 PROGRAM = ROOT / "__main__.py"
+_STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
 
 
 class StackFileError(Exception):
@@ -85,10 +86,8 @@ def _engine_value(key: str, value: Any) -> str:
 def site_name(text: str) -> str:
     """The stack name a user meant: ``bern``, or a stack file's name or path (``Pulumi.bern.yaml``,
     ``stacks/Pulumi.bern.yaml``)."""
-    base = Path(text).name
-    if base.startswith("Pulumi.") and base.endswith((".yaml", ".yml")):
-        return base.removeprefix("Pulumi.").rsplit(".", maxsplit=1)[0]
-    return text
+    match = _STACK_FILE.match(Path(text).name)
+    return match.group(1) if match else text
 
 
 def stack_path(name: str, stacks_dir: Path = STACKS_DIR) -> Path:
@@ -100,7 +99,7 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     """Read and validate one stack, named by its stack name or its file (:func:`site_name`). Raises
     ``StackFileError`` or ``ConfigError`` (one line per problem)."""
     given = Path(name)
-    if given.name.startswith("Pulumi.") and given.suffix in (".yaml", ".yml") and given.is_file():
+    if _STACK_FILE.match(given.name) and given.is_file():
         return load_file(given, site_name(name))
     name = site_name(name)
     path = stacks_dir / f"Pulumi.{name}.yaml"
