@@ -7,6 +7,7 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import itertools
 import json
@@ -137,6 +138,14 @@ def _cidr(value: str) -> str:
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
 """An IPv4 range in CIDR form, never ``/0``."""
+
+
+def _public_cidr(value: str) -> str:
+    return str(ranges.parse_public_cidr(value))
+
+
+PublicCidr = Annotated[str, AfterValidator(_public_cidr)]
+"""An IPv4 range in CIDR form that traffic from the internet can come from (no private range)."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 """A TCP port, 1 to 65535."""
 _NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
@@ -193,9 +202,9 @@ class NetworkSettings(_Model):
     """The site's subnets by stable name, each with its primary range (the viewer egresses from them)."""
     worklist: Annotated[dict[StableName, WorklistEndpoint], Field(min_length=1)]
     """The worklist endpoints by stable name: the only destinations besides Google APIs."""
-    pacs_egress_cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    pacs_egress_cidrs: Annotated[list[PublicCidr], Field(min_length=1)]
     """The public ranges the PACS sends images from (bucket IP filter)."""
-    hospital_networks: Annotated[list[Cidr], Field(min_length=1)]
+    hospital_networks: Annotated[list[PublicCidr], Field(min_length=1)]
     """The public ranges the hospital's workstations use the viewer from (bucket IP filter)."""
     viewer_ports: Annotated[list[Port], Field(min_length=1)] = [443]
     """The TCP ports the viewer's backends serve on (load-balancer and IAP ingress)."""
@@ -484,7 +493,7 @@ class ViewerSettings(_Model):
     """`iap` or `launchToken`: how the worklist's sign-on reaches the viewer."""
     iap_groups: list[GroupEmail] = []
     """With `iap`: the hospital groups allowed through IAP (required, groups only)."""
-    allowed_sources: list[Cidr] = []
+    allowed_sources: list[PublicCidr] = []
     """Public ranges admitted besides `network.hospitalNetworks` (for example the worklist's egress)."""
     container_port: Port = 8080
     """The port the viewer's container listens on."""
@@ -547,8 +556,8 @@ class SiteConfig(_Model):
     @classmethod
     def _region(cls, value: str) -> str:
         if value not in naming.GCP_REGIONS:
-            close = sorted(r for r in naming.GCP_REGIONS if r.split("-")[0] == value.split("-", maxsplit=1)[0])
-            hint = f"; for example {', '.join(close[:4])}" if close else "; for example europe-west6"
+            close = _closest_regions(value)
+            hint = f"; closest: {', '.join(close)}" if close else "; for example europe-west6"
             raise ValueError(f"unknown region {value!r}: must be a Google Cloud region{hint}")
         return value
 
@@ -584,14 +593,38 @@ class SiteConfig(_Model):
         Raises ``ConfigError`` with one line per problem.
         """
         raw: dict[str, Any] = {}
+        problems: list[str] = []
+        unqualified: set[str] = set()
         for full_key, value in values.items():
-            namespace, _, key = full_key.partition(":")
+            namespace, colon, key = full_key.partition(":")
             if namespace == NAMESPACE:
                 raw[key] = _decode(value)
+            elif not colon:
+                unqualified.add(full_key)
+                problems.append(f"{full_key}: a stack key needs its namespace; write it as {NAMESPACE}:{full_key}")
         try:
-            return cls.model_validate(raw)
+            site = cls.model_validate(raw)
         except ValidationError as exc:
-            raise ConfigError(format_errors(exc)) from None
+            missing = {f"{NAMESPACE}:{key}: required field is missing" for key in unqualified}
+            problems += [line for line in format_errors(exc) if line not in missing]
+            raise ConfigError(problems) from None
+        if problems:
+            raise ConfigError(problems)
+        return site
+
+
+def _closest_regions(value: str, count: int = 4) -> list[str]:
+    """Regions like ``value``: the same family first (``europe-west*`` for ``europe-west99``), then
+    the same area (``europe-*``), each by closeness of spelling."""
+    family = re.sub(r"\d+$", "", value)
+    area = value.split("-", maxsplit=1)[0]
+
+    def rank(region: str) -> tuple[int, float, str]:
+        tier = 0 if re.sub(r"\d+$", "", region) == family else 1 if region.split("-", maxsplit=1)[0] == area else 2
+        return tier, -difflib.SequenceMatcher(None, value, region).ratio(), region
+
+    ranked = sorted(naming.GCP_REGIONS, key=rank)
+    return [r for r in ranked[:count] if rank(r)[0] < 2]
 
 
 def _decode(value: Any) -> Any:

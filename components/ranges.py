@@ -21,7 +21,11 @@ ANYWHERE = "0.0.0.0/0"
 def parse_cidr(text: str) -> ipaddress.IPv4Network:
     """An IPv4 network in CIDR form, or a ``ValueError`` that says what is wrong with ``text``."""
     if not isinstance(text, str) or "/" not in text:
-        raise ValueError(f"{text!r} is not in CIDR form (like 10.20.0.0/24)")
+        try:
+            address = ipaddress.IPv4Address(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not in CIDR form (like 10.20.0.0/24)") from None
+        raise ValueError(f"{text!r} is a single address; write it as {address}/32")
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
@@ -32,6 +36,31 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network:
         raise ValueError(f"{text!r} means the whole internet; name the hospital's own ranges")
     if str(network) != text:
         raise ValueError(f"{text!r} has host bits set; did you mean {network}?")
+    return network
+
+
+NON_PUBLIC_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+)
+"""Ranges that never reach Google's edge as a client's source address: RFC 1918 private ranges,
+carrier-grade NAT (RFC 6598), loopback and link-local. (The documentation ranges of RFC 5737 are
+accepted: the examples use them.)"""
+
+
+def parse_public_cidr(text: str) -> ipaddress.IPv4Network:
+    """:func:`parse_cidr`, and a range a client's traffic can come from over the internet: a bucket IP
+    filter or an edge allowlist sees the public address after NAT, never a private one."""
+    network = parse_cidr(text)
+    for private in NON_PUBLIC_RANGES:
+        if network.overlaps(ipaddress.IPv4Network(private)):
+            raise ValueError(
+                f"{text!r} is a private range ({private}); name the public (NAT egress) range traffic comes from"
+            )
     return network
 
 

@@ -13,8 +13,9 @@ its environment), configured the way the CLI configures it, and told each stack 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,8 @@ class Finding:
     message: str
     remediation: str
     skipped_in_preview: bool
+    modes: tuple[str, ...] = ()
+    """Every mode it appears in (set by :meth:`SiteResult.distinct_findings`); ``(mode,)`` otherwise."""
 
     @property
     def fails(self) -> bool:
@@ -104,7 +107,8 @@ class SiteResult:
     policies: list[PolicyInfo]
     levels: dict[str, str]
     resources: dict[str, int]
-    """Resources analysed per mode (the root stack and the default provider included)."""
+    """The program's resources per mode (the root stack and the default provider are analysed too but
+    not counted: the same count as ``plan``)."""
     findings: list[Finding]
     evaluated: dict[str, set[str]] = field(default_factory=dict)
     """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
@@ -124,11 +128,26 @@ class SiteResult:
     def exit_code(self) -> int:
         return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
 
+    def distinct_findings(self) -> list[Finding]:
+        """The findings with each one reported in several modes merged into one, whose ``modes``
+        lists them (in the order the modes ran; ``mode`` is the first). Two findings are the same
+        when policy, resource, level, preview state and message are."""
+        merged: dict[tuple[str, str, str, bool, str], Finding] = {}
+        for f in self.findings:
+            key = (f.policy, f.urn, f.level, f.skipped_in_preview, f.message)
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = replace(f, modes=(f.mode,))
+            elif f.mode not in seen.modes:
+                merged[key] = replace(seen, modes=(*seen.modes, f.mode))
+        return list(merged.values())
+
     def tally(self) -> tuple[int, int, int]:
-        """Findings by kind: mandatory violations, advisory findings, not judged in preview."""
-        fails = sum(1 for f in self.findings if f.fails)
-        skipped = sum(1 for f in self.findings if f.skipped_in_preview)
-        return fails, len(self.findings) - fails - skipped, skipped
+        """Distinct findings by kind: mandatory violations, advisory findings, not judged in preview."""
+        findings = self.distinct_findings()
+        fails = sum(1 for f in findings if f.fails)
+        skipped = sum(1 for f in findings if f.skipped_in_preview)
+        return fails, len(findings) - fails - skipped, skipped
 
     def controls(self) -> list[ControlResult]:
         """The compliance matrix: every control the pack covers, in the pack's order."""
@@ -156,6 +175,34 @@ class SiteResult:
                 verdict = "no resources"
             rows.append(ControlResult(control, names, evaluated, stack_checked, verdict))
         return sorted(rows, key=lambda row: _control_key(row.control))
+
+
+@dataclass(frozen=True)
+class SiteError:
+    """A site that could not be checked (its stack file is invalid, its program failed): a failing
+    row in every report, with its reasons."""
+
+    site: str
+    stack_file: str
+    """The stack file, as :func:`~preflight.stacks.display_path` names it."""
+    problems: tuple[str, ...]
+    line: int = 1
+    """Where in the stack file the first problem is, when known."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BAD_INPUT
+
+
+def render_remediation(text: str, config: Mapping[str, Any]) -> str:
+    """A policy's fix text with its effective config: the pack writes a configurable bound as
+    ``<property> (default <value>)`` (``maxRotationDays (default 90)``), readable as it stands in the
+    Pulumi CLI; the check puts the value in force in its place (``30`` with ``maxRotationDays: 30``)."""
+    for name, value in config.items():
+        number = int(value) if isinstance(value, float) and value.is_integer() else value
+        shown = number if isinstance(number, str) else json.dumps(number)
+        text = re.sub(rf"\b{re.escape(name)} \(default [^)]*\)", shown.replace("\\", "\\\\"), text)
+    return text
 
 
 def _control_key(control: str) -> tuple[str, int, str]:
@@ -201,7 +248,10 @@ class Checker:
                 for name, (_, properties) in reconciled.items()
                 if isinstance(properties, Mapping) and properties.get("skipReason")
             }
-            self._policies = policies
+            self._policies = [
+                replace(p, remediation=render_remediation(p.remediation, reconciled.get(p.name, ("", {}))[1]))
+                for p in policies
+            ]
         return self._policies
 
     def judge(
@@ -254,7 +304,9 @@ class Checker:
             policies=policies,
             levels=dict(self._levels),
             skip_reasons=dict(self._skip_reasons),
-            resources={mode: len(analysed) for mode, analysed, _ in judged},
+            # The program's resources, as `plan` counts them (the root stack and the default
+            # provider are analysed too, as the engine does, but are not the site's).
+            resources={mode: len(analysed) - 2 for mode, analysed, _ in judged},
             findings=[],
             source=source,
             site_config=stack.site,
@@ -371,8 +423,10 @@ __all__ = [
     "Finding",
     "PackError",
     "PolicyConfigFileError",
+    "SiteError",
     "SiteResult",
     "check_plan",
     "check_site",
     "read_policy_config",
+    "render_remediation",
 ]

@@ -66,40 +66,75 @@ def _docs(*, write: bool) -> int:
     return EXIT_VIOLATION if docs_module.stale() else EXIT_OK
 
 
+def option_defaults() -> list[tuple[str, str, str]]:
+    """``(command, option, default)`` for every option of every command, the default as its help
+    states it (every help text ends with ``(default: ...)``); the README's table is held equal."""
+    rows = []
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            if not action.option_strings or isinstance(action, argparse._HelpAction):
+                continue
+            text = action.help or ""
+            default = text.rsplit("(default: ", 1)[1][:-1] if text.endswith(")") and "(default: " in text else ""
+            rows.append((command, action.option_strings[0], default))
+    return rows
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preflight", description="Offline pre-deployment checks of a hospital site."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    plan = sub.add_parser("plan", help="run the site's program under the mock engine and print its plan")
-    plan.add_argument("site", help="the stack name: stacks/Pulumi.<site>.yaml")
+    plan = sub.add_parser(
+        "plan",
+        help="run the site's program under the mock engine and print its plan",
+        description="Run the site's program under Pulumi's mocks and print every resource it registers, with its "
+        "inputs and options. Exit 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.",
+    )
+    plan.add_argument("site", help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file")
     which = plan.add_mutually_exclusive_group()
     which.add_argument(
         "--preview",
         action="store_true",
-        help="a fresh site's first preview: provider-computed values are unknown (same as --mode preview)",
+        help="a fresh site's first preview: provider-computed values are unknown; same as --mode preview "
+        "(default: update mode)",
     )
     which.add_argument(
         "--mode",
         choices=MODES,
         default=None,
-        help="preview: first preview; update: first update (default); existing: outputs as the provider stores them",
+        help="preview: first preview; update: first update; existing: outputs as the provider stores them "
+        "(default: update)",
     )
     plan.add_argument(
         "--format",
         choices=("table", "json", "terraform-plan"),
         default="table",
         help="table (for people), json (imaging-landing-zone/plan@1) or terraform-plan (terraform show -json "
-        "format, for scanners such as Checkov); default table",
+        "format, for scanners such as Checkov) (default: table)",
     )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _check_parsers(sub)
     _netcheck_parser(sub)
-    schema = sub.add_parser("schema", help="print the JSON schema of stack files")
-    schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE}")
-    docs = sub.add_parser("docs", help="regenerate the README's component args tables and docs/controls.md")
+    schema = sub.add_parser(
+        "schema",
+        help="print the JSON schema of stack files",
+        description=f"Print the JSON schema of stacks/Pulumi.<site>.yaml, generated from the site config model "
+        f"(editors validate stack files with it; a test fails when {SCHEMA_FILE} is stale). Exit 0.",
+    )
+    schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE} (default: print it on stdout)")
+    docs = sub.add_parser(
+        "docs",
+        help="regenerate the README's component args tables and docs/controls.md",
+        description="Render the README's component args tables from the components' pydantic models and "
+        "docs/controls.md from the control catalogue. Exit 0 when both are current (or were rewritten with "
+        "--write), 1 when one is stale.",
+    )
     docs.add_argument(
-        "--write", action="store_true", help="rewrite README.md and docs/controls.md (otherwise exit 1 if stale)"
+        "--write",
+        action="store_true",
+        help="rewrite README.md and docs/controls.md (default: only check them, exit 1 if stale)",
     )
     return parser
 
@@ -115,7 +150,11 @@ def _check_parsers(sub: Any) -> None:
         "resource with the real policy pack over the engine's Analyzer protocol. Exit 0 no mandatory violation, "
         "1 a mandatory violation, 2 bad input or a tool failure.",
     )
-    check.add_argument("site", nargs="?", help="the stack name: stacks/Pulumi.<site>.yaml")
+    check.add_argument(
+        "site",
+        nargs="?",
+        help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file; optional with --plan",
+    )
     check.add_argument(
         "--plan",
         type=Path,
@@ -123,7 +162,12 @@ def _check_parsers(sub: Any) -> None:
         metavar="FILE",
         help="judge this plan document instead of running the program: `plan --format json` (possibly edited), "
         "a `pulumi stack export` or a `pulumi preview --json` of a real site; the site's config comes from the "
-        "stack it names (or SITE)",
+        "stack it was made for (default: run the program)",
+    )
+    check.add_argument(
+        "--allow-other-stack",
+        action="store_true",
+        help="with --plan: judge a plan made for another stack or project with SITE's config (default: refuse)",
     )
     _common_check_options(check)
     fleet = sub.add_parser(
@@ -136,7 +180,11 @@ def _check_parsers(sub: Any) -> None:
     fleet.add_argument(
         "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available, plus one)"
     )
-    fleet.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    fleet.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress on stderr (default: a bar on a terminal, one line per site otherwise)",
+    )
     _common_check_options(fleet)
 
 
@@ -146,18 +194,29 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         choices=(*MODES, "both", "all"),
         default=None,
         help="preview: a fresh site's first preview; update: its first update; existing: a later preview or "
-        "update of the deployed site (outputs as the provider stores them); both or all (default): every one",
+        "update of the deployed site (outputs as the provider stores them); both or all: every one (default: both)",
     )
     parser.add_argument(
         "--policy-config",
         type=Path,
         default=None,
         metavar="FILE",
-        help="a policy pack config file, as `pulumi preview --policy-pack-config FILE` takes it",
+        help="a policy pack config file, as `pulumi preview --policy-pack-config FILE` takes it "
+        "(default: the pack's own defaults)",
     )
-    parser.add_argument("--format", choices=_FORMATS, default="table")
     parser.add_argument(
-        "--output", type=Path, default=None, metavar="FILE", help="write the report here instead of stdout"
+        "--format",
+        choices=_FORMATS,
+        default="table",
+        help="table (for people), json (imaging-landing-zone/check@1), sarif (SARIF 2.1.0, for code scanning) "
+        "or markdown (the compliance matrix, for pull requests) (default: table)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the report here (default: stdout)",
     )
     parser.add_argument(
         "--report",
@@ -166,7 +225,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FORMAT=FILE",
         help="also write the report in FORMAT to FILE (repeatable), e.g. --report sarif=preflight.sarif "
-        "--report markdown=preflight.md: one run for every report a pull request needs",
+        "--report markdown=preflight.md: one run for every report a pull request needs (default: none)",
     )
     parser.add_argument(
         "--evidence",
@@ -175,7 +234,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FILE",
         help="a readiness probe report (`netcheck <site> --format json`) as evidence for PERF-01, PERF-02 and "
-        "TLS-04 of the site it names (repeatable)",
+        "TLS-04 of the site it names (repeatable) (default: none; the rows name the command)",
     )
     parser.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
 
@@ -212,10 +271,12 @@ def _report_target(text: str) -> tuple[str, Path]:
     return fmt, Path(file)
 
 
-def _emit(results: Sequence[Any], args: argparse.Namespace) -> None:
+def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: bool = True) -> None:
     from preflight import report
 
     for fmt, output in [(args.format, args.output), *args.report]:
+        if not table_to_stdout and fmt == "table" and output is None:
+            continue  # the errors are on stderr already
         rendered = report.RENDERERS[fmt](results)
         text = rendered if isinstance(rendered, str) else json.dumps(rendered, indent=2)
         text = text if text.endswith("\n") else text + "\n"
@@ -248,7 +309,19 @@ def _judge(args: argparse.Namespace) -> Any:
         if args.mode is not None:
             raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
         document, resources = plan_module.read_file(args.plan)
-        stack = stacks.load(args.site or document["stack"], stacks_dir)
+        site = stacks.site_name(args.site) if args.site else document["stack"]
+        if not args.allow_other_stack:
+            if document["project"] != stacks.PROJECT:
+                raise _UsageError(
+                    f"{args.plan}: the plan was made for project {document['project']!r}, not {stacks.PROJECT!r}; "
+                    "judge it anyway with --allow-other-stack"
+                )
+            if site != document["stack"]:
+                raise _UsageError(
+                    f"{args.plan}: the plan was made for stack {document['stack']!r}, not {site!r}; drop SITE to "
+                    f"judge it with its own stack's config, or judge it with {site!r}'s with --allow-other-stack"
+                )
+        stack = stacks.load(site, stacks_dir)
         return check.check_plan(
             stack,
             document["mode"],
@@ -272,24 +345,38 @@ def _check(args: argparse.Namespace) -> int:
         reports = _readiness(args.evidence)
         result = _judge(args)
         result.readiness = _matched(reports, [result.site]).get(result.site)
-    except ConfigError as exc:
-        return _fail(exc.problems)
+    except (ConfigError, stacks.StackFileError, ProgramError) as exc:
+        problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
+        line = exc.line if isinstance(exc, stacks.StackFileError) else 1
+        if isinstance(exc, ConfigError) and exc.problems and args.site:
+            line = stacks.problem_line(stacks.stack_path(args.site, args.stacks_dir or stacks.STACKS_DIR), problems[0])
+        return _site_failed(args, problems, line)
     except check.PackError as exc:
         return _fail(exc.problems)
-    except (
-        _UsageError,
-        stacks.StackFileError,
-        ProgramError,
-        plan_module.PlanError,
-        check.PolicyConfigFileError,
-        evidence.EvidenceError,
-    ) as exc:
+    except (_UsageError, plan_module.PlanError, check.PolicyConfigFileError, evidence.EvidenceError) as exc:
         return _fail([str(exc)])
     try:
         _emit([result], args)
     except OSError as exc:
         return _fail([f"cannot write the report: {exc}"])
     return report.exit_code([result])
+
+
+def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 1) -> int:
+    """A site that could not be checked: its errors on stderr and, when the site exists, a failing
+    row in the reports asked for (a CI job that keeps the SARIF or Markdown sees why)."""
+    from preflight import fleet, stacks
+
+    code = _fail(problems)
+    stacks_dir = args.stacks_dir or stacks.STACKS_DIR
+    if args.site and args.plan is None and stacks.stack_path(args.site, stacks_dir).is_file():
+        try:
+            _emit(
+                [fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)], args, table_to_stdout=False
+            )
+        except OSError as exc:
+            return _fail([f"cannot write the report: {exc}"])
+    return code
 
 
 def _fleet(args: argparse.Namespace) -> int:
@@ -314,21 +401,19 @@ def _fleet(args: argparse.Namespace) -> int:
         return _fail(exc.problems)
     except (check.PolicyConfigFileError, evidence.EvidenceError) as exc:
         return _fail([str(exc)])
-    results = [o for o in outcomes if isinstance(o, check.SiteResult)]
-    for result in results:
-        result.readiness = reports.get(result.site)
-    errors = [o for o in outcomes if isinstance(o, fleet.SiteError)]
-    if results:
-        try:
-            _emit(results, args)
-        except OSError as exc:
-            return _fail([f"cannot write the report: {exc}"])
-    for error in errors:
+    for result in outcomes:
+        if isinstance(result, check.SiteResult):
+            result.readiness = reports.get(result.site)
+    try:
+        _emit(outcomes, args)
+    except OSError as exc:
+        return _fail([f"cannot write the report: {exc}"])
+    for error in (o for o in outcomes if isinstance(o, check.SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
     if args.format != "table" or args.output is not None:
-        print(report.fleet_summary(results), file=sys.stderr)
-    return EXIT_BAD_INPUT if errors else report.exit_code(results)
+        print(report.fleet_summary(outcomes), file=sys.stderr)
+    return report.exit_code(outcomes)
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -355,35 +440,42 @@ def _netcheck_parser(sub: Any) -> None:
         "minimums (PERF-01, PERF-02, TLS-04). Exit 0 all pass, 1 a minimum is missed, 2 unusable input or "
         "an endpoint that cannot be measured.",
     )
-    netcheck.add_argument("site", help="the stack name: stacks/Pulumi.<site>.yaml (minimums and endpoints)")
+    netcheck.add_argument(
+        "site", help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file: minimums and endpoints"
+    )
     netcheck.add_argument(
         "--url",
         action="append",
         default=[],
         metavar="[storage=|viewer=]URL",
         help="an https endpoint to measure instead of the site's (repeatable); a bare URL is a storage endpoint, "
-        "for example a signed URL to a test object",
+        "for example a signed URL to a test object (default: the site's storage and viewer endpoints)",
     )
     netcheck.add_argument(
-        "--seconds", type=_positive(float), default=10.0, help="download for at most this long (default 10)"
+        "--seconds", type=_positive(float), default=10.0, help="download for at most this many seconds (default: 10)"
     )
     netcheck.add_argument(
-        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default 100)"
+        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default: 100)"
     )
     netcheck.add_argument(
-        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default 5)"
+        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default: 5)"
     )
     netcheck.add_argument(
-        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default 10)"
+        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default: 10)"
     )
     netcheck.add_argument(
         "--ca-file",
         type=Path,
         default=None,
-        help="also trust this PEM CA certificate (a TLS-inspecting proxy's CA, or a test CA)",
+        help="also trust this PEM CA certificate, e.g. a TLS-inspecting proxy's CA or a test CA "
+        "(default: the system's CAs only)",
     )
-    netcheck.add_argument("--format", choices=("table", "json"), default="table")
-    netcheck.add_argument("--quiet", action="store_true", help="no download progress on stderr")
+    netcheck.add_argument(
+        "--format", choices=("table", "json"), default="table", help="table (for people) or json (default: table)"
+    )
+    netcheck.add_argument(
+        "--quiet", action="store_true", help="no download progress on stderr (default: progress shown)"
+    )
     netcheck.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
 
 

@@ -16,6 +16,7 @@ read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import runpy
 import sys
@@ -209,6 +210,28 @@ def capture(
     trace = getattr(pulumi_resource, "_get_stack_trace", None)
     if trace is not None:
         pulumi_resource._get_stack_trace = _no_stack_trace
+    # The Pulumi runtime runs on the thread's current event loop and never closes it, and its mock
+    # monitor makes one more in each executor thread that registers a resource (``_ensure_event_loop``).
+    # Loops left open (they sit in reference cycles) are closed by the garbage collector at
+    # interpreter exit, after their self-pipe sockets may already be finalised: "Exception ignored in
+    # BaseEventLoop.__del__ ... Invalid file descriptor: -1" on stderr, now and then. Each run owns a
+    # fresh loop, and closes it, its executor threads and the loops they made (which also keeps a
+    # forked process off a loop whose threads did not survive the fork).
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    thread_loops: list[asyncio.AbstractEventLoop] = []
+    ensure_loop = pulumi_mocks._ensure_event_loop  # type: ignore[attr-defined]
+
+    def _thread_loop() -> asyncio.AbstractEventLoop:
+        try:
+            return asyncio.get_event_loop()
+        except RuntimeError:  # an executor thread: no loop yet
+            made = asyncio.new_event_loop()
+            asyncio.set_event_loop(made)
+            thread_loops.append(made)
+            return made
+
+    pulumi_mocks._ensure_event_loop = _thread_loop  # type: ignore[attr-defined]
     pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), [])
 
@@ -225,6 +248,13 @@ def capture(
         pulumi.runtime.set_all_config({}, [])
         if trace is not None:
             pulumi_resource._get_stack_trace = trace
+        pulumi_mocks._ensure_event_loop = ensure_loop  # type: ignore[attr-defined]
+        try:
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            for made in [loop, *thread_loops]:
+                made.close()
     return monitor.captured
 
 

@@ -9,7 +9,6 @@ the others are still checked.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import multiprocessing
 import os
@@ -18,24 +17,14 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from multiprocessing import util
 from pathlib import Path
 from typing import IO, Any
 
 from components.config import ConfigError
 from preflight import stacks
-from preflight.check import Checker, SiteResult, check_site
+from preflight.check import Checker, SiteError, SiteResult, check_site
 from preflight.engine import ProgramError
-
-
-@dataclass(frozen=True)
-class SiteError:
-    """A site that could not be checked: its stack file is invalid or its program failed."""
-
-    site: str
-    problems: tuple[str, ...]
-
 
 Outcome = SiteResult | SiteError
 
@@ -50,11 +39,14 @@ def _use_policy_config(policy_config: Mapping[str, Any]) -> None:
 
 def _worker_init(policy_config: Mapping[str, Any]) -> None:
     _use_policy_config(policy_config)
-    # A forked worker inherits the parent's event loop, whose executor threads did not survive the
-    # fork; the Pulumi runtime would wait on them forever. Each worker gets its own loop.
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    # Each program run owns its event loop (preflight.engine.capture): none is inherited from the parent.
     # Ctrl-C is the parent's to handle: it cancels what is queued and lets running sites finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def site_error(site: str, stacks_dir: Path, problems: Sequence[str], line: int = 1) -> SiteError:
+    """A site that could not be checked, located at its stack file."""
+    return SiteError(site, stacks.display_path(stacks.stack_path(site, stacks_dir)), tuple(problems), line)
 
 
 def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome:
@@ -62,16 +54,17 @@ def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome
     try:
         stack = stacks.load(site, Path(stacks_dir))
     except ConfigError as exc:
-        return SiteError(site, tuple(exc.problems))
+        line = stacks.problem_line(stacks.stack_path(site, Path(stacks_dir)), exc.problems[0]) if exc.problems else 1
+        return site_error(site, Path(stacks_dir), exc.problems, line)
     except stacks.StackFileError as exc:
-        return SiteError(site, (str(exc),))
+        return site_error(site, Path(stacks_dir), [str(exc)], exc.line)
     if _checker is None:
         _checker = Checker(_policy_config, first=stack)
         util.Finalize(_checker, _checker.close, exitpriority=10)
     try:
         return check_site(stack, modes, checker=_checker)
     except ProgramError as exc:
-        return SiteError(site, (f"{site}: the program failed: {exc}",))
+        return site_error(site, Path(stacks_dir), [f"{site}: the program failed: {exc}"])
 
 
 def _warm_up(stacks_dir: Path, sites: Sequence[str]) -> None:
@@ -103,18 +96,31 @@ class Progress:
         self._start = time.monotonic()
         self._tty = bool(stream and stream.isatty())
 
+    def start(self, first: str) -> None:
+        """On a terminal, show the bar at once: the first site takes the longest (the imports every
+        worker shares are paid before it)."""
+        if self._stream is not None and self._tty:
+            self._draw(f"checking {first} ...")
+
+    def _draw(self, note: str = "") -> None:
+        assert self._stream is not None
+        width = 30
+        filled = width * self._done // max(self._total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        elapsed = time.monotonic() - self._start
+        text = f"[{bar}] {self._done}/{self._total} sites, {self._failing} failing, {elapsed:.0f}s"
+        self._stream.write(f"\r{text}{f' {note}' if note else ''}\033[K")
+        self._stream.flush()
+
     def update(self, outcome: Outcome) -> None:
         self._done += 1
-        failed = isinstance(outcome, SiteError) or outcome.exit_code != 0
+        failed = outcome.exit_code != 0
         self._failing += failed
         if self._stream is None:
             return
         elapsed = time.monotonic() - self._start
         if self._tty:
-            width = 30
-            filled = width * self._done // max(self._total, 1)
-            bar = "#" * filled + "-" * (width - filled)
-            self._stream.write(f"\r[{bar}] {self._done}/{self._total} sites, {self._failing} failing, {elapsed:.0f}s")
+            self._draw()
             if self._done == self._total:
                 self._stream.write("\n")
         else:
@@ -148,6 +154,8 @@ def run(
     names = list(sites)
     config = dict(policy_config or {})
     bar = Progress(len(names), progress)
+    if names:
+        bar.start(names[0])
     outcomes: dict[str, Outcome] = {}
     jobs = max(1, min(jobs, len(names)))
 

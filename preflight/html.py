@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from preflight import controls, flows
-from preflight.check import Finding, SiteResult
+from preflight.check import Finding, SiteError, SiteResult
 from preflight.controls import Status
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -167,18 +167,42 @@ def _probe(result: SiteResult) -> str:
     return f'<span class="badge {cls}">{escape(readiness.verdict)}</span> {escape(readiness.date)}'
 
 
-def fleet(results: Sequence[SiteResult]) -> str:
-    """A fleet's report: the failing sites, the controls by status counts, one line per site."""
+def _not_checked(error: SiteError) -> list[str]:
+    first = error.problems[0].splitlines()[0] if error.problems else ""
+    return [
+        f"<li><b>{escape(error.site)}</b>: could not be checked (<code>{escape(error.stack_file)}</code>): "
+        f"{escape(first)}</li>"
+    ]
+
+
+def not_checked(error: SiteError) -> str:
+    """The page of a site that could not be checked: its stack file and every reason, exit code 2."""
+    body = [
+        f"<h1>Compliance report: {escape(error.site)}</h1>",
+        f'<p class="meta"><span class="verdict fail">NOT CHECKED</span> (exit code {error.exit_code}), '
+        f"<code>{escape(error.stack_file)}</code></p>",
+        "<ul>",
+        *(f"<li>{escape(problem)}</li>" for problem in error.problems),
+        "</ul>",
+    ]
+    return _page(f"Preflight: {error.site} not checked", body)
+
+
+def fleet(results: Sequence[SiteResult], errors: Sequence[SiteError] = ()) -> str:
+    """A fleet's report: the failing sites (those that could not be checked first), the controls by status
+    counts over the checked sites, one line per site."""
     failing = controls.failing_sites(results)
     header = "".join(f"<th>{_badge(s)}</th>" for s in controls.STATUSES)
     body = [
-        f"<h1>Compliance report: fleet of {len(results)} site(s)</h1>",
-        f'<p class="meta"><span class="verdict {"fail" if failing else "pass"}">{len(failing)} failing</span>, '
+        f"<h1>Compliance report: fleet of {len(results) + len(errors)} site(s)</h1>",
+        f'<p class="meta"><span class="verdict {"fail" if failing or errors else "pass"}">'
+        f"{len(failing) + len(errors)} failing</span> ({len(errors)} could not be checked), "
         f"{len(results) - len(failing)} passing.</p>",
         '<h2 id="failing">Failing sites</h2>',
     ]
-    if failing:
+    if failing or errors:
         body.append("<ul>")
+        body += [line for error in errors for line in _not_checked(error)]
         body += [f"<li><b>{escape(s)}</b>: {escape(', '.join(c) or 'a mandatory violation')}</li>" for s, c in failing]
         body.append("</ul>")
     else:
@@ -219,6 +243,10 @@ def fleet(results: Sequence[SiteResult]) -> str:
     return _page(f"Preflight: fleet of {len(results)} sites", body)
 
 
-def report(results: Sequence[SiteResult]) -> str:
+def report(outcomes: Sequence[SiteResult | SiteError]) -> str:
     """The HTML report of a check: one site's page, or the fleet's."""
-    return site(results[0]) if len(results) == 1 else fleet(results)
+    results = [o for o in outcomes if isinstance(o, SiteResult)]
+    errors = [o for o in outcomes if isinstance(o, SiteError)]
+    if len(outcomes) == 1:
+        return site(results[0]) if results else not_checked(errors[0])
+    return fleet(results, errors)

@@ -223,6 +223,12 @@ def url_endpoints(values: Sequence[str]) -> list[Endpoint]:
     for value in values:
         match = re.match(r"^(storage|viewer)=(.*)$", value, re.S)
         role, url = (Role(match.group(1)), match.group(2)) if match else (Role.STORAGE, value)
+        other = re.match(r"^([A-Za-z][\w-]*)=([A-Za-z][\w+.-]*://.*)$", value, re.S)
+        if not match and other:
+            raise ValueError(
+                f"--url {other.group(1)}={display_url(other.group(2))}: unknown endpoint kind {other.group(1)!r}; "
+                "write storage=URL, viewer=URL or the bare URL (a storage endpoint)"
+            )
         try:
             https_url(url)
         except ValueError as exc:
@@ -381,11 +387,30 @@ class _Probe:
         except (OSError, ValueError) as exc:
             tls.close()
             reason = _reason(exc, "TLS handshake", self.target, self.options.timeout)
+            if isinstance(exc, ssl.SSLError) and reason.startswith("TLS error") and self._speaks_plain_http():
+                reason = (
+                    f"not HTTPS: {self.target.where} answers in plain HTTP, not TLS (a plaintext server behind "
+                    "an https:// URL); use the endpoint's HTTPS port or address (TLS-04)"
+                )
             if reason.startswith("TLS below 1.2"):
                 offered = self._legacy_version()
                 reason = reason.replace("(TLS-04)", f"(it negotiates {offered}; TLS-04)" if offered else "(TLS-04)")
             raise EndpointError(reason) from None
         return tls, _ms(start)
+
+    def _speaks_plain_http(self) -> bool:
+        """Whether the server answers a plaintext HTTP request: the handshake failed because there is
+        no TLS at all (its HTTP answer read as a TLS record), not a TLS problem."""
+        try:
+            raw, _ = self._tcp()
+        except EndpointError:
+            return False
+        with raw:
+            try:
+                raw.sendall(f"HEAD / HTTP/1.0\r\nHost: {self.target.host}\r\n\r\n".encode("ascii", "replace"))
+                return raw.recv(5) == b"HTTP/"
+            except OSError:
+                return False
 
     def _legacy_version(self) -> str | None:
         """The version a server that refused TLS 1.2 would negotiate, for the report only.

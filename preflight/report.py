@@ -1,8 +1,11 @@
 """Reports of a check (one site or a fleet): a terminal table grouped by control, JSON, SARIF 2.1.0
 for code-scanning annotations, and a Markdown compliance matrix for auditors and pull requests.
 
-Every renderer takes the list of :class:`~preflight.check.SiteResult` and returns text; none of
-them prints. The JSON form is documented in ``docs/check-format.md``.
+Every renderer takes the list of outcomes, one per site: a :class:`~preflight.check.SiteResult`, or a
+:class:`~preflight.check.SiteError` for a site that could not be checked (a failing row with its
+reasons in every format), and returns text or a JSON-able object; none of them prints. A finding
+reported in several modes is shown once, with its modes. The JSON form is documented in
+``docs/check-format.md``.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from preflight import controls
-from preflight.check import EXIT_OK, EXIT_VIOLATION, Finding, SiteResult
+from preflight.check import EXIT_OK, Finding, SiteError, SiteResult
 from preflight.controls import Row, Status
 from preflight.stacks import ROOT
 
+Outcome = SiteResult | SiteError
 FORMAT = "imaging-landing-zone/check@1"
+NOT_CHECKED_RULE = "preflight-site-not-checked"
+"""The SARIF rule of a site that could not be checked (its stack file is invalid, its program failed)."""
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "": 4}
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
@@ -35,9 +41,18 @@ _SECTIONS = {
 _MARK = {status: status.value for status in Status} | {Status.VIOLATED: "**VIOLATED**"}
 
 
-def exit_code(results: Sequence[SiteResult]) -> int:
-    """1 when any site has a mandatory violation, else 0 (advisory findings never fail)."""
-    return EXIT_VIOLATION if any(r.exit_code for r in results) else EXIT_OK
+def exit_code(outcomes: Sequence[Outcome]) -> int:
+    """The worst over the sites: 2 a site could not be checked, 1 a mandatory violation, else 0
+    (advisory findings never fail)."""
+    return max((o.exit_code for o in outcomes), default=EXIT_OK)
+
+
+def _checked(outcomes: Sequence[Outcome]) -> list[SiteResult]:
+    return [o for o in outcomes if isinstance(o, SiteResult)]
+
+
+def _modes(f: Finding) -> str:
+    return " + ".join(f.modes or (f.mode,))
 
 
 def _sorted(findings: Sequence[Finding]) -> list[Finding]:
@@ -69,24 +84,31 @@ def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def table(results: Sequence[SiteResult]) -> str:
+def table(results: Sequence[Outcome]) -> str:
     """For a terminal: per site, the findings grouped by control with the fix, then the compliance
-    matrix; for a fleet, only the sites with findings, then one summary line per site."""
+    matrix; for a fleet, only the sites with findings or errors, then one summary line per site."""
     lines: list[str] = []
     fleet = len(results) > 1
     for result in results:
+        if isinstance(result, SiteError):
+            lines.append(f"{result.site} ({result.stack_file}): could not be checked")
+            lines += [f"  error: {line}" for problem in result.problems for line in problem.splitlines()[:1]]
+            lines.append("")
+            continue
         if fleet and not result.findings:
             continue
         modes = ", ".join(f"{m} {result.resources[m]} resources" for m in result.modes)
         lines.append(f"{result.site} ({result.stack_file}; {modes}): {result.pack} {result.pack_version}")
         by_control: dict[str, list[Finding]] = {}
-        for f in _sorted(result.findings):
+        for f in _sorted(result.distinct_findings()):
             by_control.setdefault(f.control or f.policy, []).append(f)
         for control, findings in by_control.items():
             lines.append(f"  {control}")
             for f in findings:
                 level = "preview: not judged" if f.skipped_in_preview else f.level
-                lines.append(f"    [{level}, {f.severity}] {f.policy}  {f.resource_name} ({f.resource_type}), {f.mode}")
+                lines.append(
+                    f"    [{level}, {f.severity}] {f.policy}  {f.resource_name} ({f.resource_type}), {_modes(f)}"
+                )
                 lines += [f"      {line}" for line in f.message.splitlines()]
                 if f.remediation and not f.skipped_in_preview:
                     lines.append(f"      fix: {f.remediation}")
@@ -103,14 +125,23 @@ def table(results: Sequence[SiteResult]) -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def fleet_summary(results: Sequence[SiteResult]) -> str:
-    """One line per site: verdict, counts and modes."""
+def fleet_summary(results: Sequence[Outcome]) -> str:
+    """One line per site: verdict, counts and modes (a site that could not be checked: ERROR and its
+    first reason); then the totals and the exit code."""
     rows: list[tuple[str, ...]] = [("site", "verdict", "mandatory", "advisory", "not judged", "modes")]
     for r in results:
+        if isinstance(r, SiteError):
+            reason = r.problems[0].splitlines()[0] if r.problems else "could not be checked"
+            rows.append((r.site, "ERROR", "-", "-", "-", f"not checked: {reason}"))
+            continue
         counts = (str(count) for count in r.tally())
         rows.append((r.site, "FAIL" if r.exit_code else "pass", *counts, "+".join(r.modes)))
     failing = sum(1 for r in results if r.exit_code)
-    return "\n".join([*_columns(rows), f"{len(results)} site(s), {failing} failing"])
+    errors = sum(1 for r in results if isinstance(r, SiteError))
+    total = f"{len(results)} site(s), {failing} failing"
+    if errors:
+        total += f" ({errors} could not be checked)"
+    return "\n".join([*_columns(rows), f"{total}; exit code {exit_code(results)}"])
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -123,6 +154,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
         "level": f.level,
         "severity": f.severity,
         "mode": f.mode,
+        "modes": list(f.modes or (f.mode,)),
         "urn": f.urn,
         "resourceType": f.resource_type,
         "resourceName": f.resource_name,
@@ -132,8 +164,18 @@ def _finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def site_json(result: SiteResult) -> dict[str, Any]:
+def site_json(result: Outcome) -> dict[str, Any]:
     """One site's result as a JSON-able object (``docs/check-format.md``)."""
+    if isinstance(result, SiteError):
+        return {
+            "site": result.site,
+            "stackFile": result.stack_file,
+            "exitCode": result.exit_code,
+            "errors": list(result.problems),
+            "modes": [],
+            "controls": [],
+            "findings": [],
+        }
     return {
         "site": result.site,
         "stackFile": result.stack_file,
@@ -155,11 +197,12 @@ def site_json(result: SiteResult) -> dict[str, Any]:
             }
             for c in controls.rows(result)
         ],
-        "findings": [_finding_json(f) for f in _sorted(result.findings)],
+        "findings": [_finding_json(f) for f in _sorted(result.distinct_findings())],
+        "errors": [],
     }
 
 
-def to_json(results: Sequence[SiteResult]) -> dict[str, Any]:
+def to_json(results: Sequence[Outcome]) -> dict[str, Any]:
     """The whole check as one JSON document."""
     return {"format": FORMAT, "exitCode": exit_code(results), "sites": [site_json(r) for r in results]}
 
@@ -186,9 +229,24 @@ def _line_of(stack_file: str, control: str) -> int:
     return 1
 
 
-def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
-    """SARIF 2.1.0: one rule per policy (help = its remediation), one result per finding, located at
-    the stack file's line for the control's area and, logically, at the resource's URN."""
+_NOT_CHECKED: dict[str, Any] = {
+    "id": NOT_CHECKED_RULE,
+    "name": NOT_CHECKED_RULE,
+    "shortDescription": {"text": "The site could not be checked."},
+    "fullDescription": {"text": "The stack file is invalid or the site's program failed: no policy judged the site."},
+    "help": {"text": "Fix the stack file or the program as the message says, then run the check again."},
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"tags": ["preflight"]},
+}
+
+
+def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per policy (help = its remediation), one result per distinct finding,
+    located at the stack file's line for the control's area and, logically, at the resource's URN.
+    A site that could not be checked is an error result of its own rule at its stack file (so code
+    scanning does not read the missing findings as fixed) and a tool execution notification."""
+    results = _checked(outcomes)
+    errors = [o for o in outcomes if isinstance(o, SiteError)]
     policies = results[0].policies if results else []
     index = {p.name: i for i, p in enumerate(policies)}
     rules = [
@@ -208,14 +266,17 @@ def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
         }
         for p in policies
     ]
+    if errors:
+        rules.append(_NOT_CHECKED)
     found: list[dict[str, Any]] = []
     for result in results:
-        for f in _sorted(result.findings):
+        for f in _sorted(result.distinct_findings()):
             level = "note" if f.skipped_in_preview else ("error" if f.level == "mandatory" else "warning")
-            text = f"{f.control} {f.resource_name} ({f.resource_type}, {f.mode} mode): {f.message}"
+            text = f"{f.control} {f.resource_name} ({f.resource_type}, {_modes(f)} mode): {f.message}"
             if f.remediation and not f.skipped_in_preview:
                 text += f" Fix: {f.remediation}"
-            fingerprint = hashlib.sha256(f"{f.site}|{f.policy}|{f.urn}|{f.mode}".encode()).hexdigest()
+            identity = f"{f.site}|{f.policy}|{f.urn}|{f.skipped_in_preview}|{f.message}"
+            fingerprint = hashlib.sha256(identity.encode()).hexdigest()
             entry: dict[str, Any] = {
                 "ruleId": f.policy,
                 "level": level,
@@ -232,11 +293,40 @@ def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
                     }
                 ],
                 "partialFingerprints": {"imagingFinding/v1": fingerprint},
-                "properties": {"site": f.site, "control": f.control, "mode": f.mode, "urn": f.urn},
+                "properties": {
+                    "site": f.site,
+                    "control": f.control,
+                    "mode": f.mode,
+                    "modes": list(f.modes or (f.mode,)),
+                    "urn": f.urn,
+                },
             }
             if f.policy in index:
                 entry["ruleIndex"] = index[f.policy]
             found.append(entry)
+    notifications = []
+    for error in errors:
+        location = {
+            "physicalLocation": {
+                "artifactLocation": {"uri": error.stack_file},
+                "region": {"startLine": error.line},
+            }
+        }
+        text = f"{error.site} could not be checked: " + " ".join(p.splitlines()[0] for p in error.problems)
+        found.append(
+            {
+                "ruleId": NOT_CHECKED_RULE,
+                "ruleIndex": len(rules) - 1,
+                "level": "error",
+                "message": {"text": text},
+                "locations": [location],
+                "partialFingerprints": {
+                    "imagingFinding/v1": hashlib.sha256(f"{error.site}|{NOT_CHECKED_RULE}".encode()).hexdigest()
+                },
+                "properties": {"site": error.site},
+            }
+        )
+        notifications.append({"level": "error", "message": {"text": text}, "locations": [location]})
     pack = results[0] if results else None
     return {
         "$schema": SARIF_SCHEMA,
@@ -251,6 +341,13 @@ def sarif(results: Sequence[SiteResult]) -> dict[str, Any]:
                     }
                 },
                 "automationDetails": {"id": "imaging-landing-zone/preflight/"},
+                "invocations": [
+                    {
+                        "executionSuccessful": not errors,
+                        "exitCode": exit_code(outcomes),
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
                 "results": found,
             }
         ],
@@ -286,23 +383,36 @@ def fleet_matrix_markdown(results: Sequence[SiteResult]) -> list[str]:
     return out
 
 
-def markdown(results: Sequence[SiteResult]) -> str:
+def markdown(outcomes: Sequence[Outcome]) -> str:
     """The compliance matrix (every catalogue control: requirement, status, detail, policies,
     resources evaluated) per site, then the findings; with several sites, a summary, the controls by
-    status counts, and the matrix and findings of the sites with findings only."""
+    status counts, and the matrix and findings of the sites with findings only. A site that could not
+    be checked is a failing row with its reasons."""
     out: list[str] = []
-    fleet = len(results) > 1
+    checked = _checked(outcomes)
+    fleet = len(outcomes) > 1
     if fleet:
         out += ["## Preflight: fleet", ""]
+        out += [f"Exit code {exit_code(outcomes)}.", ""]
         out += ["| site | verdict | mandatory | advisory | not judged | modes |", "|---|---|---|---|---|---|"]
-        for r in results:
-            fails, advisory, skipped = r.tally()
-            verdict = "**FAIL**" if r.exit_code else "pass"
-            out.append(f"| {r.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(r.modes)} |")
-        out += ["", f"### Controls over {len(results)} sites", ""]
-        out += fleet_matrix_markdown(results)
+        for o in outcomes:
+            if isinstance(o, SiteError):
+                reason = _cell(o.problems[0].splitlines()[0]) if o.problems else ""
+                out.append(f"| {o.site} | **ERROR**: not checked | - | - | - | {reason} |")
+                continue
+            fails, advisory, skipped = o.tally()
+            verdict = "**FAIL**" if o.exit_code else "pass"
+            out.append(f"| {o.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(o.modes)} |")
+        out += ["", f"### Controls over {len(checked)} checked sites", ""]
+        out += fleet_matrix_markdown(checked)
         out.append("")
-    for r in results:
+    for r in outcomes:
+        if isinstance(r, SiteError):
+            out += [f"## Compliance matrix: {r.site}", ""]
+            out += [f"`{r.stack_file}`: **could not be checked** (exit code {r.exit_code}):", ""]
+            out += [f"- {_cell(line)}" for problem in r.problems for line in problem.splitlines()[:1]]
+            out.append("")
+            continue
         if fleet and not r.findings:
             continue
         out += [f"## Compliance matrix: {r.site}", ""]
@@ -312,11 +422,11 @@ def markdown(results: Sequence[SiteResult]) -> str:
         out += ["", *_matrix_markdown(r)]
         if r.findings:
             out += ["", "### Findings", ""]
-            for f in _sorted(r.findings):
+            for f in _sorted(r.distinct_findings()):
                 level = "not judged in preview" if f.skipped_in_preview else f.level
                 out.append(
                     f"- **{f.control}** `{f.policy}` ({level}, {f.severity}) on `{f.resource_name}` "
-                    f"({f.resource_type}, {f.mode} mode): {_cell(f.message)}"
+                    f"({f.resource_type}, {_modes(f)} mode): {_cell(f.message)}"
                 )
                 if f.remediation and not f.skipped_in_preview:
                     out.append(f"  - Fix: {_cell(f.remediation)}")
@@ -324,15 +434,15 @@ def markdown(results: Sequence[SiteResult]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def html(results: Sequence[SiteResult]) -> str:
+def html(outcomes: Sequence[Outcome]) -> str:
     """One self-contained HTML page: a site's matrix, findings and data-flow diagram, or the fleet's
-    controls by status counts (``preflight/html.py``)."""
+    controls by status counts (``preflight/html.py``); sites that could not be checked are failing rows."""
     from preflight import html as html_report
 
-    return html_report.report(results)
+    return html_report.report(outcomes)
 
 
-RENDERERS: dict[str, Callable[[Sequence[SiteResult]], Any]] = {
+RENDERERS: dict[str, Callable[[Sequence[Outcome]], Any]] = {
     "table": table,
     "json": to_json,
     "sarif": sarif,

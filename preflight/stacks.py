@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,37 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "imaging-landing-zone"
 STACKS_DIR = ROOT / "stacks"
 PROGRAM = ROOT / "__main__.py"
+_STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
 
 
 class StackFileError(Exception):
-    """A stack that cannot be read; the message is one line and names the file."""
+    """A stack that cannot be read; the message's first line names the file and the problem (a YAML
+    syntax error adds the offending line, with a caret under the column, on the lines after)."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+        """The stack file's line the problem is on (1 when it is not about one line)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key that appears twice in one mapping (PyYAML keeps the last,
+    silently; the Pulumi CLI refuses the file)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise StackFileError(
+                    f"line {line}: key {key!r} appears twice in one mapping (first on line {seen[key]}); "
+                    "keep one: YAML readers disagree on which one wins",
+                    line,
+                )
+            if isinstance(key, str | int | float | bool):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass(frozen=True)
@@ -55,8 +83,25 @@ def _engine_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def site_name(text: str) -> str:
+    """The stack name a user meant: ``bern``, or a stack file's name or path (``Pulumi.bern.yaml``,
+    ``stacks/Pulumi.bern.yaml``)."""
+    match = _STACK_FILE.match(Path(text).name)
+    return match.group(1) if match else text
+
+
+def stack_path(name: str, stacks_dir: Path = STACKS_DIR) -> Path:
+    """Where stack ``name``'s file is (or would be)."""
+    return stacks_dir / f"Pulumi.{site_name(name)}.yaml"
+
+
 def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
-    """Read and validate one stack. Raises ``StackFileError`` or ``ConfigError`` (one line per problem)."""
+    """Read and validate one stack, named by its stack name or its file (:func:`site_name`). Raises
+    ``StackFileError`` or ``ConfigError`` (one line per problem)."""
+    given = Path(name)
+    if _STACK_FILE.match(given.name) and given.is_file():
+        return load_file(given, site_name(name))
+    name = site_name(name)
     path = stacks_dir / f"Pulumi.{name}.yaml"
     if not path.is_file():
         known = ", ".join(available(stacks_dir)) or "none"
@@ -67,12 +112,30 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
 def load_file(path: Path, name: str | None = None) -> Stack:
     """Read and validate a stack file at ``path``."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        reason = str(exc).replace("\n", " ")
-        raise StackFileError(f"{path.name}: not readable YAML: {reason}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
-        raise StackFileError(f"{path.name}: must be a mapping with a 'config:' section")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StackFileError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except StackFileError as exc:
+        raise StackFileError(f"{path.name}: {exc}", exc.line) from None
+    except yaml.YAMLError as exc:
+        raise _syntax_error(path, text, exc) from None
+    if document is None:
+        raise StackFileError(f"{path.name}: the file is empty; it needs a 'config:' section with the site's keys")
+    if not isinstance(document, dict) or "config" not in document:
+        raise StackFileError(f"{path.name}: must be a mapping with a 'config:' section (the site's keys go under it)")
+    if document["config"] is None or document["config"] == {}:
+        raise StackFileError(
+            f"{path.name}: the 'config:' section is empty; add the site's keys, e.g. "
+            "imaging-landing-zone:siteCode (see stacks/site-config.schema.json)",
+            _line_of_key(text, "config"),
+        )
+    if not isinstance(document["config"], dict):
+        raise StackFileError(
+            f"{path.name}: 'config:' must be a mapping of keys to values, got {type(document['config']).__name__}",
+            _line_of_key(text, "config"),
+        )
     config = {str(key): _engine_value(str(key), value) for key, value in document["config"].items()}
     try:
         site = SiteConfig.from_stack_config(config)
@@ -80,3 +143,43 @@ def load_file(path: Path, name: str | None = None) -> Stack:
         raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     return Stack(name=stack_name, path=path, config=config, site=site)
+
+
+def problem_line(path: Path, problem: str) -> int:
+    """The line of the stack file a config problem (``<file>: <namespace>:<key>[.<path>]: ...``) is
+    about: the line of its top-level key, or 1 when it is not in the file (a missing key)."""
+    match = re.search(rf"\b({re.escape(PROJECT)}:[A-Za-z]+)", problem)
+    if match is None:
+        return 1
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\s+{re.escape(match.group(1))}\s*:", line):
+            return number
+    return 1
+
+
+def _line_of_key(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> StackFileError:
+    """A YAML syntax error: the first line names the file, line, column and problem; then the
+    offending line with a caret under the column."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if mark is None:
+        return StackFileError(f"{path.name}: not valid YAML: {problem}")
+    line, column = mark.line + 1, mark.column + 1
+    where = f" ({context})" if context else ""
+    message = f"{path.name}: line {line}, column {column}: not valid YAML: {problem}{where}"
+    source = text.splitlines()
+    if 0 < line <= len(source):
+        message += f"\n  {line:>4} | {source[line - 1]}\n         {' ' * mark.column}^"
+    return StackFileError(message, line)

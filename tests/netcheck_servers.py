@@ -149,6 +149,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Quiet: the tests read the probe's output, not the server's log."""
 
 
+class _PlainHandler(_Handler):
+    """The same answers over plaintext HTTP: no handshake."""
+
+    def setup(self) -> None:
+        self.handshake_ok = True
+        http.server.BaseHTTPRequestHandler.setup(self)
+
+
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
@@ -169,6 +177,24 @@ class _Server(http.server.ThreadingHTTPServer):
 def https_server(context: ssl.SSLContext, behaviour: Behaviour = Behaviour()) -> Iterator[str]:
     """Serve HTTPS on 127.0.0.1 until the block ends; yields the base URL ``https://127.0.0.1:<port>``."""
     server = _Server(context, behaviour)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
+def plain_http_server() -> Iterator[str]:
+    """Plain HTTP (no TLS) on 127.0.0.1; yields an ``https://`` URL to it, as a user who typed https
+    for a plaintext endpoint would have."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PlainHandler)
+    server.daemon_threads = True
+    server.behaviour = Behaviour(size=1024)  # type: ignore[attr-defined]
+    server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

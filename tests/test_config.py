@@ -133,9 +133,15 @@ BAD = [
     pytest.param(
         _set("region", "europe-west99"),
         f"{NS}:region: unknown region 'europe-west99': must be a "
-        "Google Cloud region; for example europe-central2, europe-north1, europe-north2, "
-        "europe-southwest1",
+        "Google Cloud region; closest: europe-west9, europe-west1, europe-west2, europe-west3",
         id="unknown-region",
+    ),
+    pytest.param(
+        # A typo in the area: no family matches, the same area's regions come first.
+        _set("region", "europe-nord1"),
+        f"{NS}:region: unknown region 'europe-nord1': must be a "
+        "Google Cloud region; closest: europe-north1, europe-north2, europe-central2, europe-west1",
+        id="unknown-region-same-area",
     ),
     pytest.param(
         _set("siteCode", "Lausanne!"),
@@ -204,8 +210,38 @@ BAD_NETWORK = [
     ),
     pytest.param(
         _set("network/subnets/viewer", "10.60.0.1"),
-        f"{NS}:network.subnets.viewer: '10.60.0.1' is not in CIDR form (like 10.20.0.0/24)",
+        f"{NS}:network.subnets.viewer: '10.60.0.1' is a single address; write it as 10.60.0.1/32",
         id="address-not-range",
+    ),
+    pytest.param(
+        # The PACS's NAT address copied from a firewall ticket, without a prefix length.
+        _set("network/pacsEgressCidrs", ["203.0.113.20"]),
+        f"{NS}:network.pacsEgressCidrs.0: '203.0.113.20' is a single address; write it as 203.0.113.20/32",
+        id="bare-public-address",
+    ),
+    pytest.param(
+        _set("network/subnets/viewer", "ten-dot-sixty"),
+        f"{NS}:network.subnets.viewer: 'ten-dot-sixty' is not in CIDR form (like 10.20.0.0/24)",
+        id="not-an-address",
+    ),
+    pytest.param(
+        # The workstations' internal range: the bucket's IP filter sees their NAT address instead.
+        _set("network/hospitalNetworks", ["10.50.0.0/16"]),
+        f"{NS}:network.hospitalNetworks.0: '10.50.0.0/16' is a private range (10.0.0.0/8); "
+        "name the public (NAT egress) range traffic comes from",
+        id="hospital-network-private",
+    ),
+    pytest.param(
+        _set("network/pacsEgressCidrs", ["192.168.10.0/24"]),
+        f"{NS}:network.pacsEgressCidrs.0: '192.168.10.0/24' is a private range (192.168.0.0/16); "
+        "name the public (NAT egress) range traffic comes from",
+        id="pacs-egress-private",
+    ),
+    pytest.param(
+        _set("viewer/allowedSources", ["100.64.3.0/24"]),
+        f"{NS}:viewer.allowedSources.0: '100.64.3.0/24' is a private range (100.64.0.0/10); "
+        "name the public (NAT egress) range traffic comes from",
+        id="viewer-source-carrier-nat",
     ),
     pytest.param(
         _set("network/hospitalNetworks", ["2001:db8::/32"]),
@@ -459,16 +495,22 @@ def test_cli_names_known_sites_for_an_unknown_one():
     assert "no stack file stacks/Pulumi.atlantis.yaml (known sites: lausanne, utrecht)" in result.stderr
 
 
-def test_cli_reports_unreadable_yaml_in_one_line(tmp_path):
-    (tmp_path / "Pulumi.broken.yaml").write_text("config: [unclosed\n")
-    result = _cli("plan", "broken", "--stacks-dir", str(tmp_path))
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1
-    assert result.stderr.startswith("error: Pulumi.broken.yaml: not readable YAML")
-
-
 def test_cli_refuses_secrets_it_cannot_decrypt(tmp_path):
     config = {**BASE, f"{NS}:labels": {"secure": "v1:abc"}}
     result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
     assert result.returncode == 2
     assert "secret values cannot be decrypted offline" in result.stderr
+
+
+def test_a_key_without_the_namespace_is_named_with_the_fix():
+    config = copy.deepcopy(BASE)
+    config["region"] = config.pop(f"{NS}:region")
+    with pytest.raises(ConfigError) as caught:
+        load(config)
+    # Named once, as a namespace problem, not also as a missing field.
+    assert caught.value.problems == [f"region: a stack key needs its namespace; write it as {NS}:region"]
+
+
+def test_keys_of_other_namespaces_are_left_to_their_owners():
+    config = {**copy.deepcopy(BASE), "gcp:project": "chuv-imaging-lau"}
+    assert load(config).region == "europe-west6"

@@ -442,3 +442,51 @@ def test_readme_netcheck_example_is_a_valid_site_section():
     settings = SiteConfig.from_stack_config(config).netcheck
     assert (settings.min_download_mbps, settings.max_latency_ms) == (100, 20)
     assert settings.viewer_url == "https://viewer.chuv.example/"
+
+
+# -- mistakes in the URL, through the CLI as a user runs it -------------------------------------------
+
+
+def _netcheck_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "preflight",
+            "netcheck",
+            "lausanne",
+            "--quiet",
+            "--samples",
+            "1",
+            "--timeout",
+            "5",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def test_an_unknown_endpoint_kind_is_named_not_called_plain_http():
+    # A user labels the endpoint by its purpose, as `viewer=` suggests: `pacs=https://...`.
+    done = _netcheck_cli("--url", "pacs=https://storage.example/test-object?X-Goog-Signature=s3cr3t")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: --url pacs=https://storage.example/test-object?[hidden]: unknown endpoint kind 'pacs'; "
+        "write storage=URL, viewer=URL or the bare URL (a storage endpoint)\n"
+    )
+
+
+def test_a_plain_http_server_behind_an_https_url_is_reported_as_not_https():
+    # The test object is served by a plaintext proxy port, and the user typed https:// for it.
+    with servers.plain_http_server() as url:
+        done = _netcheck_cli("--url", f"{url}/object", "--format", "json")
+    assert done.returncode == 2
+    [endpoint] = json.loads(done.stdout)["endpoints"]
+    assert endpoint["reason"].startswith(f"not HTTPS: {url.removeprefix('https://')} answers in plain HTTP, not TLS")
+    assert "TLS error" not in done.stderr

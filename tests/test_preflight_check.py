@@ -91,7 +91,7 @@ def test_a_mutated_security_property_exits_1_naming_control_resource_property_an
     assert "[mandatory, high]" in finding
     section = out[out.index("ENC-04") :]
     assert "rotationPeriod 31536000s is 365 days" in section
-    assert "fix: Set rotationPeriod to at most '7776000s'" in section
+    assert "fix: Set rotationPeriod to at most 90 days, written in seconds" in section
     assert "ENC-04   violated" in out
 
 
@@ -275,7 +275,10 @@ def test_reconcile_applies_schema_defaults():
     with PolicyPack(config={}, project="p", stack="s", dry_run=False) as pack:
         policies = pack.info()
     levels = reconcile(policies)
-    assert levels["gcp-kms-crypto-key-aes256"] == ("mandatory", {"allowedProtectionLevels": ["SOFTWARE", "HSM"]})
+    assert levels["gcp-kms-crypto-key-aes256"] == (
+        "mandatory",
+        {"exempt": {}, "allowedProtectionLevels": ["SOFTWARE", "HSM"]},
+    )
     with pytest.raises(PolicyConfigError, match="allowedProtectionLevels"):
         reconcile(policies, {"gcp-kms-crypto-key-aes256": {"allowedProtectionLevels": ["ROT13"]}})
 

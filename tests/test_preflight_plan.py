@@ -125,3 +125,19 @@ def test_a_closed_pipe_ends_the_plan_quietly():
     )
     assert result.stdout.startswith("imaging-landing-zone / lausanne")
     assert result.stderr == ""
+
+
+def test_a_program_run_leaves_no_event_loop_for_the_garbage_collector():
+    """The cause of the closed-pipe test's rare failure: the Pulumi runtime's event loops (the main
+    thread's and one per executor thread) were never closed, so the garbage collector closed them at
+    interpreter exit, after their sockets were finalised ("Invalid file descriptor: -1"). An open
+    loop is reported as a ResourceWarning when it is collected: there must be none."""
+    result = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-m", "preflight", "plan", "lausanne"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "unclosed event loop" not in result.stderr
+    assert result.stderr == ""

@@ -223,7 +223,10 @@ POLICIES = [
         control="ENC-04",
         description="KMS keys rotate at least every 90 days.",
         severity=Severity.HIGH,
-        remediation="Set rotationPeriod to at most '7776000s' (90 days), for example '2592000s'.",
+        remediation=(
+            "Set rotationPeriod to at most maxRotationDays (default 90) days, written in seconds (days x 86400), "
+            "for example '2592000s' (30 days)."
+        ),
         types=[tokens.CRYPTO_KEY],
         check=_rotation,
         config={"maxRotationDays": {"type": "integer", "minimum": 1, "maximum": 90, "default": 90}},
