@@ -219,7 +219,7 @@ class Checker:
         # ConfigureStack. The pack starts in the background while the caller runs the first program.
         self._pack = PolicyPack(
             config=first.config if first else {},
-            project=PROJECT,
+            project=first.project if first else PROJECT,
             stack=first.name if first else "",
             dry_run=False,
         )
@@ -274,12 +274,14 @@ class Checker:
         for mode, produce in runs:
             preview = mode == "preview"
             dry_run = mode != "update"  # a later preview of an existing site is a preview too
-            provider = default_provider(project=PROJECT, stack=stack.name, config=stack.config, preview=preview)
-            root = stack_resource(project=PROJECT, stack=stack.name)
+            provider = default_provider(project=stack.project, stack=stack.name, config=stack.config, preview=preview)
+            root = stack_resource(project=stack.project, stack=stack.name)
 
             def prepare(dry_run: bool = dry_run) -> None:
                 self._configured()
-                self._pack.configure_stack(config=stack.config, project=PROJECT, stack=stack.name, dry_run=dry_run)
+                self._pack.configure_stack(
+                    config=stack.config, project=stack.project, stack=stack.name, dry_run=dry_run
+                )
 
             with self._pack.stream(provider, prepare=prepare) as stream:
                 stream.add(root)
@@ -369,7 +371,6 @@ def check_site(
     HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
     ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
     from preflight.engine import run_program
-    from preflight.stacks import PROGRAM
 
     own = checker is None
     active = checker or Checker(policy_config, first=stack)
@@ -379,9 +380,9 @@ def check_site(
             (
                 mode,
                 run_program(
-                    PROGRAM,
+                    stack.program,
                     config=stack.config,
-                    project=PROJECT,
+                    project=stack.project,
                     stack=stack.name,
                     mode=mode,
                     exports=exports.setdefault(mode, {}),

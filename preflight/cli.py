@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         "format, for scanners such as Checkov) (default: table)",
     )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    _project_option(plan)
     _check_parsers(sub)
     _netcheck_parser(sub)
     schema = sub.add_parser(
@@ -140,6 +141,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FORMATS = ("table", "json", "sarif", "markdown", "html")
+
+
+def _project_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="run another Pulumi Python project's program (DIR/Pulumi.yaml, its main and stackConfigDir); SITE is "
+        "then its stack name, judged for the pack's resource controls unless the stack declares a site "
+        "(default: this repository's site program)",
+    )
 
 
 def _check_parsers(sub: Any) -> None:
@@ -170,6 +183,7 @@ def _check_parsers(sub: Any) -> None:
         help="with --plan: judge a plan made for another stack or project with SITE's config (default: refuse)",
     )
     _common_check_options(check)
+    _project_option(check)
     fleet = sub.add_parser(
         "fleet",
         help="check every stack in stacks/ in parallel",
@@ -305,6 +319,8 @@ def _judge(args: argparse.Namespace) -> Any:
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
+    if args.project is not None and args.plan is not None:
+        raise _UsageError("--project runs a program; a --plan document names its own project and stack")
     if args.plan is not None:
         if args.mode is not None:
             raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")
@@ -332,8 +348,19 @@ def _judge(args: argparse.Namespace) -> Any:
         )
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
-    stack = stacks.load(args.site, stacks_dir)
+    stack = _stack(args)
     return check.check_site(stack, _modes(args.mode), policy_config=policy_config, keep_plan=True)
+
+
+def _stack(args: argparse.Namespace) -> Any:
+    """The stack to run: SITE of stacks/ (``--stacks-dir``), or stack SITE of the ``--project`` DIR."""
+    from preflight import stacks
+
+    if args.project is not None:
+        if args.stacks_dir is not None:
+            raise _UsageError("--project reads the project's own stackConfigDir; drop --stacks-dir")
+        return stacks.load_project(args.project, args.site)
+    return stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -348,7 +375,7 @@ def _check(args: argparse.Namespace) -> int:
     except (ConfigError, stacks.StackFileError, ProgramError) as exc:
         problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
         line = exc.line if isinstance(exc, stacks.StackFileError) else 1
-        if isinstance(exc, ConfigError) and exc.problems and args.site:
+        if isinstance(exc, ConfigError) and exc.problems and args.site and args.project is None:
             line = stacks.problem_line(stacks.stack_path(args.site, args.stacks_dir or stacks.STACKS_DIR), problems[0])
         return _site_failed(args, problems, line)
     except check.PackError as exc:
@@ -369,7 +396,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
 
     code = _fail(problems)
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
-    if args.site and args.plan is None and stacks.stack_path(args.site, stacks_dir).is_file():
+    if args.site and args.plan is None and args.project is None and stacks.stack_path(args.site, stacks_dir).is_file():
         try:
             _emit(
                 [fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)], args, table_to_stdout=False
@@ -483,7 +510,7 @@ def _netcheck(args: argparse.Namespace) -> int:
     from preflight import netcheck, stacks
 
     try:
-        site = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR).site
+        site = stacks.site_of(stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR))
         endpoints = netcheck.url_endpoints(args.url) if args.url else netcheck.site_endpoints(site)
     except ConfigError as exc:
         return _fail(exc.problems)
@@ -525,13 +552,13 @@ def _plan(args: argparse.Namespace) -> int:
     from preflight.engine import ProgramError
 
     try:
-        stack = stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR)
+        stack = _stack(args)
         plan = plan_module.build(stack, "preview" if args.preview else (args.mode or "update"))
         if args.format == "terraform-plan":
             plan = terraform.export(plan)
     except ConfigError as exc:
         return _fail(exc.problems)
-    except (stacks.StackFileError, ProgramError, terraform.ExportError) as exc:
+    except (_UsageError, stacks.StackFileError, ProgramError, terraform.ExportError) as exc:
         return _fail([str(exc)])
     if args.format == "table":
         print(plan_module.table(plan))

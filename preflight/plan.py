@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.engine import MODES, UNKNOWN, Resource, from_wire, run_program
-from preflight.stacks import PROGRAM, PROJECT, Stack
+from preflight.stacks import Stack
 
 FORMAT = "imaging-landing-zone/plan@1"
 
@@ -36,10 +36,12 @@ FORMAT = "imaging-landing-zone/plan@1"
 def build(stack: Stack, mode: str) -> dict[str, Any]:
     """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
     exports: dict[str, Any] = {}
-    resources = run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, mode=mode, exports=exports)
+    resources = run_program(
+        stack.program, config=stack.config, project=stack.project, stack=stack.name, mode=mode, exports=exports
+    )
     return {
         "format": FORMAT,
-        "project": PROJECT,
+        "project": stack.project,
         "stack": stack.name,
         "mode": mode,
         "outputs": exports,

@@ -51,12 +51,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 @dataclass(frozen=True)
 class Stack:
-    """A site's stack: its name, file, engine-form config and validated site config."""
+    """A stack: its name, file, engine-form config, and for a hospital site its validated site config.
+    ``project`` and ``program`` are this repository's by default; ``--project DIR`` names another."""
 
     name: str
     path: Path
     config: dict[str, str]
-    site: SiteConfig
+    site: SiteConfig | None
+    project: str = PROJECT
+    program: Path = PROGRAM
 
 
 def display_path(path: Path) -> str:
@@ -109,8 +112,9 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     return load_file(path, name)
 
 
-def load_file(path: Path, name: str | None = None) -> Stack:
-    """Read and validate a stack file at ``path``."""
+def _read_config(path: Path, *, site: bool) -> dict[str, str]:
+    """A stack file's ``config:`` in the engine's form (strings; objects and lists as JSON). A site's stack
+    file must have keys; another project's may have none."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -121,11 +125,13 @@ def load_file(path: Path, name: str | None = None) -> Stack:
         raise StackFileError(f"{path.name}: {exc}", exc.line) from None
     except yaml.YAMLError as exc:
         raise _syntax_error(path, text, exc) from None
+    if not site and (document is None or (isinstance(document, dict) and document.get("config") is None)):
+        return {}
     if document is None:
         raise StackFileError(f"{path.name}: the file is empty; it needs a 'config:' section with the site's keys")
     if not isinstance(document, dict) or "config" not in document:
         raise StackFileError(f"{path.name}: must be a mapping with a 'config:' section (the site's keys go under it)")
-    if document["config"] is None or document["config"] == {}:
+    if site and (document["config"] is None or document["config"] == {}):
         raise StackFileError(
             f"{path.name}: the 'config:' section is empty; add the site's keys, e.g. "
             "imaging-landing-zone:siteCode (see stacks/site-config.schema.json)",
@@ -136,13 +142,62 @@ def load_file(path: Path, name: str | None = None) -> Stack:
             f"{path.name}: 'config:' must be a mapping of keys to values, got {type(document['config']).__name__}",
             _line_of_key(text, "config"),
         )
-    config = {str(key): _engine_value(str(key), value) for key, value in document["config"].items()}
+    return {str(key): _engine_value(str(key), value) for key, value in document["config"].items()}
+
+
+def load_file(path: Path, name: str | None = None) -> Stack:
+    """Read and validate a site's stack file at ``path``."""
+    config = _read_config(path, site=True)
     try:
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
         raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     return Stack(name=stack_name, path=path, config=config, site=site)
+
+
+def site_of(stack: Stack) -> SiteConfig:
+    """The stack's site config; a stack of another project has none (``StackFileError``)."""
+    if stack.site is None:
+        raise StackFileError(f"{display_path(stack.path)}: stack of project {stack.project}, not a hospital site")
+    return stack.site
+
+
+def load_project(directory: Path, name: str) -> Stack:
+    """A stack of any Pulumi Python project (``--project DIR STACK``): its ``Pulumi.yaml`` names the
+    project, its program (``main``, default ``__main__.py``) and where its stack files are
+    (``stackConfigDir``). This repository's own project is read as a site (its stack files validated)."""
+    project_file = next((directory / f for f in ("Pulumi.yaml", "Pulumi.yml") if (directory / f).is_file()), None)
+    if project_file is None:
+        raise StackFileError(f"{directory}: no Pulumi.yaml; --project takes a Pulumi project's directory")
+    try:
+        document = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise StackFileError(f"{display_path(project_file)}: not a readable project file ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("name"), str):
+        raise StackFileError(f"{display_path(project_file)}: has no project 'name'")
+    runtime = document.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise StackFileError(
+            f"{display_path(project_file)}: runtime is {runtime_name!r}; only Python programs run under the "
+            "offline mock engine (use `pulumi preview --policy-pack` for the others)"
+        )
+    program = directory / str(document.get("main") or "__main__.py")
+    if program.is_dir():
+        program = program / "__main__.py"
+    if not program.is_file():
+        raise StackFileError(f"{display_path(project_file)}: its program {display_path(program)} does not exist")
+    stacks_dir = directory / str(document.get("stackConfigDir") or ".")
+    name = site_name(name)
+    path = stacks_dir / f"Pulumi.{name}.yaml"
+    if directory.resolve() == ROOT and document["name"] == PROJECT:
+        return load(name, stacks_dir)
+    if not path.is_file():
+        known = ", ".join(available(stacks_dir)) or "none"
+        raise StackFileError(f"no stack file {display_path(path)} (stacks of project {document['name']}: {known})")
+    config = _read_config(path, site=False)
+    return Stack(name=name, path=path, config=config, site=None, project=document["name"], program=program)
 
 
 def problem_line(path: Path, problem: str) -> int:

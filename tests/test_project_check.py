@@ -1,0 +1,97 @@
+"""`plan` and `check --project DIR STACK`: any Pulumi Python project's program under the mock engine,
+judged by the pack (resource controls; the site-completeness controls only when the stack is a site).
+The bootstrap program (bootstrap/) is such a project. Through the CLI, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY_CONFIG = "bootstrap/policy-config.json"
+
+
+def _preflight(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *argv], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_bootstrap_passes_the_pack_with_its_recorded_exemptions():
+    done = _preflight(
+        "check", "--project", "bootstrap", "platform", "--policy-config", POLICY_CONFIG, "--format", "json"
+    )
+    assert done.returncode == 0, done.stderr
+    [site] = json.loads(done.stdout)["sites"]
+    assert site["findings"] == []
+    assert site["modes"] == ["preview", "update", "existing"]
+    statuses = {c["control"]: c["status"] for c in site["controls"]}
+    assert statuses["ORG-01"] == "not applicable"  # a site-completeness control: the bootstrap is no site
+    assert statuses["ENC-01"] == "met"
+
+
+def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles():
+    done = _preflight("check", "--project", "bootstrap", "platform", "--mode", "update", "--format", "json")
+    assert done.returncode == 1
+    [site] = json.loads(done.stdout)["sites"]
+    policies = {f["policy"] for f in site["findings"] if f["level"] == "mandatory"}
+    assert policies == {
+        "gcp-iam-least-privilege-roles",
+        "gcp-kms-key-use-service-agents-only",
+        "gcp-storage-bucket-ip-filter",
+    }
+
+
+def test_the_plan_of_another_project_names_that_project():
+    done = _preflight("plan", "--project", "bootstrap", "platform", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)
+    assert (plan["project"], plan["stack"]) == ("imaging-landing-zone-bootstrap", "platform")
+    assert any(
+        r["type"] == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider" for r in plan["resources"]
+    )
+
+
+def test_this_repository_as_a_project_is_a_site():
+    done = _preflight("plan", "--project", ".", "lausanne", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["project"] == "imaging-landing-zone"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(("check", "--project", "docs", "x"), "docs: no Pulumi.yaml; --project takes", id="not-a-project"),
+        pytest.param(
+            ("check", "--project", "bootstrap", "prod"),
+            "no stack file bootstrap/Pulumi.prod.yaml (stacks of project imaging-landing-zone-bootstrap: platform)",
+            id="unknown-stack",
+        ),
+        pytest.param(
+            ("check", "--project", "bootstrap", "platform", "--stacks-dir", "stacks"),
+            "--project reads the project's own stackConfigDir; drop --stacks-dir",
+            id="with-stacks-dir",
+        ),
+        pytest.param(
+            ("check", "--project", "bootstrap", "--plan", "plan.json"),
+            "--project runs a program; a --plan document names its own project and stack",
+            id="with-plan",
+        ),
+    ],
+)
+def test_bad_project_input_is_one_line_and_exit_2(argv, message):
+    done = _preflight(*argv)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_project_in_another_language_is_refused_with_the_way_to_judge_it(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: web\nruntime: nodejs\n", encoding="utf-8")
+    done = _preflight("check", "--project", str(tmp_path), "dev")
+    assert done.returncode == 2
+    assert "runtime is 'nodejs'; only Python programs run under the offline mock engine" in done.stderr
