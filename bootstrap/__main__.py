@@ -20,7 +20,9 @@ DAY = 86_400
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
-FULLY_RESTRICTED = {"restriction_mode": "FullyRestricted"}
+FULLY_RESTRICTED: gcp.storage.BucketEncryptionGoogleManagedEncryptionEnforcementConfigArgsDict = {
+    "restriction_mode": "FullyRestricted"
+}
 
 DEPLOYER_ROLES = (
     "roles/orgpolicy.policyAdmin",
@@ -105,7 +107,7 @@ def build(config: PlatformConfig) -> None:
 
     bucket_name = f"{project}-pulumi-state"
     # objects only with the state key: Google-managed and customer-supplied keys are refused
-    encryption = {
+    encryption: gcp.storage.BucketEncryptionArgsDict = {
         "default_kms_key_name": keys["state"].id,
         "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
         "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
