@@ -122,6 +122,8 @@ class SiteResult:
     readiness: Readiness | None = None
     """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    exemptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per policy, the resources its ``exempt`` config exempts (logical-name glob to the recorded reason)."""
     """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
 
     @property
@@ -227,6 +229,7 @@ class Checker:
         self._policies: list[PolicyInfo] | None = None
         self._levels: dict[str, str] = {}
         self._skip_reasons: dict[str, str] = {}
+        self._exemptions: dict[str, dict[str, str]] = {}
 
     def __enter__(self) -> Checker:
         return self
@@ -243,6 +246,13 @@ class Checker:
             reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
             self._pack.configure(reconciled)
             self._levels = {name: level for name, (level, _) in reconciled.items()}
+            self._exemptions = {
+                name: {str(k): str(v) for k, v in properties["exempt"].items()}
+                for name, (_, properties) in reconciled.items()
+                if isinstance(properties, Mapping)
+                and isinstance(properties.get("exempt"), Mapping)
+                and properties["exempt"]
+            }
             self._skip_reasons = {
                 name: str(properties["skipReason"])
                 for name, (_, properties) in reconciled.items()
@@ -306,6 +316,7 @@ class Checker:
             policies=policies,
             levels=dict(self._levels),
             skip_reasons=dict(self._skip_reasons),
+            exemptions={name: dict(entries) for name, entries in self._exemptions.items()},
             # The program's resources, as `plan` counts them (the root stack and the default
             # provider are analysed too, as the engine does, but are not the site's).
             resources={mode: len(analysed) - 2 for mode, analysed, _ in judged},

@@ -321,6 +321,8 @@ def _judge(args: argparse.Namespace) -> Any:
     policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
     if args.project is not None and args.plan is not None:
         raise _UsageError("--project runs a program; a --plan document names its own project and stack")
+    if args.allow_other_stack and args.plan is None:
+        raise _UsageError("--allow-other-stack applies to --plan only (a plan made for another stack)")
     if args.plan is not None:
         if args.mode is not None:
             raise _UsageError("--mode does not apply to --plan: a plan document has its own mode")

@@ -173,6 +173,12 @@ def _from_pack(
     return (Status.OUTSIDE, outside) if outside else (Status.MET, "")
 
 
+def _exemptions(policies: Sequence[str], exemptions: Mapping[str, Mapping[str, str]]) -> str:
+    """What the policy config exempts from these policies, for the row's detail (never hidden)."""
+    entries = [f"{pattern} ({reason})" for policy in policies for pattern, reason in exemptions.get(policy, {}).items()]
+    return "exempted by the policy config: " + "; ".join(entries) if entries else ""
+
+
 def rows(result: SiteResult) -> list[Row]:
     """The site's matrix: every catalogue control in catalogue order, then any control the pack
     names that the catalogue lacks (a test keeps that list empty)."""
@@ -197,6 +203,9 @@ def rows(result: SiteResult) -> list[Row]:
                 detail = f"{detail}; {probe}" if detail else probe
         elif pack is None:
             status, detail = Status.NOT_JUDGED, "no policy of the pack names this control"
+        exempted = _exemptions(policies, result.exemptions)
+        if exempted:
+            detail = f"{detail}; {exempted}" if detail else exempted
         matrix.append(
             Row(
                 control.id,

@@ -32,6 +32,10 @@ def test_the_bootstrap_passes_the_pack_with_its_recorded_exemptions():
     statuses = {c["control"]: c["status"] for c in site["controls"]}
     assert statuses["ORG-01"] == "not applicable"  # a site-completeness control: the bootstrap is no site
     assert statuses["ENC-01"] == "met"
+    # every exemption is on its control's row, with its reason, never hidden behind a plain "met"
+    details = {c["control"]: c["detail"] for c in site["controls"]}
+    assert "exempted by the policy config: deploy-* (a site's deployer runs `pulumi up`" in details["IAM-04"]
+    assert "exempted by the policy config: state (the Pulumi state is read and written" in details["NET-07"]
 
 
 def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles():
@@ -75,6 +79,11 @@ def test_this_repository_as_a_project_is_a_site():
             ("check", "--project", "bootstrap", "platform", "--stacks-dir", "stacks"),
             "--project reads the project's own stackConfigDir; drop --stacks-dir",
             id="with-stacks-dir",
+        ),
+        pytest.param(
+            ("check", "lausanne", "--allow-other-stack"),
+            "--allow-other-stack applies to --plan only",
+            id="allow-other-stack-without-plan",
         ),
         pytest.param(
             ("check", "--project", "bootstrap", "--plan", "plan.json"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any, Protocol, cast
@@ -86,9 +87,14 @@ EXEMPT: dict[str, Any] = {
         "recorded reason; the reason is reported as the policy's not-applicable note."
     ),
     "additionalProperties": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    "propertyNames": {"pattern": "[^*?\\[\\]!]"},
     "default": {},
 }
 """Every policy's ``exempt`` config: the one way to exempt a resource, always with a written reason."""
+
+
+_LITERAL = re.compile(r"[^*?\[\]!]")
+"""A pattern must name something: one that is only wildcards (``*``) would exempt every resource."""
 
 
 def exemption(config: Mapping[str, Any], name: str) -> str | None:
@@ -96,7 +102,14 @@ def exemption(config: Mapping[str, Any], name: str) -> str | None:
     exempt = config.get("exempt") or {}
     if not isinstance(exempt, Mapping):
         return None
-    return next((str(reason) for pattern, reason in exempt.items() if fnmatchcase(name, str(pattern))), None)
+    return next(
+        (
+            str(reason)
+            for pattern, reason in exempt.items()
+            if _LITERAL.search(str(pattern)) and fnmatchcase(name, str(pattern))
+        ),
+        None,
+    )
 
 
 def _metadata(
@@ -190,7 +203,7 @@ def stack_policy(
         if site_only and stack_scope() != "site":
             args.not_applicable(
                 f"{control} is a site-completeness control and this stack is not a hospital site "
-                f"(no imaging-landing-zone:siteCode, or {PACK_NAMESPACE}:scope is 'resources')"
+                f"(no imaging-landing-zone:siteCode and no {PACK_NAMESPACE}:scope: site)"
             )
         config = args.get_config()
 

@@ -118,16 +118,16 @@ SCOPES: Final = ("site", "resources")
 
 @cache
 def stack_scope() -> str:
-    """``site`` when the stack declares a hospital site, ``resources`` otherwise.
+    """``site`` when the stack is a hospital site, ``resources`` otherwise.
 
-    Explicit: the stack config ``imaging-site-requirements:scope`` (``site`` or ``resources``; any other
-    value counts as ``site``, the stricter). Otherwise a stack with ``imaging-landing-zone:siteCode`` is a
-    site. Resource controls apply to every stack; the site-completeness controls (guard rails, audit
-    config, SIEM export, alerts, ...) only to sites."""
+    A stack with ``imaging-landing-zone:siteCode`` is always a site: no stack setting can narrow what a
+    site is judged for (an exemption is a reviewed policy-config entry with a reason). Another stack is a
+    site when its config says ``imaging-site-requirements:scope: site``. Resource controls apply to every
+    stack; the site-completeness controls (guard rails, audit config, SIEM export, alerts, ...) to sites."""
+    if site_setting("siteCode"):
+        return "site"
     declared = pulumi.Config(PACK_NAMESPACE).get("scope")
-    if declared is not None:
-        return "resources" if declared.strip().lower() == "resources" else "site"
-    return "site" if site_setting("siteCode") else "resources"
+    return "site" if declared is not None and declared.strip().lower() == "site" else "resources"
 
 
 def site_project() -> str | None:

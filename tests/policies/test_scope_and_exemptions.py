@@ -87,8 +87,10 @@ def test_a_stack_may_declare_itself_a_site_and_is_then_judged_as_one():
     assert _mandatory(found) >= DEMANDED
 
 
-@pytest.mark.parametrize("scope", ["resources", "Resources "])
-def test_a_site_stack_scoped_to_resources_is_not_judged_for_completeness(scope):
+@pytest.mark.parametrize("scope", ["resources", " RESOURCES ", "none"])
+def test_a_site_stays_a_site_whatever_its_stack_file_says(scope):
+    """A site's stack file cannot switch its own site controls off (a reviewer would miss one line): only a
+    reviewed policy-config exemption, with its reason, can narrow what a site is judged for."""
     from preflight import stacks
 
     config = {**stacks.load("lausanne").config, "imaging-site-requirements:scope": scope}
@@ -97,16 +99,17 @@ def test_a_site_stack_scoped_to_resources_is_not_judged_for_completeness(scope):
         found = pack.analyze_stack([])
     finally:
         pack.close()
-    assert not SITE_ONLY & _mandatory(found)
+    assert _mandatory(found) >= DEMANDED
 
 
-def test_an_unknown_scope_counts_as_a_site():
-    pack = _pack({"gcp:project": "research-archive", "imaging-site-requirements:scope": "resource"})
+@pytest.mark.parametrize("scope", ["resource", "resources", ""])
+def test_another_stack_is_a_site_only_when_it_says_so_exactly(scope):
+    pack = _pack({"gcp:project": "research-archive", "imaging-site-requirements:scope": scope})
     try:
         found = pack.analyze_stack([])
     finally:
         pack.close()
-    assert _mandatory(found) >= DEMANDED
+    assert not SITE_ONLY & _mandatory(found)
 
 
 def test_an_exempted_resource_is_not_applicable_with_its_reason_and_others_are_still_judged():
@@ -142,5 +145,15 @@ def test_an_exemption_without_a_reason_is_refused(reason):
     try:
         with pytest.raises(PolicyConfigError, match="exempt"):
             analyzer.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {"pub*": reason}}})
+    finally:
+        pack.close()
+
+
+@pytest.mark.parametrize("pattern", ["*", "**", "?*", "[!]*"])
+def test_an_exemption_that_names_nothing_in_particular_is_refused(pattern):
+    pack = analyzer.PolicyPack(config={}, project="other-team", stack="dev", dry_run=False)
+    try:
+        with pytest.raises(PolicyConfigError, match="exempt"):
+            analyzer.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {pattern: "everything"}}})
     finally:
         pack.close()
