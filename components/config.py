@@ -145,7 +145,15 @@ def _public_cidr(value: str) -> str:
 
 
 PublicCidr = Annotated[str, AfterValidator(_public_cidr)]
-"""An IPv4 range in CIDR form that traffic from the internet can come from (no private range)."""
+"""An IPv4 range in CIDR form that traffic from the internet can come from (no private range), at most a /16."""
+
+
+def _allowlist_cidr(value: str) -> str:
+    return str(ranges.parse_allowlist_cidr(value))
+
+
+AllowlistCidr = Annotated[str, AfterValidator(_allowlist_cidr)]
+"""An IPv4 range in CIDR form, at most a /16: a destination the viewer may reach."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 """A TCP port, 1 to 65535."""
 _NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
@@ -187,7 +195,7 @@ class NextHop(_Model):
 class WorklistEndpoint(_Model):
     """One worklist system the viewer may reach: its ranges, its TCP ports and the path to it."""
 
-    cidrs: Annotated[list[Cidr], Field(min_length=1)]
+    cidrs: Annotated[list[AllowlistCidr], Field(min_length=1)]
     """The endpoint's address ranges."""
     ports: Annotated[list[Port], Field(min_length=1)]
     """The TCP ports the viewer connects to, for example `[443]`."""

@@ -52,16 +52,35 @@ carrier-grade NAT (RFC 6598), loopback and link-local. (The documentation ranges
 accepted: the examples use them.)"""
 
 
+WIDEST_ALLOWLIST_PREFIX = 16
+"""An allowlist entry (a source that may reach the site, a destination the viewer may reach) is at most a
+/16: one hospital's or one system's range, never a slice of the internet."""
+
+
+def parse_allowlist_cidr(text: str) -> ipaddress.IPv4Network:
+    """:func:`parse_cidr`, at most a /16 (:data:`WIDEST_ALLOWLIST_PREFIX`)."""
+    network = parse_cidr(text)
+    if network.prefixlen < WIDEST_ALLOWLIST_PREFIX:
+        raise ValueError(
+            f"{text!r} spans {network.num_addresses:,} addresses, wider than a /{WIDEST_ALLOWLIST_PREFIX}; "
+            "name the hospital's or the system's own ranges"
+        )
+    return network
+
+
 def parse_public_cidr(text: str) -> ipaddress.IPv4Network:
-    """:func:`parse_cidr`, and a range a client's traffic can come from over the internet: a bucket IP
-    filter or an edge allowlist sees the public address after NAT, never a private one."""
+    """:func:`parse_allowlist_cidr`, and a range a client's traffic can come from over the internet: a
+    bucket IP filter or an edge allowlist sees the public address after NAT, never a private one."""
     network = parse_cidr(text)
     for private in NON_PUBLIC_RANGES:
-        if network.overlaps(ipaddress.IPv4Network(private)):
+        private_network = ipaddress.IPv4Network(private)
+        if network.overlaps(private_network):
+            relation = "contains" if network.prefixlen < private_network.prefixlen else "is in"
             raise ValueError(
-                f"{text!r} is a private range ({private}); name the public (NAT egress) range traffic comes from"
+                f"{text!r} {relation} the private range {private}; name the public (NAT egress) range traffic "
+                "comes from"
             )
-    return network
+    return parse_allowlist_cidr(text)
 
 
 def overlaps(a: str, b: str) -> bool:

@@ -227,19 +227,19 @@ BAD_NETWORK = [
     pytest.param(
         # The workstations' internal range: the bucket's IP filter sees their NAT address instead.
         _set("network/hospitalNetworks", ["10.50.0.0/16"]),
-        f"{NS}:network.hospitalNetworks.0: '10.50.0.0/16' is a private range (10.0.0.0/8); "
+        f"{NS}:network.hospitalNetworks.0: '10.50.0.0/16' is in the private range 10.0.0.0/8; "
         "name the public (NAT egress) range traffic comes from",
         id="hospital-network-private",
     ),
     pytest.param(
         _set("network/pacsEgressCidrs", ["192.168.10.0/24"]),
-        f"{NS}:network.pacsEgressCidrs.0: '192.168.10.0/24' is a private range (192.168.0.0/16); "
+        f"{NS}:network.pacsEgressCidrs.0: '192.168.10.0/24' is in the private range 192.168.0.0/16; "
         "name the public (NAT egress) range traffic comes from",
         id="pacs-egress-private",
     ),
     pytest.param(
         _set("viewer/allowedSources", ["100.64.3.0/24"]),
-        f"{NS}:viewer.allowedSources.0: '100.64.3.0/24' is a private range (100.64.0.0/10); "
+        f"{NS}:viewer.allowedSources.0: '100.64.3.0/24' is in the private range 100.64.0.0/10; "
         "name the public (NAT egress) range traffic comes from",
         id="viewer-source-carrier-nat",
     ),

@@ -47,3 +47,23 @@ def test_overlap_and_containment_agree_with_the_addresses(a, b):
 def test_malformed_ranges_are_refused(text):
     with pytest.raises(ValueError, match=repr(text).strip("'") if text else "CIDR form"):
         ranges.parse_cidr(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "32.0.0.0/3", "'32.0.0.0/3' spans 536,870,912 addresses, wider than a /16", id="an-eighth-of-ipv4"
+        ),
+        pytest.param("198.51.0.0/15", "wider than a /16", id="slash-15"),
+        pytest.param("0.0.0.0/1", "'0.0.0.0/1' contains the private range 10.0.0.0/8", id="contains-private"),
+    ],
+)
+def test_an_allowlist_range_is_one_hospitals_not_a_slice_of_the_internet(text, message):
+    with pytest.raises(ValueError, match=r"addresses|private") as raised:
+        ranges.parse_public_cidr(text)
+    assert str(raised.value).startswith(message)
+
+
+def test_a_slash_16_is_the_widest_allowlist_range():
+    assert str(ranges.parse_allowlist_cidr("10.200.0.0/16")) == "10.200.0.0/16"

@@ -83,7 +83,7 @@ def test_a_key_without_the_namespace_names_the_namespaced_form(tmp_path):
         pytest.param(
             "hospitalNetworks: [198.51.100.0/24]",
             "hospitalNetworks: [172.20.0.0/16]",
-            f"{NS}:network.hospitalNetworks.0: '172.20.0.0/16' is a private range (172.16.0.0/12); "
+            f"{NS}:network.hospitalNetworks.0: '172.20.0.0/16' is in the private range 172.16.0.0/12; "
             "name the public (NAT egress) range traffic comes from",
             id="hospital-network-private",
         ),
