@@ -32,4 +32,5 @@ def refers_to_network(resource: PolicyResource, value: Any, dependency: str, net
 
 
 def stack_networks(args: StackValidationArgs) -> list[PolicyResource]:
+    """The VPC networks the stack declares."""
     return [r for r in args.resources if r.resource_type == tokens.NETWORK]
