@@ -3,13 +3,24 @@
 Self-contained: published on its own as a policy pack, it never imports the components.
 """
 
-from imaging_policies import closed_world, edge, guardrails, iam, kms, logs, monitoring, network, storage
+from imaging_policies import (
+    closed_world,
+    edge,
+    firewall,
+    iam,
+    kms,
+    logging,
+    monitoring,
+    orgpolicy,
+    storage,
+    vpc,
+)
 from imaging_policies._registry import Registry
 
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, network, logs, monitoring, edge, guardrails):
+for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

@@ -1,7 +1,8 @@
 """The viewer launch endpoint and the viewer's compute: TLS 1.2+, no plaintext, Cloud Armor, no anonymity.
 
-Controls TLS-01, TLS-02, TLS-03, TLS-05, NET-06, NET-08 and IAM-09; the API allowlist and its check
-are IAM-08's, whose policy is the closed world's (closed_world.py).
+Controls TLS-01, TLS-02, TLS-03, TLS-05, LOG-05 (the backends' request logs), NET-06, NET-08 and
+IAM-09; the API allowlist and its check are IAM-08's, whose policy is the closed world's
+(closed_world.py).
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ def _backend_tls(args: ResourceValidationArgs, report: Report) -> None:
     protocol = leaf(args.props, "protocol")
     if protocol is not UNKNOWN and protocol not in TLS_BACKEND_PROTOCOLS:
         report(f"protocol is {protocol or 'unset (HTTP)'!s}: the last hop is plaintext. Set protocol 'HTTPS'.")
+
+
+def _backend_logs(args: ResourceValidationArgs, report: Report) -> None:
+    if leaf(args.props, "logConfig", "enable") not in (True, UNKNOWN):
+        report(
+            "logConfig.enable is not true, so requests (and authentication attempts) at the edge are not "
+            "logged. Set logConfig {enable: true, sampleRate: 1.0}."
+        )
+        return
+    rate = leaf(args.props, "logConfig", "sampleRate")
+    if rate not in (None, UNKNOWN) and rate != 1:
+        report(f"logConfig.sampleRate is {rate}; set it to 1.0 so every request is logged.")
 
 
 LOG4SHELL_RULE = "evaluatePreconfiguredWaf('cve-canary')"
@@ -491,6 +504,15 @@ POLICIES = [
         remediation="Set the backend service's protocol to 'HTTPS' (or 'HTTP2').",
         types=sorted(tokens.BACKEND_SERVICES),
         check=_backend_tls,
+    ),
+    resource_policy(
+        name="gcp-compute-backend-request-logs",
+        control="LOG-05",
+        description="Load-balancer backends log every request.",
+        severity=Severity.MEDIUM,
+        remediation="Set logConfig {enable: true, sampleRate: 1.0} on every backend service.",
+        types=sorted(tokens.BACKEND_SERVICES),
+        check=_backend_logs,
     ),
     resource_policy(
         name="gcp-viewer-no-public-address",

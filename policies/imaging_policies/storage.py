@@ -1,4 +1,8 @@
-"""Cloud Storage: CMEK, no bypass, key grant before use, private, uniform access, usage logs.
+"""Cloud Storage: CMEK, no bypass, key grant before use, IP filter, private, uniform access, region, usage logs.
+
+Controls ENC-01, ENC-02, ENC-08, NET-07, IAM-01, IAM-02, PERF-03 and LOG-02. The ranges NET-07 admits
+come from :mod:`imaging_policies._site`, the site VPC's subnets from the stack
+(:mod:`imaging_policies._network`).
 
 Which buckets hold images is decided by what each bucket is in the stack, not by its shape: a bucket
 that receives logs (another bucket's ``logging.logBucket``, a log sink's destination) and on which
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import (
     PolicyResource,
@@ -19,9 +24,21 @@ from pulumi_policy import (
 )
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, bucket_name, is_set, known, leaf, members, property_dependencies
+from imaging_policies._network import refers_to_network, stack_networks
+from imaging_policies._props import (
+    UNKNOWN,
+    as_str,
+    bucket_name,
+    is_set,
+    items,
+    known,
+    leaf,
+    members,
+    property_dependencies,
+    references,
+)
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import site_region
+from imaging_policies._site import WHOLE_INTERNET, inside, site_region, source_allowlist
 from imaging_policies.kms import site_key_problem
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
@@ -225,6 +242,83 @@ def _in_site_region(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
+# --- NET-07 -------------------------------------------------------------------------------------------
+
+
+def _subnet_ranges(args: StackValidationArgs, network: PolicyResource) -> list[Any]:
+    """The primary and secondary ranges of the stack's subnets on ``network`` (``UNKNOWN`` where unknown)."""
+    found: list[Any] = []
+    for subnet in args.resources:
+        if subnet.resource_type == tokens.SUBNETWORK and refers_to_network(
+            subnet, leaf(subnet.props, "network"), "network", network
+        ):
+            found.append(leaf(subnet.props, "ipCidrRange"))
+            found.extend(leaf(r, "ipCidrRange") for r in items(subnet.props, "secondaryIpRanges"))
+    return found
+
+
+def _vpc_source_problems(args: StackValidationArgs, bucket: PolicyResource, source: Any) -> list[str]:
+    """Why one ``vpcNetworkSources`` entry admits more than the site VPC's subnets."""
+    if source is UNKNOWN:
+        return []
+    value = leaf(source, "network")
+    networks = [n for n in stack_networks(args) if references(bucket, "ipFilter", value, n)]
+    if value is UNKNOWN and not networks:
+        return []  # computed from something else in the stack: judged when known
+    if not networks:
+        return [f"admits network {value}, which is not a network of this stack (the pack cannot judge it)"]
+    ranges = [r for n in networks for r in _subnet_ranges(args, n)]
+    if UNKNOWN in ranges:
+        return []
+    return [
+        f"admits {cidr}, outside the subnets of {networks[0].name!r} ({', '.join(str(r) for r in ranges) or 'none'})"
+        for cidr in items(source, "allowedIpCidrRanges")
+        if cidr is not UNKNOWN and not inside(str(cidr), [str(r) for r in ranges if r is not None])
+    ]
+
+
+def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
+    buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
+    log_targets = usage_log_targets(buckets, args.resources)
+    declared, where = source_allowlist(args.get_config())
+    for bucket in buckets:
+        if as_str(leaf(bucket.props, "name")) in log_targets:
+            continue  # an access-log bucket: written only by Cloud Storage itself, read by no workload
+        ip_filter = leaf(bucket.props, "ipFilter")
+        if ip_filter is UNKNOWN:
+            continue
+        mode = leaf(ip_filter, "mode")
+        if mode not in ("Enabled", UNKNOWN):
+            state = "ipFilter is not set" if ip_filter is None else f"ipFilter.mode is {mode!r}"
+            report(
+                f"bucket {bucket.name!r}: {state}, so any network can reach it. Enable the IP "
+                "filter with the PACS egress ranges, the hospital networks and the site VPC as sources.",
+                bucket.urn,
+            )
+            continue
+        if leaf(ip_filter, "allowCrossOrgVpcs") is True:
+            report(
+                f"bucket {bucket.name!r} has ipFilter.allowCrossOrgVpcs true; set it to false.",
+                bucket.urn,
+            )
+        for index, source in enumerate(items(ip_filter, "vpcNetworkSources")):
+            for problem in _vpc_source_problems(args, bucket, source):
+                report(
+                    f"bucket {bucket.name!r}: ipFilter.vpcNetworkSources[{index}] {problem}. Admit only the site "
+                    "VPC (a Network of this stack) and its subnets' ranges.",
+                    bucket.urn,
+                )
+        for cidr in items(ip_filter, "publicNetworkSource", "allowedIpCidrRanges"):
+            if cidr is UNKNOWN:
+                continue
+            if cidr in WHOLE_INTERNET or not inside(str(cidr), declared):
+                report(
+                    f"bucket {bucket.name!r} admits {cidr} in ipFilter.publicNetworkSource.allowedIpCidrRanges, "
+                    f"which is not a declared PACS or hospital range ({where}). Remove it or declare it.",
+                    bucket.urn,
+                )
+
+
 POLICIES = [
     resource_policy(
         name="gcp-storage-bucket-requires-cmek",
@@ -259,6 +353,27 @@ POLICIES = [
         ),
         check=_grant_precedes_use,
         types=[tokens.BUCKET, *sorted(tokens.CRYPTO_KEY_IAM)],
+    ),
+    stack_policy(
+        name="gcp-storage-bucket-ip-filter",
+        types=[tokens.BUCKET, tokens.NETWORK, tokens.SUBNETWORK],
+        control="NET-07",
+        description=(
+            "Image buckets accept requests only from the declared PACS and hospital ranges and the site VPC's subnets."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Set ipFilter.mode 'Enabled', allowAllServiceAgentAccess true, allowCrossOrgVpcs false, the PACS "
+            "egress and hospital ranges as publicNetworkSource and the site VPC as vpcNetworkSources."
+        ),
+        check=_bucket_ip_filter,
+        config={
+            "allowedSources": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Allowed public ranges (default: the site config's PACS and hospital ranges).",
+            }
+        },
     ),
     resource_policy(
         name="gcp-storage-bucket-public-access-prevention",

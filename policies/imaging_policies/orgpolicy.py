@@ -1,4 +1,4 @@
-"""Project guard rails: the org policies every site project carries (ORG-01 to ORG-10, and ENC-10's).
+"""Org policies, the project guard rails: the constraints every site project carries (ORG-01 to ORG-10, ENC-10).
 
 One stack policy per constraint. A site may skip a constraint its organisation enforces higher up
 only with a recorded reason in its stack file (``imaging-landing-zone:guardRails.skip``).

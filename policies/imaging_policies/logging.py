@@ -1,7 +1,10 @@
 """Log management: audit logs, locked CMEK retention, SIEM export, no exclusions.
 
-Controls LOG-01, LOG-05, LOG-07 to LOG-10 and ENC-09 (the alerts, LOG-11 and LOG-12, are in
-:mod:`imaging_policies.monitoring`). Filters are judged by the sample security entries they select
+Controls ENC-09, LOG-01 and LOG-08 to LOG-10 (the alerts, LOG-11 and LOG-12, are in
+:mod:`imaging_policies.monitoring`; the logs each resource writes are judged with it: usage logs LOG-02
+in :mod:`imaging_policies.storage`, flow, DNS and NAT logs LOG-03, LOG-06 and LOG-07 in
+:mod:`imaging_policies.vpc`, firewall logs LOG-04 in :mod:`imaging_policies.firewall`, backend request
+logs LOG-05 in :mod:`imaging_policies.edge`). Filters are judged by the sample security entries they select
 (:mod:`imaging_policies.log_filters`), and destinations by equality with what the site declares
 (``imaging-landing-zone:logging``, read by :func:`imaging_policies._site.site_logging`).
 """
@@ -120,27 +123,6 @@ def _audit_logs_on(args: StackValidationArgs, report: Report) -> None:
         "no audit config for allServices with ADMIN_READ, DATA_READ and DATA_WRITE: reads of images and "
         "metadata are not logged. Add a gcp.projects.IAMAuditConfig (SecurityLogging does)."
     )
-
-
-# --- LOG-05, LOG-07 -------------------------------------------------------------------------------
-
-
-def _backend_logs(args: ResourceValidationArgs, report: Report) -> None:
-    if leaf(args.props, "logConfig", "enable") not in (True, UNKNOWN):
-        report(
-            "logConfig.enable is not true, so requests (and authentication attempts) at the edge are not "
-            "logged. Set logConfig {enable: true, sampleRate: 1.0}."
-        )
-        return
-    rate = leaf(args.props, "logConfig", "sampleRate")
-    if rate not in (None, UNKNOWN) and rate != 1:
-        report(f"logConfig.sampleRate is {rate}; set it to 1.0 so every request is logged.")
-
-
-def _nat_logs(args: ResourceValidationArgs, report: Report) -> None:
-    enabled, kind = leaf(args.props, "logConfig", "enable"), leaf(args.props, "logConfig", "filter")
-    if enabled not in (True, UNKNOWN) or kind not in ("ALL", UNKNOWN):
-        report(f"logConfig is enable={enabled!r}, filter={kind!r}; set {{enable: true, filter: 'ALL'}}.")
 
 
 # --- ENC-09, LOG-09 -------------------------------------------------------------------------------
@@ -487,24 +469,6 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation="Add gcp.projects.IAMAuditConfig for allServices with ADMIN_READ, DATA_READ and DATA_WRITE.",
         check=_audit_logs_on,
-    ),
-    resource_policy(
-        name="gcp-compute-backend-request-logs",
-        control="LOG-05",
-        description="Load-balancer backends log every request.",
-        severity=Severity.MEDIUM,
-        remediation="Set logConfig {enable: true, sampleRate: 1.0} on every backend service.",
-        types=sorted(tokens.BACKEND_SERVICES),
-        check=_backend_logs,
-    ),
-    resource_policy(
-        name="gcp-compute-nat-logs-all",
-        control="LOG-07",
-        description="Cloud NAT logs every translation and error.",
-        severity=Severity.MEDIUM,
-        remediation="Set logConfig {enable: true, filter: 'ALL'} on every RouterNat.",
-        types=[tokens.ROUTER_NAT],
-        check=_nat_logs,
     ),
     stack_policy(
         name="gcp-logging-siem-export",
