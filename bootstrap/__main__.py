@@ -46,7 +46,7 @@ DEPLOYER_ROLES = (
 )
 """What ``pulumi up`` of a site needs on the site project (README, "Deploying a site for real")."""
 
-PREVIEWER_ROLES = (
+DRIFT_ROLES = (
     "roles/iam.securityReviewer",
     "roles/cloudkms.viewer",
     "roles/compute.viewer",
@@ -60,21 +60,31 @@ PREVIEWER_ROLES = (
     "roles/iam.workloadIdentityPoolViewer",
     "roles/logging.configWriter",
 )
-"""Read-only roles for ``pulumi preview --refresh`` of a site, object reads excluded. Cloud Logging has
-no role that reads sinks and buckets without also writing them or reading log entries; the previewer
-gets ``roles/logging.configWriter`` rather than log entries (README, "Deploying a site for real")."""
+"""Roles for the nightly drift check (``pulumi preview --refresh``) of a site, object reads excluded, usable
+only by jobs of the protected branch. Cloud Logging has no role that reads sinks and buckets without also
+writing them or reading log entries; the drift checker gets ``roles/logging.configWriter`` rather than
+log entries (README, "Deploying a site for real")."""
+
+PREVIEWER_ROLES = ("roles/browser",)
+"""A pull request's ``pulumi preview`` (no refresh) reads only the state and the program's look-ups (the
+project's storage agent, its Cloud Logging settings): resource-manager read, nothing else. A pull
+request's code runs with it, so it holds nothing that could change or read a site's data."""
 
 
 def _state_object_condition(bucket: str, project: str, site: str) -> str:
     """IAM condition: the site's own state objects in the DIY backend layout (``.pulumi/stacks|locks|
-    history/<project>/<site>...``), the backend's ``meta.yaml``, and bucket-level checks (listing)."""
+    history/<project>/<site>...``) and bucket-level checks (listing)."""
     objects = f"projects/_/buckets/{bucket}/objects/.pulumi"
     prefixes = [f"{objects}/stacks/{project}/{site}.", f"{objects}/locks/{project}/{site}/"]
     prefixes.append(f"{objects}/history/{project}/{site}/")
     clauses = [f'resource.name.startsWith("{prefix}")' for prefix in prefixes]
-    clauses.append(f'resource.name == "{objects}/meta.yaml"')
     clauses.append('resource.type == "storage.googleapis.com/Bucket"')
     return " || ".join(clauses)
+
+
+def _meta_condition(bucket: str) -> str:
+    """IAM condition: the backend's ``.pulumi/meta.yaml`` (its layout version), which everyone reads."""
+    return f'resource.name == "projects/_/buckets/{bucket}/objects/.pulumi/meta.yaml"'
 
 
 def build(config: PlatformConfig) -> None:
@@ -93,7 +103,7 @@ def build(config: PlatformConfig) -> None:
             version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
             opts=protected,
         )
-        for purpose in ("state", "secrets")
+        for purpose in ("state", *(f"secrets-{site}" for site in sorted(config.sites)))
     }
 
     storage_agent = gcp.storage.get_project_service_account_output(project=project)
@@ -162,18 +172,24 @@ def build(config: PlatformConfig) -> None:
             "attribute.repository": "assertion.repository",
             "attribute.ref": "assertion.ref",
         },
-        attribute_condition=f'assertion.repository == "{repository}"',
+        # the repository by its immutable id as well as its name: a deleted name can be registered again
+        attribute_condition=(
+            f'assertion.repository == "{repository}" && assertion.repository_id == "{config.github.repository_id}"'
+        ),
     )
 
     def subject(claim: str) -> pulumi.Output[str]:
         return pool.name.apply(lambda name: f"principal://iam.googleapis.com/{name}/subject/repo:{repository}:{claim}")
 
-    deployers: dict[str, pulumi.Output[str]] = {}
-    previewers: dict[str, pulumi.Output[str]] = {}
+    identities: dict[str, dict[str, pulumi.Output[str]]] = {"deploy": {}, "drift": {}, "preview": {}}
     for site, site_project in sorted(config.sites.items()):
         for kind, roles, subjects in (
+            # `pulumi up`: only a job of the site's GitHub environment (required reviewers, main only)
             ("deploy", DEPLOYER_ROLES, [f"environment:site-{site}"]),
-            ("preview", PREVIEWER_ROLES, ["pull_request", f"ref:refs/heads/{config.github.branch}"]),
+            # the nightly drift check: only jobs of the protected branch
+            ("drift", DRIFT_ROLES, [f"ref:refs/heads/{config.github.branch}"]),
+            # a pull request's preview: any pull request of the repository, so read-nearly-nothing
+            ("preview", PREVIEWER_ROLES, ["pull_request"]),
         ):
             account = gcp.serviceaccount.Account(
                 f"{kind}-{site}",
@@ -182,7 +198,7 @@ def build(config: PlatformConfig) -> None:
                 display_name=f"Pulumi {kind} of site {site}",
             )
             member = account.email.apply(lambda email: f"serviceAccount:{email}")
-            (deployers if kind == "deploy" else previewers)[site] = account.email
+            identities[kind][site] = account.email
             for claim in subjects:
                 gcp.serviceaccount.IAMMember(
                     f"{kind}-{site}-federation-{claim.split(':')[0].replace('_', '-')}",
@@ -207,15 +223,25 @@ def build(config: PlatformConfig) -> None:
                     "expression": _state_object_condition(bucket_name, "imaging-landing-zone", site),
                 },
             )
+            gcp.storage.BucketIAMMember(
+                f"{kind}-{site}-state-meta",
+                bucket=state.name,
+                role="roles/storage.objectViewer",
+                member=member,
+                condition={"title": "backend metadata, read only", "expression": _meta_condition(bucket_name)},
+            )
             gcp.kms.CryptoKeyIAMMember(
-                f"{kind}-{site}-secrets", crypto_key_id=keys["secrets"].id, role=ENCRYPTER, member=member
+                f"{kind}-{site}-secrets", crypto_key_id=keys[f"secrets-{site}"].id, role=ENCRYPTER, member=member
             )
 
     pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))
-    pulumi.export("secretsProvider", keys["secrets"].id.apply(lambda key: f"gcpkms://{key}"))
+    pulumi.export(
+        "secretsProviders",
+        {site: keys[f"secrets-{site}"].id.apply(lambda key: f"gcpkms://{key}") for site in sorted(config.sites)},
+    )
     pulumi.export("workloadIdentityProvider", provider.name)
-    pulumi.export("deployers", deployers)
-    pulumi.export("previewers", previewers)
+    for kind in ("deploy", "drift", "preview"):
+        pulumi.export(f"{kind}Identities", identities[kind])
 
 
 def _config() -> PlatformConfig:

@@ -33,6 +33,9 @@ class GitHub(_Model):
 
     repository: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")]
     """``owner/name`` exactly as GitHub spells it (the OIDC token's ``repository`` claim)."""
+    repository_id: Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+    """The repository's numeric id (``gh api repos/<owner>/<name> --jq .id``; the token's
+    ``repository_id`` claim): a name can be registered again by someone else after a deletion."""
     branch: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]{1,100}$")] = "main"
     """The branch whose pushes update sites and run drift checks."""
 

@@ -54,7 +54,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-pack-config", type=Path, help="policy pack config JSON (default: none)")
     p.add_argument(
         "--secrets-provider",
-        help="secrets provider for stacks created by this run, e.g. gcpkms://... (default: the backend's)",
+        help="secrets provider for stacks created by this run, {site} standing for the site, e.g. "
+        "gcpkms://projects/<platform>/locations/<region>/keyRings/pulumi/cryptoKeys/secrets-{site} "
+        "(default: the backend's)",
     )
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the summary as JSON to FILE")
     return p

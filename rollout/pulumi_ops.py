@@ -49,6 +49,7 @@ def operation(
     """The Automation API call for ``kind`` (preview, up, drift) on one site's stack in ``work_dir``.
 
     ``drift`` is a preview after a refresh: any change means the cloud no longer matches the program.
+    ``secrets_provider`` may name the site as ``{site}`` (each site has its own key).
     ``pulumi_command`` (an ``auto.PulumiCommand``) is the Automation API's own seam for which CLI runs.
     """
     from pulumi import automation as auto
@@ -65,8 +66,9 @@ def operation(
             if policy is not None and policy.enforcement_level == "mandatory":
                 violations += 1
 
+        provider = secrets_provider.replace("{site}", site) if secrets_provider else None
         options = auto.LocalWorkspaceOptions(
-            work_dir=str(work_dir), secrets_provider=secrets_provider, pulumi_command=pulumi_command
+            work_dir=str(work_dir), secrets_provider=provider, pulumi_command=pulumi_command
         )
         try:
             stack = auto.create_or_select_stack(stack_name=site, work_dir=str(work_dir), opts=options)

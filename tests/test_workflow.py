@@ -128,6 +128,19 @@ def test_drift_detection_refreshes_and_expects_no_changes_on_a_schedule():
     assert (step["command"], step["refresh"], step["expect-no-changes"]) == ("preview", True, True)
 
 
+def test_each_job_impersonates_the_identity_made_for_its_trigger():
+    """Pull requests run as the site's previewer (it reads nearly nothing: the pull request's code runs with
+    it), updates as the deployer, drift checks as the drift checker (bootstrap/, README)."""
+    for job, identity in (("preview", "preview"), ("up", "deploy"), ("drift", "drift")):
+        [auth] = [
+            s for s in _deploy_jobs()[job]["steps"] if s.get("uses", "").startswith("google-github-actions/auth@")
+        ]
+        assert auth["with"]["service_account"].startswith(f"{identity}-${{{{ matrix.site }}}}@"), job
+        step = _pulumi_step(_deploy_jobs()[job])["with"]
+        if "secrets-provider" in step:
+            assert step["secrets-provider"].endswith("/cryptoKeys/secrets-${{ matrix.site }}"), job
+
+
 def test_identities_come_from_oidc_never_from_stored_secrets():
     text = (WORKFLOWS / "deploy.yml").read_text(encoding="utf-8")
     assert "secrets." not in text

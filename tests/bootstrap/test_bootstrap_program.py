@@ -61,9 +61,9 @@ def test_the_state_bucket_is_cmek_versioned_uniform_private_logged_and_protected
     assert "encryption" in state.property_dependencies or state.inputs["encryption"]["defaultKmsKeyName"]
 
 
-def test_the_state_and_secrets_keys_rotate_within_90_days_and_are_protected(resources):
+def test_the_state_key_and_one_secrets_key_per_site_rotate_within_90_days_and_are_protected(resources):
     keys = _of_type(resources, "gcp:kms/cryptoKey:CryptoKey")
-    assert sorted(k.inputs["name"] for k in keys) == ["secrets", "state"]
+    assert sorted(k.inputs["name"] for k in keys) == ["secrets-lausanne", "secrets-utrecht", "state"]
     for key in keys:
         assert key.inputs["rotationPeriod"] == "7776000s"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
@@ -74,13 +74,15 @@ def test_no_long_lived_credentials(resources):
     assert not [r for r in resources if r.type in ("gcp:serviceaccount/key:Key", "gcp:storage/hmacKey:HmacKey")]
 
 
-def test_only_the_repositorys_tokens_are_accepted(resources):
+def test_only_the_repositorys_tokens_are_accepted_by_name_and_immutable_id(resources):
     provider = _by_name(resources, "github-actions")
     assert provider.inputs["oidc"] == {"issuerUri": "https://token.actions.githubusercontent.com"}
-    assert provider.inputs["attributeCondition"] == 'assertion.repository == "chuv-radiology/imaging-landing-zone"'
+    assert provider.inputs["attributeCondition"] == (
+        'assertion.repository == "chuv-radiology/imaging-landing-zone" && assertion.repository_id == "812345678"'
+    )
 
 
-def test_each_site_has_a_deployer_for_its_environment_and_a_previewer_for_pull_requests_and_main(resources):
+def test_each_site_has_a_deployer_for_its_environment_a_drift_checker_for_main_and_a_previewer_for_prs(resources):
     members = [r.inputs["member"] for r in _of_type(resources, "gcp:serviceaccount/iAMMember:IAMMember")]
     if engine.UNKNOWN in members:  # preview: the pool's name (with the project number) is computed
         assert set(members) == {engine.UNKNOWN}
@@ -91,10 +93,10 @@ def test_each_site_has_a_deployer_for_its_environment_and_a_previewer_for_pull_r
     assert federation == {
         "deploy-lausanne-federation-environment": f"{pool}{repo}:environment:site-lausanne",
         "deploy-utrecht-federation-environment": f"{pool}{repo}:environment:site-utrecht",
+        "drift-lausanne-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
+        "drift-utrecht-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
         "preview-lausanne-federation-pull-request": f"{pool}{repo}:pull_request",
-        "preview-lausanne-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
         "preview-utrecht-federation-pull-request": f"{pool}{repo}:pull_request",
-        "preview-utrecht-federation-ref": f"{pool}{repo}:ref:refs/heads/main",
     }
 
 
@@ -133,6 +135,10 @@ def test_each_identity_reaches_only_its_own_sites_state(resources):
     assert f'resource.name.startsWith("{objects}/stacks/imaging-landing-zone/lausanne.")' in expression
     assert f'resource.name.startsWith("{objects}/locks/imaging-landing-zone/lausanne/")' in expression
     assert "utrecht" not in expression
+    assert "meta.yaml" not in expression  # the backend's metadata is read-only for everyone
+    meta = grants["deploy-lausanne-state-meta"]
+    assert meta.inputs["role"] == "roles/storage.objectViewer"
+    assert meta.inputs["condition"]["expression"] == f'resource.name == "{objects}/meta.yaml"'
 
 
 def test_the_bootstrap_knows_every_site_of_stacks_and_its_project():

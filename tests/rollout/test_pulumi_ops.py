@@ -72,7 +72,10 @@ def test_a_cli_error_is_the_sites_failure_with_the_clis_own_error_line():
 
 def test_a_new_site_gets_the_secrets_provider_when_its_stack_is_created():
     command = RecordingCommand(fail="select", stderr="error: no stack named 'bern' found\n")
-    _operation("up", command, secrets_provider="gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k")("bern")
+    _operation("up", command, secrets_provider="gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/secrets-{site}")(
+        "bern"
+    )
     assert command.calls[0][:2] == ["stack", "select"]
     assert command.calls[1][:3] == ["stack", "init", "bern"]
-    assert command.calls[1][command.calls[1].index("--secrets-provider") + 1].startswith("gcpkms://")
+    provider = command.calls[1][command.calls[1].index("--secrets-provider") + 1]
+    assert provider == "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/secrets-bern"  # the site's own key
