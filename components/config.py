@@ -283,11 +283,12 @@ PositiveNumber = Annotated[float, AfterValidator(_positive), Field(json_schema_e
 class NetcheckSettings(_Model):
     """The site network readiness probe (`python -m preflight netcheck`): minimums and endpoints."""
 
-    min_download_mbps: PositiveNumber = 50.0
-    """Minimum download throughput from the site to its storage endpoint, in Mbit/s (PERF-01)."""
-    max_latency_ms: PositiveNumber = 30.0
+    min_download_mbps: Annotated[float, Field(ge=50)] = 50.0
+    """Minimum download throughput from the site to its storage endpoint, in Mbit/s (PERF-01): at least the
+    requirement's 50; a site may ask more."""
+    max_latency_ms: Annotated[float, Field(gt=0, le=30)] = 30.0
     """Maximum round-trip latency to the storage and viewer endpoints, in ms (PERF-02): the median
-    time to the first byte of a small HTTPS request on an open connection."""
+    time to the first byte of a small HTTPS request on an open connection; at most the requirement's 30."""
     storage_url: HttpsUrl | None = None
     """The storage endpoint; defaults to `https://storage.googleapis.com/<image bucket>`. For
     throughput it must name a readable object (a signed URL to a test object, given with `--url`)."""

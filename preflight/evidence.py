@@ -104,10 +104,17 @@ def read(path: Path) -> Readiness:
         date=when.strftime("%Y-%m-%d %H:%M UTC"),
         dated_by=dated_by,
         verdict=str(document.get("verdict", "")),
-        min_download_mbps=_number(minimums.get("downloadMbps")) or 50.0,
-        max_latency_ms=_number(minimums.get("latencyMs")) or 30.0,
+        # the requirement's floor, or the report's stricter minimum; a report cannot lower the bar
+        min_download_mbps=max(_number(minimums.get("downloadMbps")) or FLOOR_MBPS, FLOOR_MBPS),
+        max_latency_ms=min(_number(minimums.get("latencyMs")) or CEILING_MS, CEILING_MS),
         endpoints=tuple(parsed),
     )
+
+
+FLOOR_MBPS = 50.0
+"""The requirements document's minimum download throughput (PERF-01): a site may ask more, never less."""
+CEILING_MS = 30.0
+"""The requirements document's maximum latency (PERF-02): a site may ask less, never more."""
 
 
 def _fmt(value: float) -> str:

@@ -487,3 +487,30 @@ def test_the_readme_shows_the_committed_screenshots():
     for which in ("site", "fleet"):
         assert f"(docs/screenshots/{which}-report.png)" in readme
         assert (SCREENSHOTS / f"{which}-report.png").stat().st_size > 50_000
+
+
+def test_a_readiness_report_cannot_lower_the_requirements_minimums(tmp_path):
+    """A report whose own minimums were lowered (1 Mbps, 5000 ms) is judged against the requirement's floor:
+    50 Mbps and 30 ms, or the site's stricter values."""
+    report = {
+        "format": "imaging-landing-zone/netcheck@1",
+        "site": "lausanne",
+        "measuredAt": "2026-11-30T08:15:00Z",
+        "verdict": "pass",
+        "minimums": {"downloadMbps": 1, "latencyMs": 5000},
+        "endpoints": [
+            {
+                "name": "storage",
+                "role": "storage",
+                "latencyMs": {"median": 900},
+                "download": {"mbps": 2},
+                "tls": {"version": "TLSv1.3"},
+            },
+        ],
+    }
+    path = tmp_path / "lowered.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    readiness = evidence.read(path)
+    assert (readiness.min_download_mbps, readiness.max_latency_ms) == (50.0, 30.0)
+    assert "DOES NOT MEET the minimum: storage: 2 Mbps (minimum 50) BELOW" in evidence.summary("PERF-01", readiness)
+    assert "900 ms (maximum 30) ABOVE" in evidence.summary("PERF-02", readiness)
