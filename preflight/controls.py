@@ -193,7 +193,14 @@ def rows(result: SiteResult) -> list[Row]:
         pack = by_control.get(control.judged_with or control.id)
         policies = pack.policies if pack else ()
         status, detail = _from_pack(pack, control, skips, result.skip_reasons) if pack else (Status.OUTSIDE, "")
-        if "probe" in control.checked_by:
+        if site is None:
+            # another project's stack (`check --project`): no site, so no site wording and no readiness probe
+            detail = detail.replace("in this site", "in this stack").replace("the site has no", "the stack has no")
+        if "probe" in control.checked_by and site is None:
+            probe = "a hospital site's network readiness; this stack is not a site"
+            status = Status.NOT_APPLICABLE if pack is None else status
+            detail = f"{detail}; {probe}" if detail and pack is not None else probe
+        elif "probe" in control.checked_by:
             probe = evidence.summary(control.id, result.readiness, result.site)
             if status is Status.MET and control.judged_with:
                 detail = f"judged with {control.judged_with}'s org policy; {probe}"
