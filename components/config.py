@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import naming, ranges
+from . import naming, principals, ranges
 
 NAMESPACE = "imaging-landing-zone"
 
@@ -296,7 +296,7 @@ class NetcheckSettings(_Model):
     """The viewer endpoint the site's workstations open, or unset to skip it."""
 
 
-_PUBLIC_PRINCIPALS = {"allusers", "allauthenticatedusers", "public"}
+_PUBLIC_PRINCIPALS = principals.PUBLIC
 _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
 
 
@@ -339,12 +339,13 @@ _CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels
 
 
 def _siem_member(value: str) -> str:
-    if not re.match(r"^(serviceAccount|group):[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", value):
+    try:
+        return principals.parse_member(value)
+    except ValueError:
         raise ValueError(
             "must be the SIEM's identity as an IAM member: serviceAccount:<email> or group:<email> "
             "(never a person or a public principal)"
-        )
-    return value
+        ) from None
 
 
 class SiemExport(_Model):

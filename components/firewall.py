@@ -16,8 +16,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, field_validator, model_validator
 
-from components import ranges
-from components._base import Component, ComponentArgs, StrInput, child
+from . import ranges
+from ._base import Component, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:network:AllowlistFirewall"
 

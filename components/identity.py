@@ -11,8 +11,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from components import naming
-from components._base import Component, ComponentArgs, child, known_after
+from . import naming
+from ._base import Component, ComponentArgs, child, known_after
 
 TYPE_TOKEN = "imaging:iam:SiteIdentities"
 

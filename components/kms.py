@@ -9,9 +9,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field
 
-from components import naming
-from components._base import SECONDS_PER_DAY, Component, ComponentArgs, child
-from components.config import ProtectionLevel
+from . import naming
+from ._base import SECONDS_PER_DAY, Component, ComponentArgs, child
+from .config import ProtectionLevel
 
 TYPE_TOKEN = "imaging:kms:SiteKeys"
 

@@ -13,9 +13,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, model_validator
 
-from components._base import Component, ComponentArgs, StrInput, child, known_after
-from components.alerts import SECURITY_LOGS_FILTER
-from components.config import MIN_LOG_RETENTION_DAYS
+from ._base import Component, ComponentArgs, StrInput, child, known_after
+from .alerts import SECURITY_LOGS_FILTER
+from .config import MIN_LOG_RETENTION_DAYS
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
 

@@ -13,8 +13,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, model_validator
 
-from components._base import Component, ComponentArgs, StrInput, child
-from components.alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
+from ._base import Component, ComponentArgs, StrInput, child
+from .alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
 
 TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
 

@@ -11,8 +11,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import model_validator
 
-from components import ranges
-from components._base import Component, ComponentArgs, StrInput, child, known_after
+from . import ranges
+from ._base import Component, ComponentArgs, StrInput, child, known_after
 
 TYPE_TOKEN = "imaging:network:SiteNetwork"
 

@@ -12,7 +12,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import field_validator
 
-from components._base import Component, ComponentArgs, child
+from ._base import Component, ComponentArgs, child
 
 TYPE_TOKEN = "imaging:project:ProjectGuardRails"
 

@@ -12,8 +12,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, field_validator
 
-from components import naming, ranges
-from components._base import SECONDS_PER_DAY, Component, ComponentArgs, StrInput, child
+from . import naming, principals, ranges
+from ._base import SECONDS_PER_DAY, Component, ComponentArgs, StrInput, child
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
 
@@ -39,6 +39,11 @@ class BucketMember(ComponentArgs):
     """`roles/storage.objectViewer` or `roles/storage.objectCreator`."""
     member: StrInput
     """An IAM member: `serviceAccount:...` or `group:...` (never `user:` or a public principal)."""
+
+    @field_validator("member")
+    @classmethod
+    def _member(cls, member: StrInput) -> StrInput:
+        return principals.parse_member(member) if isinstance(member, str) else member
 
 
 class BucketNetworkAccess(ComponentArgs):

@@ -16,9 +16,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, field_validator, model_validator
 
-from components import ranges
-from components._base import Component, ComponentArgs, StrInput, child
-from components.config import SignOn
+from . import ranges
+from ._base import Component, ComponentArgs, StrInput, child
+from .config import SignOn
 
 TYPE_TOKEN = "imaging:viewer:ViewerEndpoint"
 
