@@ -288,28 +288,7 @@ class PolicyPack:
     def _analyze_stack(
         self, resources: list[Resource], provider: Resource | None
     ) -> tuple[list[Diagnostic], list[NotApplicable]]:
-        request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[
-                analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    properties=_struct(r.outputs),
-                    urn=r.urn,
-                    name=r.name,
-                    options=_options(r),
-                    parent=r.parent,
-                    dependencies=r.dependencies,
-                    propertyDependencies={
-                        key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
-                        for key, urns in r.property_dependencies.items()
-                    },
-                )
-                for r in resources
-            ]
-        )
-        if provider is not None:
-            for wire, r in zip(request.resources, resources, strict=True):
-                if r.custom and r.type.startswith("gcp:"):
-                    wire.provider.CopyFrom(_provider(provider))
+        request = stack_request(resources, provider)
         response = self._call(self._stub.AnalyzeStack, request)
         return self._diagnostics(response, ""), self._not_applicable(response, "")
 
@@ -367,6 +346,34 @@ class Stream:
         evaluation.diagnostics += found
         evaluation.not_applicable += not_applicable
         return evaluation
+
+
+def stack_request(resources: list[Resource], provider: Resource | None = None) -> analyzer_pb2.AnalyzeStackRequest:
+    """The engine's ``AnalyzeStack`` request: every resource's outputs, options and links, and (for the
+    custom gcp resources) ``provider``."""
+    request = analyzer_pb2.AnalyzeStackRequest(
+        resources=[
+            analyzer_pb2.AnalyzerResource(
+                type=r.type,
+                properties=_struct(r.outputs),
+                urn=r.urn,
+                name=r.name,
+                options=_options(r),
+                parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={
+                    key: analyzer_pb2.AnalyzerPropertyDependencies(urns=urns)
+                    for key, urns in r.property_dependencies.items()
+                },
+            )
+            for r in resources
+        ]
+    )
+    if provider is not None:
+        for wire, r in zip(request.resources, resources, strict=True):
+            if r.custom and r.type.startswith("gcp:"):
+                wire.provider.CopyFrom(_provider(provider))
+    return request
 
 
 def _declared_version(pack_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""How the pack serves the engine: two adaptations of the policy SDK's gRPC servicer.
+"""How the pack serves the engine: adaptations of the policy SDK's gRPC servicer.
 
 1. ``ConfigureStack`` names the stack being analysed (stack, project, dry-run flag, config). The SDK
    keeps only its tags and reads everything else from the environment the engine started the pack
@@ -12,6 +12,15 @@
    each distinct message is converted and wrapped once and the result is shared by the policies,
    which only read it (``props`` is read-only by contract; no policy of this pack writes to it). The
    same holds for a resource's options and provider, which the SDK rebuilds per policy too.
+4. ``AnalyzeStack`` builds its resource list (every resource's ``PolicyResource`` with its
+   properties, options, provider, parent and dependencies) once *per stack policy*; with ~30 stack
+   policies that was most of a stack analysis. Here the SDK's own code builds it once per request:
+   the request the SDK reads lists its resources until the first stack policy's list is built and
+   none after that, and ``StackValidationArgs`` gives every stack policy the resources built for
+   the first (each in a list of its own; the resources are read-only by contract, as in 3). The
+   SDK's loop is otherwise untouched: levels, violations, not-applicable and unknown values are
+   handled as before. It applies only while the SDK's ``AnalyzeStack`` reads ``request.resources``
+   in one place and hands the list it builds to ``StackValidationArgs``.
 
 All are applied by ``install()`` before the ``PolicyPack`` starts serving; each checks that the SDK
 still has the shape it adapts and otherwise leaves the SDK alone.
@@ -19,8 +28,10 @@ still has the shape it adapts and otherwise leaves the SDK alone.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -119,6 +130,81 @@ def _by_content(part: str, build: Callable[[Any, Any], Any]) -> Callable[[Any, A
     return build_once
 
 
+_stack_request = threading.local()
+"""The resources shared within the ``AnalyzeStack`` request this thread is serving, if any."""
+
+
+class _Shared:
+    """One ``AnalyzeStack`` request's resource list, once the SDK has built it."""
+
+    def __init__(self) -> None:
+        self.resources: list[Any] | None = None
+
+
+class _ResourcesOnce:
+    """An ``AnalyzeStack`` request whose resources the SDK reads until it has built its list once,
+    and finds empty afterwards (the list is then shared); everything else is the request's."""
+
+    def __init__(self, request: Any, shared: _Shared) -> None:
+        self._request = request
+        self._shared = shared
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
+
+    @property
+    def resources(self) -> Any:
+        return self._request.resources if self._shared.resources is None else ()
+
+
+def _builds_list_per_policy(sdk: Any) -> bool:
+    """The SDK's ``AnalyzeStack`` still has the shape ``_stack_once`` adapts: it reads
+    ``request.resources`` in one place and gives the list it builds to ``StackValidationArgs``."""
+    analyze_stack = getattr(getattr(sdk, "_PolicyAnalyzerServicer", None), "AnalyzeStack", None)
+    if not callable(analyze_stack) or not isinstance(getattr(sdk, "StackValidationArgs", None), type):
+        return False
+    try:
+        source = inspect.getsource(analyze_stack)
+    except (OSError, TypeError):
+        return False
+    return (
+        source.count("request.resources") == 1
+        and source.count("StackValidationArgs(") == 1
+        and "StackValidationArgs(resources," in source
+    )
+
+
+def _stack_once(analyze_stack: Callable[..., Any]) -> Callable[..., Any]:
+    """The SDK's ``AnalyzeStack``, building the request's resource list for its first stack policy only."""
+
+    def analyze_stack_once(self: Any, request: Any, context: Any) -> Any:
+        shared = _Shared()
+        _stack_request.shared = shared
+        try:
+            return analyze_stack(self, _ResourcesOnce(request, shared), context)
+        finally:
+            _stack_request.shared = None
+
+    analyze_stack_once._adapted = True  # type: ignore[attr-defined]
+    return analyze_stack_once
+
+
+def _shared_stack_args(make: Callable[..., Any]) -> Callable[..., Any]:
+    """``StackValidationArgs`` as the SDK's ``AnalyzeStack`` calls it: within a request, every stack
+    policy gets the resources built for the first one."""
+
+    def stack_args(resources: list[Any], *rest: Any, **options: Any) -> Any:
+        shared: _Shared | None = getattr(_stack_request, "shared", None)
+        if shared is not None:
+            if shared.resources is None:
+                shared.resources = resources
+            resources = list(shared.resources)
+        return make(resources, *rest, **options)
+
+    stack_args._adapted = True  # type: ignore[attr-defined]
+    return stack_args
+
+
 def _adopt_stack(request: Any) -> None:
     """Make the stack named by a ``ConfigureStack`` request the one the pack's policies read."""
     if not request.stack:
@@ -141,7 +227,7 @@ def _adopt_stack(request: Any) -> None:
 
 
 def install() -> None:
-    """Apply both adaptations to the policy SDK's servicer (idempotent)."""
+    """Apply the adaptations to the policy SDK's servicer (idempotent)."""
     from pulumi_policy import policy as sdk
 
     servicer = getattr(sdk, "_PolicyAnalyzerServicer", None)
@@ -166,3 +252,6 @@ def install() -> None:
         setattr(sdk, "json_format", _ConvertOnce())  # noqa: B010 (the SDK's module, adapted in place)
         setattr(sdk, "deserialize_properties", _Memo(getattr(sdk, "deserialize_properties")))  # noqa: B009, B010
         setattr(sdk, "unknown_checking_proxy", _Memo(getattr(sdk, "unknown_checking_proxy")))  # noqa: B009, B010
+    if servicer is not None and not getattr(servicer.AnalyzeStack, "_adapted", False) and _builds_list_per_policy(sdk):
+        setattr(sdk, "StackValidationArgs", _shared_stack_args(getattr(sdk, "StackValidationArgs")))  # noqa: B009, B010
+        servicer.AnalyzeStack = _stack_once(servicer.AnalyzeStack)
