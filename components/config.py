@@ -275,6 +275,28 @@ def _positive(value: float) -> float:
     return value
 
 
+DOWNLOAD_FLOOR_MBPS = 50.0
+"""The requirements document's minimum download throughput (PERF-01)."""
+LATENCY_CEILING_MS = 30.0
+"""The requirements document's maximum latency (PERF-02)."""
+
+
+def _download_floor(value: float) -> float:
+    if value < DOWNLOAD_FLOOR_MBPS:
+        raise ValueError(
+            f"must be at least the requirement's {DOWNLOAD_FLOOR_MBPS:g} Mbps (a site may ask more), got {value:g}"
+        )
+    return value
+
+
+def _latency_ceiling(value: float) -> float:
+    if value > LATENCY_CEILING_MS:
+        raise ValueError(
+            f"must be at most the requirement's {LATENCY_CEILING_MS:g} ms (a site may ask less), got {value:g}"
+        )
+    return value
+
+
 HttpsUrl = Annotated[str, AfterValidator(https_url), Field(json_schema_extra={"pattern": "^https://"})]
 """An ``https://`` URL with a host."""
 PositiveNumber = Annotated[float, AfterValidator(_positive), Field(json_schema_extra={"exclusiveMinimum": 0})]
@@ -283,10 +305,10 @@ PositiveNumber = Annotated[float, AfterValidator(_positive), Field(json_schema_e
 class NetcheckSettings(_Model):
     """The site network readiness probe (`python -m preflight netcheck`): minimums and endpoints."""
 
-    min_download_mbps: Annotated[float, Field(ge=50)] = 50.0
+    min_download_mbps: Annotated[PositiveNumber, AfterValidator(_download_floor)] = DOWNLOAD_FLOOR_MBPS
     """Minimum download throughput from the site to its storage endpoint, in Mbit/s (PERF-01): at least the
     requirement's 50; a site may ask more."""
-    max_latency_ms: Annotated[float, Field(gt=0, le=30)] = 30.0
+    max_latency_ms: Annotated[PositiveNumber, AfterValidator(_latency_ceiling)] = LATENCY_CEILING_MS
     """Maximum round-trip latency to the storage and viewer endpoints, in ms (PERF-02): the median
     time to the first byte of a small HTTPS request on an open connection; at most the requirement's 30."""
     storage_url: HttpsUrl | None = None

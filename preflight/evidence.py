@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from components.config import DOWNLOAD_FLOOR_MBPS, LATENCY_CEILING_MS
 from preflight.netcheck import FORMAT
 
 PROBE_CONTROLS = ("PERF-01", "PERF-02", "TLS-04")
@@ -111,9 +112,9 @@ def read(path: Path) -> Readiness:
     )
 
 
-FLOOR_MBPS = 50.0
+FLOOR_MBPS = DOWNLOAD_FLOOR_MBPS
 """The requirements document's minimum download throughput (PERF-01): a site may ask more, never less."""
-CEILING_MS = 30.0
+CEILING_MS = LATENCY_CEILING_MS
 """The requirements document's maximum latency (PERF-02): a site may ask less, never more."""
 
 

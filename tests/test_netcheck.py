@@ -169,11 +169,11 @@ def test_delayed_endpoint_fails_quoting_its_latency_and_the_maximum(capsys, pki,
     assert quoted >= DELAY * 1000  # the server waits that long before every answer
 
 
-def test_site_config_sets_the_latency_maximum(capsys, pki, delayed, tmp_path):
-    stacks = stack_dir(tmp_path, {"maxLatencyMs": 5000})
+def test_site_config_sets_a_stricter_latency_maximum(capsys, pki, delayed, tmp_path):
+    stacks = stack_dir(tmp_path, {"maxLatencyMs": 0.001})
     code, report = run_json(capsys, pki, "--url", delayed, "--stacks-dir", str(stacks))
-    assert report["minimums"]["latencyMs"] == 5000
-    assert (code, only(report)["verdict"]) == (0, "pass")
+    assert report["minimums"]["latencyMs"] == 0.001
+    assert (code, only(report)["verdict"]) == (1, "fail")
 
 
 def test_site_config_sets_the_download_minimum(capsys, pki, fast, tmp_path):
