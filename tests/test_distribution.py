@@ -132,3 +132,31 @@ def test_the_installed_args_refuse_what_the_controls_forbid(installed, tmp_path)
     done = subprocess.run([str(installed), "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("refused"), done.stdout
+
+
+def test_pip_installs_the_repository_itself(installed, tmp_path):
+    """`pip install <path of a clone>` (what `pip install git+<url>` does after cloning) builds the same
+    package; installed over the wheel's copy, it imports from site-packages, not from this checkout."""
+    subprocess.run(
+        [
+            str(installed),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--force-reinstall",
+            "--disable-pip-version-check",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    done = subprocess.run(
+        [str(installed), "-c", "import imaging_landing_zone.components.kms as m; print(m.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "site-packages/imaging_landing_zone/components/kms.py" in done.stdout
