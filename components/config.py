@@ -7,7 +7,6 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import itertools
 import json
@@ -23,16 +22,37 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import naming, principals, ranges
+from . import naming, ranges
+
+# The rules the components' args share are defined once, in the args contract; ProtectionLevel, SignOn and
+# MIN_LOG_RETENTION_DAYS keep working as names of this module.
+from .contract import (
+    MIN_LOG_RETENTION_DAYS,
+    AllowlistCidr,
+    Cidr,
+    DestroyScheduledDays,
+    DnsName,
+    GroupEmail,
+    LogRetentionDays,
+    NotificationEmail,
+    ObjectRetentionDays,
+    OidcIssuer,
+    OidcSubject,
+    PinnedImage,
+    Port,
+    ProtectionLevel,
+    PublicCidr,
+    ReadSpike,
+    Region,
+    RotationDays,
+    SiemMember,
+    SignOn,
+    SiteCode,
+    SoftDeleteDays,
+    StableName,
+)
 
 NAMESPACE = "imaging-landing-zone"
-
-
-class ProtectionLevel(StrEnum):
-    """Where the site's key material lives: Cloud KMS software keys or Cloud HSM (FIPS 140-2 L3)."""
-
-    SOFTWARE = "SOFTWARE"
-    HSM = "HSM"
 
 
 class SiteRole(StrEnum):
@@ -67,44 +87,30 @@ class KmsSettings(_Model):
 
     protection_level: ProtectionLevel = ProtectionLevel.SOFTWARE
     """`SOFTWARE` or `HSM`. Both are AES-256-GCM (`GOOGLE_SYMMETRIC_ENCRYPTION`)."""
-    rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
+    rotation_days: RotationDays = 90
     """Automatic key rotation period in days, 1 to 90 (control ENC-04)."""
-    destroy_scheduled_days: Annotated[int, Field(ge=1, le=120)] = 30
+    destroy_scheduled_days: DestroyScheduledDays = 30
     """How long a destroyed key version can still be restored, 1 to 120 days (control ENC-05)."""
 
 
 class ImageBucketSettings(_Model):
     """The image bucket's data-protection settings."""
 
-    soft_delete_days: Annotated[int, Field(ge=7, le=90)] = 30
+    soft_delete_days: SoftDeleteDays = 30
     """How long deleted objects can still be restored, 7 to 90 days."""
-    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    retention_days: ObjectRetentionDays | None = None
     """Minimum age before an image can be deleted or replaced (bucket retention policy), or unset."""
 
 
 class WorkloadIdentitySettings(_Model):
     """Workload Identity Federation for an on-premises PACS: it presents its own OIDC tokens."""
 
-    issuer_uri: str
+    issuer_uri: OidcIssuer
     """The PACS identity provider's OIDC issuer, an https URL."""
-    subject: str
+    subject: OidcSubject
     """The `sub` claim of the PACS gateway's token; the only subject allowed to upload."""
     allowed_audiences: list[str] = []
     """Accepted `aud` claims; empty means the provider's default audience."""
-
-    @field_validator("issuer_uri")
-    @classmethod
-    def _https_issuer(cls, value: str) -> str:
-        if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", value):
-            raise ValueError("must be an https:// URL of the PACS's OIDC issuer")
-        return value
-
-    @field_validator("subject")
-    @classmethod
-    def _plain_subject(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z0-9@._:/-]{1,127}$", value):
-            raise ValueError("must be 1-127 of letters, digits and @._:/- (it is quoted in a CEL condition)")
-        return value
 
 
 class ViewerIdentity(_Model):
@@ -130,43 +136,6 @@ class IdentitySettings(_Model):
     """The viewer's service account."""
     pacs_uploader: PacsUploaderIdentity = PacsUploaderIdentity()
     """The PACS uploader's service account."""
-
-
-def _cidr(value: str) -> str:
-    return str(ranges.parse_cidr(value))
-
-
-Cidr = Annotated[str, AfterValidator(_cidr)]
-"""An IPv4 range in CIDR form, never ``/0``."""
-
-
-def _public_cidr(value: str) -> str:
-    return str(ranges.parse_public_cidr(value))
-
-
-PublicCidr = Annotated[str, AfterValidator(_public_cidr)]
-"""An IPv4 range in CIDR form that traffic from the internet can come from (no private range), at most a /16."""
-
-
-def _allowlist_cidr(value: str) -> str:
-    return str(ranges.parse_allowlist_cidr(value))
-
-
-AllowlistCidr = Annotated[str, AfterValidator(_allowlist_cidr)]
-"""An IPv4 range in CIDR form, at most a /16: a destination the viewer may reach."""
-Port = Annotated[int, Field(ge=1, le=65535)]
-"""A TCP port, 1 to 65535."""
-_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
-
-
-def _stable_name(value: str) -> str:
-    if not re.match(_NAME_PATTERN, value):
-        raise ValueError("names must be 2-20 of a-z, 0-9 and '-', start with a letter and not end with '-'")
-    return value
-
-
-StableName = Annotated[str, AfterValidator(_stable_name)]
-"""A map key that becomes part of resource names (never renamed: renaming replaces the resource)."""
 
 
 class NextHop(_Model):
@@ -318,21 +287,7 @@ class NetcheckSettings(_Model):
     """The viewer endpoint the site's workstations open, or unset to skip it."""
 
 
-_PUBLIC_PRINCIPALS = principals.PUBLIC
 _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
-
-
-def _group_email(key: str) -> str:
-    """Normalise an RBAC key to a group email, or say exactly why it is not one."""
-    bare = key.removeprefix("group:")
-    if key.lower() in _PUBLIC_PRINCIPALS or bare.lower() in _PUBLIC_PRINCIPALS:
-        raise ValueError("is a public principal; only hospital groups may hold site roles (IAM-03)")
-    for prefix in ("user:", "serviceAccount:", "domain:", "principal:", "principalSet:"):
-        if key.startswith(prefix):
-            raise ValueError("is not a group; people get site roles through groups only (IAM-07)")
-    if not re.match(naming.GROUP_EMAIL_PATTERN, bare):
-        raise ValueError("is not a group email address (like radiologists@hospital.example)")
-    return bare.lower()
 
 
 def _label_key(key: str) -> str:
@@ -349,31 +304,17 @@ def _label_value(value: str) -> str:
     return value
 
 
-GroupEmail = Annotated[str, AfterValidator(_group_email)]
-"""A hospital group's email address (``group:`` prefix optional)."""
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 
 
-MIN_LOG_RETENTION_DAYS = 2190
-"""Six years: the site minimum for security logs (LOG-09)."""
 _CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
-
-
-def _siem_member(value: str) -> str:
-    try:
-        return principals.parse_member(value)
-    except ValueError:
-        raise ValueError(
-            "must be the SIEM's identity as an IAM member: serviceAccount:<email> or group:<email> "
-            "(never a person or a public principal)"
-        ) from None
 
 
 class SiemExport(_Model):
     """Where the security logs go for the SIEM: a CMEK Pub/Sub subscription or a central log bucket."""
 
-    subscriber: Annotated[str, AfterValidator(_siem_member)] | None = None
+    subscriber: SiemMember | None = None
     """The SIEM's identity (`serviceAccount:` or `group:`): the only reader of the export subscription."""
     central_destination: str | None = None
     """Instead of Pub/Sub: the organisation's central log bucket or project, as a sink destination
@@ -410,12 +351,6 @@ def _channel(value: str) -> str:
     return value
 
 
-def _email(value: str) -> str:
-    if not re.match(naming.GROUP_EMAIL_PATTERN, value):
-        raise ValueError("must be an email address (like soc@hospital.example)")
-    return value
-
-
 class AlertSettings(_Model):
     """Who hears about security events, and when a principal reads too many images."""
 
@@ -423,12 +358,9 @@ class AlertSettings(_Model):
         Annotated[str, AfterValidator(_channel), Field(json_schema_extra={"pattern": _CHANNEL_PATTERN})]
     ] = []
     """Existing Cloud Monitoring channels (`projects/<p>/notificationChannels/<id>`), for example the SIEM's."""
-    emails: dict[
-        StableName,
-        Annotated[str, AfterValidator(_email), Field(json_schema_extra={"pattern": naming.GROUP_EMAIL_PATTERN})],
-    ] = {}
+    emails: dict[StableName, NotificationEmail] = {}
     """Email channels to create, by stable name, for example `{soc: soc@hospital.example}`."""
-    image_read_spike: Annotated[int, Field(ge=1)] = 1000
+    image_read_spike: ReadSpike = 1000
     """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
 
     @model_validator(mode="after")
@@ -443,7 +375,7 @@ class AlertSettings(_Model):
 class LoggingSettings(_Model):
     """Security logs: retention, SIEM export and alerting (LOG-01, LOG-05 to LOG-12, ENC-09)."""
 
-    retention_days: Annotated[int, Field(ge=MIN_LOG_RETENTION_DAYS, le=3650)] = MIN_LOG_RETENTION_DAYS
+    retention_days: LogRetentionDays = MIN_LOG_RETENTION_DAYS
     """Days the locked log bucket keeps security logs: at least 2190 (six years), at most 3650."""
     siem: SiemExport
     """The SIEM export."""
@@ -486,40 +418,12 @@ class GuardRailSettings(_Model):
     """Constraint to the recorded reason it is not set on the project (enforced by the folder or organisation)."""
 
 
-class SignOn(StrEnum):
-    """How the worklist's sign-on reaches the viewer (IAM-09)."""
-
-    IAP = "iap"
-    """Identity-Aware Proxy on the load balancer admits members of the site's IAP groups only."""
-    LAUNCH_TOKEN = "launchToken"
-    """The worklist signs a short-lived launch token; the viewer verifies it on every launch."""
-
-
-_IMAGE_PATTERN = r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
-_DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
-
-
-def _pinned_image(value: str) -> str:
-    if not re.match(_IMAGE_PATTERN, value):
-        raise ValueError(
-            "must be a container image pinned by digest: <registry>/<path>@sha256:<64 hex> (a tag can be moved "
-            "to other code without a change to the stack)"
-        )
-    return value
-
-
-def _domain(value: str) -> str:
-    if not re.match(_DOMAIN_PATTERN, value) or len(value) > 253:
-        raise ValueError("must be a lower-case DNS name like viewer.hospital.example (no scheme, no path)")
-    return value
-
-
 class ViewerSettings(_Model):
     """The viewer launch endpoint: a TLS 1.2+ load balancer in front of the Cloud Run viewer."""
 
-    domain: Annotated[str, AfterValidator(_domain), Field(json_schema_extra={"pattern": _DOMAIN_PATTERN})]
+    domain: DnsName
     """The viewer's DNS name; a Google-managed certificate is issued for it."""
-    image: Annotated[str, AfterValidator(_pinned_image), Field(json_schema_extra={"pattern": _IMAGE_PATTERN})]
+    image: PinnedImage
     """The viewer's container image, pinned by digest (`...@sha256:<64 hex>`)."""
     sign_on: SignOn
     """`iap` or `launchToken`: how the worklist's sign-on reaches the viewer."""
@@ -542,11 +446,11 @@ class ViewerSettings(_Model):
 class SiteConfig(_Model):
     """Everything that differs between two hospital sites."""
 
-    site_code: str
+    site_code: SiteCode
     """Short site code used in every physical name: 3-12 of a-z, 0-9 and '-', starting with a letter."""
     gcp_project: str
     """The GCP project id that hosts the site."""
-    region: str
+    region: Region
     """The region that holds images and keys, for example `europe-west6` (PERF-03)."""
     kms: KmsSettings = KmsSettings()
     """Key management."""
@@ -570,27 +474,11 @@ class SiteConfig(_Model):
     netcheck: NetcheckSettings = NetcheckSettings()
     """Site network readiness minimums and endpoints, measured by `python -m preflight netcheck`."""
 
-    @field_validator("site_code")
-    @classmethod
-    def _site_code(cls, value: str) -> str:
-        if not re.match(naming.SITE_CODE_PATTERN, value):
-            raise ValueError("must be 3-12 of a-z, 0-9 and '-', start with a letter and not end with '-'")
-        return value
-
     @field_validator("gcp_project")
     @classmethod
     def _project(cls, value: str) -> str:
         if not re.match(naming.PROJECT_ID_PATTERN, value):
             raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if value not in naming.GCP_REGIONS:
-            close = _closest_regions(value)
-            hint = f"; closest: {', '.join(close)}" if close else "; for example europe-west6"
-            raise ValueError(f"unknown region {value!r}: must be a Google Cloud region{hint}")
         return value
 
     @model_validator(mode="after")
@@ -643,20 +531,6 @@ class SiteConfig(_Model):
         if problems:
             raise ConfigError(problems)
         return site
-
-
-def _closest_regions(value: str, count: int = 4) -> list[str]:
-    """Regions like ``value``: the same family first (``europe-west*`` for ``europe-west99``), then
-    the same area (``europe-*``), each by closeness of spelling."""
-    family = re.sub(r"\d+$", "", value)
-    area = value.split("-", maxsplit=1)[0]
-
-    def rank(region: str) -> tuple[int, float, str]:
-        tier = 0 if re.sub(r"\d+$", "", region) == family else 1 if region.split("-", maxsplit=1)[0] == area else 2
-        return tier, -difflib.SequenceMatcher(None, value, region).ratio(), region
-
-    ranked = sorted(naming.GCP_REGIONS, key=rank)
-    return [r for r in ranked[:count] if rank(r)[0] < 2]
 
 
 def _decode(value: Any) -> Any:

@@ -14,10 +14,11 @@ from typing import Annotated
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from . import ranges
 from ._base import Component, ComponentArgs, StrInput, child
+from .contract import AllowlistCidr, Port, SiteCode, StableName
 
 TYPE_TOKEN = "imaging:network:AllowlistFirewall"
 
@@ -55,15 +56,10 @@ class FirewallTarget(ComponentArgs):
 class Destination(ComponentArgs):
     """An allowed destination: its ranges and TCP ports."""
 
-    cidrs: Annotated[list[str], Field(min_length=1)]
+    cidrs: Annotated[list[AllowlistCidr], Field(min_length=1)]
     """IPv4 ranges, never ``/0``."""
-    ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)]
+    ports: Annotated[list[Port], Field(min_length=1)]
     """TCP ports."""
-
-    @field_validator("cidrs")
-    @classmethod
-    def _ranges(cls, cidrs: list[str]) -> list[str]:
-        return [str(ranges.parse_cidr(cidr)) for cidr in cidrs]
 
 
 class AllowlistFirewallArgs(ComponentArgs):
@@ -71,15 +67,15 @@ class AllowlistFirewallArgs(ComponentArgs):
 
     project: str
     """The GCP project of the network."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in every rule's name."""
     network: StrInput
     """The network's id or self link."""
     target: FirewallTarget
     """The viewer workload every allow rule applies to."""
-    worklist: dict[str, Destination]
+    worklist: dict[StableName, Destination]
     """Worklist endpoints by stable name: the only egress besides Google APIs."""
-    viewer_ports: Annotated[list[Annotated[int, Field(ge=1, le=65535)]], Field(min_length=1)] = [HTTPS]
+    viewer_ports: Annotated[list[Port], Field(min_length=1)] = [HTTPS]
     """The ports the viewer serves on, for ingress from the load balancer and IAP."""
     load_balancer_ingress: bool = True
     """Allow Google's load-balancer and health-check ranges to reach the viewer's ports."""

@@ -13,6 +13,7 @@ import pulumi_gcp as gcp
 
 from . import naming
 from ._base import Component, ComponentArgs, child, known_after
+from .contract import OidcIssuer, OidcSubject, SiteCode, oidc_subject
 
 TYPE_TOKEN = "imaging:iam:SiteIdentities"
 
@@ -23,9 +24,9 @@ DEFAULT_ACCOUNTS_ACTION = "DEPRIVILEGE"
 class PacsFederationArgs(ComponentArgs):
     """The on-premises PACS's OIDC identity provider."""
 
-    issuer_uri: str
+    issuer_uri: OidcIssuer
     """The OIDC issuer URL."""
-    subject: str
+    subject: OidcSubject
     """The `sub` claim of the PACS gateway's token; nothing else may impersonate the uploader."""
     allowed_audiences: list[str] = []
     """Accepted audiences; empty for the provider's default."""
@@ -36,7 +37,7 @@ class SiteIdentitiesArgs(ComponentArgs):
 
     project: str
     """The GCP project of the identities."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in display names and the federation pool's id."""
     viewer_account_id: str
     """The viewer's service account id."""
@@ -44,6 +45,15 @@ class SiteIdentitiesArgs(ComponentArgs):
     """The PACS uploader's service account id."""
     pacs_federation: PacsFederationArgs | None = None
     """Set for an on-premises PACS that federates its own OIDC identity."""
+
+
+def subject_condition(subject: str) -> str:
+    """The provider's CEL attribute condition: only tokens whose ``sub`` is ``subject``.
+
+    The subject is checked again here (:func:`components.contract.oidc_subject`: no quote, no backslash),
+    so a condition is built from a validated subject only, even from args made without validation.
+    """
+    return f"assertion.sub == '{oidc_subject(subject)}'"
 
 
 class SiteIdentities(Component):
@@ -118,7 +128,7 @@ class SiteIdentities(Component):
             workload_identity_pool_provider_id=f"{args.site_code}-pacs-oidc",
             display_name=f"PACS OIDC ({args.site_code})",
             attribute_mapping={"google.subject": "assertion.sub"},
-            attribute_condition=f"assertion.sub == '{federation.subject}'",
+            attribute_condition=subject_condition(federation.subject),
             oidc={"issuer_uri": federation.issuer_uri, "allowed_audiences": federation.allowed_audiences},
             opts=child(self),
         )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field
 
 from . import naming
 from ._base import SECONDS_PER_DAY, Component, ComponentArgs, child
-from .config import ProtectionLevel
+from .contract import DestroyScheduledDays, ProtectionLevel, Region, RotationDays, SiteCode
 
 TYPE_TOKEN = "imaging:kms:SiteKeys"
 
@@ -32,15 +30,15 @@ class SiteKeysArgs(ComponentArgs):
 
     project: str
     """The GCP project that holds the key ring."""
-    location: str
+    location: Region
     """The region of the key ring; the same region as the data it protects."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in the key ring's and keys' names."""
     protection_level: ProtectionLevel = ProtectionLevel.SOFTWARE
     """`SOFTWARE` or `HSM`."""
-    rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
+    rotation_days: RotationDays = 90
     """Rotation period in days, at most 90 (ENC-04)."""
-    destroy_scheduled_days: Annotated[int, Field(ge=1, le=120)] = 30
+    destroy_scheduled_days: DestroyScheduledDays = 30
     """Days a destroyed key version stays restorable (ENC-05)."""
     labels: dict[str, str] = {}
     """Labels on each key."""

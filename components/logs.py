@@ -7,15 +7,13 @@ alerts on these logs are a separate component (:mod:`components.monitoring`).
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from ._base import Component, ComponentArgs, StrInput, child, known_after
 from .alerts import SECURITY_LOGS_FILTER
-from .config import MIN_LOG_RETENTION_DAYS
+from .contract import MIN_LOG_RETENTION_DAYS, LogRetentionDays, Region, SiemMember, SiteCode
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
 
@@ -32,7 +30,7 @@ EXPORT_RETENTION = "604800s"
 class SiemDestination(ComponentArgs):
     """Where the SIEM reads security logs: exactly one of a Pub/Sub subscriber or a central destination."""
 
-    subscriber: str | None = None
+    subscriber: SiemMember | None = None
     """The SIEM's IAM member; the component creates a CMEK topic and a subscription only it can read."""
     central_destination: str | None = None
     """A sink destination the organisation runs (a central log bucket or project)."""
@@ -49,13 +47,13 @@ class SecurityLoggingArgs(ComponentArgs):
 
     project: str
     """The site project."""
-    region: str
+    region: Region
     """Where the log bucket keeps the logs: the site's region, the same as the logs key."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in every name."""
     logs_key_id: StrInput
     """The site key for log data (``SiteKeys.key_ids['logs']``)."""
-    retention_days: Annotated[int, Field(ge=MIN_LOG_RETENTION_DAYS, le=3650)] = MIN_LOG_RETENTION_DAYS
+    retention_days: LogRetentionDays = MIN_LOG_RETENTION_DAYS
     """Days the locked log bucket keeps security logs."""
     siem: SiemDestination
     """The SIEM export."""

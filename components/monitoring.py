@@ -7,14 +7,13 @@ signal). The events and their filters are the catalogue in :mod:`components.aler
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from ._base import Component, ComponentArgs, StrInput, child
 from .alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
+from .contract import NotificationEmail, ReadSpike, SiteCode, StableName
 
 TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
 
@@ -29,15 +28,15 @@ class SecurityAlertsArgs(ComponentArgs):
 
     project: str
     """The site project."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in metric names."""
     notification_channels: list[StrInput] = []
     """Existing notification channels every alert notifies."""
-    emails: dict[str, str] = {}
+    emails: dict[StableName, NotificationEmail] = {}
     """Email channels to create, by stable name."""
     image_bucket: StrInput
     """The image bucket whose reads are counted per principal."""
-    image_read_spike: Annotated[int, Field(ge=1)] = 1000
+    image_read_spike: ReadSpike = 1000
     """Reads by one principal within five minutes that raise the anomaly alert."""
 
     @model_validator(mode="after")

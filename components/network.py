@@ -7,12 +7,15 @@ component (:mod:`components.firewall`).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from . import ranges
 from ._base import Component, ComponentArgs, StrInput, child, known_after
+from .contract import AllowlistCidr, Cidr, Region, SiteCode, StableName
 
 TYPE_TOKEN = "imaging:network:SiteNetwork"
 
@@ -31,7 +34,7 @@ RESTRICTED_HOST = f"restricted.{GOOGLEAPIS_DOMAIN}"
 class WorklistRoute(ComponentArgs):
     """The ranges of one worklist endpoint and the next hop that reaches them (one of the two)."""
 
-    cidrs: list[str]
+    cidrs: Annotated[list[AllowlistCidr], Field(min_length=1)]
     """Destination ranges."""
     vpn_tunnel: StrInput | None = None
     """A Cloud VPN tunnel: one static route per range through it."""
@@ -42,8 +45,6 @@ class WorklistRoute(ComponentArgs):
     def _one_next_hop(self) -> WorklistRoute:
         if (self.vpn_tunnel is None) == (self.next_hop_ip is None):
             raise ValueError("set exactly one of vpn_tunnel or next_hop_ip")
-        for cidr in self.cidrs:
-            ranges.parse_cidr(cidr)
         return self
 
 
@@ -52,13 +53,13 @@ class SiteNetworkArgs(ComponentArgs):
 
     project: str
     """The GCP project of the network."""
-    region: str
+    region: Region
     """The region of every subnet."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in every name."""
-    subnets: dict[str, str]
+    subnets: Annotated[dict[StableName, Cidr], Field(min_length=1)]
     """Subnet primary ranges by stable name."""
-    worklist_routes: dict[str, WorklistRoute] = {}
+    worklist_routes: dict[StableName, WorklistRoute] = {}
     """Static routes to worklist endpoints by stable name (endpoints learned over BGP need none)."""
 
 

@@ -13,6 +13,7 @@ import pulumi_gcp as gcp
 from pydantic import field_validator
 
 from ._base import Component, ComponentArgs, child
+from .contract import Region
 
 TYPE_TOKEN = "imaging:project:ProjectGuardRails"
 
@@ -44,7 +45,7 @@ class ProjectGuardRailsArgs(ComponentArgs):
 
     project: str
     """The site project."""
-    region: str
+    region: Region
     """The only region resources may be created in (``gcp.resourceLocations``)."""
     services: list[str]
     """The APIs the site needs; enabled, never disabled on destroy."""

@@ -12,8 +12,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, field_validator
 
-from . import naming, principals, ranges
+from . import naming, principals
 from ._base import SECONDS_PER_DAY, Component, ComponentArgs, StrInput, child
+from .contract import Cidr, ObjectRetentionDays, PublicCidr, Region, SiteCode, SoftDeleteDays
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
 
@@ -49,17 +50,12 @@ class BucketMember(ComponentArgs):
 class BucketNetworkAccess(ComponentArgs):
     """Where requests to the image bucket may come from (bucket IP filter, NET-07)."""
 
-    public_cidrs: Annotated[list[str], Field(min_length=1)]
+    public_cidrs: Annotated[list[PublicCidr], Field(min_length=1)]
     """Public ranges: the PACS's egress and the hospital networks the viewer is used from."""
     vpc_network: StrInput
     """The site VPC (``projects/<project>/global/networks/<name>``)."""
-    vpc_cidrs: Annotated[list[str], Field(min_length=1)]
+    vpc_cidrs: Annotated[list[Cidr], Field(min_length=1)]
     """The VPC's subnet ranges that may reach the bucket."""
-
-    @field_validator("public_cidrs", "vpc_cidrs")
-    @classmethod
-    def _ranges(cls, cidrs: list[str]) -> list[str]:
-        return [str(ranges.parse_cidr(cidr)) for cidr in cidrs]
 
 
 class ImageBucketArgs(ComponentArgs):
@@ -67,15 +63,15 @@ class ImageBucketArgs(ComponentArgs):
 
     project: str
     """The GCP project of the buckets."""
-    region: str
+    region: Region
     """The bucket location: the site's region (PERF-03)."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in the buckets' names."""
     kms_key_id: StrInput
     """The id of the site key that encrypts images and their access logs."""
-    soft_delete_days: Annotated[int, Field(ge=7, le=90)] = 30
+    soft_delete_days: SoftDeleteDays = 30
     """Days a deleted object stays restorable."""
-    retention_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    retention_days: ObjectRetentionDays | None = None
     """Minimum age before an object can be deleted or replaced; unset for none."""
     network_access: BucketNetworkAccess
     """The networks allowed to reach the image bucket; every other source is refused."""

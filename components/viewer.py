@@ -14,11 +14,10 @@ from typing import Annotated
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from . import ranges
 from ._base import Component, ComponentArgs, StrInput, child
-from .config import SignOn
+from .contract import DnsName, GroupEmail, PinnedImage, Port, PublicCidr, Region, SignOn, SiteCode
 
 TYPE_TOKEN = "imaging:viewer:ViewerEndpoint"
 
@@ -45,15 +44,15 @@ class ViewerEndpointArgs(ComponentArgs):
 
     project: str
     """The site project."""
-    region: str
+    region: Region
     """The Cloud Run region (the site's region)."""
-    site_code: str
+    site_code: SiteCode
     """The site code, used in every name."""
-    domain: str
+    domain: DnsName
     """The viewer's DNS name (Google-managed certificate)."""
-    image: str
+    image: PinnedImage
     """The container image, pinned by digest."""
-    container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    container_port: Port = 8080
     """The port the container listens on."""
     service_account: StrInput
     """The viewer's service account email (reads images, nothing else)."""
@@ -63,17 +62,12 @@ class ViewerEndpointArgs(ComponentArgs):
     """The subnet the viewer's instances take addresses from."""
     network_tag: str
     """The tag the allowlist firewall targets."""
-    allowed_sources: Annotated[list[str], Field(min_length=1)]
+    allowed_sources: Annotated[list[PublicCidr], Field(min_length=1)]
     """Public ranges Cloud Armor admits (hospital and worklist networks); everything else is denied."""
     sign_on: SignOn
     """`iap` or `launchToken`."""
-    iap_groups: list[str] = []
+    iap_groups: list[GroupEmail] = []
     """With IAP: the hospital groups (emails) allowed through."""
-
-    @field_validator("allowed_sources")
-    @classmethod
-    def _ranges(cls, sources: list[str]) -> list[str]:
-        return [str(ranges.parse_cidr(cidr)) for cidr in sources]
 
     @model_validator(mode="after")
     def _iap_groups(self) -> ViewerEndpointArgs:

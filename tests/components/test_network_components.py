@@ -175,8 +175,8 @@ def test_firewall_can_target_a_service_account():
             id="two-targets",
         ),
         pytest.param(lambda: Destination(cidrs=["0.0.0.0/0"], ports=[443]), "whole internet", id="anywhere"),
-        pytest.param(lambda: Destination(cidrs=["10.0.0.0/8"], ports=[0]), "greater than or equal to 1", id="port-0"),
-        pytest.param(lambda: WorklistRoute(cidrs=["10.0.0.0/8"]), "exactly one of vpn_tunnel", id="no-next-hop"),
+        pytest.param(lambda: Destination(cidrs=["10.9.0.0/24"], ports=[0]), "greater than or equal to 1", id="port-0"),
+        pytest.param(lambda: WorklistRoute(cidrs=["10.9.0.0/24"]), "exactly one of vpn_tunnel", id="no-next-hop"),
     ],
 )
 def test_network_args_refuse_what_the_controls_forbid(build, message):
@@ -189,7 +189,7 @@ def test_network_args_refuse_what_the_controls_forbid(build, message):
 _cidrs = st.builds(
     lambda address, prefix: str(ipaddress.ip_network(f"{ipaddress.IPv4Address(address)}/{prefix}", strict=False)),
     st.integers(0, 2**32 - 1),
-    st.integers(1, 32),
+    st.integers(ranges.WIDEST_ALLOWLIST_PREFIX, 32),  # an allowlist range is at most a /16
 )
 _destinations = st.builds(
     lambda cidrs, ports: Destination(cidrs=cidrs, ports=ports),

@@ -1,0 +1,239 @@
+"""The args contract: every rule a component's args and the site config share, defined once.
+
+Each rule is an annotated type with one message (house style, principle 9): a component refuses what
+the site config refuses, with the same words, whoever builds its args. The site config
+(:mod:`components.config`) uses these types too; the components import nothing from it.
+
+Named ``contract`` rather than ``types`` so that it never shadows the standard library's ``types``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from . import naming, principals, ranges
+
+# --- Enums and constants -------------------------------------------------------------------------
+
+
+class ProtectionLevel(StrEnum):
+    """Where the site's key material lives: Cloud KMS software keys or Cloud HSM (FIPS 140-2 L3)."""
+
+    SOFTWARE = "SOFTWARE"
+    HSM = "HSM"
+
+
+class SignOn(StrEnum):
+    """How the worklist's sign-on reaches the viewer (IAM-09)."""
+
+    IAP = "iap"
+    """Identity-Aware Proxy on the load balancer admits members of the site's IAP groups only."""
+    LAUNCH_TOKEN = "launchToken"
+    """The worklist signs a short-lived launch token; the viewer verifies it on every launch."""
+
+
+MIN_LOG_RETENTION_DAYS = 2190
+"""Six years: the site minimum for security logs (LOG-09)."""
+
+# --- Address ranges and ports --------------------------------------------------------------------
+
+
+def _cidr(value: str) -> str:
+    return str(ranges.parse_cidr(value))
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+"""An IPv4 range in CIDR form, never ``/0``."""
+
+
+def _public_cidr(value: str) -> str:
+    return str(ranges.parse_public_cidr(value))
+
+
+PublicCidr = Annotated[str, AfterValidator(_public_cidr)]
+"""An IPv4 range in CIDR form that traffic from the internet can come from (no private range), at most a /16."""
+
+
+def _allowlist_cidr(value: str) -> str:
+    return str(ranges.parse_allowlist_cidr(value))
+
+
+AllowlistCidr = Annotated[str, AfterValidator(_allowlist_cidr)]
+"""An IPv4 range in CIDR form, at most a /16: a destination the viewer may reach."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+"""A TCP port, 1 to 65535."""
+
+# --- Names ---------------------------------------------------------------------------------------
+
+_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
+
+
+def _stable_name(value: str) -> str:
+    if not re.match(_NAME_PATTERN, value):
+        raise ValueError("names must be 2-20 of a-z, 0-9 and '-', start with a letter and not end with '-'")
+    return value
+
+
+StableName = Annotated[str, AfterValidator(_stable_name)]
+"""A map key that becomes part of resource names (never renamed: renaming replaces the resource)."""
+
+
+def site_code(value: str) -> str:
+    """``value`` if it is a site code, else ``ValueError`` saying what is accepted."""
+    if not re.match(naming.SITE_CODE_PATTERN, value):
+        raise ValueError("must be 3-12 of a-z, 0-9 and '-', start with a letter and not end with '-'")
+    return value
+
+
+SiteCode = Annotated[str, AfterValidator(site_code)]
+"""Short site code used in every physical name: 3-12 of a-z, 0-9 and '-', starting with a letter."""
+
+
+def closest_regions(value: str, count: int = 4) -> list[str]:
+    """Regions like ``value``: the same family first (``europe-west*`` for ``europe-west99``), then
+    the same area (``europe-*``), each by closeness of spelling."""
+    family = re.sub(r"\d+$", "", value)
+    area = value.split("-", maxsplit=1)[0]
+
+    def rank(region: str) -> tuple[int, float, str]:
+        tier = 0 if re.sub(r"\d+$", "", region) == family else 1 if region.split("-", maxsplit=1)[0] == area else 2
+        return tier, -difflib.SequenceMatcher(None, value, region).ratio(), region
+
+    ranked = sorted(naming.GCP_REGIONS, key=rank)
+    return [r for r in ranked[:count] if rank(r)[0] < 2]
+
+
+def region(value: str) -> str:
+    """``value`` if it is a Google Cloud region, else ``ValueError`` naming the closest ones."""
+    if value not in naming.GCP_REGIONS:
+        close = closest_regions(value)
+        hint = f"; closest: {', '.join(close)}" if close else "; for example europe-west6"
+        raise ValueError(f"unknown region {value!r}: must be a Google Cloud region{hint}")
+    return value
+
+
+Region = Annotated[str, AfterValidator(region)]
+"""A Google Cloud region, for example ``europe-west6`` (images and keys stay in it, PERF-03)."""
+
+_DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+def _domain(value: str) -> str:
+    if not re.match(_DOMAIN_PATTERN, value) or len(value) > 253:
+        raise ValueError("must be a lower-case DNS name like viewer.hospital.example (no scheme, no path)")
+    return value
+
+
+DnsName = Annotated[str, AfterValidator(_domain), Field(json_schema_extra={"pattern": _DOMAIN_PATTERN})]
+"""A lower-case DNS name, no scheme and no path (a Google-managed certificate is issued for it)."""
+
+# --- Principals ----------------------------------------------------------------------------------
+
+IamMember = Annotated[str, AfterValidator(principals.parse_member)]
+"""``serviceAccount:<email>`` or ``group:<email>``: never a public principal, a person or a domain."""
+
+
+def _siem_member(value: str) -> str:
+    try:
+        return principals.parse_member(value)
+    except ValueError:
+        raise ValueError(
+            "must be the SIEM's identity as an IAM member: serviceAccount:<email> or group:<email> "
+            "(never a person or a public principal)"
+        ) from None
+
+
+SiemMember = Annotated[str, AfterValidator(_siem_member)]
+"""The SIEM's identity: :data:`IamMember`, with a message that names the SIEM."""
+
+
+def group_email(key: str) -> str:
+    """Normalise a group to its bare, lower-case email, or say exactly why it is not one."""
+    bare = key.removeprefix("group:")
+    if key.lower() in principals.PUBLIC or bare.lower() in principals.PUBLIC:
+        raise ValueError("is a public principal; only hospital groups may hold site roles (IAM-03)")
+    for prefix in ("user:", "serviceAccount:", "domain:", "principal:", "principalSet:"):
+        if key.startswith(prefix):
+            raise ValueError("is not a group; people get site roles through groups only (IAM-07)")
+    if not re.match(naming.GROUP_EMAIL_PATTERN, bare):
+        raise ValueError("is not a group email address (like radiologists@hospital.example)")
+    return bare.lower()
+
+
+GroupEmail = Annotated[str, AfterValidator(group_email)]
+"""A hospital group's email address (``group:`` prefix optional)."""
+
+
+def _email(value: str) -> str:
+    if not re.match(naming.GROUP_EMAIL_PATTERN, value):
+        raise ValueError("must be an email address (like soc@hospital.example)")
+    return value
+
+
+NotificationEmail = Annotated[
+    str, AfterValidator(_email), Field(json_schema_extra={"pattern": naming.GROUP_EMAIL_PATTERN})
+]
+"""An email address alerts are sent to."""
+
+# --- Workload identity federation ----------------------------------------------------------------
+
+_OIDC_SUBJECT = re.compile(r"^[A-Za-z0-9@._:/-]{1,127}$")
+
+
+def oidc_subject(value: str) -> str:
+    """``value`` if it is safe to quote in a CEL string: letters, digits and ``@._:/-`` only (no quote,
+    no backslash, no white space), else ``ValueError``."""
+    if not _OIDC_SUBJECT.match(value):
+        raise ValueError("must be 1-127 of letters, digits and @._:/- (it is quoted in a CEL condition)")
+    return value
+
+
+OidcSubject = Annotated[str, AfterValidator(oidc_subject)]
+"""The ``sub`` claim of a federated token; it is quoted in a CEL condition, so nothing can break out."""
+
+
+def _https_issuer(value: str) -> str:
+    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", value):
+        raise ValueError("must be an https:// URL of the PACS's OIDC issuer")
+    return value
+
+
+OidcIssuer = Annotated[str, AfterValidator(_https_issuer)]
+"""An OIDC issuer, an https URL."""
+
+# --- Durations -----------------------------------------------------------------------------------
+
+RotationDays = Annotated[int, Field(ge=1, le=90)]
+"""Automatic key rotation period in days, 1 to 90 (ENC-04)."""
+DestroyScheduledDays = Annotated[int, Field(ge=1, le=120)]
+"""How long a destroyed key version can still be restored, 1 to 120 days (ENC-05)."""
+SoftDeleteDays = Annotated[int, Field(ge=7, le=90)]
+"""How long deleted objects can still be restored, 7 to 90 days."""
+ObjectRetentionDays = Annotated[int, Field(ge=1, le=36500)]
+"""Minimum age before an object can be deleted or replaced, 1 to 36500 days."""
+LogRetentionDays = Annotated[int, Field(ge=MIN_LOG_RETENTION_DAYS, le=3650)]
+"""Days security logs are kept: at least 2190 (six years, LOG-09), at most 3650."""
+ReadSpike = Annotated[int, Field(ge=1)]
+"""Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
+
+# --- Images --------------------------------------------------------------------------------------
+
+_IMAGE_PATTERN = r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
+
+
+def _pinned_image(value: str) -> str:
+    if not re.match(_IMAGE_PATTERN, value):
+        raise ValueError(
+            "must be a container image pinned by digest: <registry>/<path>@sha256:<64 hex> (a tag can be moved "
+            "to other code without a change to the stack)"
+        )
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_pinned_image), Field(json_schema_extra={"pattern": _IMAGE_PATTERN})]
+"""A container image pinned by digest (``...@sha256:<64 hex>``)."""
