@@ -106,16 +106,12 @@ def read(path: Path) -> Readiness:
         dated_by=dated_by,
         verdict=str(document.get("verdict", "")),
         # the requirement's floor, or the report's stricter minimum; a report cannot lower the bar
-        min_download_mbps=max(_number(minimums.get("downloadMbps")) or FLOOR_MBPS, FLOOR_MBPS),
-        max_latency_ms=min(_number(minimums.get("latencyMs")) or CEILING_MS, CEILING_MS),
+        min_download_mbps=max(_number(minimums.get("downloadMbps")) or DOWNLOAD_FLOOR_MBPS, DOWNLOAD_FLOOR_MBPS),
+        max_latency_ms=min(_number(minimums.get("latencyMs")) or LATENCY_CEILING_MS, LATENCY_CEILING_MS),
         endpoints=tuple(parsed),
     )
 
 
-FLOOR_MBPS = DOWNLOAD_FLOOR_MBPS
-"""The requirements document's minimum download throughput (PERF-01): a site may ask more, never less."""
-CEILING_MS = LATENCY_CEILING_MS
-"""The requirements document's maximum latency (PERF-02): a site may ask less, never more."""
 
 
 def _fmt(value: float) -> str:

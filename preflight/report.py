@@ -79,7 +79,8 @@ def _verdict(result: SiteResult) -> str:
 # -- table -----------------------------------------------------------------------------------------
 
 
-def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+def columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as left-aligned text columns, two spaces apart (the reports' and rollout's tables)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
@@ -116,7 +117,7 @@ def table(results: Sequence[Outcome]) -> str:
             matrix = controls.rows(result)
             rows = [("control", "status", "resources", "policies")]
             rows += [(c.control, c.status.value, _evaluated(c), ", ".join(c.policies) or "-") for c in matrix]
-            lines += ["  " + line for line in _columns(rows)]
+            lines += ["  " + line for line in columns(rows)]
             lines += [f"  {c.control}: {c.detail}" for c in matrix if c.detail]
         lines.append(f"  {_verdict(result)}")
         lines.append("")
@@ -141,7 +142,7 @@ def fleet_summary(results: Sequence[Outcome]) -> str:
     total = f"{len(results)} site(s), {failing} failing"
     if errors:
         total += f" ({errors} could not be checked)"
-    return "\n".join([*_columns(rows), f"{total}; exit code {exit_code(results)}"])
+    return "\n".join([*columns(rows), f"{total}; exit code {exit_code(results)}"])
 
 
 # -- JSON ------------------------------------------------------------------------------------------

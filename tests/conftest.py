@@ -7,7 +7,11 @@ fresh monitor and config per run and clears the config afterwards.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +19,7 @@ from preflight import analyzer, stacks
 from preflight.engine import Resource, run_program
 from preflight.stacks import PROGRAM, PROJECT
 
+ROOT = Path(__file__).resolve().parent.parent
 SITES = stacks.available()
 MODES = ("preview", "update", "existing")
 """Every mode a site meets in its life (preflight.engine.MODES)."""
@@ -37,6 +42,28 @@ def by_name(resources: list[Resource], name: str, *, component: bool = False) ->
     return found[0]
 
 
+def preflight_cli(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """``python -m preflight ARGV`` as a user runs it, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *argv], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def configured_pack(
+    config: Mapping[str, str],
+    *,
+    project: str = PROJECT,
+    stack: str,
+    mode: str = "update",
+    policy_config: Mapping[str, Any] | None = None,
+) -> analyzer.PolicyPack:
+    """A real pack process for one stack, configured as the CLI would with ``policy_config``; the caller
+    closes it. ``mode``: the engine's dry run is on in every mode but ``update``."""
+    pack = analyzer.PolicyPack(config=dict(config), project=project, stack=stack, dry_run=mode != "update")
+    pack.configure(analyzer.reconcile(pack.info(), dict(policy_config) if policy_config else None))
+    return pack
+
+
 PackFactory = Callable[[str, str], analyzer.PolicyPack]
 
 
@@ -47,10 +74,7 @@ def policy_pack() -> Iterator[PackFactory]:
 
     def get(site: str, mode: str) -> analyzer.PolicyPack:
         if (site, mode) not in running:
-            stack = stacks.load(site)
-            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode != "update")
-            pack.configure(analyzer.reconcile(pack.info()))
-            running[site, mode] = pack
+            running[site, mode] = configured_pack(stacks.load(site).config, stack=site, mode=mode)
         return running[site, mode]
 
     yield get

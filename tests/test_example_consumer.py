@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.conftest import preflight_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "research-archive"
@@ -17,13 +18,7 @@ CONFIG = EXAMPLE / "policy-config.json"
 
 
 def _check(project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "preflight", "check", "--project", str(project), "dev", "--format", "json", *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return preflight_cli("check", "--project", str(project), "dev", "--format", "json", *extra)
 
 
 def test_the_example_imports_the_installed_library_not_this_checkouts_components():

@@ -5,24 +5,18 @@ The bootstrap program (bootstrap/) is such a project. Through the CLI, as a user
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import preflight_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_CONFIG = "bootstrap/policy-config.json"
 
 
-def _preflight(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "preflight", *argv], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-
-
 def test_the_bootstrap_passes_the_pack_with_its_recorded_exemptions():
-    done = _preflight(
+    done = preflight_cli(
         "check", "--project", "bootstrap", "platform", "--policy-config", POLICY_CONFIG, "--format", "json"
     )
     assert done.returncode == 0, done.stderr
@@ -39,7 +33,7 @@ def test_the_bootstrap_passes_the_pack_with_its_recorded_exemptions():
 
 
 def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles():
-    done = _preflight("check", "--project", "bootstrap", "platform", "--mode", "update", "--format", "json")
+    done = preflight_cli("check", "--project", "bootstrap", "platform", "--mode", "update", "--format", "json")
     assert done.returncode == 1
     [site] = json.loads(done.stdout)["sites"]
     policies = {f["policy"] for f in site["findings"] if f["level"] == "mandatory"}
@@ -51,7 +45,7 @@ def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles()
 
 
 def test_the_plan_of_another_project_names_that_project():
-    done = _preflight("plan", "--project", "bootstrap", "platform", "--format", "json")
+    done = preflight_cli("plan", "--project", "bootstrap", "platform", "--format", "json")
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     assert (plan["project"], plan["stack"]) == ("imaging-landing-zone-bootstrap", "platform")
@@ -61,7 +55,7 @@ def test_the_plan_of_another_project_names_that_project():
 
 
 def test_this_repository_as_a_project_is_a_site():
-    done = _preflight("plan", "--project", ".", "lausanne", "--format", "json")
+    done = preflight_cli("plan", "--project", ".", "lausanne", "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["project"] == "imaging-landing-zone"
 
@@ -93,7 +87,7 @@ def test_this_repository_as_a_project_is_a_site():
     ],
 )
 def test_bad_project_input_is_one_line_and_exit_2(argv, message):
-    done = _preflight(*argv)
+    done = preflight_cli(*argv)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -101,6 +95,6 @@ def test_bad_project_input_is_one_line_and_exit_2(argv, message):
 
 def test_a_project_in_another_language_is_refused_with_the_way_to_judge_it(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: web\nruntime: nodejs\n", encoding="utf-8")
-    done = _preflight("check", "--project", str(tmp_path), "dev")
+    done = preflight_cli("check", "--project", str(tmp_path), "dev")
     assert done.returncode == 2
     assert "runtime is 'nodejs'; only Python programs run under the offline mock engine" in done.stderr

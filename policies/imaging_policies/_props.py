@@ -124,7 +124,10 @@ def as_str(value: Any) -> str | None:
 
 
 def _path(reference: str) -> str:
-    """A reference without its API prefix: ``projects/...`` of a self link, else the reference itself."""
+    """A reference without its API prefix: ``projects/...`` of a self link, else the reference itself. The
+    provider stores compute references as full links, ``https://www.googleapis.com/compute/v1/...`` where
+    it normalises them (``ConvertSelfLinkToV1``) and the API's own (``.../compute/beta/...``) where it does
+    not; a program declares a path, a link or a name."""
     index = reference.find("projects/")
     return reference[index:] if index >= 0 else reference
 
@@ -168,17 +171,4 @@ def bucket_name(value: Any) -> str | None:
     ):
         if text.startswith(prefix):
             return text.removeprefix(prefix).split("/", 1)[0]
-    return text
-
-
-def resource_path(value: Any) -> str | None:
-    """A Google resource reference as its relative path (``projects/p/global/networks/n``): the provider
-    stores compute references as full links, ``https://www.googleapis.com/compute/v1/...`` where it
-    normalises them (``ConvertSelfLinkToV1``) and the API's own (``.../compute/beta/...``) where it
-    does not; a program declares a path, a link or a name (returned unchanged)."""
-    text = as_str(value)
-    if text is None:
-        return None
-    if text.startswith("https://") and "/projects/" in text:
-        return "projects/" + text.split("/projects/", 1)[1]
     return text

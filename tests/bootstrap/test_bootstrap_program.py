@@ -181,14 +181,13 @@ def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
 def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
     """The bootstrap stack judged by the real pack (every resource, then the stack), as the engine does
     with ``pulumi preview --policy-pack ../policies --policy-pack-config policy-config.json``."""
-    from preflight import analyzer
+    from tests.conftest import configured_pack
 
     config = _config()
     found = engine.run_program(BOOTSTRAP / "__main__.py", config=config, project=PROJECT, stack="platform", mode=mode)
     sys.modules.pop("platform_config", None)
-    pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="platform", dry_run=mode != "update")
+    pack = configured_pack(config, project=PROJECT, stack="platform", mode=mode, policy_config=policy_config)
     try:
-        pack.configure(analyzer.reconcile(pack.info(), policy_config))
         diagnostics = [d for r in found for d in pack.analyze(r)] + pack.analyze_stack(found)
     finally:
         pack.close()

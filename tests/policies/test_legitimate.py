@@ -12,8 +12,7 @@ import pytest
 
 from preflight import analyzer, stacks
 from preflight.engine import UNKNOWN, Resource
-from preflight.stacks import PROJECT
-from tests.conftest import by_name, site_plan
+from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import add_resource, set_prop
 
 Change = Callable[[list[Resource]], list[Resource]]
@@ -167,10 +166,12 @@ def policy_pack():
 
     def get(site: str, mode: str) -> analyzer.PolicyPack:
         if mode not in running:
-            stack = stacks.load(site)
-            pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack=site, dry_run=mode == "preview")
-            pack.configure(analyzer.reconcile(pack.info(), POLICY_CONFIG))
-            running[mode] = pack
+            running[mode] = configured_pack(
+                stacks.load(site).config,
+                stack=site,
+                mode="preview" if mode == "preview" else "update",
+                policy_config=POLICY_CONFIG,
+            )
         return running[mode]
 
     yield get

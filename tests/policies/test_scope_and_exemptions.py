@@ -14,8 +14,7 @@ import pytest
 
 from preflight import analyzer
 from preflight.analyzer import PolicyConfigError
-from preflight.stacks import PROJECT
-from tests.conftest import by_name, site_plan
+from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import add_resource
 
 SITE_ONLY = {
@@ -30,9 +29,7 @@ PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member"
 
 
 def _pack(config: dict[str, str], policy_config: dict | None = None) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(config=config, project="other-team", stack="dev", dry_run=False)
-    pack.configure(analyzer.reconcile(pack.info(), policy_config))
-    return pack
+    return configured_pack(config, project="other-team", stack="dev", policy_config=policy_config)
 
 
 def _mandatory(found) -> set[str]:
@@ -130,9 +127,8 @@ def test_an_exemption_of_a_stack_policy_drops_only_the_named_resource(policy_pac
     from preflight import stacks
 
     config = {"gcp-storage-bucket-ip-filter": {"exempt": {"lau-images": "reached from the PACS's own network"}}}
-    pack = analyzer.PolicyPack(config=stacks.load("lausanne").config, project=PROJECT, stack="lausanne", dry_run=False)
+    pack = configured_pack(stacks.load("lausanne").config, stack="lausanne", policy_config=config)
     try:
-        pack.configure(analyzer.reconcile(pack.info(), config))
         assert "gcp-storage-bucket-ip-filter" not in _mandatory(pack.analyze_stack(resources))
     finally:
         pack.close()
