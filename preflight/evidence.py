@@ -112,8 +112,6 @@ def read(path: Path) -> Readiness:
     )
 
 
-
-
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
