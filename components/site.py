@@ -74,7 +74,7 @@ class ImagingSite(Component):
 
         def after_apis() -> pulumi.ResourceOptions:
             """Every other part of the site waits for the project's APIs (and so for its guard rails)."""
-            return pulumi.ResourceOptions(parent=self, depends_on=guard_rails.apis)
+            return pulumi.ResourceOptions(parent=self, depends_on=guard_rails.ready)
 
         keys = SiteKeys(
             f"{name}-kms",

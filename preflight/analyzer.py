@@ -278,12 +278,20 @@ class PolicyPack:
         """``AnalyzeStack`` with every resource's outputs, as the engine does at the end."""
         return self._analyze_stack(list(resources), None)[0]
 
-    def stream(self, provider: Resource | None = None, *, prepare: Callable[[], None] | None = None) -> Stream:
+    def stream(
+        self,
+        provider: Resource | None = None,
+        *,
+        prepare: Callable[[], None] | None = None,
+        executor: ThreadPoolExecutor | None = None,
+    ) -> Stream:
         """``Analyze`` resources as they arrive (in the background, in arrival order), then
         ``AnalyzeStack``: the engine analyses each resource when it registers, so the pack judges
         while the program is still running. ``prepare`` runs first in the background (configuring
-        the pack waits for it to start, which then overlaps the program's imports)."""
-        return Stream(self, provider, prepare)
+        the pack waits for it to start, which then overlaps the program's imports). Streams that share
+        ``executor`` (one thread) run their calls in the order they were queued: one stack's analysis
+        can go on while the next stack's program runs, each after its own ``prepare``."""
+        return Stream(self, provider, prepare, executor)
 
     def _analyze_stack(
         self, resources: list[Resource], provider: Resource | None
@@ -314,26 +322,43 @@ class PolicyPack:
 class Stream:
     """Resources sent to ``Analyze`` one by one from a background thread; see ``PolicyPack.stream``."""
 
-    def __init__(self, pack: PolicyPack, provider: Resource | None, prepare: Callable[[], None] | None) -> None:
+    def __init__(
+        self,
+        pack: PolicyPack,
+        provider: Resource | None,
+        prepare: Callable[[], None] | None,
+        executor: ThreadPoolExecutor | None = None,
+    ) -> None:
         self._pack = pack
         self._provider = provider
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
+        self._own = executor is None
+        self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
         self._pending: list[tuple[str, Future[tuple[list[Diagnostic], list[NotApplicable]]]]] = []
         self._prepared = self._executor.submit(prepare) if prepare is not None else None
+        self._stack: Future[tuple[list[Diagnostic], list[NotApplicable]]] | None = None
 
     def __enter__(self) -> Stream:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._own:
+            self._executor.shutdown(wait=True, cancel_futures=True)
 
     def add(self, r: Resource) -> None:
         """Queue ``Analyze`` for ``r`` (GCP resources with the provider)."""
         provider = self._provider if r.custom and r.type.startswith("gcp:") else None
         self._pending.append((r.urn, self._executor.submit(self._pack._analyze, r, provider)))
 
-    def finish(self, resources: list[Resource]) -> Evaluation:
-        """Wait for every ``Analyze``, then ``AnalyzeStack`` with ``resources``' outputs."""
+    def close(self, resources: list[Resource]) -> None:
+        """Queue ``AnalyzeStack`` with ``resources``' outputs, after every ``Analyze`` queued."""
+        self._stack = self._executor.submit(self._pack._analyze_stack, resources, self._provider)
+
+    def finish(self, resources: list[Resource] | None = None) -> Evaluation:
+        """Wait for every ``Analyze`` and for ``AnalyzeStack`` with ``resources``' outputs (queued now
+        when :meth:`close` did not queue it)."""
+        if self._stack is None:
+            self.close(resources or [])
+        assert self._stack is not None
         evaluation = Evaluation([], [], [])
         if self._prepared is not None:
             self._prepared.result()
@@ -342,7 +367,7 @@ class Stream:
             evaluation.diagnostics += found
             evaluation.not_applicable += not_applicable
             evaluation.analyzed.append(urn)
-        found, not_applicable = self._pack._analyze_stack(resources, self._provider)
+        found, not_applicable = self._stack.result()
         evaluation.diagnostics += found
         evaluation.not_applicable += not_applicable
         return evaluation

@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, reconcile
+from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
 from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
 
@@ -280,31 +281,42 @@ class Checker:
         when the stack is judged as a whole, so a streaming run may fill them in as it ends).
         ``keep_plan`` keeps the last run's resources in the result (the HTML report's diagram; a fleet
         does without)."""
-        judged: list[tuple[str, list[Resource], Evaluation]] = []
-        for mode, produce in runs:
-            preview = mode == "preview"
-            dry_run = mode != "update"  # a later preview of an existing site is a preview too
-            provider = default_provider(project=stack.project, stack=stack.name, config=stack.config, preview=preview)
-            root = stack_resource(project=stack.project, stack=stack.name)
+        # One thread sends every call, in order: a mode's analysis goes on while the next mode's program
+        # runs, and each mode's ConfigureStack comes after the previous mode's last call.
+        streams: list[tuple[str, list[Resource], Stream]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze") as executor:
+            try:
+                for mode, produce in runs:
+                    preview = mode == "preview"
+                    dry_run = mode != "update"  # a later preview of an existing site is a preview too
+                    provider = default_provider(
+                        project=stack.project, stack=stack.name, config=stack.config, preview=preview
+                    )
+                    root = stack_resource(project=stack.project, stack=stack.name)
 
-            def prepare(dry_run: bool = dry_run) -> None:
-                self._configured()
-                self._pack.configure_stack(
-                    config=stack.config, project=stack.project, stack=stack.name, dry_run=dry_run
-                )
+                    def prepare(dry_run: bool = dry_run) -> None:
+                        self._configured()
+                        self._pack.configure_stack(
+                            config=stack.config, project=stack.project, stack=stack.name, dry_run=dry_run
+                        )
 
-            with self._pack.stream(provider, prepare=prepare) as stream:
-                stream.add(root)
-                stream.add(provider)
-                if callable(produce):
-                    resources = produce(stream.add)
-                else:
-                    resources = produce
-                    for r in resources:
-                        stream.add(r)
-                root.outputs = dict((exports or {}).get(mode, {}))
-                analysed = [root, provider, *resources]
-                judged.append((mode, analysed, stream.finish(analysed)))
+                    stream = self._pack.stream(provider, prepare=prepare, executor=executor)
+                    stream.add(root)
+                    stream.add(provider)
+                    if callable(produce):
+                        resources = produce(stream.add)
+                    else:
+                        resources = produce
+                        for r in resources:
+                            stream.add(r)
+                    root.outputs = dict((exports or {}).get(mode, {}))
+                    analysed = [root, provider, *resources]
+                    stream.close(analysed)
+                    streams.append((mode, analysed, stream))
+                judged = [(mode, analysed, stream.finish()) for mode, analysed, stream in streams]
+            except BaseException:
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
         policies = self._configured()
         info = {p.name: p for p in policies}
         result = SiteResult(
@@ -387,20 +399,20 @@ def check_site(
     active = checker or Checker(policy_config, first=stack)
     exports: dict[str, dict[str, Any]] = {}
     try:
-        runs = [
-            (
-                mode,
-                run_program(
-                    stack.program,
-                    config=stack.config,
-                    project=stack.project,
-                    stack=stack.name,
-                    mode=mode,
-                    exports=exports.setdefault(mode, {}),
-                ),
+
+        def program(mode: str) -> Callable[[Callable[[Resource], None]], list[Resource]]:
+            """The program run of ``mode``, handing each resource to the pack as it registers."""
+            return lambda add: run_program(
+                stack.program,
+                config=stack.config,
+                project=stack.project,
+                stack=stack.name,
+                mode=mode,
+                on_resource=add,
+                exports=exports.setdefault(mode, {}),
             )
-            for mode in modes
-        ]
+
+        runs = [(mode, program(mode)) for mode in modes]
         return active.judge(stack, runs, exports=exports, keep_plan=keep_plan)
     finally:
         if own:

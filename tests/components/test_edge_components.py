@@ -189,22 +189,47 @@ def test_edge_args_refuse_what_the_controls_forbid(build, message):
         build()
 
 
-def test_guard_rails_come_first_and_every_other_resource_waits_for_the_apis():
-    resources = site_plan("lausanne", "update")
+def _waits_for(resources, urn: str) -> set[str]:
+    """Everything ``urn`` waits for, directly or through what it waits for (the engine's order)."""
+    deps = {r.urn: r.dependencies for r in resources}
+    seen: set[str] = set()
+    todo = list(deps[urn])
+    while todo:
+        d = todo.pop()
+        if d not in seen:
+            seen.add(d)
+            todo += deps.get(d, [])
+    return seen
+
+
+@pytest.mark.parametrize("site", ["lausanne", "utrecht"])
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_guard_rails_come_first_and_every_other_resource_waits_for_the_apis(site, mode):
+    """The readiness marker (the last API) changes how the order is written, not the order: every
+    custom resource of the site outside the guard rails still waits for every API and every org policy."""
+    resources = site_plan(site, mode)
+    code = resources[0].name.split("-")[0]
     urn = {r.name: r.urn for r in resources if r.custom}
-    assert urn["lau-project-api-orgpolicy"] in by_name(resources, "lau-project-gcp.restrictTLSVersion").dependencies
-    compute = by_name(resources, "lau-project-api-compute")
-    assert urn["lau-project-compute.skipDefaultNetworkCreation"] in compute.dependencies  # no default network
-    waiting = (
-        "lau-network",
-        "lau-kms",
-        "lau-images",
-        "lau-logging-bucket",
-        "lau-viewer-run",
-        "lau-firewall-deny-all-egress",
-    )
-    for name in waiting:
-        assert urn["lau-project-api-compute"] in by_name(resources, name).dependencies, name
+    tls_policy = by_name(resources, f"{code}-project-gcp.restrictTLSVersion")
+    assert urn[f"{code}-project-api-orgpolicy"] in tls_policy.dependencies
+    compute = by_name(resources, f"{code}-project-api-compute")
+    assert urn[f"{code}-project-compute.skipDefaultNetworkCreation"] in _waits_for(resources, compute.urn)
+    guard_rails = {r.urn for r in resources if r.custom and r.name.startswith(f"{code}-project-")}
+    apis = {r.urn for r in resources if r.type == "gcp:projects/service:Service"}
+    assert len(apis) >= 10
+    waiting = [r for r in resources if r.custom and r.urn not in guard_rails]
+    assert len(waiting) > 50
+    for r in waiting:
+        assert guard_rails <= _waits_for(resources, r.urn), r.name
+
+
+def test_the_site_waits_for_one_readiness_marker_not_every_api():
+    """Each resource lists one API (the marker) rather than all of them: the cost of a program run
+    grows with the dependencies it lists (ADR 0019)."""
+    resources = site_plan("lausanne", "update")
+    apis = {r.urn for r in resources if r.type == "gcp:projects/service:Service"}
+    bucket = by_name(resources, "lau-images")
+    assert len(apis & set(bucket.dependencies)) == 1
 
 
 def test_a_bucket_without_retention_policy_is_versioned():
