@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,13 +124,29 @@ class SiteResult:
     readiness: Readiness | None = None
     """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
     skip_reasons: dict[str, str] = field(default_factory=dict)
+    """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
     exemptions: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per policy, the resources its ``exempt`` config exempts (logical-name glob to the recorded reason)."""
-    """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
+    checked_at: str = ""
+    """When the pack made this verdict (UTC, ISO 8601)."""
+    cached: bool = False
+    """The verdict was reused from the verdict cache (``preflight/cache.py``): nothing it depends on
+    changed since ``checked_at``. Every report says so."""
 
     @property
     def exit_code(self) -> int:
         return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
+
+    @property
+    def provenance(self) -> str:
+        """How old the verdict is, when it was reused from the verdict cache; ``""`` for a verdict made
+        by this run. Every report shows it."""
+        if not self.cached:
+            return ""
+        return (
+            f"verdict of {self.checked_at or 'an earlier run'}, reused: nothing it depends on has changed since "
+            "(--no-cache checks again)"
+        )
 
     def distinct_findings(self) -> list[Finding]:
         """The findings with each one reported in several modes merged into one, whose ``modes``
@@ -336,6 +353,7 @@ class Checker:
             source=source,
             site_config=stack.site,
             plan=judged[-1][1] if judged and keep_plan else [],
+            checked_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         )
         for mode, analysed, evaluation in judged:
             _record(result, mode, analysed, evaluation, info)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import ssl
 import sys
 from collections.abc import Callable, Sequence
@@ -251,6 +252,40 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         "TLS-04 of the site it names (repeatable) (default: none; the rows name the command)",
     )
     parser.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where verdicts are kept: a site whose stack file, program, pack, policy config, packages and modes "
+        "are unchanged reuses its last verdict, and the reports say so (default: $PREFLIGHT_CACHE_DIR, else "
+        ".preflight-cache/ in the repository)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every site again, reusing no kept verdict; the new verdicts are kept (default: reuse, unless "
+        "$PREFLIGHT_NO_CACHE is 1)",
+    )
+
+
+def _verdict_cache(args: argparse.Namespace, policy_config: Any) -> Any:
+    """The verdict cache for this run (``preflight/cache.py``)."""
+    from preflight import cache
+
+    directory = args.cache_dir or (
+        Path(os.environ["PREFLIGHT_CACHE_DIR"]) if os.environ.get("PREFLIGHT_CACHE_DIR") else None
+    )
+    return cache.VerdictCache(directory or cache.DEFAULT_DIR, cache.Inputs(policy_config))
+
+
+def _reuse(args: argparse.Namespace) -> bool:
+    """Whether kept verdicts may be reused: not with ``--no-cache`` or ``PREFLIGHT_NO_CACHE=1``."""
+    return not args.no_cache and os.environ.get("PREFLIGHT_NO_CACHE", "").strip().lower() not in {"1", "true", "yes"}
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _readiness(files: Sequence[Path]) -> dict[str, Any]:
@@ -350,8 +385,22 @@ def _judge(args: argparse.Namespace) -> Any:
         )
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
+    from preflight import cache as cache_module
+
     stack = _stack(args)
-    return check.check_site(stack, _modes(args.mode), policy_config=policy_config, keep_plan=True)
+    modes = _modes(args.mode)
+    verdicts = _verdict_cache(args, policy_config)
+    key = verdicts.inputs.key(stack, modes)
+    if _reuse(args):
+        kept = verdicts.get(stack, modes, key=key, keep_plan=True)
+        if kept is not None:
+            return kept
+    result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True)
+    try:
+        verdicts.put(stack, modes, result, key=key, keep_plan=True)
+    except cache_module.CacheWriteError as exc:
+        _warn(str(exc))
+    return result
 
 
 def _stack(args: argparse.Namespace) -> Any:
@@ -425,6 +474,9 @@ def _fleet(args: argparse.Namespace) -> int:
             jobs=int(args.jobs or fleet.default_jobs()),
             policy_config=policy_config,
             progress=None if args.no_progress else sys.stderr,
+            cache=_verdict_cache(args, policy_config),
+            reuse=_reuse(args),
+            warn=_warn,
         )
     except check.PackError as exc:
         return _fail(exc.problems)

@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from components.config import ConfigError
 from preflight import stacks
+from preflight.cache import CacheWriteError, VerdictCache
 from preflight.check import Checker, SiteError, SiteResult, check_site
 from preflight.engine import ProgramError
 
@@ -125,6 +126,8 @@ class Progress:
                 self._stream.write("\n")
         else:
             state = "error" if isinstance(outcome, SiteError) else ("FAIL" if failed else "pass")
+            if isinstance(outcome, SiteResult) and outcome.cached:
+                state += f", verdict of {outcome.checked_at} reused"
             self._stream.write(f"[{self._done}/{self._total}] {outcome.site}: {state} ({elapsed:.1f}s)\n")
         self._stream.flush()
 
@@ -149,37 +152,63 @@ def run(
     policy_config: Mapping[str, Any] | None = None,
     progress: IO[str] | None = sys.stderr,
     on_outcome: Callable[[Outcome], None] | None = None,
+    cache: VerdictCache | None = None,
+    reuse: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
-    """Check ``sites`` with ``jobs`` worker processes; outcomes in the order of ``sites``."""
+    """Check ``sites`` with ``jobs`` worker processes; outcomes in the order of ``sites``. With a
+    ``cache``, a site whose inputs are unchanged reuses its kept verdict (unless ``reuse`` is false)
+    and every new verdict is kept; ``warn`` hears once when the cache cannot be written."""
     names = list(sites)
     config = dict(policy_config or {})
     bar = Progress(len(names), progress)
     if names:
         bar.start(names[0])
     outcomes: dict[str, Outcome] = {}
-    jobs = max(1, min(jobs, len(names)))
+    keys: dict[str, tuple[stacks.Stack, str]] = {}
+    warned = False
 
     def done(outcome: Outcome) -> None:
+        nonlocal warned
         outcomes[outcome.site] = outcome
+        if cache is not None and isinstance(outcome, SiteResult) and not outcome.cached and outcome.site in keys:
+            stack, key = keys[outcome.site]
+            try:
+                cache.put(stack, modes, outcome, key=key)
+            except CacheWriteError as exc:
+                if warn is not None and not warned:
+                    warn(str(exc))
+                warned = True
         bar.update(outcome)
         if on_outcome:
             on_outcome(outcome)
 
+    unchecked = []
+    for site in names:
+        kept = _kept(cache, keys, stacks_dir, site, modes) if cache is not None else None
+        if kept is not None and reuse:
+            done(kept)
+        else:
+            unchecked.append(site)
+    jobs = max(1, min(jobs, len(unchecked)))
+    if not unchecked:
+        return [outcomes[s] for s in names]
+
     if jobs == 1:
         _use_policy_config(config)
         try:
-            for site in names:
+            for site in unchecked:
                 done(_worker_check(str(stacks_dir), site, modes))
         finally:
             _close_worker_checker()
         return [outcomes[s] for s in names]
 
-    _warm_up(stacks_dir, names)
+    _warm_up(stacks_dir, unchecked)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(config,)
     ) as pool:
-        pending: set[Future[Outcome]] = {pool.submit(_worker_check, str(stacks_dir), s, modes) for s in names}
+        pending: set[Future[Outcome]] = {pool.submit(_worker_check, str(stacks_dir), s, modes) for s in unchecked}
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -190,6 +219,24 @@ def run(
                 future.cancel()
             raise
     return [outcomes[s] for s in names]
+
+
+def _kept(
+    cache: VerdictCache,
+    keys: dict[str, tuple[stacks.Stack, str]],
+    stacks_dir: Path,
+    site: str,
+    modes: tuple[str, ...],
+) -> SiteResult | None:
+    """``site``'s kept verdict when its inputs are unchanged; its key is noted in ``keys`` (taken
+    before the check, so a stack file edited meanwhile is not kept under the old one)."""
+    try:
+        stack = stacks.load(site, stacks_dir)
+    except (ConfigError, stacks.StackFileError):
+        return None  # the worker reports it
+    key = cache.inputs.key(stack, modes)
+    keys[site] = (stack, key)
+    return cache.get(stack, modes, key=key)
 
 
 def _close_worker_checker() -> None:

@@ -73,6 +73,10 @@ def _page(title: str, body: list[str]) -> str:
     )
 
 
+def _reused(result: SiteResult) -> str:
+    return f" (verdict of {result.checked_at}, reused)" if result.cached else ""
+
+
 def _verdict(result: SiteResult) -> str:
     fails, advisory, skipped = result.tally()
     if result.exit_code:
@@ -139,6 +143,7 @@ def site(result: SiteResult) -> str:
         f"<h1>Compliance report: site {escape(result.site)}</h1>",
         f'<p class="meta"><code>{escape(result.stack_file)}</code>, {escape(modes)} mode, policy pack '
         f"{escape(result.pack)} {escape(result.pack_version)}: {_verdict(result)}</p>",
+        *([f'<p class="meta" id="reused">The {escape(result.provenance)}.</p>'] if result.cached else []),
         f'<p class="meta">{len(rows)} controls: {_status_counts(rows)}</p>',
         '<h2 id="flows">Data flows</h2>',
         '<p class="meta">Generated from the plan: each edge names its protocol and TLS floor and the firewall rule, '
@@ -229,7 +234,7 @@ def fleet(results: Sequence[SiteResult], errors: Sequence[SiteError] = ()) -> st
         verdict = '<span class="fail">FAIL</span>' if r.exit_code else '<span class="pass">pass</span>'
         body.append(
             f'<tr><td>{escape(r.site)}</td><td>{verdict}</td><td class="num">{fails}</td><td class="num">{advisory}'
-            f'</td><td class="num">{skipped}</td><td>{escape("+".join(r.modes))}</td><td>{_probe(r)}</td>'
+            f'</td><td class="num">{skipped}</td><td>{escape("+".join(r.modes) + _reused(r))}</td><td>{_probe(r)}</td>'
             f"<td><code>{escape(r.stack_file)}</code></td></tr>"
         )
     body.append("</table>")

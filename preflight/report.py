@@ -100,6 +100,8 @@ def table(results: Sequence[Outcome]) -> str:
             continue
         modes = ", ".join(f"{m} {result.resources[m]} resources" for m in result.modes)
         lines.append(f"{result.site} ({result.stack_file}; {modes}): {result.pack} {result.pack_version}")
+        if result.cached:
+            lines.append(f"  {result.provenance}")
         by_control: dict[str, list[Finding]] = {}
         for f in _sorted(result.distinct_findings()):
             by_control.setdefault(f.control or f.policy, []).append(f)
@@ -136,12 +138,16 @@ def fleet_summary(results: Sequence[Outcome]) -> str:
             rows.append((r.site, "ERROR", "-", "-", "-", f"not checked: {reason}"))
             continue
         counts = (str(count) for count in r.tally())
-        rows.append((r.site, "FAIL" if r.exit_code else "pass", *counts, "+".join(r.modes)))
+        modes = "+".join(r.modes) + (f" (verdict of {r.checked_at}, reused)" if r.cached else "")
+        rows.append((r.site, "FAIL" if r.exit_code else "pass", *counts, modes))
     failing = sum(1 for r in results if r.exit_code)
     errors = sum(1 for r in results if isinstance(r, SiteError))
+    reused = sum(1 for r in results if isinstance(r, SiteResult) and r.cached)
     total = f"{len(results)} site(s), {failing} failing"
     if errors:
         total += f" ({errors} could not be checked)"
+    if reused:
+        total += f", {reused} verdict(s) reused from the cache"
     return "\n".join([*columns(rows), f"{total}; exit code {exit_code(results)}"])
 
 
@@ -184,6 +190,8 @@ def site_json(result: Outcome) -> dict[str, Any]:
         "modes": list(result.modes),
         "resources": result.resources,
         "pack": {"name": result.pack, "version": result.pack_version},
+        "checkedAt": result.checked_at,
+        "reused": result.cached,
         "exitCode": result.exit_code,
         "controls": [
             {
@@ -328,6 +336,15 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             }
         )
         notifications.append({"level": "error", "message": {"text": text}, "locations": [location]})
+    for result in results:
+        if result.cached:
+            notifications.append(
+                {
+                    "level": "note",
+                    "message": {"text": f"{result.site}: {result.provenance}"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.stack_file}}}],
+                }
+            )
     pack = results[0] if results else None
     return {
         "$schema": SARIF_SCHEMA,
@@ -403,7 +420,8 @@ def markdown(outcomes: Sequence[Outcome]) -> str:
                 continue
             fails, advisory, skipped = o.tally()
             verdict = "**FAIL**" if o.exit_code else "pass"
-            out.append(f"| {o.site} | {verdict} | {fails} | {advisory} | {skipped} | {' + '.join(o.modes)} |")
+            modes = " + ".join(o.modes) + (f" (verdict of {o.checked_at}, reused)" if o.cached else "")
+            out.append(f"| {o.site} | {verdict} | {fails} | {advisory} | {skipped} | {modes} |")
         out += ["", f"### Controls over {len(checked)} checked sites", ""]
         out += fleet_matrix_markdown(checked)
         out.append("")
@@ -419,6 +437,7 @@ def markdown(outcomes: Sequence[Outcome]) -> str:
         out += [f"## Compliance matrix: {r.site}", ""]
         out.append(
             f"`{r.stack_file}`, {' and '.join(r.modes)} mode, policy pack {r.pack} {r.pack_version}: {_verdict(r)}."
+            + (f" The {r.provenance}." if r.cached else "")
         )
         out += ["", *_matrix_markdown(r)]
         if r.findings:

@@ -27,6 +27,16 @@ MODES = ("preview", "update", "existing")
 _plans: dict[tuple[str, str], list[Resource]] = {}
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_verdicts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every check a test runs judges afresh (``PREFLIGHT_NO_CACHE``), and the verdicts it keeps go to a
+    directory of the session, not the repository's cache; tests/test_verdict_cache.py turns reuse on."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path_factory.mktemp("verdict-cache")))
+        patch.setenv("PREFLIGHT_NO_CACHE", "1")
+        yield
+
+
 def site_plan(site: str, mode: str) -> list[Resource]:
     """The resources of an example site's real program in ``mode`` (a fresh copy per call)."""
     if (site, mode) not in _plans:

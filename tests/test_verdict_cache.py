@@ -1,0 +1,314 @@
+"""The verdict cache (preflight/cache.py): an unchanged site reuses its verdict and every report says
+so; any change to what a verdict depends on checks the site again, so a kept verdict can never turn
+a failing site green."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from preflight import cache, stacks
+from tests.conftest import ROOT
+
+MODES = ("preview", "update", "existing")
+
+
+def _cli(*argv: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m preflight`` with reuse on (the test session turns it off for every other test)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_NO_CACHE"}
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *argv, "--cache-dir", str(cache_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def kept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A stacks directory with utrecht, checked once (update mode, the quickest) so its verdict is kept."""
+    directory = tmp_path_factory.mktemp("stacks")
+    shutil.copy(ROOT / "stacks" / "Pulumi.utrecht.yaml", directory)
+    cache_dir = tmp_path_factory.mktemp("cache")
+    first = _cli(
+        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=cache_dir
+    )
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["sites"][0]["reused"] is False
+    return directory, cache_dir
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "markdown", "sarif", "html"])
+def test_an_unchanged_site_reuses_its_verdict_and_the_report_says_so(kept, fmt, tmp_path):
+    directory, cache_dir = kept
+    out = tmp_path / f"report.{fmt}"
+    done = _cli(
+        "check",
+        "utrecht",
+        "--stacks-dir",
+        str(directory),
+        "--mode",
+        "update",
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+        cache_dir=cache_dir,
+    )
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    if fmt == "json":
+        site = json.loads(text)["sites"][0]
+        assert site["reused"] is True
+        assert site["checkedAt"].endswith("Z")
+        assert site["controls"]  # the whole verdict, matrix included
+    elif fmt == "sarif":
+        notes = json.loads(text)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        assert any("reused" in n["message"]["text"] and n["level"] == "note" for n in notes)
+    else:
+        assert "reused: nothing it depends on has changed since" in text
+
+
+def test_no_cache_checks_again(kept):
+    directory, cache_dir = kept
+    done = _cli(
+        "check",
+        "utrecht",
+        "--stacks-dir",
+        str(directory),
+        "--mode",
+        "update",
+        "--format",
+        "json",
+        "--no-cache",
+        cache_dir=cache_dir,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sites"][0]["reused"] is False
+
+
+def test_a_stricter_policy_config_checks_again_and_fails(kept, tmp_path):
+    """The pack's config is an input: utrecht rotates its keys every 90 days, a config that asks for
+    30 must fail it, whatever was kept under the pack's defaults."""
+    directory, cache_dir = kept
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"gcp-kms-crypto-key-rotation": {"maxRotationDays": 30}}), encoding="utf-8")
+    done = _cli(
+        "check",
+        "utrecht",
+        "--stacks-dir",
+        str(directory),
+        "--mode",
+        "update",
+        "--format",
+        "json",
+        "--policy-config",
+        str(config),
+        cache_dir=cache_dir,
+    )
+    site = json.loads(done.stdout)["sites"][0]
+    assert site["reused"] is False
+    assert done.returncode == 1, done.stderr
+
+
+def test_an_edited_stack_file_checks_again(kept, tmp_path):
+    """Any edit of the stack file, a comment included, checks the site again (the file is read as bytes:
+    the key does not try to tell which edits could matter)."""
+    directory, cache_dir = kept
+    edited = tmp_path / "stacks"
+    edited.mkdir()
+    text = (directory / "Pulumi.utrecht.yaml").read_text(encoding="utf-8")
+    (edited / "Pulumi.utrecht.yaml").write_text(text + "\n# edited\n", "utf-8")
+    done = _cli(
+        "check", "utrecht", "--stacks-dir", str(edited), "--mode", "update", "--format", "json", cache_dir=cache_dir
+    )
+    assert json.loads(done.stdout)["sites"][0]["reused"] is False
+
+
+def test_a_warm_fleet_rechecks_only_the_changed_site(tmp_path):
+    directory = tmp_path / "stacks"
+    directory.mkdir()
+    for site in ("utrecht", "lausanne"):
+        shutil.copy(ROOT / "stacks" / f"Pulumi.{site}.yaml", directory)
+    cache_dir = tmp_path / "cache"
+    argv = (
+        "fleet",
+        "--stacks-dir",
+        str(directory),
+        "--mode",
+        "update",
+        "--format",
+        "json",
+        "--no-progress",
+        "--jobs",
+        "1",
+    )
+    first = _cli(*argv, cache_dir=cache_dir)
+    assert first.returncode == 0, first.stderr
+    again = _cli(*argv, cache_dir=cache_dir)
+    assert [s["reused"] for s in json.loads(again.stdout)["sites"]] == [True, True]
+    assert "2 verdict(s) reused from the cache" in again.stderr
+    stack_file = directory / "Pulumi.utrecht.yaml"
+    stack_file.write_text(stack_file.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
+    third = _cli(*argv, cache_dir=cache_dir)
+    reused = {s["site"]: s["reused"] for s in json.loads(third.stdout)["sites"]}
+    assert reused == {"lausanne": True, "utrecht": False}
+
+
+# -- the key: every input kind changes it ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's code and pack (the key reads files, never runs them)."""
+    copy = tmp_path_factory.mktemp("repo")
+    ignore = shutil.ignore_patterns(".venv*", ".git", "__pycache__", "node_modules", "build", "*.egg-info", "docs")
+    for name in ("components", "policies", "preflight", "program", "stacks"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    for name in ("__main__.py", "Pulumi.yaml", "pyproject.toml", "requirements.txt"):
+        shutil.copy(ROOT / name, copy / name)
+    return copy
+
+
+def _key(
+    root: Path, *, policy_config: dict | None = None, modes: tuple[str, ...] = MODES, site: str = "utrecht"
+) -> str:
+    stack = stacks.load(site, root / "stacks")
+    return cache.Inputs(policy_config, root=root).key(stack, modes)
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda root: _edit(root / "stacks" / "Pulumi.utrecht.yaml"), id="stack-file"),
+        pytest.param(lambda root: _edit(root / "components" / "storage.py"), id="component-source"),
+        pytest.param(lambda root: _edit(root / "__main__.py"), id="program-source"),
+        pytest.param(lambda root: _edit(root / "preflight" / "gcp_model.py"), id="mock-engine-source"),
+        pytest.param(
+            lambda root: _edit(next((root / "policies" / "imaging_policies").glob("storage.py"))), id="pack-source"
+        ),
+        pytest.param(lambda root: _edit(root / "policies" / "PulumiPolicy.yaml"), id="pack-manifest"),
+        pytest.param(lambda root: _edit(root / "requirements.txt"), id="pinned-requirements"),
+        pytest.param(lambda root: _edit(root / "Pulumi.yaml"), id="project-file"),
+        pytest.param(lambda root: (root / "components" / "added.py").write_text("X = 1\n", "utf-8"), id="new-module"),
+    ],
+)
+def test_each_file_input_changes_the_key(repository, tmp_path, change):
+    root = tmp_path / "repo"
+    shutil.copytree(repository, root)
+    before = _key(root)
+    change(root)
+    assert _key(root) != before
+
+
+def test_what_no_verdict_reads_keeps_the_key(repository, tmp_path):
+    """Another site's stack file, the docs, the tests and the benchmark are not inputs of this site's
+    verdict (a pull request that only touches tests reuses every verdict)."""
+    root = tmp_path / "repo"
+    shutil.copytree(repository, root)
+    before = _key(root)
+    _edit(root / "stacks" / "Pulumi.lausanne.yaml")
+    for folder, name in (("docs", "notes.md"), ("tests", "test_more.py"), ("bench", "more.py")):
+        (root / folder).mkdir(exist_ok=True)
+        (root / folder / name).write_text("X = 1\n", encoding="utf-8")
+    assert _key(root) == before
+
+
+def test_the_policy_config_and_the_modes_change_the_key(repository):
+    before = _key(repository)
+    assert _key(repository, policy_config={"gcp-kms-crypto-key-rotation": {"maxRotationDays": 30}}) != before
+    assert _key(repository, modes=("update",)) != before
+
+
+def test_an_installed_version_changes_the_key(repository, monkeypatch):
+    before = _key(repository)
+    real = metadata.distributions
+
+    class Bumped:
+        def __init__(self, dist: metadata.Distribution) -> None:
+            self._dist = dist
+            self.metadata = dist.metadata
+            self.version = dist.version + ".post1" if dist.metadata["Name"] == "pulumi" else dist.version
+
+        def read_text(self, name: str) -> str | None:
+            return self._dist.read_text(name)
+
+    monkeypatch.setattr(cache.metadata, "distributions", lambda: [Bumped(d) for d in real()])
+    assert _key(repository) != before
+
+
+def test_a_local_package_outside_the_repository_is_read_by_its_source(repository, tmp_path, monkeypatch):
+    """``pip install -e DIR`` keeps its version while its code changes: the code is the input."""
+    source = tmp_path / "their-lib"
+    source.mkdir()
+    (source / "lib.py").write_text("X = 1\n", encoding="utf-8")
+    real = metadata.distributions
+
+    class Local:
+        def __init__(self) -> None:
+            self.metadata = {"Name": "their-lib"}
+            self.version = "0.1.0"
+
+        def read_text(self, name: str) -> str | None:
+            return (
+                json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}})
+                if name == "direct_url.json"
+                else None
+            )
+
+    monkeypatch.setattr(cache.metadata, "distributions", lambda: [*real(), Local()])
+    before = _key(repository)
+    (source / "lib.py").write_text("X = 2\n", encoding="utf-8")
+    assert _key(repository) != before
+
+
+def test_the_environment_the_provider_reads_changes_the_key(repository, monkeypatch):
+    before = _key(repository)
+    monkeypatch.setenv("GOOGLE_PROJECT", "another-project")
+    assert _key(repository) != before
+
+
+def test_an_unreadable_entry_is_a_miss_and_is_replaced(kept, tmp_path):
+    directory, _ = kept
+    cache_dir = tmp_path / "cache"
+    entry = cache_dir / "verdicts" / "imaging-landing-zone" / "utrecht.update.json"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("{not json", encoding="utf-8")
+    done = _cli(
+        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=cache_dir
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sites"][0]["reused"] is False
+    assert json.loads(entry.read_text(encoding="utf-8"))["format"] == cache.FORMAT
+    assert (
+        (cache_dir / "CACHEDIR.TAG")
+        .read_text(encoding="utf-8")
+        .startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    )
+
+
+def test_a_cache_that_cannot_be_written_warns_and_checks(kept, tmp_path):
+    directory, _ = kept
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("", encoding="utf-8")
+    done = _cli(
+        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=blocked
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning: cannot keep verdicts in" in done.stderr
+    assert "Traceback" not in done.stderr
