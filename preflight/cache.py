@@ -48,9 +48,9 @@ FORMAT = "imaging-landing-zone/verdict-cache@1"
 DEFAULT_DIR = ROOT / ".preflight-cache"
 """Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git)."""
 ENVIRONMENT_PREFIXES = ("PULUMI_", "GOOGLE_", "GCP_", "CLOUDSDK_")
-_SKIPPED_DIRS = frozenset(
-    {".git", "__pycache__", "node_modules", "build", "dist", ".preflight-cache", ".mypy_cache", ".ruff_cache"}
-)
+_SKIPPED_DIRS = frozenset({".git", "__pycache__", "node_modules", ".preflight-cache", ".mypy_cache", ".ruff_cache"})
+_SKIPPED_TOP = frozenset({"build", "dist"})
+"""Build output, skipped only at the top of a tree (a package may have a ``build`` module folder)."""
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by imaging-landing-zone's preflight check.\n"
@@ -67,10 +67,17 @@ def _skipped(name: str) -> bool:
 
 
 def _files(root: Path, suffixes: tuple[str, ...] | None) -> Iterator[Path]:
-    """Files under ``root`` (with one of ``suffixes``, or all), in a stable order, skipping virtual
-    environments, caches and build output."""
-    for directory, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+    """Files under ``root`` (with one of ``suffixes``, or all), in a stable order, following symbolic
+    links (once), skipping virtual environments, caches and build output."""
+    seen: set[str] = set()
+    for directory, dirs, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in seen:  # a symbolic link back up the tree
+            dirs[:] = []
+            continue
+        seen.add(real)
+        top = Path(directory) == root
+        dirs[:] = sorted(d for d in dirs if not _skipped(d) and not (top and d in _SKIPPED_TOP))
         for name in sorted(names):
             if (suffixes is None or name.endswith(suffixes)) and not name.endswith((".pyc", ".pyo")):
                 yield Path(directory, name)
