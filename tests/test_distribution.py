@@ -108,6 +108,8 @@ def test_the_wheel_holds_the_components_under_a_name_that_cannot_clash(wheel):
     assert all(n.startswith("imaging_landing_zone/components/") for n in code)
     assert "imaging_landing_zone/components/py.typed" in names
     assert "imaging_landing_zone/components/storage.py" in names
+    # the site program's side (program/: the stack-file model, the site composition) is not the library
+    assert not any(n.endswith(("/config.py", "/site.py")) for n in code)
 
 
 def test_the_readme_example_runs_against_the_installed_package(installed, tmp_path):
