@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components.config import ConfigError, SiteConfig, stack_config_values
-from components.site import ImagingSite
+from program.config import ConfigError, SiteConfig, stack_config_values
+from program.site import ImagingSite
 
 try:
     site_config = SiteConfig.from_stack_config(stack_config_values())

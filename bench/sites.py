@@ -133,7 +133,7 @@ def site_config(index: int, templates: dict[str, dict[str, Any]] | None = None) 
 def generate(count: int, directory: Path) -> list[Stack]:
     """Write ``count`` valid stack files ``Pulumi.<code>.yaml`` into ``directory``; return them as loaded.
 
-    Raises ``preflight.stacks.StackFileError`` or ``components.config.ConfigError`` if a generated
+    Raises ``preflight.stacks.StackFileError`` or ``program.config.ConfigError`` if a generated
     file does not load (a bug in this generator, never expected).
     """
     if count > MAX_SITES:

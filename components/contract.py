@@ -2,7 +2,7 @@
 
 Each rule is an annotated type with one message (house style, principle 9): a component refuses what
 the site config refuses, with the same words, whoever builds its args. The site config
-(:mod:`components.config`) uses these types too; the components import nothing from it.
+(:mod:`program.config`) uses these types too; the components import nothing from it.
 
 Named ``contract`` rather than ``types`` so that it never shadows the standard library's ``types``.
 """

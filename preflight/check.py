@@ -26,8 +26,8 @@ from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
 
 if TYPE_CHECKING:
-    from components.config import SiteConfig
     from preflight.evidence import Readiness
+    from program.config import SiteConfig
 
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
 """A run's resources: a list, or a program run that reports each resource as it registers."""

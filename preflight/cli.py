@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError
+from program.config import ConfigError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 SCHEMA_FILE = "stacks/site-config.schema.json"
@@ -41,7 +41,7 @@ SCHEMA_FILE = "stacks/site-config.schema.json"
 
 def schema_text() -> str:
     """The stack-file JSON schema as written to ``stacks/``."""
-    from components.config import stack_file_schema
+    from program.config import stack_file_schema
 
     return json.dumps(stack_file_schema(), indent=2, sort_keys=True) + "\n"
 

@@ -11,10 +11,11 @@ import re
 from enum import Enum
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel
 
+from components import contract
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
@@ -48,10 +49,19 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"(<!-- args:(\w+) -->\n).*?(<!-- /args -->)", re.S)
+CONTRACT_NAMES: dict[int, str] = {
+    id(value): name
+    for name, value in vars(contract).items()
+    if not name.startswith("_") and get_origin(value) is Annotated
+}
+"""The args contract's public annotated types, by identity: an ``Annotated`` alias has no name of its own."""
 
 
 def _type_name(annotation: Any) -> str:
-    """A readable type: ``int | None``, ``dict[str, BucketMember]``, ``str | Output[str]``."""
+    """A readable type: ``int | None``, ``dict[str, BucketMember]``, ``str | Output[str]``; a type of the args
+    contract by its name (``list[Cidr]``, ``RotationDays``)."""
+    if id(annotation) in CONTRACT_NAMES:
+        return CONTRACT_NAMES[id(annotation)]
     origin, args = get_origin(annotation), get_args(annotation)
     if origin is Annotated:
         return _type_name(args[0])
@@ -71,10 +81,12 @@ def _default(value: Any) -> str:
 def args_table(model: type[BaseModel]) -> str:
     """A Markdown table of ``model``'s fields: name, type, default, description."""
     rows = ["| arg | type | default | description |", "|---|---|---|---|"]
+    # the annotations as written: pydantic's field.annotation has lost the contract type's alias
+    written = get_type_hints(model, include_extras=True)
     for name, field in model.model_fields.items():
         default = "required" if field.is_required() else _default(field.default)
         description = (field.description or "").replace("\n", " ").replace("|", "\\|")
-        annotation = _type_name(field.annotation).replace("|", "\\|")
+        annotation = _type_name(written.get(name, field.annotation)).replace("|", "\\|")
         rows.append(f"| `{name}` | `{annotation}` | {default} | {description} |")
     return "\n".join(rows) + "\n"
 

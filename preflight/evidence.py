@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from components.config import DOWNLOAD_FLOOR_MBPS, LATENCY_CEILING_MS
 from preflight.netcheck import FORMAT
+from program.config import DOWNLOAD_FLOOR_MBPS, LATENCY_CEILING_MS
 
 PROBE_CONTROLS = ("PERF-01", "PERF-02", "TLS-04")
 COMMAND = "python -m preflight netcheck {site} --url <signed URL> --format json > netcheck-{site}.json"

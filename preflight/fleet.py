@@ -21,11 +21,11 @@ from multiprocessing import util
 from pathlib import Path
 from typing import IO, Any
 
-from components.config import ConfigError
 from preflight import stacks
 from preflight.cache import CacheWriteError, VerdictCache
 from preflight.check import Checker, SiteError, SiteResult, check_site
 from preflight.engine import ProgramError
+from program.config import ConfigError
 
 Outcome = SiteResult | SiteError
 

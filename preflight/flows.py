@@ -26,8 +26,8 @@ import graphviz
 from preflight.engine import UNKNOWN, Resource
 
 if TYPE_CHECKING:
-    from components.config import SiteConfig
     from preflight.check import SiteResult
+    from program.config import SiteConfig
 
 RED, ORANGE, INK, MUTED = "#c62828", "#e65100", "#263238", "#607d8b"
 LB_RANGES = ("130.211.0.0/22", "35.191.0.0/16")

@@ -65,7 +65,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from components import naming
-from components.config import SiteConfig, https_url
+from program.config import SiteConfig, https_url
 
 FORMAT = "imaging-landing-zone/netcheck@1"
 USER_AGENT = "imaging-landing-zone-netcheck/1"

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from components.config import ConfigError, SiteConfig
+from program.config import ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "imaging-landing-zone"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, ProtectionLevel, SiteConfig, SiteRole
 from preflight import stacks
+from program.config import ConfigError, ProtectionLevel, SiteConfig, SiteRole
 
 NS = "imaging-landing-zone"
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from imaging_policies import POLICIES
 
-from components.config import GUARD_RAIL_CONSTRAINTS
 from preflight import controls, evidence
+from program.config import GUARD_RAIL_CONSTRAINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = controls.load()
@@ -94,6 +94,7 @@ def test_no_test_or_document_refers_to_a_path_outside_the_repository():
         *(ROOT / "policies").rglob("*.md"),
         *(ROOT / "policies" / "imaging_policies").rglob("*.py"),
         *(ROOT / "components").rglob("*.py"),
+        *(ROOT / "program").rglob("*.py"),
         *(ROOT / "bench").rglob("*.py"),
         *(ROOT / "bench").rglob("*.md"),
         ROOT / ".ci" / "run",

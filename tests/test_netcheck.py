@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import ConfigError, SiteConfig
 from preflight import cli, netcheck
+from program.config import ConfigError, SiteConfig
 from tests import netcheck_servers as servers
 
 NS = "imaging-landing-zone"

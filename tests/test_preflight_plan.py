@@ -106,7 +106,7 @@ def test_example_stack_files_match_the_schema():
 def test_pulumi_yaml_declares_the_scalar_site_keys():
     import yaml
 
-    from components.config import NAMESPACE, SiteConfig
+    from program.config import NAMESPACE, SiteConfig
 
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     scalars = {f"{NAMESPACE}:{f.alias}" for f in SiteConfig.model_fields.values() if f.annotation is str}

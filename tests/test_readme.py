@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from preflight import docs
 from preflight.engine import capture
 
@@ -15,6 +17,24 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_args_tables_match_the_models():
     assert docs.render(README) == README, "README args tables are stale: run `python -m preflight docs --write`"
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "shown"),
+    [
+        pytest.param("SiteKeysArgs", "rotation_days", "RotationDays", id="a-bare-contract-type"),
+        pytest.param("BucketNetworkAccess", "vpc_cidrs", "list[Cidr]", id="inside-a-list"),
+        pytest.param("BucketNetworkAccess", "public_cidrs", "list[PublicCidr]", id="inside-a-constrained-list"),
+        pytest.param("ImageBucketArgs", "retention_days", "ObjectRetentionDays \\| None", id="optional"),
+        pytest.param("SecurityAlertsArgs", "emails", "dict[StableName, NotificationEmail]", id="keys-and-values"),
+        pytest.param("PacsFederationArgs", "subject", "OidcSubject", id="the-oidc-subject"),
+        pytest.param("ViewerEndpointArgs", "iap_groups", "list[GroupEmail]", id="group-emails"),
+        pytest.param("SiteKeysArgs", "project", "str", id="a-plain-string-stays-str"),
+    ],
+)
+def test_args_tables_name_the_contract_types(model, field, shown):
+    """A reader sees which rule a field follows (``Cidr``, not ``str``): the contract's aliases by name."""
+    assert f"| `{field}` | `{shown}` |" in docs.args_table(docs.MODELS[model])
 
 
 def test_component_example_runs_and_builds_the_documented_children():

@@ -17,7 +17,6 @@ import yaml
 from pydantic import ValidationError
 
 from components import contract, principals
-from components.config import SiteConfig
 from components.contract import SignOn
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
@@ -28,6 +27,7 @@ from components.network import SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucketArgs
 from components.viewer import ViewerEndpointArgs
+from program.config import SiteConfig
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_a_bucket_member_accepts_groups_and_workloads(member):
 
 
 def test_the_site_configs_siem_identity_follows_the_same_rule():
-    from components.config import SiemExport
+    from program.config import SiemExport
 
     with pytest.raises(ValidationError, match="never a person or a public principal"):
         SiemExport(subscriber="allUsers")

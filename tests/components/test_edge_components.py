@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import GUARD_RAIL_CONSTRAINTS, SignOn
 from components.project import ProjectGuardRailsArgs
 from components.viewer import ViewerEndpointArgs
 from preflight.gcp_model import project_number
+from program.config import GUARD_RAIL_CONSTRAINTS, SignOn
 from tests.conftest import by_name, site_plan
 
 LAU_SUBNET = "projects/chuv-imaging-lau/regions/europe-west6/subnetworks/lau-viewer"

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.config import GUARD_RAIL_CONSTRAINTS
 from components.identity import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from preflight.engine import UNKNOWN, capture
+from program.config import GUARD_RAIL_CONSTRAINTS
 from tests.conftest import by_name, site_plan
 
 STACK = "urn:pulumi:lausanne::imaging-landing-zone::"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pulumi
 
-from ._base import Component
-from .config import SiteConfig, SiteRole
-from .firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
-from .identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
-from .kms import DataClass, SiteKeys, SiteKeysArgs
-from .logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
-from .monitoring import SecurityAlerts, SecurityAlertsArgs
-from .network import SiteNetwork, SiteNetworkArgs, WorklistRoute
-from .project import ProjectGuardRails, ProjectGuardRailsArgs
-from .storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
-from .viewer import ViewerEndpoint, ViewerEndpointArgs
+from components._base import Component
+from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
+from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
+from components.kms import DataClass, SiteKeys, SiteKeysArgs
+from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
+from components.monitoring import SecurityAlerts, SecurityAlertsArgs
+from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
+from components.project import ProjectGuardRails, ProjectGuardRailsArgs
+from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
+from components.viewer import ViewerEndpoint, ViewerEndpointArgs
+from program.config import SiteConfig, SiteRole
 
 TYPE_TOKEN = "imaging:site:ImagingSite"
 

@@ -22,11 +22,11 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from . import naming, ranges
+from components import naming, ranges
 
 # The rules the components' args share are defined once, in the args contract; ProtectionLevel, SignOn and
 # MIN_LOG_RETENTION_DAYS keep working as names of this module.
-from .contract import (
+from components.contract import (
     MIN_LOG_RETENTION_DAYS,
     AllowlistCidr,
     Cidr,
