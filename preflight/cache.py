@@ -44,7 +44,7 @@ from preflight.analyzer import PolicyInfo
 from preflight.check import Finding, SiteResult
 from preflight.stacks import ROOT, Stack
 
-FORMAT = "imaging-landing-zone/verdict-cache@1"
+FORMAT = "imaging-landing-zone/verdict-cache@2"
 DEFAULT_DIR = ROOT / ".preflight-cache"
 """Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git)."""
 ENVIRONMENT_PREFIXES = ("PULUMI_", "GOOGLE_", "GCP_", "CLOUDSDK_")
@@ -202,6 +202,7 @@ def _encode(result: SiteResult, *, keep_plan: bool) -> dict[str, Any]:
         "source": result.source,
         "skipReasons": result.skip_reasons,
         "exemptions": result.exemptions,
+        "stackNotApplicable": result.stack_not_applicable,
         "checkedAt": result.checked_at,
     }
     if keep_plan:
@@ -239,6 +240,7 @@ def _decode(document: Mapping[str, Any], stack: Stack, *, keep_plan: bool) -> Si
         plan=plan,
         skip_reasons=dict(document["skipReasons"]),
         exemptions={name: dict(entries) for name, entries in document["exemptions"].items()},
+        stack_not_applicable=dict(document["stackNotApplicable"]),
         checked_at=document["checkedAt"],
         cached=True,
     )

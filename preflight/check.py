@@ -127,6 +127,9 @@ class SiteResult:
     """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
     exemptions: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per policy, the resources its ``exempt`` config exempts (logical-name glob to the recorded reason)."""
+    stack_not_applicable: dict[str, str] = field(default_factory=dict)
+    """Per stack policy that did not apply to the whole stack, the pack's reason (for example a site
+    control on a stack that is not a hospital site); the matrix shows it."""
     checked_at: str = ""
     """When the pack made this verdict (UTC, ISO 8601)."""
     cached: bool = False
@@ -367,6 +370,8 @@ def _record(
     not_applicable: dict[str, set[str]] = {}
     for n in evaluation.not_applicable:
         not_applicable.setdefault(n.policy, set()).add(n.urn)
+        if not n.urn and n.reason:
+            result.stack_not_applicable.setdefault(n.policy, n.reason)
     skipped: dict[str, set[str]] = {}
     for d in evaluation.diagnostics:
         policy = info.get(d.policy)

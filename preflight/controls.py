@@ -9,6 +9,7 @@ the controls no deployment can provision, the site network readiness probe's rep
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -137,9 +138,16 @@ class Row:
         return str(self.evaluated)
 
 
-def _not_applicable_reason(control: Control | None, result: ControlResult | None) -> str:
+def _not_applicable_reason(
+    control: Control | None, result: ControlResult | None, reasons: Mapping[str, str] | None = None
+) -> str:
     if result is not None and result.verdict == "disabled":
         return "exempted: the policy config disables " + ", ".join(result.policies)
+    given = [reasons[p] for p in (result.policies if result else ()) if reasons and p in reasons]
+    if given:
+        # the pack's own reason ("LOG-08 is a site-completeness control and this stack is not a hospital
+        # site ..."), without the control id it starts with: a row may show a control judged with another's
+        return re.sub(r"^[A-Z]+-\d+ is ", "", given[0])
     if control is not None and control.not_applicable:
         return control.not_applicable
     return "nothing of the kinds its policies judge is in this site"
@@ -163,12 +171,16 @@ def _organisation(
 
 
 def _from_pack(
-    result: ControlResult, control: Control | None, skips: Mapping[str, str], policy_skips: Mapping[str, str]
+    result: ControlResult,
+    control: Control | None,
+    skips: Mapping[str, str],
+    policy_skips: Mapping[str, str],
+    reasons: Mapping[str, str] | None = None,
 ) -> tuple[Status, str]:
     if result.verdict in _FROM_VERDICT:
         return _FROM_VERDICT[result.verdict]
     if result.verdict in ("no resources", "disabled"):
-        return Status.NOT_APPLICABLE, _not_applicable_reason(control, result)
+        return Status.NOT_APPLICABLE, _not_applicable_reason(control, result, reasons)
     outside = _organisation(result, control, skips, policy_skips)
     return (Status.OUTSIDE, outside) if outside else (Status.MET, "")
 
@@ -192,7 +204,12 @@ def rows(result: SiteResult) -> list[Row]:
     for control in catalogue.controls:
         pack = by_control.get(control.judged_with or control.id)
         policies = pack.policies if pack else ()
-        status, detail = _from_pack(pack, control, skips, result.skip_reasons) if pack else (Status.OUTSIDE, "")
+        status, detail = (
+            # on a stack that is not a site, a site control's row gives the pack's reason ("not a hospital site")
+            _from_pack(pack, control, skips, result.skip_reasons, result.stack_not_applicable if site is None else None)
+            if pack
+            else (Status.OUTSIDE, "")
+        )
         if site is None:
             # another project's stack (`check --project`): no site, so no site wording and no readiness probe
             detail = detail.replace("in this site", "in this stack").replace("the site has no", "the stack has no")

@@ -51,3 +51,13 @@ def test_dropping_its_firewall_is_caught(tmp_path):
         "gcp-compute-network-denies-egress",
         "gcp-compute-network-denies-ingress",
     }
+
+
+def test_site_controls_say_why_they_do_not_apply_to_a_stack_that_is_not_a_site():
+    """A reviewer reading the example's matrix sees why LOG-08 (SIEM export) is not applicable: the stack
+    is not a hospital site, not that it lacks a resource kind."""
+    done = _check(EXAMPLE, "--policy-config", str(CONFIG), "--mode", "update")
+    [site] = json.loads(done.stdout)["sites"]
+    rows = {row["control"]: row for row in site["controls"]}
+    assert rows["LOG-08"]["status"] == "not applicable"
+    assert rows["LOG-08"]["detail"].startswith("a site-completeness control and this stack is not a hospital site")
