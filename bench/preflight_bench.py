@@ -57,6 +57,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import sites  # noqa: E402
+from preflight.tables import text_table  # noqa: E402
 
 SAMPLE_SECONDS = 0.05
 PSS_EVERY = 10
@@ -492,15 +493,8 @@ def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned table: first column left, the others right."""
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    """A plain aligned table under a rule: first column left, the figures right."""
+    return "\n".join(text_table([headers, *rows], align="l" + "r" * (len(headers) - 1), rule=True))
 
 
 SITE_HEADERS = (
