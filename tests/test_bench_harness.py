@@ -15,7 +15,7 @@ import pytest
 
 from bench import preflight_bench as bench
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the harness reads /proc (Linux)")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PSS sums: Linux")
 
 
 def test_floor_modules_are_the_distinct_gcp_modules_of_the_plan():
@@ -41,13 +41,17 @@ def test_a_child_is_measured_with_its_exit_code_and_memory(tmp_path):
 
 
 def test_the_memory_of_every_process_of_the_tree_is_summed(tmp_path):
-    # Two grandchildren of 64 MB each, alive at once under a parent that holds little: the policy pack
-    # and fleet's workers are such descendants. ru_maxrss sees one process; the sampled sum sees both.
-    child = "import time; block = bytearray(64 * 1024 * 1024); time.sleep(1.0)"
+    # Two children of 64 MB each, alive at once under a command that holds little, as check's policy
+    # pack and fleet's workers are. ru_maxrss sees one process; the sampled sum sees all three. Each
+    # child holds its block until its stdin closes; the command closes both 0.5 s after both hold one.
+    child = "import sys; block = bytearray(64 * 1024 * 1024); print('ready', flush=True); sys.stdin.read()"
     code = (
-        "import subprocess, sys\n"
-        f"children = [subprocess.Popen([sys.executable, '-c', {child!r}]) for _ in range(2)]\n"
-        "for c in children: c.wait()\n"
+        "import subprocess, sys, time\n"
+        f"children = [subprocess.Popen([sys.executable, '-c', {child!r}], stdin=subprocess.PIPE, "
+        "stdout=subprocess.PIPE, text=True) for _ in range(2)]\n"
+        "for c in children: c.stdout.readline()\n"
+        "time.sleep(0.5)\n"
+        "for c in children: c.stdin.close(); c.wait()\n"
     )
     run = bench.measure([sys.executable, "-c", code], stdout=tmp_path / "out", interval=0.05)
     assert run.exit == 0
