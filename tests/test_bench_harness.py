@@ -42,8 +42,9 @@ def test_a_child_is_measured_with_its_exit_code_and_memory(tmp_path):
 
 def test_the_memory_of_every_process_of_the_tree_is_summed(tmp_path):
     # Two children of 64 MB each, alive at once under a command that holds little, as check's policy
-    # pack and fleet's workers are. ru_maxrss sees one process; the sampled sum sees all three. Each
-    # child holds its block until its stdin closes; the command closes both 0.5 s after both hold one.
+    # pack and fleet's workers are: the sampled sum counts all three (ru_maxrss would see one process,
+    # and never less than the forking pytest process). Each child holds its block until its stdin
+    # closes; the command closes both 0.5 s after both hold one.
     child = "import sys; block = bytearray(64 * 1024 * 1024); print('ready', flush=True); sys.stdin.read()"
     code = (
         "import subprocess, sys, time\n"
@@ -57,7 +58,6 @@ def test_the_memory_of_every_process_of_the_tree_is_summed(tmp_path):
     assert run.exit == 0
     assert run.processes == 3
     assert run.peak_mb >= 128
-    assert run.max_rss_mb < 128
 
 
 def test_a_child_past_its_timeout_is_killed_and_said_so(tmp_path):
