@@ -70,6 +70,8 @@ COLD_TARGET_SECONDS, WARM_TARGET_SECONDS = 30.0, 3.0
 OK_EXITS = (0, 1)
 """``check``, ``fleet`` and Checkov exit 1 on a finding: the run itself succeeded."""
 NO_CACHE = "no verdict cache on this branch"
+CACHE_ENVIRONMENT = ("PREFLIGHT_CACHE_DIR", "PREFLIGHT_NO_CACHE")
+"""The verdict cache's environment variables (``--cache-dir``, ``--no-cache``); unset for measured commands."""
 
 
 # ---------------------------------------------------------------------------------------------- measuring
@@ -420,7 +422,11 @@ def capabilities(checkov: str | None, checkov_reason: str) -> dict[str, str | No
         texts[command] = answer.stdout
         found[command] = None if answer.returncode == 0 else f"`python -m preflight {command}` not on this branch"
     found["cache"] = None if "--cache-dir" in texts["fleet"] else f"{NO_CACHE} (`fleet --help` has no --cache-dir)"
-    found["no-cache"] = None if "--no-cache" in texts["check"] else f"{NO_CACHE} (`check --help` has no --no-cache)"
+    found["no-cache"] = (
+        None
+        if "--no-cache" in texts["check"] and "--cache-dir" in texts["check"]
+        else f"{NO_CACHE} (`check --help` has no --no-cache)"
+    )
     plan_help = helps("plan").stdout
     found["tfplan"] = (
         None if "terraform-plan" in plan_help else "`plan --format terraform-plan` not on this branch (merge tfplan)"
@@ -432,10 +438,11 @@ def capabilities(checkov: str | None, checkov_reason: str) -> dict[str, str | No
 
 
 def check_argv(bench: Bench, site: str, stacks_dir: Path, *mode: str) -> list[str]:
-    """``check SITE`` with a JSON report; ``--no-cache`` where the branch has a verdict cache, so every
-    run checks the site (what a first run, or a changed site, costs)."""
-    no_cache = [] if bench.capabilities.get("no-cache") else ["--no-cache"]
-    return _preflight("check", site, "--stacks-dir", str(stacks_dir), *mode, "--format", "json", *no_cache)
+    """``check SITE`` with a JSON report; where the branch has a verdict cache, ``--no-cache`` (every run
+    checks the site: what a first run, or a run after a change, costs) and a cache directory in the work
+    directory (``--no-cache`` still keeps the new verdict; not in the repository's cache)."""
+    cache = [] if bench.capabilities.get("no-cache") else ["--no-cache", "--cache-dir", str(bench.work / "site-cache")]
+    return _preflight("check", site, "--stacks-dir", str(stacks_dir), *mode, "--format", "json", *cache)
 
 
 def check_command(bench: Bench, site: str, stacks_dir: Path) -> Command:
@@ -522,8 +529,8 @@ def _count(resources: Any) -> int:
 
 def preflight_summary(result: Result) -> dict[str, int] | None:
     """Sites, resources, failing sites and findings in the last run's ``--format json`` report, and the
-    sites it marks ``cached`` where it has that field; None when the output is not that report
-    (``docs/check-format.md``: ``{"sites": [{"resources", ...}]}``)."""
+    sites whose verdict it says was ``reused`` from the verdict cache (where it has that field); None
+    when the output is not that report (``docs/check-format.md``: ``{"sites": [{"resources", ...}]}``)."""
     if not result.ok:
         return None
     try:
@@ -536,8 +543,8 @@ def preflight_summary(result: Result) -> dict[str, int] | None:
             "failing": sum(1 for s in sites_ if s.get("exitCode", 0) != 0),
             "findings": sum(len(s.get("findings", [])) for s in sites_),
         }
-        if any("cached" in s for s in sites_):
-            summary["cached"] = sum(1 for s in sites_ if s.get("cached"))
+        if any("reused" in s for s in sites_):
+            summary["reused"] = sum(1 for s in sites_ if s.get("reused"))
         return summary
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -815,7 +822,7 @@ def section_checkov(bench: Bench, args: argparse.Namespace, checkov: str | None)
 FLEET_HEADERS = (
     "sites",
     "run",
-    "checked/failing/cached",
+    "checked/failing/reused",
     "resources",
     "preflight s",
     "s/site",
@@ -847,7 +854,7 @@ def fleet_row(size: int, run: str, fleet: Result, checkov: Result) -> list[str]:
     checked = preflight_summary(fleet)
     counts = "-"
     if checked:
-        counts = f"{checked['sites']}/{checked['failing']}/{checked.get('cached', '-')}"
+        counts = f"{checked['sites']}/{checked['failing']}/{checked.get('reused', '-')}"
     mine = figures(fleet)
     return [
         str(size),
@@ -948,8 +955,9 @@ def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -
         else f"cold: no --cache-dir; warm: not measured, {NO_CACHE}",
         "checkov: ONE run, -d over the same sites' Terraform-plan exports; exports made beforehand, not timed",
         f"median of {args.fleet_repeat} run(s) per size; wall x and mem x (peak MB) are preflight / Checkov",
-        "checked/failing/cached: sites in fleet's JSON report, sites with a nonzero exit, sites the report marks "
-        "cached (- without that field); resources: judged by preflight (the largest mode per site), by Checkov",
+        "checked/failing/reused: sites in fleet's JSON report, sites with a nonzero exit, sites whose verdict "
+        "it says was reused from the cache (- without that field); resources: judged by preflight (the largest "
+        "mode per site), by Checkov",
     ]
     skips: dict[tuple[str, str], list[str]] = {}
     for entry in raw:
@@ -975,6 +983,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Without .pyc files every run would compile the repository's modules again; an installed tool
         # writes them on its first run (here: the warm-up), so the measured runs load them.
         progress("PYTHONDONTWRITEBYTECODE is unset for the measured commands, so the warm-up leaves .pyc files")
+    for name in CACHE_ENVIRONMENT:
+        if os.environ.pop(name, None) is not None:
+            # The cold and warm runs choose their cache with options; these would override or disable it.
+            progress(f"{name} is unset for the measured commands: the benchmark chooses the verdict cache")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         return run(args, args.keep.resolve())
