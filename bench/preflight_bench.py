@@ -1,35 +1,35 @@
 """Benchmark of the offline preflight check: wall time, CPU and peak memory, against baselines run alongside.
 
-    python bench/preflight_bench.py [--sizes 1,10,50,100] [--jobs 2] [--repeat N] [--keep DIR] [--json FILE]
+    python bench/preflight_bench.py [--sizes 100] [--jobs 2] [--repeat N] [--keep DIR] [--json FILE] [--markdown FILE]
 
-Three sections, each a plain table on stdout (progress goes to stderr):
+Three sections, each a plain table on stdout (progress goes to stderr), then one summary table:
 
-1. ``site``: one site's ``check`` (update and preview mode) and ``plan`` against its floor, a bare
-   ``python -c`` that only imports ``pulumi`` and forces every ``pulumi_gcp`` module the site's plan
-   uses. Target: check within 1.5x its floor.
+1. ``site``: one site's ``check`` (the default modes, and ``--mode update``) and ``plan`` against its
+   floor, a bare ``python -c`` that only imports ``pulumi`` and forces every ``pulumi_gcp`` module
+   the site's plan uses. Target: check within 1.3x its floor.
 2. ``checkov``: the same site's ``check`` against Checkov on the site's Terraform-plan export.
-   Target: faster than Checkov.
-3. ``fleet``: ``fleet --jobs N`` over 1, 10, 50, 100 generated sites (``bench/sites.py``) against ONE
-   Checkov run over the same sites' exports (exported beforehand, not timed). Targets: 100 sites
-   within 30 s, faster than Checkov.
+3. ``fleet``: for each size (default 100 generated sites, ``bench/sites.py``), ``fleet --jobs N`` cold
+   (an empty verdict cache), then warm (the same command again, nothing changed), against ONE Checkov
+   run over the same sites' exports (exported beforehand, not timed). Targets: 100 sites within 30 s
+   cold and 3 s warm.
+
+The summary puts the three figures of issue 17 side by side: one site, 100 sites cold, 100 sites warm,
+each with Checkov's figures, its peak memory and its target. ``--markdown FILE`` writes it as Markdown.
 
 Every measured command is one ``Command`` entry in a list; a command the branch does not have yet
-(``check``, ``fleet``, ``plan --format terraform-plan``) or a missing Checkov is skipped with a note.
-Ratios are always against a baseline measured in the same invocation. The script exits 0 when the
-measurements ran, whether or not the targets are met (it prints ``target missed``); 2 on bad options.
+(``check``, ``fleet``, the verdict cache, ``plan --format terraform-plan``) or a missing Checkov is
+skipped with a note. Ratios are always against a baseline measured in the same invocation. The script
+exits 0 when the measurements ran, whether or not the targets are met (it prints ``target missed``);
+2 on bad options.
 
-Memory, per measured process tree (see bench/README.md):
+Memory, per measured command (see bench/README.md):
 
-- ``peak MB``: ``ru_maxrss`` from ``os.wait4`` of the command: the largest resident set of any ONE
-  process in its tree (the command and the children it waited for, such as the policy pack). Exact.
-- ``main MB`` / ``child MB``: the peak resident set (``VmHWM``) of the command's own process and of
-  its largest descendant, read from ``/proc`` every 50 ms (a lower bound: growth in the last 50 ms
-  before a process exits is missed).
-- ``tree MB``: the largest sum of resident sets of every live process of the tree at one sample
-  (50 ms). Pages shared between processes (forked workers, libraries) count once per process.
-- ``PSS MB``: the largest sum of proportional set sizes of the tree (every 500 ms): shared pages
-  divided among the processes that share them, so the memory the command needs at once. The ratios
-  (``mem x``) use it. Sampled, so a spike shorter than 500 ms can be missed.
+- ``peak MB``: the largest sum, at one sample, of the proportional set sizes (PSS: shared pages divided
+  among the processes that share them) of the command and all its descendants, read with psutil
+  every ``--sample-interval`` seconds; the resident sets (RSS) where the system has no PSS. The memory
+  the command needs at once. Sampled, so a spike shorter than the interval can be missed.
+- ``max RSS MB``: ``ru_maxrss`` from ``os.wait4``: the largest resident set of any ONE process of the
+  tree (the command and the children it waited for, such as the policy pack). Exact.
 """
 
 from __future__ import annotations
@@ -46,111 +46,92 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import sites  # noqa: E402
+from preflight.tables import markdown_table, text_table  # noqa: E402
 
-SAMPLE_SECONDS = 0.05
-PSS_EVERY = 10
-"""Read the proportional set sizes every 10th sample (500 ms): smaps_rollup costs milliseconds per process."""
-FLOOR_TARGET = 1.5
-FLEET_TARGET_SITES, FLEET_TARGET_SECONDS = 100, 30.0
+SAMPLE_SECONDS = 0.2
+"""Default memory sampling interval: a PSS read costs about 2 ms per 200 MB process, so a fleet's
+tree (the parent, its workers and their policy packs) costs ~5 % of a core at this interval."""
+FLOOR_TARGET = 1.3
+FLEET_TARGET_SITES = 100
+COLD_TARGET_SECONDS, WARM_TARGET_SECONDS = 30.0, 3.0
 OK_EXITS = (0, 1)
 """``check``, ``fleet`` and Checkov exit 1 on a finding: the run itself succeeded."""
+NO_CACHE = "no verdict cache on this branch"
+CACHE_ENVIRONMENT = ("PREFLIGHT_CACHE_DIR", "PREFLIGHT_NO_CACHE")
+"""The verdict cache's environment variables (``--cache-dir``, ``--no-cache``); unset for measured commands."""
 
 
 # ---------------------------------------------------------------------------------------------- measuring
 
 
-def _update_parents(parents: dict[int, int]) -> None:
-    """Bring ``parents`` (pid to parent pid) up to date with /proc; only new processes' stat is read."""
-    live = {int(name) for name in os.listdir("/proc") if name.isdigit()}
-    for pid in set(parents) - live:
-        del parents[pid]
-    for pid in live - set(parents):
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                text = stat.read()
-        except OSError:
-            continue
-        parents[pid] = int(text[text.rfind(b")") + 2 :].split()[1])
-
-
-def _pss_kb(pid: int) -> int:
-    """The proportional set size of ``pid`` in kB (shared pages divided among their users); 0 if gone."""
+def _has_pss() -> bool:
+    """Whether psutil reports proportional set sizes here (Linux); elsewhere the sampler sums RSS."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
-            for line in rollup:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+        return hasattr(psutil.Process().memory_full_info(), "pss")
+    except psutil.Error:
+        return False
 
 
-def _memory_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of ``pid`` in kB; zeros for a process that is gone or a zombie."""
-    rss = hwm = 0
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmRSS:"):
-                    rss = int(line.split()[1])
-                elif line.startswith(b"VmHWM:"):
-                    hwm = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, hwm
+HAS_PSS = _has_pss()
+MEMORY_KIND = "PSS" if HAS_PSS else "RSS"
+
+
+def _size(process: psutil.Process) -> int:
+    """The PSS (or, without it, the RSS) of ``process`` in bytes; raises psutil.Error if it is gone."""
+    if HAS_PSS:
+        return int(process.memory_full_info().pss)
+    return int(process.memory_info().rss)
 
 
 class TreeSampler(threading.Thread):
-    """Polls the process tree under ``root``: per-process peak RSS and the largest sum of live RSS."""
+    """Samples the summed memory (PSS, else RSS) of the process tree under ``root`` every ``interval`` s."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, interval: float = SAMPLE_SECONDS) -> None:
         super().__init__(daemon=True)
-        self.root = root
-        self.hwm_kb: dict[int, int] = {}
-        self.tree_kb = 0
-        self.pss_kb = 0
+        self.root = psutil.Process(root)
+        self.interval = interval
+        self.peak_bytes = 0
+        self.pids: set[int] = set()
+        """Every process of the tree seen by a sample."""
+        self.samples = 0
         self.cpu_s = 0.0
         """CPU time the sampling itself used (its share of the machine while measuring)."""
-        self._samples = 0
-        self._parents: dict[int, int] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
         start = time.thread_time()
         while not self._done.is_set():
             self.sample()
-            self._done.wait(SAMPLE_SECONDS)
+            self._done.wait(self.interval)
         self.cpu_s = time.thread_time() - start
 
     def sample(self) -> None:
-        _update_parents(self._parents)
-        children: dict[int, list[int]] = {}
-        for pid, parent in self._parents.items():
-            children.setdefault(parent, []).append(pid)
-        tree, todo, total = [], [self.root], 0
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, []))
-        for pid in tree:
-            rss, hwm = _memory_kb(pid)
-            total += rss
-            self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), hwm)
-        self.tree_kb = max(self.tree_kb, total)
-        if self._samples % PSS_EVERY == 0:
-            self.pss_kb = max(self.pss_kb, sum(_pss_kb(pid) for pid in tree))
-        self._samples += 1
+        try:
+            tree = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:  # the command has exited and was reaped
+            return
+        total = 0
+        for process in tree:
+            try:
+                total += _size(process)
+            except psutil.Error:  # gone, a zombie, or not ours to read
+                continue
+            self.pids.add(process.pid)
+        self.peak_bytes = max(self.peak_bytes, total)
+        self.samples += 1
 
     def stop(self) -> None:
         self._done.set()
@@ -165,13 +146,14 @@ class Run:
     wall_s: float
     cpu_s: float
     peak_mb: float
-    main_mb: float
-    child_mb: float
-    tree_mb: float
-    pss_mb: float
-    sampler_cpu_s: float
-    processes: int
+    """Largest summed PSS (or RSS) of the process tree at one sample."""
+    max_rss_mb: float
+    """``ru_maxrss``: the largest resident set of one process of the tree."""
     stdout: str
+    memory: str = MEMORY_KIND
+    sampler_cpu_s: float = 0.0
+    samples: int = 0
+    processes: int = 0
     stderr_tail: str = ""
 
 
@@ -184,8 +166,18 @@ def _kill_group(pgid: int) -> bool:
     return True
 
 
+def _max_rss_mb(maxrss: int) -> float:
+    """``ru_maxrss`` in MB: kilobytes on Linux, bytes on macOS."""
+    return maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def measure(
-    argv: Sequence[str], *, stdout: Path, env: dict[str, str] | None = None, timeout: float | None = None
+    argv: Sequence[str],
+    *,
+    stdout: Path,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    interval: float = SAMPLE_SECONDS,
 ) -> Run:
     """Run ``argv`` in the repository root with stdout to a file and measure it (see the module doc).
 
@@ -197,7 +189,7 @@ def measure(
     with stdout.open("wb") as out, stderr.open("wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
-        sampler = TreeSampler(process.pid)
+        sampler = TreeSampler(process.pid, interval)
         sampler.start()
 
         def expire() -> None:
@@ -218,7 +210,6 @@ def measure(
         sampler.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     left_behind = _kill_group(process.pid)
-    others = [kb for pid, kb in sampler.hwm_kb.items() if pid != process.pid]
     lines = stderr.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     tail = lines[-1] if lines else ""
     if timed_out.is_set():
@@ -229,21 +220,21 @@ def measure(
         exit=process.returncode,
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
-        peak_mb=usage.ru_maxrss / 1024,
-        main_mb=sampler.hwm_kb.get(process.pid, 0) / 1024,
-        child_mb=max(others, default=0) / 1024,
-        tree_mb=sampler.tree_kb / 1024,
-        pss_mb=sampler.pss_kb / 1024,
-        sampler_cpu_s=sampler.cpu_s,
-        processes=len(sampler.hwm_kb),
+        peak_mb=sampler.peak_bytes / 2**20,
+        max_rss_mb=_max_rss_mb(usage.ru_maxrss),
         stdout=str(stdout),
+        sampler_cpu_s=sampler.cpu_s,
+        samples=sampler.samples,
+        processes=len(sampler.pids),
         stderr_tail=tail,
     )
 
 
 @dataclass
 class Command:
-    """One measured command: its label, argv and the capability it needs (None: always available)."""
+    """One measured command: its label, argv and the capability it needs (None: always available).
+
+    ``prepare`` runs before each measured run (not timed): the cold fleet empties its cache there."""
 
     key: str
     label: str
@@ -251,6 +242,7 @@ class Command:
     needs: str | None = None
     ok_exits: tuple[int, ...] = OK_EXITS
     env: dict[str, str] | None = None
+    prepare: Callable[[], None] | None = None
 
 
 @dataclass
@@ -268,10 +260,10 @@ class Result:
         return bool(self.runs) and not self.skipped
 
     def median(self, name: str) -> float:
-        return statistics.median(getattr(r, name) for r in self.runs)
+        return float(statistics.median(getattr(r, name) for r in self.runs))
 
     def largest(self, name: str) -> float:
-        return max(getattr(r, name) for r in self.runs)
+        return float(max(getattr(r, name) for r in self.runs))
 
     def exits(self) -> str:
         return ",".join(sorted({str(r.exit) for r in self.runs}))
@@ -281,7 +273,9 @@ class Result:
             {
                 "wallSeconds": self.median("wall_s"),
                 "cpuSeconds": self.median("cpu_s"),
-                **{f"{n}MB": self.largest(f"{n}_mb") for n in ("peak", "main", "child", "tree", "pss")},
+                "peakMB": self.largest("peak_mb"),
+                "maxRssMB": self.largest("max_rss_mb"),
+                "memory": self.runs[0].memory,
             }
             if self.ok
             else None
@@ -296,6 +290,24 @@ class Result:
         }
 
 
+def skipped(key: str, label: str, reason: str) -> Result:
+    """A result that was never measured, with the reason."""
+    return Result(key, label, [], skipped=reason)
+
+
+@dataclass
+class SummaryRow:
+    """One row of the final table: a preflight figure, Checkov's figure for the same sites, a target.
+
+    ``verdict`` is ``met (...)``, ``missed (...)`` or ``-`` when the row has no target or no figure."""
+
+    label: str
+    preflight: Result
+    checkov: Result
+    target: str = "-"
+    verdict: str = "-"
+
+
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
@@ -303,17 +315,27 @@ def progress(message: str) -> None:
 class Bench:
     """The measuring session: capabilities of this branch, the work directory, the repeat count."""
 
-    def __init__(self, work: Path, capabilities: dict[str, str | None], repeat: int, timeout: float) -> None:
+    def __init__(
+        self,
+        work: Path,
+        capabilities: dict[str, str | None],
+        repeat: int,
+        timeout: float,
+        interval: float = SAMPLE_SECONDS,
+    ) -> None:
         self.work = work
         self.timeout = timeout
+        self.interval = interval
         self.capabilities = capabilities
         """Capability to None (available) or the reason it is not."""
         self.repeat = repeat
-        self.notes: list[str] = []
         self.missed: list[str] = []
         self.warnings: list[str] = []
         self.done: dict[str, Result] = {}
         """Results by command key, so a later section can reuse a measurement."""
+        self.summary: list[SummaryRow] = []
+        self.tables: list[tuple[str, Sequence[str], list[list[str]]]] = []
+        """Every section's title, headers and rows, for ``--markdown``."""
         self.checkov_note = ""
         self.evaluated = 0
         """How many targets had figures to judge."""
@@ -327,10 +349,12 @@ class Bench:
             return result
         count = repeat or self.repeat
         for i in range(count):
+            if command.prepare is not None:
+                command.prepare()
             progress(f"{command.label} ({i + 1}/{count})")
             stdout = self.work / "out" / f"{command.key}.{i}.out"
             stdout.parent.mkdir(parents=True, exist_ok=True)
-            run = measure(command.argv, stdout=stdout, env=command.env, timeout=self.timeout)
+            run = measure(command.argv, stdout=stdout, env=command.env, timeout=self.timeout, interval=self.interval)
             result.runs.append(run)
             if run.stderr_tail.startswith("left processes"):
                 self.warnings.append(f"{command.label}: {run.stderr_tail}")
@@ -340,6 +364,23 @@ class Bench:
                 break
         self.done[command.key] = result
         return result
+
+    def judge(self, row: SummaryRow, measured: float | None, limit: float, shown: Callable[[float], str]) -> None:
+        """Set ``row``'s verdict: ``measured`` (None: not measured) against ``limit``, at most; ``shown``
+        formats the figure. A miss is also listed at the end of the run."""
+        if measured is None:
+            row.verdict = "not measured"
+            return
+        self.evaluated += 1
+        met = measured <= limit
+        row.verdict = f"{'met' if met else 'missed'} ({shown(measured)})"
+        if not met:
+            self.missed.append(f"{row.label}: {shown(measured)} (target {row.target})")
+
+    def section(self, title: str, headers: Sequence[str], rows: list[list[str]], notes: Iterable[str]) -> None:
+        """Print a section's table and notes; keep the table for ``--markdown``."""
+        self.tables.append((title, headers, rows))
+        print_section(title, table(headers, rows), notes)
 
 
 # ------------------------------------------------------------------------------------------ capabilities
@@ -368,15 +409,24 @@ def find_checkov(option: str | None) -> tuple[str | None, str]:
 
 
 def capabilities(checkov: str | None, checkov_reason: str) -> dict[str, str | None]:
-    """What this branch and machine can run: ``check``, ``fleet``, the Terraform-plan export, Checkov."""
+    """What this branch and machine can run: ``check``, ``fleet``, the verdict cache (``cache``: ``fleet
+    --cache-dir``; ``no-cache``: ``check --no-cache``), the Terraform-plan export, Checkov."""
 
     def helps(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(_preflight(*args, "--help"), cwd=ROOT, capture_output=True, text=True, check=False)
 
     found: dict[str, str | None] = {}
+    texts = {}
     for command in ("check", "fleet"):
         answer = helps(command)
+        texts[command] = answer.stdout
         found[command] = None if answer.returncode == 0 else f"`python -m preflight {command}` not on this branch"
+    found["cache"] = None if "--cache-dir" in texts["fleet"] else f"{NO_CACHE} (`fleet --help` has no --cache-dir)"
+    found["no-cache"] = (
+        None
+        if "--no-cache" in texts["check"] and "--cache-dir" in texts["check"]
+        else f"{NO_CACHE} (`check --help` has no --no-cache)"
+    )
     plan_help = helps("plan").stdout
     found["tfplan"] = (
         None if "terraform-plan" in plan_help else "`plan --format terraform-plan` not on this branch (merge tfplan)"
@@ -385,6 +435,19 @@ def capabilities(checkov: str | None, checkov_reason: str) -> dict[str, str | No
     if found["tfplan"] and not found["checkov"]:
         found["checkov"] = found["tfplan"]
     return found
+
+
+def check_argv(bench: Bench, site: str, stacks_dir: Path, *mode: str) -> list[str]:
+    """``check SITE`` with a JSON report; where the branch has a verdict cache, ``--no-cache`` (every run
+    checks the site: what a first run, or a run after a change, costs) and a cache directory in the work
+    directory (``--no-cache`` still keeps the new verdict; not in the repository's cache)."""
+    cache = [] if bench.capabilities.get("no-cache") else ["--no-cache", "--cache-dir", str(bench.work / "site-cache")]
+    return _preflight("check", site, "--stacks-dir", str(stacks_dir), *mode, "--format", "json", *cache)
+
+
+def check_command(bench: Bench, site: str, stacks_dir: Path) -> Command:
+    """The headline one-site command: ``check SITE`` in its default modes (every one), as a user runs it."""
+    return Command("check", f"check {site} (default: every mode)", check_argv(bench, site, stacks_dir), needs="check")
 
 
 # ------------------------------------------------------------------------------------------- the sections
@@ -465,7 +528,8 @@ def _count(resources: Any) -> int:
 
 
 def preflight_summary(result: Result) -> dict[str, int] | None:
-    """Sites, resources, failing sites and findings in the last run's ``--format json`` report, or None
+    """Sites, resources, failing sites and findings in the last run's ``--format json`` report, and the
+    sites whose verdict it says was ``reused`` from the verdict cache (where it has that field); None
     when the output is not that report (``docs/check-format.md``: ``{"sites": [{"resources", ...}]}``)."""
     if not result.ok:
         return None
@@ -473,12 +537,15 @@ def preflight_summary(result: Result) -> dict[str, int] | None:
         report = json.loads(Path(result.runs[-1].stdout).read_text(encoding="utf-8"))
         sites_ = report["sites"]
         resources = [s.get("resources", 0) for s in sites_]
-        return {
+        summary = {
             "sites": len(sites_),
             "resources": sum(_count(r) for r in resources),
             "failing": sum(1 for s in sites_ if s.get("exitCode", 0) != 0),
             "findings": sum(len(s.get("findings", [])) for s in sites_),
         }
+        if any("reused" in s for s in sites_):
+            summary["reused"] = sum(1 for s in sites_ if s.get("reused"))
+        return summary
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -491,31 +558,16 @@ def _fmt(value: float | None, digits: int = 2, suffix: str = "") -> str:
     return "-" if value is None else f"{value:.{digits}f}{suffix}"
 
 
+def _alignment(headers: Sequence[str]) -> str:
+    return "l" + "r" * (len(headers) - 1)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A plain aligned table: first column left, the others right."""
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        )
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    """A plain aligned table under a rule: first column left, the figures right."""
+    return "\n".join(text_table([headers, *rows], align=_alignment(headers), rule=True))
 
 
-SITE_HEADERS = (
-    "command",
-    "exit",
-    "wall s",
-    "cpu s",
-    "peak MB",
-    "main MB",
-    "child MB",
-    "tree MB",
-    "PSS MB",
-    "wall x",
-    "mem x",
-)
+SITE_HEADERS = ("command", "exit", "wall s", "cpu s", "peak MB", "max RSS MB", "wall x", "mem x")
 
 
 def site_rows(results: Sequence[Result], baseline: Result) -> list[list[str]]:
@@ -526,7 +578,7 @@ def site_rows(results: Sequence[Result], baseline: Result) -> list[list[str]]:
             rows.append([r.label, "-", *(["-"] * (len(SITE_HEADERS) - 2))])
             continue
         wall_x = _ratio(r.median("wall_s"), baseline.median("wall_s")) if baseline.ok else None
-        mem_x = _ratio(r.largest("pss_mb"), baseline.largest("pss_mb")) if baseline.ok else None
+        mem_x = _ratio(r.largest("peak_mb"), baseline.largest("peak_mb")) if baseline.ok else None
         rows.append(
             [
                 r.label,
@@ -534,10 +586,7 @@ def site_rows(results: Sequence[Result], baseline: Result) -> list[list[str]]:
                 _fmt(r.median("wall_s")),
                 _fmt(r.median("cpu_s")),
                 _fmt(r.largest("peak_mb"), 0),
-                _fmt(r.largest("main_mb"), 0),
-                _fmt(r.largest("child_mb"), 0),
-                _fmt(r.largest("tree_mb"), 0),
-                _fmt(r.largest("pss_mb"), 0),
+                _fmt(r.largest("max_rss_mb"), 0),
                 _fmt(wall_x, 2, "x"),
                 _fmt(mem_x, 2, "x"),
             ]
@@ -552,6 +601,51 @@ def print_section(title: str, body: str, notes: Iterable[str]) -> None:
     sys.stdout.flush()
 
 
+SUMMARY_HEADERS = (
+    "run",
+    "preflight s",
+    "cpu s",
+    "peak MB",
+    "Checkov s",
+    "peak MB",
+    "ratio",
+    "target",
+    "verdict",
+)
+
+
+def summary_rows(rows: Sequence[SummaryRow]) -> list[list[str]]:
+    """The summary's cells: preflight's wall, CPU and peak memory, Checkov's wall and peak memory on the
+    same sites, preflight's wall as a multiple of Checkov's, the target and whether it was met."""
+    cells = []
+    for row in rows:
+        mine, theirs = row.preflight, row.checkov
+        ratio = _ratio(mine.median("wall_s"), theirs.median("wall_s")) if mine.ok and theirs.ok else None
+        cells.append(
+            [
+                row.label,
+                _fmt(mine.median("wall_s")) if mine.ok else "-",
+                _fmt(mine.median("cpu_s")) if mine.ok else "-",
+                _fmt(mine.largest("peak_mb"), 0) if mine.ok else "-",
+                _fmt(theirs.median("wall_s")) if theirs.ok else "-",
+                _fmt(theirs.largest("peak_mb"), 0) if theirs.ok else "-",
+                _fmt(ratio, 2, "x"),
+                row.target,
+                row.verdict,
+            ]
+        )
+    return cells
+
+
+def summary_table(rows: Sequence[SummaryRow], *, markdown: bool = False) -> str:
+    """The final table, plain or as Markdown (for the README's Performance section)."""
+    cells = [list(SUMMARY_HEADERS), *summary_rows(rows)]
+    align = "l" + "r" * (len(SUMMARY_HEADERS) - 3) + "ll"
+    if markdown:
+        return "\n".join(markdown_table(cells, align=align))
+    return "\n".join(text_table(cells, align=align, rule=True))
+
+
 # ----------------------------------------------------------------------------------------------- main
 
 
@@ -560,7 +654,7 @@ def _sizes(text: str) -> list[int]:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers, got {text!r}") from None
-    if any(not 1 <= s <= sites.MAX_SITES for s in sizes):
+    if not sizes or any(not 1 <= s <= sites.MAX_SITES for s in sizes):
         raise argparse.ArgumentTypeError(f"sizes must be 1 to {sites.MAX_SITES}, got {text!r}")
     return sizes
 
@@ -571,17 +665,29 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.01 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"must be seconds from 0.01 to 5, got {text!r}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python bench/preflight_bench.py",
         description="Wall time and peak memory of the offline preflight check against baselines run alongside.",
     )
-    p.add_argument("--sizes", type=_sizes, default=[1, 10, 50, 100], help="fleet sizes (default 1,10,50,100)")
+    p.add_argument("--sizes", type=_sizes, default=[FLEET_TARGET_SITES], help="fleet sizes (default 100)")
     p.add_argument("--jobs", type=_positive_int, default=2, help="fleet --jobs, and export workers (default 2)")
     p.add_argument(
         "--repeat", type=_positive_int, default=3, help="runs of each one-site command; median wall (default 3)"
     )
-    p.add_argument("--fleet-repeat", type=_positive_int, default=1, help="runs of each fleet command (default 1)")
+    p.add_argument(
+        "--fleet-repeat", type=_positive_int, default=1, help="runs of each fleet command, cold and warm (default 1)"
+    )
     p.add_argument("--site", default="lausanne", help="the one site of sections 1 and 2 (default lausanne)")
     p.add_argument(
         "--stacks-dir", type=Path, default=ROOT / "stacks", help="where --site's stack file is (default stacks/)"
@@ -595,72 +701,81 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout", type=_positive_int, default=900, help="kill a measured command after S seconds (default 900)"
     )
+    p.add_argument(
+        "--sample-interval",
+        type=_interval,
+        default=SAMPLE_SECONDS,
+        help=f"seconds between memory samples (default {SAMPLE_SECONDS:g})",
+    )
     p.add_argument("--keep", type=Path, default=None, help="keep generated stacks, exports and outputs in DIR")
     p.add_argument("--json", type=Path, default=None, help="also write the raw figures to FILE")
+    p.add_argument(
+        "--markdown", type=Path, default=None, help="also write the summary and section tables as Markdown to FILE"
+    )
     return p
 
 
 def section_site(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
-    """One site's check and plan against the floor of its imports."""
-    site, stacks_dir = args.site, str(args.stacks_dir.resolve())
+    """One site's check (default modes and --mode update) and plan against the floor of its imports."""
+    site, stacks_dir = args.site, args.stacks_dir.resolve()
+    title = f"1. one site ({site}) vs its floor"
     progress(f"warm-up, not timed: plan {site} --format json (gives the pulumi_gcp modules of the floor)")
     answer = subprocess.run(
-        _preflight("plan", site, "--stacks-dir", stacks_dir, "--format", "json"),
+        _preflight("plan", site, "--stacks-dir", str(stacks_dir), "--format", "json"),
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=False,
     )
     if answer.returncode != 0:
-        bench.notes.append(f"site section skipped: plan {site} failed: {answer.stderr.strip()}")
-        print_section(f"1. one site ({site}) vs its floor", "skipped", bench.notes[-1:])
-        return {"skipped": bench.notes[-1]}
+        reason = f"site section skipped: plan {site} failed: {answer.stderr.strip()}"
+        print_section(title, "skipped", [reason])
+        return {"skipped": reason}
     plan = json.loads(answer.stdout)
     modules = plan_modules(plan)
     floor = floor_command(modules)
     progress("warm-up, not timed: the floor")
     subprocess.run(floor.argv, cwd=ROOT, check=False)
-    where = ["--stacks-dir", stacks_dir]
     commands = [
         floor,
         Command(
-            "plan-update",
+            "plan",
             f"plan {site} --format json",
-            _preflight("plan", site, *where, "--format", "json"),
+            _preflight("plan", site, "--stacks-dir", str(stacks_dir), "--format", "json"),
             ok_exits=(0,),
         ),
-        *(
-            Command(
-                f"check-{mode}",
-                f"check {site} --mode {mode}",
-                _preflight("check", site, *where, "--mode", mode, "--format", "json"),
-                needs="check",
-            )
-            for mode in ("update", "preview")
+        check_command(bench, site, stacks_dir),
+        Command(
+            "check-update",
+            f"check {site} --mode update",
+            check_argv(bench, site, stacks_dir, "--mode", "update"),
+            needs="check",
         ),
     ]
     results = [bench.run(c) for c in commands]
-    baseline = results[0]
+    baseline, check = results[0], results[2]
     notes = [
         f"floor modules ({len(modules)}): {', '.join(modules)}; the plan has {len(plan['resources'])} resources",
         f"median of {args.repeat} run(s) for wall and cpu, largest of them for memory; ratios against the floor",
     ]
+    if not bench.capabilities.get("no-cache"):
+        notes.append("check runs with --no-cache: every run checks the site")
     for r in results:
         if r.skipped:
             notes.append(f"{r.label}: skipped: {r.skipped}")
-        elif r.key.startswith("check-") and baseline.ok:
-            ratio = r.median("wall_s") / baseline.median("wall_s")
-            verdict = "met" if ratio <= FLOOR_TARGET else "target missed"
-            bench.evaluated += 1
-            notes.append(f"target {r.label} within {FLOOR_TARGET}x the floor: {verdict} ({ratio:.2f}x)")
-            if verdict != "met":
-                bench.missed.append(f"{r.label}: {ratio:.2f}x its floor (target {FLOOR_TARGET}x)")
-        summary = preflight_summary(r) if r.key.startswith("check-") else None
+        summary = preflight_summary(r) if r.key.startswith("check") else None
         if summary:
             notes.append(f"{r.label}: {summary['resources']} resources judged, {summary['findings']} finding(s)")
         if r.ok and "1" in r.exits().split(","):
             notes.append(f"{r.label}: exit 1, the check reported a mandatory violation")
-    print_section(f"1. one site ({site}) vs its floor", table(SITE_HEADERS, site_rows(results, baseline)), notes)
+    row = SummaryRow(
+        f"one site ({site})", check, skipped("checkov-site", "checkov", "not run"), f"≤ {FLOOR_TARGET}x floor"
+    )
+    ratio = _ratio(check.median("wall_s"), baseline.median("wall_s")) if check.ok and baseline.ok else None
+    bench.judge(row, ratio, FLOOR_TARGET, lambda x: f"{x:.2f}x floor")
+    notes.append(f"target {check.label} within {FLOOR_TARGET}x the floor: {row.verdict}")
+    bench.summary.append(row)
+    bench.section(title, SITE_HEADERS, site_rows(results, baseline), notes)
     return {"site": site, "modules": modules, "results": [r.as_json() for r in results]}
 
 
@@ -670,8 +785,7 @@ def section_checkov(bench: Bench, args: argparse.Namespace, checkov: str | None)
     title = f"2. one site ({site}) vs Checkov"
     reason = bench.capabilities.get("checkov")
     if reason or checkov is None:
-        bench.notes.append(f"Checkov columns skipped: {reason}")
-        print_section(title, "skipped", bench.notes[-1:])
+        print_section(title, "skipped", [f"Checkov columns skipped: {reason}"])
         return {"skipped": reason}
     exports = bench.work / "site-tfplan"
     progress(f"export, not timed: plan {site} --format terraform-plan")
@@ -681,14 +795,14 @@ def section_checkov(bench: Bench, args: argparse.Namespace, checkov: str | None)
     progress("warm-up, not timed: Checkov")
     subprocess.run(baseline_command.argv, cwd=ROOT, capture_output=True, check=False)
     baseline = bench.run(baseline_command)
-    check = bench.done.get("check-update") or bench.run(
-        Command(
-            "check-update",
-            f"check {site} --mode update",
-            _preflight("check", site, "--stacks-dir", str(stacks_dir), "--mode", "update", "--format", "json"),
-            needs="check",
+    check = bench.done.get("check") or bench.run(check_command(bench, site, stacks_dir))
+    rows = [row for row in bench.summary if row.preflight is check]
+    for row in rows:
+        row.checkov = baseline
+    if not rows:  # no site section in this run: no floor to judge against
+        bench.summary.insert(
+            0, SummaryRow(f"one site ({site})", check, baseline, f"≤ {FLOOR_TARGET}x floor", "not measured")
         )
-    )
     results = [baseline, check]
     notes = [f"ratios against Checkov; the export is made beforehand and not timed; {bench.checkov_note}"]
     summary = checkov_summary(baseline)
@@ -698,84 +812,91 @@ def section_checkov(bench: Bench, args: argparse.Namespace, checkov: str | None)
             f"{summary['failed']} failed, {summary['parsing_errors']} parsing errors"
         )
     if check.ok and baseline.ok:
-        ratio = check.median("wall_s") / baseline.median("wall_s")
-        verdict = "met" if ratio < 1 else "target missed"
-        bench.evaluated += 1
-        notes.append(f"target {check.label} faster than Checkov: {verdict} ({ratio:.2f}x)")
-        if verdict != "met":
-            bench.missed.append(f"{check.label}: {ratio:.2f}x Checkov's time on the same site (target below 1x)")
+        notes.append(f"{check.label}: {check.median('wall_s') / baseline.median('wall_s'):.2f}x Checkov's time")
     elif check.skipped:
         notes.append(f"{check.label}: skipped: {check.skipped}")
-    print_section(title, table(SITE_HEADERS, site_rows(results, baseline)), notes)
+    bench.section(title, SITE_HEADERS, site_rows(results, baseline), notes)
     return {"site": site, "checkovSummary": summary, "results": [r.as_json() for r in results]}
 
 
 FLEET_HEADERS = (
     "sites",
-    "checked/failing/resources",
+    "run",
+    "checked/failing/reused",
+    "resources",
     "preflight s",
     "s/site",
     "cpu s",
     "peak MB",
-    "PSS MB",
     "checkov s",
     "cpu s",
     "peak MB",
-    "PSS MB",
     "resources",
     "wall x",
     "mem x",
-    "targets",
 )
 
 
-def _fleet_row(size: int, fleet: Result, checkov: Result) -> tuple[list[str], list[str], int]:
-    """A fleet table row, the targets it misses and how many targets it could judge."""
-    missed, verdicts = [], []
+def fleet_row(size: int, run: str, fleet: Result, checkov: Result) -> list[str]:
+    """A fleet table row: preflight's figures, Checkov's on the same sites, the ratios."""
 
     def figures(r: Result) -> list[str]:
         if not r.ok:
-            return ["-"] * 4
-        return [
-            _fmt(r.median("wall_s")),
-            _fmt(r.median("cpu_s")),
-            _fmt(r.largest("peak_mb"), 0),
-            _fmt(r.largest("pss_mb"), 0),
-        ]
+            return ["-"] * 3
+        return [_fmt(r.median("wall_s")), _fmt(r.median("cpu_s")), _fmt(r.largest("peak_mb"), 0)]
 
     wall = fleet.median("wall_s") if fleet.ok else None
-    if wall is not None and size == FLEET_TARGET_SITES:
-        ok = wall <= FLEET_TARGET_SECONDS
-        verdicts.append(f"{FLEET_TARGET_SECONDS:.0f}s " + ("met" if ok else "MISSED"))
-        if not ok:
-            missed.append(f"fleet of {size} sites took {wall:.1f} s (target {FLEET_TARGET_SECONDS:.0f} s)")
     wall_x = mem_x = None
     if wall is not None and checkov.ok:
         wall_x = wall / checkov.median("wall_s")
-        mem_x = _ratio(fleet.largest("pss_mb"), checkov.largest("pss_mb"))
-        verdicts.append("vs checkov " + ("met" if wall_x < 1 else "MISSED"))
-        if wall_x >= 1:
-            missed.append(f"fleet of {size} sites: {wall_x:.2f}x Checkov's time (target below 1x)")
+        mem_x = _ratio(fleet.largest("peak_mb"), checkov.largest("peak_mb"))
     summary = checkov_summary(checkov)
-    mine = figures(fleet)
     checked = preflight_summary(fleet)
-    row = [
+    counts = "-"
+    if checked:
+        counts = f"{checked['sites']}/{checked['failing']}/{checked.get('reused', '-')}"
+    mine = figures(fleet)
+    return [
         str(size),
-        f"{checked['sites']}/{checked['failing']}/{checked['resources']}" if checked else "-",
+        run,
+        counts,
+        str(checked["resources"]) if checked else "-",
         mine[0],
-        _fmt(wall / size if wall is not None else None),
+        _fmt(wall / size if wall is not None else None, 3),
         *mine[1:],
         *figures(checkov),
         str(summary["resource_count"]) if summary else "-",
         _fmt(wall_x, 2, "x"),
         _fmt(mem_x, 2, "x"),
-        ", ".join(verdicts) or "-",
     ]
-    return row, missed, len(verdicts)
+
+
+def _fresh(directory: Path) -> Callable[[], None]:
+    """Empties ``directory`` (the cold fleet's verdict cache) before each run."""
+
+    def empty() -> None:
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+
+    return empty
+
+
+def fleet_targets(bench: Bench, size: int, cold: Result, warm: Result, checkov: Result) -> None:
+    """The summary rows of one fleet size; at the target size, judged against the cold and warm targets."""
+    for run, result, limit in (("cold", cold, COLD_TARGET_SECONDS), ("warm", warm, WARM_TARGET_SECONDS)):
+        row = SummaryRow(f"{size} sites {run}", result, checkov)
+        bench.summary.append(row)
+        if size != FLEET_TARGET_SITES:
+            continue
+        row.target = f"≤ {limit:g} s"
+        if result.skipped:
+            row.verdict = "not measured"
+            continue
+        bench.judge(row, result.median("wall_s"), limit, lambda x: f"{x:.1f} s")
 
 
 def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -> dict[str, Any]:
-    """``fleet`` over generated sites against one Checkov run over the same sites' exports."""
+    """``fleet`` over generated sites, cold then warm, against one Checkov run over the same sites' exports."""
     largest = max(args.sizes)
     root = bench.work / "fleet"
     progress(f"generating {largest} sites (bench/sites.py), each verified with preflight.stacks.load_file")
@@ -783,6 +904,7 @@ def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -
     if not bench.capabilities.get("checkov") and checkov:
         progress(f"export, not timed: {largest} terraform-plan exports with {args.jobs} workers")
         export_terraform_plans(names, root / "all-stacks", root / "all-tfplan", args.jobs)
+    cache = not bench.capabilities.get("cache")
     rows, raw = [], []
     for size in args.sizes:
         stacks_dir, exports = root / f"{size}" / "stacks", root / f"{size}" / "tfplan"
@@ -792,58 +914,58 @@ def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -
                 file = root / source / (f"Pulumi.{name}.yaml" if suffix == ".yaml" else f"{name}.json")
                 if file.is_file():
                     shutil.copy2(file, directory / file.name)
-        fleet = bench.run(
+        cache_dir = root / f"{size}" / "cache"
+        argv = _preflight(
+            "fleet", "--stacks-dir", str(stacks_dir), "--jobs", str(args.jobs), "--format", "json", "--no-progress"
+        )
+        cold = bench.run(
             Command(
-                f"fleet-{size}",
-                f"fleet {size} sites",
-                _preflight(
-                    "fleet",
-                    "--stacks-dir",
-                    str(stacks_dir),
-                    "--jobs",
-                    str(args.jobs),
-                    "--mode",
-                    "update",
-                    "--format",
-                    "json",
-                    "--no-progress",
-                ),
+                f"fleet-{size}-cold",
+                f"fleet {size} sites, cold",
+                [*argv, "--cache-dir", str(cache_dir)] if cache else argv,
                 needs="fleet",
+                prepare=_fresh(cache_dir) if cache else None,
             ),
             repeat=args.fleet_repeat,
         )
+        warm_command = Command(
+            f"fleet-{size}-warm", f"fleet {size} sites, warm", [*argv, "--cache-dir", str(cache_dir)], needs="cache"
+        )
+        if cold.ok or bench.capabilities.get("cache"):
+            warm = bench.run(warm_command, repeat=args.fleet_repeat)
+        else:
+            warm = skipped(warm_command.key, warm_command.label, "the cold run failed")
         scan = (
             bench.run(
                 checkov_command(checkov, f"checkov-fleet-{size}", f"checkov -d ({size} exports)", [str(exports)]),
                 repeat=args.fleet_repeat,
             )
             if checkov
-            else Result(
-                f"checkov-fleet-{size}", "checkov", [], skipped=bench.capabilities.get("checkov") or "no Checkov"
-            )
+            else skipped(f"checkov-fleet-{size}", "checkov", bench.capabilities.get("checkov") or "no Checkov")
         )
-        row, missed, evaluated = _fleet_row(size, fleet, scan)
-        bench.evaluated += evaluated
-        rows.append(row)
-        bench.missed.extend(missed)
-        raw.append({"sites": size, "fleet": fleet.as_json(), "checkov": scan.as_json()})
+        rows += [fleet_row(size, "cold", cold, scan), fleet_row(size, "warm", warm, scan)]
+        raw.append({"sites": size, "cold": cold.as_json(), "warm": warm.as_json(), "checkov": scan.as_json()})
+        fleet_targets(bench, size, cold, warm, scan)
     notes = [
-        f"preflight: fleet --jobs {args.jobs} --mode update --format json --no-progress over generated sites "
-        "(bench/sites.py: lausanne and utrecht alternately)",
+        f"preflight: fleet --stacks-dir DIR --jobs {args.jobs} --format json --no-progress (every mode, the default) "
+        "over generated sites (bench/sites.py: lausanne and utrecht alternately)",
+        "cold: --cache-dir of an empty directory (emptied before each run); warm: the same command again, "
+        "nothing changed"
+        if cache
+        else f"cold: no --cache-dir; warm: not measured, {NO_CACHE}",
         "checkov: ONE run, -d over the same sites' Terraform-plan exports; exports made beforehand, not timed",
-        f"median of {args.fleet_repeat} run(s) per size; wall x and mem x (PSS) are preflight / Checkov",
-        "checked/failing/resources: sites in fleet's JSON report, sites with a nonzero exit, resources judged; "
-        "resources: Checkov's own count",
-        f"targets: {FLEET_TARGET_SITES} sites within {FLEET_TARGET_SECONDS:.0f} s; faster than Checkov",
+        f"median of {args.fleet_repeat} run(s) per size; wall x and mem x (peak MB) are preflight / Checkov",
+        "checked/failing/reused: sites in fleet's JSON report, sites with a nonzero exit, sites whose verdict "
+        "it says was reused from the cache (- without that field); resources: judged by preflight (the largest "
+        "mode per site), by Checkov",
     ]
     skips: dict[tuple[str, str], list[str]] = {}
     for entry in raw:
-        for tool in ("fleet", "checkov"):
+        for tool in ("cold", "warm", "checkov"):
             if entry[tool]["skipped"]:
                 skips.setdefault((tool, entry[tool]["skipped"]), []).append(str(entry["sites"]))
     notes += [f"{tool} skipped ({', '.join(sizes)} sites): {reason}" for (tool, reason), sizes in skips.items()]
-    notes += [f"target missed: {m}" for m in bench.missed if "fleet of" in m]
-    print_section(f"3. fleet (--jobs {args.jobs}) vs Checkov", table(FLEET_HEADERS, rows), notes)
+    bench.section(f"3. fleet (--jobs {args.jobs}), cold and warm, vs Checkov", FLEET_HEADERS, rows, notes)
     return {"sizes": raw}
 
 
@@ -861,6 +983,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Without .pyc files every run would compile the repository's modules again; an installed tool
         # writes them on its first run (here: the warm-up), so the measured runs load them.
         progress("PYTHONDONTWRITEBYTECODE is unset for the measured commands, so the warm-up leaves .pyc files")
+    for name in CACHE_ENVIRONMENT:
+        if os.environ.pop(name, None) is not None:
+            # The cold and warm runs choose their cache with options; these would override or disable it.
+            progress(f"{name} is unset for the measured commands: the benchmark chooses the verdict cache")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         return run(args, args.keep.resolve())
@@ -870,17 +996,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def warm_up(bench: Bench, args: argparse.Namespace) -> None:
     """One unmeasured ``check`` (or ``plan``) of the site: fills the file cache and writes the .pyc files."""
-    where = ["--stacks-dir", str(args.stacks_dir.resolve())]
+    stacks_dir = args.stacks_dir.resolve()
     if bench.capabilities.get("check"):
-        argv = _preflight("plan", args.site, *where, "--format", "json")
+        argv = _preflight("plan", args.site, "--stacks-dir", str(stacks_dir), "--format", "json")
     else:
-        argv = _preflight("check", args.site, *where, "--mode", "both", "--format", "json")
+        argv = check_argv(bench, args.site, stacks_dir)
     progress(f"warm-up, not timed: {argv[3]} {args.site}")
     subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)
 
 
 def print_verdict(bench: Bench) -> None:
-    """The warnings, then every missed target (or that all were met, or that none could be measured)."""
+    """The summary table, the warnings, then every missed target (or that all were met, or none measured)."""
+    if bench.summary:
+        notes = [
+            f"peak MB: the largest summed {MEMORY_KIND} of the command's process tree; ratio: preflight's wall "
+            "time / Checkov's on the same sites",
+        ]
+        if bench.capabilities.get("cache") and any(row.label.endswith(" warm") for row in bench.summary):
+            notes.append(f"warm rows not measured: {bench.capabilities['cache']}")
+        print_section("summary", summary_table(bench.summary), notes)
     print()
     for line in bench.warnings:
         print(f"warning: {line}")
@@ -893,11 +1027,19 @@ def print_verdict(bench: Bench) -> None:
         print("targets: none could be measured on this branch (see 'not measured' above)")
 
 
+def markdown(bench: Bench, heading: str) -> str:
+    """The summary table, then each section's table, as Markdown (``--markdown``)."""
+    parts = [heading, "", summary_table(bench.summary, markdown=True)]
+    for title, headers, rows in bench.tables:
+        parts += ["", f"**{title}**", "", "\n".join(markdown_table([headers, *rows], align=_alignment(headers)))]
+    return "\n".join(parts) + "\n"
+
+
 def run(args: argparse.Namespace, work: Path) -> int:
     """Measure the wanted sections in ``work``; always 0 (a measurement, not a test)."""
     checkov, checkov_note = find_checkov(args.checkov)
     found = capabilities(checkov, checkov_note)
-    bench = Bench(work, found, args.repeat, args.timeout)
+    bench = Bench(work, found, args.repeat, args.timeout, args.sample_interval)
     version = ""
     if checkov:
         answer = subprocess.run([checkov, "--version"], capture_output=True, text=True, check=False)
@@ -910,6 +1052,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "psutil": psutil.__version__,
+        "memory": MEMORY_KIND,
         "checkov": checkov,
         "checkovVersion": version or None,
         "capabilities": found,
@@ -919,7 +1063,10 @@ def run(args: argparse.Namespace, work: Path) -> int:
     }
     commit = str(meta["commit"])[:10]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"preflight benchmark: {meta['branch']} {commit}, Python {meta['python']}, {meta['cpus']} CPUs, load {load}")
+    heading = (
+        f"preflight benchmark: {meta['branch']} {commit}, Python {meta['python']}, {meta['cpus']} CPUs, load {load}"
+    )
+    print(heading)
     print(checkov_note)
     for name, reason in found.items():
         if reason:
@@ -937,14 +1084,28 @@ def run(args: argparse.Namespace, work: Path) -> int:
     meta["loadAverageAtEnd"] = os.getloadavg()
     if args.json:
         document = {
-            "format": "imaging-landing-zone/bench@1",
+            "format": "imaging-landing-zone/bench@2",
             "meta": meta,
             "sections": sections,
+            "summary": [
+                {
+                    "row": row.label,
+                    "preflight": row.preflight.as_json()["summary"],
+                    "checkov": row.checkov.as_json()["summary"],
+                    "target": row.target,
+                    "verdict": row.verdict,
+                }
+                for row in bench.summary
+            ],
             "missed": bench.missed,
             "warnings": bench.warnings,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         progress(f"raw figures written to {args.json}")
+    if args.markdown:
+        version_note = f"Checkov {version}" if version else "no Checkov"
+        args.markdown.write_text(markdown(bench, f"{heading}; {version_note}"), encoding="utf-8")
+        progress(f"Markdown tables written to {args.markdown}")
     if args.keep:
         progress(f"work files kept in {work}")
     return 0

@@ -698,6 +698,8 @@ def _ms_cell(samples: list[float]) -> str:
 
 def table(report: Report) -> str:
     """The report for people: one row per endpoint, then its URL and every problem, reason and note."""
+    from preflight.tables import text_table
+
     minimums = report.minimums
     lines = [
         f"site {report.site}: download > {minimums.download_mbps:g} Mbps (PERF-01), "
@@ -721,8 +723,7 @@ def table(report: Report) -> str:
                 download,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += text_table(rows)
     lines.append("")
     for r in report.results:
         name = r.endpoint.name

@@ -20,6 +20,7 @@ from preflight import controls
 from preflight.check import EXIT_OK, Finding, SiteError, SiteResult
 from preflight.controls import Row, Status
 from preflight.stacks import ROOT
+from preflight.tables import text_table
 
 Outcome = SiteResult | SiteError
 FORMAT = "imaging-landing-zone/check@1"
@@ -79,12 +80,6 @@ def _verdict(result: SiteResult) -> str:
 # -- table -----------------------------------------------------------------------------------------
 
 
-def columns(rows: Sequence[Sequence[str]]) -> list[str]:
-    """Rows as left-aligned text columns, two spaces apart (the reports' and rollout's tables)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-
-
 def table(results: Sequence[Outcome]) -> str:
     """For a terminal: per site, the findings grouped by control with the fix, then the compliance
     matrix; for a fleet, only the sites with findings or errors, then one summary line per site."""
@@ -119,7 +114,7 @@ def table(results: Sequence[Outcome]) -> str:
             matrix = controls.rows(result)
             rows = [("control", "status", "resources", "policies")]
             rows += [(c.control, c.status.value, _evaluated(c), ", ".join(c.policies) or "-") for c in matrix]
-            lines += ["  " + line for line in columns(rows)]
+            lines += ["  " + line for line in text_table(rows)]
             lines += [f"  {c.control}: {c.detail}" for c in matrix if c.detail]
         lines.append(f"  {_verdict(result)}")
         lines.append("")
@@ -148,7 +143,7 @@ def fleet_summary(results: Sequence[Outcome]) -> str:
         total += f" ({errors} could not be checked)"
     if reused:
         total += f", {reused} verdict(s) reused from the cache"
-    return "\n".join([*columns(rows), f"{total}; exit code {exit_code(results)}"])
+    return "\n".join([*text_table(rows), f"{total}; exit code {exit_code(results)}"])
 
 
 # -- JSON ------------------------------------------------------------------------------------------

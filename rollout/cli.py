@@ -65,7 +65,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, operation_factory: runner.OperationFactory | None = None) -> int:
     """Run the command; ``operation_factory`` replaces the Automation API (the tests' seam)."""
     from preflight import stacks
-    from preflight.report import columns
     from rollout import pulumi_ops
 
     args = parser().parse_args(argv)
@@ -103,7 +102,7 @@ def main(argv: Sequence[str] | None = None, *, operation_factory: runner.Operati
         stop_on_failure=args.operation == "up" and not args.keep_going,
         progress=runner.Progress(len(sites), sys.stderr),
     )
-    print(runner.summary_table(args.operation, runs, columns))
+    print(runner.summary_table(args.operation, runs))
     if args.json is not None:
         args.json.write_text(json.dumps(runner.to_json(args.operation, runs), indent=2) + "\n", encoding="utf-8")
     return runner.exit_code(runs)

@@ -14,6 +14,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Any, Final, Literal
 
+from preflight.tables import text_table
+
 OPERATIONS: Final = ("preview", "up", "drift")
 Status = Literal["ok", "changes", "drifted", "failed", "skipped"]
 FORMAT: Final = "imaging-landing-zone/rollout@1"
@@ -150,9 +152,7 @@ def exit_code(runs: Sequence[SiteRun]) -> int:
     return 1 if any(r.outcome.status in ("failed", "drifted", "skipped") for r in runs) else 0
 
 
-def summary_table(
-    operation: str, runs: Sequence[SiteRun], columns: Callable[[Sequence[Sequence[str]]], list[str]]
-) -> str:
+def summary_table(operation: str, runs: Sequence[SiteRun]) -> str:
     """One row per site: status, the change counts, policy violations, time; then a total line."""
     rows: list[tuple[str, ...]] = [
         ("site", "status", "create", "update", "replace", "delete", "policy", "time", "note")
@@ -173,7 +173,7 @@ def summary_table(
     for r in runs:
         counts[r.outcome.status] = counts.get(r.outcome.status, 0) + 1
     total = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    return "\n".join([*columns(rows), f"{operation}: {len(runs)} site(s): {total}"])
+    return "\n".join([*text_table(rows), f"{operation}: {len(runs)} site(s): {total}"])
 
 
 def to_json(operation: str, runs: Sequence[SiteRun]) -> dict[str, Any]:

@@ -99,13 +99,11 @@ def test_drifted_sites_fail_the_run_and_unchanged_ones_do_not():
 
 
 def test_the_summary_lists_every_site_with_its_counts_and_a_total():
-    from preflight.report import columns
-
     runs = [
         runner.SiteRun("lausanne", Outcome("changes", {"create": 3, "same": 40}, 0), 12.0),
         runner.SiteRun("utrecht", Outcome("failed", message="error: preview failed"), 4.0),
     ]
-    text = runner.summary_table("preview", runs, columns)
+    text = runner.summary_table("preview", runs)
     lines = text.splitlines()
     assert lines[0].split() == ["site", "status", "create", "update", "replace", "delete", "policy", "time", "note"]
     assert lines[1].split()[:4] == ["lausanne", "changes", "3", "0"]
