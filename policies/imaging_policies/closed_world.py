@@ -17,7 +17,6 @@ from typing import Any
 from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from imaging_policies import tokens
-from imaging_policies._props import known
 from imaging_policies._registry import Registry, Report, resource_policy
 from imaging_policies.edge import SITE_SERVICES, _needed_services
 
@@ -28,7 +27,6 @@ ENGINE_PREFIXES = ("pulumi:", "imaging:")
 
 JUDGED_HERE: dict[str, str] = {
     tokens.PROJECT_SERVICE: "only the APIs of allowedServices, never disabled on destroy",
-    tokens.PUBSUB_SUBSCRIPTION: "pull delivery only: no pushConfig, bigqueryConfig or cloudStorageConfig",
 }
 """Types this policy judges itself, with what it checks."""
 
@@ -102,20 +100,6 @@ def _allowed_types(config: Mapping[str, Any], report: Report) -> dict[str, str]:
     return found
 
 
-def _pull_only(args: ResourceValidationArgs, report: Report) -> None:
-    for path, what in (
-        (("pushConfig", "pushEndpoint"), "pushes the messages to an HTTP endpoint"),
-        (("bigqueryConfig", "table"), "writes the messages into a BigQuery table"),
-        (("cloudStorageConfig", "bucket"), "writes the messages into a Cloud Storage bucket"),
-    ):
-        value = known(args.props, *path)
-        if value:
-            report(
-                f"{'.'.join(path)} is {value!r}: the subscription {what}, so the security logs leave the site's "
-                f"control. Remove {path[0]} and let the SIEM pull (roles/pubsub.subscriber on the subscription)."
-            )
-
-
 def _check(registry: Registry) -> Any:
     def check(args: ResourceValidationArgs, report: Report) -> None:
         token = args.resource_type
@@ -123,9 +107,6 @@ def _check(registry: Registry) -> Any:
             args.not_applicable(f"{token} is not a cloud resource (the engine's own type, or a component)")
         if token == tokens.PROJECT_SERVICE:
             _needed_services(args, report)
-            return
-        if token == tokens.PUBSUB_SUBSCRIPTION:
-            _pull_only(args, report)
             return
         allowed = _allowed_types(args.get_config(), report)
         if token in REFUSED:

@@ -23,6 +23,7 @@ from imaging_policies._props import (
     UNKNOWN,
     as_str,
     items,
+    known,
     leaf,
     members,
     property_dependencies,
@@ -271,6 +272,22 @@ def _retention_routed(args: StackValidationArgs, report: Report) -> None:
 # --- LOG-08 ---------------------------------------------------------------------------------------
 
 
+def _pull_only(args: ResourceValidationArgs, report: Report) -> None:
+    """The SIEM pulls from the site's subscription: any delivery the subscription makes itself (push,
+    BigQuery, Cloud Storage) sends the security logs to a destination the export never declared."""
+    for path, what in (
+        (("pushConfig", "pushEndpoint"), "pushes the messages to an HTTP endpoint"),
+        (("bigqueryConfig", "table"), "writes the messages into a BigQuery table"),
+        (("cloudStorageConfig", "bucket"), "writes the messages into a Cloud Storage bucket"),
+    ):
+        value = known(args.props, *path)
+        if value:
+            report(
+                f"{'.'.join(path)} is {value!r}: the subscription {what}, so the security logs leave the site's "
+                f"control. Remove {path[0]} and let the SIEM pull (roles/pubsub.subscriber on the subscription)."
+            )
+
+
 def _grants_to(args: StackValidationArgs, sink: PolicyResource) -> Iterable[tuple[PolicyResource, Any]]:
     """(IAM resource, role) for every grant whose member is the sink's writer identity."""
     writer = as_str(leaf(sink.props, "writerIdentity"))
@@ -490,6 +507,17 @@ POLICIES = [
                 "description": "The SIEM sink's destination, instead of the one the site config declares.",
             }
         },
+    ),
+    resource_policy(
+        name="gcp-pubsub-subscription-pull-only",
+        control="LOG-08",
+        description="Pub/Sub subscriptions deliver by pull only: no push endpoint, BigQuery table or Cloud Storage "
+        "bucket takes the messages elsewhere.",
+        severity=Severity.HIGH,
+        remediation="Remove pushConfig, bigqueryConfig and cloudStorageConfig; the SIEM pulls with "
+        "roles/pubsub.subscriber on the subscription.",
+        types=frozenset({tokens.PUBSUB_SUBSCRIPTION}),
+        check=_pull_only,
     ),
     resource_policy(
         name="gcp-logging-bucket-locked-retention",
