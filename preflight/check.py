@@ -147,8 +147,8 @@ class SiteResult:
         if not self.cached:
             return ""
         return (
-            f"verdict of {self.checked_at or 'an earlier run'}, reused: nothing it depends on has changed since "
-            "(--no-cache checks again)"
+            f"verdict of {self.checked_at or 'an earlier run'}, reused: its recorded inputs (stack file, code, pack, "
+            "policy config, packages) are unchanged since (--no-cache checks again)"
         )
 
     def distinct_findings(self) -> list[Finding]:

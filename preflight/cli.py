@@ -273,15 +273,17 @@ def _verdict_cache(args: argparse.Namespace, policy_config: Any) -> Any:
     """The verdict cache for this run (``preflight/cache.py``)."""
     from preflight import cache
 
-    directory = args.cache_dir or (
-        Path(os.environ["PREFLIGHT_CACHE_DIR"]) if os.environ.get("PREFLIGHT_CACHE_DIR") else None
-    )
-    return cache.VerdictCache(directory or cache.DEFAULT_DIR, cache.Inputs(policy_config))
+    from_environment = os.environ.get("PREFLIGHT_CACHE_DIR")
+    directory = args.cache_dir or (Path(from_environment) if from_environment else cache.DEFAULT_DIR)
+    cache.check_directory(directory)
+    return cache.VerdictCache(directory, cache.Inputs(policy_config))
 
 
 def _reuse(args: argparse.Namespace) -> bool:
-    """Whether kept verdicts may be reused: not with ``--no-cache`` or ``PREFLIGHT_NO_CACHE=1``."""
-    return not args.no_cache and os.environ.get("PREFLIGHT_NO_CACHE", "").strip().lower() not in {"1", "true", "yes"}
+    """Whether kept verdicts may be reused: not with ``--no-cache``, nor with ``PREFLIGHT_NO_CACHE`` set to
+    anything but empty, ``0``, ``false``, ``no`` or ``off``."""
+    setting = os.environ.get("PREFLIGHT_NO_CACHE", "").strip().lower()
+    return not args.no_cache and setting in {"", "0", "false", "no", "off"}
 
 
 def _warn(message: str) -> None:
@@ -391,15 +393,18 @@ def _judge(args: argparse.Namespace) -> Any:
     modes = _modes(args.mode)
     verdicts = _verdict_cache(args, policy_config)
     key = verdicts.inputs.key(stack, modes)
+    # the data-flow diagram of an HTML report needs the plan: only then must a kept verdict have it
+    keep_plan = "html" in (args.format, *(fmt for fmt, _ in args.report))
     if _reuse(args):
-        kept = verdicts.get(stack, modes, key=key, keep_plan=True)
+        kept = verdicts.get(stack, modes, key=key, keep_plan=keep_plan)
         if kept is not None:
             return kept
     result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True)
-    try:
-        verdicts.put(stack, modes, result, key=key, keep_plan=True)
-    except cache_module.CacheWriteError as exc:
-        _warn(str(exc))
+    if verdicts.inputs.again().key(stack, modes) == key:  # nothing was edited while it ran
+        try:
+            verdicts.put(stack, modes, result, key=key, keep_plan=True)
+        except cache_module.CacheWriteError as exc:
+            _warn(str(exc))
     return result
 
 
@@ -415,7 +420,7 @@ def _stack(args: argparse.Namespace) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from preflight import check, evidence, report, stacks
+    from preflight import cache, check, evidence, report, stacks
     from preflight import plan as plan_module
     from preflight.engine import ProgramError
 
@@ -431,7 +436,13 @@ def _check(args: argparse.Namespace) -> int:
         return _site_failed(args, problems, line)
     except check.PackError as exc:
         return _fail(exc.problems)
-    except (_UsageError, plan_module.PlanError, check.PolicyConfigFileError, evidence.EvidenceError) as exc:
+    except (
+        _UsageError,
+        plan_module.PlanError,
+        check.PolicyConfigFileError,
+        evidence.EvidenceError,
+        cache.CacheDirError,
+    ) as exc:
         return _fail([str(exc)])
     try:
         _emit([result], args)
@@ -458,7 +469,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from preflight import check, evidence, fleet, report, stacks
+    from preflight import cache, check, evidence, fleet, report, stacks
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     sites = stacks.available(stacks_dir)
@@ -480,7 +491,7 @@ def _fleet(args: argparse.Namespace) -> int:
         )
     except check.PackError as exc:
         return _fail(exc.problems)
-    except (check.PolicyConfigFileError, evidence.EvidenceError) as exc:
+    except (check.PolicyConfigFileError, evidence.EvidenceError, cache.CacheDirError) as exc:
         return _fail([str(exc)])
     for result in outcomes:
         if isinstance(result, check.SiteResult):

@@ -166,34 +166,67 @@ def run(
         bar.start(names[0])
     outcomes: dict[str, Outcome] = {}
     keys: dict[str, tuple[stacks.Stack, str]] = {}
-    warned = False
 
     def done(outcome: Outcome) -> None:
-        nonlocal warned
         outcomes[outcome.site] = outcome
-        if cache is not None and isinstance(outcome, SiteResult) and not outcome.cached and outcome.site in keys:
-            stack, key = keys[outcome.site]
-            try:
-                cache.put(stack, modes, outcome, key=key)
-            except CacheWriteError as exc:
-                if warn is not None and not warned:
-                    warn(str(exc))
-                warned = True
         bar.update(outcome)
         if on_outcome:
             on_outcome(outcome)
 
     unchecked = []
     for site in names:
-        kept = _kept(cache, keys, stacks_dir, site, modes) if cache is not None else None
-        if kept is not None and reuse:
+        kept = _kept(cache, keys, stacks_dir, site, modes, reuse=reuse) if cache is not None else None
+        if kept is not None:
             done(kept)
         else:
             unchecked.append(site)
+    try:
+        _check_all(unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done)
+    finally:
+        if cache is not None:
+            _keep(cache, keys, [outcomes[s] for s in unchecked if s in outcomes], modes, warn)
+    return [outcomes[s] for s in names]
+
+
+def _keep(
+    cache: VerdictCache,
+    keys: Mapping[str, tuple[stacks.Stack, str]],
+    results: Sequence[Outcome],
+    modes: tuple[str, ...],
+    warn: Callable[[str], None] | None,
+) -> None:
+    """Keep each new verdict whose inputs hash the same now as before its check (an input edited
+    meanwhile, a ``git checkout`` during the run, keeps nothing)."""
+    if not any(isinstance(r, SiteResult) for r in results):
+        return
+    now = cache.inputs.again()
+    for result in results:
+        if not isinstance(result, SiteResult) or result.site not in keys:
+            continue
+        stack, key = keys[result.site]
+        if now.key(stack, modes) != key:
+            continue
+        try:
+            cache.put(stack, modes, result, key=key)
+        except CacheWriteError as exc:
+            if warn is not None:
+                warn(str(exc))
+            return
+
+
+def _check_all(
+    unchecked: Sequence[str],
+    *,
+    stacks_dir: Path,
+    modes: tuple[str, ...],
+    jobs: int,
+    config: dict[str, Any],
+    done: Callable[[Outcome], None],
+) -> None:
+    """Check ``unchecked`` with ``jobs`` worker processes (in this process for one), each outcome to ``done``."""
     jobs = max(1, min(jobs, len(unchecked)))
     if not unchecked:
-        return [outcomes[s] for s in names]
-
+        return
     if jobs == 1:
         _use_policy_config(config)
         try:
@@ -201,7 +234,7 @@ def run(
                 done(_worker_check(str(stacks_dir), site, modes))
         finally:
             _close_worker_checker()
-        return [outcomes[s] for s in names]
+        return
 
     _warm_up(stacks_dir, unchecked)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -218,7 +251,6 @@ def run(
             for future in pending:
                 future.cancel()
             raise
-    return [outcomes[s] for s in names]
 
 
 def _kept(
@@ -227,16 +259,18 @@ def _kept(
     stacks_dir: Path,
     site: str,
     modes: tuple[str, ...],
+    *,
+    reuse: bool = True,
 ) -> SiteResult | None:
-    """``site``'s kept verdict when its inputs are unchanged; its key is noted in ``keys`` (taken
-    before the check, so a stack file edited meanwhile is not kept under the old one)."""
+    """``site``'s kept verdict when its inputs are unchanged (and ``reuse`` allows it); its key is
+    noted in ``keys``, taken before the check (see :func:`_keep`)."""
     try:
         stack = stacks.load(site, stacks_dir)
     except (ConfigError, stacks.StackFileError):
         return None  # the worker reports it
     key = cache.inputs.key(stack, modes)
     keys[site] = (stack, key)
-    return cache.get(stack, modes, key=key)
+    return cache.get(stack, modes, key=key) if reuse else None
 
 
 def _close_worker_checker() -> None:

@@ -208,7 +208,12 @@ def site_json(result: Outcome) -> dict[str, Any]:
 
 def to_json(results: Sequence[Outcome]) -> dict[str, Any]:
     """The whole check as one JSON document."""
-    return {"format": FORMAT, "exitCode": exit_code(results), "sites": [site_json(r) for r in results]}
+    return {
+        "format": FORMAT,
+        "exitCode": exit_code(results),
+        "reusedVerdicts": sum(1 for r in results if isinstance(r, SiteResult) and r.cached),
+        "sites": [site_json(r) for r in results],
+    }
 
 
 # -- SARIF -----------------------------------------------------------------------------------------
@@ -406,7 +411,11 @@ def markdown(outcomes: Sequence[Outcome]) -> str:
     fleet = len(outcomes) > 1
     if fleet:
         out += ["## Preflight: fleet", ""]
-        out += [f"Exit code {exit_code(outcomes)}.", ""]
+        reused = sum(1 for o in outcomes if isinstance(o, SiteResult) and o.cached)
+        out += [
+            f"Exit code {exit_code(outcomes)}." + (f" {reused} verdict(s) reused from the cache." if reused else ""),
+            "",
+        ]
         out += ["| site | verdict | mandatory | advisory | not judged | modes |", "|---|---|---|---|---|---|"]
         for o in outcomes:
             if isinstance(o, SiteError):

@@ -4,6 +4,7 @@ a failing site green."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight import cache, stacks
+from preflight import cache, fleet, stacks
+from preflight.check import SiteResult
 from tests.conftest import ROOT
 
 MODES = ("preview", "update", "existing")
@@ -76,7 +78,7 @@ def test_an_unchanged_site_reuses_its_verdict_and_the_report_says_so(kept, fmt, 
         notes = json.loads(text)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
         assert any("reused" in n["message"]["text"] and n["level"] == "note" for n in notes)
     else:
-        assert "reused: nothing it depends on has changed since" in text
+        assert "reused: its recorded inputs (stack file, code, pack, policy config, packages) are unchanged" in text
 
 
 def test_no_cache_checks_again(kept):
@@ -158,6 +160,7 @@ def test_a_warm_fleet_rechecks_only_the_changed_site(tmp_path):
     again = _cli(*argv, cache_dir=cache_dir)
     assert [s["reused"] for s in json.loads(again.stdout)["sites"]] == [True, True]
     assert "2 verdict(s) reused from the cache" in again.stderr
+    assert json.loads(again.stdout)["reusedVerdicts"] == 2
     stack_file = directory / "Pulumi.utrecht.yaml"
     stack_file.write_text(stack_file.read_text(encoding="utf-8") + "\n# reviewed\n", encoding="utf-8")
     third = _cli(*argv, cache_dir=cache_dir)
@@ -286,8 +289,9 @@ def test_the_environment_the_provider_reads_changes_the_key(repository, monkeypa
 def test_an_unreadable_entry_is_a_miss_and_is_replaced(kept, tmp_path):
     directory, _ = kept
     cache_dir = tmp_path / "cache"
-    entry = cache_dir / "verdicts" / "imaging-landing-zone" / "utrecht.update.json"
-    entry.parent.mkdir(parents=True)
+    first = _cli("check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", cache_dir=cache_dir)
+    assert first.returncode == 0, first.stderr
+    [entry] = (cache_dir / "verdicts").rglob("utrecht.update.json")
     entry.write_text("{not json", encoding="utf-8")
     done = _cli(
         "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=cache_dir
@@ -304,11 +308,139 @@ def test_an_unreadable_entry_is_a_miss_and_is_replaced(kept, tmp_path):
 
 def test_a_cache_that_cannot_be_written_warns_and_checks(kept, tmp_path):
     directory, _ = kept
-    blocked = tmp_path / "file-not-dir"
-    blocked.write_text("", encoding="utf-8")
+    (tmp_path / "file-not-dir").write_text("", encoding="utf-8")
+    blocked = tmp_path / "file-not-dir" / "cache"  # cannot be made (tests run as root: modes would not stop it)
     done = _cli(
         "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=blocked
     )
     assert done.returncode == 0, done.stderr
     assert "warning: cannot keep verdicts in" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- what a reviewer tried (each once a stale green) -----------------------------------------------
+
+
+def test_a_code_folder_linked_from_a_skipped_folder_is_still_read(repository, tmp_path):
+    """A docs tool's symbolic link (docs/components -> ../components) must not hide components/."""
+    root = tmp_path / "repo"
+    shutil.copytree(repository, root, symlinks=True)
+    (root / "docs").mkdir(exist_ok=True)
+    (root / "docs" / "components").symlink_to(root / "components", target_is_directory=True)
+    (root / "bench").mkdir(exist_ok=True)
+    (root / "bench" / "components").symlink_to(root / "components", target_is_directory=True)
+    before = _key(root)
+    _edit(root / "components" / "storage.py")
+    assert _key(root) != before
+
+
+def test_a_folder_on_the_import_path_is_read(repository, tmp_path, monkeypatch):
+    """``PYTHONPATH`` (or a ``.pth`` file) puts a folder on the import path; a program imports from it."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "netdefs.py").write_text('CIDRS = ["198.51.100.0/24"]\n', encoding="utf-8")
+    monkeypatch.syspath_prepend(str(shared))
+    before = _key(repository)
+    (shared / "netdefs.py").write_text('CIDRS = ["0.0.0.0/0"]\n', encoding="utf-8")
+    assert _key(repository) != before
+    monkeypatch.setenv("PYTHONPATH", str(shared))
+    assert _key(repository) != before
+
+
+def test_a_build_package_of_another_project_is_read(repository, tmp_path):
+    """``build/`` is skipped at the repository's top (its build output), never in a ``--project`` folder,
+    where ``from build import netdefs`` resolves."""
+    project = tmp_path / "archive"
+    shutil.copytree(ROOT / "examples" / "research-archive", project)
+    (project / "build").mkdir()
+    (project / "build" / "netdefs.py").write_text("X = 1\n", encoding="utf-8")
+    stack = stacks.load_project(project, "dev")
+    inputs = cache.Inputs(root=repository)
+    before = inputs.key(stack, ("update",))
+    (project / "build" / "netdefs.py").write_text("X = 2\n", encoding="utf-8")
+    assert cache.Inputs(root=repository).key(stack, ("update",)) != before
+
+
+def test_the_same_stack_file_bytes_at_another_path_is_another_verdict(repository, tmp_path):
+    """A reused verdict would name the other file in every report (SARIF annotations included)."""
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(repository / "stacks" / "Pulumi.utrecht.yaml", other)
+    inputs = cache.Inputs(root=repository)
+    here = inputs.key(stacks.load("utrecht", repository / "stacks"), MODES)
+    assert inputs.key(stacks.load("utrecht", other), MODES) != here
+
+
+def _result(site: str) -> SiteResult:
+    return SiteResult(site, "stacks/x.yaml", ("update",), "pack", "1.0.0", [], {}, {"update": 0}, [])
+
+
+def test_a_stack_file_edited_while_the_fleet_runs_keeps_nothing(repository, tmp_path):
+    """The key is taken before the check and again after it: a verdict made from other files than the
+    key's (a git checkout during the run) is not kept."""
+    root = tmp_path / "repo"
+    shutil.copytree(repository, root)
+    verdicts = cache.VerdictCache(tmp_path / "cache", cache.Inputs(root=root))
+    stack = stacks.load("utrecht", root / "stacks")
+    keys = {"utrecht": (stack, verdicts.inputs.key(stack, ("update",)))}
+    _edit(root / "stacks" / "Pulumi.utrecht.yaml")
+    fleet._keep(verdicts, keys, [_result("utrecht")], ("update",), None)
+    assert not (tmp_path / "cache").exists()
+    _edit(root / "policies" / "PulumiPolicy.yaml")  # and an input every site shares
+    keys = {"utrecht": (stack, verdicts.inputs.key(stack, ("update",)))}
+    fleet._keep(verdicts, keys, [_result("utrecht")], ("update",), None)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_entry_with_an_index_out_of_range_is_a_miss(repository, tmp_path):
+    verdicts = cache.VerdictCache(tmp_path / "cache", cache.Inputs(root=repository))
+    stack = stacks.load("utrecht", repository / "stacks")
+    result = _result("utrecht")
+    result.evaluated = {"some-policy": {"urn:a"}}
+    verdicts.put(stack, ("update",), result)
+    assert verdicts.get(stack, ("update",)) is not None
+    [entry] = (tmp_path / "cache").rglob("*.json")
+    document = json.loads(entry.read_text(encoding="utf-8"))
+    document["result"]["evaluated"]["some-policy"] = [7]
+    entry.write_text(json.dumps(document), encoding="utf-8")
+    assert verdicts.get(stack, ("update",)) is None
+
+
+def test_names_cannot_lead_out_of_the_cache(repository, tmp_path):
+    verdicts = cache.VerdictCache(tmp_path / "cache", cache.Inputs(root=repository))
+    stack = dataclasses.replace(stacks.load("utrecht", repository / "stacks"), project="../../../escaped")
+    verdicts.put(stack, ("update",), _result("utrecht"))
+    [entry] = (tmp_path / "cache").rglob("*.json")
+    assert entry.resolve().is_relative_to((tmp_path / "cache").resolve())
+    assert not (tmp_path / "escaped").exists()
+
+
+def _inside_the_pack(tmp: Path) -> Path:
+    return ROOT / "policies" / ".verdicts"
+
+
+def _a_file(tmp: Path) -> Path:
+    (tmp / "f").write_text("", encoding="utf-8")
+    return tmp / "f"
+
+
+def _someones_folder(tmp: Path) -> Path:
+    (tmp / "notes.md").write_text("notes\n", encoding="utf-8")
+    return tmp
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        pytest.param(_inside_the_pack, "would change the pack's inputs", id="inside-the-pack"),
+        pytest.param(_a_file, "is a file", id="a-file"),
+        pytest.param(_someones_folder, "not a verdict cache", id="a-folder"),
+    ],
+)
+def test_a_cache_directory_that_cannot_serve_is_refused_in_one_line(kept, tmp_path, make, message):
+    directory, _ = kept
+    done = _cli("check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", cache_dir=make(tmp_path))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (ROOT / "policies" / ".verdicts").exists()
