@@ -273,15 +273,17 @@ def _settle_heap() -> None:
     A run leaves ~40,000 objects in reference cycles (the Pulumi runtime's outputs and futures) and,
     the first time, the ~300,000 of the modules it imported, which stay. With the collector on during
     a run, its full collections walk all of those again and again: about half of a run's time. So a run
-    goes without the collector, and afterwards the survivors are frozen (``gc.freeze``: never walked
-    again; still freed by reference counting); before that, a later run's cycles are collected, which
-    walks only what that run made. The first run's cycles are frozen rather than walked (once per
-    process, a few MB)."""
+    goes without the collector; after the first run of a process everything is frozen (``gc.freeze``:
+    never walked again; still freed by reference counting), its cycles included (once, a few MB); after
+    a later run, that run's cycles are collected, which walks only what the runs since the first made.
+    Nothing is frozen after the first run: a later run's survivors (the mock monitor, the registered
+    resources) become garbage in cycles at the next run, and frozen cycles are never freed."""
     global _heap_settled  # noqa: PLW0603 (one heap per process)
     if _heap_settled:
         gc.collect()
-    _heap_settled = True
-    gc.freeze()
+    else:
+        _heap_settled = True
+        gc.freeze()
 
 
 def run_program(
