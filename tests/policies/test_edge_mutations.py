@@ -230,6 +230,61 @@ CASES = [
         ),
         id="sa-key-creation-allowed",
     ),
+    # ORG-03, 05, 06, 07, 08: each guard rail turned off the way a hand edit or a "temporary" exception would
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-storage-uniform-access",
+            on(
+                "lau-project-storage.uniformBucketLevelAccess",
+                set_prop("spec", value={"rules": [{"enforce": "FALSE"}]}),
+            ),
+            "org policy storage.uniformBucketLevelAccess: a rule has enforce 'FALSE'",
+            stack=True,
+        ),
+        id="object-acls-allowed-in-the-project",
+    ),  # a migration tool that writes object ACLs asks for the constraint to be relaxed
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-disable-sa-key-upload",
+            remove("lau-project-iam.disableServiceAccountKeyUpload"),
+            "org policy iam.disableServiceAccountKeyUpload is missing on the project",
+            stack=True,
+        ),
+        id="sa-key-upload-guard-rail-removed",
+    ),  # an uploaded key is a long-lived credential outside the site's control
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-no-default-sa-grants",
+            on(
+                "lau-project-iam.automaticIamGrantsForDefaultServiceAccounts",
+                set_prop("spec", value={"rules": [{"enforce": "FALSE"}]}),
+            ),
+            "org policy iam.automaticIamGrantsForDefaultServiceAccounts: a rule has enforce 'FALSE'",
+            stack=True,
+        ),
+        id="default-service-accounts-get-editor",
+    ),  # the default compute account would get roles/editor on the project
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-restrict-non-cmek-services",
+            on(
+                "lau-project-gcp.restrictNonCmekServices",
+                set_prop("spec", value={"rules": [{"values": {"deniedValues": ["pubsub.googleapis.com"]}}]}),
+            ),
+            "org policy gcp.restrictNonCmekServices: values.deniedValues lacks storage.googleapis.com",
+            stack=True,
+        ),
+        id="storage-without-cmek-allowed",
+    ),  # storage dropped from the list: new buckets could use Google-managed keys
+    pytest.param(
+        Case(
+            "gcp-orgpolicy-skip-default-network",
+            remove("lau-project-compute.skipDefaultNetworkCreation"),
+            "org policy compute.skipDefaultNetworkCreation is missing on the project",
+            stack=True,
+        ),
+        id="default-network-guard-rail-removed",
+    ),  # the default network comes with open firewall rules
 ]
 
 
