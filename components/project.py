@@ -110,9 +110,10 @@ class ProjectGuardRails(Component):
         others = [api(s, policies) for s in later[:-1]]
         self.apis: list[pulumi.Resource] = [*bootstrap, *others]
         """Every API of the project (the guard-rail ones first)."""
-        self.ready: list[pulumi.Resource] = list(bootstrap)
+        self.ready: list[pulumi.Resource] = [*bootstrap, *policies]
         """What the site's other resources wait for: the readiness marker, the last API, which waits for
-        every other API and every guard rail (only the org-policy APIs when no other API is asked for).
+        every other API and every guard rail (when only the org-policy APIs are asked for, those and the
+        guard rails themselves).
 
         One dependency per resource instead of one per API: the Pulumi SDK resolves and expands each
         listed dependency of each resource, about a tenth of a program run with 14 APIs. The price is one

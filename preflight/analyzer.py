@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -159,6 +161,14 @@ class PolicyPack:
             "PULUMI_DRY_RUN": "true" if dry_run else "false",
         }
         env.pop("PYTHONPATH", None)  # the pack is self-contained: it must not see this repository
+        # The pack ignores Ctrl-C (an ignored SIGINT stays ignored across exec, and Python keeps it so):
+        # the interrupt reaches the check, which closes the pack; otherwise the pack died first and the
+        # interrupt read as a pack failure. SIGTERM to the process group still ends both.
+        previous = (
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if threading.current_thread() is threading.main_thread()
+            else None
+        )
         try:
             self._process = subprocess.Popen(
                 [python, "-u", str(pack_dir)],
@@ -169,6 +179,9 @@ class PolicyPack:
             )
         except OSError as exc:
             raise PackError(f"cannot start the policy pack {pack_dir}: {exc}") from None
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         self._pack_dir = pack_dir
         self._channel: grpc.Channel | None = None
         self._connected: analyzer_pb2_grpc.AnalyzerStub | None = None

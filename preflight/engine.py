@@ -20,7 +20,10 @@ import asyncio
 import gc
 import importlib.metadata
 import runpy
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,10 +246,14 @@ def capture(
 
     collecting = gc.isenabled()
     gc.disable()
+    interrupted = _Deferred()
     try:
-        _run()
+        with interrupted:
+            _run()
     except pulumi.RunError as exc:
         raise ProgramError(str(exc)) from None
+    except Exception as exc:  # the program's own error (a bad value, a failed import): a program failure
+        raise ProgramError(f"{type(exc).__name__}: {exc}{_where(exc)}") from None
     finally:
         if collecting:
             gc.enable()
@@ -261,7 +268,42 @@ def capture(
             asyncio.set_event_loop(None)
             for made in [loop, *thread_loops]:
                 made.close()
+    if interrupted.signalled:
+        raise KeyboardInterrupt
     return monitor.captured
+
+
+class _Deferred:
+    """Ctrl-C (SIGINT) held back while a program runs on the main thread, then raised.
+
+    The Pulumi runtime runs the program in nested event loops; an interrupt raised inside them can be
+    lost, and the run then waits forever for tasks that were destroyed. A run takes about a second, so
+    the interrupt waits for it. Where SIGINT is ignored (a fleet's workers) or off the main thread,
+    nothing changes."""
+
+    def __init__(self) -> None:
+        self.signalled = False
+        self._previous: Any = None
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.signalled = True
+
+    def __enter__(self) -> _Deferred:
+        if threading.current_thread() is threading.main_thread():
+            current = signal.getsignal(signal.SIGINT)
+            if current is not signal.SIG_IGN:
+                self._previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _where(exc: BaseException) -> str:
+    """`` (at file:line)`` of the program's innermost frame outside the installed packages."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename]
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
 
 
 _heap_settled = False

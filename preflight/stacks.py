@@ -119,6 +119,8 @@ def _read_config(path: Path, *, site: bool) -> dict[str, str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise StackFileError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
     except StackFileError as exc:

@@ -98,3 +98,16 @@ def test_a_project_in_another_language_is_refused_with_the_way_to_judge_it(tmp_p
     done = preflight_cli("check", "--project", str(tmp_path), "dev")
     assert done.returncode == 2
     assert "runtime is 'nodejs'; only Python programs run under the offline mock engine" in done.stderr
+
+
+def test_a_program_that_raises_is_a_program_failure_in_one_line(tmp_path):
+    """Another team's program with a bug of its own (not a Pulumi error): exit 2, never read as a
+    violation (exit 1), and the line names the exception and where it was raised."""
+    (tmp_path / "Pulumi.yaml").write_text("name: broken\nruntime: python\n", encoding="utf-8")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n", encoding="utf-8")
+    (tmp_path / "__main__.py").write_text("raise ValueError('no such region')\n", encoding="utf-8")
+    done = preflight_cli("check", "--project", str(tmp_path), "dev", "--mode", "update")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ValueError: no such region (at " in done.stderr
+    assert "__main__.py:1)" in done.stderr

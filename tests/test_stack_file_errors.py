@@ -122,3 +122,12 @@ def test_a_stack_file_name_is_understood_as_its_site(tmp_path):
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[0].startswith("imaging-landing-zone / bern (update mode): ")
+
+
+def test_a_stack_file_that_is_not_utf8_is_refused_in_one_line(tmp_path):
+    # Saved by an editor in UTF-16 (its byte-order mark first).
+    (tmp_path / "Pulumi.bad.yaml").write_bytes("config:\n".encode("utf-16"))
+    done = _plan(tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == ["error: Pulumi.bad.yaml: not UTF-8 text (byte 0); save it as UTF-8"]

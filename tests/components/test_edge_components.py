@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pulumi
+import pulumi_gcp as gcp
 import pytest
 
-from components.project import ProjectGuardRailsArgs
+from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.viewer import ViewerEndpointArgs
+from preflight.engine import capture
 from preflight.gcp_model import project_number
 from program.config import GUARD_RAIL_CONSTRAINTS, SignOn
 from tests.conftest import by_name, site_plan
@@ -221,6 +224,30 @@ def test_guard_rails_come_first_and_every_other_resource_waits_for_the_apis(site
     assert len(waiting) > 50
     for r in waiting:
         assert guard_rails <= _waits_for(resources, r.urn), r.name
+
+
+@pytest.mark.parametrize(
+    "services",
+    [
+        pytest.param(["cloudresourcemanager.googleapis.com", "orgpolicy.googleapis.com"], id="guard-rail-apis-only"),
+        pytest.param(["orgpolicy.googleapis.com", "storage.googleapis.com"], id="one-more-api"),
+        pytest.param(["storage.googleapis.com", "compute.googleapis.com", "orgpolicy.googleapis.com"], id="unsorted"),
+    ],
+)
+def test_whatever_waits_for_ready_waits_for_every_api_and_guard_rail(services):
+    """Another team's program built on ProjectGuardRails: a bucket that waits for ``ready`` is created
+    after every API and every org policy, whichever APIs the project asks for."""
+
+    def program() -> None:
+        rails = ProjectGuardRails(
+            "g", ProjectGuardRailsArgs(project="proj-123456", region="europe-west6", services=services)
+        )
+        gcp.storage.Bucket("b", location="EUROPE-WEST6", opts=pulumi.ResourceOptions(depends_on=rails.ready))
+
+    resources = capture(program, project="p", stack="s", preview=False)
+    guard_rails = {r.urn for r in resources if r.custom and r.name.startswith("g-")}
+    assert any(r.type == "gcp:orgpolicy/policy:Policy" for r in resources)
+    assert guard_rails <= _waits_for(resources, by_name(resources, "b").urn)
 
 
 def test_the_site_waits_for_one_readiness_marker_not_every_api():
