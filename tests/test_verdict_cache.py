@@ -36,15 +36,18 @@ def _cli(*argv: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _check_utrecht(directory: Path, *extra: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
+    """``check utrecht`` of ``directory`` in update mode (the quickest), reuse on."""
+    return _cli("check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", *extra, cache_dir=cache_dir)
+
+
 @pytest.fixture(scope="module")
 def kept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A stacks directory with utrecht, checked once (update mode, the quickest) so its verdict is kept."""
     directory = tmp_path_factory.mktemp("stacks")
     shutil.copy(ROOT / "stacks" / "Pulumi.utrecht.yaml", directory)
     cache_dir = tmp_path_factory.mktemp("cache")
-    first = _cli(
-        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=cache_dir
-    )
+    first = _check_utrecht(directory, "--format", "json", cache_dir=cache_dir)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout)["sites"][0]["reused"] is False
     return directory, cache_dir
@@ -54,13 +57,8 @@ def kept(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_an_unchanged_site_reuses_its_verdict_and_the_report_says_so(kept, fmt, tmp_path):
     directory, cache_dir = kept
     out = tmp_path / f"report.{fmt}"
-    done = _cli(
-        "check",
-        "utrecht",
-        "--stacks-dir",
-        str(directory),
-        "--mode",
-        "update",
+    done = _check_utrecht(
+        directory,
         "--format",
         fmt,
         "--output",
@@ -83,13 +81,8 @@ def test_an_unchanged_site_reuses_its_verdict_and_the_report_says_so(kept, fmt, 
 
 def test_no_cache_checks_again(kept):
     directory, cache_dir = kept
-    done = _cli(
-        "check",
-        "utrecht",
-        "--stacks-dir",
-        str(directory),
-        "--mode",
-        "update",
+    done = _check_utrecht(
+        directory,
         "--format",
         "json",
         "--no-cache",
@@ -105,13 +98,8 @@ def test_a_stricter_policy_config_checks_again_and_fails(kept, tmp_path):
     directory, cache_dir = kept
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"gcp-kms-crypto-key-rotation": {"maxRotationDays": 30}}), encoding="utf-8")
-    done = _cli(
-        "check",
-        "utrecht",
-        "--stacks-dir",
-        str(directory),
-        "--mode",
-        "update",
+    done = _check_utrecht(
+        directory,
         "--format",
         "json",
         "--policy-config",
@@ -131,9 +119,7 @@ def test_an_edited_stack_file_checks_again(kept, tmp_path):
     edited.mkdir()
     text = (directory / "Pulumi.utrecht.yaml").read_text(encoding="utf-8")
     (edited / "Pulumi.utrecht.yaml").write_text(text + "\n# edited\n", "utf-8")
-    done = _cli(
-        "check", "utrecht", "--stacks-dir", str(edited), "--mode", "update", "--format", "json", cache_dir=cache_dir
-    )
+    done = _check_utrecht(edited, "--format", "json", cache_dir=cache_dir)
     assert json.loads(done.stdout)["sites"][0]["reused"] is False
 
 
@@ -289,13 +275,11 @@ def test_the_environment_the_provider_reads_changes_the_key(repository, monkeypa
 def test_an_unreadable_entry_is_a_miss_and_is_replaced(kept, tmp_path):
     directory, _ = kept
     cache_dir = tmp_path / "cache"
-    first = _cli("check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", cache_dir=cache_dir)
+    first = _check_utrecht(directory, cache_dir=cache_dir)
     assert first.returncode == 0, first.stderr
     [entry] = (cache_dir / "verdicts").rglob("utrecht.update.json")
     entry.write_text("{not json", encoding="utf-8")
-    done = _cli(
-        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=cache_dir
-    )
+    done = _check_utrecht(directory, "--format", "json", cache_dir=cache_dir)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sites"][0]["reused"] is False
     assert json.loads(entry.read_text(encoding="utf-8"))["format"] == cache.FORMAT
@@ -310,9 +294,7 @@ def test_a_cache_that_cannot_be_written_warns_and_checks(kept, tmp_path):
     directory, _ = kept
     (tmp_path / "file-not-dir").write_text("", encoding="utf-8")
     blocked = tmp_path / "file-not-dir" / "cache"  # cannot be made (tests run as root: modes would not stop it)
-    done = _cli(
-        "check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", "--format", "json", cache_dir=blocked
-    )
+    done = _check_utrecht(directory, "--format", "json", cache_dir=blocked)
     assert done.returncode == 0, done.stderr
     assert "warning: cannot keep verdicts in" in done.stderr
     assert "Traceback" not in done.stderr
@@ -439,7 +421,7 @@ def _someones_folder(tmp: Path) -> Path:
 )
 def test_a_cache_directory_that_cannot_serve_is_refused_in_one_line(kept, tmp_path, make, message):
     directory, _ = kept
-    done = _cli("check", "utrecht", "--stacks-dir", str(directory), "--mode", "update", cache_dir=make(tmp_path))
+    done = _check_utrecht(directory, cache_dir=make(tmp_path))
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
