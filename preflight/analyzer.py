@@ -296,14 +296,14 @@ class PolicyPack:
         provider: Resource | None = None,
         *,
         prepare: Callable[[], None] | None = None,
-        executor: ThreadPoolExecutor | None = None,
+        executor: ThreadPoolExecutor,
     ) -> Stream:
-        """``Analyze`` resources as they arrive (in the background, in arrival order), then
-        ``AnalyzeStack``: the engine analyses each resource when it registers, so the pack judges
-        while the program is still running. ``prepare`` runs first in the background (configuring
-        the pack waits for it to start, which then overlaps the program's imports). Streams that share
-        ``executor`` (one thread) run their calls in the order they were queued: one stack's analysis
-        can go on while the next stack's program runs, each after its own ``prepare``."""
+        """``Analyze`` resources as they arrive (on ``executor``, in arrival order), then
+        ``AnalyzeStack`` (:meth:`Stream.close`): the engine analyses each resource when it registers,
+        so the pack judges while the program is still running. ``prepare`` runs first in the background
+        (configuring the pack waits for it to start, which then overlaps the program's imports). Streams
+        that share ``executor`` (one thread) run their calls in the order they were queued: one stack's
+        analysis can go on while the next stack's program runs, each after its own ``prepare``."""
         return Stream(self, provider, prepare, executor)
 
     def _analyze_stack(
@@ -340,22 +340,14 @@ class Stream:
         pack: PolicyPack,
         provider: Resource | None,
         prepare: Callable[[], None] | None,
-        executor: ThreadPoolExecutor | None = None,
+        executor: ThreadPoolExecutor,
     ) -> None:
         self._pack = pack
         self._provider = provider
-        self._own = executor is None
-        self._executor = executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze")
+        self._executor = executor
         self._pending: list[tuple[str, Future[tuple[list[Diagnostic], list[NotApplicable]]]]] = []
         self._prepared = self._executor.submit(prepare) if prepare is not None else None
         self._stack: Future[tuple[list[Diagnostic], list[NotApplicable]]] | None = None
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._own:
-            self._executor.shutdown(wait=True, cancel_futures=True)
 
     def add(self, r: Resource) -> None:
         """Queue ``Analyze`` for ``r`` (GCP resources with the provider)."""
@@ -366,12 +358,9 @@ class Stream:
         """Queue ``AnalyzeStack`` with ``resources``' outputs, after every ``Analyze`` queued."""
         self._stack = self._executor.submit(self._pack._analyze_stack, resources, self._provider)
 
-    def finish(self, resources: list[Resource] | None = None) -> Evaluation:
-        """Wait for every ``Analyze`` and for ``AnalyzeStack`` with ``resources``' outputs (queued now
-        when :meth:`close` did not queue it)."""
-        if self._stack is None:
-            self.close(resources or [])
-        assert self._stack is not None
+    def finish(self) -> Evaluation:
+        """Wait for every ``Analyze`` and for the ``AnalyzeStack`` that :meth:`close` queued."""
+        assert self._stack is not None, "close() queues AnalyzeStack before finish()"
         evaluation = Evaluation([], [], [])
         if self._prepared is not None:
             self._prepared.result()

@@ -356,6 +356,18 @@ class VerdictCache:
         except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
             return None
 
+    def keep(
+        self, checked: Iterable[tuple[Stack, str, SiteResult]], modes: tuple[str, ...], *, keep_plan: bool = False
+    ) -> None:
+        """Keep each ``(stack, key, result)`` whose inputs hash the same now as when ``key`` was taken,
+        before the check (an input edited meanwhile, a ``git checkout`` during the run, keeps nothing);
+        raises :class:`CacheWriteError` when the directory cannot be written."""
+        now: Inputs | None = None
+        for stack, key, result in checked:
+            now = now or self.inputs.again()
+            if now.key(stack, modes) == key:
+                self.put(stack, modes, result, key=key, keep_plan=keep_plan)
+
     def put(
         self,
         stack: Stack,

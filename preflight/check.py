@@ -133,8 +133,8 @@ class SiteResult:
     checked_at: str = ""
     """When the pack made this verdict (UTC, ISO 8601)."""
     cached: bool = False
-    """The verdict was reused from the verdict cache (``preflight/cache.py``): nothing it depends on
-    changed since ``checked_at``. Every report says so."""
+    """The verdict was reused from the verdict cache (``preflight/cache.py``): its recorded inputs are
+    unchanged since ``checked_at``. Every report says so."""
 
     @property
     def exit_code(self) -> int:
@@ -150,6 +150,12 @@ class SiteResult:
             f"verdict of {self.checked_at or 'an earlier run'}, reused: its recorded inputs (stack file, code, pack, "
             "policy config, packages) are unchanged since (--no-cache checks again)"
         )
+
+    @property
+    def reused_note(self) -> str:
+        """`` (verdict of <time>, reused)`` for a reused verdict, ``""`` otherwise: the short form the
+        reports' site rows append."""
+        return f" (verdict of {self.checked_at}, reused)" if self.cached else ""
 
     def distinct_findings(self) -> list[Finding]:
         """The findings with each one reported in several modes merged into one, whose ``modes``

@@ -400,11 +400,10 @@ def _judge(args: argparse.Namespace) -> Any:
         if kept is not None:
             return kept
     result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True)
-    if verdicts.inputs.again().key(stack, modes) == key:  # nothing was edited while it ran
-        try:
-            verdicts.put(stack, modes, result, key=key, keep_plan=True)
-        except cache_module.CacheWriteError as exc:
-            _warn(str(exc))
+    try:
+        verdicts.keep([(stack, key, result)], modes, keep_plan=True)
+    except cache_module.CacheWriteError as exc:
+        _warn(str(exc))
     return result
 
 

@@ -195,23 +195,14 @@ def _keep(
     modes: tuple[str, ...],
     warn: Callable[[str], None] | None,
 ) -> None:
-    """Keep each new verdict whose inputs hash the same now as before its check (an input edited
-    meanwhile, a ``git checkout`` during the run, keeps nothing)."""
-    if not any(isinstance(r, SiteResult) for r in results):
-        return
-    now = cache.inputs.again()
-    for result in results:
-        if not isinstance(result, SiteResult) or result.site not in keys:
-            continue
-        stack, key = keys[result.site]
-        if now.key(stack, modes) != key:
-            continue
-        try:
-            cache.put(stack, modes, result, key=key)
-        except CacheWriteError as exc:
-            if warn is not None:
-                warn(str(exc))
-            return
+    """Keep each new verdict (:meth:`VerdictCache.keep`: only if its inputs are unchanged since its key
+    was taken); ``warn`` hears when the cache cannot be written."""
+    checked = [(*keys[r.site], r) for r in results if isinstance(r, SiteResult) and r.site in keys]
+    try:
+        cache.keep(checked, modes)
+    except CacheWriteError as exc:
+        if warn is not None:
+            warn(str(exc))
 
 
 def _check_all(

@@ -73,10 +73,6 @@ def _page(title: str, body: list[str]) -> str:
     )
 
 
-def _reused(result: SiteResult) -> str:
-    return f" (verdict of {result.checked_at}, reused)" if result.cached else ""
-
-
 def _verdict(result: SiteResult) -> str:
     fails, advisory, skipped = result.tally()
     if result.exit_code:
@@ -232,9 +228,10 @@ def fleet(results: Sequence[SiteResult], errors: Sequence[SiteError] = ()) -> st
     for r in results:
         fails, advisory, skipped = r.tally()
         verdict = '<span class="fail">FAIL</span>' if r.exit_code else '<span class="pass">pass</span>'
+        modes = escape("+".join(r.modes) + r.reused_note)
         body.append(
             f'<tr><td>{escape(r.site)}</td><td>{verdict}</td><td class="num">{fails}</td><td class="num">{advisory}'
-            f'</td><td class="num">{skipped}</td><td>{escape("+".join(r.modes) + _reused(r))}</td><td>{_probe(r)}</td>'
+            f'</td><td class="num">{skipped}</td><td>{modes}</td><td>{_probe(r)}</td>'
             f"<td><code>{escape(r.stack_file)}</code></td></tr>"
         )
     body.append("</table>")

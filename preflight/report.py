@@ -133,7 +133,7 @@ def fleet_summary(results: Sequence[Outcome]) -> str:
             rows.append((r.site, "ERROR", "-", "-", "-", f"not checked: {reason}"))
             continue
         counts = (str(count) for count in r.tally())
-        modes = "+".join(r.modes) + (f" (verdict of {r.checked_at}, reused)" if r.cached else "")
+        modes = "+".join(r.modes) + r.reused_note
         rows.append((r.site, "FAIL" if r.exit_code else "pass", *counts, modes))
     failing = sum(1 for r in results if r.exit_code)
     errors = sum(1 for r in results if isinstance(r, SiteError))
@@ -424,7 +424,7 @@ def markdown(outcomes: Sequence[Outcome]) -> str:
                 continue
             fails, advisory, skipped = o.tally()
             verdict = "**FAIL**" if o.exit_code else "pass"
-            modes = " + ".join(o.modes) + (f" (verdict of {o.checked_at}, reused)" if o.cached else "")
+            modes = " + ".join(o.modes) + o.reused_note
             out.append(f"| {o.site} | {verdict} | {fails} | {advisory} | {skipped} | {modes} |")
         out += ["", f"### Controls over {len(checked)} checked sites", ""]
         out += fleet_matrix_markdown(checked)
