@@ -97,6 +97,14 @@ CASES = [
         ),
         id="subscription-exports-to-a-bucket",
     ),
+    pytest.param(
+        Case(
+            PULL_ONLY,
+            on(SUBSCRIPTION, set_prop("bigqueryConfig", "table", value="analytics-proj.siem.raw")),
+            "bigqueryConfig.table is 'analytics-proj.siem.raw'",
+        ),
+        id="subscription-writes-to-bigquery",
+    ),  # an analytics team asks for the security logs in their warehouse
 ]
 
 
