@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
 from preflight.engine import MODES, Resource, default_provider, stack_resource
-from preflight.stacks import PROJECT, Stack, display_path
+from preflight.stacks import PROJECT, Stack
 
 if TYPE_CHECKING:
     from preflight.evidence import Readiness
@@ -213,7 +213,7 @@ class SiteError:
 
     site: str
     stack_file: str
-    """The stack file, as :func:`~preflight.stacks.display_path` names it."""
+    """The stack file, as the user named it, else relative to the repository."""
     problems: tuple[str, ...]
     line: int = 1
     """Where in the stack file the first problem is, when known."""
@@ -347,7 +347,7 @@ class Checker:
         info = {p.name: p for p in policies}
         result = SiteResult(
             site=stack.name,
-            stack_file=display_path(stack.path),
+            stack_file=stack.shown,
             modes=tuple(mode for mode, _, _ in judged),
             pack=self._pack.name,
             pack_version=self._pack.version,

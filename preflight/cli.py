@@ -429,9 +429,7 @@ def _check(args: argparse.Namespace) -> int:
         result.readiness = _matched(reports, [result.site]).get(result.site)
     except (ConfigError, stacks.StackFileError, ProgramError) as exc:
         problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
-        line = exc.line if isinstance(exc, stacks.StackFileError) else 1
-        if isinstance(exc, ConfigError) and exc.problems and args.site and args.project is None:
-            line = stacks.problem_line(stacks.stack_path(args.site, args.stacks_dir or stacks.STACKS_DIR), problems[0])
+        line = exc.line if isinstance(exc, stacks.StackFileError | stacks.StackConfigError) else 1
         return _site_failed(args, problems, line)
     except check.PackError as exc:
         return _fail(exc.problems)

@@ -55,8 +55,7 @@ def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome
     try:
         stack = stacks.load(site, Path(stacks_dir))
     except ConfigError as exc:
-        line = stacks.problem_line(stacks.stack_path(site, Path(stacks_dir)), exc.problems[0]) if exc.problems else 1
-        return site_error(site, Path(stacks_dir), exc.problems, line)
+        return site_error(site, Path(stacks_dir), exc.problems, getattr(exc, "line", 1))
     except stacks.StackFileError as exc:
         return site_error(site, Path(stacks_dir), [str(exc)], exc.line)
     if _checker is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from program.config import ConfigError, SiteConfig
+from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "imaging-landing-zone"
@@ -30,8 +30,42 @@ class StackFileError(Exception):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML's safe loader, refusing a key that appears twice in one mapping (PyYAML keeps the last,
-    silently; the Pulumi CLI refuses the file)."""
+    """YAML's safe loader for untrusted files: it refuses a key that appears twice in one mapping
+    (PyYAML keeps the last, silently; the Pulumi CLI refuses the file), nesting deeper than
+    :data:`~program.config.MAX_NESTING` levels (PyYAML composes nested nodes recursively: 3,000
+    brackets overflow the interpreter's stack) and more than :data:`~program.config.MAX_VALUES` values
+    once aliases are expanded (a few nested aliases expand to billions of values: the document is
+    refused from its node graph, before anything is expanded). The caller bounds the file's size."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self.lines: dict[tuple[str, ...], int] = {}
+        """The line of each mapping key, by its path of keys from the top (list items by index)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING + 1:  # the document itself is one level
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise StackFileError(
+                    f"line {mark.line + 1}: nested deeper than {MAX_NESTING} levels; a stack file nests at most "
+                    f"{MAX_NESTING}",
+                    mark.line + 1,
+                )
+            node = super().compose_node(parent, index)
+            assert node is not None  # an alias or a node: the composer never returns nothing here
+            return node
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _measure(node)
+        _note_lines(node, (), self.lines)
+        return self.construct_document(node)  # type: ignore[no-untyped-call]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
@@ -49,6 +83,72 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _measure(root: yaml.Node) -> None:
+    """Refuse a node graph that, with its aliases expanded, nests deeper than ``MAX_NESTING`` levels,
+    holds more than ``MAX_VALUES`` values, or contains itself (a recursive alias). Each node is sized
+    once (aliases share nodes), without recursion: linear in the file, whatever the aliases expand to."""
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) once expanded
+    on_path: set[int] = set()
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while pending:
+        node, finished = pending.pop()
+        children = _children(node)
+        if finished:
+            on_path.discard(id(node))
+            values = 1 + sum(sizes[id(c)][0] for c in children)
+            depth = (1 + max(sizes[id(c)][1] for c in children)) if children else 0
+            line = node.start_mark.line + 1
+            if depth > MAX_NESTING:
+                raise StackFileError(
+                    f"line {line}: aliases nest deeper than {MAX_NESTING} levels; a stack file nests at most "
+                    f"{MAX_NESTING}",
+                    line,
+                )
+            if values > MAX_VALUES:
+                raise StackFileError(
+                    f"line {line}: more than {MAX_VALUES} values (aliases expanded); a stack file holds at most "
+                    f"{MAX_VALUES}",
+                    line,
+                )
+            sizes[id(node)] = (values, depth)
+            continue
+        if id(node) in sizes:
+            continue
+        if id(node) in on_path:
+            line = node.start_mark.line + 1
+            raise StackFileError(f"line {line}: an alias refers to a value that contains it (recursive alias)", line)
+        on_path.add(id(node))
+        pending.append((node, True))
+        pending.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _note_lines(root: yaml.Node, where: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
+    """Note in ``lines`` the line of every mapping key (and list item) under ``root``, by its path; an
+    alias's values are noted where its anchor is (the graph is bounded by :func:`_measure`)."""
+    pending: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, where)]
+    while pending:
+        node, path = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    inner = (*path, str(key.value))
+                    lines.setdefault(inner, key.start_mark.line + 1)
+                    pending.append((value, inner))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                inner = (*path, str(index))
+                lines.setdefault(inner, item.start_mark.line + 1)
+                pending.append((item, inner))
+
+
 @dataclass(frozen=True)
 class Stack:
     """A stack: its name, file, engine-form config, and for a hospital site its validated site config.
@@ -60,6 +160,13 @@ class Stack:
     site: SiteConfig | None
     project: str = PROJECT
     program: Path = PROGRAM
+    given: str | None = None
+    """The stack file's path as the user wrote it (``./Pulumi.x.yaml``), when they named a file."""
+
+    @property
+    def shown(self) -> str:
+        """How reports name the stack file: as the user wrote it, else :func:`display_path`."""
+        return self.given or display_path(self.path)
 
 
 def display_path(path: Path) -> str:
@@ -103,7 +210,7 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     ``StackFileError`` or ``ConfigError`` (one line per problem)."""
     given = Path(name)
     if _STACK_FILE.match(given.name) and given.is_file():
-        return load_file(given, site_name(name))
+        return load_file(given, site_name(name), given=name)
     name = site_name(name)
     path = stacks_dir / f"Pulumi.{name}.yaml"
     if not path.is_file():
@@ -112,50 +219,115 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     return load_file(path, name)
 
 
-def _read_config(path: Path, *, site: bool) -> dict[str, str]:
-    """A stack file's ``config:`` in the engine's form (strings; objects and lists as JSON). A site's stack
-    file must have keys; another project's may have none."""
+def read_yaml(path: Path, shown: str | None = None) -> tuple[Any, dict[tuple[str, ...], int]]:
+    """An untrusted YAML file's document and the line of each key (by its path of keys), read within
+    the stack-file limits (size, nesting, values after aliases). Raises ``StackFileError`` whose first
+    line names the file (``shown``, else its name) and the problem or the limit."""
+    shown = shown or path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_STACK_FILE_BYTES + 1)
     except OSError as exc:
-        raise StackFileError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError as exc:
-        raise StackFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise StackFileError(f"{shown}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > MAX_STACK_FILE_BYTES:
+        raise StackFileError(
+            f"{shown}: larger than {MAX_STACK_FILE_BYTES // 1024} KiB; a stack file is at most "
+            f"{MAX_STACK_FILE_BYTES // 1024} KiB ({MAX_STACK_FILE_BYTES} bytes)"
+        )
     try:
-        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StackFileError(f"{shown}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    loader = _UniqueKeyLoader(text)
+    try:
+        document = loader.get_single_data()
     except StackFileError as exc:
-        raise StackFileError(f"{path.name}: {exc}", exc.line) from None
+        raise StackFileError(f"{shown}: {exc}", exc.line) from None
     except yaml.YAMLError as exc:
-        raise _syntax_error(path, text, exc) from None
+        raise _syntax_error(shown, text, exc) from None
+    except RecursionError:  # not reached within the limits; never a traceback
+        raise StackFileError(f"{shown}: nested too deeply; a stack file nests at most {MAX_NESTING}") from None
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    return document, loader.lines
+
+
+def _read_config(path: Path, *, site: bool, shown: str | None = None) -> tuple[dict[str, str], dict[str, int]]:
+    """A stack file's ``config:`` in the engine's form (strings; objects and lists as JSON), and the line
+    of each config key and field (``imaging-landing-zone:kms.rotationDays``). A site's stack file must have
+    keys; another project's may have none."""
+    shown = shown or path.name
+    document, lines = read_yaml(path, shown)
     if not site and (document is None or (isinstance(document, dict) and document.get("config") is None)):
-        return {}
+        return {}, {}
     if document is None:
-        raise StackFileError(f"{path.name}: the file is empty; it needs a 'config:' section with the site's keys")
+        raise StackFileError(f"{shown}: the file is empty; it needs a 'config:' section with the site's keys")
     if not isinstance(document, dict) or "config" not in document:
-        raise StackFileError(f"{path.name}: must be a mapping with a 'config:' section (the site's keys go under it)")
+        raise StackFileError(f"{shown}: must be a mapping with a 'config:' section (the site's keys go under it)")
+    config_line = lines.get(("config",), 1)
     if site and (document["config"] is None or document["config"] == {}):
         raise StackFileError(
-            f"{path.name}: the 'config:' section is empty; add the site's keys, e.g. "
+            f"{shown}: the 'config:' section is empty; add the site's keys, e.g. "
             "imaging-landing-zone:siteCode (see stacks/site-config.schema.json)",
-            _line_of_key(text, "config"),
+            config_line,
         )
     if not isinstance(document["config"], dict):
         raise StackFileError(
-            f"{path.name}: 'config:' must be a mapping of keys to values, got {type(document['config']).__name__}",
-            _line_of_key(text, "config"),
+            f"{shown}: 'config:' must be a mapping of keys to values, got {type(document['config']).__name__}",
+            config_line,
         )
-    return {str(key): _engine_value(str(key), value) for key, value in document["config"].items()}
+    fields = {
+        path_[1] + "".join(f".{part}" for part in path_[2:]): line
+        for path_, line in lines.items()
+        if len(path_) > 1 and path_[0] == "config"
+    }
+    fields[""] = config_line
+    config = {}
+    for key, value in document["config"].items():
+        try:
+            config[str(key)] = _engine_value(str(key), value)
+        except StackFileError as exc:
+            line = fields.get(str(key), config_line)
+            raise StackFileError(f"{shown}: line {line}: {exc}", line) from None
+    return config, fields
 
 
-def load_file(path: Path, name: str | None = None) -> Stack:
-    """Read and validate a site's stack file at ``path``."""
-    config = _read_config(path, site=True)
+class StackConfigError(ConfigError):
+    """A stack file whose config does not describe a valid site: one line per problem, each naming the
+    file and the line (:attr:`lines`) of the field it is about (the line of ``config:`` for a missing key)."""
+
+    def __init__(self, problems: list[str], lines: list[int]) -> None:
+        super().__init__(problems)
+        self.lines = lines
+        self.line = lines[0] if lines else 1
+        """The line of the first problem."""
+
+
+def field_line(fields: dict[str, int], problem: str) -> int:
+    """The line of the field a config problem (``<namespace>:<key>[.<path>]: ...``) is about: the
+    deepest field of its path that the file has (map keys may hold dots: fields are matched whole),
+    else the ``config:`` line."""
+    best, line = -1, fields.get("", 1)
+    for field, number in fields.items():
+        if field and len(field) > best and (problem.startswith(f"{field}:") or problem.startswith(f"{field}.")):
+            best, line = len(field), number
+    return line
+
+
+def load_file(path: Path, name: str | None = None, *, given: str | None = None) -> Stack:
+    """Read and validate a site's stack file at ``path``; ``given`` is the path as the user wrote it
+    (errors and reports name the file so), else errors name the file by its name."""
+    shown = given or path.name
+    config, fields = _read_config(path, site=True, shown=shown)
     try:
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
-        raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
+        lines = [field_line(fields, problem) for problem in exc.problems]
+        raise StackConfigError(
+            [f"{shown}: line {line}: {problem}" for line, problem in zip(lines, exc.problems, strict=True)], lines
+        ) from None
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return Stack(name=stack_name, path=path, config=config, site=site)
+    return Stack(name=stack_name, path=path, config=config, site=site, given=given)
 
 
 def site_of(stack: Stack) -> SiteConfig:
@@ -172,10 +344,7 @@ def load_project(directory: Path, name: str) -> Stack:
     project_file = next((directory / f for f in ("Pulumi.yaml", "Pulumi.yml") if (directory / f).is_file()), None)
     if project_file is None:
         raise StackFileError(f"{directory}: no Pulumi.yaml; --project takes a Pulumi project's directory")
-    try:
-        document = yaml.safe_load(project_file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise StackFileError(f"{display_path(project_file)}: not a readable project file ({exc})") from None
+    document, _ = read_yaml(project_file, display_path(project_file))
     if not isinstance(document, dict) or not isinstance(document.get("name"), str):
         raise StackFileError(f"{display_path(project_file)}: has no project 'name'")
     runtime = document.get("runtime")
@@ -198,45 +367,29 @@ def load_project(directory: Path, name: str) -> Stack:
     if not path.is_file():
         known = ", ".join(available(stacks_dir)) or "none"
         raise StackFileError(f"no stack file {display_path(path)} (stacks of project {document['name']}: {known})")
-    config = _read_config(path, site=False)
+    config, _ = _read_config(path, site=False, shown=display_path(path))
     return Stack(name=name, path=path, config=config, site=None, project=document["name"], program=program)
 
 
-def problem_line(path: Path, problem: str) -> int:
-    """The line of the stack file a config problem (``<file>: <namespace>:<key>[.<path>]: ...``) is
-    about: the line of its top-level key, or 1 when it is not in the file (a missing key)."""
-    match = re.search(rf"\b({re.escape(PROJECT)}:[A-Za-z]+)", problem)
-    if match is None:
-        return 1
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return 1
-    for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"^\s+{re.escape(match.group(1))}\s*:", line):
-            return number
-    return 1
+_SHOWN_COLUMNS = 120
 
 
-def _line_of_key(text: str, key: str) -> int:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return 1
-
-
-def _syntax_error(path: Path, text: str, exc: yaml.YAMLError) -> StackFileError:
+def _syntax_error(shown: str, text: str, exc: yaml.YAMLError) -> StackFileError:
     """A YAML syntax error: the first line names the file, line, column and problem; then the
     offending line with a caret under the column."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     if mark is None:
-        return StackFileError(f"{path.name}: not valid YAML: {problem}")
+        return StackFileError(f"{shown}: not valid YAML: {problem}")
     line, column = mark.line + 1, mark.column + 1
     where = f" ({context})" if context else ""
-    message = f"{path.name}: line {line}, column {column}: not valid YAML: {problem}{where}"
+    message = f"{shown}: line {line}, column {column}: not valid YAML: {problem}{where}"
     source = text.splitlines()
     if 0 < line <= len(source):
-        message += f"\n  {line:>4} | {source[line - 1]}\n         {' ' * mark.column}^"
+        shown_line, caret = source[line - 1], mark.column
+        if len(shown_line) > _SHOWN_COLUMNS:  # a long line is shown around the column
+            start = max(0, min(caret - _SHOWN_COLUMNS // 2, len(shown_line) - _SHOWN_COLUMNS))
+            shown_line, caret = shown_line[start : start + _SHOWN_COLUMNS], caret - start
+        message += f"\n  {line:>4} | {shown_line}\n         {' ' * caret}^"
     return StackFileError(message, line)

@@ -7,6 +7,7 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import itertools
 import json
@@ -53,6 +54,48 @@ from components.contract import (
 )
 
 NAMESPACE = "imaging-landing-zone"
+
+# --- Limits of a stack file (untrusted input: every pull request's stack file is read in CI) ------------
+
+MAX_STACK_FILE_BYTES = 64 * 1024
+"""A stack file is at most 64 KiB (the example sites' are about 3 KiB)."""
+MAX_NESTING = 32
+"""Values nest at most 32 levels deep (the site model nests 6)."""
+MAX_VALUES = 10_000
+"""A stack file holds at most 10,000 values once its YAML aliases are expanded (an example site has ~150)."""
+
+
+def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep ``value`` nests (a scalar is 0, ``[1]`` is 1), counted without recursion; stops counting
+    at ``limit + 1``."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            pending.extend((child, depth) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def close_namespace(namespace: str) -> bool:
+    """Whether ``namespace`` looks like a misspelling of this program's (``imaging-landing-zon``,
+    ``Imaging-Landing-Zone``, ``imaging_landing_zone``): a key written there would be ignored by the
+    program, and the site would silently get defaults instead."""
+    if namespace == NAMESPACE:
+        return False
+    folded = re.sub(r"[^a-z0-9]", "", namespace.lower())
+    if folded == re.sub(r"[^a-z0-9]", "", NAMESPACE):
+        return True
+    return difflib.SequenceMatcher(None, namespace.lower(), NAMESPACE).ratio() >= NEAR_MISS_RATIO
+
+
+NEAR_MISS_RATIO = 0.8
+"""How alike a namespace must be to ``imaging-landing-zone`` to be read as a misspelling of it (one
+to four letters off); ``gcp``, ``pulumi`` and other packages' namespaces are far below it."""
 
 
 class SiteRole(StrEnum):
@@ -518,7 +561,15 @@ class SiteConfig(_Model):
         for full_key, value in values.items():
             namespace, colon, key = full_key.partition(":")
             if namespace == NAMESPACE:
-                raw[key] = _decode(value)
+                try:
+                    raw[key] = _decode(value)
+                except ValueError as exc:
+                    problems.append(f"{full_key}: {exc}")
+            elif colon and close_namespace(namespace):
+                problems.append(
+                    f"{full_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{key} "
+                    "(a key in another namespace is ignored, and the site would get the defaults)"
+                )
             elif not colon:
                 unqualified.add(full_key)
                 problems.append(f"{full_key}: a stack key needs its namespace; write it as {NAMESPACE}:{full_key}")
@@ -534,13 +585,23 @@ class SiteConfig(_Model):
 
 
 def _decode(value: Any) -> Any:
-    """The engine passes structured config as JSON strings; YAML readers pass the objects."""
+    """The engine passes structured config as JSON strings; YAML readers pass the objects. A value
+    longer than a stack file or nested deeper than :data:`MAX_NESTING` is refused (``ValueError``)."""
     if isinstance(value, str) and value[:1] in ("{", "["):
+        if len(value) > MAX_STACK_FILE_BYTES:
+            raise ValueError(f"longer than {MAX_STACK_FILE_BYTES} characters, the most a stack file holds")
         try:
-            return json.loads(value)
+            value = json.loads(value)
         except json.JSONDecodeError:
             return value
+        except RecursionError:
+            raise ValueError(_TOO_DEEP) from None
+    if nesting_depth(value) > MAX_NESTING:
+        raise ValueError(_TOO_DEEP)
     return value
+
+
+_TOO_DEEP = f"nested deeper than {MAX_NESTING} levels, the most a stack file may nest"
 
 
 def _unwrap(annotation: Any) -> Any:

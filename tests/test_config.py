@@ -456,6 +456,13 @@ def _write_stack(tmp_path: Path, config: dict[str, Any]) -> Path:
     return tmp_path
 
 
+def _line(stacks_dir: Path, fragment: str, after: str = "") -> int:
+    """The line of ``Pulumi.bad.yaml`` holding ``fragment`` (the first after the line holding ``after``)."""
+    lines = (stacks_dir / "Pulumi.bad.yaml").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if after in line) if after else 0
+    return next(i for i, line in enumerate(lines) if i >= start and fragment in line) + 1
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "preflight", *args], cwd=ROOT, capture_output=True, text=True, check=False
@@ -464,13 +471,15 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_reports_bad_stack_file_without_traceback(tmp_path):
     config = {**BASE, f"{NS}:kms": {"rotationDays": 365}, f"{NS}:region": "nowhere-1"}
-    result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
+    stacks_dir = _write_stack(tmp_path, config)
+    result = _cli("plan", "bad", "--stacks-dir", str(stacks_dir))
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        f"error: Pulumi.bad.yaml: {NS}:region: unknown region 'nowhere-1': must be a Google Cloud region; "
-        "for example europe-west6",
-        f"error: Pulumi.bad.yaml: {NS}:kms.rotationDays: must be at most 90, got 365",
+        f"error: Pulumi.bad.yaml: line {_line(stacks_dir, f'{NS}:region:')}: {NS}:region: unknown region "
+        "'nowhere-1': must be a Google Cloud region; for example europe-west6",
+        f"error: Pulumi.bad.yaml: line {_line(stacks_dir, 'rotationDays:', f'{NS}:kms:')}: {NS}:kms.rotationDays: "
+        "must be at most 90, got 365",
     ]
 
 
@@ -478,13 +487,16 @@ def test_cli_reports_bad_network_settings_one_line_each(tmp_path):
     network = copy.deepcopy(BASE[f"{NS}:network"])
     network["worklist"]["ris"]["cidrs"] = ["0.0.0.0/0"]
     network["worklist"]["ris"]["ports"] = [70000]
-    result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, {**BASE, f"{NS}:network": network})))
+    stacks_dir = _write_stack(tmp_path, {**BASE, f"{NS}:network": network})
+    result = _cli("plan", "bad", "--stacks-dir", str(stacks_dir))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+    # each names the line of the list item itself, not only its section's
     assert result.stderr.splitlines() == [
-        f"error: Pulumi.bad.yaml: {NS}:network.worklist.ris.cidrs.0: '0.0.0.0/0' means the whole internet; "
-        "name the hospital's own ranges",
-        f"error: Pulumi.bad.yaml: {NS}:network.worklist.ris.ports.0: must be at most 65535, got 70000",
+        f"error: Pulumi.bad.yaml: line {_line(stacks_dir, '0.0.0.0/0')}: {NS}:network.worklist.ris.cidrs.0: "
+        "'0.0.0.0/0' means the whole internet; name the hospital's own ranges",
+        f"error: Pulumi.bad.yaml: line {_line(stacks_dir, '70000')}: {NS}:network.worklist.ris.ports.0: must be at "
+        "most 65535, got 70000",
     ]
 
 

@@ -70,10 +70,15 @@ def test_a_file_without_a_config_section_says_so(tmp_path):
     ]
 
 
+def _line_of(text: str, fragment: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if fragment in line)
+
+
 def test_a_key_without_the_namespace_names_the_namespaced_form(tmp_path):
     text = LAUSANNE.replace(f"  {NS}:region:", "  region:")
     assert _errors(tmp_path, text) == [
-        f"error: Pulumi.bad.yaml: region: a stack key needs its namespace; write it as {NS}:region"
+        f"error: Pulumi.bad.yaml: line {_line_of(text, '  region:')}: region: a stack key needs its namespace; "
+        f"write it as {NS}:region"
     ]
 
 
@@ -105,7 +110,8 @@ def test_a_key_without_the_namespace_names_the_namespaced_form(tmp_path):
 def test_a_wrong_value_names_the_field_and_the_fix(tmp_path, field, bad, expected):
     text = LAUSANNE.replace(field, bad)
     assert text != LAUSANNE
-    assert _errors(tmp_path, text) == [f"error: Pulumi.bad.yaml: {expected}"]
+    # the line of the field itself (a list item is on its list's line in flow form)
+    assert _errors(tmp_path, text) == [f"error: Pulumi.bad.yaml: line {_line_of(text, bad)}: {expected}"]
 
 
 def test_a_stack_file_name_is_understood_as_its_site(tmp_path):
