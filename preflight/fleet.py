@@ -21,6 +21,7 @@ from multiprocessing import util
 from pathlib import Path
 from typing import IO, Any
 
+from components import naming, ranges
 from preflight import stacks
 from preflight.cache import CacheWriteError, VerdictCache
 from preflight.check import Checker, SiteError, SiteResult, check_site
@@ -48,6 +49,55 @@ def _worker_init(policy_config: Mapping[str, Any]) -> None:
 def site_error(site: str, stacks_dir: Path, problems: Sequence[str], line: int = 1) -> SiteError:
     """A site that could not be checked, located at its stack file."""
     return SiteError(site, stacks.display_path(stacks.stack_path(site, stacks_dir)), tuple(problems), line)
+
+
+def conflicts(loaded: Sequence[stacks.Stack]) -> dict[str, list[str]]:
+    """What two sites of one fleet share but must not, by site: each problem names both stack files and
+    the lines. Two sites must differ in site code, GCP project and bucket names (every physical name is
+    built from them: the second deploy would take over the first site's resources), in stack name
+    (Pulumi's backends compare stack names without case: both would share one state), and their
+    subnets must not overlap (the hospital routes each site's range to that site's VPC)."""
+    ns = stacks.PROJECT
+    problems: dict[str, list[str]] = {}
+
+    def clash(a: stacks.Stack, b: stacks.Stack, verb: str, *what: tuple[str, str, str]) -> None:
+        """``what``: (shown as, key in a, key in b) for each side; both sites get the problem."""
+        (label_a, key_a, value_a), (label_b, key_b, value_b) = what
+        for here, there, mine, theirs in (
+            (a, b, (label_a, key_a, value_a), (label_b, key_b, value_b)),
+            (b, a, (label_b, key_b, value_b), (label_a, key_a, value_a)),
+        ):
+            problems.setdefault(here.name, []).append(
+                f"{here.shown}: line {here.line_of(mine[1])}: {mine[0]} {mine[2]!r} {verb} {theirs[0]} {theirs[2]!r} "
+                f"of {there.shown} (line {there.line_of(theirs[1])}); every site of a fleet needs its own"
+            )
+
+    def same(a: stacks.Stack, b: stacks.Stack, label: str, key: str, values: tuple[str, str]) -> None:
+        clash(a, b, "is the same as", (label, key, values[0]), (label, key, values[1]))
+
+    sites = [s for s in loaded if s.site is not None]
+    for i, a in enumerate(sites):
+        for b in sites[i + 1 :]:
+            site_a, site_b = stacks.site_of(a), stacks.site_of(b)
+            if a.name.casefold() == b.name.casefold():
+                same(a, b, "stack name (backends ignore case)", "", (a.name, b.name))
+            if site_a.site_code == site_b.site_code:
+                same(a, b, f"{ns}:siteCode", f"{ns}:siteCode", (site_a.site_code, site_b.site_code))
+            if site_a.gcp_project == site_b.gcp_project:
+                same(a, b, f"{ns}:gcpProject", f"{ns}:gcpProject", (site_a.gcp_project, site_b.gcp_project))
+            shared = sorted(_bucket_names(site_a) & _bucket_names(site_b))
+            if shared and (site_a.site_code, site_a.gcp_project) != (site_b.site_code, site_b.gcp_project):
+                same(a, b, "bucket name", f"{ns}:siteCode", (shared[0], shared[0]))
+            for name_a, cidr_a in site_a.network.subnets.items():
+                for name_b, cidr_b in site_b.network.subnets.items():
+                    if ranges.overlaps(cidr_a, cidr_b):
+                        key_a, key_b = f"{ns}:network.subnets.{name_a}", f"{ns}:network.subnets.{name_b}"
+                        clash(a, b, "overlaps", (key_a, key_a, cidr_a), (key_b, key_b, cidr_b))
+    return problems
+
+
+def _bucket_names(site: Any) -> set[str]:
+    return {naming.bucket_name(site.gcp_project, site.site_code, purpose) for purpose in ("images", "access-logs")}
 
 
 def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome:
@@ -172,8 +222,12 @@ def run(
         if on_outcome:
             on_outcome(outcome)
 
+    clashes = conflicts(_loadable(stacks_dir, names))
     unchecked = []
     for site in names:
+        if site in clashes:
+            done(site_error(site, stacks_dir, clashes[site], _first_line(clashes[site][0])))
+            continue
         kept = _kept(cache, keys, stacks_dir, site, modes, reuse=reuse) if cache is not None else None
         if kept is not None:
             done(kept)
@@ -241,6 +295,24 @@ def _check_all(
             for future in pending:
                 future.cancel()
             raise
+
+
+def _loadable(stacks_dir: Path, names: Sequence[str]) -> list[stacks.Stack]:
+    """The stacks of ``names`` that load (a worker reports the others)."""
+    loaded = []
+    for site in names:
+        try:
+            loaded.append(stacks.load(site, stacks_dir))
+        except (ConfigError, stacks.StackFileError):
+            continue
+    return loaded
+
+
+def _first_line(problem: str) -> int:
+    """The line a ``<file>: line N: ...`` problem names."""
+    _, _, rest = problem.partition(": line ")
+    number = rest.split(":", 1)[0]
+    return int(number) if number.isdigit() else 1
 
 
 def _kept(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,12 @@ class Stack:
     program: Path = PROGRAM
     given: str | None = None
     """The stack file's path as the user wrote it (``./Pulumi.x.yaml``), when they named a file."""
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    """The line of each config key and field (``imaging-landing-zone:kms.rotationDays``); ``""`` is ``config:``'s."""
+
+    def line_of(self, key: str) -> int:
+        """The line of config key or field ``key``, else of ``config:``."""
+        return self.lines.get(key, self.lines.get("", 1))
 
     @property
     def shown(self) -> str:
@@ -308,9 +315,9 @@ def field_line(fields: dict[str, int], problem: str) -> int:
     deepest field of its path that the file has (map keys may hold dots: fields are matched whole),
     else the ``config:`` line."""
     best, line = -1, fields.get("", 1)
-    for field, number in fields.items():
-        if field and len(field) > best and (problem.startswith(f"{field}:") or problem.startswith(f"{field}.")):
-            best, line = len(field), number
+    for key, number in fields.items():
+        if key and len(key) > best and (problem.startswith(f"{key}:") or problem.startswith(f"{key}.")):
+            best, line = len(key), number
     return line
 
 
@@ -327,7 +334,7 @@ def load_file(path: Path, name: str | None = None, *, given: str | None = None) 
             [f"{shown}: line {line}: {problem}" for line, problem in zip(lines, exc.problems, strict=True)], lines
         ) from None
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return Stack(name=stack_name, path=path, config=config, site=site, given=given)
+    return Stack(name=stack_name, path=path, config=config, site=site, given=given, lines=fields)
 
 
 def site_of(stack: Stack) -> SiteConfig:

@@ -185,7 +185,7 @@ def test_a_bad_stack_file_exits_2_without_a_traceback(tmp_path):
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
-    assert "Pulumi.broken.yaml: imaging-landing-zone:siteCode:" in done.stderr
+    assert "Pulumi.broken.yaml: line 2: imaging-landing-zone:siteCode:" in done.stderr
     assert done.stdout == ""
 
 

@@ -37,7 +37,7 @@ def test_a_fleet_with_an_invalid_stack_checks_the_others_and_exits_2(tmp_path):
     done = _fleet(stacks_dir, "--mode", "preview")
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert "error: Pulumi.broken.yaml: imaging-landing-zone:siteCode:" in done.stderr
+    assert "error: Pulumi.broken.yaml: line 2: imaging-landing-zone:siteCode:" in done.stderr
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
     assert len(progress) == len(SITES) + 1  # one line per site when stderr is not a terminal
     summary = done.stdout.splitlines()

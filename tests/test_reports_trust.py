@@ -69,7 +69,7 @@ def test_a_broken_site_is_in_the_json_with_its_exit_code_and_errors(broken_fleet
     sites = {site["site"]: site for site in document["sites"]}
     assert set(sites) == {*SITES, "broken"}
     assert sites["broken"]["exitCode"] == 2
-    assert sites["broken"]["errors"][0].startswith("Pulumi.broken.yaml: imaging-landing-zone:siteCode: must be")
+    assert sites["broken"]["errors"][0].startswith("Pulumi.broken.yaml: line 2: imaging-landing-zone:siteCode: must be")
     assert sites["broken"]["stackFile"].endswith("stacks/Pulumi.broken.yaml")
     assert all(sites[site]["exitCode"] == 0 and sites[site]["errors"] == [] for site in SITES)
 
@@ -271,11 +271,9 @@ def test_check_of_a_broken_site_still_writes_the_reports_a_ci_job_keeps(tmp_path
     done = _run("check", "bern", "--stacks-dir", str(stacks_dir), f"--report=json={report}")
     assert done.returncode == 2
     assert done.stdout == ""  # the table's content is the error on stderr
-    assert (
-        done.stderr == "error: Pulumi.bern.yaml: imaging-landing-zone:kms.rotationDays: must be at most 90, got 365\n"
-    )
+    line = next(n for n, text in enumerate(text.splitlines(), start=1) if "rotationDays: 30" in text)
+    problem = f"Pulumi.bern.yaml: line {line}: imaging-landing-zone:kms.rotationDays: must be at most 90, got 365"
+    assert done.stderr == f"error: {problem}\n"
     document = json.loads(report.read_text())
     assert document["exitCode"] == 2
-    assert document["sites"][0]["errors"] == [
-        "Pulumi.bern.yaml: imaging-landing-zone:kms.rotationDays: must be at most 90, got 365"
-    ]
+    assert document["sites"][0]["errors"] == [problem]
