@@ -4,7 +4,9 @@ import os
 import sys
 
 from preflight.cli import main
+from preflight.signals import install
 
+install()  # SIGTERM and SIGHUP: see preflight.signals
 try:
     code = main()
     sys.stdout.flush()

@@ -30,6 +30,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from preflight import signals
 from preflight.engine import Resource
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -182,6 +183,7 @@ class PolicyPack:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+        signals.track(self._process)  # SIGTERM and SIGHUP end it (preflight.signals)
         self._pack_dir = pack_dir
         self._channel: grpc.Channel | None = None
         self._connected: analyzer_pb2_grpc.AnalyzerStub | None = None

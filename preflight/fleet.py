@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from components import naming, ranges
-from preflight import stacks
+from preflight import signals, stacks
 from preflight.cache import CacheWriteError, VerdictCache
 from preflight.check import Checker, SiteError, SiteResult, check_site
 from preflight.engine import ProgramError
@@ -44,6 +44,8 @@ def _worker_init(policy_config: Mapping[str, Any]) -> None:
     # Each program run owns its event loop (preflight.engine.capture): none is inherited from the parent.
     # Ctrl-C is the parent's to handle: it cancels what is queued and lets running sites finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (the parent's, when it is stopped) ends the worker's policy pack and the worker at once.
+    signals.install(worker=True)
 
 
 def site_error(site: str, stacks_dir: Path, problems: Sequence[str], line: int = 1) -> SiteError:
@@ -216,9 +218,14 @@ def run(
     outcomes: dict[str, Outcome] = {}
     keys: dict[str, tuple[stacks.Stack, str]] = {}
 
+    warned: list[str] = []
+
     def done(outcome: Outcome) -> None:
         outcomes[outcome.site] = outcome
         bar.update(outcome)
+        if cache is not None and outcome.site in keys and not getattr(outcome, "cached", False):
+            # kept at once: a fleet stopped half way (SIGTERM, Ctrl-C, a crash) resumes from here
+            _keep(cache, keys, [outcome], modes, lambda message: None if warned else warned.append(message))
         if on_outcome:
             on_outcome(outcome)
 
@@ -236,8 +243,8 @@ def run(
     try:
         _check_all(unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done)
     finally:
-        if cache is not None:
-            _keep(cache, keys, [outcomes[s] for s in unchecked if s in outcomes], modes, warn)
+        if warned and warn is not None:
+            warn(warned[0])
     return [outcomes[s] for s in names]
 
 

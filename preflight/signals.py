@@ -1,0 +1,64 @@
+"""SIGTERM and SIGHUP: a CI runner cancelling a job, a closed terminal. ``check`` and ``fleet`` stop at
+once: their fleet workers and policy-pack processes end, the verdicts made so far stay in the verdict
+cache (each is kept as it is made), and the process exits 143 (128 + SIGTERM).
+
+The stop does not unwind (Ctrl-C does, :mod:`preflight.engine` holds it back while a program runs): a
+program run can take seconds, and an exception raised inside the Pulumi runtime's nested event loops
+can be lost. The handler ends what this process started (its fleet workers, which do the same for
+their own policy packs, and its own packs), says so in one line and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import subprocess
+import weakref
+
+EXIT_TERMINATED = 143
+"""The exit code after SIGTERM or SIGHUP (128 + SIGTERM), as shells report a process ended by SIGTERM."""
+SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+_children: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+
+
+def track(process: subprocess.Popen[bytes]) -> None:
+    """Note a child process (a policy pack) that a stop must end."""
+    _children.add(process)
+
+
+def stop_children() -> None:
+    """End this process's fleet workers (each ends its own packs) and its own tracked children, and
+    reap them all (no defunct process is left behind)."""
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.terminate()
+    for process in list(_children):
+        with contextlib.suppress(OSError):
+            process.kill()
+    for process in list(_children):
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            process.wait(timeout=5)
+    for worker in workers:
+        worker.join(timeout=5)
+
+
+def _stop(signum: int, frame: object) -> None:
+    stop_children()
+    # os.write, not print: the handler may run while the main thread holds sys.stderr's lock
+    os.write(2, f"error: stopped by {signal.Signals(signum).name}\n".encode())
+    os._exit(EXIT_TERMINATED)
+
+
+def _stop_quietly(signum: int, frame: object) -> None:
+    stop_children()
+    os._exit(EXIT_TERMINATED)
+
+
+def install(*, worker: bool = False) -> None:
+    """SIGTERM and SIGHUP stop this process as the module says; a fleet ``worker`` stops without a word
+    (its parent says it)."""
+    for signum in SIGNALS:
+        signal.signal(signum, _stop_quietly if worker else _stop)
