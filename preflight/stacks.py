@@ -245,8 +245,9 @@ def read_yaml(path: Path, shown: str | None = None) -> tuple[Any, dict[tuple[str
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StackFileError(f"{shown}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    loader = _UniqueKeyLoader(text)
+    loader: _UniqueKeyLoader | None = None
     try:
+        loader = _UniqueKeyLoader(text)  # refuses a control character at once
         document = loader.get_single_data()
     except StackFileError as exc:
         raise StackFileError(f"{shown}: {exc}", exc.line) from None
@@ -255,7 +256,8 @@ def read_yaml(path: Path, shown: str | None = None) -> tuple[Any, dict[tuple[str
     except RecursionError:  # not reached within the limits; never a traceback
         raise StackFileError(f"{shown}: nested too deeply; a stack file nests at most {MAX_NESTING}") from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        if loader is not None:
+            loader.dispose()  # type: ignore[no-untyped-call]
     return document, loader.lines
 
 
