@@ -7,7 +7,6 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import itertools
 import json
@@ -81,21 +80,30 @@ def nesting_depth(value: Any, limit: int = MAX_NESTING) -> int:
     return deepest
 
 
+def _near_miss_pattern() -> str:
+    """The regular expression of a key in a misspelled namespace: within one edit (a letter left out,
+    changed, added, or two swapped) of ``imaging-landing-zone``, in any case, with ``_``, ``.`` or a
+    space for ``-`` or no separator at all, and not ``imaging-landing-zone`` itself. Written in the
+    subset that Python and JSON Schema (ECMA-262) read alike: the schema refuses exactly what the loader
+    refuses."""
+    parts = [f"[{c}{c.upper()}]" if c.isalpha() else "[-_. ]?" for c in NAMESPACE]
+    edits = {
+        *("".join([*parts[:i], ".?", *parts[i + 1 :]]) for i in range(len(parts))),  # left out or changed
+        *("".join([*parts[:i], ".", *parts[i:]]) for i in range(len(parts) + 1)),  # added
+        *("".join([*parts[:i], parts[i + 1], parts[i], *parts[i + 2 :]]) for i in range(len(parts) - 1)),  # swapped
+    }
+    return f"^(?!{re.escape(NAMESPACE)}:)(?:{'|'.join(sorted(edits))}):"
+
+
+NEAR_MISS_KEY = _near_miss_pattern()
+"""A key whose namespace is a misspelling of ``imaging-landing-zone`` (``imaging-landing-zon:kms``,
+``Imaging_Landing_Zone:kms``): the program would ignore it, and the site silently get the defaults.
+``gcp:``, ``pulumi:`` and other packages' namespaces are far from it."""
+
+
 def close_namespace(namespace: str) -> bool:
-    """Whether ``namespace`` looks like a misspelling of this program's (``imaging-landing-zon``,
-    ``Imaging-Landing-Zone``, ``imaging_landing_zone``): a key written there would be ignored by the
-    program, and the site would silently get defaults instead."""
-    if namespace == NAMESPACE:
-        return False
-    folded = re.sub(r"[^a-z0-9]", "", namespace.lower())
-    if folded == re.sub(r"[^a-z0-9]", "", NAMESPACE):
-        return True
-    return difflib.SequenceMatcher(None, namespace.lower(), NAMESPACE).ratio() >= NEAR_MISS_RATIO
-
-
-NEAR_MISS_RATIO = 0.8
-"""How alike a namespace must be to ``imaging-landing-zone`` to be read as a misspelling of it (one
-to four letters off); ``gcp``, ``pulumi`` and other packages' namespaces are far below it."""
+    """Whether ``namespace`` is a misspelling of this program's (:data:`NEAR_MISS_KEY`)."""
+    return re.match(NEAR_MISS_KEY, f"{namespace}:") is not None
 
 
 class SiteRole(StrEnum):
@@ -684,6 +692,7 @@ def stack_file_schema() -> dict[str, Any]:
                 "properties": properties,
                 "required": [f"{NAMESPACE}:{key}" for key in site.get("required", [])],
                 "patternProperties": {f"^(?!{NAMESPACE}:)": {}},
+                "propertyNames": {"not": {"pattern": NEAR_MISS_KEY}},
                 "additionalProperties": False,
             },
             "secretsprovider": {"type": "string"},

@@ -134,9 +134,10 @@ def test_an_alias_within_the_limits_is_read_as_yaml_means_it(tmp_path):
     from preflight import stacks
 
     stack = stacks.load(str(tmp_path / "Pulumi.anchored.yaml"))
-    assert json.loads(stack.config["other:tag"]) == json.loads(stack.config["imaging-landing-zone:network"])[
-        "hospitalNetworks"
-    ]
+    assert (
+        json.loads(stack.config["other:tag"])
+        == json.loads(stack.config["imaging-landing-zone:network"])["hospitalNetworks"]
+    )
 
 
 # --- Property: any malformed file ------------------------------------------------------------------
@@ -180,9 +181,11 @@ def malformed(draw: st.DrawFn) -> bytes:
     if kind == "json-value":
         depth = draw(st.integers(1, 4000))
         key = draw(st.sampled_from(["kms", "network", "labels", "rbac", "logging"]))
-        return (base + f"  imaging-landing-zone:{key}x: '{'[' * depth}{']' * depth}'\n").replace(
-            f"imaging-landing-zone:{key}x", f"imaging-landing-zone:{key}", 1 if key not in base else 0
-        ).encode()
+        return (
+            (base + f"  imaging-landing-zone:{key}x: '{'[' * depth}{']' * depth}'\n")
+            .replace(f"imaging-landing-zone:{key}x", f"imaging-landing-zone:{key}", 1 if key not in base else 0)
+            .encode()
+        )
     count = draw(st.integers(2, 40))  # "repeat": a file pasted into itself, often past the size limit
     return (base * count).encode()
 
