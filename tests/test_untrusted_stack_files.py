@@ -46,7 +46,7 @@ def _cli(*argv: str, cwd: Path = ROOT, megabytes: int = MEMORY_MB) -> tuple[subp
         [sys.executable, "-m", "preflight", *argv],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        preexec_fn=_limited(megabytes),  # noqa: PLW1509 (sets a resource limit only; no threads yet)
+        preexec_fn=_limited(megabytes),
         capture_output=True,
         text=True,
         check=False,
@@ -120,7 +120,8 @@ def test_fleet_refuses_an_alias_bomb_and_3000_deep_nesting_within_the_bounds(tmp
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 2
-    assert "Pulumi.bomb.yaml: line" in errors[0] and f"at most {MAX_VALUES}" in errors[0]
+    assert "Pulumi.bomb.yaml: line" in errors[0]
+    assert f"at most {MAX_VALUES}" in errors[0]
     assert "Pulumi.deep.yaml: line 2: nested deeper" in errors[1]
 
 
@@ -146,7 +147,7 @@ _YAML_SPECIALS = "[]{}&*!|>:-,#'\"\n\t %@`?<=~\\"
 
 
 @st.composite
-def malformed(draw: st.DrawFn) -> bytes:
+def malformed(draw: st.DrawFn) -> bytes:  # noqa: PLR0911 (one return per kind of damage)
     """A malformed stack file: an example site's file broken one way, or built to attack the reader."""
     base = TEXTS[draw(st.sampled_from(SITES))]
     kind = draw(
@@ -205,7 +206,8 @@ def driver() -> Iterator[subprocess.Popen[str]]:
 
 
 def _read(driver: subprocess.Popen[str], path: Path) -> dict[str, object]:
-    assert driver.stdin is not None and driver.stdout is not None
+    assert driver.stdin is not None
+    assert driver.stdout is not None
     driver.stdin.write(f"{path}\n")
     driver.stdin.flush()
     answer = driver.stdout.readline()
