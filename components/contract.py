@@ -17,6 +17,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from . import naming, principals, ranges
+from ._base import StrInput
 
 # --- Enums and constants -------------------------------------------------------------------------
 
@@ -205,6 +206,49 @@ def _https_issuer(value: str) -> str:
 
 OidcIssuer = Annotated[str, AfterValidator(_https_issuer)]
 """An OIDC issuer, an https URL."""
+
+# --- Keys ----------------------------------------------------------------------------------------
+
+_KEY_ID = re.compile(
+    r"^projects/(?P<project>[^/]+)/locations/(?P<location>[a-z0-9-]+)/keyRings/[A-Za-z0-9_-]{1,63}"
+    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}$"
+)
+
+
+def crypto_key_id(value: StrInput) -> StrInput:
+    """``value`` if it is a Cloud KMS key id (``projects/P/locations/L/keyRings/R/cryptoKeys/K``, P a project
+    id), else ``ValueError`` saying the form. An output (the id of a key the program creates) is checked by
+    the provider once known."""
+    if not isinstance(value, str):
+        return value
+    match = _KEY_ID.match(value)
+    if match is None:
+        raise ValueError(
+            f"{value!r} is not a Cloud KMS key id: write it as projects/<project>/locations/<region>/keyRings/"
+            "<ring>/cryptoKeys/<key>"
+        )
+    if not re.match(naming.PROJECT_ID_PATTERN, match["project"]):
+        raise ValueError(f"{value!r}: {match['project']!r} is not a GCP project id (6-30 of a-z, 0-9 and '-')")
+    return value
+
+
+def key_in(key_id: StrInput, *, project: str, region: str) -> None:
+    """Raise ``ValueError`` when a known key id is not a key of ``project`` in ``region``: the site keeps
+    its keys in its own project (ENC-01), and Cloud Storage and Cloud Logging take only a key of the data's
+    own location."""
+    match = _KEY_ID.match(key_id) if isinstance(key_id, str) else None
+    if match is None:
+        return
+    if match["project"] != project:
+        raise ValueError(f"{key_id!r} is a key of project {match['project']!r}; use a key of the site's {project!r}")
+    if match["location"] != region:
+        raise ValueError(
+            f"{key_id!r} is a key in {match['location']!r}; the data is in {region!r}: use a key of that region"
+        )
+
+
+KeyId = Annotated[StrInput, AfterValidator(crypto_key_id)]
+"""A Cloud KMS key id, ``projects/<project>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>``."""
 
 # --- Durations -----------------------------------------------------------------------------------
 

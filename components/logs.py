@@ -11,9 +11,9 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child, known_after
+from ._base import Component, ComponentArgs, child, known_after
 from .alerts import SECURITY_LOGS_FILTER
-from .contract import MIN_LOG_RETENTION_DAYS, LogRetentionDays, Region, SiemMember, SiteCode
+from .contract import MIN_LOG_RETENTION_DAYS, KeyId, LogRetentionDays, Region, SiemMember, SiteCode, key_in
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
 
@@ -51,14 +51,19 @@ class SecurityLoggingArgs(ComponentArgs):
     """Where the log bucket keeps the logs: the site's region, the same as the logs key."""
     site_code: SiteCode
     """The site code, used in every name."""
-    logs_key_id: StrInput
-    """The site key for log data (``SiteKeys.key_ids['logs']``)."""
+    logs_key_id: KeyId
+    """The site key for log data (``SiteKeys.key_ids['logs']``; a key of `project` in `region`)."""
     retention_days: LogRetentionDays = MIN_LOG_RETENTION_DAYS
     """Days the locked log bucket keeps security logs."""
     siem: SiemDestination
     """The SIEM export."""
     labels: dict[str, str] = {}
     """Labels on the topic and subscription."""
+
+    @model_validator(mode="after")
+    def _key_of_the_site(self) -> SecurityLoggingArgs:
+        key_in(self.logs_key_id, project=self.project, region=self.region)
+        return self
 
 
 def log_bucket_id(site_code: str) -> str:

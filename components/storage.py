@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import naming, principals
 from ._base import SECONDS_PER_DAY, Component, ComponentArgs, StrInput, child
-from .contract import Cidr, ObjectRetentionDays, PublicCidr, Region, SiteCode, SoftDeleteDays
+from .contract import Cidr, KeyId, ObjectRetentionDays, PublicCidr, Region, SiteCode, SoftDeleteDays, key_in
 
 TYPE_TOKEN = "imaging:storage:ImageBucket"
 
@@ -67,8 +67,8 @@ class ImageBucketArgs(ComponentArgs):
     """The bucket location: the site's region (PERF-03)."""
     site_code: SiteCode
     """The site code, used in the buckets' names."""
-    kms_key_id: StrInput
-    """The id of the site key that encrypts images and their access logs."""
+    kms_key_id: KeyId
+    """The id of the site key that encrypts images and their access logs (a key of `project` in `region`)."""
     soft_delete_days: SoftDeleteDays = 30
     """Days a deleted object stays restorable."""
     retention_days: ObjectRetentionDays | None = None
@@ -79,6 +79,11 @@ class ImageBucketArgs(ComponentArgs):
     """Object-level access, keyed by a stable name (the key becomes the grant's logical name)."""
     labels: dict[str, str] = {}
     """Labels on both buckets."""
+
+    @model_validator(mode="after")
+    def _key_of_the_site(self) -> ImageBucketArgs:
+        key_in(self.kms_key_id, project=self.project, region=self.region)
+        return self
 
 
 class ImageBucket(Component):

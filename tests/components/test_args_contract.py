@@ -80,7 +80,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
         **{
             **_COMMON,
             "region": "europe-west1",
-            "kms_key_id": "k",
+            "kms_key_id": "projects/proj-123456/locations/europe-west1/keyRings/r/cryptoKeys/k",
             "network_access": BucketNetworkAccess(
                 public_cidrs=["198.51.100.0/24"], vpc_network="n", vpc_cidrs=["10.1.0.0/24"]
             ),
@@ -106,7 +106,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
         **{
             **_COMMON,
             "region": "europe-west1",
-            "logs_key_id": "k",
+            "logs_key_id": "projects/proj-123456/locations/europe-west1/keyRings/r/cryptoKeys/k",
             "siem": SiemDestination(central_destination="d"),
             **kw,
         }
@@ -223,7 +223,8 @@ def test_every_shared_type_is_exercised():
         )
     }
     # IamMember: the bucket's members above (the site config names no member but the SIEM's, SiemMember).
-    assert shared == {kind for kind, *_ in _CASES} | {"IamMember"}
+    # KeyId: tests/components/test_key_ids.py (the site config names no key: the program creates them).
+    assert shared == {kind for kind, *_ in _CASES} | {"IamMember", "KeyId"}
 
 
 def test_the_cel_condition_is_built_from_a_validated_subject_only():

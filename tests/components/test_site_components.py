@@ -272,7 +272,7 @@ def test_image_bucket_alone_without_retention_or_members():
                 project="proj-123456",
                 region="europe-west1",
                 site_code="sol",
-                kms_key_id="projects/p/locations/l/keyRings/r/cryptoKeys/k",
+                kms_key_id="projects/proj-123456/locations/europe-west1/keyRings/r/cryptoKeys/k",
                 network_access=BucketNetworkAccess(
                     public_cidrs=["203.0.113.0/28"],
                     vpc_network="projects/p/global/networks/n",
