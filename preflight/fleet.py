@@ -222,10 +222,11 @@ def run(
 
     def done(outcome: Outcome) -> None:
         outcomes[outcome.site] = outcome
-        bar.update(outcome)
         if cache is not None and outcome.site in keys and not getattr(outcome, "cached", False):
-            # kept at once: a fleet stopped half way (SIGTERM, Ctrl-C, a crash) resumes from here
+            # kept at once, before the progress shows it: a fleet stopped half way (SIGTERM, Ctrl-C, a crash)
+            # resumes from every verdict it reported
             _keep(cache, keys, [outcome], modes, lambda message: None if warned else warned.append(message))
+        bar.update(outcome)
         if on_outcome:
             on_outcome(outcome)
 
@@ -288,7 +289,10 @@ def _check_all(
         return
 
     _warm_up(stacks_dir, unchecked)
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    forking = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    if forking:
+        signals.share_with_workers(jobs)  # a stop ends the workers' packs too
     with ProcessPoolExecutor(
         max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(config,)
     ) as pool:

@@ -16,33 +16,57 @@ import os
 import signal
 import subprocess
 import weakref
+from typing import Any
 
 EXIT_TERMINATED = 143
 """The exit code after SIGTERM or SIGHUP (128 + SIGTERM), as shells report a process ended by SIGTERM."""
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 _children: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+_shared: Any = None
+"""With :func:`share_with_workers`: the pids of the policy packs the fleet's (forked) workers started."""
+
+
+def share_with_workers(slots: int) -> None:
+    """Before forking fleet workers: let each tell this process the pid of the pack it starts, so that a
+    stop ends the packs first (a worker waiting on its pack's answer handles the signal only once the
+    answer comes)."""
+    global _shared  # noqa: PLW0603 (one table per fleet run, inherited by the forked workers)
+    _shared = multiprocessing.get_context("fork").Array("i", slots)
 
 
 def track(process: subprocess.Popen[bytes]) -> None:
     """Note a child process (a policy pack) that a stop must end."""
     _children.add(process)
+    if _shared is not None and multiprocessing.parent_process() is not None:  # a fleet worker
+        with _shared.get_lock():
+            free = next((i for i, pid in enumerate(_shared) if pid == 0), None)
+            if free is not None:
+                _shared[free] = process.pid
 
 
 def stop_children() -> None:
-    """End this process's fleet workers (each ends its own packs) and its own tracked children, and
-    reap them all (no defunct process is left behind)."""
+    """End this process's policy packs and its fleet workers' (each worker reaps its own), then the
+    workers; reap what is this process's (no defunct process is left behind)."""
     workers = multiprocessing.active_children()
-    for worker in workers:
-        worker.terminate()
+    if workers and _shared is not None:
+        for pid in list(_shared):
+            if pid:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
     for process in list(_children):
         with contextlib.suppress(OSError):
             process.kill()
+    for worker in workers:
+        worker.terminate()
     for process in list(_children):
         with contextlib.suppress(subprocess.TimeoutExpired, OSError):
             process.wait(timeout=5)
     for worker in workers:
         worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout=5)
 
 
 def _stop(signum: int, frame: object) -> None:
