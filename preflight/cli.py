@@ -451,17 +451,23 @@ def _check(args: argparse.Namespace) -> int:
 def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 1) -> int:
     """A site that could not be checked: its errors on stderr and, when the site exists, a failing
     row in the reports asked for (a CI job that keeps the SARIF or Markdown sees why)."""
-    from preflight import fleet, stacks
+    from preflight import check, fleet, stacks
 
     code = _fail(problems)
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
-    if args.site and args.plan is None and args.project is None and stacks.stack_path(args.site, stacks_dir).is_file():
-        try:
-            _emit(
-                [fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)], args, table_to_stdout=False
-            )
-        except OSError as exc:
-            return _fail([f"cannot write the report: {exc}"])
+    if not args.site or args.plan is not None or args.project is not None:
+        return code
+    given = stacks.given_file(args.site)
+    if given is not None:  # a stack file named by its path: the row names it as given
+        error = check.SiteError(stacks.site_name(args.site), args.site, tuple(problems), line)
+    elif stacks.stack_path(args.site, stacks_dir).is_file():
+        error = fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)
+    else:
+        return code
+    try:
+        _emit([error], args, table_to_stdout=False)
+    except OSError as exc:
+        return _fail([f"cannot write the report: {exc}"])
     return code
 
 

@@ -207,6 +207,12 @@ def site_name(text: str) -> str:
     return match.group(1) if match else text
 
 
+def given_file(name: str) -> Path | None:
+    """The stack file ``name`` names by its path (``./Pulumi.bern.yaml``), when it is one that exists."""
+    given = Path(name)
+    return given if _STACK_FILE.match(given.name) and given.is_file() else None
+
+
 def stack_path(name: str, stacks_dir: Path = STACKS_DIR) -> Path:
     """Where stack ``name``'s file is (or would be)."""
     return stacks_dir / f"Pulumi.{site_name(name)}.yaml"
@@ -215,8 +221,8 @@ def stack_path(name: str, stacks_dir: Path = STACKS_DIR) -> Path:
 def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     """Read and validate one stack, named by its stack name or its file (:func:`site_name`). Raises
     ``StackFileError`` or ``ConfigError`` (one line per problem)."""
-    given = Path(name)
-    if _STACK_FILE.match(given.name) and given.is_file():
+    given = given_file(name)
+    if given is not None:
         return load_file(given, site_name(name), given=name)
     name = site_name(name)
     path = stacks_dir / f"Pulumi.{name}.yaml"

@@ -3,6 +3,7 @@ any resource is registered, with one line naming the field (or line) and the fix
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -137,3 +138,39 @@ def test_a_stack_file_that_is_not_utf8_is_refused_in_one_line(tmp_path):
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines() == ["error: Pulumi.bad.yaml: not UTF-8 text (byte 0); save it as UTF-8"]
+
+
+def _cli_in(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *argv],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_errors_and_reports_name_a_stack_file_as_it_was_given(tmp_path):
+    # `check ./Pulumi.x.yaml` names ./Pulumi.x.yaml, the file the user typed, in the error and the report row.
+    text = LAUSANNE.replace("rotationDays: 30", "rotationDays: 365")
+    assert text != LAUSANNE
+    (tmp_path / "Pulumi.x.yaml").write_text(text, encoding="utf-8")
+    line = _line_of(text, "rotationDays: 365")
+    report = tmp_path / "check.json"
+    done = _cli_in(tmp_path, "check", "./Pulumi.x.yaml", f"--report=json={report}")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: ./Pulumi.x.yaml: line {line}: {NS}:kms.rotationDays: must be at most 90, got 365"
+    ]
+    row = json.loads(report.read_text())["sites"][0]
+    assert (row["site"], row["stackFile"]) == ("x", "./Pulumi.x.yaml")
+
+
+def test_a_valid_stack_file_given_by_its_path_is_named_so_in_the_report(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Pulumi.x.yaml").write_text(LAUSANNE, encoding="utf-8")
+    done = _cli_in(tmp_path, "check", "sub/../sub/Pulumi.x.yaml", "--mode", "preview", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sites"][0]["stackFile"] == "sub/../sub/Pulumi.x.yaml"
