@@ -18,7 +18,8 @@ Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool 
 readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
 does not, 2 unusable input or an endpoint that cannot be measured.
 
-Errors are reported as one ``error: ...`` line per problem on stderr, never a traceback.
+Errors are reported as one ``error: ...`` line per problem on stderr, never a traceback. ``check`` and
+``fleet`` exit 143 when stopped by SIGTERM or SIGHUP (``preflight/signals.py``), 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def _check_parsers(sub: Any) -> None:
         help="judge a site with the real policy pack, offline: verdict and compliance matrix",
         description="Run the site's program under the mock engine (or read a plan document) and judge every "
         "resource with the real policy pack over the engine's Analyzer protocol. Exit 0 no mandatory violation, "
-        "1 a mandatory violation, 2 bad input or a tool failure.",
+        "1 a mandatory violation, 2 bad input or a tool failure, 143 stopped by SIGTERM or SIGHUP.",
     )
     check.add_argument(
         "site",
@@ -190,7 +191,8 @@ def _check_parsers(sub: Any) -> None:
         help="check every stack in stacks/ in parallel",
         description="`check` for every stack file, in parallel worker processes (one policy pack each), with a "
         "progress bar on stderr and a summary. Exit 0 no mandatory violation anywhere, 1 a violation, 2 a site "
-        "that could not be checked or a tool failure.",
+        "that could not be checked (among them two sites that share a site code, project, bucket name, stack name "
+        "or subnet range) or a tool failure, 143 stopped by SIGTERM or SIGHUP.",
     )
     fleet.add_argument(
         "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available, plus one)"
