@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from preflight import cli, netcheck
+from preflight import cli, netcheck, stacks
 from program.config import ConfigError, SiteConfig
 from tests import netcheck_servers as servers
 
@@ -359,7 +359,7 @@ def test_unknown_site_exits_2_naming_the_known_ones(capsys):
     code = cli.main(["netcheck", "atlantis"])
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
-    assert "no stack file stacks/Pulumi.atlantis.yaml (known sites: lausanne, utrecht)" in err
+    assert f"no stack file stacks/Pulumi.atlantis.yaml (known sites: {', '.join(stacks.available())})" in err
 
 
 def test_non_positive_seconds_are_refused_by_the_parser(capsys):

@@ -11,7 +11,7 @@ from components.viewer import ViewerEndpointArgs
 from preflight.engine import capture
 from preflight.gcp_model import project_number
 from program.config import GUARD_RAIL_CONSTRAINTS, SignOn
-from tests.conftest import by_name, site_plan
+from tests.conftest import SITES, by_name, site_plan
 
 LAU_SUBNET = "projects/chuv-imaging-lau/regions/europe-west6/subnetworks/lau-viewer"
 
@@ -205,7 +205,7 @@ def _waits_for(resources, urn: str) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("site", ["lausanne", "utrecht"])
+@pytest.mark.parametrize("site", SITES)
 @pytest.mark.parametrize("mode", ["preview", "update"])
 def test_guard_rails_come_first_and_every_other_resource_waits_for_the_apis(site, mode):
     """The readiness marker (the last API) changes how the order is written, not the order: every

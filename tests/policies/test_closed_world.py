@@ -17,7 +17,7 @@ from preflight import analyzer, plan, stacks
 from preflight.cli import main
 from preflight.engine import UNKNOWN, Resource
 from preflight.stacks import PROJECT
-from tests.conftest import by_name, site_plan
+from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
 POLICY = closed_world.POLICY_NAME
@@ -277,7 +277,7 @@ def test_every_listed_token_is_spelled_as_the_installed_sdk_spells_it():
 
 
 def test_every_example_site_type_is_known():
-    for site in ("lausanne", "utrecht"):
+    for site in SITES:
         for r in site_plan(site, "update"):
             if r.custom and r.type not in closed_world.REFUSED:
                 assert (
