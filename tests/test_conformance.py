@@ -20,8 +20,9 @@ def test_example_site_passes_every_policy(policy_pack, site, mode):
 
 
 def test_there_are_at_least_two_differing_example_sites():
+    # Two sites of a fleet may share a region; the examples differ so that the conformance covers two.
     assert len(SITES) >= 2
     regions = {
         next(r.inputs["location"] for r in site_plan(s, "update") if r.type == "gcp:kms/keyRing:KeyRing") for s in SITES
     }
-    assert len(regions) == len(SITES)
+    assert len(regions) >= 2
