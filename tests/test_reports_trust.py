@@ -69,7 +69,11 @@ def test_a_broken_site_is_in_the_json_with_its_exit_code_and_errors(broken_fleet
     sites = {site["site"]: site for site in document["sites"]}
     assert set(sites) == {*SITES, "broken"}
     assert sites["broken"]["exitCode"] == 2
-    assert sites["broken"]["errors"][0].startswith("Pulumi.broken.yaml: line 2: imaging-landing-zone:siteCode: must be")
+    text = (ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text(encoding="utf-8")
+    line = next(n for n, source in enumerate(text.splitlines(), start=1) if "siteCode: lau" in source)
+    assert sites["broken"]["errors"][0].startswith(
+        f"Pulumi.broken.yaml: line {line}: imaging-landing-zone:siteCode: must be"
+    )
     assert sites["broken"]["stackFile"].endswith("stacks/Pulumi.broken.yaml")
     assert all(sites[site]["exitCode"] == 0 and sites[site]["errors"] == [] for site in SITES)
 
