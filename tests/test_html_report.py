@@ -331,7 +331,7 @@ def fleet_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], Path]
     readiness report given."""
     directory = tmp_path_factory.mktemp("fleet-report")
     (directory / "stacks").mkdir()
-    for site in SITES:
+    for site in ("lausanne", "utrecht"):  # these two, not every site: the expected rows are theirs
         shutil.copy(ROOT / "stacks" / f"Pulumi.{site}.yaml", directory / "stacks")
     config = directory / "policy-config.json"
     config.write_text(json.dumps(STRICT_ROTATION), encoding="utf-8")
