@@ -1,18 +1,18 @@
 """Where the launch endpoint sends traffic: every reference on a request's way resolves to the site's viewer.
 
-Control NET-09. A request to the launch endpoint takes these hops, each a reference the stack declares:
-an HTTPS proxy's ``urlMap`` (an SSL proxy's ``backendService``); the URL map's services (``defaultService``,
-each path matcher's, path rule's and route rule's ``service``, every route action's
+Control NET-09. A request to the launch endpoint takes these hops, each a reference the stack declares: an
+HTTPS proxy's ``urlMap`` (an SSL proxy's ``backendService``); the URL map's services (``defaultService``, each
+path matcher's, path rule's and route rule's ``service``, every route action's
 ``weightedBackendServices[].backendService``, a custom error policy's ``errorService``, wherever they nest);
 each backend service's ``backends[].group``; each network endpoint group's target (a serverless NEG's
 ``cloudRun.service``, a Cloud Run service's name, stored as given; its ``region`` is read back as a v1 self
 link: ``flattenComputeRegionNetworkEndpointGroupCloudRunService`` and ``...Region`` in
-resource_compute_region_network_endpoint_group.go). Each hop must be a resource of this stack, and the last one the site's viewer: the
-Cloud Run service of this stack that runs as the site's viewer identity, in the NEG's project and region.
-What cannot be resolved that way is a finding naming the property and the reference: a backend service,
-URL map or Cloud Run service outside the stack, a backend bucket (it serves a bucket's objects past bucket
-IAM), an instance group or a NEG of another kind (an internet NEG is traffic leaving the site, a hybrid or
-Private Service Connect NEG traffic to another network or producer).
+resource_compute_region_network_endpoint_group.go). Each hop must be a resource of this stack, and the last
+one the site's viewer: the Cloud Run service of this stack that runs as the site's viewer identity, in the
+NEG's project and region. What cannot be resolved that way is a finding naming the property and the reference:
+a backend service, URL map or Cloud Run service outside the stack, a backend bucket (it serves a bucket's
+objects past bucket IAM), an instance group or a NEG of another kind (an internet NEG is traffic leaving the
+site, a hybrid or Private Service Connect NEG traffic to another network or producer).
 
 Route actions that decide where a request (or a copy of it) goes are judged too: ``requestMirrorPolicy``
 copies launch traffic, whatever its target, and is always a finding; a ``urlRedirect`` or
