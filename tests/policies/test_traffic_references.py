@@ -401,7 +401,8 @@ def _certificate_manager(resources: list[Resource]) -> Resource:
             "id": f"projects/{PROJECT}/locations/global/certificateMaps/lau-viewer-map",
         },
     )(resources)
-    number = int(by_name(resources, "lau-images").outputs["projectNumber"])
+    number = by_name(resources, "lau-images").outputs.get("projectNumber")
+    project = f"{number:.0f}" if isinstance(number, float) else PROJECT  # unknown in a first preview
     add_resource(
         MAP_ENTRY,
         "lau-viewer-map-entry",
@@ -411,7 +412,7 @@ def _certificate_manager(resources: list[Resource]) -> Resource:
             "map": "lau-viewer-map",
             "hostname": HOST,
             # the API's stored form names the project by number
-            "certificates": [f"projects/{number}/locations/global/certificates/lau-viewer"],
+            "certificates": [f"projects/{project}/locations/global/certificates/lau-viewer"],
         },
     )(resources)
     proxy = by_name(resources, PROXY)
@@ -428,7 +429,7 @@ def _proxy_with_a_map_and_no_ssl_policy(resources: list[Resource]) -> Resource:
         {
             "project": PROJECT,
             "name": "lau-viewer-cm",
-            "urlMap": by_name(resources, HTTPS_MAP).outputs["id"],
+            "urlMap": f"projects/{PROJECT}/global/urlMaps/lau-viewer-https",
             "certificateMap": MAP_URI,
         },
     )(resources)
@@ -496,6 +497,7 @@ def _second_path_rule_in_a_first_preview(resources: list[Resource]) -> list[Reso
     [
         pytest.param("update", _second_path_rule, id="second-path-rule-to-the-viewer-backend"),
         pytest.param("update", _switched_to_certificate_manager, id="certificate-manager-map-on-the-proxy"),
+        pytest.param("preview", _switched_to_certificate_manager, id="certificate-manager-map-in-a-first-preview"),
         pytest.param("preview", _second_path_rule_in_a_first_preview, id="second-path-rule-in-a-first-preview"),
     ],
 )
@@ -527,3 +529,9 @@ def test_the_packs_default_viewer_ports_are_the_site_config_models():
     """The pack keeps its own copy of ``network.viewerPorts``'s default (it is published alone)."""
     default = NetworkSettings.model_fields["viewer_ports"].default
     assert frozenset(default) == _site.VIEWER_PORTS
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_reference_that_sends_traffic_elsewhere_is_rejected_in_a_first_preview(policy_pack, case: Case):
+    """The same changes in a fresh site's first preview (ids and links unknown): judged, not skipped."""
+    assert_rejected(policy_pack("lausanne", "preview"), case, "preview")
