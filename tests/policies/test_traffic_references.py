@@ -128,6 +128,18 @@ CASES = [
         ),
         id="serverless-neg-for-another-cloud-run-service",
     ),
+    # NET-09, part 5: the viewer switched to the uploader's account "to save thumbnails"; the NEG now serves a
+    # Cloud Run service that is not the site's viewer
+    pytest.param(
+        _stack(
+            NET_09,
+            "lau-viewer-run",
+            set_prop("template", "serviceAccount", value=f"lau-pacs@{PROJECT}.iam.gserviceaccount.com"),
+            "cloudRun.service lau-viewer is a Cloud Run service of this stack that does not run as the site's viewer "
+            "identity",
+        ),
+        id="neg-service-runs-as-another-identity",
+    ),
     # NET-09, part 5: a URL mask serves whichever service a request names, not only the viewer
     pytest.param(
         _stack(
