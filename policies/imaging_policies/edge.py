@@ -20,7 +20,6 @@ from imaging_policies._principals import site_project_number
 from imaging_policies._props import (
     PUBLIC_PRINCIPALS,
     UNKNOWN,
-    as_str,
     items,
     leaf,
     members,
@@ -28,7 +27,7 @@ from imaging_policies._props import (
     references,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import WHOLE_INTERNET, inside, viewer_hostnames, viewer_sources
+from imaging_policies._site import WHOLE_INTERNET, inside, site_project, viewer_hostnames, viewer_sources
 
 STRONG_PROFILES = frozenset({"MODERN", "RESTRICTED", "FIPS_202205"})
 STRONG_TLS = frozenset({"TLS_1_2", "TLS_1_3"})
@@ -491,7 +490,7 @@ def _site_certificate(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _project_form(value: Any, number: str | None, project: str | None) -> Any:
-    """A ``projects/<number>/...`` reference in the site project's id form (the API stores a map entry's
+    """A ``projects/<site project number>/...`` reference in the site project's id form (the API stores a map entry's
     certificates by project number: ``ProjectNumberDiffSuppress`` on ``certificates`` in
     terraform-provider-google-beta google-beta/services/certificatemanager/
     resource_certificate_manager_certificate_map_entry.go at 93c65b2d60fea598528f2769b5b09de856f8cb8c)."""
@@ -528,7 +527,7 @@ def _certificates_in_stack(args: StackValidationArgs, report: Report) -> None:
         for index, reference in enumerate(listed):
             if reference is None:
                 continue
-            form = _project_form(reference, number, as_str(leaf(owner.props, "project")))
+            form = _project_form(reference, number, site_project())
             if any(references(owner, key, form, c) for c in candidates):
                 continue
             if reference is UNKNOWN and property_dependencies(owner, key):
