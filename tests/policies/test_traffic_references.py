@@ -12,7 +12,9 @@ from collections.abc import Callable
 import pytest
 from imaging_policies import _site
 
+from preflight import analyzer, stacks
 from preflight.engine import UNKNOWN, Resource
+from preflight.stacks import PROJECT as PROJECT_NAME
 from program.config import NetworkSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
@@ -547,3 +549,38 @@ def test_the_packs_default_viewer_ports_are_the_site_config_models():
 def test_a_reference_that_sends_traffic_elsewhere_is_rejected_in_a_first_preview(policy_pack, case: Case):
     """The same changes in a fresh site's first preview (ids and links unknown): judged, not skipped."""
     assert_rejected(policy_pack("lausanne", "preview"), case, "preview")
+
+
+def _pack_with(user_config: dict[str, object]) -> analyzer.PolicyPack:
+    pack = analyzer.PolicyPack(
+        config=dict(stacks.load("lausanne").config), project=PROJECT_NAME, stack="lausanne", dry_run=False
+    )
+    pack.configure(analyzer.reconcile(pack.info(), user_config))
+    return pack
+
+
+def test_the_policy_config_ports_replace_the_sites_viewer_ports():
+    """``allowedPorts`` replaces ``network.viewerPorts``: a reviewer can narrow what the site file declares."""
+    pack = _pack_with({"gcp-compute-firewall-ingress-allowlist": {"allowedPorts": [443]}})
+    try:
+        rule = by_name(site_plan("lausanne", "update"), "lau-firewall-allow-load-balancer")
+        found = [d.message for d in pack.analyze(rule) if d.policy == "gcp-compute-firewall-ingress-allowlist"]
+        assert any("opens TCP 8080" in m and "the policy's allowedPorts config: 443" in m for m in found), found
+    finally:
+        pack.close()
+
+
+def test_redirects_and_certificates_follow_the_policy_config_hostnames():
+    """``allowedHostnames`` replaces ``viewer.domain`` for NET-09 and TLS-06 alike."""
+    pack = _pack_with(
+        {NET_09: {"allowedHostnames": ["viewer.chuv.example"]}, TLS_06: {"allowedHostnames": ["viewer.chuv.example"]}}
+    )
+    try:
+        resources = site_plan("lausanne", "update")
+        redirect = by_name(resources, "lau-viewer-redirect-map")
+        set_prop("defaultUrlRedirect", "hostRedirect", value="viewer.chuv.example")(redirect)
+        assert [d for d in pack.analyze_stack(resources) if d.policy == NET_09] == []
+        found = [d.message for d in pack.analyze(by_name(resources, "lau-viewer-cert")) if d.policy == TLS_06]
+        assert any(f"managed.domains names {HOST}" in m for m in found), found
+    finally:
+        pack.close()
