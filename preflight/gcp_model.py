@@ -21,12 +21,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
+
+from preflight import gcp_schema
 
 Outputs = dict[str, Any]
 
@@ -1035,6 +1037,27 @@ def _has_property(token: str, prop: str) -> bool:
     return isinstance(getattr(cls, prop, None), property)
 
 
+_PROVIDER_SETTINGS = ("project", "region", "zone")
+
+
+def _provider_defaults(token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider config values (``gcp:project``, ``gcp:region``, ``gcp:zone``) a resource of ``token``
+    takes for each of those inputs it has and does not set."""
+    import pulumi
+
+    config = pulumi.Config("gcp")
+    found: dict[str, Any] = {}
+    for key in _PROVIDER_SETTINGS:
+        if key in inputs or not _has_property(token, key):
+            continue
+        value = config.get(key)
+        if value:
+            found[key] = value
+        elif key != "project":
+            found[key] = f"provider-default-{key}"
+    return found
+
+
 def _known(value: Any) -> bool:
     if isinstance(value, Unknown):
         return False
@@ -1059,9 +1082,17 @@ class GcpModel(pulumi_mocks.Mocks):
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        # Resources without a project use the provider's default project, as the real provider does.
-        inputs = {"project": DEFAULT_PROJECT, **args.inputs}
+        # Resources without a project, region or zone use the provider's (its config), as the real
+        # provider does, and store the one they used.
+        defaults = _provider_defaults(args.typ, args.inputs)
+        inputs = {"project": defaults.get("project", DEFAULT_PROJECT), **defaults, **args.inputs}
         extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        # Every other output the provider computes, in the form the schema gives (a type without a rule
+        # here gets them all): a program that formats one runs as it would after a real update.
+        extra = {**gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra}), **extra}
+        state.update(
+            {key: value for key, value in defaults.items() if key != "project" or _has_property(args.typ, key)}
+        )
         if self.mode == "existing":
             stored = STORED.get(args.typ)
             if stored is not None:

@@ -1,0 +1,179 @@
+"""What the pinned provider schema says about a resource type, read from the installed ``pulumi_gcp``
+SDK (generated from that schema): its input and output properties, their wire names and types, and a
+value of the right form for an output the provider computes.
+
+The mock engine (``preflight/gcp_model.py``) models the outputs of the types a site uses rule by rule.
+Any other type a program creates still gets every output the provider would compute, here, so that a
+program formatting one (``instance.connection_name``, ``instance.network_interfaces[0]``) runs in
+every mode instead of meeting ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import typing
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+_DEPTH = 3
+"""How deep nested output objects are filled (deeper ones are left empty)."""
+
+
+def resource_class(token: str) -> type | None:
+    """The ``pulumi_gcp`` class of ``token`` (``gcp:sql/databaseInstance:DatabaseInstance``), or None."""
+    package, _, rest = token.partition(":")
+    if package != "gcp" or "/" not in rest:
+        return None
+    module, _, name = rest.partition("/")
+    try:
+        found = getattr(importlib.import_module(f"pulumi_gcp.{module}"), name.split(":")[-1], None)
+    except ImportError:
+        return None
+    return found if isinstance(found, type) and issubclass(found, pulumi.CustomResource) else None
+
+
+def _getters(cls: type) -> dict[str, Any]:
+    """Wire name -> the getter function, for every ``pulumi.getter`` property of ``cls``."""
+    found: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        for attribute in vars(klass).values():
+            if isinstance(attribute, property) and attribute.fget is not None:
+                name = getattr(attribute.fget, "_pulumi_name", None)
+                if isinstance(name, str):
+                    found[name] = attribute.fget
+    return found
+
+
+@functools.cache
+def input_names(token: str) -> frozenset[str]:
+    """The wire names of the type's inputs (its ``*Args`` class), empty when the type is unknown."""
+    cls = resource_class(token)
+    if cls is None:
+        return frozenset()
+    module = importlib.import_module(cls.__module__)
+    args = getattr(module, f"{cls.__name__}Args", None)
+    return frozenset(_getters(args)) if isinstance(args, type) else frozenset()
+
+
+@functools.cache
+def output_types(token: str) -> Mapping[str, Any]:
+    """Wire name -> Python type of every output of the type (``pulumi.Output[T]`` unwrapped)."""
+    cls = resource_class(token)
+    if cls is None:
+        return {}
+    found: dict[str, Any] = {}
+    for name, getter in _getters(cls).items():
+        found[name] = _unwrap(_return(getter))
+    return found
+
+
+def computed_only(token: str) -> list[str]:
+    """The outputs that are not inputs: what only the provider sets (ids, links, statuses, names)."""
+    inputs = input_names(token)
+    return [name for name in output_types(token) if name not in inputs]
+
+
+def _words(text: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in text).strip("-")
+
+
+def placeholder(hint: Any, seed: str, depth: int = 0) -> Any:
+    """A value of the form ``hint`` says: a string, number or flag; a list of one element; an object
+    with each of its fields filled (``_DEPTH`` levels deep). ``seed`` makes strings readable."""
+    hint = _unwrap(hint)
+    origin = typing.get_origin(hint)
+    if hint is str:
+        return seed
+    if hint is bool:
+        return False
+    if hint in (int, float):
+        return 1.0
+    if origin in (list, Sequence, typing.Sequence) or hint in (list, Sequence):
+        args = typing.get_args(hint)
+        return [placeholder(args[0] if args else str, seed, depth)]
+    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+        return {}
+    if isinstance(hint, type) and depth < _DEPTH:
+        getters = _getters(hint)
+        if getters:
+            return {
+                name: placeholder(_return(getter), f"{seed}-{_words(name)}", depth + 1)
+                for name, getter in getters.items()
+            }
+    if isinstance(hint, type):
+        return {}
+    return seed
+
+
+def _unwrap(hint: Any) -> Any:
+    """``Optional[T]`` and ``pulumi.Output[T]`` -> ``T``."""
+    while True:
+        origin = typing.get_origin(hint)
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if (origin is typing.Union and args) or (origin is pulumi.Output and args):
+            hint = args[0]
+        else:
+            return hint
+
+
+@functools.cache
+def _return(getter: Any) -> Any:
+    """The getter's declared type, its forward references (``'outputs.X'``) resolved."""
+    module = importlib.import_module(getter.__module__)
+    try:
+        return typing.get_type_hints(getter, vars(module)).get("return", str)
+    except (NameError, AttributeError, TypeError):
+        return getattr(getter, "__annotations__", {}).get("return", str)
+
+
+@functools.cache
+def _input_fields(output_class: type) -> frozenset[str]:
+    """The wire names a program may set on a nested object: its ``<Name>Args`` input class's fields."""
+    try:
+        module = importlib.import_module(output_class.__module__.rsplit(".", 1)[0] + "._inputs")
+    except ImportError:
+        return frozenset()
+    args = getattr(module, f"{output_class.__name__}Args", None)
+    return frozenset(_getters(args)) if isinstance(args, type) else frozenset()
+
+
+def fill_nested(value: Any, hint: Any, seed: str, depth: int = 0) -> Any:
+    """``value`` as the program declared it, with each nested field the provider computes added (an
+    instance's ``networkInterfaces[0].networkIp``): fields of the output type that its input type lacks."""
+    hint = _unwrap(hint)
+    if isinstance(value, list):
+        args = typing.get_args(hint)
+        return [fill_nested(v, args[0] if args else Any, seed, depth) for v in value]
+    if not (isinstance(value, dict) and isinstance(hint, type)) or depth >= _DEPTH:
+        return value
+    getters = _getters(hint)
+    if not getters:
+        return value
+    settable = _input_fields(hint)
+    filled = dict(value)
+    for name, getter in getters.items():
+        if name in filled:
+            filled[name] = fill_nested(filled[name], _return(getter), f"{seed}-{_words(name)}", depth + 1)
+        elif settable and name not in settable:
+            filled[name] = placeholder(_return(getter), f"{seed}-{_words(name)}", depth + 1)
+    return filled
+
+
+def computed_outputs(token: str, name: str, present: Mapping[str, Any]) -> dict[str, Any]:
+    """A value for every output of ``token`` that only the provider sets and that ``present`` lacks,
+    and each present object's nested fields that only the provider sets."""
+    types = output_types(token)
+    found = {
+        key: placeholder(types[key], f"{name}-{_words(key)}")
+        for key in computed_only(token)
+        if key not in present and key not in ("id", "urn")
+    }
+    for key, value in present.items():
+        if key in types and isinstance(value, list | dict):
+            nested = fill_nested(value, types[key], f"{name}-{_words(key)}")
+            if nested != value:
+                found[key] = nested
+    return found
