@@ -27,7 +27,7 @@ import site
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,9 +101,7 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, pulumi.asset.Asset | pulumi.asset.Archive):
         return _asset_wire(value)
     if isinstance(value, Mapping):
-        if value.get(SECRET_SIG) in (_ASSET, _ARCHIVE):
-            return {str(k): to_wire(v) for k, v in value.items()}
-        if value.get(SECRET_SIG) is not None:
+        if value.get(SECRET_SIG) not in (None, _ASSET, _ARCHIVE):
             return REDACTED
         return {str(k): to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -276,18 +274,16 @@ def capture(
     collecting = gc.isenabled()
     gc.disable()
     interrupted = _Deferred()
-    apply = pulumi.Output.apply
-    pulumi.Output.apply = _placed(apply, program_dir)  # type: ignore[method-assign]
     try:
-        with interrupted:
+        with interrupted, _failures_placed(program_dir):
             _run()
     except pulumi.RunError as exc:
         raise ProgramError(str(exc)) from None
     except Exception as exc:  # the program's own error (a bad value, a failed import): a program failure
-        where = getattr(exc, _WHERE, None) or _where(exc, program_dir)
-        raise ProgramError(f"{type(exc).__name__}: {exc}{where}") from None
+        raise ProgramError(
+            f"{type(exc).__name__}: {exc}{getattr(exc, _WHERE, None) or _where(exc, program_dir)}"
+        ) from None
     finally:
-        pulumi.Output.apply = apply  # type: ignore[method-assign]
         if collecting:
             gc.enable()
         _settle_heap()
@@ -334,6 +330,17 @@ class _Deferred:
 
 
 _WHERE = "_preflight_where"
+
+
+@contextlib.contextmanager
+def _failures_placed(program_dir: Path | None) -> Iterator[None]:
+    """While the program runs, an ``apply`` callback that raises notes where in the program it failed."""
+    apply = pulumi.Output.apply
+    pulumi.Output.apply = _placed(apply, program_dir)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.Output.apply = apply  # type: ignore[method-assign]
 
 
 def _placed(apply: Any, program_dir: Path | None) -> Any:

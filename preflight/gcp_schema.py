@@ -85,26 +85,17 @@ def placeholder(hint: Any, seed: str, depth: int = 0) -> Any:
     with each of its fields filled (``_DEPTH`` levels deep). ``seed`` makes strings readable."""
     hint = _unwrap(hint)
     origin = typing.get_origin(hint)
-    if hint is str:
-        return seed
-    if hint is bool:
-        return False
-    if hint in (int, float):
-        return 1.0
-    if origin in (list, Sequence, typing.Sequence) or hint in (list, Sequence):
+    scalar: dict[Any, Any] = {str: seed, bool: False, int: 1.0, float: 1.0}
+    if hint in scalar:
+        return scalar[hint]
+    if origin in (list, Sequence) or hint in (list, Sequence):
         args = typing.get_args(hint)
         return [placeholder(args[0] if args else str, seed, depth)]
-    if origin in (dict, Mapping, typing.Mapping) or hint in (dict, Mapping):
+    if origin in (dict, Mapping) or hint in (dict, Mapping):
         return {}
-    if isinstance(hint, type) and depth < _DEPTH:
-        getters = _getters(hint)
-        if getters:
-            return {
-                name: placeholder(_return(getter), f"{seed}-{_words(name)}", depth + 1)
-                for name, getter in getters.items()
-            }
     if isinstance(hint, type):
-        return {}
+        getters = _getters(hint) if depth < _DEPTH else {}
+        return {name: placeholder(_return(g), f"{seed}-{_words(name)}", depth + 1) for name, g in getters.items()}
     return seed
 
 
