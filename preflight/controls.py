@@ -234,7 +234,7 @@ def rows(result: SiteResult) -> list[Row]:
         matrix.append(
             Row(
                 control.id,
-                control.requirement,
+                control.requirement if site is not None else fit(control.requirement, site=False),
                 status,
                 detail,
                 policies,

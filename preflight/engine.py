@@ -149,6 +149,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
+        hidden = self.mocks.program_only if isinstance(self.mocks, GcpModel) else frozenset()
+        state = {k: v for k, v in registration.state.items() if k not in hidden} if registration else {}
         inputs = from_wire(json_format.MessageToDict(request.object))
         self.captured.append(
             Resource(
@@ -159,7 +161,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 provider=request.provider,
                 inputs=inputs,
-                outputs=_outputs(inputs, registration.state if registration else {}),
+                outputs=_outputs(inputs, state),
                 id=(registration.id if registration else None) or None,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -1022,6 +1023,10 @@ DEFAULT_PROJECT = "provider-default-project"
 """What the model uses for a resource that names no project (the provider would use its own default)."""
 
 
+class MissingInputError(Exception):
+    """A resource lacks an input the provider needs to create it (a program error, as under the engine)."""
+
+
 class UnmodelledInvokeError(Exception):
     """The program called an invoke this model does not answer; extend ``INVOKES``."""
 
@@ -1074,8 +1079,16 @@ class GcpModel(pulumi_mocks.Mocks):
     def __init__(self, *, preview: bool = False, mode: str | None = None) -> None:
         self.mode = mode or ("preview" if preview else "update")
         self.preview = self.mode == "preview"
+        self._last = threading.local()
+
+    @property
+    def program_only(self) -> frozenset[str]:
+        """The outputs of the resource this thread registered last that only the program sees (schema
+        placeholders); the recorder keeps them out of what the pack is handed."""
+        return getattr(self._last, "program_only", frozenset())
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._last.program_only = frozenset()
         state = {key: value for key, value in args.inputs.items() if _known(value)}
         if not args.custom:
             return None, {}
@@ -1086,13 +1099,18 @@ class GcpModel(pulumi_mocks.Mocks):
         # provider does, and store the one they used.
         defaults = _provider_defaults(args.typ, args.inputs)
         inputs = {"project": defaults.get("project", DEFAULT_PROJECT), **defaults, **args.inputs}
-        extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        try:
+            extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        except KeyError as missing:
+            raise MissingInputError(
+                f"{args.typ} {args.name!r}: input {missing.args[0]} is not set, and the provider needs it to create "
+                "the resource"
+            ) from None
         # Every other output the provider computes, in the form the schema gives (a type without a rule
-        # here gets them all): a program that formats one runs as it would after a real update.
-        extra = {**gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra}), **extra}
-        state.update(
-            {key: value for key, value in defaults.items() if key != "project" or _has_property(args.typ, key)}
-        )
+        # here gets them all): a program that formats one runs as it would after a real update. These
+        # are placeholders of the right form, not the provider's values: the program sees them, the pack
+        # does not (its verdict rests on what the model knows, :attr:`program_only`).
+        state.update(defaults)
         if self.mode == "existing":
             stored = STORED.get(args.typ)
             if stored is not None:
@@ -1103,6 +1121,9 @@ class GcpModel(pulumi_mocks.Mocks):
                 state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
         elif _has_property(args.typ, "name"):
             state.setdefault("name", args.name)  # autonamed; types without a name (IAM members) get none
+        filled = gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra})
+        self._last.program_only = frozenset(filled) - set(extra)
+        state.update(filled)
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state
 

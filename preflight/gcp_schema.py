@@ -64,10 +64,24 @@ def output_types(token: str) -> Mapping[str, Any]:
     cls = resource_class(token)
     if cls is None:
         return {}
-    found: dict[str, Any] = {}
-    for name, getter in _getters(cls).items():
-        found[name] = _unwrap(_return(getter))
-    return found
+    return {name: _unwrap(_return(getter)) for name, getter in _getters(cls).items()}
+
+
+@functools.cache
+def always_set(token: str) -> frozenset[str]:
+    """The outputs the schema says are always set after create (``Output[T]``, not ``Output[Optional[T]]``):
+    what the provider fills in when the program leaves them out (a cluster's ``masterAuth``)."""
+    cls = resource_class(token)
+    if cls is None:
+        return frozenset()
+    return frozenset(name for name, getter in _getters(cls).items() if _always(_return(getter)))
+
+
+def _always(hint: Any) -> bool:
+    """``T`` or ``Output[T]`` (never absent), as opposed to ``Optional[T]`` / ``Output[Optional[T]]``."""
+    if typing.get_origin(hint) is pulumi.Output and typing.get_args(hint):
+        hint = typing.get_args(hint)[0]
+    return type(None) not in typing.get_args(hint) or typing.get_origin(hint) is not typing.Union
 
 
 def computed_only(token: str) -> list[str]:
@@ -120,20 +134,9 @@ def _return(getter: Any) -> Any:
         return getattr(getter, "__annotations__", {}).get("return", str)
 
 
-@functools.cache
-def _input_fields(output_class: type) -> frozenset[str]:
-    """The wire names a program may set on a nested object: its ``<Name>Args`` input class's fields."""
-    try:
-        module = importlib.import_module(output_class.__module__.rsplit(".", 1)[0] + "._inputs")
-    except ImportError:
-        return frozenset()
-    args = getattr(module, f"{output_class.__name__}Args", None)
-    return frozenset(_getters(args)) if isinstance(args, type) else frozenset()
-
-
 def fill_nested(value: Any, hint: Any, seed: str, depth: int = 0) -> Any:
-    """``value`` as the program declared it, with each nested field the provider computes added (an
-    instance's ``networkInterfaces[0].networkIp``): fields of the output type that its input type lacks."""
+    """``value`` as the program declared it, with each nested field it leaves out given a value (an
+    instance's ``networkInterfaces[0].networkIp``, which the provider computes). For the program only."""
     hint = _unwrap(hint)
     if isinstance(value, list):
         args = typing.get_args(hint)
@@ -143,24 +146,25 @@ def fill_nested(value: Any, hint: Any, seed: str, depth: int = 0) -> Any:
     getters = _getters(hint)
     if not getters:
         return value
-    settable = _input_fields(hint)
     filled = dict(value)
     for name, getter in getters.items():
+        hint_of = _return(getter)
         if name in filled:
-            filled[name] = fill_nested(filled[name], _return(getter), f"{seed}-{_words(name)}", depth + 1)
-        elif settable and name not in settable:
-            filled[name] = placeholder(_return(getter), f"{seed}-{_words(name)}", depth + 1)
+            filled[name] = fill_nested(filled[name], hint_of, f"{seed}-{_words(name)}", depth + 1)
+        else:
+            filled[name] = placeholder(hint_of, f"{seed}-{_words(name)}", depth + 1)
     return filled
 
 
 def computed_outputs(token: str, name: str, present: Mapping[str, Any]) -> dict[str, Any]:
-    """A value for every output of ``token`` that only the provider sets and that ``present`` lacks,
-    and each present object's nested fields that only the provider sets."""
+    """A value for every output of ``token`` that the provider sets and ``present`` lacks (those only it
+    sets, and those the schema says are always set), and each present object's nested fields likewise."""
     types = output_types(token)
+    wanted = set(computed_only(token)) | always_set(token)
     found = {
         key: placeholder(types[key], f"{name}-{_words(key)}")
-        for key in computed_only(token)
-        if key not in present and key not in ("id", "urn")
+        for key in types
+        if key in wanted and key not in present and key not in ("id", "urn")
     }
     for key, value in present.items():
         if key in types and isinstance(value, list | dict):

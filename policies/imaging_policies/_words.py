@@ -41,7 +41,9 @@ _GENERIC = tuple(
         (r"the site VPC", "the stack's VPC"),
         (r"the worklist ranges", "the declared destinations"),
         (r"worklist next hops?", "declared next hop"),
+        (r"the configured worklist endpoints?", "the declared destinations"),
         (r"the worklist", "a declared destination"),
+        (r"\bworklist\b", "declared destination"),
         (r"\bthe PACS\b", "the uploader"),
         (r"\bPACS\b", "uploader"),
         # people and identities
