@@ -468,7 +468,7 @@ def check_site(
     """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
     HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
     ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
-    from preflight.engine import ProgramError, run_program
+    from preflight.engine import ProgramError, run_stack
 
     own = checker is None
     active = checker or Checker(policy_config, first=stack)
@@ -480,17 +480,8 @@ def check_site(
 
             def run(add: Callable[[Resource], None]) -> list[Resource]:
                 try:
-                    return run_program(
-                        stack.program,
-                        config=stack.config,
-                        project=stack.project,
-                        stack=stack.name,
-                        mode=mode,
-                        on_resource=add,
-                        exports=exports.setdefault(mode, {}),
-                        secret_keys=stack.secret_keys,
-                        fresh_modules=stack.program != PROGRAM,
-                        virtualenv=stack.virtualenv,
+                    return run_stack(
+                        stack, mode, on_resource=add, exports=exports.setdefault(mode, {}), own_program=PROGRAM
                     )
                 except ProgramError as exc:
                     raise ProgramError(

@@ -30,7 +30,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 from google.protobuf import json_format
@@ -453,6 +453,48 @@ def run_program(
                 origin = getattr(sys.modules[name], "__file__", None)
                 if origin and _own_module(Path(origin), folder):
                     del sys.modules[name]
+
+
+class StackToRun(Protocol):
+    """What :func:`run_stack` needs of a stack (``preflight.stacks.Stack``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def project(self) -> str: ...
+    @property
+    def program(self) -> Path: ...
+    @property
+    def config(self) -> dict[str, str]: ...
+    @property
+    def secret_keys(self) -> tuple[str, ...]: ...
+    @property
+    def virtualenv(self) -> Path | None: ...
+
+
+def run_stack(
+    stack: StackToRun,
+    mode: str,
+    *,
+    on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
+    own_program: Path | None = None,
+) -> list[Resource]:
+    """Run ``stack``'s program in ``mode`` as the CLI would (:func:`run_program`); another project's
+    program (not ``own_program``, this repository's, whose modules register nothing when imported) gets
+    its modules afresh."""
+    return run_program(
+        stack.program,
+        config=stack.config,
+        project=stack.project,
+        stack=stack.name,
+        mode=mode,
+        on_resource=on_resource,
+        exports=exports,
+        secret_keys=stack.secret_keys,
+        fresh_modules=stack.program != own_program,
+        virtualenv=stack.virtualenv,
+    )
 
 
 def _own_module(origin: Path, folder: Path) -> bool:
