@@ -9,6 +9,7 @@ from imaging_policies import (
     firewall,
     iam,
     kms,
+    log_path,
     logging,
     monitoring,
     orgpolicy,
@@ -20,7 +21,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, iam, firewall, vpc, logging, log_path, monitoring, edge, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 
