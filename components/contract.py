@@ -222,14 +222,10 @@ ReadSpike = Annotated[int, Field(ge=1)]
 """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
 SPIKE_WINDOW_SECONDS = 300
 """The anomaly window: image reads per principal are summed over five minutes (LOG-12)."""
-MAX_CONDITION_DURATION = 60
-"""Default for ``logging.alerts.maxConditionDuration``: a security alert's condition fires within a minute."""
 MAX_QUIET_PERIOD = 1800
 """Default for ``logging.alerts.maxQuietPeriod``: an incident keeps a series quiet at most half an hour."""
 MIN_ALERT_SEVERITY: Literal["WARNING", "ERROR", "CRITICAL"] = "ERROR"
 """Default for ``logging.alerts.minSeverity``: security alerts are errors or worse."""
-ConditionDuration = Annotated[int, Field(ge=0, le=3600)]
-"""Seconds an alert condition may have to hold before it fires, 0 to 3600 (LOG-14)."""
 QuietPeriod = Annotated[int, Field(ge=SPIKE_WINDOW_SECONDS, le=86400)]
 """Seconds after one alert during which a repeat may go unnotified (alignment window, auto-close, rate
 limit), from the five-minute anomaly window to a day (LOG-14)."""

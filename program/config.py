@@ -27,14 +27,12 @@ from components import naming, ranges
 # The rules the components' args share are defined once, in the args contract; ProtectionLevel, SignOn and
 # MIN_LOG_RETENTION_DAYS keep working as names of this module.
 from components.contract import (
-    MAX_CONDITION_DURATION,
     MAX_QUIET_PERIOD,
     MIN_ALERT_SEVERITY,
     MIN_LOG_RETENTION_DAYS,
     AlertSeverity,
     AllowlistCidr,
     Cidr,
-    ConditionDuration,
     DestroyScheduledDays,
     DnsName,
     GroupEmail,
@@ -313,6 +311,12 @@ def _label_value(value: str) -> str:
 LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 
+
+MAX_CONDITION_DURATION = 60
+"""Default for ``logging.alerts.maxConditionDuration``: a security alert's condition fires within a minute.
+Only the site config and the pack read it (the components' conditions fire at once, ``duration: 0s``)."""
+ConditionDuration = Annotated[int, Field(ge=0, le=3600)]
+"""Seconds an alert condition may have to hold before it fires, 0 to 3600 (LOG-14)."""
 
 _CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
 

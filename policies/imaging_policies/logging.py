@@ -533,7 +533,7 @@ POLICIES = [
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
         description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
-        "and keeps logs for the site minimum.",
+        "and keeps logs for the site minimum, and for the retention the site declares when that is longer.",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),
