@@ -65,6 +65,52 @@ def seconds(value: Any) -> float | None:
     return float(match.group(1)) if match else None
 
 
+PATH_POLICY: Final = "gcp-logging-siem-path-intact"
+HARMLESS: Final = "harmless"
+ELSEWHERE: Final = "elsewhere"
+_LIFECYCLE = "what a destroy does to the resource (ABANDON keeps it), not what it carries"
+_TAGS = "resource-manager tags: the conditional IAM grants and org policies they bind are judged there"
+
+PROPERTIES: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    tokens.PUBSUB_TOPIC: {
+        "name": (PATH_POLICY, "the topic a sink's destination names"),
+        "project": (PATH_POLICY, "the topic a sink's destination names"),
+        "messageTransforms": (PATH_POLICY, "a UDF or AI inference rewrites each message; null drops it"),
+        "schemaSettings": (PATH_POLICY, "a publish that does not match the schema is rejected"),
+        "ingestionDataSourceSettings": (PATH_POLICY, "another source publishes among the security entries"),
+        "messageStoragePolicy": (PATH_POLICY, "enforceInTransit fails publishes and pulls outside its regions"),
+        "kmsKeyName": ("gcp-logging-storage-cmek", "the site's logs key (ENC-09)"),
+        "messageRetentionDuration": (HARMLESS, "replay on the topic; each subscription keeps its own backlog"),
+        "labels": (HARMLESS, "metadata"),
+        "deletionPolicy": (HARMLESS, _LIFECYCLE),
+        "tags": (ELSEWHERE, _TAGS),
+    },
+    tokens.PUBSUB_SUBSCRIPTION: {
+        "name": (PATH_POLICY, "the subscription the SIEM's grant names"),
+        "project": (PATH_POLICY, "the subscription the SIEM's grant names"),
+        "topic": (PATH_POLICY, "which topic it copies (a second subscription of the SIEM topic is a copy)"),
+        "filter": (PATH_POLICY, "Pub/Sub acknowledges what it does not match without delivering it"),
+        "deadLetterPolicy": (PATH_POLICY, "diverts a message after maxDeliveryAttempts"),
+        "expirationPolicy": (PATH_POLICY, "an idle subscription is deleted with its backlog"),
+        "messageRetentionDuration": (PATH_POLICY, "an unpulled message older than this is deleted"),
+        "messageTransforms": (PATH_POLICY, "a UDF or AI inference rewrites each message; null drops it"),
+        "pushConfig": ("gcp-pubsub-subscription-pull-only", "delivers to an HTTP endpoint (LOG-08)"),
+        "bigqueryConfig": ("gcp-pubsub-subscription-pull-only", "delivers into a BigQuery table (LOG-08)"),
+        "cloudStorageConfig": ("gcp-pubsub-subscription-pull-only", "delivers into a bucket (LOG-08)"),
+        "ackDeadlineSeconds": (HARMLESS, "an unacknowledged message is redelivered, not lost"),
+        "retryPolicy": (HARMLESS, "delays redelivery by 600 seconds at most"),
+        "retainAckedMessages": (HARMLESS, "keeps more: acknowledged messages stay for replay"),
+        "enableMessageOrdering": (HARMLESS, "the Log Router sets no ordering key, so nothing waits on one"),
+        "enableExactlyOnceDelivery": (HARMLESS, "removes duplicate deliveries only"),
+        "labels": (HARMLESS, "metadata"),
+        "deletionPolicy": (HARMLESS, _LIFECYCLE),
+        "tags": (ELSEWHERE, _TAGS),
+    },
+}
+"""Every property of the types on the SIEM path (the pinned provider schema's, a test holds them equal), with
+the policy that judges it, or why it cannot drop, divert, rewrite or hold back an entry."""
+
+
 @dataclass(frozen=True)
 class Break:
     """A hop that can drop, divert, rewrite or hold back security entries: the resource, the property (camelCase
@@ -346,7 +392,7 @@ def _siem_path(args: StackValidationArgs, report: Report) -> None:
 
 POLICIES = [
     stack_policy(
-        name="gcp-logging-siem-path-intact",
+        name=PATH_POLICY,
         site_only=True,
         types=[tokens.PUBSUB_TOPIC, tokens.PUBSUB_SUBSCRIPTION],
         control="LOG-13",

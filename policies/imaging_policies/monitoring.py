@@ -215,6 +215,30 @@ POLICIES = [
 
 # --- LOG-14 ---------------------------------------------------------------------------------------
 
+NOTIFY_POLICY = "gcp-monitoring-security-alerts-notify"
+PROPERTIES: dict[str, dict[str, tuple[str, str]]] = {
+    tokens.ALERT_POLICY: {
+        "conditions": (NOTIFY_POLICY, "which event fires it (LOG-11, LOG-12), and within the site's bounds"),
+        "combiner": (NOTIFY_POLICY, "AND over several conditions needs all of them at once"),
+        "alertStrategy": (NOTIFY_POLICY, "notification prompts, auto-close and rate limit"),
+        "severity": (NOTIFY_POLICY, "at least the site's minSeverity"),
+        "project": (NOTIFY_POLICY, "another project's policy watches that project's metrics"),
+        "enabled": ("gcp-monitoring-cis-security-alerts", "a disabled policy alerts on nothing (LOG-11, LOG-12)"),
+        "notificationChannels": ("gcp-monitoring-cis-security-alerts", "a declared, enabled channel (LOG-11, LOG-12)"),
+        "documentation": ("harmless", "text sent with a notification; it cannot stop one"),
+        "displayName": ("harmless", "a name"),
+        "userLabels": ("harmless", "metadata"),
+        "deletionPolicy": ("harmless", "what a destroy does to the resource (ABANDON keeps it)"),
+    },
+    tokens.SNOOZE: {
+        "criteria": (NOTIFY_POLICY, "the policies it silences"),
+        "interval": (NOTIFY_POLICY, "named in the finding; a snooze of a security alert is one whenever it is"),
+        "displayName": ("harmless", "a name"),
+        "project": ("harmless", "criteria.policies names each policy with its project"),
+    },
+}
+"""Every property of the alerting types (the pinned provider schema's, a test holds them equal), with the
+policy that judges it or why it cannot keep a notification from being sent."""
 SPIKE_KEY = "image-read-spike"
 SPIKE_WINDOW_SECONDS = 300
 """The anomaly window the site declares reads over (the components' ``SPIKE_WINDOW_SECONDS``; a contract test)."""
@@ -293,11 +317,17 @@ def _threshold_problems(
 
 
 def _policy_problems(
-    policy: PolicyResource, required: RequiredAlert, firing: list[int], bounds: AlertBounds
+    policy: PolicyResource, required: RequiredAlert, firing: list[int], declared: LoggingDeclaration
 ) -> list[str]:
     """Why an alert policy on a required event may not notify when it happens (properties named)."""
-    name, props = policy.name, policy.props
+    name, props, bounds = policy.name, policy.props, declared.alert_bounds
     found = []
+    project = known(props, "project", resource=name)
+    if isinstance(project, str) and declared.project and project != declared.project:
+        found.append(
+            f"project is {project}, not the site project {declared.project}: the policy watches that project's "
+            "metrics, where the site's log-based metric does not exist. Create it in the site project"
+        )
     conditions = items(props, "conditions")
     combiner = known(props, "combiner", resource=name)
     if len(conditions) > 1 and combiner != "OR":
@@ -347,7 +377,7 @@ def _snoozed(snooze: PolicyResource, policy: PolicyResource) -> bool:
 def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
     samples = site_samples()
     resources = list(args.resources)
-    bounds = site_logging().alert_bounds
+    declared = site_logging()
     metrics = [r for r in resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True]
     policies = [
         r for r in resources if r.resource_type == tokens.ALERT_POLICY and leaf(r.props, "enabled") is not False
@@ -364,7 +394,7 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
             firing = [i for i, c in enumerate(conditions) if _alerts_on(c, entries, metric_names)]
             if not firing:
                 continue
-            for problem in _policy_problems(policy, required, firing, bounds):
+            for problem in _policy_problems(policy, required, firing, declared):
                 if (policy.urn, problem) not in judged:
                     judged.add((policy.urn, problem))
                     report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)
@@ -382,7 +412,7 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
 
 POLICIES.append(
     stack_policy(
-        name="gcp-monitoring-security-alerts-notify",
+        name=NOTIFY_POLICY,
         site_only=True,
         types=[tokens.ALERT_POLICY, tokens.SNOOZE],
         control="LOG-14",

@@ -21,7 +21,7 @@ from imaging_policies._site import IMAGE_READ_SPIKE, MAX_CONDITION_DURATION, MAX
 
 from components.logs import EXPORT_RETENTION
 from components.monitoring import SPIKE_WINDOW
-from preflight.engine import Resource
+from preflight.engine import UNKNOWN, Resource
 from program.config import AlertSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
@@ -387,6 +387,16 @@ CASES = [
         id="kms-alert-downgraded-to-warning",
     ),
     pytest.param(
+        # Copied from the dev project's monitoring config with its project: it watches dev's metrics, not the site's.
+        Case(
+            ALERTS,
+            on("lau-alerts-service-account-key-alert", set_prop("project", value="chuv-imaging-dev")),
+            "project is chuv-imaging-dev, not the site project chuv-imaging-lau",
+            stack=True,
+        ),
+        id="key-creation-alert-in-another-project",
+    ),
+    pytest.param(
         # A "change freeze" snooze on the audit-config alert, the weekend an insider turns Data Access logs off.
         Case(
             ALERTS,
@@ -415,6 +425,26 @@ def test_policy_rejects_mutation(policy_pack, case: Case):
 def test_policy_rejects_mutation_in_a_first_preview(policy_pack, case: Case):
     """The same hops in a fresh site's first preview (keys and ids unknown): judged, not skipped."""
     assert_rejected(policy_pack("lausanne", "preview"), case, "preview")
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "policy"),
+    [
+        pytest.param(SUBSCRIPTION, ("filter",), PATH, id="subscription-filter"),
+        pytest.param(SUBSCRIPTION, ("expirationPolicy", "ttl"), PATH, id="subscription-expiry"),
+        pytest.param(TOPIC, ("schemaSettings", "schema"), PATH, id="topic-schema"),
+        pytest.param("lau-alerts-route-alert", ("combiner",), ALERTS, id="alert-combiner"),
+        pytest.param("lau-alerts-route-alert", ("alertStrategy", "notificationPrompts"), ALERTS, id="alert-prompts"),
+    ],
+)
+def test_an_unknown_value_on_the_path_is_not_judged_in_preview(policy_pack, name, path, policy):
+    """A value computed from another resource (unknown in a first preview) could be the one that drops or silences:
+    the policy is reported as not run during preview, naming the resource and property, never as met."""
+    resources = site_plan("lausanne", "preview")
+    set_prop(*path, value=UNKNOWN)(by_name(resources, name))
+    found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.skipped_in_preview]
+    assert [d.policy for d in found] == [policy]
+    assert f"value at .[{name}].{'.'.join(path)} can't be known during preview" in found[0].message
 
 
 def _no_mandatory_finding(pack, change: Callable[[list[Resource]], list[Resource]], mode: str = "update") -> None:

@@ -4,10 +4,13 @@ what Pub/Sub does with them (the module's docstring cites the provider's descrip
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import pulumi_gcp
 import pytest
-from imaging_policies import log_path, tokens
+from imaging_policies import POLICIES, log_path, monitoring, tokens
 from imaging_policies._props import UNKNOWN
 from imaging_policies._site import LoggingDeclaration
 from imaging_policies.log_filters import security_samples
@@ -187,3 +190,93 @@ def test_nothing_is_traced_for_a_central_destination():
 )
 def test_durations_are_read_as_protobuf_durations(value, expected):
     assert log_path.seconds(value) == expected
+
+
+# --- The pinned provider schema -------------------------------------------------------------------
+
+_GETTER = re.compile(r'@pulumi\.getter(?:\(name="(\w+)"\))?\n\s+def (\w+)\(self\) -> ([^:]+):')
+_ARGS_CLASS = re.compile(r"'(\w+Args)'")
+_SCHEMA_FILES = {
+    tokens.PUBSUB_TOPIC: ("pubsub/topic.py", "TopicArgs"),
+    tokens.PUBSUB_SUBSCRIPTION: ("pubsub/subscription.py", "SubscriptionArgs"),
+    tokens.ALERT_POLICY: ("monitoring/alert_policy.py", "AlertPolicyArgs"),
+    tokens.SNOOZE: ("monitoring/snooze.py", "SnoozeArgs"),
+}
+
+
+def _properties(path: str, cls: str) -> dict[str, str | None]:
+    """The camelCase wire names of a pinned ``*Args`` class, each with the ``*Args`` class of its value."""
+    package = Path(pulumi_gcp.__file__).parent
+    for source in (package / path, package / path.rsplit("/", 1)[0] / "_inputs.py"):
+        text = source.read_text(encoding="utf-8")
+        start = text.find(f"\nclass {cls}:")
+        if start >= 0:
+            end = text.find("\nclass ", start + 1)
+            found = {}
+            for wire, python, annotation in _GETTER.findall(text[start : end if end >= 0 else None]):
+                nested = _ARGS_CLASS.search(annotation)
+                found[wire or python] = nested.group(1) if nested else None
+            return found
+    raise AssertionError(f"{cls} is not in the pinned pulumi_gcp")
+
+
+def _exists(token: str, dotted: str) -> bool:
+    path, cls = _SCHEMA_FILES[token]
+    for step in dotted.split("."):
+        props = _properties(path, cls)
+        if step not in props:
+            return False
+        cls = props[step] or ""
+    return True
+
+
+@pytest.mark.parametrize("token", sorted(_SCHEMA_FILES))
+def test_every_property_of_the_pinned_schema_is_classified(token):
+    """Each property of a type on the SIEM or alert path is judged by a named policy, or says why it cannot lose
+    an entry or a notification; none is invented."""
+    tables = {**log_path.PROPERTIES, **monitoring.PROPERTIES}
+    path, cls = _SCHEMA_FILES[token]
+    assert set(tables[token]) == set(_properties(path, cls))
+    names = {p.name for p in POLICIES}
+    for verdict, reason in tables[token].values():
+        assert verdict in names | {log_path.HARMLESS, log_path.ELSEWHERE}
+        assert reason
+
+
+@pytest.mark.parametrize(
+    ("token", "dotted"),
+    [
+        (tokens.PUBSUB_TOPIC, "messageTransforms.disabled"),
+        (tokens.PUBSUB_TOPIC, "messageTransforms.javascriptUdf.functionName"),
+        (tokens.PUBSUB_TOPIC, "schemaSettings.schema"),
+        (tokens.PUBSUB_TOPIC, "messageStoragePolicy.enforceInTransit"),
+        (tokens.PUBSUB_TOPIC, "ingestionDataSourceSettings.cloudStorage"),
+        (tokens.PUBSUB_SUBSCRIPTION, "deadLetterPolicy.deadLetterTopic"),
+        (tokens.PUBSUB_SUBSCRIPTION, "deadLetterPolicy.maxDeliveryAttempts"),
+        (tokens.PUBSUB_SUBSCRIPTION, "expirationPolicy.ttl"),
+        (tokens.PUBSUB_SUBSCRIPTION, "messageTransforms.javascriptUdf.functionName"),
+        (tokens.ALERT_POLICY, "alertStrategy.notificationPrompts"),
+        (tokens.ALERT_POLICY, "alertStrategy.autoClose"),
+        (tokens.ALERT_POLICY, "alertStrategy.notificationRateLimit.period"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.thresholdValue"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.comparison"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.duration"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.trigger.count"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.trigger.percent"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.denominatorFilter"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.forecastOptions"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.aggregations.alignmentPeriod"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.aggregations.perSeriesAligner"),
+        (tokens.ALERT_POLICY, "conditions.conditionThreshold.aggregations.crossSeriesReducer"),
+        (tokens.ALERT_POLICY, "conditions.conditionMatchedLog.filter"),
+        (tokens.SNOOZE, "criteria.policies"),
+        (tokens.SNOOZE, "interval.startTime"),
+        (tokens.SNOOZE, "interval.endTime"),
+    ],
+)
+def test_every_nested_property_the_policies_read_is_in_the_pinned_schema(token, dotted):
+    assert _exists(token, dotted), f"{token} has no {dotted} in pulumi_gcp {pulumi_gcp.__name__}"
+
+
+def test_an_invented_property_is_not_in_the_pinned_schema():
+    assert not _exists(tokens.PUBSUB_SUBSCRIPTION, "deadLetterPolicy.topic")
