@@ -373,6 +373,11 @@ def _siem_path(args: StackValidationArgs, report: Report) -> None:
     declared = site_logging()
     resources = list(args.resources)
     siem = declared.siem
+    if siem is None or not siem.startswith("pubsub.googleapis.com/"):
+        args.not_applicable(
+            f"the SIEM destination ({siem or 'none declared'}) is not a Pub/Sub topic of the site: the security "
+            "entries' path ends at the sink, which LOG-08 judges"
+        )
     if (
         siem is not None
         and siem.startswith("pubsub.googleapis.com/")
