@@ -163,7 +163,7 @@ def _exported(sinks: Iterable[PolicyResource], samples: tuple[Sample, ...]) -> t
 def _transforms(resource: PolicyResource, lost: tuple[Sample, ...], hop: str) -> list[Break]:
     found = []
     for index, transform in enumerate(items(resource.props, "messageTransforms")):
-        if known(transform, "disabled", resource=resource.name) is True:
+        if known(resource.props, "messageTransforms", index, "disabled", resource=resource.name) is True:
             continue
         udf = leaf(transform, "javascriptUdf", "functionName")
         what = f"the JavaScript function {udf!r}" if isinstance(udf, str) else "an AI inference endpoint"

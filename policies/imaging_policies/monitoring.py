@@ -251,13 +251,11 @@ COUNTING_REDUCERS = frozenset({"REDUCE_NONE", "REDUCE_SUM", "REDUCE_MAX"})
 """Cross-series reducers that keep a series' count or add to it (absent is REDUCE_NONE)."""
 
 
-def _fires_at(condition: Any, events: int, name: str) -> str | None:
+def _fires_at(read: Callable[..., Any], events: int) -> str | None:
     """Why a threshold condition does not fire when ``events`` entries arrive at once (``None``: it does)."""
-    threshold = leaf(condition, "thresholdValue")
+    threshold = read("thresholdValue")
     value = 0.0 if threshold is None else threshold
-    comparison = known(condition, "comparison", resource=name)
-    if value is UNKNOWN:
-        known(condition, "thresholdValue", resource=name)
+    comparison = read("comparison")
     if comparison == "COMPARISON_GT" and events > value:
         return None
     if comparison == "COMPARISON_GE" and events >= value:
@@ -268,50 +266,54 @@ def _fires_at(condition: Any, events: int, name: str) -> str | None:
     return f"comparison is {comparison}, so a rising count of events does not fire it"
 
 
-def _threshold_problems(
-    condition: Any, where: str, required: RequiredAlert, bounds: AlertBounds, name: str
-) -> list[str]:
-    """What keeps a threshold condition from firing on the event within the site's bounds."""
+def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds: AlertBounds, name: str) -> list[str]:
+    """What keeps the threshold condition ``conditions[index]`` from firing on the event within the site's
+    bounds. A value unknown in a first preview stops the policy there, naming its path (not judged)."""
+
+    def read(*path: str | int) -> Any:
+        return known(props, "conditions", index, "conditionThreshold", *path, resource=name)
+
+    where = f"conditions[{index}].conditionThreshold"
     spike = required.key == SPIKE_KEY
     events = bounds.image_read_spike if spike else 1
     found = []
-    if (problem := _fires_at(condition, events, name)) is not None:
+    if (problem := _fires_at(read, events)) is not None:
         declared = f"imageReadSpike {events}" if spike else "one event"
         found.append(f"{where}.{problem} (the site declares {declared})")
-    duration = seconds(known(condition, "duration", resource=name) or "0s")
+    duration = seconds(read("duration") or "0s")
     if duration is None or duration > bounds.max_condition_duration:
         found.append(
-            f"{where}.duration is {leaf(condition, 'duration')}, longer than the site's maxConditionDuration "
+            f"{where}.duration is {read('duration')}, longer than the site's maxConditionDuration "
             f"({bounds.max_condition_duration}s): the count must stay above the threshold that long, which one event "
             "does not do"
         )
-    count, percent = known(condition, "trigger", "count", resource=name), leaf(condition, "trigger", "percent")
+    count, percent = read("trigger", "count"), read("trigger", "percent")
     if isinstance(count, int | float) and count > 1:
         found.append(f"{where}.trigger.count is {count:g}: that many series must cross at once, not one principal")
     if percent not in (None, 0):
         found.append(f"{where}.trigger.percent is {percent}: a share of the series must cross at once, not one")
     for key in ("denominatorFilter", "forecastOptions"):
-        if known(condition, key, resource=name):
+        if read(key):
             found.append(f"{where}.{key} is set: the condition no longer compares the count of events")
-    for index, aggregation in enumerate(items(condition, "aggregations")):
-        at = f"{where}.aggregations[{index}]"
-        aligner = known(aggregation, "perSeriesAligner", resource=name)
+    for at_index in range(len(items(leaf(props, "conditions", index, "conditionThreshold"), "aggregations"))):
+        at = f"{where}.aggregations[{at_index}]"
+        aligner = read("aggregations", at_index, "perSeriesAligner")
         if aligner is not None and aligner not in COUNTING_ALIGNERS:
             found.append(f"{at}.perSeriesAligner is {aligner}: the aligned value is no longer the count of events")
-        reducer = known(aggregation, "crossSeriesReducer", resource=name)
+        reducer = read("aggregations", at_index, "crossSeriesReducer")
         if reducer is not None and reducer not in COUNTING_REDUCERS:
             found.append(f"{at}.crossSeriesReducer is {reducer}: it dilutes one principal's count among the others")
-        period = seconds(known(aggregation, "alignmentPeriod", resource=name) or "60s")
+        shown = read("aggregations", at_index, "alignmentPeriod")
+        period = seconds(shown or "60s")
         if period is None or period > bounds.max_quiet_period:
             found.append(
-                f"{at}.alignmentPeriod is {leaf(aggregation, 'alignmentPeriod')}, longer than the site's "
-                f"maxQuietPeriod ({bounds.max_quiet_period}s): an event keeps the series above the threshold that "
-                "long, and a repeat within it opens no new incident"
+                f"{at}.alignmentPeriod is {shown}, longer than the site's maxQuietPeriod ({bounds.max_quiet_period}s): "
+                "an event keeps the series above the threshold that long, and a repeat within it opens no new incident"
             )
         elif spike and period < SPIKE_WINDOW_SECONDS:
             found.append(
-                f"{at}.alignmentPeriod is {leaf(aggregation, 'alignmentPeriod')}: the reads are counted over less "
-                f"than the {SPIKE_WINDOW_SECONDS}s window the site's imageReadSpike is declared for"
+                f"{at}.alignmentPeriod is {shown}: the reads are counted over less than the {SPIKE_WINDOW_SECONDS}s "
+                "window the site's imageReadSpike is declared for"
             )
     return found
 
@@ -359,9 +361,8 @@ def _policy_problems(
             f"it as routine. Set severity to {bounds.min_severity} or above"
         )
     for index in firing:
-        threshold = leaf(conditions[index], "conditionThreshold")
-        if threshold is not None and threshold is not UNKNOWN:
-            problems = _threshold_problems(threshold, f"conditions[{index}].conditionThreshold", required, bounds, name)
+        if known(props, "conditions", index, "conditionThreshold", resource=name) is not None:
+            problems = _threshold_problems(props, index, required, bounds, name)
             found.extend(f"{p}. Keep it within logging.alerts" for p in problems)
     return found
 

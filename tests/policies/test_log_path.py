@@ -252,6 +252,16 @@ CASES = [
         ),
         id="siem-subscriber-grant-removed",
     ),
+    pytest.param(
+        # A test migration re-points the SIEM's subscription at a staging topic and is never pointed back.
+        Case(
+            PATH,
+            on(SUBSCRIPTION, set_prop("topic", value="projects/chuv-imaging-lau/topics/lau-siem-staging")),
+            "topic 'lau-logging-siem' name: no subscription of the SIEM topic is read by the declared SIEM subscriber",
+            stack=True,
+        ),
+        id="siem-subscription-re-pointed-at-staging",
+    ),
     # --- LOG-09: the security-log bucket at the site's declared retention --------------------------
     pytest.param(
         # The site declares ten years (the canton's archive rule); someone sets seven, above the pack minimum.
@@ -435,6 +445,7 @@ def test_policy_rejects_mutation_in_a_first_preview(policy_pack, case: Case):
         pytest.param(TOPIC, ("schemaSettings", "schema"), PATH, id="topic-schema"),
         pytest.param("lau-alerts-route-alert", ("combiner",), ALERTS, id="alert-combiner"),
         pytest.param("lau-alerts-route-alert", ("alertStrategy", "notificationPrompts"), ALERTS, id="alert-prompts"),
+        pytest.param("lau-alerts-image-read-spike-alert", (*THRESHOLD, "thresholdValue"), ALERTS, id="spike-threshold"),
     ],
 )
 def test_an_unknown_value_on_the_path_is_not_judged_in_preview(policy_pack, name, path, policy):
@@ -444,7 +455,7 @@ def test_an_unknown_value_on_the_path_is_not_judged_in_preview(policy_pack, name
     set_prop(*path, value=UNKNOWN)(by_name(resources, name))
     found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.skipped_in_preview]
     assert [d.policy for d in found] == [policy]
-    assert f"value at .[{name}].{'.'.join(path)} can't be known during preview" in found[0].message
+    assert f"value at .[{name}].{'.'.join(map(str, path))} can't be known during preview" in found[0].message
 
 
 def _no_mandatory_finding(pack, change: Callable[[list[Resource]], list[Resource]], mode: str = "update") -> None:
