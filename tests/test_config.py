@@ -354,6 +354,28 @@ BAD_LOGGING = [
         f"{NS}:logging.alerts.imageReadSpike: must be at least 1, got 0",
         id="spike-threshold-zero",
     ),
+    pytest.param(
+        _set("logging/alerts/maxConditionDuration", 86400),
+        f"{NS}:logging.alerts.maxConditionDuration: must be at most 3600, got 86400",
+        id="alert-condition-may-wait-a-day",
+    ),
+    pytest.param(
+        _set("logging/alerts/maxQuietPeriod", 60),
+        f"{NS}:logging.alerts.maxQuietPeriod: must be at least 300, got 60",
+        id="alert-quiet-period-shorter-than-the-spike-window",
+    ),
+    pytest.param(
+        _set("logging/alerts/minSeverity", "INFO"),
+        f"{NS}:logging.alerts.minSeverity: Input should be 'WARNING', 'ERROR' or 'CRITICAL'",
+        id="alert-severity-not-monitorings",
+    ),
+    pytest.param(
+        _set("logging/alerts/maxConditionDuration", 1800),
+        f"{NS}:logging.alerts.maxConditionDuration: 1800 seconds is not shorter than maxQuietPeriod (1800): one "
+        "event stays in an alert's window for at most that long, so a condition that must hold longer never "
+        "fires on it",
+        id="alert-condition-longer-than-its-window",
+    ),
 ]
 
 
