@@ -103,7 +103,8 @@ def build(config: PlatformConfig) -> None:
             version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
             opts=protected,
         )
-        for purpose in ("state", *(f"secrets-{site}" for site in sorted(config.sites)))
+        # a retired site's key stays: its exported state is encrypted with it
+        for purpose in ("state", *(f"secrets-{site}" for site in sorted([*config.sites, *config.retired_sites])))
     }
 
     storage_agent = gcp.storage.get_project_service_account_output(project=project)
