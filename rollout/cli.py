@@ -103,7 +103,6 @@ def parser() -> argparse.ArgumentParser:
     retire.add_argument(
         "--records-dir",
         type=Path,
-        default=ROOT / "retired",
         help="where the state export and the record are written, in <site>/ (default: retired)",
     )
     _backend_option(retire)
@@ -149,11 +148,13 @@ def main(
     pulumi_command: Any = None,
     bootstrap_stack: Path = platform.BOOTSTRAP_STACK,
     stacks_dir: Path | None = None,
+    records_dir: Path | None = None,
 ) -> int:
     """Run the command. ``pulumi_command`` (an ``auto.PulumiCommand``) replaces the Pulumi CLI under the
     Automation API, ``operation_factory`` the whole per-site operation (the tests' seams)."""
     args = parser().parse_args(argv)
     if args.command == "retire":
+        args.records_dir = args.records_dir or records_dir or ROOT / "retired"
         return _retire(args, pulumi_command, bootstrap_stack, stacks_dir)
     if args.command == "move-bootstrap-state":
         return _move(args, pulumi_command, bootstrap_stack)

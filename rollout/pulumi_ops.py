@@ -85,7 +85,7 @@ def _counts(summary: Mapping[Any, Any] | None) -> dict[str, int]:
 def _reason(error: Exception) -> str:
     """The CLI's own last error line, not the whole command result."""
     text = getattr(getattr(error, "command_result", None), "stderr", "") or str(error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip().removeprefix("stderr: ") for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if line.lower().startswith("error:")]
     return (errors or lines or [type(error).__name__])[-1][:300]
 

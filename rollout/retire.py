@@ -142,7 +142,6 @@ def retire(
     if (problem := decision_problem(data_kept)) is not None:
         raise RetireError(problem)
     moment = now or datetime.now(UTC)
-    log(f"{site}: reading the state (pulumi stack export)")
     deployment = steps.export(site)
     kept = kept_resources(deployment)
     if any(k.data for k in kept) and data_kept is None:

@@ -96,8 +96,9 @@ def _pulumi_step(job: dict) -> dict:
 def test_the_deploy_matrix_is_every_stack_file():
     [step] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
     command = step["run"].splitlines()[0]
-    script = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])[-1]
-    listed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    argv = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])
+    assert argv[:3] == ["python3", "-m", "program.sites"]  # the sites' one rule, before anything is installed
+    listed = subprocess.run([sys.executable, *argv[1:]], cwd=ROOT, capture_output=True, text=True, check=True)
     assert yaml.safe_load(listed.stdout) == stacks.available()
     for name in ("preview", "up", "drift"):
         assert _deploy_jobs()[name]["strategy"]["matrix"]["site"] == "${{ fromJSON(needs.sites.outputs.sites) }}"
