@@ -80,8 +80,9 @@ def add_parser(sub: Any) -> None:
         "terminal a missing value is an error naming its flag. Exit 0 written, 2 bad or missing input.",
     )
     p.add_argument("name", metavar="NAME", help=f"the site's stack name: {sites.RULE}")
+    partner = {a.flag: b.flag for a, b in ONE_OF} | {b.flag: a.flag for a, b in ONE_OF}
     for field in (*REQUIRED, *(f for pair in ONE_OF for f in pair)):
-        required = "required" if field in REQUIRED else "this or the other of its pair"
+        required = "required" if field in REQUIRED else f"this or {partner[field.flag]} required"
         p.add_argument(
             field.flag,
             dest=field.dest,
