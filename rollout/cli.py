@@ -327,7 +327,7 @@ def _move(args: argparse.Namespace, pulumi_command: Any, bootstrap_stack: Path) 
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(
-        f"the bootstrap's stack {pulumi_ops.BOOTSTRAP_STACK} ({count} resources) is in {target}; run "
+        f"the bootstrap's stack {pulumi_ops.BOOTSTRAP_STACK} ({count} resource(s)) is in {target}; run "
         f"`pulumi login {target}` and `pulumi preview --stack {pulumi_ops.BOOTSTRAP_STACK}` in bootstrap/ "
         "(no changes expected), then delete the local state"
     )
