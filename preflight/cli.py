@@ -194,8 +194,8 @@ def _check_parsers(sub: Any) -> None:
         help="check every stack in stacks/ in parallel",
         description="`check` for every stack file, in parallel worker processes (one policy pack each), with a "
         "progress bar on stderr and a summary. Exit 0 no mandatory violation anywhere, 1 a violation, 2 a site "
-        "that could not be checked (among them two sites that share a site code, project, bucket name, stack name "
-        "or subnet range) or a tool failure, 143 stopped by SIGTERM or SIGHUP.",
+        "that could not be checked (among them two sites that share a site code, project, bucket name or subnet "
+        "range) or a tool failure, 143 stopped by SIGTERM or SIGHUP.",
     )
     fleet.add_argument(
         "--jobs", type=_positive(int), default=None, help="worker processes (default: the CPUs available, plus one)"

@@ -56,9 +56,10 @@ def site_error(site: str, stacks_dir: Path, problems: Sequence[str], line: int =
 def conflicts(loaded: Sequence[stacks.Stack]) -> dict[str, list[str]]:
     """What two sites of one fleet share but must not, by site: each problem names both stack files and
     the lines. Two sites must differ in site code, GCP project and bucket names (every physical name is
-    built from them: the second deploy would take over the first site's resources), in stack name
-    (Pulumi's backends compare stack names without case: both would share one state), and their
-    subnets must not overlap (the hospital routes each site's range to that site's VPC)."""
+    built from them: the second deploy would take over the first site's resources), and their subnets
+    must not overlap (the hospital routes each site's range to that site's VPC). Stack names, which name
+    the sites' states, are distinct already: one file each, and the site-name rule (``program.sites``)
+    admits lower case only, so no two differ only in case (backends compare them without case)."""
     ns = stacks.PROJECT
     problems: dict[str, list[str]] = {}
 
@@ -81,8 +82,6 @@ def conflicts(loaded: Sequence[stacks.Stack]) -> dict[str, list[str]]:
     for i, a in enumerate(sites):
         for b in sites[i + 1 :]:
             site_a, site_b = stacks.site_of(a), stacks.site_of(b)
-            if a.name.casefold() == b.name.casefold():
-                same(a, b, "stack name (backends ignore case)", "", (a.name, b.name))
             if site_a.site_code == site_b.site_code:
                 same(a, b, f"{ns}:siteCode", f"{ns}:siteCode", (site_a.site_code, site_b.site_code))
             if site_a.gcp_project == site_b.gcp_project:
