@@ -358,6 +358,49 @@ def site_logging() -> LoggingDeclaration:
     )
 
 
+@dataclass(frozen=True)
+class GroupDomains:
+    """The directory domains the site's groups may come from (``imaging-landing-zone:groupDomains``), each with
+    its Google Workspace or Cloud Identity customer id; ``source`` says where they were read from."""
+
+    customers: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case domain to customer id (``C0...``)."""
+    source: str = f"no {SITE_NAMESPACE}:groupDomains in the stack config"
+
+    def admits(self, member: str) -> bool:
+        """Whether a ``group:<email>`` (or bare email) member is of a declared domain (exact, case-insensitive)."""
+        return member.lower().rpartition("@")[2] in self.customers
+
+
+@cache
+def site_group_domains() -> GroupDomains:
+    """The group domains the stack's site config declares."""
+    section = _site_section("groupDomains")
+    if section is None:
+        return GroupDomains()
+    return GroupDomains(
+        customers={str(domain).lower(): str(customer) for domain, customer in section.items()},
+        source=f"the stack's {SITE_NAMESPACE}:groupDomains",
+    )
+
+
+def group_domains(policy_config: Mapping[str, Any]) -> GroupDomains:
+    """The declared group domains: the policy's ``groupDomains`` config (domain to customer id), else the site's."""
+    configured = policy_config.get("groupDomains")
+    if isinstance(configured, Mapping):
+        return GroupDomains(
+            {str(d).lower(): str(c) for d, c in configured.items()}, "the policy's groupDomains config"
+        )
+    return site_group_domains()
+
+
+def access_log_bucket() -> str | None:
+    """The site's access-log bucket name, as the components derive it: ``<gcpProject>-<siteCode>-access-logs``
+    (a contract test holds it equal to ``components.naming.bucket_name``)."""
+    project, code = site_setting("gcpProject"), site_setting("siteCode")
+    return f"{project}-{code}-access-logs" if project and code else None
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
@@ -365,3 +408,4 @@ def forget() -> None:
     site_allowlist.cache_clear()
     site_principals.cache_clear()
     site_logging.cache_clear()
+    site_group_domains.cache_clear()
