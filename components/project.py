@@ -8,11 +8,9 @@ no default network appears and resources stay in the site's region.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import Field, field_validator
+from pydantic import field_validator
 
 from ._base import Component, ComponentArgs, child
 from .contract import CustomerId, Region
@@ -58,9 +56,10 @@ class ProjectGuardRailsArgs(ComponentArgs):
     """The APIs the site needs; enabled, never disabled on destroy."""
     skip: dict[str, str] = {}
     """Constraints the organisation enforces higher up, with the recorded reason."""
-    member_customers: Annotated[list[CustomerId], Field(min_length=1)]
+    member_customers: list[CustomerId] = []
     """The directory customer ids (``C0...``) of the site's group domains: the only identities IAM grants in the
-    project may name (``iam.allowedPolicyMemberDomains``)."""
+    project may name (``iam.allowedPolicyMemberDomains``, set by :meth:`ProjectGuardRails.restrict_member_domains`,
+    which needs at least one)."""
 
     @field_validator("skip")
     @classmethod
@@ -148,6 +147,8 @@ class ProjectGuardRails(Component):
         args = self._args
         if MEMBER_DOMAINS in args.skip:
             return None
+        if not args.member_customers:
+            raise ValueError("member_customers is empty: name the directory customer ids (C0...) of the site's groups")
         return gcp.orgpolicy.Policy(
             f"{self._rail_name}-{MEMBER_DOMAINS}",
             name=policy_name(args.project, MEMBER_DOMAINS),

@@ -114,6 +114,8 @@ def test_site_children_are_exactly_these():
             ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "lau-logging-audit"),
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-bucket-agent-key"),
             ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "lau-logging-bucket"),
+            ("gcp:logging/logViewIamMember:LogViewIamMember", "lau-logging-bucket-auditor-soc@chuv.example"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-access-logs-auditor-soc@chuv.example"),
             ("gcp:logging/projectSink:ProjectSink", "lau-logging-retention-sink"),
             ("gcp:projects/serviceIdentity:ServiceIdentity", "lau-logging-pubsub-agent"),
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-pubsub-agent-key"),
@@ -231,6 +233,8 @@ def test_bucket_grants_are_object_read_or_create_only():
         ),
         "lau-images-group-pacs-admins@chuv.example": ("roles/storage.objectCreator", "group:pacs-admins@chuv.example"),
         "lau-images-access-logs-writer": ("roles/storage.objectCreator", "group:cloud-storage-analytics@google.com"),
+        # the auditor (the security team) reads the access-log bucket, not the image bucket
+        "lau-images-access-logs-auditor-soc@chuv.example": ("roles/storage.objectViewer", "group:soc@chuv.example"),
     }
 
 

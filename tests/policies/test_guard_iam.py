@@ -818,7 +818,7 @@ def test_security_team_group_is_allowed_by_recorded_config():
     grant_inputs = {
         "bucket": "chuv-imaging-lau-lau-access-logs",
         "role": "roles/storage.objectViewer",
-        "member": "group:soc@chuv.example",
+        "member": "group:csirt@chuv.example",  # not Lausanne's declared auditor group (soc@)
     }
 
     def findings(user_config: dict[str, object] | None) -> list[str]:
@@ -831,7 +831,7 @@ def test_security_team_group_is_allowed_by_recorded_config():
             pack.close()
 
     assert findings(None) == [PEOPLE]
-    assert findings({PEOPLE: {"additionalGroups": ["soc@chuv.example"]}}) == []
+    assert findings({PEOPLE: {"additionalGroups": ["csirt@chuv.example"]}}) == []
 
 
 def test_first_preview_refuses_a_second_project_number_on_keys(policy_pack):
