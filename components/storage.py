@@ -93,6 +93,7 @@ class ImageBucketArgs(ComponentArgs):
             if not member.startswith("group:"):
                 raise ValueError(f"{member!r} is not a group: the access logs are read by the security team's group")
         return readers
+
     labels: dict[str, str] = {}
     """Labels on both buckets."""
 

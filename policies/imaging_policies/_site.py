@@ -388,9 +388,7 @@ def group_domains(policy_config: Mapping[str, Any]) -> GroupDomains:
     """The declared group domains: the policy's ``groupDomains`` config (domain to customer id), else the site's."""
     configured = policy_config.get("groupDomains")
     if isinstance(configured, Mapping):
-        return GroupDomains(
-            {str(d).lower(): str(c) for d, c in configured.items()}, "the policy's groupDomains config"
-        )
+        return GroupDomains({str(d).lower(): str(c) for d, c in configured.items()}, "the policy's groupDomains config")
     return site_group_domains()
 
 

@@ -136,7 +136,9 @@ def _auditor_bucket_problem(role: str, member: str, bucket: Any) -> str | None:
     return None
 
 
-def _bucket_role_problem(role: str, member: str, allowed: list[str], site: Principals, bucket: Any = None) -> str | None:
+def _bucket_role_problem(
+    role: str, member: str, allowed: list[str], site: Principals, bucket: Any = None
+) -> str | None:
     """What is wrong with ``member`` holding predefined ``role`` on a bucket or managed folder (``bucket``: the
     grant's bucket name, :data:`UNKNOWN` or ``None``), if anything."""
     m = member.lower()
@@ -150,18 +152,23 @@ def _bucket_role_problem(role: str, member: str, allowed: list[str], site: Princ
     if m == STORAGE_USAGE_LOG_WRITER and role != "roles/storage.objectCreator":
         return f"{member} holds {role}; Google's usage-log writer only needs roles/storage.objectCreator."
     site_roles = site.groups.get(m)
-    if site_roles is not None:
-        wanted = {r for s in site_roles for r in SITE_ROLE_GRANTS.get(s, {}).get(tokens.OBJECT_STORE_IAM, ())}
-        if role not in wanted:
-            return (
-                f"group {member} has the site role(s) {', '.join(sorted(site_roles))} but holds {role} on a bucket; "
-                f"grant {' or '.join(sorted(wanted)) or 'nothing'} (or change its rbac entry to the narrowest site "
-                "role that fits: reader reads images, uploader creates them, auditor reads the logs only)."
-            )
-        if site_roles == {AUDITOR}:
-            return _auditor_bucket_problem(role, member, bucket)
-    if role not in allowed:
-        return f"role {role} on a bucket is not one of {', '.join(allowed)}."
+    problem = _group_bucket_problem(role, member, site_roles, bucket) if site_roles is not None else None
+    if problem is None and role not in allowed:
+        problem = f"role {role} on a bucket is not one of {', '.join(allowed)}."
+    return problem
+
+
+def _group_bucket_problem(role: str, member: str, site_roles: frozenset[str], bucket: Any) -> str | None:
+    """A declared group holds its site role's bucket role, and an auditor on the access-log bucket only."""
+    wanted = {r for s in site_roles for r in SITE_ROLE_GRANTS.get(s, {}).get(tokens.OBJECT_STORE_IAM, ())}
+    if role not in wanted:
+        return (
+            f"group {member} has the site role(s) {', '.join(sorted(site_roles))} but holds {role} on a bucket; "
+            f"grant {' or '.join(sorted(wanted)) or 'nothing'} (or change its rbac entry to the narrowest site "
+            "role that fits: reader reads images, uploader creates them, auditor reads the logs only)."
+        )
+    if site_roles == frozenset({AUDITOR}):
+        return _auditor_bucket_problem(role, member, bucket)
     return None
 
 
@@ -241,7 +248,7 @@ def _view_bucket(props: Any) -> Any:
 def _log_view_problem(token: str, role: str, member: str, props: Any, site: Principals) -> str | None:
     """An auditor's log-view role reaches the security-log bucket's views only."""
     problem = _identity_problem(token, role, member, site)
-    if problem or site.groups.get(member.lower()) != {AUDITOR}:
+    if problem or site.groups.get(member.lower()) != frozenset({AUDITOR}):
         return problem
     declared = site_logging().security_bucket
     expected = declared.removeprefix("logging.googleapis.com/") if declared else None

@@ -13,7 +13,7 @@ project may be named by id or by number. A policy must hold the exact required v
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,18 +155,24 @@ def _declared_customers_only(rules: Rules, _: Context) -> str | None:
     unconditional = {_customer(v) for r in _unconditional(rules) for v in items(r, "values", "allowedValues")}
     if not unconditional:
         return "values.allowedValues of an unconditional rule is empty, so members of any domain may be granted"
-    if not declared.customers:
+    return _customers_problem(declared.customers, {_customer(v) for v in allowed}, unconditional)
+
+
+def _customers_problem(declared: Mapping[str, str], allowed: set[str], unconditional: set[str]) -> str | None:
+    """What the allowed customers (of any rule; ``unconditional``: of the rules that always apply) get wrong
+    against the declared domain to customer id map."""
+    if not declared:
         return (
             f"the stack declares no {SITE_NAMESPACE}:groupDomains, so the customers it admits "
             f"({', '.join(sorted(unconditional))}) cannot be judged; declare the site's group domains"
         )
-    wanted = set(declared.customers.values())
-    extra = sorted({_customer(v) for v in allowed} - wanted)
+    wanted = set(declared.values())
+    extra = sorted(allowed - wanted)
     missing = sorted(wanted - unconditional)
     if extra:
         return (
             f"values.allowedValues admits {', '.join(extra)}, not a customer of the declared group domains "
-            f"({', '.join(f'{d}: {c}' for d, c in sorted(declared.customers.items()))})"
+            f"({', '.join(f'{d}: {c}' for d, c in sorted(declared.items()))})"
         )
     if missing:
         return f"values.allowedValues lacks {', '.join(missing)}, the customer of a declared group domain"

@@ -44,7 +44,9 @@ def _waits_for(resources, urn: str) -> set[str]:
 def test_the_auditor_reads_the_access_log_bucket_and_the_security_log_view_only(mode):
     resources = site_plan("lausanne", mode)
     mine = sorted(
-        (r.type, r.name, r.inputs["role"]) for r in _grants(resources) if r.inputs.get("member") == "group:soc@chuv.example"
+        (r.type, r.name, r.inputs["role"])
+        for r in _grants(resources)
+        if r.inputs.get("member") == "group:soc@chuv.example"
     )
     assert mine == [
         (
@@ -79,7 +81,9 @@ def test_the_domain_guard_rail_admits_the_declared_customers_after_every_grant(s
     resources = site_plan(site, "update")
     code = resources[0].name.split("-")[0]
     rail = by_name(resources, f"{code}-project-{RAIL}")
-    assert rail.inputs["name"] == f"projects/{stacks.load(site).config['imaging-landing-zone:gcpProject']}/policies/{RAIL}"
+    assert (
+        rail.inputs["name"] == f"projects/{stacks.load(site).config['imaging-landing-zone:gcpProject']}/policies/{RAIL}"
+    )
     assert rail.inputs["spec"] == {"rules": [{"values": {"allowedValues": customers}}]}
     waited = _waits_for(resources, rail.urn)
     # the legacy constraint refuses grants to Google's service agents: every grant of the site comes first
@@ -108,7 +112,9 @@ def test_the_domain_guard_rail_needs_a_customer():
 
 def test_the_guard_rails_refuse_a_domain_name_for_a_customer_id():
     with pytest.raises(ValidationError, match="is not a directory customer id"):
-        ProjectGuardRailsArgs(project="proj-123456", region="europe-west6", services=[], member_customers=["chuv.example"])
+        ProjectGuardRailsArgs(
+            project="proj-123456", region="europe-west6", services=[], member_customers=["chuv.example"]
+        )
 
 
 def test_log_readers_are_groups_only():

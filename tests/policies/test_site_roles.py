@@ -67,7 +67,12 @@ CASES = [
             add_resource(
                 FOLDER_MEMBER,
                 "soc-reads-a-studies-folder",
-                {"bucket": IMAGES, "managedFolder": "studies/", "role": "roles/storage.objectViewer", "member": AUDITOR},
+                {
+                    "bucket": IMAGES,
+                    "managedFolder": "studies/",
+                    "role": "roles/storage.objectViewer",
+                    "member": AUDITOR,
+                },
             ),
             f"holds roles/storage.objectViewer on bucket {IMAGES} (bucket)",
         ),
@@ -362,7 +367,8 @@ def test_the_domain_guard_rail_skipped_with_a_recorded_reason_is_not_required():
     pack then does not require the project's own policy (the other guard rails' skip mechanism)."""
     config = dict(stacks.load("lausanne").config)
     config["imaging-landing-zone:guardRails"] = (
-        '{"skip": {"iam.allowedPolicyMemberDomains": "Set on the CHUV organisation node by the cloud team (ORG-POL-3)."}}'
+        '{"skip": {"iam.allowedPolicyMemberDomains": '
+        '"Set on the CHUV organisation node by the cloud team (ORG-POL-3)."}}'
     )
     resources = site_plan("lausanne", "update")
     resources.remove(by_name(resources, RAIL))
@@ -371,3 +377,21 @@ def test_the_domain_guard_rail_skipped_with_a_recorded_reason_is_not_required():
         assert [d for d in pack.analyze_stack(resources) if d.policy == DOMAIN_RAIL] == []
     finally:
         pack.close()
+
+
+def test_the_pack_s_copies_of_the_site_s_facts_are_the_components():
+    """The pack keeps its own copies (it is published alone): the customer-id rule of its IAM-12 config, and
+    the access-log bucket's name (the auditor-as-declared variant above passes through the real pack with
+    the components' name)."""
+    from imaging_policies import iam
+    from imaging_policies._site import SITE_NAMESPACE
+
+    from components import contract, naming
+    from program import config
+
+    policy = next(p for p in iam.POLICIES if p.name == DOMAINS)
+    assert policy.config_schema.properties["groupDomains"]["additionalProperties"]["pattern"] == (
+        contract.CUSTOMER_ID_PATTERN
+    )
+    assert naming.bucket_name("chuv-imaging-lau", "lau", "access-logs") == ACCESS_LOGS
+    assert SITE_NAMESPACE == config.NAMESPACE
