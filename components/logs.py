@@ -132,13 +132,15 @@ class SecurityLogging(Component):
             description="Security logs of the imaging site: locked, CMEK, kept for the site's retention (LOG-09).",
             opts=child(self, protect=True, depends_on=[bucket_grant]),
         )
-        bucket_path = f"projects/{args.project}/locations/{args.region}/buckets/{bucket_id}"
         for key, member in args.log_view_readers.items():
+            # The IAM updater builds <parent>/locations/<location>/buckets/<bucket>/views/<name> from its inputs
+            # as given, so bucket is the bucket id, not its path (LoggingLogViewIamUpdater.GetResourceId in
+            # terraform-provider-google-beta google-beta/services/logging/iam_logging_log_view.go, 93c65b2d).
             gcp.logging.LogViewIamMember(
                 f"{name}-bucket-{key}",
                 parent=f"projects/{args.project}",
                 location=args.region,
-                bucket=bucket_path,
+                bucket=bucket_id,
                 name=ALL_LOGS_VIEW,
                 role=VIEW_ACCESSOR_ROLE,
                 member=member,

@@ -449,6 +449,15 @@ class ViewerSettings(_Model):
         return self
 
 
+def _some_domain(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError(
+            "declare at least one domain the site's groups come from, with its directory customer id, like "
+            "{hospital.example: C03xgje4y}"
+        )
+    return value
+
+
 class SiteConfig(_Model):
     """Everything that differs between two hospital sites."""
 
@@ -469,7 +478,9 @@ class SiteConfig(_Model):
     rbac: dict[GroupEmail, SiteRole] = {}
     """Hospital groups (email) mapped to a site role: `reader` or `uploader` (image bucket), or `auditor`
     (the security team: reads the access-log and security-log buckets, never images)."""
-    group_domains: Annotated[dict[DnsName, CustomerId], Field(min_length=1)]
+    group_domains: Annotated[
+        dict[DnsName, CustomerId], AfterValidator(_some_domain), Field(json_schema_extra={"minProperties": 1})
+    ]
     """The domains the site's groups may come from, each with the customer id of its Google Workspace or Cloud
     Identity account (`C0...`): every group the config names is in one, and the project's
     `iam.allowedPolicyMemberDomains` guard rail admits exactly these customers (ORG-11, IAM-12)."""

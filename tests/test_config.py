@@ -528,7 +528,8 @@ BAD_GROUP_DOMAINS = [
     ),
     pytest.param(
         _set("groupDomains", {}),
-        f"{NS}:groupDomains: Dictionary should have at least 1 item after validation, not 0",
+        f"{NS}:groupDomains: declare at least one domain the site's groups come from, with its directory customer "
+        "id, like {hospital.example: C03xgje4y}",
         id="group-domains-empty",
     ),
     pytest.param(

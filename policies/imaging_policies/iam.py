@@ -10,6 +10,7 @@ own allowlist. A condition only ever narrows a verdict when the pack can prove w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -233,15 +234,24 @@ def _identity_problem(resource_type: str, role: str, member: str, site: Principa
     return None
 
 
+_VIEW_NAME = re.compile(r"^(?P<parent>.+)/locations/(?P<location>[^/]+)/buckets/(?P<bucket>[^/]+)/views/[^/]+$")
+
+
 def _view_bucket(props: Any) -> Any:
-    """The log bucket a log-view grant names, as ``projects/<p>/locations/<l>/buckets/<b>``: the provider takes
-    ``bucket`` as that full path (the LogView example of pulumi-gcp 10.2.0 passes a ProjectBucketConfig's id)
-    or as the bucket id with ``parent`` and ``location``. :data:`UNKNOWN` when a part is unknown."""
-    bucket, parent, location = leaf(props, "bucket"), leaf(props, "parent"), leaf(props, "location")
-    if UNKNOWN in (bucket, parent, location) and not (isinstance(bucket, str) and "/buckets/" in bucket):
+    """The log bucket a log-view grant reaches, as ``<parent>/locations/<location>/buckets/<bucket>``, the way
+    the provider resolves it: a ``name`` in the full view form overrides ``parent``, ``location`` and ``bucket``
+    (it is also the form the provider stores), else the three inputs as given
+    (LoggingLogViewIamUpdaterProducer and GetResourceId in terraform-provider-google-beta
+    google-beta/services/logging/iam_logging_log_view.go, 93c65b2d). :data:`UNKNOWN` when a part is unknown."""
+    name = leaf(props, "name")
+    if name is UNKNOWN:
         return UNKNOWN
-    if isinstance(bucket, str) and "/buckets/" in bucket:
-        return bucket.removeprefix("logging.googleapis.com/")
+    full = _VIEW_NAME.match(name) if isinstance(name, str) else None
+    if full:
+        return f"{full['parent']}/locations/{full['location']}/buckets/{full['bucket']}"
+    bucket, parent, location = leaf(props, "bucket"), leaf(props, "parent"), leaf(props, "location")
+    if UNKNOWN in (bucket, parent, location):
+        return UNKNOWN
     return f"{parent}/locations/{location}/buckets/{bucket}"
 
 
@@ -367,7 +377,7 @@ def _custom_roles(resources: list[PolicyResource]) -> dict[str, Any]:
 
 
 def _custom_role_problem(
-    token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals
+    token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals, *, bucket: Any = None
 ) -> str | None:
     risky = dangerous(permissions)
     if risky:
@@ -400,6 +410,11 @@ def _custom_role_problem(
                 f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates; "
                 "remove them from the role's permissions."
             )
+        if site.groups.get(m) == frozenset({AUDITOR}):
+            where = bucket_scope(condition) if token in tokens.HIERARCHY_IAM else bucket
+            problem = _auditor_bucket_problem("it", str(member), where)
+            if problem:
+                return f"reads objects of another bucket than the access-log bucket: {problem}"
     return None
 
 
@@ -431,7 +446,9 @@ def _in_stack(args: StackValidationArgs, report: Report) -> None:
                         r.urn,
                     )
                 elif permissions is not UNKNOWN:
-                    problem = _custom_role_problem(r.resource_type, member, permissions, condition, site)
+                    problem = _custom_role_problem(
+                        r.resource_type, member, permissions, condition, site, bucket=leaf(r.props, "bucket")
+                    )
                     if problem:
                         report(f"custom role {role} held by {member} {problem}", r.urn)
             pool = workload_pool(member) if isinstance(member, str) else None

@@ -66,7 +66,7 @@ def test_the_auditor_reads_the_access_log_bucket_and_the_security_log_view_only(
     assert {k: view.inputs[k] for k in ("parent", "location", "bucket", "name")} == {
         "parent": "projects/chuv-imaging-lau",
         "location": "europe-west6",
-        "bucket": "projects/chuv-imaging-lau/locations/europe-west6/buckets/lau-security-logs",
+        "bucket": "lau-security-logs",  # the id: the IAM updater puts it in the view's path as given
         "name": "_AllLogs",
     }
     assert by_name(resources, "lau-logging-bucket").urn in view.dependencies  # the view exists with its bucket

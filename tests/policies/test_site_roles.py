@@ -30,6 +30,7 @@ RAIL = "lau-project-iam.allowedPolicyMemberDomains"
 IMAGES = "chuv-imaging-lau-lau-images"
 ACCESS_LOGS = "chuv-imaging-lau-lau-access-logs"
 SECURITY_LOGS = "projects/chuv-imaging-lau/locations/europe-west6/buckets/lau-security-logs"
+DEFAULT_LOGS = "projects/chuv-imaging-lau/locations/global/buckets/_Default"
 CUSTOMER = "C03chuv7k"
 BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember"
 BUCKET_BINDING = "gcp:storage/bucketIAMBinding:BucketIAMBinding"
@@ -41,6 +42,26 @@ ORG_POLICY_V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
 
 def _rules(*rules: object) -> Callable[[Resource], None]:
     return set_prop("spec", value={"rules": list(rules)})
+
+
+def _custom_role_on_images(resources: list[Resource]) -> Resource:
+    """A custom role with object read permissions only, declared in the stack, granted to the auditor on the
+    image bucket."""
+    add_resource(
+        "gcp:projects/iAMCustomRole:IAMCustomRole",
+        "soc-reader-role",
+        {
+            "project": "chuv-imaging-lau",
+            "roleId": "socReader",
+            "title": "SOC reader",
+            "permissions": ["storage.objects.get", "storage.objects.list"],
+        },
+    )(resources)
+    return add_resource(
+        BUCKET_MEMBER,
+        "soc-custom-reads-images",
+        {"bucket": IMAGES, "role": "projects/chuv-imaging-lau/roles/socReader", "member": AUDITOR},
+    )(resources)
 
 
 CASES = [
@@ -100,6 +121,16 @@ CASES = [
     ),  # IAM-04, part 2: a project grant narrowed to the image bucket by a condition is still the image bucket
     pytest.param(
         Case(
+            "gcp-iam-custom-roles-and-federation",
+            _custom_role_on_images,
+            f"custom role projects/chuv-imaging-lau/roles/socReader held by {AUDITOR} reads objects of another bucket "
+            f"than the access-log bucket: group {AUDITOR} has the site role auditor but holds it on bucket {IMAGES}",
+            stack=True,
+        ),
+        id="auditor-custom-read-role-on-the-image-bucket",
+    ),  # IAM-04, part 2: a custom "read-only" role looks harmless by its permissions; it is on the image bucket
+    pytest.param(
+        Case(
             LEAST_PRIVILEGE,
             add_resource(
                 PROJECT_MEMBER,
@@ -113,11 +144,19 @@ CASES = [
     pytest.param(
         Case(
             LEAST_PRIVILEGE,
-            on(VIEW_GRANT, set_prop("bucket", value="projects/chuv-imaging-lau/locations/global/buckets/_Default")),
-            "on a view of log bucket projects/chuv-imaging-lau/locations/global/buckets/_Default (bucket",
+            on(VIEW_GRANT, set_prop("bucket", value="_Default")),
+            "on a view of log bucket projects/chuv-imaging-lau/locations/europe-west6/buckets/_Default (bucket",
         ),
         id="auditor-reads-the-default-log-bucket",
     ),  # IAM-04, part 2: pointed at _Default, which holds every log of the project (Data Access included)
+    pytest.param(
+        Case(
+            LEAST_PRIVILEGE,
+            on(VIEW_GRANT, set_prop("name", value=f"{DEFAULT_LOGS}/views/_AllLogs")),
+            "on a view of log bucket projects/chuv-imaging-lau/locations/global/buckets/_Default (bucket",
+        ),
+        id="auditor-view-named-in-full-form-of-another-bucket",
+    ),  # IAM-04, part 2: bucket still says lau-security-logs, but the provider takes the view's full name first
     pytest.param(
         Case(
             LEAST_PRIVILEGE,
@@ -135,7 +174,7 @@ CASES = [
                 {
                     "parent": "projects/chuv-imaging-lau",
                     "location": "europe-west6",
-                    "bucket": SECURITY_LOGS,
+                    "bucket": "lau-security-logs",
                     "name": "_AllLogs",
                     "role": "roles/logging.viewAccessor",
                     "member": "group:radiologie@chuv.example",
@@ -283,10 +322,10 @@ def _as_planned(resources: list[Resource]) -> list[Resource]:
     return [by_name(resources, ACCESS_LOG_GRANT), by_name(resources, VIEW_GRANT), by_name(resources, RAIL)]
 
 
-def _view_by_bucket_id(resources: list[Resource]) -> list[Resource]:
-    """The view grant names the bucket by its id, with parent and location (the provider accepts both)."""
+def _view_by_full_name(resources: list[Resource]) -> list[Resource]:
+    """The view grant names the view by its full resource name (the form the provider stores)."""
     grant = by_name(resources, VIEW_GRANT)
-    set_prop("bucket", value="lau-security-logs")(grant)
+    set_prop("name", value=f"{SECURITY_LOGS}/views/_AllLogs")(grant)
     return [grant]
 
 
@@ -309,15 +348,15 @@ def _customer_with_is_prefix(resources: list[Resource]) -> list[Resource]:
     return [rail]
 
 
-def _a_second_auditor_group(resources: list[Resource]) -> list[Resource]:
-    """A second security group of the declared domain, declared by the pack config of the reviewing team."""
+def _a_second_auditor_grant(resources: list[Resource]) -> list[Resource]:
+    """The same auditor group granted the view a second time (a team's own stack adds it again): still its role."""
     grant = add_resource(
         VIEW_MEMBER,
         "soc-night-shift-reads-security-logs",
         {
             "parent": "projects/chuv-imaging-lau",
             "location": "europe-west6",
-            "bucket": SECURITY_LOGS,
+            "bucket": "lau-security-logs",
             "name": "_AllLogs",
             "role": "roles/logging.viewAccessor",
             "member": AUDITOR,
@@ -328,10 +367,10 @@ def _a_second_auditor_group(resources: list[Resource]) -> list[Resource]:
 
 VARIANTS = [
     pytest.param(_as_planned, id="auditor-as-declared"),
-    pytest.param(_view_by_bucket_id, id="auditor-view-grant-by-bucket-id"),
+    pytest.param(_view_by_full_name, id="auditor-view-grant-by-full-view-name"),
     pytest.param(_access_logs_as_binding, id="auditor-bucket-grant-as-a-binding"),
     pytest.param(_customer_with_is_prefix, id="domain-guard-rail-in-is-form"),
-    pytest.param(_a_second_auditor_group, id="auditor-second-grant-on-the-same-view"),
+    pytest.param(_a_second_auditor_grant, id="auditor-second-grant-on-the-same-view"),
 ]
 
 
@@ -358,7 +397,7 @@ def test_the_auditor_holds_grants_on_the_log_buckets_only():
     }
     assert held == {
         (BUCKET_MEMBER, ACCESS_LOGS, "roles/storage.objectViewer"),
-        (VIEW_MEMBER, SECURITY_LOGS, "roles/logging.viewAccessor"),
+        (VIEW_MEMBER, "lau-security-logs", "roles/logging.viewAccessor"),
     }
 
 
