@@ -236,12 +236,12 @@ CASES = [
     pytest.param(
         Case(
             DOMAIN_RAIL,
-            on(RAIL, _rules({"allowAll": "TRUE"})),
+            on(RAIL, _rules({"values": {"allowedValues": [CUSTOMER]}}, {"allowAll": "TRUE"})),
             "a rule allows members of any domain",
             stack=True,
         ),
         id="domain-guard-rail-allows-all",
-    ),  # ORG-11, part 2: relaxed to allowAll during an incident and never put back
+    ),  # ORG-11, part 2: an allowAll rule added beside the right one during an incident and never taken out
     pytest.param(
         Case(
             DOMAIN_RAIL,
@@ -281,12 +281,20 @@ CASES = [
     pytest.param(
         Case(
             DOMAIN_RAIL,
-            on(RAIL, set_prop("spec", "inheritFromParent", value=True)),
+            add_resource(
+                ORG_POLICY_V1,
+                "lau-member-domains-merged",
+                {
+                    "project": "chuv-imaging-lau",
+                    "constraint": "iam.allowedPolicyMemberDomains",
+                    "listPolicy": {"inheritFromParent": True, "allow": {"values": [CUSTOMER]}},
+                },
+            ),
             "inheritFromParent is true",
             stack=True,
         ),
         id="domain-guard-rail-merged-with-the-parent",
-    ),  # ORG-11, part 2: merged with the folder's list, which may admit any customer
+    ),  # ORG-11, part 2: a v1 policy beside the v2 one merges the folder's list, which may admit any customer
     pytest.param(
         Case(
             DOMAIN_RAIL,
@@ -296,14 +304,14 @@ CASES = [
                 {
                     "project": "chuv-imaging-lau",
                     "constraint": "constraints/iam.allowedPolicyMemberDomains",
-                    "listPolicy": {"allow": {"all": True}},
+                    "listPolicy": {"allow": {"values": [f"is:{CUSTOMER}", "is:C08mssp55"]}},
                 },
             ),
-            "a rule allows members of any domain",
+            "values.allowedValues admits C08mssp55",
             stack=True,
         ),
-        id="domain-guard-rail-overridden-by-a-v1-policy",
-    ),  # ORG-11, part 2: the older resource type on the same constraint says "allow all" beside the v2 one
+        id="domain-guard-rail-widened-by-a-v1-policy",
+    ),  # ORG-11, part 2: the older resource type on the same constraint admits the managed SOC's directory
 ]
 
 
