@@ -590,7 +590,9 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation=(
             "Grant roles/storage.objectViewer (viewer) or roles/storage.objectCreator (PACS uploader) on the "
-            "image bucket with a BucketIAMMember, and nothing at project level."
+            "image bucket with a BucketIAMMember, and nothing at project level; the security team is an auditor "
+            "(roles/storage.objectViewer on the access-log bucket, roles/logging.viewAccessor on the security-log "
+            "bucket's view), never a reader of images."
         ),
         types=tokens.IAM_GRANTS | tokens.CUSTOM_ROLES,
         check=_least_privilege,
