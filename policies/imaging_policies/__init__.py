@@ -6,12 +6,14 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     closed_world,
     edge,
+    federation,
     firewall,
     iam,
     kms,
     logging,
     monitoring,
     orgpolicy,
+    retention,
     storage,
     vpc,
 )
@@ -20,7 +22,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, retention, iam, federation, firewall, vpc, logging, monitoring, edge, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

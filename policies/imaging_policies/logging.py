@@ -30,7 +30,7 @@ from imaging_policies._props import (
     refers_by_dependency,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import LoggingDeclaration, site_logging
+from imaging_policies._site import LoggingDeclaration, site_logging, site_retention
 from imaging_policies.kms import site_key_problem
 from imaging_policies.log_filters import Selection, describe, security_samples, select
 
@@ -153,16 +153,25 @@ def _security_bucket(props: Any) -> bool:
     return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
 
 
+def security_log_bucket(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket (see ``_security_bucket``)."""
+    return _security_bucket(props)
+
+
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
     if not _security_bucket(args.props):
         return
-    minimum = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
-    if leaf(args.props, "locked") not in (True, UNKNOWN):
+    floor = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
+    declared = site_retention().log_days
+    # the site's own declaration (logging.retentionDays) may only lengthen the floor: the stack cannot shorten it
+    minimum = max(floor, declared or 0)
+    where = f"the site declares {declared} (logging.retentionDays)" if declared and declared > floor else "the floor"
+    if known(args.props, "locked") is not True:
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
-    days = leaf(args.props, "retentionDays")
-    if days is not UNKNOWN and (days is None or days < minimum):
+    days = known(args.props, "retentionDays")
+    if days is None or not isinstance(days, int | float) or days < minimum:
         shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
-        report(f"retentionDays is {shown}; keep security logs at least {minimum} days.")
+        report(f"retentionDays is {shown}; keep security logs at least {minimum} days ({where}).")
 
 
 def _enabled(sink: PolicyResource) -> bool:
