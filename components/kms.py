@@ -89,8 +89,8 @@ class SiteKeys(Component):
         self.key_ids = {
             data_class: known_after(
                 key,
-                f"projects/{args.project}/locations/{args.location}/keyRings/"
-                f"{naming.key_ring_name(args.site_code)}/cryptoKeys/{naming.crypto_key_name(args.site_code, data_class)}",
+                f"projects/{args.project}/locations/{args.location}/keyRings/{naming.key_ring_name(args.site_code)}"
+                f"/cryptoKeys/{naming.crypto_key_name(args.site_code, data_class)}",
             )
             for data_class, key in self.keys.items()
         }

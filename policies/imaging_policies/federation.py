@@ -28,7 +28,7 @@ from typing import Any, Final
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, grants, items, known, leaf
+from imaging_policies._props import UNKNOWN, grants, items, judge_grant_at_update, known, leaf
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import FederationDeclaration, federation_declaration
 
@@ -36,7 +36,10 @@ SUBJECT_CLAIM: Final = "assertion.sub"
 """The claim the site declares as the PACS identity (the OIDC ``sub``: the issuer sets it, not the caller)."""
 OTHER_KINDS: Final = ("aws", "saml", "x509")
 _CLAIM_FORMS: Final = re.compile(r"""^assertion\s*(?:\.\s*sub|\[\s*['"]sub['"]\s*\])$""")
-_LHS: Final = r"""(?P<lhs>assertion\s*(?:\.\s*[A-Za-z_]\w*|\[\s*['"][^'"]+['"]\s*\])|google\.subject|attribute\.[A-Za-z_]\w*)"""
+_LHS: Final = (
+    r"""(?P<lhs>assertion\s*(?:\.\s*[A-Za-z_]\w*|\[\s*['"][^'"]+['"]\s*\])"""
+    r"""|google\.subject|attribute\.[A-Za-z_]\w*)"""
+)
 _LITERAL: Final = r"""['"](?P<value>[^'"\\]+)['"]"""
 _EQUALS: Final = (
     re.compile(rf"^{_LHS}\s*==\s*{_LITERAL}$"),
@@ -179,10 +182,18 @@ def _member_problem(member: str, providers: list[Provider], declared: Federation
         if rest.startswith("subject/") and subject == declared.subject:
             return None
         return f"{member} names subject {subject!r}, not the declared {declared.subject!r}; grant the declared one."
+    return _set_problem(member, rest, pool, providers, declared)
+
+
+def _set_problem(
+    member: str, rest: str, pool: str, providers: list[Provider], declared: FederationDeclaration
+) -> str | None:
+    """Why a principal set of a pool (``rest``: ``attribute.<name>/<value>``, ``group/<g>``, ``*``) admits more
+    than the declared subject; ``None`` for a set on an attribute mapped from ``sub``, valued the subject."""
     if rest.startswith("attribute.") and "/" in rest:
         attribute, value = rest.split("/", 1)
-        sources = {p.mapping.get(attribute) for p in providers if p.pool == pool}
-        if value == declared.subject and sources and all(s and normalised(s) == SUBJECT_CLAIM for s in sources):
+        sources = {s for p in providers if p.pool == pool and (s := p.mapping.get(attribute)) is not None}
+        if value == declared.subject and sources and all(normalised(s) == SUBJECT_CLAIM for s in sources):
             return None
         shown = ", ".join(sorted(repr(s) for s in sources)) or "nothing (no provider of the pool maps it)"
         return (
@@ -202,14 +213,14 @@ def _federation(args: StackValidationArgs, report: Report) -> None:
     for p in providers:
         for problem in _provider_problems(p, declared):
             report(f"workload identity pool provider {p.resource.name!r}: {problem}", p.resource.urn)
-    for r in (r for r in args.resources if r.resource_type in tokens.IAM_GRANTS):
+    grants_ = [r for r in args.resources if r.resource_type in tokens.IAM_GRANTS]
+    for r in grants_:
         for _, member, _ in grants(r.props):
-            if member is UNKNOWN and r.resource_type in tokens.SERVICE_ACCOUNT_IAM:
-                # who may impersonate a site account: not judged in a first preview, judged at update
-                known(r.props, "member" if leaf(r.props, "member") is UNKNOWN else "members", resource=r.name)
-            problem = _member_problem(member, providers, declared) if isinstance(member, str) else None
-            if problem:
-                report(f"grant {r.name!r}: {problem}", r.urn)
+            found = _member_problem(member, providers, declared) if isinstance(member, str) else None
+            if found:
+                report(f"grant {r.name!r}: {found}", r.urn)
+    for r in (r for r in grants_ if r.resource_type in tokens.SERVICE_ACCOUNT_IAM):
+        judge_grant_at_update(r.props, resource=r.name)  # who may impersonate a site account: at update
 
 
 def _config_schema() -> dict[str, dict[str, Any]]:
@@ -240,4 +251,3 @@ POLICIES = [
         config=_config_schema(),
     ),
 ]
-

@@ -139,7 +139,7 @@ def _log_storage_cmek(args: ResourceValidationArgs, report: Report) -> None:
             "Google-managed key. Set it to the site's logs key."
         )
     field = "kmsKeyName" if args.resource_type == tokens.PUBSUB_TOPIC else "cmekSettings.kmsKeyName"
-    problem = site_key_problem(leaf(args.props, *field.split(".")), field)
+    problem = site_key_problem(known(args.props, *field.split(".")), field)  # unknown: judged at update
     if problem:
         report(problem)
 

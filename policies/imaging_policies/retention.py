@@ -90,7 +90,7 @@ def _image_retention(bucket: PolicyResource, declared: RetentionDeclaration) -> 
             shown = "any age" if not age else f"{age:g} days"
             problems.append(
                 f"lifecycleRules[{index}] deletes live objects from {shown}, younger than the {declared.image_days} "
-                "days the site declares (imageBucket.retentionDays). Remove the rule, or delete from that age on."
+                "days the site declares (imageBucket.retentionDays). Remove the rule, or set its age to at least that."
             )
     return problems
 
