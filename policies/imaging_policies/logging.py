@@ -169,7 +169,7 @@ def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
     if known(args.props, "locked") is not True:
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
     days = known(args.props, "retentionDays")
-    if days is None or not isinstance(days, int | float) or days < minimum:
+    if days is None or days < minimum:  # a value of another type is reported by the registry, never passed
         shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
         report(f"retentionDays is {shown}; keep security logs at least {minimum} days ({where}).")
 
@@ -532,7 +532,7 @@ POLICIES = [
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
         description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
-        "and keeps logs for the site minimum.",
+        "and keeps logs for the site minimum, and no shorter than the site declares (logging.retentionDays).",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),

@@ -6,8 +6,11 @@ imaging-landing-zone-lau). One change to the Lausanne plan per case, through the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from preflight import stacks
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
@@ -206,3 +209,21 @@ def test_a_federated_grant_unknown_in_a_first_preview_is_not_judged_in_preview(p
     found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == FEDERATION]
     assert [d.skipped_in_preview for d in found] == [True]
     assert f"[{GRANT}].member can't be known during preview" in found[0].message
+
+
+def test_the_pack_reads_the_federation_the_site_config_declares() -> None:
+    """One contract per fact: the keys the pack reads (identities.pacsUploader.workloadIdentity: issuerUri,
+    subject, allowedAudiences) are the site config model's, and Lausanne's provider is built from them."""
+    site = stacks.load("lausanne").site
+    assert site is not None
+    declared = site.identities.pacs_uploader.workload_identity
+    assert declared is not None
+    raw = json.loads(stacks.load("lausanne").config["imaging-landing-zone:identities"])
+    assert raw["pacsUploader"]["workloadIdentity"] == {
+        "issuerUri": declared.issuer_uri,
+        "subject": declared.subject,
+        "allowedAudiences": declared.allowed_audiences,
+    }
+    provider = by_name(site_plan("lausanne", "update"), PROVIDER).inputs
+    assert provider["oidc"] == {"issuerUri": declared.issuer_uri, "allowedAudiences": declared.allowed_audiences}
+    assert provider["attributeCondition"] == f"assertion.sub == '{declared.subject}'"

@@ -9,8 +9,11 @@ from __future__ import annotations
 import copy
 
 import pytest
+from imaging_policies._site import DEFAULT_SOFT_DELETE_DAYS
 
+from preflight import stacks
 from preflight.engine import Resource
+from program.config import ImageBucketSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, assert_rejected, on, set_prop, unprotect
 
@@ -173,3 +176,19 @@ def test_a_site_without_declared_image_retention_judges_no_image_lifecycle(polic
     set_prop("lifecycleRules", value=[{"action": {"type": "Delete"}, "condition": {"age": 400.0}}])(images)
     found = [d for d in policy_pack("utrecht", "update").analyze_stack(resources) if d.policy == KEEPS]
     assert found == []
+
+
+def test_the_pack_default_soft_delete_is_the_site_config_default() -> None:
+    """One contract per fact: the pack's copy of the soft-delete default is the site config's."""
+    assert ImageBucketSettings().soft_delete_days == DEFAULT_SOFT_DELETE_DAYS
+
+
+@pytest.mark.parametrize(("site", "code"), [("lausanne", "lau"), ("utrecht", "utr")])
+def test_the_pack_reads_the_soft_delete_the_site_config_declares(policy_pack, site: str, code: str) -> None:
+    """The pack reads imageBucket.softDeleteDays under the keys the site config model writes (camelCase)."""
+    declared = stacks.load(site).site
+    assert declared is not None
+    resources = site_plan(site, "update")
+    set_prop("softDeletePolicy", "retentionDurationSeconds", value=86_400.0)(by_name(resources, f"{code}-images"))
+    messages = [d.message for d in policy_pack(site, "update").analyze_stack(resources) if d.policy == KEEPS]
+    assert any(f"the {declared.image_bucket.soft_delete_days} days the site declares" in m for m in messages), messages
