@@ -349,6 +349,13 @@ def _in_stack(args: StackValidationArgs, report: Report) -> None:
     number, source = site_project_number(args.resources, args.get_config())
     for r, message in foreign_numbers(numbered_members(args.resources, judged), number, source):
         report(f"{message}; a workload of another project may hold nothing in the site. Remove the grant.", r.urn)
+    for r in (r for r in args.resources if r.resource_type in tokens.CUSTOM_ROLES):
+        # what a custom role grants, when unknown: not judged in preview (judged at update), never met
+        if leaf(r.props, "permissions") is UNKNOWN:
+            known(r.props, "permissions", resource=r.name)
+        for index, permission in enumerate(items(r.props, "permissions")):
+            if permission is UNKNOWN:
+                known(r.props, "permissions", index, resource=r.name)
 
 
 # --- IAM-05, IAM-06, IAM-07 -----------------------------------------------------------------------
@@ -387,8 +394,8 @@ def _default_accounts(args: StackValidationArgs, report: Report) -> None:
             "the Editor role. Add one with action 'DEPRIVILEGE' (SiteIdentities does)."
         )
     for r in found:
-        action = leaf(r.props, "action")
-        if action is not UNKNOWN and action not in NEUTRALISED:
+        action = known(r.props, "action", resource=r.name)  # unknown: not judged in preview, never met
+        if action not in NEUTRALISED:
             report(f"DefaultServiceAccounts action is {action!r}; set it to 'DEPRIVILEGE'.", r.urn)
 
 

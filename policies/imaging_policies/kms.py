@@ -86,9 +86,7 @@ def _rotation(args: ResourceValidationArgs, report: Report) -> None:
     if leaf(args.props, "purpose") not in (None, UNKNOWN, "ENCRYPT_DECRYPT"):
         return  # only symmetric keys rotate automatically; ENC-03 rejects the others
     max_days = int(args.get_config().get("maxRotationDays", 90))
-    period = leaf(args.props, "rotationPeriod")
-    if period is UNKNOWN:
-        return
+    period = known(args.props, "rotationPeriod")  # unknown: not judged in preview (judged at update), never met
     match = re.fullmatch(r"(\d+)s", as_str(period) or "")
     if match is None:
         report(

@@ -26,6 +26,9 @@ LOG_CMEK = "gcp-logging-storage-cmek"
 LOG_RETENTION = "gcp-logging-bucket-locked-retention"
 WIF_CONDITION = "gcp-serviceaccount-no-user-managed-keys"
 FEDERATION = "gcp-iam-federation-admits-declared-subject"
+IN_STACK = "gcp-iam-custom-roles-and-federation"
+DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
+ROTATION = "gcp-kms-crypto-key-rotation"
 IMAGES_KEY = "projects/chuv-imaging-lau/locations/europe-west6/keyRings/lau-imaging/cryptoKeys/lau-images"
 
 
@@ -128,6 +131,36 @@ CASES = [
         ),
         # IAM-03/04/07: an authoritative project policy from a data source: it could hold any member and role.
         id="project-policy-document-computed",
+    ),
+    pytest.param(
+        Unknown(
+            add_resource(
+                "gcp:projects/iAMCustomRole:IAMCustomRole",
+                "lau-reader-role",
+                {"project": "chuv-imaging-lau", "roleId": "imageReader", "title": "Reader", "permissions": UNKNOWN},
+            ),
+            ".[lau-reader-role].permissions",
+            frozenset({IN_STACK}),
+            stack=True,
+        ),
+        # IAM-04: a custom role whose permissions come from a shared list in another stack: it could hold
+        # storage.objects.delete or setIamPolicy.
+        id="custom-role-permissions-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-identities-default-accounts", "action"),
+            ".[lau-identities-default-accounts].action",
+            frozenset({DEFAULT_ACCOUNTS}),
+            stack=True,
+        ),
+        # IAM-06: the action from a per-environment variable: it could be "FIX" (the Editor grant restored).
+        id="default-accounts-action-computed",
+    ),
+    pytest.param(
+        Unknown(_unknown("lau-kms-images", "rotationPeriod"), ".rotationPeriod", frozenset({ROTATION})),
+        # ENC-04: the rotation period from a variable: it could be ten years.
+        id="key-rotation-computed",
     ),
     pytest.param(
         Unknown(
