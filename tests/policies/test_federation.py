@@ -12,7 +12,7 @@ import pytest
 
 from preflight import stacks
 from tests.conftest import by_name, site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 
 FEDERATION = "gcp-iam-federation-admits-declared-subject"
 IN_STACK = "gcp-iam-custom-roles-and-federation"
@@ -52,6 +52,21 @@ CASES = [
         # IAM-14: an engineer copies a CI federation condition (attribute.repository) whose mapping this provider
         # never defines: the term compares an attribute derived from no pinned claim, so it pins nobody.
         id="condition-on-attribute-the-mapping-does-not-derive-from-sub",
+    ),
+    pytest.param(
+        _stack(
+            on(
+                PROVIDER,
+                changes(
+                    set_prop("attributeMapping", value=_mapping(attribute__repository="assertion.repository")),
+                    set_prop("attributeCondition", value="attribute.repository == 'pacs-gateway-01'"),
+                ),
+            ),
+            "pins no term to the sub claim",
+        ),
+        # IAM-14: the CI recipe complete (mapping and condition on attribute.repository): the attribute comes from
+        # a claim the token requester names, not from sub, so the equality pins no subject.
+        id="condition-on-attribute-mapped-from-another-claim",
     ),
     pytest.param(
         _stack(
