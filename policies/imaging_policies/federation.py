@@ -29,7 +29,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, grants, items, judge_grant_at_update, known, leaf
-from imaging_policies._registry import Report, stack_policy
+from imaging_policies._registry import Report, exemption, stack_policy
 from imaging_policies._site import FederationDeclaration, federation_declaration
 
 SUBJECT_CLAIM: Final = "assertion.sub"
@@ -208,8 +208,13 @@ def _set_problem(
 
 
 def _federation(args: StackValidationArgs, report: Report) -> None:
-    declared = federation_declaration(args.get_config())
-    providers = [_read_provider(r) for r in args.resources if r.resource_type == tokens.WORKLOAD_IDENTITY_POOL_PROVIDER]
+    config = args.get_config()
+    declared = federation_declaration(config)
+    providers = [
+        _read_provider(r)
+        for r in args.resources
+        if r.resource_type == tokens.WORKLOAD_IDENTITY_POOL_PROVIDER and exemption(config, r.name) is None
+    ]
     for p in providers:
         for problem in _provider_problems(p, declared):
             report(f"workload identity pool provider {p.resource.name!r}: {problem}", p.resource.urn)
@@ -220,7 +225,8 @@ def _federation(args: StackValidationArgs, report: Report) -> None:
             if found:
                 report(f"grant {r.name!r}: {found}", r.urn)
     for r in (r for r in grants_ if r.resource_type in tokens.SERVICE_ACCOUNT_IAM):
-        judge_grant_at_update(r.props, resource=r.name)  # who may impersonate a site account: at update
+        if exemption(config, r.name) is None:
+            judge_grant_at_update(r.props, resource=r.name)  # who may impersonate a site account: at update
 
 
 def _config_schema() -> dict[str, dict[str, Any]]:
