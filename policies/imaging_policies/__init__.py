@@ -14,6 +14,7 @@ from imaging_policies import (
     monitoring,
     orgpolicy,
     retention,
+    routing,
     storage,
     vpc,
 )
@@ -22,7 +23,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, retention, iam, federation, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, retention, iam, federation, firewall, vpc, logging, monitoring, edge, routing, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 
