@@ -30,7 +30,7 @@ from imaging_policies._props import (
     refers_by_dependency,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import LoggingDeclaration, site_logging, site_retention
+from imaging_policies._site import LoggingDeclaration, site_logging
 from imaging_policies.kms import site_key_problem
 from imaging_policies.log_filters import Selection, describe, security_samples, select
 
@@ -161,17 +161,24 @@ def security_log_bucket(props: Any) -> bool:
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
     if not _security_bucket(args.props):
         return
-    floor = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
-    declared = site_retention().log_days
-    # the site's own declaration (logging.retentionDays) may only lengthen the floor: the stack cannot shorten it
-    minimum = max(floor, declared or 0)
-    where = f"the site declares {declared} (logging.retentionDays)" if declared and declared > floor else "the floor"
+    minimum = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
+    # unknown in a first preview: not judged in preview (judged at update), never met
     if known(args.props, "locked") is not True:
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
     days = known(args.props, "retentionDays")
     if days is None or days < minimum:  # a value of another type is reported by the registry, never passed
         shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
-        report(f"retentionDays is {shown}; keep security logs at least {minimum} days ({where}).")
+        report(f"retentionDays is {shown}; keep security logs at least {minimum} days.")
+        return
+    declared = site_logging()
+    if isinstance(days, int | float) and declared.retention_days is not None and days < declared.retention_days:
+        # The site's own retention (longer than the pack's minimum) is what its archive rule asks for: a
+        # locked bucket cannot be lengthened back once entries older than the shorter retention are gone.
+        report(
+            f"retentionDays is {days:g}, shorter than the {declared.retention_days} days the site declares "
+            f"({declared.source}.retentionDays), so security entries older than {days:g} days are deleted "
+            "before the site's archive rule allows. Set retentionDays to the declared retention."
+        )
 
 
 def _enabled(sink: PolicyResource) -> bool:
@@ -532,7 +539,7 @@ POLICIES = [
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
         description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
-        "and keeps logs for the site minimum, and no shorter than the site declares (logging.retentionDays).",
+        "and keeps logs for the site minimum, and for the retention the site declares when that is longer.",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),

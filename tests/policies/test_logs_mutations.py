@@ -63,7 +63,7 @@ CASES = [
         Case(
             "gcp-logging-bucket-locked-retention",
             on("lau-logging-bucket", set_prop("retentionDays", value=365)),
-            "retentionDays is 365; keep security logs at least 3650 days",  # the site declares ten years
+            "retentionDays is 365; keep security logs at least 2190 days",
         ),
         id="log-bucket-one-year",
     ),

@@ -118,7 +118,7 @@ CASES = [
         Case(
             LOG_RETENTION,
             on(LOG_BUCKET, set_prop("retentionDays", value=2190.0)),
-            "keep security logs at least 3650 days (the site declares 3650",
+            "retentionDays is 2190, shorter than the 3650 days the site declares",
         ),
         # LOG-09: the floor (six years) typed instead of the site's ten: shorter than the site declares.
         id="security-logs-kept-for-the-floor-not-the-declared-ten-years",
