@@ -480,6 +480,7 @@ CASES = [
             ),
             "which the stack does not declare",
             stack=True,
+            also=frozenset({"gcp-iam-federation-admits-declared-subject"}),  # IAM-14: not the declared subject
         ),
         id="uploader-impersonated-from-foreign-pool",  # a CI pool of another project gets the uploader
     ),
