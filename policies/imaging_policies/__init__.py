@@ -6,6 +6,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     closed_world,
     edge,
+    federation,
     firewall,
     iam,
     kms,
@@ -13,6 +14,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    retention,
     routing,
     storage,
     vpc,
@@ -22,7 +24,21 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, log_path, monitoring, edge, routing, orgpolicy):
+for _module in (
+    kms,
+    storage,
+    retention,
+    iam,
+    federation,
+    firewall,
+    vpc,
+    logging,
+    log_path,
+    monitoring,
+    edge,
+    routing,
+    orgpolicy,
+):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

@@ -9,6 +9,7 @@ Principal forms (https://cloud.google.com/iam/docs/principal-identifiers) and th
 | ``principalSet://...`` (a pool, an attribute value, a group of a pool) | unbounded set | IAM-03 |
 | ``user:``, ``principal://`` of a workforce pool or ``goog/subject`` | one person | IAM-07 |
 | ``group:`` not declared in ``rbac``, ``viewer.iapGroups``, ``logging.siem.subscriber`` | people | IAM-07 |
+| ``group:`` of a domain not in ``groupDomains`` | people of another directory | IAM-12 |
 | ``projectOwner:``/``projectEditor:``/``projectViewer:`` | holders of a basic role | IAM-07 |
 | ``deleted:...`` | a dangling grant | IAM-07 |
 | ``serviceAccount:`` of another project, default compute/App Engine accounts | workload | IAM-04 |

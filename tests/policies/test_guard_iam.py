@@ -480,6 +480,7 @@ CASES = [
             ),
             "which the stack does not declare",
             stack=True,
+            also=frozenset({"gcp-iam-federation-admits-declared-subject"}),  # IAM-14: not the declared subject
         ),
         id="uploader-impersonated-from-foreign-pool",  # a CI pool of another project gets the uploader
     ),
@@ -818,7 +819,7 @@ def test_security_team_group_is_allowed_by_recorded_config():
     grant_inputs = {
         "bucket": "chuv-imaging-lau-lau-access-logs",
         "role": "roles/storage.objectViewer",
-        "member": "group:soc@chuv.example",
+        "member": "group:csirt@chuv.example",  # not Lausanne's declared auditor group (soc@)
     }
 
     def findings(user_config: dict[str, object] | None) -> list[str]:
@@ -831,7 +832,7 @@ def test_security_team_group_is_allowed_by_recorded_config():
             pack.close()
 
     assert findings(None) == [PEOPLE]
-    assert findings({PEOPLE: {"additionalGroups": ["soc@chuv.example"]}}) == []
+    assert findings({PEOPLE: {"additionalGroups": ["csirt@chuv.example"]}}) == []
 
 
 def test_first_preview_refuses_a_second_project_number_on_keys(policy_pack):
