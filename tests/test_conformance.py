@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from preflight import stacks
 from tests.conftest import MODES, SITES, site_plan
 
 FIRST_PREVIEW_UNKNOWNS = {
-    ("lausanne", "lau-logging-siem-publisher", ".member"): "the SIEM sink's writer identity, which Cloud Logging "
-    "assigns when it creates the sink (ProjectSink.writerIdentity)",
+    (site, f"{config.site_code}-logging-siem-publisher", ".member"): "the SIEM sink's writer identity, which "
+    "Cloud Logging assigns when it creates the sink (ProjectSink.writerIdentity)"
+    for site, config in ((site, stacks.site_of(stacks.load(site))) for site in SITES)
+    if config.logging.siem.subscriber is not None  # a Pub/Sub export: the sink's identity publishes to it
 }
 """(site, resource, property) whose value no invoke or config can give before the resources exist: the
 only values a first preview of an example site leaves to the update run (docs/adr/0026)."""
