@@ -12,6 +12,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    properties,
     storage,
     vpc,
 )
@@ -20,7 +21,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy, properties):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 
