@@ -136,7 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--write",
         action="store_true",
-        help="rewrite README.md and docs/controls.md (default: only check them, exit 1 if stale)",
+        help=(
+            "rewrite README.md, the property table of policies/README.md and docs/controls.md "
+            "(default: only check them, exit 1 if stale)"
+        ),
     )
     return parser
 

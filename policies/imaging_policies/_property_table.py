@@ -51,6 +51,9 @@ WHERE: Final = "where it runs; the resource-locations guard rail refuses a regio
 PARENT: Final = "the container it is created in; what it does there is judged on its other properties"
 SIZE: Final = "capacity, timing or performance tuning; it moves or exposes nothing"
 IMMUTABLE_ID: Final = "an identifier chosen at creation"
+BGP_SESSION: Final = "the BGP session's endpoints and liveness; the routes it may learn are judged"
+BGP_ADVERTISED: Final = "which site ranges the peer learns: a way back in, which the ingress firewall judges"
+PROFILE: Final = "inspects what the rule lets through; the rule's action and match decide what passes"
 
 
 def _row(
@@ -129,14 +132,17 @@ GUARD_RAILS = "the guard-rail policies (gcp-orgpolicy-*)"
 PUBLIC = "gcp-iam-no-public-principals"
 
 _FIREWALL_POLICY_RULE = _row(
-    judged={"action direction disabled match priority targetServiceAccounts targetSecureTags targetResources": FW_ALL,
-            "enableLogging": FW_LOGS, "firewallPolicy": FW_ALL},
-    harmless=_common(),
-    not_judged="securityProfileGroup tlsInspect",
+    judged={
+        "action direction disabled match priority targetServiceAccounts targetSecureTags targetResources": FW_ALL,
+        "enableLogging": FW_LOGS,
+        "firewallPolicy": FW_ALL,
+    },
+    harmless={**_common(), "securityProfileGroup tlsInspect": PROFILE},
 )
 _NETWORK_FIREWALL_POLICY_RULE = {k: v for k, v in _FIREWALL_POLICY_RULE.items() if k != "targetResources"}
 _INSTANCE_HARMLESS = {
-    "name labels": LABELS,
+    "name": NAME,
+    "labels": LABELS,
     "machineType minCpuPlatform guestAccelerators advancedMachineFeatures networkPerformanceConfig enableDisplay": SIZE,
     "shieldedInstanceConfig confidentialInstanceConfig": "hardening of the VM itself; it can only narrow what runs",
     "description": DESCRIPTION,
@@ -176,7 +182,9 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.BUCKET_ACCESS_CONTROL: _row(
         judged={"bucket entity role": BUCKET_UNIFORM}, harmless={"deletionPolicy": DELETION}
     ),
-    tokens.DEFAULT_OBJECT_ACL: _row(judged={"bucket roleEntities": BUCKET_UNIFORM}, harmless={"deletionPolicy": DELETION}),
+    tokens.DEFAULT_OBJECT_ACL: _row(
+        judged={"bucket roleEntities": BUCKET_UNIFORM}, harmless={"deletionPolicy": DELETION}
+    ),
     tokens.DEFAULT_OBJECT_ACCESS_CONTROL: _row(
         judged={"bucket entity object role": BUCKET_UNIFORM}, harmless={"deletionPolicy": DELETION}
     ),
@@ -186,9 +194,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.OBJECT_ACCESS_CONTROL: _row(
         judged={"bucket entity object role": BUCKET_UNIFORM}, harmless={"deletionPolicy": DELETION}
     ),
-    tokens.HMAC_KEY: _row(
-        judged={"serviceAccountEmail state project": NO_KEYS}, harmless={"deletionPolicy": DELETION}
-    ),
+    tokens.HMAC_KEY: _row(judged={"serviceAccountEmail state project": NO_KEYS}, harmless={"deletionPolicy": DELETION}),
     "gcp:storage/managedFolder:ManagedFolder": _row(
         judged={"forceDestroy": SELF},
         harmless={"bucket": PARENT, "name": NAME, "deletionPolicy": DELETION},
@@ -230,8 +236,14 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
                 "location": WHERE,
                 **({parent: PARENT} if parent else {}),
                 "indexConfigs": "indexes fields for queries; it keeps and moves nothing",
-                **({"enableAnalytics": "lets Log Analytics query the bucket in place; a linked dataset that copies "
-                    "the logs out is judged on its own type"} if token == tokens.PROJECT_BUCKET_CONFIG else {}),
+                **(
+                    {
+                        "enableAnalytics": "lets Log Analytics query the bucket in place; a linked dataset that copies "
+                        "the logs out is judged on its own type"
+                    }
+                    if token == tokens.PROJECT_BUCKET_CONFIG
+                    else {}
+                ),
             },
         )
         for token, parent in (
@@ -272,9 +284,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             (tokens.BILLING_ACCOUNT_SINK, "billingAccount", ""),
         )
     },
-    tokens.LINKED_DATASET: _row(
-        judged={"bucket parent location linkId bigqueryDatasets": SIEM}, harmless=_common()
-    ),
+    tokens.LINKED_DATASET: _row(judged={"bucket parent location linkId bigqueryDatasets": SIEM}, harmless=_common()),
     tokens.LOG_METRIC: _row(
         judged={"filter metricDescriptor labelExtractors valueExtractor bucketName disabled name": ALERTS},
         harmless={**_common(), "project": PARENT, "bucketOptions": "histogram buckets of a distribution metric"},
@@ -438,7 +448,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         },
         harmless={**_common(), "name": NAME, "params": LABELS},
     ),
-    **{token: _FIREWALL_POLICY_RULE for token in ("gcp:compute/firewallPolicyRule:FirewallPolicyRule",)},
+    **dict.fromkeys(("gcp:compute/firewallPolicyRule:FirewallPolicyRule",), _FIREWALL_POLICY_RULE),
     "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": {
         **_NETWORK_FIREWALL_POLICY_RULE,
         **_row(judged={"targetType targetForwardingRules project": FW_ALL}, harmless={"ruleName": NAME}),
@@ -494,15 +504,18 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         },
     ),
     tokens.ROUTER_PEER: _row(
-        judged={"customLearnedIpRanges customLearnedRoutePriority importPolicies router": CUSTOM_MODE,
-                "project": SELF},
-        harmless={"deletionPolicy": DELETION, "name": NAME, "region": WHERE},
-        not_judged=(
-            "advertiseMode advertisedGroups advertisedIpRanges advertisedRoutePriority bfd enable enableIpv4 "
-            "enableIpv6 exportPolicies interface ipAddress ipv4NexthopAddress ipv6NexthopAddress "
-            "md5AuthenticationKey peerAsn peerIpAddress peerIpv4NexthopAddress peerIpv6NexthopAddress "
-            "routerApplianceInstance zeroAdvertisedRoutePriority zeroCustomLearnedRoutePriority"
-        ),
+        judged={"customLearnedIpRanges customLearnedRoutePriority importPolicies router": CUSTOM_MODE, "project": SELF},
+        harmless={
+            "deletionPolicy": DELETION,
+            "name": NAME,
+            "region": WHERE,
+            "interface ipAddress peerAsn peerIpAddress enable bfd md5AuthenticationKey": BGP_SESSION,
+            "enableIpv4 enableIpv6 ipv4NexthopAddress ipv6NexthopAddress": BGP_SESSION,
+            "peerIpv4NexthopAddress peerIpv6NexthopAddress": BGP_SESSION,
+            "advertiseMode advertisedGroups advertisedIpRanges advertisedRoutePriority": BGP_ADVERTISED,
+            "zeroAdvertisedRoutePriority": BGP_ADVERTISED,
+        },
+        not_judged="exportPolicies routerApplianceInstance zeroCustomLearnedRoutePriority",
     ),
     tokens.ROUTER_NAT: _row(
         judged={"logConfig": NAT_LOGS, "project": SELF},
@@ -608,13 +621,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         for token in sorted(tokens.SECURITY_POLICIES)
     },
     tokens.SECURITY_POLICY_RULE: _row(
-        judged={"action match preconfiguredWafConfig preview priority": ARMOR},
-        harmless={"description": DESCRIPTION},
+        judged={"action match preconfiguredWafConfig preview priority securityPolicy": ARMOR, "project": SELF},
+        harmless={"description": DESCRIPTION, "deletionPolicy": DELETION},
         not_judged="headerAction rateLimitOptions redirectOptions",
     ),
     "gcp:compute/regionSecurityPolicyRule:RegionSecurityPolicyRule": _row(
-        judged={"action match networkMatch preconfiguredWafConfig preview priority": ARMOR},
-        harmless={"description": DESCRIPTION},
+        judged={
+            "action match networkMatch preconfiguredWafConfig preview priority securityPolicy": ARMOR,
+            "project": SELF,
+        },
+        harmless={"description": DESCRIPTION, "deletionPolicy": DELETION, "region": WHERE},
         not_judged="rateLimitOptions",
     ),
     **{
@@ -755,14 +771,17 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             harmless={
                 **_INSTANCE_HARMLESS,
                 **(
-                    {"zone": WHERE, "hostname": NAME, "desiredStatus allowStoppingForUpdate": SIZE,
-                     "eraseWindowsVssSignature": SIZE, "params": LABELS}
+                    {
+                        "zone": WHERE,
+                        "hostname": NAME,
+                        "desiredStatus allowStoppingForUpdate": SIZE,
+                        "eraseWindowsVssSignature": SIZE,
+                        "params": LABELS,
+                    }
                     if token == "gcp:compute/instance:Instance"
                     else {"namePrefix instanceDescription": NAME, "region": WHERE, "resourceManagerTags": LABELS}
                 ),
-                **(
-                    {} if token == "gcp:compute/instanceTemplate:InstanceTemplate" else {"deletionPolicy": DELETION}
-                ),
+                **({} if token == "gcp:compute/instanceTemplate:InstanceTemplate" else {"deletionPolicy": DELETION}),
             },
             not_judged=_INSTANCE_NOT_JUDGED
             + (
@@ -823,10 +842,11 @@ def iam_verdict(prop: str) -> Verdict:
 
 def verdict(token: str, prop: str) -> Verdict | None:
     """How the pack treats ``prop`` of ``token``; ``None`` when the type is not in the closed world of
-    properties (a type the pack does not judge)."""
+    properties (a type the pack does not judge) or the schema has no such input (the provider's ``Check``
+    refuses it before any step; an output echoed into the inputs is not a property a plan sets)."""
     row = PROPERTIES.get(token)
     if row is not None:
-        return row.get(prop, NOT_JUDGED)
+        return row.get(prop)
     if token in tokens.IAM_GRANTS:
         return iam_verdict(prop)
     return None
@@ -834,3 +854,32 @@ def verdict(token: str, prop: str) -> Verdict | None:
 
 PROTECTED: Final = frozenset({tokens.BUCKET, *tokens.LOG_BUCKETS})
 """Types whose resources keep ``protect``: a deletion loses images or logs (keys and key rings: ENC-05)."""
+
+
+def _cell(row: dict[str, Verdict], kind: Kind) -> str:
+    """The properties of ``kind`` in one README cell, grouped by who judges them or why they are harmless."""
+    groups: dict[str, list[str]] = {}
+    for prop in sorted(row):
+        if row[prop].kind == kind:
+            groups.setdefault(row[prop].by, []).append(f"`{prop}`")
+    if kind == "not judged":
+        return ", ".join(groups.get("", [])) or "-"
+    return "<br>".join(f"{', '.join(props)}: {by.replace('|', '/')}" for by, props in sorted(groups.items())) or "-"
+
+
+def render() -> str:
+    """The README's property table: one row per judged type (IAM grants as one family row)."""
+    lines = [
+        "| Type | Judged (by) | Harmless (why) | Not judged: a finding unless `allowedProperties` gives a reason |",
+        "|---|---|---|---|",
+    ]
+    for token in sorted(PROPERTIES):
+        row = PROPERTIES[token]
+        cells = (_cell(row, "judged"), _cell(row, "harmless"), _cell(row, "not judged"))
+        lines.append(f"| `{token}` | {' | '.join(cells)} |")
+    lines.append(
+        f"| every IAM member, binding and policy ({len(tokens.IAM_GRANTS)} types) | "
+        f"{', '.join(f'`{p}`' for p in sorted(IAM_GRANT_FIELDS))}: {IAM_JUDGED_BY}<br>every other input: "
+        "the resource the grant applies to, resolved by the same controls | - | - |"
+    )
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from imaging_policies import tokens
 from imaging_policies._property_table import PROPERTIES, PROTECTED, SELF, verdict
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf
 from imaging_policies._registry import Report, resource_policy
-from imaging_policies._site import site_project, site_setting
+from imaging_policies._site import site_logging, site_project, site_setting
 
 POLICY_NAME = SELF
 CONTROL = "IAM-13"
@@ -198,7 +198,17 @@ def _ignored(args: ResourceValidationArgs, report: Report) -> None:
             )
 
 
+def _keeps_security_logs(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket (as LOG-09 decides: the declared
+    ``bucketId``, or unknown, or every log bucket when nothing is declared)."""
+    declared = site_logging().security_bucket
+    bucket_id = leaf(props, "bucketId")
+    return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
+
+
 def _protected(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type in tokens.LOG_BUCKETS and not _keeps_security_logs(args.props):
+        return  # an application-log bucket keeps no security logs (LOG-08 judges what is sent there)
     if args.resource_type in PROTECTED and not args.opts.protect:
         report(
             "the resource is not protected: one `pulumi destroy` or a replacement deletes the images or logs it "
@@ -227,6 +237,8 @@ def _provider(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _check(args: ResourceValidationArgs, report: Report) -> None:
+    if not applies(args.resource_type):
+        args.not_applicable(f"{CONTROL} covers the types the pack judges; {args.resource_type} is IAM-08's")
     allowed = _allowed(args.get_config(), report)
     _not_judged(args, allowed, report)
     _ignored(args, report)
@@ -257,7 +269,7 @@ POLICIES: list[Policy] = [
             "lifecycle rule that deletes or downgrades live images before their retention, soft delete of 7 days "
             "or more, forceDestroy false."
         ),
-        types=applies,
+        types=None,  # a check on the judged types' properties: it judges no type of its own (IAM-08 does)
         check=_check,
         config={
             "allowedProperties": {

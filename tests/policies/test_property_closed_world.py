@@ -28,15 +28,26 @@ SITE_PROJECT = "chuv-imaging-lau"
 
 
 def schema_properties(token: str) -> set[str]:
-    """The wire names of ``token``'s inputs in the installed pulumi-gcp (its ``*Args`` type's getters)."""
+    """The wire names of ``token``'s inputs in the installed pulumi-gcp: the parameters of the resource's
+    ``_internal_init`` (its inputs), named as the resource's getters name them (``pulumi.getter(name=...)``).
+    Not its ``*Args`` class by name: a package may export a nested input type under the same name
+    (``compute.SecurityPolicyRuleArgs`` is a rule of ``SecurityPolicy.rules``, not the resource's args)."""
     _, module_path, name = token.split(":")
-    module = importlib.import_module(f"pulumi_gcp.{module_path.split('/')[0]}")
-    args = getattr(module, f"{name}Args")
-    return {
-        getattr(member.fget, "_pulumi_name", attr)
-        for attr, member in inspect.getmembers(args)
+    resource = getattr(importlib.import_module(f"pulumi_gcp.{module_path.split('/')[0]}"), name)
+    wire = {
+        attr: getattr(member.fget, "_pulumi_name", attr)
+        for attr, member in inspect.getmembers(resource)
         if isinstance(member, property)
     }
+    inputs = set(inspect.signature(resource._internal_init).parameters) - {
+        "__self__",
+        "resource_name",
+        "opts",
+        "__props__",
+    }
+    missing = inputs - set(wire)
+    assert not missing, f"{token}: no getter names {sorted(missing)}"
+    return {wire[p] for p in inputs}
 
 
 def judged_types() -> list[str]:
@@ -47,7 +58,8 @@ def judged_types() -> list[str]:
 
 
 def test_the_schema_is_the_pinned_one():
-    assert pulumi_gcp.__name__ and importlib.metadata.version("pulumi_gcp") == "10.2.0"
+    assert pulumi_gcp.__name__
+    assert importlib.metadata.version("pulumi_gcp") == "10.2.0"
 
 
 @pytest.mark.parametrize("token", judged_types())
@@ -66,11 +78,18 @@ def test_the_table_has_no_row_for_a_type_the_pack_does_not_judge():
 def test_every_iam_grant_type_is_classified():
     """IAM grants of every service: what they grant is judged by the IAM controls, every other input names
     the resource granted on; the sites' grant types are in the schema with ``role`` and a member field."""
-    for token in sorted(tokens.IAM_GRANTS & {"gcp:storage/bucketIAMMember:BucketIAMMember",
-                                              "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
-                                              "gcp:projects/iAMPolicy:IAMPolicy"}):
+    for token in sorted(
+        tokens.IAM_GRANTS
+        & {
+            "gcp:storage/bucketIAMMember:BucketIAMMember",
+            "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
+            "gcp:projects/iAMPolicy:IAMPolicy",
+        }
+    ):
         for prop in schema_properties(token):
-            assert verdict(token, prop) is not None and verdict(token, prop).kind == "judged", (token, prop)
+            found = verdict(token, prop)
+            assert found is not None, (token, prop)
+            assert found.kind == "judged", (token, prop)
 
 
 def test_every_judging_policy_named_in_the_table_exists():
@@ -84,7 +103,8 @@ def test_every_judging_policy_named_in_the_table_exists():
                     named = named.replace(control, "")
                 assert set(named.split()) <= names, (token, prop, v.by)
             if v.kind == "harmless":
-                assert v.by.strip() and "\n" not in v.by, (token, prop)
+                assert v.by.strip(), (token, prop)
+                assert "\n" not in v.by, (token, prop)
 
 
 def test_the_site_sets_no_property_the_pack_does_not_judge():
@@ -120,44 +140,73 @@ CASES = [
         id="cors-plain-http-origin",
     ),  # part 3: the viewer's origin copied without its scheme upgrade; a network attacker can forge it
     pytest.param(
-        Case(POLICY, on(IMAGES, set_prop("website", value={"mainPageSuffix": "index.html"})),
-             "the pack does not judge `gcp:storage/bucket:Bucket.website`"),
+        Case(
+            POLICY,
+            on(IMAGES, set_prop("website", value={"mainPageSuffix": "index.html"})),
+            "the pack does not judge `gcp:storage/bucket:Bucket.website`",
+        ),
         id="unjudged-website-on-the-image-bucket",
     ),  # part 3: an engineer serves a study index page straight from the bucket
     pytest.param(
-        Case(POLICY, on(ACCESS_LOGS, set_prop("requesterPays", value=True)),
-             "the pack does not judge `gcp:storage/bucket:Bucket.requesterPays`"),
+        Case(
+            POLICY,
+            on(ACCESS_LOGS, set_prop("requesterPays", value=True)),
+            "the pack does not judge `gcp:storage/bucket:Bucket.requesterPays`",
+        ),
         id="unjudged-requester-pays-on-the-access-logs",
     ),  # part 3: finance wants the SOC to pay for its reads; the log readers then fail without a billing project
     pytest.param(
-        Case(POLICY, on("lau-kms-images", set_prop("cryptoKeyBackend", value="projects/x/locations/europe-west6/ekmConnections/ekm")),
-             "the pack does not judge `gcp:kms/cryptoKey:CryptoKey.cryptoKeyBackend`"),
+        Case(
+            POLICY,
+            on(
+                "lau-kms-images",
+                set_prop("cryptoKeyBackend", value="projects/x/locations/europe-west6/ekmConnections/ekm"),
+            ),
+            "the pack does not judge `gcp:kms/cryptoKey:CryptoKey.cryptoKeyBackend`",
+        ),
         id="unjudged-external-key-backend",
     ),  # part 3: an insider moves the images key to an external key manager they control
     pytest.param(
-        Case(POLICY, on("lau-network", set_prop("enableUlaInternalIpv6", value=True)),
-             "the pack does not judge `gcp:compute/network:Network.enableUlaInternalIpv6`"),
+        Case(
+            POLICY,
+            on("lau-network", set_prop("enableUlaInternalIpv6", value=True)),
+            "the pack does not judge `gcp:compute/network:Network.enableUlaInternalIpv6`",
+        ),
         id="unjudged-ipv6-on-the-site-vpc",
     ),  # part 3: a network engineer turns on IPv6, a second address family no egress rule was written for
     pytest.param(
-        Case(POLICY, on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"age": 30.0}})),
-             "lifecycleRules[0] deletes live objects after 30 days"),
+        Case(
+            POLICY,
+            on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"age": 30.0}})),
+            "lifecycleRules[0] deletes live objects after 30 days",
+        ),
         id="lifecycle-deletes-images-early",
     ),  # part 3: a cost review copies the app-log bucket's 30-day expiry onto the image bucket
     pytest.param(
-        Case(POLICY, on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"createdBefore": "2026-01-01"}})),
-             "deletes live objects on a date condition"),
+        Case(
+            POLICY,
+            on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"createdBefore": "2026-01-01"}})),
+            "deletes live objects on a date condition",
+        ),
         id="lifecycle-deletes-images-by-date",
     ),  # part 3: an insider purges every study created before a date
     pytest.param(
-        Case(POLICY, on(IMAGES, _rules({"action": {"type": "SetStorageClass", "storageClass": "ARCHIVE"},
-                                        "condition": {"age": 90.0}})),
-             "lifecycleRules[0] moves live objects to ARCHIVE"),
+        Case(
+            POLICY,
+            on(
+                IMAGES,
+                _rules({"action": {"type": "SetStorageClass", "storageClass": "ARCHIVE"}, "condition": {"age": 90.0}}),
+            ),
+            "lifecycleRules[0] moves live objects to ARCHIVE",
+        ),
         id="lifecycle-downgrades-images-to-archive",
     ),  # part 3: a cost review archives studies older than 90 days, which radiologists still open
     pytest.param(
-        Case(POLICY, on(IMAGES, set_prop("softDeletePolicy", value={"retentionDurationSeconds": 0.0})),
-             "softDeletePolicy.retentionDurationSeconds turns soft delete off"),
+        Case(
+            POLICY,
+            on(IMAGES, set_prop("softDeletePolicy", value={"retentionDurationSeconds": 0.0})),
+            "softDeletePolicy.retentionDurationSeconds turns soft delete off",
+        ),
         id="soft-delete-off-on-the-image-bucket",
     ),  # part 3: soft-deleted bytes cost money; an engineer turns soft delete off
     pytest.param(
@@ -185,8 +234,11 @@ CASES = [
         id="protect-off-on-the-security-log-bucket",
     ),  # part 3: a stack clean-up unprotects everything before a refactor
     pytest.param(
-        Case(POLICY, on("lau-identities-viewer", set_prop("project", value="chuv-research")),
-             "project is 'chuv-research', not the site project"),
+        Case(
+            POLICY,
+            on("lau-identities-viewer", set_prop("project", value="chuv-research")),
+            "project is 'chuv-research', not the site project",
+        ),
         id="service-account-in-another-project",
     ),  # part 3: the viewer's identity is created in a research project the site's controls do not reach
 ]
@@ -200,19 +252,32 @@ def test_property_and_option_mutations_are_rejected(policy_pack, case):
 def _explicit_provider(resources: list[Resource], **inputs: object) -> Resource:
     urn = "urn:pulumi:lausanne::imaging-landing-zone::pulumi:providers:gcp::other"
     provider = Resource(
-        type="pulumi:providers:gcp", name="other", urn=urn, custom=True, parent="", provider="",
-        inputs={**inputs, "version": "10.2.0"}, outputs={**inputs, "version": "10.2.0"}, id="p1",
+        type="pulumi:providers:gcp",
+        name="other",
+        urn=urn,
+        custom=True,
+        parent="",
+        provider="",
+        inputs={**inputs, "version": "10.2.0"},
+        outputs={**inputs, "version": "10.2.0"},
+        id="p1",
     )
     resources.append(provider)
     return provider
 
 
 PROVIDER_CASES = [
-    pytest.param({"project": "chuv-research", "region": "europe-west6"}, "deploys into project 'chuv-research'",
-                 id="explicit-provider-for-another-project"),
+    pytest.param(
+        {"project": "chuv-research", "region": "europe-west6"},
+        "deploys into project 'chuv-research'",
+        id="explicit-provider-for-another-project",
+    ),
     # part 3: an engineer reuses the research team's provider object to add a bucket
-    pytest.param({"project": SITE_PROJECT, "region": "us-central1"}, "has region 'us-central1'",
-                 id="explicit-provider-for-another-region"),
+    pytest.param(
+        {"project": SITE_PROJECT, "region": "us-central1"},
+        "has region 'us-central1'",
+        id="explicit-provider-for-another-region",
+    ),
     # part 3: a provider copied from a tutorial keeps its us-central1 default
 ]
 
@@ -233,8 +298,17 @@ def test_an_explicit_provider_elsewhere_is_rejected(policy_pack, inputs, expecte
 
 def test_the_stack_request_keeps_each_resource_s_provider():
     resources = site_plan("lausanne", "update")
-    default = Resource(type="pulumi:providers:gcp", name="default_10_2_0", urn="urn:default", custom=True,
-                       parent="", provider="", inputs={}, outputs={}, id="d")
+    default = Resource(
+        type="pulumi:providers:gcp",
+        name="default_10_2_0",
+        urn="urn:default",
+        custom=True,
+        parent="",
+        provider="",
+        inputs={},
+        outputs={},
+        id="d",
+    )
     provider = _explicit_provider(resources, project="chuv-research")
     target = by_name(resources, IMAGES)
     target.provider = f"{provider.urn}::{provider.id}"
@@ -262,8 +336,10 @@ def test_the_mock_engine_keeps_the_provider_reference_and_the_options_the_protoc
     provider = next(r for r in captured if r.type == "pulumi:providers:gcp")
     kept = next(r for r in captured if r.name == "kept")
     assert kept.provider.rsplit("::", 1)[0] == provider.urn
-    assert provider.inputs["project"] == "chuv-research" and provider.inputs["region"] == "europe-west1"
-    assert kept.retain_on_delete and kept.import_id == "kept"
+    assert provider.inputs["project"] == "chuv-research"
+    assert provider.inputs["region"] == "europe-west1"
+    assert kept.retain_on_delete
+    assert kept.import_id == "kept"
     assert kept.deleted_with.endswith("::anchor")
 
 
