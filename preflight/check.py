@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from preflight import options
 from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
 from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROJECT, Stack, display_path
@@ -373,6 +374,10 @@ def _record(
     result: SiteResult, mode: str, analysed: list[Resource], evaluation: Evaluation, info: Mapping[str, PolicyInfo]
 ) -> None:
     by_urn = {r.urn: r for r in analysed}
+    # The options no Analyzer request carries (retainOnDelete, deletedWith), judged here under IAM-13.
+    level = result.levels.get(options.POLICY, "mandatory")
+    if options.POLICY in info and level != "disabled":
+        evaluation.diagnostics += options.findings(analysed, level)
     not_applicable: dict[str, set[str]] = {}
     for n in evaluation.not_applicable:
         not_applicable.setdefault(n.policy, set()).add(n.urn)

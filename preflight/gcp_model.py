@@ -493,6 +493,22 @@ def _stored_bucket(i: Outputs, extra: Outputs, name: str) -> Outputs:
     }
 
 
+def _stored_cloud_run(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # ``ingress`` is Optional+Computed and flattened as the API returns it; the Cloud Run Admin API (v2
+    # Service.ingress) serves traffic from everywhere when a service does not say: INGRESS_TRAFFIC_ALL.
+    return {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+
+
+def _stored_v1_org_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # Create: d.SetId("<project>:<constraint>") as declared; Read: d.Set("constraint", policy.Constraint),
+    # the API's form, always "constraints/<name>".
+    constraint = str(i["constraint"])
+    return {
+        "id": f"{i['project']}:{constraint}",
+        "constraint": constraint if constraint.startswith("constraints/") else f"constraints/{constraint}",
+    }
+
+
 def _stored_firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
     return {
         **_stored_network_ref(i, extra, name),
@@ -530,6 +546,8 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _stored_pool_provider,
     "gcp:storage/bucket:Bucket": _stored_bucket,
     "gcp:compute/firewall:Firewall": _stored_firewall,
+    "gcp:cloudrunv2/service:Service": _stored_cloud_run,
+    "gcp:projects/organizationPolicy:OrganizationPolicy": _stored_v1_org_policy,
     "gcp:compute/route:Route": _stored_route,
     "gcp:compute/subnetwork:Subnetwork": _stored_subnetwork,
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _stored_neg,
@@ -579,6 +597,27 @@ def _compute(token: str, file: str, collection: str, scope: str = "global") -> l
 
 
 STORED_FORMS: tuple[StoredForm, ...] = (
+    StoredForm(
+        "gcp:projects/organizationPolicy:OrganizationPolicy",
+        "id",
+        f"{_P}:{_P}",
+        "services/resourcemanager/resource_google_project_organization_policy.go: Create "
+        "d.SetId(fmt.Sprintf('%s:%s', project, constraint)) as declared",
+    ),
+    StoredForm(
+        "gcp:projects/organizationPolicy:OrganizationPolicy",
+        "constraint",
+        r"constraints/[a-zA-Z]+\.[a-zA-Z]+",
+        "services/resourcemanager/resource_google_project_organization_policy.go: Read "
+        "d.Set('constraint', policy.Constraint) (the API's 'constraints/' form)",
+    ),
+    StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "ingress",
+        "INGRESS_TRAFFIC_(ALL|INTERNAL_ONLY|INTERNAL_LOAD_BALANCER)",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: 'ingress' Optional+Computed, "
+        "flattenCloudRunV2ServiceIngress returns the API's value (INGRESS_TRAFFIC_ALL when the service sets none)",
+    ),
     StoredForm(
         "gcp:orgpolicy/policy:Policy",
         "name",

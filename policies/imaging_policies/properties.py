@@ -8,8 +8,8 @@ that can lose or expose images (a bucket's ``cors``, ``lifecycleRules``, ``softD
 Analyzer protocol carries: ``ignoreChanges`` on a judged property, ``protect`` off on a bucket or log
 bucket, an explicit ``provider`` for another project or region. ``retainOnDelete``, ``deletedWith`` and
 ``import`` do not reach a policy pack (the protocol's ``AnalyzerResourceOptions`` has no field for them):
-the offline check keeps them from the program's registrations (``preflight/engine.py``), and under the
-real engine they are not visible to the pack.
+under the real engine they are not visible to the pack; the offline check reads them from the
+program's registrations and judges them itself (``preflight/options.py``).
 """
 
 from __future__ import annotations

@@ -398,3 +398,53 @@ def test_a_new_judged_type_needs_a_row(policy_pack):
     assert not properties.applies(other.type)
     assert verdict(other.type, "datasetId") is None
     assert verdict(tokens.BUCKET, "cors").by == SELF
+
+
+def _retained(r: Resource) -> None:
+    r.retain_on_delete = True
+
+
+def _deleted_with(name: str) -> Callable[[Resource], None]:
+    def change(r: Resource) -> None:
+        r.deleted_with = f"urn:pulumi:lausanne::imaging-landing-zone::gcp:compute/network:Network::{name}"
+
+    return change
+
+
+OFFLINE_CASES = [
+    pytest.param("lau-images-viewer", _retained, "retainOnDelete is set", id="retain-on-delete-on-a-grant"),
+    # part 3: "keep the viewer's access if the stack is torn down by mistake": the grant outlives the site
+    pytest.param(
+        "lau-images-viewer",
+        _deleted_with("lau-network"),
+        "deletedWith names 'lau-network'",
+        id="deleted-with-elsewhere",
+    ),  # part 3: copied from a network resource, so the grant is never deleted on its own
+]
+
+
+@pytest.mark.parametrize(("name", "change", "expected"), OFFLINE_CASES)
+def test_options_the_protocol_drops_are_judged_by_the_offline_check(name, change, expected):
+    """Through the real check path (``check_plan``: the pack process plus the offline check's own reading
+    of the registrations): the finding is IAM-13's, mandatory, on the resource. Under the real engine the
+    pack cannot see these options (the README says so)."""
+    from preflight import check, stacks
+
+    resources = site_plan("lausanne", "update")
+    change(by_name(resources, name))
+    result = check.check_plan(stacks.load("lausanne"), "update", resources, "program", keep_plan=False)
+    mine = [f for f in result.findings if f.policy == POLICY]
+    assert [f.resource_name for f in mine] == [name]
+    assert expected in mine[0].message
+    assert mine[0].level == "mandatory"
+    assert mine[0].control == "IAM-13"
+    assert {f.policy for f in result.findings if f.level == "mandatory"} == {POLICY}
+
+
+def test_retain_on_delete_on_a_bucket_is_not_a_finding():
+    """Keeping a bucket after a destroy keeps the images: not a grant left behind."""
+    from preflight import options
+
+    resources = site_plan("lausanne", "update")
+    _retained(by_name(resources, IMAGES))
+    assert options.findings(resources) == []
