@@ -1090,16 +1090,31 @@ class GcpModel(pulumi_mocks.Mocks):
     def __init__(self, *, preview: bool = False, mode: str | None = None) -> None:
         self.mode = mode or ("preview" if preview else "update")
         self.preview = self.mode == "preview"
+        self._providers: dict[str, dict[str, Any]] = {}
+        """Explicit providers' inputs by logical name: a resource served by one takes its project and
+        region from it, as the real provider does (the default provider's project is the stack's)."""
+
+    def _served_by(self, reference: str) -> dict[str, Any]:
+        """The inputs of the explicit provider ``reference`` (``<provider URN>::<id>``) names, or ``{}``."""
+        if not reference:
+            return {}
+        return self._providers.get(reference.rsplit("::", 1)[0].rsplit("::", 1)[-1], {})
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = {key: value for key, value in args.inputs.items() if _known(value)}
+        if args.typ.startswith("pulumi:providers:"):
+            self._providers[args.name] = dict(state)
         if not args.custom:
             return None, {}
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        # Resources without a project use the provider's default project, as the real provider does.
-        inputs = {"project": DEFAULT_PROJECT, **args.inputs}
+        # Resources without a project use their provider's project, as the real provider does: an explicit
+        # provider's, else the default provider's (the model's DEFAULT_PROJECT).
+        provider = self._served_by(args.provider or "")
+        inputs = {"project": provider.get("project") or DEFAULT_PROJECT, **args.inputs}
+        if provider.get("region") and "region" not in inputs and _has_property(args.typ, "region"):
+            inputs["region"] = provider["region"]
         extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
         if self.mode == "existing":
             stored = STORED.get(args.typ)
@@ -1107,6 +1122,8 @@ class GcpModel(pulumi_mocks.Mocks):
                 extra = {**extra, **stored(inputs, extra, args.name)}
             if _has_property(args.typ, "project"):
                 state["project"] = inputs["project"]  # the provider stores the project it used
+            if "region" in inputs and _has_property(args.typ, "region"):
+                state["region"] = inputs["region"]  # and the region
             if "name" not in state and _has_property(args.typ, "name"):
                 state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
         elif _has_property(args.typ, "name"):

@@ -331,8 +331,11 @@ def test_the_mock_engine_keeps_the_provider_reference_and_the_options_the_protoc
             location="EUROPE-WEST6",
             opts=pulumi.ResourceOptions(provider=other, retain_on_delete=True, deleted_with=anchor, import_="kept"),
         )
+        gcp.compute.Subnetwork(
+            "subnet", ip_cidr_range="10.0.0.0/24", network="n", opts=pulumi.ResourceOptions(provider=other)
+        )
 
-    captured = capture(program, project="p", stack="t")
+    captured = capture(program, project="p", stack="t", mode="existing")
     provider = next(r for r in captured if r.type == "pulumi:providers:gcp")
     kept = next(r for r in captured if r.name == "kept")
     assert kept.provider.rsplit("::", 1)[0] == provider.urn
@@ -341,6 +344,10 @@ def test_the_mock_engine_keeps_the_provider_reference_and_the_options_the_protoc
     assert kept.retain_on_delete
     assert kept.import_id == "kept"
     assert kept.deleted_with.endswith("::anchor")
+    assert kept.outputs["project"] == "chuv-research", "the explicit provider's project, as the provider stores it"
+    assert next(r for r in captured if r.name == "anchor").outputs["project"] != "chuv-research"
+    subnet = next(r for r in captured if r.name == "subnet")
+    assert subnet.outputs["region"] == "europe-west1", "the explicit provider's region"
 
 
 VARIANTS = [
