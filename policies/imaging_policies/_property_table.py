@@ -837,6 +837,8 @@ def iam_verdict(prop: str) -> Verdict:
     those controls resolve to judge the grant against that resource."""
     if prop in IAM_GRANT_FIELDS:
         return Verdict("judged", IAM_JUDGED_BY)
+    if prop == "deletionPolicy":
+        return Verdict("harmless", DELETION)
     return Verdict("judged", "the IAM controls, as the resource the grant applies to")
 
 
@@ -880,6 +882,6 @@ def render() -> str:
     lines.append(
         f"| every IAM member, binding and policy ({len(tokens.IAM_GRANTS)} types) | "
         f"{', '.join(f'`{p}`' for p in sorted(IAM_GRANT_FIELDS))}: {IAM_JUDGED_BY}<br>every other input: "
-        "the resource the grant applies to, resolved by the same controls | - | - |"
+        f"the resource the grant applies to, resolved by the same controls | `deletionPolicy`: {DELETION} | - |"
     )
     return "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ program's registrations and judges them itself (``preflight/options.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Policy, ResourceValidationArgs, Severity
@@ -54,10 +54,14 @@ def _allowed(config: Mapping[str, Any], report: Report) -> set[str]:
 
 
 def _is_set(value: Any) -> bool:
+    """Whether ``value`` sets anything: unknown counts as set; a map or list only when some leaf is set (a
+    nested block at its zero values, ``{"enabled": false}``, sets nothing)."""
     if value is UNKNOWN:
         return True
-    if isinstance(value, Mapping | list | tuple):
-        return len(value) > 0
+    if isinstance(value, Mapping):
+        return any(_is_set(leaf(value, str(key))) for key in value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return any(_is_set(leaf(value, index)) for index in range(len(value)))
     return value not in _UNSET
 
 
