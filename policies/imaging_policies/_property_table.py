@@ -301,32 +301,43 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.PUBSUB_TOPIC: _row(
         judged={
             "kmsKeyName": LOG_CMEK,
-            "messageRetentionDuration messageTransforms schemaSettings ingestionDataSourceSettings": LOG_PATH,
-            "messageStoragePolicy": LOG_PATH,
+            "messageRetentionDuration messageTransforms schemaSettings": LOG_PATH,
             "project": SELF,
         },
-        harmless={"name": NAME, "labels": LABELS, "deletionPolicy": DELETION, "tags": LABELS},
+        harmless={
+            "name": NAME,
+            "labels tags": LABELS,
+            "deletionPolicy": DELETION,
+            "messageStoragePolicy": WHERE,
+        },
+        not_judged="ingestionDataSourceSettings",
     ),
     tokens.PUBSUB_SUBSCRIPTION: _row(
         judged={
             "pushConfig bigqueryConfig cloudStorageConfig": PULL_ONLY,
             "topic filter deadLetterPolicy expirationPolicy messageRetentionDuration retainAckedMessages": LOG_PATH,
-            "messageTransforms ackDeadlineSeconds retryPolicy enableExactlyOnceDelivery": LOG_PATH,
-            "enableMessageOrdering": LOG_PATH,
+            "messageTransforms": LOG_PATH,
             "project": SELF,
         },
-        harmless={"name": NAME, "labels": LABELS, "deletionPolicy": DELETION, "tags": LABELS},
+        harmless={
+            "name": NAME,
+            "labels tags": LABELS,
+            "deletionPolicy": DELETION,
+            "ackDeadlineSeconds retryPolicy": "when an unacknowledged message is delivered again; it never drops one",
+            "enableExactlyOnceDelivery enableMessageOrdering": "delivery guarantees; they drop or divert nothing",
+        },
     ),
     tokens.ALERT_POLICY: _row(
         judged={
             "conditions notificationChannels": ALERTS,
-            "combiner alertStrategy enabled severity": LOG_PATH,
+            "combiner alertStrategy enabled": LOG_PATH,
             "project": SELF,
         },
         harmless={
             "deletionPolicy": DELETION,
             "displayName": NAME,
             "documentation": "text sent with a notification",
+            "severity": "the label an incident carries; whether it notifies is judged on the channels",
             "userLabels": LABELS,
         },
     ),

@@ -237,12 +237,29 @@ CASES = [
         ),
         id="service-account-in-another-project",
     ),  # part 3: the viewer's identity is created in a research project the site's controls do not reach
+    pytest.param(
+        Case(
+            POLICY,
+            on(
+                "lau-logging-siem",
+                set_prop(
+                    "ingestionDataSourceSettings",
+                    value={"cloudStorage": {"bucket": "chuv-shared-drop", "textFormat": {"delimiter": "\n"}}},
+                ),
+            ),
+            "the pack does not judge `gcp:pubsub/topic:Topic.ingestionDataSourceSettings`",
+        ),
+        id="unjudged-ingestion-into-the-siem-topic",
+    ),  # part 3: an insider feeds forged "all clear" entries into the SIEM topic from a bucket they write
 ]
 
 
+@pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("case", CASES)
-def test_property_and_option_mutations_are_rejected(policy_pack, case):
-    assert_rejected(policy_pack("lausanne", "update"), case)
+def test_property_and_option_mutations_are_rejected(policy_pack, case, mode):
+    """Each mutation is rejected in a fresh site's first preview as at its first update: the leaves each
+    check reads are the program's literals, known in both."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
 
 
 def _explicit_provider(resources: list[Resource], **inputs: object) -> Resource:
@@ -361,6 +378,11 @@ VARIANTS = [
     ),  # part 3: studies are deleted once their ten-year retention ends
     pytest.param(on(IMAGES, set_prop("defaultEventBasedHold", value=True)), None, id="harmless-event-based-hold"),
     # part 3: the legal team holds new studies until a case closes
+    pytest.param(
+        on("lau-logging-siem-subscription", set_prop("ackDeadlineSeconds", value=300.0)),
+        None,
+        id="harmless-longer-ack-deadline",
+    ),  # part 3: the SIEM's batch reader needs five minutes before it acknowledges
     pytest.param(
         on(IMAGES, set_prop("autoclass", value={"enabled": True, "terminalStorageClass": "NEARLINE"})),
         {"gcp:storage/bucket:Bucket.autoclass": "reviewed 2026-12: the viewer's reads keep hot studies STANDARD"},
