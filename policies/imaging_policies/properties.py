@@ -87,7 +87,10 @@ def _placement(args: ResourceValidationArgs, report: Report) -> None:
         return
     site = site_project()
     project = known(args.props, "project")
-    if site and isinstance(project, str) and project not in (site,):
+    if isinstance(project, str):
+        project = project.removeprefix("projects/")
+    # a project number is the site's or not only by the stack's own outputs (a stack policy's work)
+    if site and isinstance(project, str) and project and not project.isdigit() and project != site:
         report(
             f"project is {project!r}, not the site project {site!r}: the site's controls do not reach it. "
             "Create it in the site project, or in that project's own stack."
