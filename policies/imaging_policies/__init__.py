@@ -13,6 +13,7 @@ from imaging_policies import (
     monitoring,
     orgpolicy,
     properties,
+    routing,
     storage,
     vpc,
 )
@@ -21,7 +22,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy, properties):
+for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, routing, orgpolicy, properties):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

@@ -42,6 +42,7 @@ LOG_PATH: Final = "LOG-13/LOG-14 (log path)"
 """The log path's controls (topics, subscriptions, alert policies): judged in their own modules."""
 TRAFFIC: Final = "NET-09/TLS-06 (traffic references)"
 """The traffic references' controls (URL maps, backends, NEGs, certificates): judged in their own modules."""
+CERTIFICATES: Final = "gcp-certificatemanager-site-hostname gcp-certificatemanager-references-in-stack"
 
 NAME: Final = "an identifier; a reference to the resource is judged where it is used"
 DESCRIPTION: Final = "free text"
@@ -825,6 +826,39 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "project": SELF,
         },
         harmless={**_common(), "name": NAME, "region": WHERE},
+    ),
+    "gcp:compute/globalNetworkEndpointGroup:GlobalNetworkEndpointGroup": _row(
+        judged={"networkEndpointType defaultPort": TRAFFIC, "project": SELF},
+        harmless={**_common(), "name": NAME},
+    ),
+    "gcp:compute/networkEndpointGroup:NetworkEndpointGroup": _row(
+        judged={"networkEndpointType defaultPort network subnetwork": TRAFFIC, "project": SELF},
+        harmless={**_common(), "name": NAME, "zone": WHERE},
+    ),
+    "gcp:certificatemanager/certificate:Certificate": _row(
+        judged={"managed selfManaged scope": CERTIFICATES, "project": SELF},
+        harmless={**_common(), "name": NAME, "labels": LABELS, "location": WHERE},
+    ),
+    "gcp:certificatemanager/certificateMap:CertificateMap": _row(
+        judged={"project": SELF}, harmless={**_common(), "name": NAME, "labels": LABELS}
+    ),
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": _row(
+        judged={"certificates hostname matcher map": CERTIFICATES, "project": SELF},
+        harmless={**_common(), "name": NAME, "labels": LABELS},
+    ),
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": _row(
+        judged={"domain type": CERTIFICATES, "project": SELF},
+        harmless={**_common(), "name": NAME, "labels": LABELS, "location": WHERE},
+    ),
+    "gcp:certificatemanager/trustConfig:TrustConfig": _row(
+        judged={"project": SELF},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "labels": LABELS,
+            "location": WHERE,
+            "allowlistedCertificates trustStores": "public trust anchors for client certificates: no key, no route",
+        },
     ),
     "gcp:compute/router:Router": _row(
         judged={"project": SELF},
