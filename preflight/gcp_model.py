@@ -21,12 +21,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
+
+from preflight import gcp_schema
 
 Outputs = dict[str, Any]
 
@@ -1059,6 +1062,10 @@ DEFAULT_PROJECT = "provider-default-project"
 """What the model uses for a resource that names no project (the provider would use its own default)."""
 
 
+class MissingInputError(Exception):
+    """A resource lacks an input the provider needs to create it (a program error, as under the engine)."""
+
+
 class UnmodelledInvokeError(Exception):
     """The program called an invoke this model does not answer; extend ``INVOKES``."""
 
@@ -1072,6 +1079,30 @@ def _has_property(token: str, prop: str) -> bool:
     except (ImportError, AttributeError):
         return False
     return isinstance(getattr(cls, prop, None), property)
+
+
+_PROVIDER_SETTINGS = ("project", "region", "zone")
+
+
+def _provider_defaults(
+    token: str, inputs: Mapping[str, Any], served: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The provider values (``project``, ``region``, ``zone``) a resource of ``token`` takes for each of
+    those inputs it has and does not set: an explicit provider's inputs (``served``), else the stack's
+    provider config (``gcp:project``, ...)."""
+    import pulumi
+
+    config = pulumi.Config("gcp")
+    found: dict[str, Any] = {}
+    for key in _PROVIDER_SETTINGS:
+        if key in inputs or not _has_property(token, key):
+            continue
+        value = served.get(key) if served is not None else config.get(key)
+        if value:
+            found[key] = value
+        elif key != "project":
+            found[key] = f"provider-default-{key}"
+    return found
 
 
 def _known(value: Any) -> bool:
@@ -1090,17 +1121,26 @@ class GcpModel(pulumi_mocks.Mocks):
     def __init__(self, *, preview: bool = False, mode: str | None = None) -> None:
         self.mode = mode or ("preview" if preview else "update")
         self.preview = self.mode == "preview"
+        self._last = threading.local()
         self._providers: dict[str, dict[str, Any]] = {}
-        """Explicit providers' inputs by logical name: a resource served by one takes its project and
-        region from it, as the real provider does (the default provider's project is the stack's)."""
+        """Explicit providers' inputs by logical name: a resource served by one takes its project, region and
+        zone from it, as the real provider does (the default provider's come from the stack's ``gcp:`` config)."""
 
-    def _served_by(self, reference: str) -> dict[str, Any]:
-        """The inputs of the explicit provider ``reference`` (``<provider URN>::<id>``) names, or ``{}``."""
+    @property
+    def program_only(self) -> frozenset[str]:
+        """The outputs of the resource this thread registered last that only the program sees (schema
+        placeholders); the recorder keeps them out of what the pack is handed."""
+        return getattr(self._last, "program_only", frozenset())
+
+    def _served_by(self, reference: str) -> dict[str, Any] | None:
+        """The inputs of the explicit provider ``reference`` (``<provider URN>::<id>``) names; ``None`` for the
+        default provider."""
         if not reference:
-            return {}
-        return self._providers.get(reference.rsplit("::", 1)[0].rsplit("::", 1)[-1], {})
+            return None
+        return self._providers.get(reference.rsplit("::", 1)[0].rsplit("::", 1)[-1])
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._last.program_only = frozenset()
         state = {key: value for key, value in args.inputs.items() if _known(value)}
         if args.typ.startswith("pulumi:providers:"):
             self._providers[args.name] = dict(state)
@@ -1109,25 +1149,35 @@ class GcpModel(pulumi_mocks.Mocks):
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        # Resources without a project use their provider's project, as the real provider does: an explicit
-        # provider's, else the default provider's (the model's DEFAULT_PROJECT).
-        provider = self._served_by(args.provider or "")
-        inputs = {"project": provider.get("project") or DEFAULT_PROJECT, **args.inputs}
-        if provider.get("region") and "region" not in inputs and _has_property(args.typ, "region"):
-            inputs["region"] = provider["region"]
-        extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        # Resources without a project, region or zone use their provider's (an explicit provider's inputs,
+        # else the stack's gcp config), as the real provider does, and store the one they used.
+        defaults = _provider_defaults(args.typ, args.inputs, self._served_by(args.provider or ""))
+        inputs = {"project": defaults.get("project", DEFAULT_PROJECT), **defaults, **args.inputs}
+        try:
+            extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        except KeyError as missing:
+            raise MissingInputError(
+                f"{args.typ} {args.name!r}: input {missing.args[0]} is not set, and the provider needs it to create "
+                "the resource"
+            ) from None
+        # Every other output the provider computes, in the form the schema gives (a type without a rule
+        # here gets them all): a program that formats one runs as it would after a real update. These
+        # are placeholders of the right form, not the provider's values: the program sees them, the pack
+        # does not (its verdict rests on what the model knows, :attr:`program_only`).
+        state.update(defaults)
         if self.mode == "existing":
             stored = STORED.get(args.typ)
             if stored is not None:
                 extra = {**extra, **stored(inputs, extra, args.name)}
             if _has_property(args.typ, "project"):
                 state["project"] = inputs["project"]  # the provider stores the project it used
-            if "region" in inputs and _has_property(args.typ, "region"):
-                state["region"] = inputs["region"]  # and the region
             if "name" not in state and _has_property(args.typ, "name"):
                 state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
         elif _has_property(args.typ, "name"):
             state.setdefault("name", args.name)  # autonamed; types without a name (IAM members) get none
+        filled = gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra})
+        self._last.program_only = frozenset(filled) - set(extra)
+        state.update(filled)
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state
 

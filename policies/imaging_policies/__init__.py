@@ -9,6 +9,7 @@ from imaging_policies import (
     firewall,
     iam,
     kms,
+    log_path,
     logging,
     monitoring,
     orgpolicy,
@@ -22,7 +23,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, routing, orgpolicy, properties):
+for _module in (kms, storage, iam, firewall, vpc, logging, log_path, monitoring, edge, routing, orgpolicy, properties):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

@@ -38,8 +38,10 @@ NOT_JUDGED: Final = Verdict("not judged")
 SELF: Final = "gcp-resource-properties-judged"
 """This control's own policy, which judges the properties no other policy reads (``properties.py``)."""
 
-LOG_PATH: Final = "LOG-13/LOG-14 (log path)"
-"""The log path's controls (topics, subscriptions, alert policies): judged in their own modules."""
+LOG_PATH: Final = "gcp-logging-siem-path-intact"
+"""LOG-13: every hop of a security entry's path to the SIEM subscriber (topics, subscriptions)."""
+ALERTS_NOTIFY: Final = "gcp-monitoring-security-alerts-notify"
+"""LOG-14: security alerts notify when an incident opens, within the site's bounds."""
 TRAFFIC: Final = "NET-09/TLS-06 (traffic references)"
 """The traffic references' controls (URL maps, backends, NEGs, certificates): judged in their own modules."""
 CERTIFICATES: Final = "gcp-certificatemanager-site-hostname gcp-certificatemanager-references-in-stack"
@@ -303,15 +305,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         judged={
             "kmsKeyName": LOG_CMEK,
             "messageRetentionDuration messageTransforms schemaSettings": LOG_PATH,
+            "ingestionDataSourceSettings messageStoragePolicy": LOG_PATH,
             "project": SELF,
         },
-        harmless={
-            "name": NAME,
-            "labels tags": LABELS,
-            "deletionPolicy": DELETION,
-            "messageStoragePolicy": WHERE,
-        },
-        not_judged="ingestionDataSourceSettings",
+        harmless={"name": NAME, "labels tags": LABELS, "deletionPolicy": DELETION},
     ),
     tokens.PUBSUB_SUBSCRIPTION: _row(
         judged={
@@ -331,14 +328,13 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.ALERT_POLICY: _row(
         judged={
             "conditions notificationChannels": ALERTS,
-            "combiner alertStrategy enabled": LOG_PATH,
+            "combiner alertStrategy enabled severity": ALERTS_NOTIFY,
             "project": SELF,
         },
         harmless={
             "deletionPolicy": DELETION,
             "displayName": NAME,
             "documentation": "text sent with a notification",
-            "severity": "the label an incident carries; whether it notifies is judged on the channels",
             "userLabels": LABELS,
         },
     ),
@@ -858,6 +854,22 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "labels": LABELS,
             "location": WHERE,
             "allowlistedCertificates trustStores": "public trust anchors for client certificates: no key, no route",
+        },
+    ),
+    "gcp:monitoring/snooze:Snooze": _row(
+        judged={"criteria interval": ALERTS_NOTIFY, "project": SELF}, harmless={"displayName": NAME}
+    ),
+    "gcp:compute/address:Address": _row(
+        judged={"project": SELF},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "labels": LABELS,
+            "region": WHERE,
+            "address addressType ipCollection ipVersion ipv6EndpointType networkTier prefixLength purpose": (
+                "reserves an address; what it exposes is judged on the forwarding rules that use it"
+            ),
+            "network subnetwork": "reserves an address; what it exposes is judged on the forwarding rules that use it",
         },
     ),
     "gcp:compute/router:Router": _row(

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_gcp
 import pytest
 from imaging_policies import REGISTRY, closed_world, properties, tokens
-from imaging_policies._property_table import LOG_PATH, PROPERTIES, SELF, TRAFFIC, verdict
+from imaging_policies._property_table import PROPERTIES, SELF, TRAFFIC, verdict
 
 from preflight import analyzer
 from preflight.engine import Resource, capture
@@ -90,7 +90,7 @@ def test_every_iam_grant_type_is_classified():
 
 def test_every_judging_policy_named_in_the_table_exists():
     names = {p.name for p in REGISTRY.policies}
-    owned = {LOG_PATH, TRAFFIC, "the guard-rail policies (gcp-orgpolicy-*)"}
+    owned = {TRAFFIC, "the guard-rail policies (gcp-orgpolicy-*)"}
     for token, row in PROPERTIES.items():
         for prop, v in row.items():
             if v.kind == "judged":
@@ -241,16 +241,13 @@ CASES = [
         Case(
             POLICY,
             on(
-                "lau-logging-siem",
-                set_prop(
-                    "ingestionDataSourceSettings",
-                    value={"cloudStorage": {"bucket": "chuv-shared-drop", "textFormat": {"delimiter": "\n"}}},
-                ),
+                "lau-viewer-run",
+                set_prop("binaryAuthorization", value={"breakglassJustification": "urgent fix", "useDefault": False}),
             ),
-            "the pack does not judge `gcp:pubsub/topic:Topic.ingestionDataSourceSettings`",
+            "the pack does not judge `gcp:cloudrunv2/service:Service.binaryAuthorization`",
         ),
-        id="unjudged-ingestion-into-the-siem-topic",
-    ),  # part 3: an insider feeds forged "all clear" entries into the SIEM topic from a bucket they write
+        id="unjudged-binary-authorization-breakglass-on-the-viewer",
+    ),  # part 3: under pressure an engineer deploys an unattested viewer image with a break-glass note
 ]
 
 

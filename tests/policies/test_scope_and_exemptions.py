@@ -24,6 +24,8 @@ SITE_ONLY = {
     "gcp-logging-bucket-receives-security-logs",
     "gcp-monitoring-cis-security-alerts",
     "gcp-monitoring-site-security-alerts",
+    "gcp-logging-siem-path-intact",
+    "gcp-monitoring-security-alerts-notify",
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
 
@@ -70,9 +72,14 @@ def _grant(name: str):
     return add_resource("gcp:storage/bucketIAMMember:BucketIAMMember", name, PUBLIC_GRANT)([])
 
 
-DEMANDED = SITE_ONLY - {"gcp-logging-bucket-receives-security-logs"}
+DEMANDED = SITE_ONLY - {
+    "gcp-logging-bucket-receives-security-logs",
+    "gcp-logging-siem-path-intact",
+    "gcp-monitoring-security-alerts-notify",
+}
 """What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
-for; LOG-08 reports the missing declaration)."""
+for and no SIEM path to follow; LOG-08 reports the missing declaration; with no alert policy there is none
+to judge for LOG-14, and LOG-11 and LOG-12 report the missing alerts)."""
 
 
 def test_a_stack_may_declare_itself_a_site_and_is_then_judged_as_one():
