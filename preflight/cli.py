@@ -141,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
             "(default: only check them, exit 1 if stale)"
         ),
     )
+    from preflight import new_site
+
+    new_site.add_parser(sub)
     return parser
 
 
@@ -635,6 +638,12 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new_site(args: argparse.Namespace) -> int:
+    from preflight import new_site
+
+    return new_site.run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -645,5 +654,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
         "fleet": _fleet,
         "plan": _plan,
+        "new-site": _new_site,
     }
     return commands[args.command](args)

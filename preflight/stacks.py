@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from preflight.virtualenv import VirtualenvError, project_virtualenv
+from program import sites
 from program.config import ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,13 +179,16 @@ def _read_config(path: Path, *, site: bool) -> dict[str, str]:
 
 
 def load_file(path: Path, name: str | None = None) -> Stack:
-    """Read and validate a site's stack file at ``path``."""
+    """Read and validate a site's stack file at ``path``; its stack name must be a site name
+    (:mod:`program.sites`, the rule the bootstrap and the deploy workflow share)."""
+    stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    if (problem := sites.problem(stack_name)) is not None:
+        raise StackFileError(f"{path.name}: {problem}; rename the file")
     config = _read_config(path, site=True)
     try:
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
         raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
-    stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     return Stack(name=stack_name, path=path, config=config, site=site, secret_keys=_secret_keys(config))
 
 
