@@ -4,6 +4,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 """
 
 from imaging_policies import (
+    access,
     closed_world,
     edge,
     firewall,
@@ -20,7 +21,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, iam, access, firewall, vpc, logging, monitoring, edge, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 
