@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from imaging_policies import tokens
 from imaging_policies._intent import (
+    COMPUTED_SUBJECT,
     Holder,
     Intent,
     logging_agent,
@@ -177,8 +178,20 @@ def _in_project(r: Any, site: SiteProject) -> str:
 
 
 def _asset_paths(r: Any, site: SiteProject) -> set[str]:
-    found = {c for k in ("id", "name", "selfLink") if (c := _canonical(leaf(r.props, k), site)) and "/" in c}
-    return found
+    return {c for k in ("id", "name", "selfLink") if (c := _canonical(leaf(r.props, k), site)) and "/" in c}
+
+
+def _ring_path(r: Any, site: SiteProject) -> str | None:
+    """A key ring's path: its id, else ``projects/<project>/locations/<location>/keyrings/<name>``."""
+    if r.resource_type != tokens.KEY_RING:
+        return None
+    path = _canonical(leaf(r.props, "id"), site)
+    if path and "/" in path:
+        return path
+    name, location = as_str(leaf(r.props, "name")), as_str(leaf(r.props, "location"))
+    if not name or not location:
+        return None
+    return f"projects/{_in_project(r, site)}/locations/{location.lower()}/keyrings/{name.lower()}"
 
 
 def _log_buckets(resources: list[Any]) -> set[str]:
@@ -202,8 +215,9 @@ def _log_bucket_by_dependency(resources: list[Any], r: Any) -> bool:
     return False
 
 
-def _key_users(resources: list[Any], intent: Intent) -> dict[str, dict[str, str]]:
-    """Key path -> {agent member: why} for every resource of the stack that encrypts with a key."""
+def _key_users(resources: list[Any], intent: Intent, keys: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Key path -> {agent member: why} for every resource of the stack that encrypts with a key (named, or in a
+    first preview computed from a key of the stack: ``keys`` maps their URNs to their paths)."""
     number = intent.site.number
     found: dict[str, dict[str, str]] = {}
     if not number:
@@ -221,7 +235,12 @@ def _key_users(resources: list[Any], intent: Intent) -> dict[str, dict[str, str]
     for r in resources:
         for token, path, agent, why in uses:
             if r.resource_type == token:
-                key = _canonical(leaf(r.props, *path), intent.site)
+                value = leaf(r.props, *path)
+                key = _canonical(value, intent.site)
+                if value is UNKNOWN:
+                    deps = getattr(r, "property_dependencies", {}) or {}
+                    used = [keys.get(getattr(d, "urn", d)) for d in deps.get(path[0], [])]
+                    key = next((k for k in used if k), None)
                 if key:
                     found.setdefault(key.split("/cryptokeyversions/")[0], {})[agent] = f"{why} ({r.name})"
     return found
@@ -234,11 +253,9 @@ def _siem_writers(resources: list[Any], intent: Intent, topic_paths: set[str]) -
             continue
         destination = _canonical(leaf(r.props, "destination"), intent.site)
         if destination in topic_paths:
-            writer = principal(leaf(r.props, "writerIdentity"))
+            writer = _writer(r, intent.site)
             if writer:
                 writers.add(writer)
-            elif intent.site.number:
-                writers.add(logging_agent(intent.site.number))
     return frozenset(writers)
 
 
@@ -247,14 +264,23 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
     site = intent.site
     project_key = f"project:{site.id or '?'}"
     found: list[Asset] = [Asset(project_key, "project", site.id or "?", "", "")]
+    by_urn = {r.urn: r for r in resources}
     log_names = _log_buckets(resources)
-    key_users = _key_users(resources, intent)
     siem_topics = {
         d
         for r in resources
-        if r.resource_type == tokens.PROJECT_SINK and (d := _canonical(leaf(r.props, "destination"), site))
+        if r.resource_type == tokens.PROJECT_SINK
+        and (d := _canonical(leaf(r.props, "destination"), site))
+        and "/topics/" in d
     }
     writers = _siem_writers(resources, intent, siem_topics)
+    destinations: dict[str, frozenset[str]] = {}
+    for r in resources:
+        destination = as_str(leaf(r.props, "destination")) if r.resource_type == tokens.PROJECT_SINK else None
+        writer = _writer(r, site) if destination else None
+        if destination and destination.lower().startswith("storage.googleapis.com/"):
+            key = destination.lower().rstrip("/")
+            destinations[key] = destinations.get(key, frozenset()) | ({writer} if writer else set())
     for r in resources:
         t, props = r.resource_type, r.props
         parents = (project_key,)
@@ -262,10 +288,14 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
             name = as_str(leaf(props, "name"))
             if name is None:
                 continue
-            kind = (
-                "access-log bucket" if name in log_names or _log_bucket_by_dependency(resources, r) else "image bucket"
-            )
-            found.append(Asset(f"bucket:{name.lower()}", kind, name, r.name, r.urn, parents))
+            context: dict[str, Any] = {}
+            if name in log_names or _log_bucket_by_dependency(resources, r):
+                kind = "access-log bucket"
+            elif f"storage.googleapis.com/{name.lower()}" in destinations:
+                kind, context = "log-sink bucket", {"writers": destinations[f"storage.googleapis.com/{name.lower()}"]}
+            else:
+                kind = "image bucket"
+            found.append(Asset(f"bucket:{name.lower()}", kind, name, r.name, r.urn, parents, context))
         elif t == tokens.PROJECT_BUCKET_CONFIG:
             path = _canonical(leaf(props, "name") or leaf(props, "id"), site)
             if path is None:
@@ -281,17 +311,22 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
                 path = f"{parent_bucket}/views/{view.lower()}"
                 found.append(Asset(path, "log view", view, r.name, r.urn, (project_key, parent_bucket)))
         elif t == tokens.KEY_RING:
-            for path in sorted(_asset_paths(r, site))[:1]:
+            path = _ring_path(r, site)
+            if path:
                 found.append(Asset(path, "key ring", path.rsplit("/", 1)[-1], r.name, r.urn, parents))
         elif t == tokens.CRYPTO_KEY:
             path = _canonical(leaf(props, "id"), site)
             ring = _canonical(leaf(props, "keyRing"), site)
+            if ring is None and leaf(props, "keyRing") is UNKNOWN:  # a first preview: the ring it depends on
+                deps = getattr(r, "property_dependencies", {}) or {}
+                rings = [by_urn.get(getattr(d, "urn", d)) for d in deps.get("keyRing", [])]
+                ring = _ring_path(rings[0], site) if len(rings) == 1 and rings[0] is not None else None
             name = as_str(leaf(props, "name"))
             if path is None and ring and name:
                 path = f"{ring}/cryptokeys/{name.lower()}"
             if path:
                 ring = ring or path.split("/cryptokeys/")[0]
-                context = {"agents": key_users.get(path, {})}
+                context = {"agents": {}}
                 found.append(Asset(path, "key", path.rsplit("/", 1)[-1], r.name, r.urn, (project_key, ring), context))
         elif t == tokens.PUBSUB_TOPIC:
             paths = _asset_paths(r, site)
@@ -333,6 +368,10 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
             if email:
                 member = f"serviceaccount:{email.lower()}"
                 found.append(Asset(member, "service account", email, r.name, r.urn, parents, {"member": member}))
+    key_users = _key_users(resources, intent, {a.urn: a.key for a in found if a.kind == "key"})
+    for asset in found:
+        if asset.kind == "key":
+            asset.context["agents"].update(key_users.get(asset.key, {}))
     return found
 
 
@@ -420,10 +459,64 @@ def _target(r: Any, prop: str, found: list[Asset], site: SiteProject) -> list[st
     return sorted(c for c in candidates if c in keys)
 
 
+_AGENT_DOMAINS: Final = {
+    "storage.googleapis.com": "gs-project-accounts",
+    "run.googleapis.com": "serverless-robot-prod",
+}
+"""Service agents not named ``service-<number>@gcp-sa-<service>`` (Google's service agents reference)."""
+
+
+def _writer(sink: Any, site: SiteProject) -> str | None:
+    """A sink's writer identity: its ``writerIdentity``, else (a first preview) Cloud Logging's agent of the
+    site project, which writes for every sink created with a unique writer identity there."""
+    writer = principal(leaf(sink.props, "writerIdentity"))
+    if writer:
+        return writer
+    if site.number and site.holds(_in_project(sink, site)):
+        return logging_agent(site.number)
+    return None
+
+
+def member_by_dependency(r: Any, by_urn: Mapping[str, Any], site: SiteProject) -> str | None:
+    """A member unknown in a first preview, resolved from the one stack resource it is computed from: a
+    service identity of the site project (its service's agent), a service account (its member), a sink (its
+    writer), a workload identity pool of the site (a subject of that pool: ``COMPUTED_SUBJECT``, whose
+    provider's condition admits the declared subject only, IAM-05). ``None`` when it cannot be placed."""
+    deps = getattr(r, "property_dependencies", {}) or {}
+    sources = [by_urn.get(getattr(d, "urn", d)) for d in deps.get("member", [])]
+    if len(sources) != 1 or sources[0] is None:
+        return None
+    source = sources[0]
+    t, props = source.resource_type, source.props
+    if t == "gcp:projects/serviceIdentity:ServiceIdentity":
+        email = principal(leaf(props, "member"))
+        service = as_str(leaf(props, "service"))
+        if email or not service or not site.number or not site.holds(_in_project(source, site)):
+            return email
+        domain = _AGENT_DOMAINS.get(service, "gcp-sa-" + service.removesuffix(".googleapis.com"))
+        return f"serviceaccount:service-{site.number}@{domain}.iam.gserviceaccount.com"
+    if t == tokens.SERVICE_ACCOUNT:
+        email, account_id = as_str(leaf(props, "email")), as_str(leaf(props, "accountId"))
+        if email is None and account_id:
+            email = f"{account_id}@{_in_project(source, site)}.iam.gserviceaccount.com"
+        return f"serviceaccount:{email.lower()}" if email else None
+    if t == tokens.PROJECT_SINK:
+        return _writer(source, site)
+    if t == tokens.WORKLOAD_IDENTITY_POOL and site.number and site.holds(_in_project(source, site)):
+        pool = as_str(leaf(props, "workloadIdentityPoolId"))
+        if pool:
+            return (
+                f"principal://iam.googleapis.com/projects/{site.number}/locations/global/workloadidentitypools/"
+                f"{pool.lower()}/subject/{COMPUTED_SUBJECT}"
+            )
+    return None
+
+
 def collect(resources: list[Any], found: list[Asset], site: SiteProject) -> tuple[list[Grant], list[Unknown]]:
     """Every grant of the stack on a protected asset (or above it), and the unknown values that could hide one."""
     result: list[Grant] = []
     unknown: list[Unknown] = []
+    by_urn = {r.urn: r for r in resources}
     for r in resources:
         t = r.resource_type
         if t not in tokens.IAM_GRANTS:
@@ -452,6 +545,8 @@ def collect(resources: list[Any], found: list[Asset], site: SiteProject) -> tupl
         if not targets:
             continue
         for role, member, condition in grants(r.props):
+            if member is UNKNOWN and leaf(r.props, "member") is UNKNOWN:
+                member = member_by_dependency(r, by_urn, site) or UNKNOWN
             if role is UNKNOWN or member is UNKNOWN:
                 unknown.append(
                     Unknown(

@@ -6,11 +6,13 @@ permissions it may hold there and whether the site *needs* that grant (its absen
 
 | Asset | Holder | May hold | Needed |
 |---|---|---|---|
-| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | yes |
-| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | yes |
+| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | no |
+| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | no |
 | access-log bucket | Google's usage-log writer | create objects | yes |
-| access-log, security-log bucket, log view | ``auditor`` groups | read objects / log views | no |
+| log-sink bucket (a sink's Cloud Storage destination) | the sink's writer identity | create objects | yes |
+| access-log, log-sink, security-log bucket, log view | ``auditor`` groups | read objects / log views | no |
 | each key | the service agent of each resource the stack encrypts with it | encrypt and decrypt | yes |
+| each key | Cloud Storage's, Pub/Sub's and Cloud Logging's CMEK agents, the runtime identities | encrypt and decrypt | no |
 | SIEM topic | the SIEM sink's writer (Cloud Logging's agent) | publish | yes |
 | SIEM subscription | the declared SIEM subscriber (and a ``siem`` group) | consume (and view) | yes |
 | viewer service | IAP's service agent, when sign-on is IAP | invoke | yes |
@@ -57,6 +59,9 @@ USAGE_LOG_WRITER: Final = "group:cloud-storage-analytics@google.com"
 
 # the one permission that proves a needed grant is in place, by what it is needed for
 _KEY_NEED: Final = "cloudkms.cryptoKeyVersions.useToEncrypt"
+COMPUTED_SUBJECT: Final = "(computed)"
+"""The subject of a federated member computed from a site pool in a first preview (``_access``): the pool's
+provider admits the declared subject only (IAM-05), so it counts as the declared subject until update."""
 
 
 def storage_agent(number: str) -> str:
@@ -121,24 +126,10 @@ def _groups(intent: Intent, site_role: str) -> list[str]:
 
 def _image_bucket(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
     p = intent.principals
-    found = [
-        Holder(m, READ_OBJECTS, "reads images (the viewer)", True, frozenset({"storage.objects.get"}))
-        for m in [p.viewer]
-        if m
-    ]
-    found += [
-        Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)", True, frozenset({"storage.objects.create"}))
-        for m in [p.uploader]
-        if m
-    ]
-    found += [
-        Holder(g, READ_OBJECTS, "site role reader", True, frozenset({"storage.objects.get"}))
-        for g in _groups(intent, "reader")
-    ]
-    found += [
-        Holder(g, CREATE_OBJECTS, "site role uploader", True, frozenset({"storage.objects.create"}))
-        for g in _groups(intent, "uploader")
-    ]
+    found = [Holder(m, READ_OBJECTS, "reads images (the viewer)") for m in [p.viewer] if m]
+    found += [Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)") for m in [p.uploader] if m]
+    found += [Holder(g, READ_OBJECTS, "site role reader") for g in _groups(intent, "reader")]
+    found += [Holder(g, CREATE_OBJECTS, "site role uploader") for g in _groups(intent, "uploader")]
     return found
 
 
@@ -158,8 +149,24 @@ def _log_bucket(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
 
 
 def _key(intent: Intent, context: Mapping[str, Any]) -> list[Holder]:
-    agents: Mapping[str, str] = context.get("agents", {})
-    return [Holder(m, USE_KEY, why, True, frozenset({_KEY_NEED})) for m, why in sorted(agents.items())]
+    users: Mapping[str, str] = context.get("agents", {})
+    found = [Holder(m, USE_KEY, why, True, frozenset({_KEY_NEED})) for m, why in sorted(users.items())]
+    number = intent.site.number
+    agents = [storage_agent(number), pubsub_agent(number), logging_cmek_agent(number)] if number else []
+    found += [
+        Holder(m, USE_KEY, "a service agent the site needs encrypts with site keys") for m in agents if m not in users
+    ]
+    found += [Holder(m, USE_KEY, "a site runtime identity") for m in sorted(intent.principals.identities)]
+    return found
+
+
+def _sink_bucket(intent: Intent, context: Mapping[str, Any]) -> list[Holder]:
+    writers: frozenset[str] = context.get("writers", frozenset())
+    found = [
+        Holder(m, CREATE_OBJECTS, "a log sink's writer identity", True, frozenset({"storage.objects.create"}))
+        for m in sorted(writers)
+    ]
+    return [*found, *_auditors(intent, READ_OBJECTS)]
 
 
 def _topic(intent: Intent, context: Mapping[str, Any]) -> list[Holder]:
@@ -217,7 +224,7 @@ def _service_account(intent: Intent, context: Mapping[str, Any]) -> list[Holder]
         pool = workload_pool(member)
         return (
             member.startswith("principal://")
-            and member.endswith(f"/subject/{subject.lower()}")
+            and member.endswith((f"/subject/{subject.lower()}", f"/subject/{COMPUTED_SUBJECT}"))
             and pool is not None
             and intent.site.holds(pool)
         )
@@ -245,6 +252,7 @@ def _project(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
 _HOLDERS: Final[dict[str, Callable[[Intent, Mapping[str, Any]], list[Holder]]]] = {
     "image bucket": _image_bucket,
     "access-log bucket": _access_log_bucket,
+    "log-sink bucket": _sink_bucket,
     "security-log bucket": _log_bucket,
     "log view": _log_bucket,
     "key": _key,

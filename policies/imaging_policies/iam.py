@@ -55,8 +55,15 @@ SITE_ROLE_GRANTS: Mapping[str, Mapping[frozenset[str], frozenset[str]]] = {
     "uploader": {tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectCreator"})},
     "iap": {tokens.IAP_IAM: frozenset({"roles/iap.httpsResourceAccessor", "roles/iap.tunnelResourceAccessor"})},
     "siem": {tokens.SUBSCRIPTION_IAM: frozenset({"roles/pubsub.subscriber", "roles/pubsub.viewer"})},
+    "auditor": {
+        tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectViewer"}),
+        frozenset(t for t in tokens.IAM_GRANTS if t.startswith("gcp:logging/logViewIam")): frozenset(
+            {"roles/logging.viewAccessor"}
+        ),
+    },
 }
-"""What a declared group may hold, by its site role (outside KMS, which ENC-07 judges)."""
+"""What a declared group may hold, by its site role (outside KMS, which ENC-07 judges). Which bucket an auditor
+reads (the log buckets, never images) is judged by the effective-access model (IAM-10)."""
 SITE_ROLE_PERMISSIONS = {"reader": READ_OBJECTS, "uploader": CREATE_OBJECTS}
 
 
