@@ -126,7 +126,7 @@ def table(doc: Mapping[str, Any]) -> str:
     ]
     for asset in doc["assets"]:
         held = [r for r in doc["access"] if r["asset"] == asset["asset"] and r["kind"] == asset["kind"]]
-        lines += ["", f"{asset['kind']} {asset['asset']} ({asset['resource'] or 'the site project'})"]
+        lines += ["", f"{asset['kind']} {asset['asset']} ({asset['resource'] or 'the project itself'})"]
         if not held:
             lines.append("  no grant in the stack")
         for r in held:
