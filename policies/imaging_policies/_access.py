@@ -670,6 +670,7 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
             holdings.append(Holding(asset, member, {p: tuple(gs) for p, gs in sorted(held.items())}, intended))
     empties = authoritative_empty(resources, found, intent.site)
     missing: list[Missing] = []
+    met: set[tuple[str, str, str]] = set()
     for asset in found:
         for holder in intent.holders(asset.kind, asset.context):
             for permission in sorted(holder.need):
@@ -689,9 +690,14 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
                         dropped.extend(against)
                     else:
                         in_place = True
-                if not in_place:
+                if in_place:
+                    met.add((asset.kind, holder.label, permission))
+                else:
                     unique = tuple({d.urn: d for d in dropped}.values())
                     missing.append(Missing(asset, holder, permission, unique))
+    missing = [
+        m for m in missing if not (m.holder.anywhere and (m.asset.kind, m.holder.label, m.permission) in met)
+    ]
     return Model(found, holdings, missing, untrusted, unknown)
 
 

@@ -96,6 +96,9 @@ class Holder:
     need: frozenset[str] = frozenset()
     """The permissions whose absence is a finding (a subset of ``permissions``); empty when not needed."""
     test: Callable[[str], bool] | None = field(default=None, compare=False)
+    anywhere: bool = False
+    """The need is met when one asset of the kind has the grant in place (IAP calls the one viewer service its
+    backend routes to; a second Cloud Run service of the site needs no invoker)."""
 
     def matches(self, member: str) -> bool:
         return self.test(member) if self.test is not None else member == self.label
@@ -197,15 +200,9 @@ def _subscription(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
 def _viewer_service(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
     if intent.sign_on != "iap" or not intent.site.number:
         return []
-    return [
-        Holder(
-            iap_agent(intent.site.number),
-            INVOKE,
-            "IAP's service agent calls the viewer",
-            True,
-            frozenset({"run.routes.invoke"}),
-        )
-    ]
+    agent = iap_agent(intent.site.number)
+    why = "IAP's service agent calls the viewer"
+    return [Holder(agent, INVOKE, why, True, frozenset({"run.routes.invoke"}), anywhere=True)]
 
 
 def _viewer_backend(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:

@@ -19,11 +19,11 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from imaging_policies._access import Model, evaluate
 from imaging_policies._intent import Intent, from_settings
 from imaging_policies import tokens
-from imaging_policies._principals import numbered_members, site_project_number
+from imaging_policies._principals import dangerous, numbered_members, site_project_number
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import site_project, site_setting
 
-_SHOWN: Final = 6
+_SHOWN: Final = 8
 """Permissions named in one message; the rest are counted."""
 
 
@@ -55,7 +55,8 @@ def _within_intent(args: StackValidationArgs, report: Report) -> None:
     intent = site_intent(args)
     model = evaluate(list(args.resources), intent)
     for holding in model.holdings:
-        extra = sorted(holding.extra)
+        risky = {d.split(" ", 1)[0] for d in dangerous(holding.extra)}
+        extra = sorted(holding.extra, key=lambda p: (p not in risky, p))  # what breaks a control first
         if not extra:
             continue
         by_grant: dict[str, list[str]] = {}
@@ -67,6 +68,7 @@ def _within_intent(args: StackValidationArgs, report: Report) -> None:
                 urns[key] = g.urn
         asset = holding.asset
         for key, permissions in sorted(by_grant.items()):
+            permissions.sort(key=lambda p: (p not in risky, p))
             report(
                 f"{holding.member} holds {_listed(permissions)} on {asset.kind} {asset.name} beyond what the site "
                 f"declares for it, granted by {key}. Remove the member (member/members/policyData) from that grant, "

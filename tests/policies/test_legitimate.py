@@ -34,6 +34,8 @@ def _with_auditor(config: dict[str, str]) -> dict[str, str]:
     """The Lausanne config with the security team in ``rbac`` as ``auditor`` (reads the log buckets only)."""
     rbac = json.loads(config["imaging-landing-zone:rbac"])
     return {**config, "imaging-landing-zone:rbac": json.dumps({**rbac, SECURITY_TEAM: "auditor"})}
+
+
 APP_LOG_FILTER = 'resource.type="cloud_run_revision" AND severity>=WARNING'
 
 
