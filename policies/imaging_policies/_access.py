@@ -37,10 +37,9 @@ from imaging_policies._intent import (
     pubsub_agent,
     storage_agent,
 )
-from imaging_policies._principals import bucket_scope, is_custom_role
+from imaging_policies._principals import ROLE_PERMISSIONS, bucket_scope, is_custom_role
 from imaging_policies._props import UNKNOWN, as_str, grants, items, leaf
 from imaging_policies._resolve import SiteProject, bucket, principal, project_of, resource_path
-from imaging_policies._role_permissions import ROLES
 
 RELEVANT: Final[dict[str, tuple[str, ...]]] = {
     "image bucket": (
@@ -586,8 +585,8 @@ def custom_roles(resources: list[Any], site: SiteProject) -> dict[str, Any]:
 
 def permissions_of(role: str, custom: Mapping[str, Any]) -> frozenset[str] | None:
     """A role's permissions: the pinned table's, a custom role's from the stack; ``None`` if not trusted."""
-    if role in ROLES:
-        return frozenset(ROLES[role].split())
+    if role in ROLE_PERMISSIONS:
+        return ROLE_PERMISSIONS[role]
     if is_custom_role(role):
         value = custom.get(role.lower())
         return value if isinstance(value, frozenset) else None
@@ -695,9 +694,7 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
                 else:
                     unique = tuple({d.urn: d for d in dropped}.values())
                     missing.append(Missing(asset, holder, permission, unique))
-    missing = [
-        m for m in missing if not (m.holder.anywhere and (m.asset.kind, m.holder.label, m.permission) in met)
-    ]
+    missing = [m for m in missing if not (m.holder.anywhere and (m.asset.kind, m.holder.label, m.permission) in met)]
     return Model(found, holdings, missing, untrusted, unknown)
 
 

@@ -29,14 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from imaging_policies._principals import ROLE_PERMISSIONS, STORAGE_USAGE_LOG_WRITER
 from imaging_policies._resolve import SiteProject, principal, workload_pool
-from imaging_policies._role_permissions import ROLES
 from imaging_policies._site import Principals, Settings, principals_from, section
 
 
 def role(name: str) -> frozenset[str]:
     """The permissions of a predefined role of the pinned table (empty if it is not there)."""
-    return frozenset(ROLES.get(name, "").split())
+    return ROLE_PERMISSIONS.get(name, frozenset())
 
 
 READ_OBJECTS: Final = role("roles/storage.objectViewer")
@@ -54,8 +54,7 @@ READ_LOG_VIEWS: Final = role("roles/logging.viewAccessor") | frozenset(
 TELEMETRY: Final = (
     role("roles/logging.logWriter") | role("roles/monitoring.metricWriter") | role("roles/cloudtrace.agent")
 )
-USAGE_LOG_WRITER: Final = "group:cloud-storage-analytics@google.com"
-"""Google's group that writes usage logs into an access-log bucket."""
+USAGE_LOG_WRITER: Final = STORAGE_USAGE_LOG_WRITER
 
 # the one permission that proves a needed grant is in place, by what it is needed for
 _KEY_NEED: Final = "cloudkms.cryptoKeyVersions.useToEncrypt"

@@ -137,14 +137,18 @@ _POOL_MEMBER: Final = re.compile(
     r"(?P<pool>[^/]+)(?:/|$)"
 )
 _GKE_POOL: Final = re.compile(r"^(?:(?P<domain>[a-z0-9.-]+):)?(?P<project>[a-z0-9-]+)\.svc\.id\.goog$")
-_AGENT: Final = re.compile(
+AGENT: Final = re.compile(
     r"^serviceaccount:(?:(?:service-|cmek-p)(?P<number>\d+)@(?:gs-project-accounts|gcp-sa-[a-z0-9-]+|compute-system"
     r"|container-engine-robot|serverless-robot-prod|dataflow-service-producer-prod)\.iam\.gserviceaccount\.com"
     r"|p(?P<writer>\d+)-\d+@gcp-sa-logging\.iam\.gserviceaccount\.com"
     r"|(?P<apis>\d+)@cloudservices\.gserviceaccount\.com)$"
 )
-"""Google-managed service agents, by the domains Google reserves for them (see ``_principals``)."""
-_DEFAULT: Final = re.compile(
+"""Google-managed service agents, by the domains Google reserves for them: service-<n>@gs-project-accounts
+(Cloud Storage), service-<n>@gcp-sa-<x> (most services), cmek-p<n>@gcp-sa-logging (Cloud Logging's CMEK
+agent), p<n>-<k>@gcp-sa-logging (a sink's unique writer identity), service-<n>@serverless-robot-prod (Cloud
+Run), <n>@cloudservices (Google APIs). The domain matters: any project may create a user-managed account
+named service-<n>@<its project>.iam.gserviceaccount.com."""
+DEFAULT_ACCOUNT: Final = re.compile(
     r"^serviceaccount:(?:(?P<compute>\d+)-compute@developer\.gserviceaccount\.com"
     r"|(?P<appspot>[a-z0-9-]+)@appspot\.gserviceaccount\.com|(?P<build>\d+)@cloudbuild\.gserviceaccount\.com)$"
 )
@@ -181,10 +185,10 @@ def principal_project(member: object) -> str | None:
     m = principal(member)
     if m is None:
         return None
-    agent = _AGENT.match(m)
+    agent = AGENT.match(m)
     if agent:
         return agent.group("number") or agent.group("writer") or agent.group("apis")
-    default = _DEFAULT.match(m)
+    default = DEFAULT_ACCOUNT.match(m)
     if default:
         return default.group("compute") or default.group("appspot") or default.group("build")
     user = _USER_MANAGED.match(m)
@@ -201,7 +205,7 @@ def principal_project(member: object) -> str | None:
 
 def is_service_agent(member: object) -> bool:
     m = principal(member)
-    return m is not None and bool(_AGENT.match(m))
+    return m is not None and bool(AGENT.match(m))
 
 
 def workload_pool(member: object) -> str | None:

@@ -16,9 +16,9 @@ from typing import Final
 from pulumi_policy import Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from imaging_policies import tokens
 from imaging_policies._access import Model, evaluate
 from imaging_policies._intent import Intent, from_settings
-from imaging_policies import tokens
 from imaging_policies._principals import dangerous, numbered_members, site_project_number
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import site_project, site_setting

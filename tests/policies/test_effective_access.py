@@ -364,6 +364,7 @@ CASES = [
             ),
             "svc.id.goog/subject/ns/default/sa/importer holds",
             stack=True,
+            also=frozenset({IN_STACK}),  # the resolver makes it a federated subject: of a pool not in the stack
         ),
         # IAM-10, part 9: a GKE workload identity (the legacy serviceAccount:<p>.svc.id.goog[ns/ksa] form) is a
         # federated subject of the project's GKE pool, not the declared PACS subject; a cluster admin wires an
@@ -384,6 +385,7 @@ CASES = [
             ),
             "chuv.example:legacy-pacs.svc.id.goog/subject/ns/pacs/sa/bridge holds",
             stack=True,
+            also=frozenset({IN_STACK}),  # the resolver makes it a federated subject: of a pool not in the stack
         ),
         # IAM-10, part 9: the same from a domain-scoped project's GKE pool (chuv.example:legacy-pacs).
         id="domain-scoped-gke-workload-impersonates-uploader",
