@@ -4,8 +4,9 @@ Pure: it reads resources (anything with ``resource_type``, ``name``, ``urn``, ``
 ``property_dependencies``) and an :class:`~imaging_policies._intent.Intent`; the policies (``access.py``)
 and the offline access report (``preflight access``) share it.
 
-Semantics, as the provider applies them (terraform-provider-google-beta ``google-beta/tpgiamresource/
-resource_iam_policy.go``, ``resource_iam_binding.go``, ``resource_iam_member.go``):
+Semantics, as the provider applies them (terraform-provider-google-beta at 93c65b2d60fe, 2026-08-21,
+``google-beta/tpgiamresource/resource_iam_policy.go``, ``resource_iam_binding.go``: ``filterBindingsWithRole
+AndCondition`` then append, ``resource_iam_member.go``):
 
 - a ``*IamPolicy`` replaces every grant on its resource, a ``*IamBinding`` every member of its role there,
   a ``*IamMember`` adds one member; a grant the stack declares beside an authoritative resource that omits
@@ -623,7 +624,9 @@ def _dropped_by(grant: Grant, all_grants: list[Grant]) -> tuple[Grant, ...]:
             found[urn] = by_resource[urn][0]
     if grant.mode in ("member", "binding"):
         for urn, gs in by_resource.items():
-            if gs[0].mode == "binding" and gs[0].role == grant.role and not any(g.member == grant.member for g in gs):
+            # a binding replaces the members of its role *and condition* (filterBindingsWithRoleAndCondition)
+            same = gs[0].role == grant.role and (gs[0].condition or None) == (grant.condition or None)
+            if gs[0].mode == "binding" and same and not any(g.member == grant.member for g in gs):
                 found[urn] = gs[0]
     return tuple(found.values())
 
