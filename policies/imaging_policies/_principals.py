@@ -135,7 +135,8 @@ def is_default_account(member: str) -> bool:
 def site_project_number(resources: list[PolicyResource], config: Mapping[str, Any]) -> tuple[str | None, str]:
     """The site project's number: the policy's ``projectNumber`` config, else what GCP reports for the
     stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name),
-    else (a first preview) the number most numbered members of the stack's grants share, if they differ."""
+    else (a first preview) the number the numbered members of the stack's grants share (most of them, if they
+    differ)."""
     if "projectNumber" in config:
         return str(config["projectNumber"]).removesuffix(".0"), "the policy's projectNumber config"
     project = site_project()
@@ -154,6 +155,8 @@ def site_project_number(resources: list[PolicyResource], config: Mapping[str, An
     counts = Counter(number for _, _, number in numbered_members(resources, tokens.IAM_GRANTS))
     if len(counts) > 1:
         return counts.most_common(1)[0][0], "the number most members of the stack use"
+    if counts:
+        return next(iter(counts)), "the one number the members of the stack use"
     return None, "nothing in the stack reports it yet"
 
 

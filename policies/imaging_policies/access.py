@@ -16,10 +16,9 @@ from typing import Final
 from pulumi_policy import Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from imaging_policies import tokens
 from imaging_policies._access import Model, evaluate
 from imaging_policies._intent import Intent, from_settings
-from imaging_policies._principals import dangerous, numbered_members, site_project_number
+from imaging_policies._principals import dangerous, site_project_number
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import site_project, site_setting
 
@@ -30,11 +29,6 @@ _SHOWN: Final = 8
 def site_intent(args: StackValidationArgs) -> Intent:
     """The intent the stack's site config declares, for the site project and its number."""
     number, _ = site_project_number(args.resources, args.get_config())
-    if number is None:
-        # a first preview: the numbered members of the stack's grants agree on one number (the update judges
-        # again with the number GCP reports for the site's buckets and pool)
-        numbers = {n for _, _, n in numbered_members(list(args.resources), tokens.IAM_GRANTS)}
-        number = next(iter(numbers)) if len(numbers) == 1 else None
     return from_settings(site_setting, site_project(), number)
 
 

@@ -16,7 +16,7 @@ import pytest
 from preflight import stacks
 from preflight.engine import Resource
 from tests.conftest import configured_pack, site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected
+from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
 WITHIN = "gcp-iam-effective-access-within-intent"  # IAM-10
 NEEDED = "gcp-iam-needed-grants-in-place"  # IAM-11
@@ -426,6 +426,41 @@ CASES = [
         # IAM-10, part 9: the key in the provider's short <project>/<location>/<ring>/<key> form is the same key.
         id="key-in-short-form",
     ),
+    # --- part 9: a resource carrying a site control counts only in the site's project -----------------
+    pytest.param(
+        Case(
+            "gcp-project-data-access-audit-logs",
+            on("lau-logging-audit", set_prop("project", value="chuv-imaging-lau-sandbox")),
+            "no audit config for allServices",
+            stack=True,
+        ),
+        # LOG-01, part 9: the Data Access audit config is moved to a sandbox project during a "cost review";
+        # the site's image reads are no longer logged, though the stack still has an audit config.
+        id="audit-config-placed-in-another-project",
+    ),
+    pytest.param(
+        Case(
+            "gcp-project-default-service-accounts-deprivileged",
+            on("lau-identities-default-accounts", set_prop("project", value="chuv-imaging-lau-sandbox")),
+            "not the site project 'chuv-imaging-lau'",
+            stack=True,
+        ),
+        # IAM-06, part 9: the default accounts of another project are deprivileged; the site's keep Editor.
+        id="default-accounts-deprivileged-in-another-project",
+    ),
+    pytest.param(
+        Case(
+            "gcp-logging-no-security-exclusions",
+            add_resource(
+                "gcp:logging/projectExclusion:ProjectExclusion",
+                "quiet-storage-by-number",
+                {"project": NUMBER, "filter": 'protoPayload.serviceName="storage.googleapis.com"'},
+            ),
+            "it drops audit logs",
+        ),
+        # LOG-10, part 9: an exclusion of the site project named by its number is the site's exclusion.
+        id="exclusion-in-project-number-form",
+    ),
     # --- part 1: a needed grant the effective state lacks ----------------------------------------------
     pytest.param(
         Case(
@@ -565,6 +600,10 @@ LEGITIMATE = [
             {"project": PROJECT, "role": "roles/monitoring.metricWriter", "member": VIEWER},
         ),
         id="runtime-identity-writes-metrics",  # part 1: the project grant the intent allows a runtime identity
+    ),
+    pytest.param(
+        on("lau-logging-audit", set_prop("project", value=NUMBER)),
+        id="audit-config-by-project-number",  # part 9: the site's audit config, its project named by number
     ),
 ]
 
