@@ -73,7 +73,8 @@ def model(resources: Sequence[Resource], config: Mapping[str, str]) -> tuple[_ac
     """The effective access of a plan's protected assets, and the intent of the stack's site config."""
     adapted = _adapt(resources)
     project = _project(config)
-    intent = _intent.from_settings(lambda key: config.get(f"{SITE_NAMESPACE}:{key}"), project, _number(adapted, project))
+    number = _number(adapted, project)
+    intent = _intent.from_settings(lambda key: config.get(f"{SITE_NAMESPACE}:{key}"), project, number)
     return _access.evaluate(list(adapted), intent), intent
 
 

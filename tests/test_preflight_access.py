@@ -44,7 +44,8 @@ def test_the_lausanne_table_names_asset_principal_permissions_grant_and_intent()
 def test_the_utrecht_table_has_no_siem_topic_and_no_iap():
     done = preflight_cli("access", "utrecht")
     assert done.returncode == 0, done.stderr
-    assert "SIEM topic" not in done.stdout and "viewer backend utr-viewer-backend" in done.stdout
+    assert "SIEM topic" not in done.stdout
+    assert "viewer backend utr-viewer-backend" in done.stdout
 
 
 def test_another_projects_stack_has_no_declared_intent():
@@ -52,7 +53,8 @@ def test_another_projects_stack_has_no_declared_intent():
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["intent"].startswith("none")
-    assert document["access"] and all(row["intended"] is None for row in document["access"])
+    assert document["access"]
+    assert all(row["intended"] is None for row in document["access"])
     table = preflight_cli("access", "--project", "examples/research-archive", "dev")
     assert "[no declared intent]" in table.stdout
 

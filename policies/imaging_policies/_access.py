@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -259,13 +259,163 @@ def _siem_writers(resources: list[Any], intent: Intent, topic_paths: set[str]) -
     return frozenset(writers)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What the asset builders read from the whole stack."""
+
+    resources: list[Any]
+    site: SiteProject
+    project_key: str
+    by_urn: Mapping[str, Any]
+    log_names: set[str]
+    siem_topics: set[str]
+    writers: frozenset[str]
+    destinations: Mapping[str, frozenset[str]]
+
+    @property
+    def parents(self) -> tuple[str, ...]:
+        return (self.project_key,)
+
+
+def _sink_destinations(resources: list[Any], site: SiteProject) -> dict[str, frozenset[str]]:
+    """``storage.googleapis.com/<bucket>`` of each sink writing to a bucket, to the sinks' writers."""
+    found: dict[str, frozenset[str]] = {}
+    for r in resources:
+        destination = as_str(leaf(r.props, "destination")) if r.resource_type == tokens.PROJECT_SINK else None
+        if destination and destination.lower().startswith("storage.googleapis.com/"):
+            writer = _writer(r, site)
+            key = destination.lower().rstrip("/")
+            found[key] = found.get(key, frozenset()) | ({writer} if writer else set())
+    return found
+
+
+def _bucket_asset(r: Any, c: _Context) -> Asset | None:
+    name = as_str(leaf(r.props, "name"))
+    if name is None:
+        return None
+    context: dict[str, Any] = {}
+    destination = f"storage.googleapis.com/{name.lower()}"
+    if name in c.log_names or _log_bucket_by_dependency(c.resources, r):
+        kind = "access-log bucket"
+    elif destination in c.destinations:
+        kind, context = "log-sink bucket", {"writers": c.destinations[destination]}
+    else:
+        kind = "image bucket"
+    return Asset(f"bucket:{name.lower()}", kind, name, r.name, r.urn, c.parents, context)
+
+
+def _log_bucket_asset(r: Any, c: _Context) -> Asset | None:
+    path = _canonical(leaf(r.props, "name") or leaf(r.props, "id"), c.site)
+    if path is None:
+        bucket_id, location = as_str(leaf(r.props, "bucketId")), as_str(leaf(r.props, "location"))
+        if not bucket_id or not location:
+            return None
+        path = f"projects/{_in_project(r, c.site)}/locations/{location.lower()}/buckets/{bucket_id.lower()}"
+    return Asset(path, "security-log bucket", path.rsplit("/", 1)[-1], r.name, r.urn, c.parents)
+
+
+def _log_view_asset(r: Any, c: _Context) -> Asset | None:
+    parent_bucket = _canonical(leaf(r.props, "bucket"), c.site)
+    view = as_str(leaf(r.props, "name"))
+    if not parent_bucket or not view:
+        return None
+    path = f"{parent_bucket}/views/{view.lower()}"
+    return Asset(path, "log view", view, r.name, r.urn, (c.project_key, parent_bucket))
+
+
+def _ring_asset(r: Any, c: _Context) -> Asset | None:
+    path = _ring_path(r, c.site)
+    return Asset(path, "key ring", path.rsplit("/", 1)[-1], r.name, r.urn, c.parents) if path else None
+
+
+def _key_asset(r: Any, c: _Context) -> Asset | None:
+    path = _canonical(leaf(r.props, "id"), c.site)
+    ring = _canonical(leaf(r.props, "keyRing"), c.site)
+    if ring is None and leaf(r.props, "keyRing") is UNKNOWN:  # a first preview: the ring it depends on
+        deps = getattr(r, "property_dependencies", {}) or {}
+        rings = [c.by_urn.get(getattr(d, "urn", d)) for d in deps.get("keyRing", [])]
+        ring = _ring_path(rings[0], c.site) if len(rings) == 1 and rings[0] is not None else None
+    name = as_str(leaf(r.props, "name"))
+    if path is None and ring and name:
+        path = f"{ring}/cryptokeys/{name.lower()}"
+    if not path:
+        return None
+    ring = ring or path.split("/cryptokeys/")[0]
+    return Asset(path, "key", path.rsplit("/", 1)[-1], r.name, r.urn, (c.project_key, ring), {"agents": {}})
+
+
+def _topic_paths(r: Any, site: SiteProject) -> set[str]:
+    paths = _asset_paths(r, site)
+    name = as_str(leaf(r.props, "name"))
+    if name and "/" not in name:
+        paths.add(f"projects/{_in_project(r, site)}/topics/{name.lower()}")
+    return paths
+
+
+def _topic_asset(r: Any, c: _Context) -> Asset | None:
+    path = next(iter(sorted(_topic_paths(r, c.site) & c.siem_topics)), None)
+    if path is None:
+        return None
+    return Asset(path, "SIEM topic", path.rsplit("/", 1)[-1], r.name, r.urn, c.parents, {"writers": c.writers})
+
+
+def _subscription_asset(r: Any, c: _Context) -> Asset | None:
+    project = _in_project(r, c.site)
+    topic = _canonical(leaf(r.props, "topic"), c.site)
+    if topic and "/" not in topic:
+        topic = f"projects/{project}/topics/{topic}"
+    name = as_str(leaf(r.props, "name"))
+    if topic not in c.siem_topics or not name:
+        return None
+    path = _canonical(name, c.site) if "/" in name else f"projects/{project}/subscriptions/{name.lower()}"
+    return Asset(str(path), "SIEM subscription", name.rsplit("/", 1)[-1], r.name, r.urn, c.parents)
+
+
+def _run_asset(r: Any, c: _Context) -> Asset | None:
+    name, location = as_str(leaf(r.props, "name")), as_str(leaf(r.props, "location"))
+    if not name or not location:
+        return None
+    path = f"projects/{_in_project(r, c.site)}/locations/{location.lower()}/services/{name.lower()}"
+    return Asset(path, "viewer service", name, r.name, r.urn, c.parents)
+
+
+def _backend_asset(r: Any, c: _Context) -> Asset | None:
+    name = as_str(leaf(r.props, "name"))
+    if not name:
+        return None
+    path = f"projects/{_in_project(r, c.site)}/global/backendservices/{name.lower()}"
+    return Asset(path, "viewer backend", name, r.name, r.urn, c.parents)
+
+
+def _account_asset(r: Any, c: _Context) -> Asset | None:
+    email, account_id = as_str(leaf(r.props, "email")), as_str(leaf(r.props, "accountId"))
+    if email is None and account_id:
+        email = f"{account_id}@{_in_project(r, c.site)}.iam.gserviceaccount.com"
+    if not email:
+        return None
+    member = f"serviceaccount:{email.lower()}"
+    return Asset(member, "service account", email, r.name, r.urn, c.parents, {"member": member})
+
+
+_BUILDERS: Final[dict[str, Callable[[Any, _Context], Asset | None]]] = {
+    tokens.BUCKET: _bucket_asset,
+    tokens.PROJECT_BUCKET_CONFIG: _log_bucket_asset,
+    "gcp:logging/logView:LogView": _log_view_asset,
+    tokens.KEY_RING: _ring_asset,
+    tokens.CRYPTO_KEY: _key_asset,
+    tokens.PUBSUB_TOPIC: _topic_asset,
+    tokens.PUBSUB_SUBSCRIPTION: _subscription_asset,
+    "gcp:cloudrunv2/service:Service": _run_asset,
+    "gcp:cloudrun/service:Service": _run_asset,
+    "gcp:compute/backendService:BackendService": _backend_asset,
+    tokens.SERVICE_ACCOUNT: _account_asset,
+}
+"""How each protected asset is found in the stack, by type."""
+
+
 def assets(resources: list[Any], intent: Intent) -> list[Asset]:
     """Every protected asset of the stack, with its parents and what only the stack says about it."""
     site = intent.site
-    project_key = f"project:{site.id or '?'}"
-    found: list[Asset] = [Asset(project_key, "project", site.id or "?", "", "")]
-    by_urn = {r.urn: r for r in resources}
-    log_names = _log_buckets(resources)
     siem_topics = {
         d
         for r in resources
@@ -273,101 +423,22 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
         and (d := _canonical(leaf(r.props, "destination"), site))
         and "/topics/" in d
     }
-    writers = _siem_writers(resources, intent, siem_topics)
-    destinations: dict[str, frozenset[str]] = {}
+    context = _Context(
+        resources=resources,
+        site=site,
+        project_key=f"project:{site.id or '?'}",
+        by_urn={r.urn: r for r in resources},
+        log_names=_log_buckets(resources),
+        siem_topics=siem_topics,
+        writers=_siem_writers(resources, intent, siem_topics),
+        destinations=_sink_destinations(resources, site),
+    )
+    found = [Asset(context.project_key, "project", site.id or "?", "", "")]
     for r in resources:
-        destination = as_str(leaf(r.props, "destination")) if r.resource_type == tokens.PROJECT_SINK else None
-        writer = _writer(r, site) if destination else None
-        if destination and destination.lower().startswith("storage.googleapis.com/"):
-            key = destination.lower().rstrip("/")
-            destinations[key] = destinations.get(key, frozenset()) | ({writer} if writer else set())
-    for r in resources:
-        t, props = r.resource_type, r.props
-        parents = (project_key,)
-        if t == tokens.BUCKET:
-            name = as_str(leaf(props, "name"))
-            if name is None:
-                continue
-            context: dict[str, Any] = {}
-            if name in log_names or _log_bucket_by_dependency(resources, r):
-                kind = "access-log bucket"
-            elif f"storage.googleapis.com/{name.lower()}" in destinations:
-                kind, context = "log-sink bucket", {"writers": destinations[f"storage.googleapis.com/{name.lower()}"]}
-            else:
-                kind = "image bucket"
-            found.append(Asset(f"bucket:{name.lower()}", kind, name, r.name, r.urn, parents, context))
-        elif t == tokens.PROJECT_BUCKET_CONFIG:
-            path = _canonical(leaf(props, "name") or leaf(props, "id"), site)
-            if path is None:
-                bucket_id, location = as_str(leaf(props, "bucketId")), as_str(leaf(props, "location"))
-                if not bucket_id or not location:
-                    continue
-                path = f"projects/{_in_project(r, site)}/locations/{location.lower()}/buckets/{bucket_id.lower()}"
-            found.append(Asset(path, "security-log bucket", path.rsplit("/", 1)[-1], r.name, r.urn, parents))
-        elif t == "gcp:logging/logView:LogView":
-            parent_bucket = _canonical(leaf(props, "bucket"), site)
-            view = as_str(leaf(props, "name"))
-            if parent_bucket and view:
-                path = f"{parent_bucket}/views/{view.lower()}"
-                found.append(Asset(path, "log view", view, r.name, r.urn, (project_key, parent_bucket)))
-        elif t == tokens.KEY_RING:
-            path = _ring_path(r, site)
-            if path:
-                found.append(Asset(path, "key ring", path.rsplit("/", 1)[-1], r.name, r.urn, parents))
-        elif t == tokens.CRYPTO_KEY:
-            path = _canonical(leaf(props, "id"), site)
-            ring = _canonical(leaf(props, "keyRing"), site)
-            if ring is None and leaf(props, "keyRing") is UNKNOWN:  # a first preview: the ring it depends on
-                deps = getattr(r, "property_dependencies", {}) or {}
-                rings = [by_urn.get(getattr(d, "urn", d)) for d in deps.get("keyRing", [])]
-                ring = _ring_path(rings[0], site) if len(rings) == 1 and rings[0] is not None else None
-            name = as_str(leaf(props, "name"))
-            if path is None and ring and name:
-                path = f"{ring}/cryptokeys/{name.lower()}"
-            if path:
-                ring = ring or path.split("/cryptokeys/")[0]
-                context = {"agents": {}}
-                found.append(Asset(path, "key", path.rsplit("/", 1)[-1], r.name, r.urn, (project_key, ring), context))
-        elif t == tokens.PUBSUB_TOPIC:
-            paths = _asset_paths(r, site)
-            name = as_str(leaf(props, "name"))
-            if name and "/" not in name:
-                paths.add(f"projects/{_in_project(r, site)}/topics/{name.lower()}")
-            path = next(iter(sorted(paths & siem_topics)), None)
-            if path:
-                found.append(
-                    Asset(path, "SIEM topic", path.rsplit("/", 1)[-1], r.name, r.urn, parents, {"writers": writers})
-                )
-        elif t == tokens.PUBSUB_SUBSCRIPTION:
-            topic = _canonical(leaf(props, "topic"), site)
-            if topic and "/" not in topic:
-                topic = f"projects/{_in_project(r, site)}/topics/{topic}"
-            name = as_str(leaf(props, "name"))
-            if topic in siem_topics and name:
-                path = (
-                    _canonical(name, site)
-                    if "/" in name
-                    else f"projects/{_in_project(r, site)}/subscriptions/{name.lower()}"
-                )
-                found.append(Asset(str(path), "SIEM subscription", name.rsplit("/", 1)[-1], r.name, r.urn, parents))
-        elif t in ("gcp:cloudrunv2/service:Service", "gcp:cloudrun/service:Service"):
-            name, location = as_str(leaf(props, "name")), as_str(leaf(props, "location"))
-            if name and location:
-                path = f"projects/{_in_project(r, site)}/locations/{location.lower()}/services/{name.lower()}"
-                found.append(Asset(path, "viewer service", name, r.name, r.urn, parents))
-        elif t == "gcp:compute/backendService:BackendService":
-            name = as_str(leaf(props, "name"))
-            if name:
-                path = f"projects/{_in_project(r, site)}/global/backendservices/{name.lower()}"
-                found.append(Asset(path, "viewer backend", name, r.name, r.urn, parents))
-        elif t == tokens.SERVICE_ACCOUNT:
-            email = as_str(leaf(props, "email"))
-            account_id = as_str(leaf(props, "accountId"))
-            if email is None and account_id:
-                email = f"{account_id}@{_in_project(r, site)}.iam.gserviceaccount.com"
-            if email:
-                member = f"serviceaccount:{email.lower()}"
-                found.append(Asset(member, "service account", email, r.name, r.urn, parents, {"member": member}))
+        builder = _BUILDERS.get(r.resource_type)
+        asset = builder(r, context) if builder is not None else None
+        if asset is not None:
+            found.append(asset)
     key_users = _key_users(resources, intent, {a.urn: a.key for a in found if a.kind == "key"})
     for asset in found:
         if asset.kind == "key":
@@ -403,6 +474,42 @@ def _target_property(token: str) -> str | None:
     return None
 
 
+def _candidates(r: Any, prop: str, text: str, site: SiteProject) -> set[str]:
+    """The canonical paths a target reference may name beyond its own: the provider's stored IAP form, a short
+    name in the resource's project, a view's bucket (a grant on a view reads the bucket's logs), a key or key
+    ring in the provider's short ``<project>/<location>/<ring>[/<key>]`` form."""
+    project = _in_project(r, site)
+    found: set[str] = set()
+    iap = _IAP_WEB.match(_canonical(text, site) or "")
+    if iap:  # how the provider stores it: projects/<p>/iap_web/compute/services/<name>
+        found.add(f"projects/{iap.group('project')}/global/backendservices/{iap.group('name')}")
+    name = text.lower()
+    if r.resource_type.startswith("gcp:logging/logViewIam"):
+        parent = _canonical(leaf(r.props, "parent"), site) or f"projects/{project}"
+        location, bucket_id = as_str(leaf(r.props, "location")) or "", as_str(leaf(r.props, "bucket")) or ""
+        log_bucket = f"{parent}/locations/{location.lower()}/buckets/{bucket_id.lower()}"
+        found |= {log_bucket, f"{log_bucket}/views/{name.rsplit('/', 1)[-1]}"}
+    elif "/" not in text:
+        location = (as_str(leaf(r.props, "location")) or "").lower()
+        by_property = {
+            "topic": f"projects/{project}/topics/{name}",
+            "subscription": f"projects/{project}/subscriptions/{name}",
+            "service": f"projects/{project}/locations/{location}/services/{name}",
+            "name": f"projects/{project}/locations/{location}/services/{name}",
+            "webBackendService": f"projects/{project}/global/backendservices/{name}",
+        }
+        if prop in by_property:
+            found.add(by_property[prop])
+    elif prop in ("cryptoKeyId", "keyRingId") and not text.startswith("projects/"):
+        parts = name.split("/")
+        wanted = 4 if prop == "cryptoKeyId" else 3
+        parts = [project, *parts] if len(parts) == wanted - 1 else parts
+        if len(parts) == wanted:
+            tail = f"/locations/{parts[1]}/keyrings/{parts[2]}" + (f"/cryptokeys/{parts[3]}" if wanted == 4 else "")
+            found.add((_canonical(f"projects/{parts[0]}", site) or "") + tail)
+    return found
+
+
 def _target(r: Any, prop: str, found: list[Asset], site: SiteProject) -> list[str] | None:
     """The asset keys an IAM resource's target names (``[]``: not a protected asset), ``None`` if unknown."""
     value = leaf(r.props, prop)
@@ -415,7 +522,6 @@ def _target(r: Any, prop: str, found: list[Asset], site: SiteProject) -> list[st
     text = as_str(value)
     if text is None:
         return []
-    project = _in_project(r, site)
     if t in tokens.OBJECT_STORE_IAM:
         name = bucket(text)
         return [f"bucket:{name.lower()}"] if name else []
@@ -424,37 +530,7 @@ def _target(r: Any, prop: str, found: list[Asset], site: SiteProject) -> list[st
     if t in tokens.SERVICE_ACCOUNT_IAM:
         email = text.rsplit("/", 1)[-1].lower()
         return [f"serviceaccount:{email}"]
-    candidates = {_canonical(text, site)}
-    iap = _IAP_WEB.match(next(iter(candidates)) or "")
-    if iap:  # how the provider stores it: projects/<p>/iap_web/compute/services/<name>
-        candidates.add(f"projects/{iap.group('project')}/global/backendservices/{iap.group('name')}")
-    if "/" not in text:
-        location = (as_str(leaf(r.props, "location")) or "").lower()
-        kind_path = {
-            "topic": f"projects/{project}/topics/{text.lower()}",
-            "subscription": f"projects/{project}/subscriptions/{text.lower()}",
-            "service": f"projects/{project}/locations/{location}/services/{text.lower()}",
-            "webBackendService": f"projects/{project}/global/backendservices/{text.lower()}",
-        }
-        if t.startswith("gcp:cloudrunv2/"):
-            candidates.add(kind_path["service"])
-        elif t.startswith("gcp:logging/logViewIam"):
-            parent = _canonical(leaf(r.props, "parent"), site) or f"projects/{project}"
-            loc, bucket_id = as_str(leaf(r.props, "location")), as_str(leaf(r.props, "bucket"))
-            candidates.add(
-                f"{parent}/locations/{(loc or '').lower()}/buckets/{(bucket_id or '').lower()}/views/{text.lower()}"
-            )
-        elif prop in kind_path:
-            candidates.add(kind_path[prop])
-    elif prop in ("cryptoKeyId", "keyRingId") and not text.startswith("projects/"):
-        parts = text.lower().split("/")
-        wanted = 4 if prop == "cryptoKeyId" else 3
-        if len(parts) == wanted - 1:
-            parts = [project, *parts]
-        if len(parts) == wanted:
-            p = _canonical(f"projects/{parts[0]}", site) or ""
-            tail = f"/locations/{parts[1]}/keyrings/{parts[2]}" + (f"/cryptokeys/{parts[3]}" if wanted == 4 else "")
-            candidates.add(p + tail)
+    candidates = {_canonical(text, site), *_candidates(r, prop, text, site)}
     keys = {a.key for a in found}
     return sorted(c for c in candidates if c in keys)
 
@@ -487,29 +563,43 @@ def member_by_dependency(r: Any, by_urn: Mapping[str, Any], site: SiteProject) -
     if len(sources) != 1 or sources[0] is None:
         return None
     source = sources[0]
-    t, props = source.resource_type, source.props
-    if t == "gcp:projects/serviceIdentity:ServiceIdentity":
-        email = principal(leaf(props, "member"))
-        service = as_str(leaf(props, "service"))
-        if email or not service or not site.number or not site.holds(_in_project(source, site)):
-            return email
-        domain = _AGENT_DOMAINS.get(service, "gcp-sa-" + service.removesuffix(".googleapis.com"))
-        return f"serviceaccount:service-{site.number}@{domain}.iam.gserviceaccount.com"
-    if t == tokens.SERVICE_ACCOUNT:
-        email, account_id = as_str(leaf(props, "email")), as_str(leaf(props, "accountId"))
-        if email is None and account_id:
-            email = f"{account_id}@{_in_project(source, site)}.iam.gserviceaccount.com"
-        return f"serviceaccount:{email.lower()}" if email else None
-    if t == tokens.PROJECT_SINK:
-        return _writer(source, site)
-    if t == tokens.WORKLOAD_IDENTITY_POOL and site.number and site.holds(_in_project(source, site)):
-        pool = as_str(leaf(props, "workloadIdentityPoolId"))
-        if pool:
-            return (
-                f"principal://iam.googleapis.com/projects/{site.number}/locations/global/workloadidentitypools/"
-                f"{pool.lower()}/subject/{COMPUTED_SUBJECT}"
-            )
-    return None
+    resolve = _BY_SOURCE.get(source.resource_type)
+    return resolve(source, site) if resolve is not None else None
+
+
+def _agent_of(identity: Any, site: SiteProject) -> str | None:
+    """A service identity's member: as reported, else its service's agent of the site project."""
+    email = principal(leaf(identity.props, "member"))
+    service = as_str(leaf(identity.props, "service"))
+    if email or not service or not site.number or not site.holds(_in_project(identity, site)):
+        return email
+    domain = _AGENT_DOMAINS.get(service, "gcp-sa-" + service.removesuffix(".googleapis.com"))
+    return f"serviceaccount:service-{site.number}@{domain}.iam.gserviceaccount.com"
+
+
+def _account_member(account: Any, site: SiteProject) -> str | None:
+    email, account_id = as_str(leaf(account.props, "email")), as_str(leaf(account.props, "accountId"))
+    if email is None and account_id:
+        email = f"{account_id}@{_in_project(account, site)}.iam.gserviceaccount.com"
+    return f"serviceaccount:{email.lower()}" if email else None
+
+
+def _pool_subject(pool: Any, site: SiteProject) -> str | None:
+    pool_id = as_str(leaf(pool.props, "workloadIdentityPoolId"))
+    if not pool_id or not site.number or not site.holds(_in_project(pool, site)):
+        return None
+    return (
+        f"principal://iam.googleapis.com/projects/{site.number}/locations/global/workloadidentitypools/"
+        f"{pool_id.lower()}/subject/{COMPUTED_SUBJECT}"
+    )
+
+
+_BY_SOURCE: Final[dict[str, Callable[[Any, SiteProject], str | None]]] = {
+    "gcp:projects/serviceIdentity:ServiceIdentity": _agent_of,
+    tokens.SERVICE_ACCOUNT: _account_member,
+    tokens.PROJECT_SINK: _writer,
+    tokens.WORKLOAD_IDENTITY_POOL: _pool_subject,
+}
 
 
 def collect(resources: list[Any], found: list[Asset], site: SiteProject) -> tuple[list[Grant], list[Unknown]]:
@@ -544,8 +634,9 @@ def collect(resources: list[Any], found: list[Asset], site: SiteProject) -> tupl
             continue
         if not targets:
             continue
-        for role, member, condition in grants(r.props):
-            if member is UNKNOWN and leaf(r.props, "member") is UNKNOWN:
+        for role, declared, condition in grants(r.props):
+            member = declared
+            if declared is UNKNOWN and leaf(r.props, "member") is UNKNOWN:
                 member = member_by_dependency(r, by_urn, site) or UNKNOWN
             if role is UNKNOWN or member is UNKNOWN:
                 unknown.append(
@@ -633,7 +724,7 @@ def _dropped_by(grant: Grant, all_grants: list[Grant]) -> tuple[Grant, ...]:
 
 def authoritative_empty(resources: list[Any], found: list[Asset], site: SiteProject) -> list[Grant]:
     """Authoritative IAM resources with no member at all (an empty policy or binding still replaces)."""
-    result = []
+    result: list[Grant] = []
     for r in resources:
         t = r.resource_type
         if t not in tokens.IAM_GRANTS or mode_of(t) == "member" or grants(r.props):
@@ -645,60 +736,70 @@ def authoritative_empty(resources: list[Any], found: list[Asset], site: SiteProj
     return result
 
 
-def evaluate(resources: list[Any], intent: Intent) -> Model:
-    """The effective access of every protected asset, compared with the intent."""
-    found = assets(resources, intent)
-    grant_list, unknown = collect(resources, found, intent.site)
-    custom = custom_roles(resources, intent.site)
-    untrusted: list[Grant] = []
-    holdings: list[Holding] = []
+def _holdings(
+    found: list[Asset], grant_list: list[Grant], custom: Mapping[str, Any], intent: Intent, model: Model
+) -> None:
+    """Who holds which permission on each asset; untrusted roles and unknown custom roles go to ``model``."""
     for asset in found:
         holders = intent.holders(asset.kind, asset.context)
         by_member: dict[str, dict[str, list[Grant]]] = {}
-        for g in grant_list:
-            if not _reaches(g, asset):
-                continue
+        for g in (g for g in grant_list if _reaches(g, asset)):
             permissions = permissions_of(g.role, custom)
             if permissions is None:
-                if g.role.lower() not in custom and g not in untrusted:
-                    untrusted.append(g)
+                if g.role.lower() not in custom and g not in model.untrusted_roles:
+                    model.untrusted_roles.append(g)
                 elif custom.get(g.role.lower()) is UNKNOWN:
-                    unknown.append(Unknown(g.resource, g.urn, "role"))
+                    model.unknown.append(Unknown(g.resource, g.urn, "role"))
                 continue
             for p in relevant(asset.kind, permissions):
                 by_member.setdefault(g.member, {}).setdefault(p, []).append(g)
         for member, held in sorted(by_member.items()):
             intended = frozenset().union(*(h.permissions for h in holders if h.matches(member)))
-            holdings.append(Holding(asset, member, {p: tuple(gs) for p, gs in sorted(held.items())}, intended))
-    empties = authoritative_empty(resources, found, intent.site)
+            model.holdings.append(Holding(asset, member, {p: tuple(gs) for p, gs in sorted(held.items())}, intended))
+
+
+def _against(g: Grant, grant_list: list[Grant], empties: list[Grant]) -> tuple[Grant, ...]:
+    """The authoritative resources that drop grant ``g`` (with or without members of their own)."""
+    return _dropped_by(g, grant_list) + tuple(
+        e for e in empties if e.target == g.target and e.urn != g.urn and (e.mode == "policy" or e.role == g.role)
+    )
+
+
+def _missing(
+    found: list[Asset], grant_list: list[Grant], custom: Mapping[str, Any], empties: list[Grant], intent: Intent
+) -> list[Missing]:
+    """Each needed grant that no unconditional, undropped grant of the stack puts in place."""
     missing: list[Missing] = []
     met: set[tuple[str, str, str]] = set()
     for asset in found:
         for holder in intent.holders(asset.kind, asset.context):
             for permission in sorted(holder.need):
-                in_place, dropped = False, []
-                for g in grant_list:
-                    if not holder.matches(g.member) or not _reaches(g, asset) or g.condition:
-                        continue
-                    permissions = permissions_of(g.role, custom) or frozenset()
-                    if permission not in permissions:
-                        continue
-                    against = _dropped_by(g, grant_list) + tuple(
-                        e
-                        for e in empties
-                        if e.target == g.target and e.urn != g.urn and (e.mode == "policy" or e.role == g.role)
-                    )
-                    if against:
-                        dropped.extend(against)
-                    else:
-                        in_place = True
-                if in_place:
+                giving = [
+                    g
+                    for g in grant_list
+                    if holder.matches(g.member)
+                    and _reaches(g, asset)
+                    and not g.condition
+                    and permission in (permissions_of(g.role, custom) or frozenset())
+                ]
+                dropped = [_against(g, grant_list, empties) for g in giving]
+                if any(not d for d in dropped):
                     met.add((asset.kind, holder.label, permission))
                 else:
-                    unique = tuple({d.urn: d for d in dropped}.values())
+                    unique = tuple({d.urn: d for ds in dropped for d in ds}.values())
                     missing.append(Missing(asset, holder, permission, unique))
-    missing = [m for m in missing if not (m.holder.anywhere and (m.asset.kind, m.holder.label, m.permission) in met)]
-    return Model(found, holdings, missing, untrusted, unknown)
+    return [m for m in missing if not (m.holder.anywhere and (m.asset.kind, m.holder.label, m.permission) in met)]
+
+
+def evaluate(resources: list[Any], intent: Intent) -> Model:
+    """The effective access of every protected asset, compared with the intent."""
+    found = assets(resources, intent)
+    grant_list, unknown = collect(resources, found, intent.site)
+    custom = custom_roles(resources, intent.site)
+    model = Model(found, [], [], [], unknown)
+    _holdings(found, grant_list, custom, intent, model)
+    model.missing = _missing(found, grant_list, custom, authoritative_empty(resources, found, intent.site), intent)
+    return model
 
 
 def to_rows(model: Model) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ permissions it may hold there and whether the site *needs* that grant (its absen
 | image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | no |
 | access-log bucket | Google's usage-log writer | create objects | yes |
 | log-sink bucket (a sink's Cloud Storage destination) | the sink's writer identity | create objects | yes |
-| access-log, log-sink, security-log bucket, log view | ``auditor`` groups | read objects / log views | no |
+| access-log, log-sink, security-log bucket, view | ``auditor`` groups | read objects, log views | no |
 | each key | the service agent of each resource the stack encrypts with it | encrypt and decrypt | yes |
-| each key | Cloud Storage's, Pub/Sub's and Cloud Logging's CMEK agents, the runtime identities | encrypt and decrypt | no |
+| each key | the Cloud Storage, Pub/Sub and Logging CMEK agents, the runtime identities | encrypt, decrypt | no |
 | SIEM topic | the SIEM sink's writer (Cloud Logging's agent) | publish | yes |
 | SIEM subscription | the declared SIEM subscriber (and a ``siem`` group) | consume (and view) | yes |
 | viewer service | IAP's service agent, when sign-on is IAP | invoke | yes |

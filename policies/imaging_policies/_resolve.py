@@ -185,22 +185,19 @@ def principal_project(member: object) -> str | None:
     m = principal(member)
     if m is None:
         return None
-    agent = AGENT.match(m)
-    if agent:
-        return agent.group("number") or agent.group("writer") or agent.group("apis")
-    default = DEFAULT_ACCOUNT.match(m)
-    if default:
-        return default.group("compute") or default.group("appspot") or default.group("build")
+    for pattern in (AGENT, DEFAULT_ACCOUNT):
+        match = pattern.match(m)
+        if match:
+            return next(group for group in match.groups() if group)
     user = _USER_MANAGED.match(m)
-    if user:
-        return f"{user.group('domain')}:{user.group('project')}" if user.group("domain") else user.group("project")
     pool = _POOL_MEMBER.match(m)
-    if pool:
-        gke = _GKE_POOL.match(pool.group("pool"))
-        if gke:
-            return f"{gke.group('domain')}:{gke.group('project')}" if gke.group("domain") else gke.group("project")
-        return pool.group("project")
-    return None
+    gke = _GKE_POOL.match(pool.group("pool")) if pool else None
+    scoped = user or gke
+    if scoped:
+        return (
+            f"{scoped.group('domain')}:{scoped.group('project')}" if scoped.group("domain") else scoped.group("project")
+        )
+    return pool.group("project") if pool else None
 
 
 def is_service_agent(member: object) -> bool:

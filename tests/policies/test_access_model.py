@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-
 from imaging_policies import _access, _intent, _role_permissions, tokens
 from imaging_policies._principals import CREATE_OBJECTS, READ_OBJECTS, ROLE_PERMISSIONS, Kind, kind
 from imaging_policies._resolve import (
@@ -24,6 +23,7 @@ from imaging_policies._resolve import (
     site_owns,
     workload_pool,
 )
+
 from tests.conftest import site_plan
 
 SITE = SiteProject("chuv-imaging-lau", "221841688848")
@@ -52,8 +52,10 @@ def test_project_of_every_form(value, expected):
 
 
 def test_the_site_project_by_id_or_number():
-    assert SITE.holds("chuv-imaging-lau") and SITE.holds("projects/221841688848") and SITE.holds("CHUV-IMAGING-LAU")
-    assert not SITE.holds("chuv-imaging-lau-2") and not SITE.holds("221841688849") and not SITE.holds(None)
+    for held in ("chuv-imaging-lau", "projects/221841688848", "CHUV-IMAGING-LAU"):
+        assert SITE.holds(held)
+    for other in ("chuv-imaging-lau-2", "221841688849", None):
+        assert not SITE.holds(other)
 
 
 @pytest.mark.parametrize(

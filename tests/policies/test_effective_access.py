@@ -502,7 +502,8 @@ CASES = [
         Case(
             NEEDED,
             add_resource(BUCKET_POLICY, "access-logs-reset", {"bucket": ACCESS_LOGS, "policyData": _policy()}),
-            "access-logs-reset (BucketIAMPolicy) replaces the grants on it without group:cloud-storage-analytics@google.com",
+            "access-logs-reset (BucketIAMPolicy) replaces the grants on it without "
+            "group:cloud-storage-analytics@google.com",
             stack=True,
         ),
         # IAM-11, part 1: an empty policy "resets" the access-log bucket's IAM; the usage-log writer loses its
