@@ -13,6 +13,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    routing,
     storage,
     vpc,
 )
@@ -21,7 +22,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, access, firewall, vpc, logging, monitoring, edge, orgpolicy):
+for _module in (kms, storage, iam, access, firewall, vpc, logging, monitoring, edge, routing, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

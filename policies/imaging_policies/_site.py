@@ -249,6 +249,34 @@ def viewer_sources(policy_config: Mapping[str, Any]) -> tuple[tuple[str, ...], s
     return tuple(str(c) for c in found if _network(c) is not None), f"the stack's {SITE_NAMESPACE}:network and :viewer"
 
 
+VIEWER_PORTS: Final = frozenset({HTTPS})
+"""The ports the viewer serves on when the site config declares none (``network.viewerPorts``'s default in the
+site config model; a contract test holds the two equal)."""
+
+
+def viewer_ports(policy_config: Mapping[str, Any]) -> tuple[frozenset[int], str]:
+    """The TCP ports ingress may open to the viewer: ``allowedPorts`` config, else the site's
+    ``network.viewerPorts``, else the site config model's default (443)."""
+    if "allowedPorts" in policy_config:
+        return ports(list(policy_config["allowedPorts"])) or frozenset(), "the policy's allowedPorts config"
+    network = _site_section("network")
+    declared = network.get("viewerPorts") if network is not None else None
+    if isinstance(declared, list):
+        return ports(declared) or frozenset(), f"the stack's {SITE_NAMESPACE}:network.viewerPorts"
+    return VIEWER_PORTS, f"the default of {SITE_NAMESPACE}:network.viewerPorts"
+
+
+def viewer_hostnames(policy_config: Mapping[str, Any]) -> tuple[frozenset[str], str]:
+    """The launch endpoint's hostnames (lower case): ``allowedHostnames`` config, else the site's ``viewer.domain``
+    (nothing when neither declares one)."""
+    if "allowedHostnames" in policy_config:
+        return frozenset(str(h).lower() for h in policy_config["allowedHostnames"]), "the policy's allowedHostnames"
+    domain = (_site_section("viewer") or {}).get("domain")
+    if isinstance(domain, str) and domain:
+        return frozenset({domain.lower().rstrip(".")}), f"the stack's {SITE_NAMESPACE}:viewer.domain"
+    return frozenset(), f"no {SITE_NAMESPACE}:viewer.domain in the stack config"
+
+
 def skipped_guard_rails() -> Mapping[str, str]:
     """Org-policy constraints the stack's site config skips, with the recorded reason."""
     section = _site_section("guardRails") or {}

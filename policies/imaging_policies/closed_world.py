@@ -35,9 +35,8 @@ HARMLESS: dict[str, str] = {
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": "holds providers; who may federate is judged on them",
     "gcp:projects/serviceIdentity:ServiceIdentity": "creates a Google service agent; its grants are judged",
     "gcp:compute/globalAddress:GlobalAddress": "reserves an address; what it exposes is judged on forwarding rules",
-    "gcp:compute/managedSslCertificate:ManagedSslCertificate": "Google-managed: no private key in the state",
-    "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": (
-        "points a load balancer at a backend; the backend service in front of it is judged"
+    "gcp:certificatemanager/trustConfig:TrustConfig": (
+        "holds public trust anchors for client certificates; no private key, and it routes nothing"
     ),
     "gcp:compute/router:Router": "carries no traffic itself; its NAT is judged, VPN tunnels need a reason",
     "gcp:storage/managedFolder:ManagedFolder": (
@@ -53,6 +52,9 @@ REFUSED: dict[str, str] = {
         "images arrive through the PACS path only"
     ),
     "gcp:compute/packetMirroring:PacketMirroring": "it copies the site's traffic to a collector",
+    "gcp:compute/backendBucket:BackendBucket": (
+        "it serves a bucket's objects to whoever reaches the load balancer, past bucket IAM"
+    ),
     "gcp:container/cluster:Cluster": (
         "a cluster runs workloads with their own network paths, identities and endpoints that no policy judges"
     ),

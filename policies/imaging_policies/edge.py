@@ -1,6 +1,7 @@
 """The viewer launch endpoint and the viewer's compute: TLS 1.2+, no plaintext, Cloud Armor, no anonymity.
 
-Controls TLS-01, TLS-02, TLS-03, TLS-05, LOG-05 (the backends' request logs), NET-06, NET-08 and
+Controls TLS-01, TLS-02, TLS-03, TLS-05, TLS-06 (certificates for the launch hostname, attached from this
+stack), LOG-05 (the backends' request logs), NET-06, NET-08 and
 IAM-09; the API allowlist and its check are IAM-08's, whose policy is the closed world's
 (closed_world.py).
 """
@@ -15,6 +16,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
+from imaging_policies._principals import site_project_number
 from imaging_policies._props import (
     PUBLIC_PRINCIPALS,
     UNKNOWN,
@@ -25,7 +27,7 @@ from imaging_policies._props import (
     references,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import WHOLE_INTERNET, inside, viewer_sources
+from imaging_policies._site import WHOLE_INTERNET, inside, site_project, viewer_hostnames, viewer_sources
 
 STRONG_PROFILES = frozenset({"MODERN", "RESTRICTED", "FIPS_202205"})
 STRONG_TLS = frozenset({"TLS_1_2", "TLS_1_3"})
@@ -453,6 +455,92 @@ def _egress_in_site_vpc(args: StackValidationArgs, report: Report) -> None:
                 )
 
 
+HOSTNAME_FIELDS = {
+    tokens.CERTIFICATE: ("managed", "domains"),
+    tokens.MANAGED_SSL_CERTIFICATE: ("managed", "domains"),
+    tokens.DNS_AUTHORIZATION: ("domain",),
+    tokens.CERTIFICATE_MAP_ENTRY: ("hostname",),
+}
+"""Where each certificate type names the hostnames it is for."""
+
+
+def _site_certificate(args: ResourceValidationArgs, report: Report) -> None:
+    """A Google-managed certificate, authorisation or map entry for the site's launch hostname only."""
+    props = args.props
+    if args.resource_type == tokens.CERTIFICATE and leaf(props, "selfManaged") not in (None, {}):
+        report(
+            "selfManaged keeps the certificate's private key in the Pulumi state. Use a Google-managed "
+            "certificate (managed {domains: [the launch hostname]})."
+        )
+    path = HOSTNAME_FIELDS.get(args.resource_type)
+    if path is None:
+        return
+    hosts, where = viewer_hostnames(args.get_config())
+    value = leaf(props, *path)
+    named = items(props, *path) if path[-1] == "domains" else [value]
+    for host in named:
+        if host is None or host is UNKNOWN:
+            continue
+        if str(host).lower().rstrip(".") not in hosts:
+            report(
+                f"{'.'.join(path)} names {host}, which is not the site's launch hostname ({where}: "
+                f"{', '.join(sorted(hosts)) or 'none'}): the launch endpoint would present a certificate for "
+                "another name. Issue certificates for the launch hostname only."
+            )
+
+
+def _project_form(value: Any, number: str | None, project: str | None) -> Any:
+    """A ``projects/<site project number>/...`` reference in the site project's id form (the API stores a map entry's
+    certificates by project number: ``ProjectNumberDiffSuppress`` on ``certificates`` in
+    terraform-provider-google-beta google-beta/services/certificatemanager/
+    resource_certificate_manager_certificate_map_entry.go at 93c65b2d60fea598528f2769b5b09de856f8cb8c)."""
+    if isinstance(value, str) and number and project:
+        return value.replace(f"projects/{number}/", f"projects/{project}/", 1)
+    return value
+
+
+CERTIFICATE_LISTS = frozenset({"certificates", "certificateManagerCertificates", "sslCertificates"})
+
+
+def _certificates_in_stack(args: StackValidationArgs, report: Report) -> None:
+    resources = list(args.resources)
+    number, _ = site_project_number(resources, args.get_config())
+    by_type = {t: [r for r in resources if r.resource_type == t] for t in tokens.CERTIFICATE_MANAGER}
+    compute_certificates = [
+        r for r in resources if r.resource_type in tokens.SELF_MANAGED_CERTIFICATES | {tokens.MANAGED_SSL_CERTIFICATE}
+    ]
+    checks: list[tuple[PolicyResource, str, list[PolicyResource]]] = []
+    for entry in by_type[tokens.CERTIFICATE_MAP_ENTRY]:
+        checks += [
+            (entry, "certificates", by_type[tokens.CERTIFICATE]),
+            (entry, "map", by_type[tokens.CERTIFICATE_MAP]),
+        ]
+    for proxy in (r for r in resources if r.resource_type in tokens.TLS_PROXIES):
+        checks += [
+            (proxy, "certificateMap", by_type[tokens.CERTIFICATE_MAP]),
+            (proxy, "certificateManagerCertificates", by_type[tokens.CERTIFICATE]),
+            (proxy, "sslCertificates", compute_certificates + by_type[tokens.CERTIFICATE]),
+        ]
+    for owner, key, candidates in checks:
+        value = leaf(owner.props, key)
+        listed = items(owner.props, key) if key in CERTIFICATE_LISTS else [value]
+        for index, reference in enumerate(listed):
+            if reference is None:
+                continue
+            form = _project_form(reference, number, site_project())
+            if any(references(owner, key, form, c) for c in candidates):
+                continue
+            if reference is UNKNOWN and property_dependencies(owner, key):
+                continue
+            shown = f"{key}[{index}]" if key in CERTIFICATE_LISTS else key
+            report(
+                f"{owner.name!r} uses {reference} ({shown}), which is not a certificate or certificate map of this "
+                "stack: the pack cannot see which names it serves or whether its key is Google-managed. Create the "
+                "Google-managed certificate and the map in this stack.",
+                owner.urn,
+            )
+
+
 POLICIES = [
     resource_policy(
         name="gcp-compute-ssl-policy-modern",
@@ -587,5 +675,39 @@ POLICIES = [
             or (tokens.is_iam(token) and token.startswith(("gcp:cloudrunv2/", "gcp:cloudrun/")))
         ),
         check=_not_anonymous,
+    ),
+    resource_policy(
+        name="gcp-certificatemanager-site-hostname",
+        control="TLS-06",
+        description=(
+            "Certificates are Google-managed and, like DNS authorisations and certificate map entries, name only "
+            "the site's launch hostname."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Use Google-managed certificates (Certificate Manager managed, or ManagedSslCertificate) whose domains, "
+            "DNS authorisation and map entry hostname are the site's viewer.domain; never selfManaged."
+        ),
+        types=sorted(HOSTNAME_FIELDS),
+        check=_site_certificate,
+        config={
+            "allowedHostnames": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The launch hostnames (default: the site's viewer.domain).",
+            }
+        },
+    ),
+    stack_policy(
+        name="gcp-certificatemanager-references-in-stack",
+        types=sorted(tokens.CERTIFICATE_MANAGER | tokens.TLS_PROXIES | {tokens.MANAGED_SSL_CERTIFICATE}),
+        control="TLS-06",
+        description=("Proxies and certificate map entries use certificates and certificate maps of this stack only."),
+        severity=Severity.HIGH,
+        remediation=(
+            "Point every proxy's certificateMap, certificateManagerCertificates and sslCertificates, and every map "
+            "entry's certificates and map, at Certificate Manager or Google-managed resources of this stack."
+        ),
+        check=_certificates_in_stack,
     ),
 ]

@@ -27,6 +27,7 @@ from imaging_policies._site import (
     iap_allowed,
     inside,
     ports,
+    viewer_ports,
 )
 
 # --- reading firewall rules ---------------------------------------------------------------------
@@ -133,9 +134,9 @@ def _targets(props: Any) -> list[Any]:
     return items(props, "targetTags") + items(props, "targetServiceAccounts")
 
 
-def _allowed_ports(props: Any, report: Report) -> list[frozenset[int]] | None:
-    """The TCP ports of each ``allows`` entry, after reporting entries that are not explicit TCP ports."""
-    found: list[frozenset[int]] = []
+def _allowed_ports(props: Any, report: Report) -> list[tuple[int, frozenset[int]]] | None:
+    """(index, TCP ports) of each ``allows`` entry, after reporting entries that are not explicit TCP ports."""
+    found: list[tuple[int, frozenset[int]]] = []
     for index, entry in enumerate(items(props, "allows")):
         protocol = leaf(entry, "protocol")
         listed = items(entry, "ports")
@@ -150,7 +151,7 @@ def _allowed_ports(props: Any, report: Report) -> list[frozenset[int]] | None:
         if not listed or parsed is None:
             report(f"allows[{index}].ports is {listed or 'empty (every port)'}: list the explicit TCP ports.")
             continue
-        found.append(parsed)
+        found.append((index, parsed))
     return found
 
 
@@ -186,7 +187,22 @@ def _ingress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) ->
         elif not inside(str(cidr), sources.split(", ")):
             report(f"sourceRanges contains {cidr}, outside the allowed ingress ranges {sources}. Remove it.")
     _require_target(props, report)
-    _allowed_ports(props, report)
+    _undeclared_ports(props, report, config)
+
+
+def _undeclared_ports(props: Any, report: Report, config: Mapping[str, Any]) -> None:
+    """Each TCP port an ingress allow rule opens must be one the site declares the viewer serves on."""
+    declared, where = viewer_ports(config)
+    opened = _allowed_ports(props, report)
+    for index, wanted in opened or []:
+        extra = sorted(wanted - declared)
+        if extra:
+            shown = ", ".join(str(p) for p in extra[:5]) + (", ..." if len(extra) > 5 else "")
+            allowed_ports = ", ".join(str(p) for p in sorted(declared)) or "none"
+            report(
+                f"allows[{index}].ports opens TCP {shown}, which the site does not declare for the viewer "
+                f"({where}: {allowed_ports}). Remove the port, or declare it in network.viewerPorts."
+            )
 
 
 # --- NET-04 ---------------------------------------------------------------------------------------
@@ -208,7 +224,7 @@ def _egress_allowlist(props: Any, report: Report, config: Mapping[str, Any]) -> 
         if cidr in WHOLE_INTERNET:
             report(f"destinationRanges contains {cidr}: egress to anywhere. Allow only declared destinations.")
             continue
-        for wanted in allowed_ports:
+        for _, wanted in allowed_ports:
             if not allowed(str(cidr), wanted, destinations):
                 shown = ", ".join(str(p) for p in sorted(wanted)[:5]) + (", ..." if len(wanted) > 5 else "")
                 report(
@@ -338,7 +354,14 @@ POLICIES = [
         ),
         types=tokens.ANY_FIREWALL,
         check=_each_rule(_ingress_allowlist),
-        config={"allowIap": {"type": "boolean", "description": "Admit the IAP range (default: the site config)."}},
+        config={
+            "allowIap": {"type": "boolean", "description": "Admit the IAP range (default: the site config)."},
+            "allowedPorts": {
+                "type": "array",
+                "items": {"type": ["integer", "string"]},
+                "description": "TCP ports ingress may open (default: the site's network.viewerPorts, else 443).",
+            },
+        },
     ),
     stack_policy(
         name="gcp-compute-network-denies-ingress",

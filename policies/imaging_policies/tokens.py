@@ -264,3 +264,12 @@ FORWARDING_TARGETS = (
     | BACKEND_SERVICES
 )
 """What a forwarding rule can send traffic to (``target``, or ``backendService`` for pass-through)."""
+
+CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
+CERTIFICATE_MAP = "gcp:certificatemanager/certificateMap:CertificateMap"
+CERTIFICATE_MAP_ENTRY = "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry"
+DNS_AUTHORIZATION = "gcp:certificatemanager/dnsAuthorization:DnsAuthorization"
+MANAGED_SSL_CERTIFICATE = "gcp:compute/managedSslCertificate:ManagedSslCertificate"
+CERTIFICATE_MANAGER = frozenset({CERTIFICATE, CERTIFICATE_MAP, CERTIFICATE_MAP_ENTRY, DNS_AUTHORIZATION})
+"""Certificate Manager: certificates (Google-managed for the launch hostname), maps and their entries that attach
+them to a proxy, and the DNS authorisations that prove the hostname (TLS-06)."""
