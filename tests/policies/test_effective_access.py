@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from preflight import stacks
-from preflight.engine import Resource
+from preflight.engine import UNKNOWN, Resource
 from tests.conftest import configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
@@ -666,3 +666,27 @@ def test_auditor_never_reads_images(auditor_pack):
     found = [d for d in auditor_pack.analyze_stack(resources) if d.level == "mandatory"]
     assert {d.policy for d in found} == {WITHIN}
     assert any(f"group:{AUDITORS} holds" in d.message and "image bucket" in d.message for d in found)
+
+
+# --- a first preview: what cannot be known is not judged, never met ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "prop"),
+    [
+        ({"bucket": IMAGES, "role": "roles/storage.objectViewer", "member": UNKNOWN}, "member"),
+        ({"bucket": UNKNOWN, "role": "roles/storage.objectViewer", "member": ETL}, "bucket"),
+    ],
+    ids=["unknown-member-on-images", "unknown-bucket"],
+)
+def test_an_unknown_principal_or_resource_is_not_judged_in_a_first_preview(policy_pack, inputs, prop):
+    """IAM-10 and IAM-11, part 1 (preview honesty): a grant whose member or target the engine computes from
+    nothing in the stack could hide an extra reader; both controls say "not judged in preview", naming the
+    property, and neither is met."""
+    resources = site_plan("lausanne", "preview")
+    add_resource(BUCKET_MEMBER, "computed-grant", inputs)(resources)
+    found = policy_pack("lausanne", "preview").analyze_stack(resources)
+    for policy in (WITHIN, NEEDED):
+        mine = [d for d in found if d.policy == policy]
+        assert [d.skipped_in_preview for d in mine] == [True], [(d.level, d.message) for d in mine]
+        assert f"[computed-grant].{prop}" in mine[0].message
