@@ -7,7 +7,10 @@
 - per site, a deployer (``pulumi up``: the site's GitHub environment only) and a previewer
   (``pulumi preview`` and drift checks: pull requests and the protected branch; read-only roles).
 
-No service-account key anywhere. Run it once per platform, from a workstation, before the first site.
+No service-account key anywhere. Run it from a workstation, before the first site: the first ``up`` on a
+local backend, then ``python -m rollout move-bootstrap-state`` moves its state into the bucket it created,
+where every later ``up`` runs (README, "Deploying a site for real"). A site in ``retiredSites`` keeps only
+its secrets key.
 """
 
 from __future__ import annotations
@@ -103,7 +106,8 @@ def build(config: PlatformConfig) -> None:
             version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
             opts=protected,
         )
-        for purpose in ("state", *(f"secrets-{site}" for site in sorted(config.sites)))
+        # a retired site's key stays: its exported state is encrypted with it
+        for purpose in ("state", *(f"secrets-{site}" for site in sorted([*config.sites, *config.retired_sites])))
     }
 
     storage_agent = gcp.storage.get_project_service_account_output(project=project)

@@ -7,18 +7,29 @@ so the program builds those strings from validated parts only.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+
+# The site-name rule is the repository's (program/sites.py, standard library only): Pulumi runs this
+# program from bootstrap/, so the repository's root is put on the import path to reach it.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+from program import sites  # noqa: E402
 
 NAMESPACE = "imaging-bootstrap"
 
 ProjectId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", description="A GCP project id.")]
 Region = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+$", description="A GCP region, e.g. europe-west6.")]
 SiteName = Annotated[
-    str, Field(pattern=r"^[a-z][a-z0-9-]{1,21}$", description="A stack name of ../stacks (also a service-account id).")
+    str,
+    AfterValidator(sites.check),
+    Field(description=f"A site's stack name in ../stacks: {sites.RULE} (program/sites.py)."),
 ]
 
 
@@ -51,8 +62,18 @@ class PlatformConfig(_Model):
     """The repository allowed to deploy (its OIDC tokens only)."""
     sites: Annotated[dict[SiteName, ProjectId], Field(min_length=1)]
     """Each site's stack name and its GCP project."""
+    retired_sites: list[SiteName] = []
+    """Sites retired from the fleet (``python -m rollout retire``): their secrets key is kept, since their
+    exported state is encrypted with it (and Cloud KMS never deletes a key), their identities are gone."""
     key_rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
     """Days between automatic rotations of the state and secrets keys."""
+
+    @model_validator(mode="after")
+    def _retired_are_not_active(self) -> Self:
+        both = sorted(set(self.sites) & set(self.retired_sites))
+        if both:
+            raise ValueError(f"retiredSites lists {', '.join(both)}, also in sites: a site is either active or retired")
+        return self
 
 
 class PlatformConfigError(Exception):
@@ -80,5 +101,6 @@ def from_stack_config(values: Mapping[str, str]) -> PlatformConfig:
         problems = []
         for e in error.errors():
             path = ".".join(str(p) for p in e["loc"])
-            problems.append(f"{NAMESPACE}:{path}: {e['msg']}")
+            where = f"{NAMESPACE}:{path}" if path else NAMESPACE
+            problems.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
         raise PlatformConfigError(problems) from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -220,6 +220,17 @@ LogRetentionDays = Annotated[int, Field(ge=MIN_LOG_RETENTION_DAYS, le=3650)]
 """Days security logs are kept: at least 2190 (six years, LOG-09), at most 3650."""
 ReadSpike = Annotated[int, Field(ge=1)]
 """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
+SPIKE_WINDOW_SECONDS = 300
+"""The anomaly window: image reads per principal are summed over five minutes (LOG-12)."""
+MAX_QUIET_PERIOD = 1800
+"""Default for ``logging.alerts.maxQuietPeriod``: an incident keeps a series quiet at most half an hour."""
+MIN_ALERT_SEVERITY: Literal["WARNING", "ERROR", "CRITICAL"] = "ERROR"
+"""Default for ``logging.alerts.minSeverity``: security alerts are errors or worse."""
+QuietPeriod = Annotated[int, Field(ge=SPIKE_WINDOW_SECONDS, le=86400)]
+"""Seconds after one alert during which a repeat may go unnotified (alignment window, auto-close, rate
+limit), from the five-minute anomaly window to a day (LOG-14)."""
+AlertSeverity = Literal["WARNING", "ERROR", "CRITICAL"]
+"""Cloud Monitoring alert policy severities, least first (LOG-14)."""
 
 # --- Images --------------------------------------------------------------------------------------
 

@@ -13,14 +13,25 @@ from pydantic import model_validator
 
 from ._base import Component, ComponentArgs, StrInput, child
 from .alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
-from .contract import NotificationEmail, ReadSpike, SiteCode, StableName
+from .contract import (
+    MAX_QUIET_PERIOD,
+    MIN_ALERT_SEVERITY,
+    SPIKE_WINDOW_SECONDS,
+    AlertSeverity,
+    NotificationEmail,
+    QuietPeriod,
+    ReadSpike,
+    SiteCode,
+    StableName,
+)
 
 TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
 
-SPIKE_WINDOW = "300s"
+SPIKE_WINDOW = f"{SPIKE_WINDOW_SECONDS}s"
 """The anomaly window: image reads per principal are summed over five minutes."""
 PRINCIPAL = "principal"
-AUTO_CLOSE = "1800s"
+SEVERITIES: tuple[AlertSeverity, ...] = ("WARNING", "ERROR", "CRITICAL")
+"""Cloud Monitoring's alert severities, least first."""
 
 
 class SecurityAlertsArgs(ComponentArgs):
@@ -38,6 +49,12 @@ class SecurityAlertsArgs(ComponentArgs):
     """The image bucket whose reads are counted per principal."""
     image_read_spike: ReadSpike = 1000
     """Reads by one principal within five minutes that raise the anomaly alert."""
+    quiet_period: QuietPeriod = MAX_QUIET_PERIOD
+    """Seconds an incident stays open without data (``alertStrategy.autoClose``): the site's longest quiet
+    period after an alert (LOG-14)."""
+    min_severity: AlertSeverity = MIN_ALERT_SEVERITY
+    """The least severity an alert policy carries: a CIS or anomaly alert is CRITICAL, the others ERROR,
+    raised to this floor (LOG-14)."""
 
     @model_validator(mode="after")
     def _some_channel(self) -> SecurityAlertsArgs:
@@ -113,7 +130,9 @@ class SecurityAlerts(Component):
             project=args.project,
             display_name=f"[{args.site_code}] {alert.title}",
             combiner="OR",
-            severity="CRITICAL" if alert.control == "LOG-11" or spike else "ERROR",
+            severity=max(
+                "CRITICAL" if alert.control == "LOG-11" or spike else "ERROR", args.min_severity, key=SEVERITIES.index
+            ),
             conditions=[
                 gcp.monitoring.AlertPolicyConditionArgsDict(
                     display_name=alert.title,
@@ -129,7 +148,7 @@ class SecurityAlerts(Component):
             ],
             notification_channels=channels,
             documentation={"content": alert.runbook, "mime_type": "text/markdown", "subject": alert.title},
-            alert_strategy={"auto_close": AUTO_CLOSE},
+            alert_strategy={"auto_close": f"{args.quiet_period}s", "notification_prompts": ["OPENED", "CLOSED"]},
             user_labels={"site": args.site_code, "control": alert.control.lower()},
             enabled=True,
             opts=child(self, depends_on=[metric]),

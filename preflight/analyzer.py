@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,11 +266,20 @@ class PolicyPack:
         )
         self._call(self._stub.Configure, request)
 
-    def configure_stack(self, *, config: Mapping[str, str], project: str, stack: str, dry_run: bool) -> None:
+    def configure_stack(
+        self,
+        *,
+        config: Mapping[str, str],
+        project: str,
+        stack: str,
+        dry_run: bool,
+        secret_keys: Sequence[str] = (),
+    ) -> None:
         """``ConfigureStack``: the stack about to be analysed (the pack adopts its config, so one
-        process can analyse several stacks in turn)."""
+        process can analyse several stacks in turn); ``secret_keys`` are the config's secret keys, as
+        the engine lists them (``config_secret_keys``)."""
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=stack, project=project, dry_run=dry_run, config=dict(config)
+            stack=stack, project=project, dry_run=dry_run, config=dict(config), config_secret_keys=list(secret_keys)
         )
         self._call(self._stub.ConfigureStack, request)
 

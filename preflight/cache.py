@@ -297,6 +297,7 @@ def _decode(document: Mapping[str, Any], stack: Stack, *, keep_plan: bool) -> Si
         exemptions={name: dict(entries) for name, entries in document["exemptions"].items()},
         stack_not_applicable=dict(document["stackNotApplicable"]),
         checked_at=document["checkedAt"],
+        notes=list(stack.notes),
         cached=True,
     )
 

@@ -12,6 +12,8 @@ its environment), configured the way the CLI configures it, and told each stack 
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -21,9 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.analyzer import Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
+from preflight.analyzer import PACK_DIR, Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
 from preflight.engine import MODES, Resource, default_provider, stack_resource
-from preflight.stacks import PROJECT, Stack, display_path
+from preflight.stacks import PROGRAM, PROJECT, Stack, display_path
 
 if TYPE_CHECKING:
     from preflight.evidence import Readiness
@@ -134,6 +136,9 @@ class SiteResult:
     control on a stack that is not a hospital site); the matrix shows it."""
     checked_at: str = ""
     """When the pack made this verdict (UTC, ISO 8601)."""
+    notes: list[str] = field(default_factory=list)
+    """What the offline run did differently from the engine for this stack (``Stack.notes``: a secret's
+    placeholder, a virtualenv not made yet); every report shows them."""
     cached: bool = False
     """The verdict was reused from the verdict cache (``preflight/cache.py``): its recorded inputs are
     unchanged since ``checked_at``. Every report says so."""
@@ -325,7 +330,11 @@ class Checker:
                     def prepare(dry_run: bool = dry_run) -> None:
                         self._configured()
                         self._pack.configure_stack(
-                            config=stack.config, project=stack.project, stack=stack.name, dry_run=dry_run
+                            config=stack.config,
+                            project=stack.project,
+                            stack=stack.name,
+                            dry_run=dry_run,
+                            secret_keys=stack.secret_keys,
                         )
 
                     stream = self._pack.stream(provider, prepare=prepare, executor=executor)
@@ -366,14 +375,51 @@ class Checker:
             settings=dict(stack.config),
             plan=judged[-1][1] if judged and keep_plan else [],
             checked_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            notes=list(stack.notes),
         )
         for mode, analysed, evaluation in judged:
-            _record(result, mode, analysed, evaluation, info)
+            _record(result, mode, analysed, evaluation, info, site=is_site(stack.config))
         return result
 
 
+PACK_NAMESPACE = "imaging-site-requirements"
+"""The pack's config namespace (``_site.PACK_NAMESPACE`` of the pack; tests hold the two equal)."""
+
+
+@functools.cache
+def _pack_words() -> Any:
+    """The pack's own vocabulary table (``imaging_policies/_words.py``, a module without imports of the
+    pack), loaded by path: a fix text reads as the pack's messages do, one table for both."""
+    path = PACK_DIR / "imaging_policies" / "_words.py"
+    spec = importlib.util.spec_from_file_location("_imaging_pack_words", path)
+    if spec is None or spec.loader is None:  # pragma: no cover (the file is part of the repository)
+        raise PackError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fit(text: str, *, site: bool) -> str:
+    """``text`` in words that fit the stack (the pack's ``_words.fit``)."""
+    return str(_pack_words().fit(text, site=site))
+
+
+def is_site(config: Mapping[str, str]) -> bool:
+    """Whether the pack judges the stack as a hospital site (``_site.stack_scope`` of the pack): it has
+    ``imaging-landing-zone:siteCode``, or its config opts in with ``imaging-site-requirements:scope: site``."""
+    return (
+        bool(config.get(f"{PROJECT}:siteCode")) or config.get(f"{PACK_NAMESPACE}:scope", "").strip().lower() == "site"
+    )
+
+
 def _record(
-    result: SiteResult, mode: str, analysed: list[Resource], evaluation: Evaluation, info: Mapping[str, PolicyInfo]
+    result: SiteResult,
+    mode: str,
+    analysed: list[Resource],
+    evaluation: Evaluation,
+    info: Mapping[str, PolicyInfo],
+    *,
+    site: bool,
 ) -> None:
     by_urn = {r.urn: r for r in analysed}
     not_applicable: dict[str, set[str]] = {}
@@ -399,7 +445,7 @@ def _record(
                 resource_type=resource.type if resource else ("pulumi:pulumi:Stack" if not d.urn else ""),
                 resource_name=resource.name if resource else (result.site if not d.urn else d.urn.split("::")[-1]),
                 message=d.detail,
-                remediation=policy.remediation if policy else "",
+                remediation=fit(policy.remediation, site=site) if policy else "",
                 skipped_in_preview=d.skipped_in_preview,
             )
         )
@@ -425,7 +471,7 @@ def check_site(
     """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
     HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
     ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
-    from preflight.engine import run_program
+    from preflight.engine import ProgramError, run_stack
 
     own = checker is None
     active = checker or Checker(policy_config, first=stack)
@@ -434,21 +480,39 @@ def check_site(
 
         def program(mode: str) -> Callable[[Callable[[Resource], None]], list[Resource]]:
             """The program run of ``mode``, handing each resource to the pack as it registers."""
-            return lambda add: run_program(
-                stack.program,
-                config=stack.config,
-                project=stack.project,
-                stack=stack.name,
-                mode=mode,
-                on_resource=add,
-                exports=exports.setdefault(mode, {}),
-            )
+
+            def run(add: Callable[[Resource], None]) -> list[Resource]:
+                try:
+                    return run_stack(
+                        stack, mode, on_resource=add, exports=exports.setdefault(mode, {}), own_program=PROGRAM
+                    )
+                except ProgramError as exc:
+                    raise ProgramError(
+                        f"in {mode} mode ({MODE_MOMENTS[mode]}): {exc}{_placeholder_hint(stack)}"
+                    ) from None
+
+            return run
 
         runs = [(mode, program(mode)) for mode in modes]
         return active.judge(stack, runs, exports=exports, keep_plan=keep_plan)
     finally:
         if own:
             active.close()
+
+
+MODE_MOMENTS = {
+    "preview": "a first preview: computed values unknown",
+    "update": "a first update: computed values known",
+    "existing": "a later preview or update: values as the provider stores them",
+}
+
+
+def _placeholder_hint(stack: Stack) -> str:
+    """When a ``secure:`` value's placeholder may be what the program choked on, say so."""
+    if not stack.secret_keys:
+        return ""
+    keys = ", ".join(stack.secret_keys)
+    return f"; note: {keys} held offline placeholders (secure values cannot be decrypted offline)"
 
 
 def check_plan(

@@ -160,6 +160,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rewrite README.md and docs/controls.md (default: only check them, exit 1 if stale)",
     )
+    from preflight import new_site
+
+    new_site.add_parser(sub)
     return parser
 
 
@@ -656,13 +659,11 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _access(args: argparse.Namespace) -> int:
     from preflight import access, stacks
-    from preflight.engine import ProgramError, run_program
+    from preflight.engine import ProgramError, run_stack
 
     try:
         stack = _stack(args)
-        resources = run_program(
-            stack.program, config=stack.config, project=stack.project, stack=stack.name, mode="update"
-        )
+        resources = run_stack(stack, "update", own_program=stacks.PROGRAM)
     except ConfigError as exc:
         return _fail(exc.problems)
     except (_UsageError, stacks.StackFileError, ProgramError) as exc:
@@ -670,6 +671,12 @@ def _access(args: argparse.Namespace) -> int:
     document = access.document(stack.name, resources, stack.config)
     sys.stdout.write(access.table(document) if args.format == "table" else access.dumps(document))
     return EXIT_OK
+
+
+def _new_site(args: argparse.Namespace) -> int:
+    from preflight import new_site
+
+    return new_site.run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -683,5 +690,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fleet": _fleet,
         "plan": _plan,
         "access": _access,
+        "new-site": _new_site,
     }
     return commands[args.command](args)

@@ -199,6 +199,7 @@ def rows(result: SiteResult) -> list[Row]:
     site = result.site_config
     skips: Mapping[str, str] = site.guard_rails.skip if site is not None else {}
     from preflight import evidence
+    from preflight.check import fit
 
     matrix: list[Row] = []
     for control in catalogue.controls:
@@ -212,7 +213,7 @@ def rows(result: SiteResult) -> list[Row]:
         )
         if site is None:
             # another project's stack (`check --project`): no site, so no site wording and no readiness probe
-            detail = detail.replace("in this site", "in this stack").replace("the site has no", "the stack has no")
+            detail = fit(detail.replace("in this site", "in this stack"), site=False)
         if "probe" in control.checked_by and site is None:
             probe = "a hospital site's network readiness; this stack is not a site"
             status = Status.NOT_APPLICABLE if pack is None else status
@@ -233,7 +234,7 @@ def rows(result: SiteResult) -> list[Row]:
         matrix.append(
             Row(
                 control.id,
-                control.requirement,
+                control.requirement if site is not None else fit(control.requirement, site=False),
                 status,
                 detail,
                 policies,

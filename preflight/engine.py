@@ -17,17 +17,20 @@ read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import importlib.metadata
+import os
 import runpy
 import signal
+import site
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pulumi
 from google.protobuf import json_format
@@ -37,6 +40,7 @@ from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime.proto import source_pb2
 
 from preflight.gcp_model import GcpModel
+from preflight.virtualenv import site_packages
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The engine's sentinel for a value that is unknown during preview (``UNKNOWN_STRING_VALUE``)."""
@@ -72,12 +76,32 @@ class Resource:
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
+_ASSET = "c44067f5952c0a294b673a41bacd8c17"
+_ARCHIVE = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def _asset_wire(value: pulumi.asset.Asset | pulumi.asset.Archive) -> dict[str, Any]:
+    """An asset or archive as the engine serialises it (its signature and its one source field)."""
+    wire: dict[str, Any] = {SECRET_SIG: _ASSET if isinstance(value, pulumi.asset.Asset) else _ARCHIVE}
+    for field_name in ("path", "text", "uri"):
+        found = getattr(value, field_name, None)
+        if isinstance(found, str):
+            wire[field_name] = found
+    assets = getattr(value, "assets", None)
+    if isinstance(assets, Mapping):
+        wire["assets"] = {str(k): to_wire(v) for k, v in assets.items()}
+    return wire
+
+
 def to_wire(value: Any) -> Any:
-    """Plain JSON-able values: unknowns become the engine's sentinel, secrets are redacted."""
+    """Plain JSON-able values: unknowns become the engine's sentinel, secrets are redacted, assets and
+    archives take the engine's serialised form."""
     if isinstance(value, Unknown):
         return UNKNOWN
+    if isinstance(value, pulumi.asset.Asset | pulumi.asset.Archive):
+        return _asset_wire(value)
     if isinstance(value, Mapping):
-        if value.get(SECRET_SIG) is not None:
+        if value.get(SECRET_SIG) not in (None, _ASSET, _ARCHIVE):
             return REDACTED
         return {str(k): to_wire(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -125,6 +149,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources.get(response.urn)
+        hidden = self.mocks.program_only if isinstance(self.mocks, GcpModel) else frozenset()
+        state = {k: v for k, v in registration.state.items() if k not in hidden} if registration else {}
         inputs = from_wire(json_format.MessageToDict(request.object))
         self.captured.append(
             Resource(
@@ -135,7 +161,7 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 provider=request.provider,
                 inputs=inputs,
-                outputs=_outputs(inputs, registration.state if registration else {}),
+                outputs=_outputs(inputs, state),
                 id=(registration.id if registration else None) or None,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
@@ -195,6 +221,8 @@ def capture(
     mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
     exports: dict[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
+    program_dir: Path | None = None,
 ) -> list[Resource]:
     """Run ``program`` under mocks and return every resource it registered, in registration order.
 
@@ -204,7 +232,8 @@ def capture(
     ``config`` maps ``namespace:key`` to the engine's string values. ``on_resource`` is called with
     each resource as it registers (the engine analyses resources then, not after the program).
     Mock state is process-global; every call installs a fresh monitor and config, so calls do not
-    leak into one another.
+    leak into one another. ``secret_keys`` are the config keys the engine would mark secret.
+    ``program_dir`` is where the program's own files are: a failure names its innermost frame there.
     """
     model = GcpModel(preview=preview, mode=mode)
     preview = model.preview
@@ -237,7 +266,7 @@ def capture(
 
     pulumi_mocks._ensure_event_loop = _thread_loop  # type: ignore[attr-defined]
     pulumi.runtime.set_mocks(model, project=project, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(config or {}), [])
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def _run() -> pulumi.Output[None]:
@@ -248,12 +277,14 @@ def capture(
     gc.disable()
     interrupted = _Deferred()
     try:
-        with interrupted:
+        with interrupted, _failures_placed(program_dir):
             _run()
     except pulumi.RunError as exc:
         raise ProgramError(str(exc)) from None
     except Exception as exc:  # the program's own error (a bad value, a failed import): a program failure
-        raise ProgramError(f"{type(exc).__name__}: {exc}{_where(exc)}") from None
+        raise ProgramError(
+            f"{type(exc).__name__}: {exc}{getattr(exc, _WHERE, None) or _where(exc, program_dir)}"
+        ) from None
     finally:
         if collecting:
             gc.enable()
@@ -300,10 +331,52 @@ class _Deferred:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _where(exc: BaseException) -> str:
-    """`` (at file:line)`` of the program's innermost frame outside the installed packages."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "site-packages" not in f.filename]
-    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+_WHERE = "_preflight_where"
+
+
+@contextlib.contextmanager
+def _failures_placed(program_dir: Path | None) -> Iterator[None]:
+    """While the program runs, an ``apply`` callback that raises notes where in the program it failed."""
+    apply = pulumi.Output.apply
+    pulumi.Output.apply = _placed(apply, program_dir)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        pulumi.Output.apply = apply  # type: ignore[method-assign]
+
+
+def _placed(apply: Any, program_dir: Path | None) -> Any:
+    """``Output.apply`` whose callback, when it raises, notes where in the program it failed: the
+    runtime re-raises the error from its own task later, without the callback's frames."""
+
+    def placed_apply(self: Any, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def callback(*values: Any) -> Any:
+            try:
+                return func(*values)
+            except Exception as exc:
+                if getattr(exc, _WHERE, None) is None:
+                    with contextlib.suppress(AttributeError, TypeError):
+                        setattr(exc, _WHERE, _where(exc, program_dir))
+                raise
+
+        return apply(self, callback, *args, **kwargs)
+
+    return placed_apply
+
+
+_STDLIB = str(Path(asyncio.__file__).resolve().parent.parent)
+
+
+def _where(exc: BaseException, program_dir: Path | None = None) -> str:
+    """`` (at file:line)`` of the program's innermost frame: in its own folder when known, else outside
+    the installed packages and the standard library (an error in an ``apply`` callback surfaces from
+    asyncio's frames, which are not the program's)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if "site-packages" not in f.filename and not f.filename.startswith((_STDLIB, "<frozen"))]
+    if program_dir is not None:
+        inside = [f for f in own if Path(f.filename).resolve().is_relative_to(program_dir.resolve())]
+        own = inside or own
+    return f" (at {own[-1].filename}:{own[-1].lineno})" if own else ""
 
 
 _heap_settled = False
@@ -338,13 +411,28 @@ def run_program(
     mode: str | None = None,
     on_resource: Callable[[Resource], None] | None = None,
     exports: dict[str, Any] | None = None,
+    secret_keys: Sequence[str] = (),
+    fresh_modules: bool = False,
+    virtualenv: Path | None = None,
 ) -> list[Resource]:
-    """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`."""
-    program_dir = str(program.parent.resolve())
-    added = program_dir not in sys.path
-    if added:
-        sys.path.insert(0, program_dir)
+    """Run a Pulumi Python program file (the site's ``__main__.py``) under mocks; see :func:`capture`.
+
+    As the Pulumi CLI runs it: from its own folder (the working directory, and first on the import
+    path), with the packages of the project's ``virtualenv`` when it names one. ``fresh_modules``
+    forgets, after the run, every module the run imported from the program's own folder (not from
+    installed packages), so the next mode runs them again (a resource registered when a module is imported
+    appears in every mode, as in every real run, each a process of its own)."""
+    program = program.resolve()
+    folder = program.parent
+    before = set(sys.modules)
+    saved_path = list(sys.path)
+    cwd = Path.cwd()
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    if virtualenv is not None:
+        site.addsitedir(str(site_packages(virtualenv)))
     try:
+        os.chdir(folder)
         return capture(
             lambda: runpy.run_path(str(program), run_name="__main__"),
             config=config,
@@ -354,10 +442,66 @@ def run_program(
             mode=mode,
             on_resource=on_resource,
             exports=exports,
+            secret_keys=secret_keys,
+            program_dir=folder,
         )
     finally:
-        if added:
-            sys.path.remove(program_dir)
+        os.chdir(cwd)
+        sys.path[:] = saved_path
+        if fresh_modules:
+            for name in set(sys.modules) - before:
+                origin = getattr(sys.modules[name], "__file__", None)
+                if origin and _own_module(Path(origin), folder):
+                    del sys.modules[name]
+
+
+class StackToRun(Protocol):
+    """What :func:`run_stack` needs of a stack (``preflight.stacks.Stack``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def project(self) -> str: ...
+    @property
+    def program(self) -> Path: ...
+    @property
+    def config(self) -> dict[str, str]: ...
+    @property
+    def secret_keys(self) -> tuple[str, ...]: ...
+    @property
+    def virtualenv(self) -> Path | None: ...
+
+
+def run_stack(
+    stack: StackToRun,
+    mode: str,
+    *,
+    on_resource: Callable[[Resource], None] | None = None,
+    exports: dict[str, Any] | None = None,
+    own_program: Path | None = None,
+) -> list[Resource]:
+    """Run ``stack``'s program in ``mode`` as the CLI would (:func:`run_program`); another project's
+    program (not ``own_program``, this repository's, whose modules register nothing when imported) gets
+    its modules afresh."""
+    return run_program(
+        stack.program,
+        config=stack.config,
+        project=stack.project,
+        stack=stack.name,
+        mode=mode,
+        on_resource=on_resource,
+        exports=exports,
+        secret_keys=stack.secret_keys,
+        fresh_modules=stack.program != own_program,
+        virtualenv=stack.virtualenv,
+    )
+
+
+def _own_module(origin: Path, folder: Path) -> bool:
+    """A module of the program's own (in its folder), not an installed package (a virtualenv may sit in
+    the folder: its packages register themselves once per process and are never imported again)."""
+    resolved = origin.resolve()
+    return resolved.is_relative_to(folder) and "site-packages" not in resolved.parts
 
 
 def stack_resource(*, project: str, stack: str, outputs: Mapping[str, Any] | None = None) -> Resource:

@@ -21,12 +21,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
+
+from preflight import gcp_schema
 
 Outputs = dict[str, Any]
 
@@ -1020,6 +1023,10 @@ DEFAULT_PROJECT = "provider-default-project"
 """What the model uses for a resource that names no project (the provider would use its own default)."""
 
 
+class MissingInputError(Exception):
+    """A resource lacks an input the provider needs to create it (a program error, as under the engine)."""
+
+
 class UnmodelledInvokeError(Exception):
     """The program called an invoke this model does not answer; extend ``INVOKES``."""
 
@@ -1033,6 +1040,27 @@ def _has_property(token: str, prop: str) -> bool:
     except (ImportError, AttributeError):
         return False
     return isinstance(getattr(cls, prop, None), property)
+
+
+_PROVIDER_SETTINGS = ("project", "region", "zone")
+
+
+def _provider_defaults(token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider config values (``gcp:project``, ``gcp:region``, ``gcp:zone``) a resource of ``token``
+    takes for each of those inputs it has and does not set."""
+    import pulumi
+
+    config = pulumi.Config("gcp")
+    found: dict[str, Any] = {}
+    for key in _PROVIDER_SETTINGS:
+        if key in inputs or not _has_property(token, key):
+            continue
+        value = config.get(key)
+        if value:
+            found[key] = value
+        elif key != "project":
+            found[key] = f"provider-default-{key}"
+    return found
 
 
 def _known(value: Any) -> bool:
@@ -1051,17 +1079,38 @@ class GcpModel(pulumi_mocks.Mocks):
     def __init__(self, *, preview: bool = False, mode: str | None = None) -> None:
         self.mode = mode or ("preview" if preview else "update")
         self.preview = self.mode == "preview"
+        self._last = threading.local()
+
+    @property
+    def program_only(self) -> frozenset[str]:
+        """The outputs of the resource this thread registered last that only the program sees (schema
+        placeholders); the recorder keeps them out of what the pack is handed."""
+        return getattr(self._last, "program_only", frozenset())
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self._last.program_only = frozenset()
         state = {key: value for key, value in args.inputs.items() if _known(value)}
         if not args.custom:
             return None, {}
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        # Resources without a project use the provider's default project, as the real provider does.
-        inputs = {"project": DEFAULT_PROJECT, **args.inputs}
-        extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        # Resources without a project, region or zone use the provider's (its config), as the real
+        # provider does, and store the one they used.
+        defaults = _provider_defaults(args.typ, args.inputs)
+        inputs = {"project": defaults.get("project", DEFAULT_PROJECT), **defaults, **args.inputs}
+        try:
+            extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}
+        except KeyError as missing:
+            raise MissingInputError(
+                f"{args.typ} {args.name!r}: input {missing.args[0]} is not set, and the provider needs it to create "
+                "the resource"
+            ) from None
+        # Every other output the provider computes, in the form the schema gives (a type without a rule
+        # here gets them all): a program that formats one runs as it would after a real update. These
+        # are placeholders of the right form, not the provider's values: the program sees them, the pack
+        # does not (its verdict rests on what the model knows, :attr:`program_only`).
+        state.update(defaults)
         if self.mode == "existing":
             stored = STORED.get(args.typ)
             if stored is not None:
@@ -1072,6 +1121,9 @@ class GcpModel(pulumi_mocks.Mocks):
                 state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
         elif _has_property(args.typ, "name"):
             state.setdefault("name", args.name)  # autonamed; types without a name (IAM members) get none
+        filled = gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra})
+        self._last.program_only = frozenset(filled) - set(extra)
+        state.update(filled)
         state.update(extra)
         return str(extra.get("id", f"{args.name}-id")), state
 

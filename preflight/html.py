@@ -140,6 +140,7 @@ def site(result: SiteResult) -> str:
         f'<p class="meta"><code>{escape(result.stack_file)}</code>, {escape(modes)} mode, policy pack '
         f"{escape(result.pack)} {escape(result.pack_version)}: {_verdict(result)}</p>",
         *([f'<p class="meta" id="reused">The {escape(result.provenance)}.</p>'] if result.cached else []),
+        *(f'<p class="meta note">Note: {escape(note)}.</p>' for note in result.notes),
         f'<p class="meta">{len(rows)} controls: {_status_counts(rows)}</p>',
         '<h2 id="flows">Data flows</h2>',
         '<p class="meta">Generated from the plan: each edge names its protocol and TLS floor and the firewall rule, '

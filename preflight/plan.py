@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import MODES, UNKNOWN, Resource, from_wire, run_program
-from preflight.stacks import Stack
+from preflight.engine import MODES, UNKNOWN, Resource, from_wire, run_stack
+from preflight.stacks import PROGRAM, Stack
 
 FORMAT = "imaging-landing-zone/plan@1"
 
@@ -36,9 +36,7 @@ FORMAT = "imaging-landing-zone/plan@1"
 def build(stack: Stack, mode: str) -> dict[str, Any]:
     """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
     exports: dict[str, Any] = {}
-    resources = run_program(
-        stack.program, config=stack.config, project=stack.project, stack=stack.name, mode=mode, exports=exports
-    )
+    resources = run_stack(stack, mode, exports=exports, own_program=PROGRAM)
     return {
         "format": FORMAT,
         "project": stack.project,

@@ -97,6 +97,7 @@ def table(results: Sequence[Outcome]) -> str:
         lines.append(f"{result.site} ({result.stack_file}; {modes}): {result.pack} {result.pack_version}")
         if result.cached:
             lines.append(f"  {result.provenance}")
+        lines += [f"  note: {note}" for note in result.notes]
         by_control: dict[str, list[Finding]] = {}
         for f in _sorted(result.distinct_findings()):
             by_control.setdefault(f.control or f.policy, []).append(f)
@@ -187,6 +188,7 @@ def site_json(result: Outcome) -> dict[str, Any]:
         "pack": {"name": result.pack, "version": result.pack_version},
         "checkedAt": result.checked_at,
         "reused": result.cached,
+        "notes": list(result.notes),
         "exitCode": result.exit_code,
         "controls": [
             {
@@ -337,6 +339,14 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         )
         notifications.append({"level": "error", "message": {"text": text}, "locations": [location]})
     for result in results:
+        notifications += [
+            {
+                "level": "note",
+                "message": {"text": f"{result.site}: {note}"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.stack_file}}}],
+            }
+            for note in result.notes
+        ]
         if result.cached:
             notifications.append(
                 {
@@ -442,6 +452,7 @@ def markdown(outcomes: Sequence[Outcome]) -> str:
         out.append(
             f"`{r.stack_file}`, {' and '.join(r.modes)} mode, policy pack {r.pack} {r.pack_version}: {_verdict(r)}."
             + (f" The {r.provenance}." if r.cached else "")
+            + "".join(f" Note: {_cell(note)}." for note in r.notes)
         )
         out += ["", *_matrix_markdown(r)]
         if r.findings:

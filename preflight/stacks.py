@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from preflight.virtualenv import VirtualenvError, project_virtualenv
+from program import sites
 from program.config import ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +62,14 @@ class Stack:
     site: SiteConfig | None
     project: str = PROJECT
     program: Path = PROGRAM
+    virtualenv: Path | None = None
+    """The project's own virtualenv (``runtime.options.virtualenv``), when it names one that exists."""
+    notes: tuple[str, ...] = ()
+    """What the offline run does differently from the engine for this stack (a placeholder for a secret,
+    a virtualenv not made yet); every report shows them."""
+    secret_keys: tuple[str, ...] = ()
+    """Keys whose stack-file value is ``secure:``: offline they hold :func:`secret_placeholder`, marked
+    secret for the program and the pack as the engine marks a decrypted secret."""
 
 
 def display_path(path: Path) -> str:
@@ -73,10 +83,27 @@ def available(stacks_dir: Path = STACKS_DIR) -> list[str]:
     return sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in stacks_dir.glob("Pulumi.*.yaml"))
 
 
+def secret_placeholder(key: str) -> str:
+    """What a ``secure:`` value holds offline: the ciphertext cannot be decrypted without the stack's
+    secrets provider, so the program and the pack get this string, marked secret."""
+    return f"offline-secret-placeholder-{key.replace(':', '-')}"
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
 def _engine_value(key: str, value: Any) -> str:
-    """The CLI passes config to programs and packs as strings, objects and lists as JSON."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        raise StackFileError(f"{key}: secret values cannot be decrypted offline; keep site settings in plain text")
+    """The CLI passes config to programs and packs as strings, objects and lists as JSON. A ``secure:``
+    value of another namespace is a placeholder (:func:`secret_placeholder`); the site's own settings
+    are read and validated offline, so they must be plain text (none of them is a secret)."""
+    if _is_secure(value):
+        if key.startswith(f"{PROJECT}:"):
+            raise StackFileError(
+                f"{key}: a site setting cannot be a secret: the offline check validates it, and none of the "
+                "site's settings is secret; write it in plain text"
+            )
+        return secret_placeholder(key)
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -110,6 +137,10 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
         known = ", ".join(available(stacks_dir)) or "none"
         raise StackFileError(f"no stack file {display_path(path)} (known sites: {known})")
     return load_file(path, name)
+
+
+def _secret_keys(config: dict[str, str]) -> tuple[str, ...]:
+    return tuple(sorted(key for key, value in config.items() if value == secret_placeholder(key)))
 
 
 def _read_config(path: Path, *, site: bool) -> dict[str, str]:
@@ -148,14 +179,17 @@ def _read_config(path: Path, *, site: bool) -> dict[str, str]:
 
 
 def load_file(path: Path, name: str | None = None) -> Stack:
-    """Read and validate a site's stack file at ``path``."""
+    """Read and validate a site's stack file at ``path``; its stack name must be a site name
+    (:mod:`program.sites`, the rule the bootstrap and the deploy workflow share)."""
+    stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    if (problem := sites.problem(stack_name)) is not None:
+        raise StackFileError(f"{path.name}: {problem}; rename the file")
     config = _read_config(path, site=True)
     try:
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
         raise ConfigError([f"{path.name}: {problem}" for problem in exc.problems]) from None
-    stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return Stack(name=stack_name, path=path, config=config, site=site)
+    return Stack(name=stack_name, path=path, config=config, site=site, secret_keys=_secret_keys(config))
 
 
 def site_of(stack: Stack) -> SiteConfig:
@@ -199,7 +233,28 @@ def load_project(directory: Path, name: str) -> Stack:
         known = ", ".join(available(stacks_dir)) or "none"
         raise StackFileError(f"no stack file {display_path(path)} (stacks of project {document['name']}: {known})")
     config = _read_config(path, site=False)
-    return Stack(name=name, path=path, config=config, site=None, project=document["name"], program=program)
+    try:
+        virtualenv, venv_note = project_virtualenv(directory, document)
+    except VirtualenvError as exc:
+        raise StackFileError(f"{display_path(project_file)}: {exc}") from None
+    secret_keys = _secret_keys(config)
+    notes = [*([venv_note] if venv_note else [])]
+    if secret_keys:
+        notes.append(
+            f"secure values held offline placeholders, marked secret: {', '.join(secret_keys)} (their ciphertext "
+            "cannot be decrypted without the stack's secrets provider)"
+        )
+    return Stack(
+        name=name,
+        path=path,
+        config=config,
+        site=None,
+        project=document["name"],
+        program=program,
+        virtualenv=virtualenv,
+        notes=tuple(notes),
+        secret_keys=secret_keys,
+    )
 
 
 def problem_line(path: Path, problem: str) -> int:

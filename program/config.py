@@ -27,7 +27,10 @@ from components import naming, ranges
 # The rules the components' args share are defined once, in the args contract; ProtectionLevel, SignOn and
 # MIN_LOG_RETENTION_DAYS keep working as names of this module.
 from components.contract import (
+    MAX_QUIET_PERIOD,
+    MIN_ALERT_SEVERITY,
     MIN_LOG_RETENTION_DAYS,
+    AlertSeverity,
     AllowlistCidr,
     Cidr,
     DestroyScheduledDays,
@@ -42,6 +45,7 @@ from components.contract import (
     Port,
     ProtectionLevel,
     PublicCidr,
+    QuietPeriod,
     ReadSpike,
     Region,
     RotationDays,
@@ -308,6 +312,12 @@ LabelKey = Annotated[str, AfterValidator(_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 
 
+MAX_CONDITION_DURATION = 60
+"""Default for ``logging.alerts.maxConditionDuration``: a security alert's condition fires within a minute.
+Only the site config and the pack read it (the components' conditions fire at once, ``duration: 0s``)."""
+ConditionDuration = Annotated[int, Field(ge=0, le=3600)]
+"""Seconds an alert condition may have to hold before it fires, 0 to 3600 (LOG-14)."""
+
 _CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
 
 
@@ -362,12 +372,26 @@ class AlertSettings(_Model):
     """Email channels to create, by stable name, for example `{soc: soc@hospital.example}`."""
     image_read_spike: ReadSpike = 1000
     """Image reads by one principal within five minutes that raise the anomaly alert (LOG-12)."""
+    max_condition_duration: ConditionDuration = MAX_CONDITION_DURATION
+    """Seconds a security alert's condition may have to hold before it fires (`conditionThreshold.duration`),
+    0 to 3600 (LOG-14): longer, and one event no longer opens an incident."""
+    max_quiet_period: QuietPeriod = MAX_QUIET_PERIOD
+    """Seconds after one alert during which a repeat of the event may go unnotified: the longest alignment
+    window, auto-close and notification rate limit of a security alert, 300 to 86400 (LOG-14)."""
+    min_severity: AlertSeverity = MIN_ALERT_SEVERITY
+    """The least severity a security alert policy carries (`WARNING`, `ERROR` or `CRITICAL`; LOG-14)."""
 
     @model_validator(mode="after")
     def _some_channel(self) -> Self:
         if not self.notification_channels and not self.emails:
             raise ValueError(
                 "@notificationChannels: no channel: alerts would reach nobody; set notificationChannels or emails"
+            )
+        if self.max_condition_duration >= self.max_quiet_period:
+            raise ValueError(
+                f"@maxConditionDuration: {self.max_condition_duration} seconds is not shorter than maxQuietPeriod "
+                f"({self.max_quiet_period}): one event stays in an alert's window for at most that long, so a "
+                "condition that must hold longer never fires on it"
             )
         return self
 

@@ -180,6 +180,8 @@ class ImagingSite(Component):
                 emails=dict(logs.alerts.emails),
                 image_bucket=images.bucket.name,
                 image_read_spike=logs.alerts.image_read_spike,
+                quiet_period=logs.alerts.max_quiet_period,
+                min_severity=logs.alerts.min_severity,
             ),
             opts=after_apis(),
         )

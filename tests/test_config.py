@@ -354,6 +354,28 @@ BAD_LOGGING = [
         f"{NS}:logging.alerts.imageReadSpike: must be at least 1, got 0",
         id="spike-threshold-zero",
     ),
+    pytest.param(
+        _set("logging/alerts/maxConditionDuration", 86400),
+        f"{NS}:logging.alerts.maxConditionDuration: must be at most 3600, got 86400",
+        id="alert-condition-may-wait-a-day",
+    ),
+    pytest.param(
+        _set("logging/alerts/maxQuietPeriod", 60),
+        f"{NS}:logging.alerts.maxQuietPeriod: must be at least 300, got 60",
+        id="alert-quiet-period-shorter-than-the-spike-window",
+    ),
+    pytest.param(
+        _set("logging/alerts/minSeverity", "INFO"),
+        f"{NS}:logging.alerts.minSeverity: Input should be 'WARNING', 'ERROR' or 'CRITICAL'",
+        id="alert-severity-not-monitorings",
+    ),
+    pytest.param(
+        _set("logging/alerts/maxConditionDuration", 1800),
+        f"{NS}:logging.alerts.maxConditionDuration: 1800 seconds is not shorter than maxQuietPeriod (1800): one "
+        "event stays in an alert's window for at most that long, so a condition that must hold longer never "
+        "fires on it",
+        id="alert-condition-longer-than-its-window",
+    ),
 ]
 
 
@@ -495,11 +517,13 @@ def test_cli_names_known_sites_for_an_unknown_one():
     assert "no stack file stacks/Pulumi.atlantis.yaml (known sites: lausanne, utrecht)" in result.stderr
 
 
-def test_cli_refuses_secrets_it_cannot_decrypt(tmp_path):
+def test_cli_refuses_a_site_setting_written_as_a_secret(tmp_path):
+    """The site's own settings are validated offline and none is secret: a ``secure:`` one is refused,
+    naming the key (another namespace's secret is a placeholder: tests/test_other_programs.py)."""
     config = {**BASE, f"{NS}:labels": {"secure": "v1:abc"}}
     result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
     assert result.returncode == 2
-    assert "secret values cannot be decrypted offline" in result.stderr
+    assert f"{NS}:labels: a site setting cannot be a secret" in result.stderr
 
 
 def test_a_key_without_the_namespace_is_named_with_the_fix():

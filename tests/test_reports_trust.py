@@ -220,7 +220,7 @@ def test_the_stated_defaults_are_the_parser_s():
             assert stated == ("update" if command == "plan" else "both")
 
 
-@pytest.mark.parametrize("command", ["check", "fleet", "schema", "docs", "plan", "netcheck"])
+@pytest.mark.parametrize("command", ["check", "fleet", "schema", "docs", "plan", "netcheck", "new-site"])
 def test_every_command_has_a_description(command):
     sub = next(a for a in _parser()._actions if a.dest == "command")
     assert sub.choices[command].description, command

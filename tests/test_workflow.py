@@ -96,8 +96,9 @@ def _pulumi_step(job: dict) -> dict:
 def test_the_deploy_matrix_is_every_stack_file():
     [step] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
     command = step["run"].splitlines()[0]
-    script = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])[-1]
-    listed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    argv = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])
+    assert argv[:3] == ["python3", "-m", "program.sites"]  # the sites' one rule, before anything is installed
+    listed = subprocess.run([sys.executable, *argv[1:]], cwd=ROOT, capture_output=True, text=True, check=True)
     assert yaml.safe_load(listed.stdout) == stacks.available()
     for name in ("preview", "up", "drift"):
         assert _deploy_jobs()[name]["strategy"]["matrix"]["site"] == "${{ fromJSON(needs.sites.outputs.sites) }}"
@@ -156,3 +157,54 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_named():
         for line in path.read_text(encoding="utf-8").splitlines():
             if "uses:" in line:
                 assert re.search(r"uses: [\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{path.name}: {line.strip()}"
+
+
+def test_a_rollback_deploys_a_commit_of_main_for_one_site_as_its_deployer_behind_its_environment():
+    """README "Roll back a site": dispatched with a site and a commit, the deploy workflow checks both (the
+    sites' rule, a full SHA, on main, with the site's stack file) and runs `pulumi up` of that commit."""
+    inputs = _on(_load("deploy.yml"))["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"site", "commit"}
+    jobs = _deploy_jobs()
+    [listing] = [s for s in jobs["sites"]["steps"] if s.get("id") == "list"]
+    assert 'python3 -m program.sites --name "$SITE"' in listing["run"]
+    assert listing["env"] == {"SITE": "${{ inputs.site }}", "COMMIT": "${{ inputs.commit }}"}  # never inlined
+    job = jobs["rollback"]
+    assert job["needs"] == "sites"
+    assert job["if"] == "github.event_name == 'workflow_dispatch' && inputs.commit != ''"
+    assert job["environment"] == "site-${{ inputs.site }}"
+    assert job["concurrency"] == {"group": "pulumi-stack-${{ inputs.site }}", "cancel-in-progress": False}
+    [checkout] = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["ref"] == "${{ inputs.commit }}"
+    [guard] = [s for s in job["steps"] if "merge-base --is-ancestor" in s.get("run", "")]
+    assert 'git merge-base --is-ancestor "$COMMIT" origin/main' in guard["run"]
+    steps = [s.get("uses", s.get("name", "")) for s in job["steps"]]
+    assert steps.index(guard["name"]) < next(i for i, s in enumerate(steps) if s.startswith("pulumi/actions@"))
+    step = _pulumi_step(job)["with"]
+    assert (step["command"], step["stack-name"], step["policyPacks"]) == ("up", "${{ inputs.site }}", "policies")
+    assert "upsert" not in step  # a rollback never creates a stack
+    assert step["secrets-provider"].endswith("/cryptoKeys/secrets-${{ inputs.site }}")
+    [auth] = [s for s in job["steps"] if s.get("uses", "").startswith("google-github-actions/auth@")]
+    assert auth["with"]["service_account"].startswith("deploy-${{ inputs.site }}@")
+    # a dispatch with a commit is a rollback, not a drift check
+    assert "inputs.commit == ''" in jobs["drift"]["if"]
+
+
+def test_a_rollback_step_refuses_a_bad_site_or_commit_before_any_job_runs(tmp_path):
+    [listing] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
+    script = listing["run"].replace("python3", sys.executable)
+
+    def run(site: str, commit: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/bin:/bin", "SITE": site, "COMMIT": commit, "GITHUB_OUTPUT": str(tmp_path / "out")}
+        # as GitHub runs a `run:` script: bash --noprofile --norc -eo pipefail
+        argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+        return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+
+    assert run("lausanne", "a" * 40).returncode == 0
+    for site, commit, message in (
+        ("Lausanne_1", "a" * 40, "error: site name 'Lausanne_1' is not valid"),
+        ("lausanne", "main", "error: commit must be a full 40-character SHA\n"),
+        ("lausanne", "", "error: a rollback needs both site and commit\n"),
+    ):
+        refused = run(site, commit)
+        assert refused.returncode == 2, (site, commit)
+        assert refused.stderr.startswith(message)

@@ -10,6 +10,7 @@ from imaging_policies import (
     firewall,
     iam,
     kms,
+    log_path,
     logging,
     monitoring,
     orgpolicy,
@@ -22,7 +23,7 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, access, firewall, vpc, logging, monitoring, edge, routing, orgpolicy):
+for _module in (kms, storage, iam, access, firewall, vpc, logging, log_path, monitoring, edge, routing, orgpolicy):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from fnmatch import fnmatchcase
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -19,8 +20,10 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import _NotApplicableError  # the SDK's own signal of not_applicable()
 
 from imaging_policies._site import PACK_NAMESPACE, stack_scope
+from imaging_policies._words import fit
 
 FRAMEWORK = "imaging-site-requirements"
 FRAMEWORK_VERSION = "1.0"
@@ -165,10 +168,16 @@ def resource_policy(
         reason = exemption(args.get_config(), args.name)
         if reason is not None:
             args.not_applicable(f"{args.name} is exempted from {control} by the policy config: {reason}")
+        site = stack_scope() == "site"
+
+        def worded(message: str, urn: str | None = None, /) -> None:
+            report(fit(message, site=site), urn)
+
         try:
-            check(args, cast(Report, report))
+            with _fitted_reasons(site):
+                check(args, worded)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
-            report(f"{control} could not read the resource's settings ({error}); fix the value's type or shape.", None)
+            worded(f"{control} could not read the resource's settings ({error}); fix the value's type or shape.")
 
     return ResourceValidationPolicy(
         name=name,
@@ -176,6 +185,22 @@ def resource_policy(
         validate=validate,
         **_metadata(control, severity, remediation, level, config),
     )
+
+
+@contextmanager
+def _fitted_reasons(site: bool) -> Iterator[None]:
+    """A check's not-applicable reason in words that fit the stack (``_words.fit``)."""
+    try:
+        yield
+    except _NotApplicableError as error:
+        raise _NotApplicableError(fit(error.reason, site=site) if error.reason else error.reason) from None
+
+
+def _kinds(tokens: frozenset[str]) -> str:
+    """``Bucket, Firewall and 2 more``: the type names of ``tokens``, short."""
+    names = sorted({token.rsplit(":", 1)[-1] for token in tokens})
+    shown = ", ".join(names[:4])
+    return f"{shown} and {len(names) - 4} more" if len(names) > 4 else shown
 
 
 def stack_policy(
@@ -195,7 +220,8 @@ def stack_policy(
     tokens its check judges (it reads them from the stack itself); the closed world counts them as known.
     ``site_only``: a site-completeness control (something a hospital site must have), not applicable to a
     stack that is not a site (``_site.stack_scope``)."""
-    _DECLARED[name] = frozenset(types)
+    declared = frozenset(types)
+    _DECLARED[name] = declared
     if site_only:
         SITE_ONLY.add(name)
 
@@ -205,16 +231,20 @@ def stack_policy(
                 f"{control} is a site-completeness control and this stack is not a hospital site "
                 f"(no imaging-landing-zone:siteCode and no {PACK_NAMESPACE}:scope: site)"
             )
+        site = stack_scope() == "site"
+        if not site_only and types and not any(r.resource_type in declared for r in args.resources):
+            args.not_applicable(f"the stack has none of the kinds {control} judges ({_kinds(declared)})")
         config = args.get_config()
 
         def guarded(message: str, urn: str | None = None, /) -> None:
             if urn is None or exemption(config, urn.rsplit("::", 1)[-1]) is None:
-                report(message, urn)
+                report(fit(message, site=site), urn)
 
         try:
-            check(args, guarded)
+            with _fitted_reasons(site):
+                check(args, guarded)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
-            report(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.", None)
+            guarded(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.")
 
     return StackValidationPolicy(
         name=name,

@@ -346,6 +346,44 @@ def principals_from(get: Settings, project: str | None) -> Principals:
     )
 
 
+MAX_CONDITION_DURATION: Final = 60
+"""``logging.alerts.maxConditionDuration`` unless the site sets it (a copy of the site config's default)."""
+MAX_QUIET_PERIOD: Final = 1800
+"""``logging.alerts.maxQuietPeriod`` unless the site sets it (a copy of the site config's default)."""
+MIN_ALERT_SEVERITY: Final = "ERROR"
+"""``logging.alerts.minSeverity`` unless the site sets it (a copy of the site config's default)."""
+IMAGE_READ_SPIKE: Final = 1000
+"""``logging.alerts.imageReadSpike`` unless the site sets it (a copy of the site config's default)."""
+
+
+@dataclass(frozen=True)
+class AlertBounds:
+    """What a security alert may be, as the site declares it (``imaging-landing-zone:logging.alerts``)."""
+
+    max_condition_duration: int = MAX_CONDITION_DURATION
+    """Seconds a condition may have to hold before it fires."""
+    max_quiet_period: int = MAX_QUIET_PERIOD
+    """Seconds after one alert during which a repeat may go unnotified (alignment, auto-close, rate limit)."""
+    min_severity: str = MIN_ALERT_SEVERITY
+    image_read_spike: int = IMAGE_READ_SPIKE
+    """Reads by one principal within five minutes that must raise the anomaly alert."""
+
+
+def _int_setting(section: Mapping[str, Any], key: str, default: int) -> int:
+    value = section.get(key)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def _alert_bounds(alerts: Mapping[str, Any]) -> AlertBounds:
+    severity = alerts.get("minSeverity")
+    return AlertBounds(
+        max_condition_duration=_int_setting(alerts, "maxConditionDuration", MAX_CONDITION_DURATION),
+        max_quiet_period=_int_setting(alerts, "maxQuietPeriod", MAX_QUIET_PERIOD),
+        min_severity=severity if isinstance(severity, str) else MIN_ALERT_SEVERITY,
+        image_read_spike=_int_setting(alerts, "imageReadSpike", IMAGE_READ_SPIKE),
+    )
+
+
 @dataclass(frozen=True)
 class LoggingDeclaration:
     """Where the site's security logs and alerts go, as its config declares (``imaging-landing-zone:logging``).
@@ -366,6 +404,12 @@ class LoggingDeclaration:
     region: str | None = None
     site_code: str | None = None
     source: str = "nothing declared"
+    subscriber: str | None = None
+    """The SIEM's IAM member that reads the export subscription (``siem.subscriber``, lower case)."""
+    retention_days: int | None = None
+    """The retention the site declares for its security-log bucket (``retentionDays``), if it sets one."""
+    alert_bounds: AlertBounds = field(default_factory=AlertBounds)
+    """The bounds the site declares for its security alerts (``alerts``), with the defaults."""
 
 
 @cache
@@ -389,6 +433,7 @@ def site_logging() -> LoggingDeclaration:
     alerts: Mapping[str, Any] = section.get("alerts") or {}
     channels = alerts.get("notificationChannels", [])
     emails = alerts.get("emails", {})
+    subscriber = siem.get("subscriber")
     return LoggingDeclaration(
         siem=destination if isinstance(destination, str) else None,
         security_bucket=bucket,
@@ -398,6 +443,9 @@ def site_logging() -> LoggingDeclaration:
         region=region,
         site_code=code,
         source=f"the stack's {SITE_NAMESPACE}:logging",
+        subscriber=subscriber.lower() if isinstance(subscriber, str) else None,
+        retention_days=_int_setting(section, "retentionDays", 0) or None,
+        alert_bounds=_alert_bounds(alerts if isinstance(alerts, Mapping) else {}),
     )
 
 

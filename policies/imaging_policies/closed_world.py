@@ -35,6 +35,10 @@ HARMLESS: dict[str, str] = {
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": "holds providers; who may federate is judged on them",
     "gcp:projects/serviceIdentity:ServiceIdentity": "creates a Google service agent; its grants are judged",
     "gcp:compute/globalAddress:GlobalAddress": "reserves an address; what it exposes is judged on forwarding rules",
+    "gcp:compute/address:Address": (
+        "reserves an address, regional like a global one; what it exposes is judged where it is used (forwarding "
+        "rules, instances' access configs, NAT)"
+    ),
     "gcp:certificatemanager/trustConfig:TrustConfig": (
         "holds public trust anchors for client certificates; no private key, and it routes nothing"
     ),

@@ -494,6 +494,7 @@ POLICIES = [
             "pool, and grant nothing to another project's agents or workloads."
         ),
         check=_in_stack,
+        types=tokens.IAM_GRANTS,  # key grants are ENC-07's (the check skips them); the family is declared whole
         config={"projectNumber": {"type": "string", "pattern": "^[0-9]+$"}},
     ),
     resource_policy(

@@ -279,6 +279,7 @@ POLICIES = [
             "the policy's projectNumber config where the stack does not report it."
         ),
         check=_key_holders_of_site,
+        types=tokens.KMS_IAM,
         config={"projectNumber": {"type": "string", "pattern": "^[0-9]+$"}},
     ),
 ]

@@ -173,6 +173,16 @@ def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
     if days is not UNKNOWN and (days is None or days < minimum):
         shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
         report(f"retentionDays is {shown}; keep security logs at least {minimum} days.")
+        return
+    declared = site_logging()
+    if isinstance(days, int | float) and declared.retention_days is not None and days < declared.retention_days:
+        # The site's own retention (longer than the pack's minimum) is what its archive rule asks for: a
+        # locked bucket cannot be lengthened back once entries older than the shorter retention are gone.
+        report(
+            f"retentionDays is {days:g}, shorter than the {declared.retention_days} days the site declares "
+            f"({declared.source}.retentionDays), so security entries older than {days:g} days are deleted "
+            "before the site's archive rule allows. Set retentionDays to the declared retention."
+        )
 
 
 def _enabled(sink: PolicyResource) -> bool:
@@ -536,7 +546,7 @@ POLICIES = [
         name="gcp-logging-bucket-locked-retention",
         control="LOG-09",
         description="The security-log bucket (the declared one; every log bucket when none is declared) is locked "
-        "and keeps logs for the site minimum.",
+        "and keeps logs for the site minimum, and for the retention the site declares when that is longer.",
         severity=Severity.HIGH,
         remediation="Set locked: true and retentionDays to at least 2190 (the pack's minRetentionDays).",
         types=sorted(tokens.LOG_BUCKETS),

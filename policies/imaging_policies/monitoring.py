@@ -1,6 +1,7 @@
 """Security alerts: log-based metrics and alert policies that reach a declared, enabled channel.
 
-Controls LOG-11 (the CIS 2.4 to 2.10 events) and LOG-12 (what the site's requirements add). Each
+Controls LOG-11 (the CIS 2.4 to 2.10 events), LOG-12 (what the site's requirements add) and LOG-14
+(each such alert policy notifies when an incident opens, within the bounds the site declares). Each
 required alert is known by the sample entries it exists for (``trips`` in
 :mod:`imaging_policies.log_samples`): an alert counts when an enabled alert policy fires on a
 log-match condition, or a threshold on an enabled log-based metric, whose filter selects every one
@@ -17,10 +18,11 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf, property_dependencies
+from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, names, property_dependencies
 from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import LoggingDeclaration, site_logging
+from imaging_policies._site import AlertBounds, LoggingDeclaration, site_logging
 from imaging_policies.log_filters import select, site_samples
+from imaging_policies.log_path import seconds
 from imaging_policies.log_samples import Sample
 
 
@@ -209,3 +211,221 @@ POLICIES = [
         check=_alerts_present("LOG-12"),
     ),
 ]
+
+
+# --- LOG-14 ---------------------------------------------------------------------------------------
+
+NOTIFY_POLICY = "gcp-monitoring-security-alerts-notify"
+PROPERTIES: dict[str, dict[str, tuple[str, str]]] = {
+    tokens.ALERT_POLICY: {
+        "conditions": (NOTIFY_POLICY, "which event fires it (LOG-11, LOG-12), and within the site's bounds"),
+        "combiner": (NOTIFY_POLICY, "AND over several conditions needs all of them at once"),
+        "alertStrategy": (NOTIFY_POLICY, "notification prompts, auto-close and rate limit"),
+        "severity": (NOTIFY_POLICY, "at least the site's minSeverity"),
+        "project": (NOTIFY_POLICY, "another project's policy watches that project's metrics"),
+        "enabled": ("gcp-monitoring-cis-security-alerts", "a disabled policy alerts on nothing (LOG-11, LOG-12)"),
+        "notificationChannels": ("gcp-monitoring-cis-security-alerts", "a declared, enabled channel (LOG-11, LOG-12)"),
+        "documentation": ("harmless", "text sent with a notification; it cannot stop one"),
+        "displayName": ("harmless", "a name"),
+        "userLabels": ("harmless", "metadata"),
+        "deletionPolicy": ("harmless", "what a destroy does to the resource (ABANDON keeps it)"),
+    },
+    tokens.SNOOZE: {
+        "criteria": (NOTIFY_POLICY, "the policies it silences"),
+        "interval": (NOTIFY_POLICY, "named in the finding; a snooze of a security alert is one whenever it is"),
+        "displayName": ("harmless", "a name"),
+        "project": ("harmless", "criteria.policies names each policy with its project"),
+    },
+}
+"""Every property of the alerting types (the pinned provider schema's, a test holds them equal), with the
+policy that judges it or why it cannot keep a notification from being sent."""
+SPIKE_KEY = "image-read-spike"
+SPIKE_WINDOW_SECONDS = 300
+"""The anomaly window the site declares reads over (the components' ``SPIKE_WINDOW_SECONDS``; a contract test)."""
+SEVERITIES = ("WARNING", "ERROR", "CRITICAL")
+"""Cloud Monitoring's alert policy severities, least first."""
+COUNTING_ALIGNERS = frozenset({"ALIGN_SUM", "ALIGN_DELTA"})
+"""Per-series aligners whose aligned value is the number of events in the window (a log metric is a DELTA
+count); another (a rate, a mean, a percentile) turns the count into something the threshold does not mean."""
+COUNTING_REDUCERS = frozenset({"REDUCE_NONE", "REDUCE_SUM", "REDUCE_MAX"})
+"""Cross-series reducers that keep a series' count or add to it (absent is REDUCE_NONE)."""
+
+
+def _fires_at(read: Callable[..., Any], events: int) -> str | None:
+    """Why a threshold condition does not fire when ``events`` entries arrive at once (``None``: it does)."""
+    threshold = read("thresholdValue")
+    value = 0.0 if threshold is None else threshold
+    comparison = read("comparison")
+    if comparison == "COMPARISON_GT" and events > value:
+        return None
+    if comparison == "COMPARISON_GE" and events >= value:
+        return None
+    if comparison in ("COMPARISON_GT", "COMPARISON_GE"):
+        verb = "events do" if events > 1 else "event does"
+        return f"thresholdValue is {value:g} ({comparison}), so {events} {verb} not fire it"
+    return f"comparison is {comparison}, so a rising count of events does not fire it"
+
+
+def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds: AlertBounds, name: str) -> list[str]:
+    """What keeps the threshold condition ``conditions[index]`` from firing on the event within the site's
+    bounds. A value unknown in a first preview stops the policy there, naming its path (not judged)."""
+
+    def read(*path: str | int) -> Any:
+        return known(props, "conditions", index, "conditionThreshold", *path, resource=name)
+
+    where = f"conditions[{index}].conditionThreshold"
+    spike = required.key == SPIKE_KEY
+    events = bounds.image_read_spike if spike else 1
+    found = []
+    if (problem := _fires_at(read, events)) is not None:
+        declared = f"imageReadSpike {events}" if spike else "one event"
+        found.append(f"{where}.{problem} (the site declares {declared})")
+    duration = seconds(read("duration") or "0s")
+    if duration is None or duration > bounds.max_condition_duration:
+        found.append(
+            f"{where}.duration is {read('duration')}, longer than the site's maxConditionDuration "
+            f"({bounds.max_condition_duration}s): the count must stay above the threshold that long, which one event "
+            "does not do"
+        )
+    count, percent = read("trigger", "count"), read("trigger", "percent")
+    if isinstance(count, int | float) and count > 1:
+        found.append(f"{where}.trigger.count is {count:g}: that many series must cross at once, not one principal")
+    if percent not in (None, 0):
+        found.append(f"{where}.trigger.percent is {percent}: a share of the series must cross at once, not one")
+    for key in ("denominatorFilter", "forecastOptions"):
+        if read(key):
+            found.append(f"{where}.{key} is set: the condition no longer compares the count of events")
+    for at_index in range(len(items(leaf(props, "conditions", index, "conditionThreshold"), "aggregations"))):
+        at = f"{where}.aggregations[{at_index}]"
+        aligner = read("aggregations", at_index, "perSeriesAligner")
+        if aligner is not None and aligner not in COUNTING_ALIGNERS:
+            found.append(f"{at}.perSeriesAligner is {aligner}: the aligned value is no longer the count of events")
+        reducer = read("aggregations", at_index, "crossSeriesReducer")
+        if reducer is not None and reducer not in COUNTING_REDUCERS:
+            found.append(f"{at}.crossSeriesReducer is {reducer}: it dilutes one principal's count among the others")
+        shown = read("aggregations", at_index, "alignmentPeriod")
+        period = seconds(shown or "60s")
+        if period is None or period > bounds.max_quiet_period:
+            found.append(
+                f"{at}.alignmentPeriod is {shown}, longer than the site's maxQuietPeriod ({bounds.max_quiet_period}s): "
+                "an event keeps the series above the threshold that long, and a repeat within it opens no new incident"
+            )
+        elif spike and period < SPIKE_WINDOW_SECONDS:
+            found.append(
+                f"{at}.alignmentPeriod is {shown}: the reads are counted over less than the {SPIKE_WINDOW_SECONDS}s "
+                "window the site's imageReadSpike is declared for"
+            )
+    return found
+
+
+def _policy_problems(
+    policy: PolicyResource, required: RequiredAlert, firing: list[int], declared: LoggingDeclaration
+) -> list[str]:
+    """Why an alert policy on a required event may not notify when it happens (properties named)."""
+    name, props, bounds = policy.name, policy.props, declared.alert_bounds
+    found = []
+    project = known(props, "project", resource=name)
+    if isinstance(project, str) and declared.project and project != declared.project:
+        found.append(
+            f"project is {project}, not the site project {declared.project}: the policy watches that project's "
+            "metrics, where the site's log-based metric does not exist. Create it in the site project"
+        )
+    conditions = items(props, "conditions")
+    combiner = known(props, "combiner", resource=name)
+    if len(conditions) > 1 and combiner != "OR":
+        found.append(
+            f"combiner is {combiner} over {len(conditions)} conditions: an incident opens only when all of them hold "
+            f"at once, so {required.title} alone notifies nobody. Set combiner to OR, or give the alert its own policy"
+        )
+    prompts = known(props, "alertStrategy", "notificationPrompts", resource=name)
+    if prompts and "OPENED" not in list(prompts):
+        found.append(
+            f"alertStrategy.notificationPrompts is {list(prompts)}: nobody is notified when an incident opens. "
+            "Include OPENED"
+        )
+    for path, what in (
+        (("alertStrategy", "autoClose"), "an open incident swallows a repeat of the event that long"),
+        (("alertStrategy", "notificationRateLimit", "period"), "a repeat within that period is not notified"),
+    ):
+        value = known(props, *path, resource=name)
+        span = seconds(value) if value is not None else 0.0
+        if span is None or span > bounds.max_quiet_period:
+            found.append(
+                f"{'.'.join(path)} is {value}, longer than the site's maxQuietPeriod ({bounds.max_quiet_period}s): "
+                f"{what}. Shorten it"
+            )
+    severity = known(props, "severity", resource=name)
+    if severity not in SEVERITIES or SEVERITIES.index(severity) < SEVERITIES.index(bounds.min_severity):
+        found.append(
+            f"severity is {severity or 'not set'}, below the site's minSeverity {bounds.min_severity}: the SOC routes "
+            f"it as routine. Set severity to {bounds.min_severity} or above"
+        )
+    for index in firing:
+        if known(props, "conditions", index, "conditionThreshold", resource=name) is not None:
+            problems = _threshold_problems(props, index, required, bounds, name)
+            found.extend(f"{p}. Keep it within logging.alerts" for p in problems)
+    return found
+
+
+def _snoozed(snooze: PolicyResource, policy: PolicyResource) -> bool:
+    """Whether a Snooze names the alert policy in ``criteria.policies`` (by name, or computed from it)."""
+    if policy.urn in property_dependencies(snooze, "criteria"):
+        return True
+    targets = items(snooze.props, "criteria", "policies")
+    return UNKNOWN in targets or any(names(t, policy) for t in targets)
+
+
+def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
+    samples = site_samples()
+    resources = list(args.resources)
+    declared = site_logging()
+    metrics = [r for r in resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True]
+    policies = [
+        r for r in resources if r.resource_type == tokens.ALERT_POLICY and leaf(r.props, "enabled") is not False
+    ]
+    snoozes = [r for r in resources if r.resource_type == tokens.SNOOZE]
+    judged: set[tuple[str, str]] = set()
+    for required in REQUIRED_ALERTS:
+        entries = _entries(required, samples)
+        metric_names = {
+            n for m in metrics if _catches(leaf(m.props, "filter"), entries) and (n := as_str(leaf(m.props, "name")))
+        }
+        for policy in policies:
+            conditions = items(policy.props, "conditions")
+            firing = [i for i, c in enumerate(conditions) if _alerts_on(c, entries, metric_names)]
+            if not firing:
+                continue
+            for problem in _policy_problems(policy, required, firing, declared):
+                if (policy.urn, problem) not in judged:
+                    judged.add((policy.urn, problem))
+                    report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)
+            for snooze in snoozes:
+                if _snoozed(snooze, policy) and (snooze.urn, policy.urn) not in judged:
+                    judged.add((snooze.urn, policy.urn))
+                    report(
+                        f"snooze {snooze.name!r} criteria.policies silences alert policy {policy.name!r} on "
+                        f"{required.title} (interval {leaf(snooze.props, 'interval', 'startTime')} to "
+                        f"{leaf(snooze.props, 'interval', 'endTime')}): nobody is notified of it meanwhile. Remove "
+                        "the snooze; a security alert is tuned through its threshold, within logging.alerts.",
+                        snooze.urn,
+                    )
+
+
+POLICIES.append(
+    stack_policy(
+        name=NOTIFY_POLICY,
+        site_only=True,
+        types=[tokens.ALERT_POLICY, tokens.SNOOZE],
+        control="LOG-14",
+        description="Every alert policy on a security event notifies when an incident opens: its combiner lets the "
+        "event's condition fire alone, its threshold, duration, trigger and aggregations fire on the event within "
+        "the site's declared bounds, its severity is at least the site's, and no snooze silences it.",
+        severity=Severity.HIGH,
+        remediation=(
+            "Use combiner OR, include OPENED in alertStrategy.notificationPrompts, keep thresholds, durations, "
+            "alignment periods, autoClose and rate limits within imaging-landing-zone:logging.alerts, and remove "
+            "snoozes of security alerts (SecurityAlerts does)."
+        ),
+        check=_alerts_notify,
+    )
+)

@@ -148,6 +148,7 @@ PUBSUB_TOPIC = "gcp:pubsub/topic:Topic"
 PUBSUB_SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 LOG_METRIC = "gcp:logging/metric:Metric"
 ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+SNOOZE = "gcp:monitoring/snooze:Snooze"
 ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
 BACKEND_SERVICES = frozenset(
     {"gcp:compute/backendService:BackendService", "gcp:compute/regionBackendService:RegionBackendService"}

@@ -211,3 +211,34 @@ def test_without_the_exemptions_the_pack_names_exactly_what_they_cover():
         patterns = exempted.get(policy, {}).get("exempt", {})
         assert any(fnmatch.fnmatchcase(name, p) for p in patterns), (policy, name)
     assert {policy for policy, _ in found} == set(exempted)
+
+
+def test_a_retired_site_keeps_its_secrets_key_and_loses_its_identities():
+    """`python -m rollout retire` moves a site to retiredSites: the export of its state is encrypted with
+    its key (kept, protected), and nothing may deploy, preview or drift-check it any more."""
+    found = engine.run_program(
+        BOOTSTRAP / "__main__.py",
+        config=_config(sites={"lausanne": "chuv-imaging-lau"}, retiredSites=["utrecht"]),
+        project=PROJECT,
+        stack="platform",
+    )
+    sys.modules.pop("platform_config", None)
+    keys = {r.inputs["name"]: r for r in _of_type(found, "gcp:kms/cryptoKey:CryptoKey")}
+    assert set(keys) == {"state", "secrets-lausanne", "secrets-utrecht"}
+    assert keys["secrets-utrecht"].protect is True
+    assert not [r for r in found if "utrecht" in r.name and r.type != "gcp:kms/cryptoKey:CryptoKey"]
+
+
+def test_a_site_both_active_and_retired_is_refused():
+    sys.path.insert(0, str(BOOTSTRAP))
+    try:
+        from platform_config import PlatformConfigError, from_stack_config
+
+        with pytest.raises(PlatformConfigError) as raised:
+            from_stack_config(_config(retiredSites=["utrecht"]))
+    finally:
+        sys.path.remove(str(BOOTSTRAP))
+        sys.modules.pop("platform_config", None)
+    assert raised.value.problems == [
+        "imaging-bootstrap: retiredSites lists utrecht, also in sites: a site is either active or retired"
+    ]

@@ -170,6 +170,7 @@ _CASES = [
     ("SiemMember", "siem", {"subscriber": "user:a@b.example"}, "logging/siem/subscriber", "user:a@b.example"),
     ("NotificationEmail", "alerts", {"emails": {"soc": "soc"}}, "logging/alerts/emails", {"soc": "soc"}),
     ("ReadSpike", "alerts", {"image_read_spike": 0}, "logging/alerts/imageReadSpike", 0),
+    ("QuietPeriod", "alerts", {"quiet_period": 60}, "logging/alerts/maxQuietPeriod", 60),
     ("GroupEmail", "viewer", {"sign_on": "iap", "iap_groups": ["allUsers"]}, "viewer/iapGroups", ["allUsers"]),
     (
         "GroupEmail",

@@ -27,8 +27,10 @@ pytestmark = [
 def test_a_real_preview_of_an_example_site_passes_the_pack(tmp_path):
     env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp_path}", "PULUMI_CONFIG_PASSPHRASE": ""}
     summary = tmp_path / "rollout.json"
+    # a local backend has no site key: the provider is named explicitly (never the backend's default)
+    argv = ["preview", "utrecht", "--secrets-provider", "passphrase", "--json", str(summary)]
     result = subprocess.run(
-        [sys.executable, "-m", "rollout", "preview", "utrecht", "--json", str(summary)],
+        [sys.executable, "-m", "rollout", *argv],
         cwd=ROOT,
         env=env,
         capture_output=True,

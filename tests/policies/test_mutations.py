@@ -46,7 +46,7 @@ CASES = [
                 "lau-images-access-logs",
                 set_prop("encryption", "customerSuppliedEncryptionEnforcementConfig", value=None),
             ),
-            "encryption.customerSuppliedEncryptionEnforcementConfig.restrictionMode is None",
+            "encryption.customerSuppliedEncryptionEnforcementConfig.restrictionMode is not set",
         ),
         id="customer-supplied-keys-allowed",
     ),
@@ -81,7 +81,7 @@ CASES = [
         Case(
             "gcp-storage-bucket-public-access-prevention",
             on("lau-images", set_prop("publicAccessPrevention", value=None)),
-            "publicAccessPrevention is None",
+            "publicAccessPrevention is not set",
         ),
         id="public-access-prevention-missing",
     ),
@@ -167,7 +167,7 @@ CASES = [
         Case(
             "gcp-kms-crypto-key-rotation",
             on("lau-kms-logs", set_prop("rotationPeriod", value=None)),
-            "rotationPeriod is None",
+            "rotationPeriod is not set",
         ),
         id="no-rotation",
     ),

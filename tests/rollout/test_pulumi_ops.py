@@ -17,6 +17,7 @@ from semver import VersionInfo
 from rollout import pulumi_ops
 
 ROOT = Path(__file__).resolve().parents[2]
+BACKEND = "gs://chuv-imaging-platform-pulumi-state"
 
 
 class RecordingCommand(auto.PulumiCommand):
@@ -41,7 +42,9 @@ class RecordingCommand(auto.PulumiCommand):
 
 
 def _operation(kind: str, command: RecordingCommand, **options):
-    return pulumi_ops.operation(kind, work_dir=ROOT, policy_pack=ROOT / "policies", pulumi_command=command, **options)
+    return pulumi_ops.operation(
+        kind, work_dir=ROOT, policy_pack=ROOT / "policies", backend_url=BACKEND, pulumi_command=command, **options
+    )
 
 
 def _call(command: RecordingCommand, verb: str) -> list[str]:
@@ -79,3 +82,11 @@ def test_a_new_site_gets_the_secrets_provider_when_its_stack_is_created():
     assert command.calls[1][:3] == ["stack", "init", "bern"]
     provider = command.calls[1][command.calls[1].index("--secrets-provider") + 1]
     assert provider == "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/secrets-bern"  # the site's own key
+
+
+def test_a_new_site_without_a_secrets_provider_is_not_created_with_the_backends_default():
+    command = RecordingCommand(fail="select", stderr="error: no stack named 'bern' found\n")
+    outcome = _operation("up", command)("bern")
+    assert [c[:2] for c in command.calls] == [["stack", "select"]]  # no `stack init`
+    assert outcome.status == "failed"
+    assert outcome.message == "no stack bern yet, and no secrets provider for it: refusing the backend's default"

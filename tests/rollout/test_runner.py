@@ -134,15 +134,21 @@ def _fake_factory(outcomes: dict[str, Outcome], calls: list[tuple[str, dict]]):
     return factory
 
 
-def test_the_cli_runs_every_site_by_default_and_writes_the_json(tmp_path, capsys):
+def test_the_cli_runs_every_site_with_all_and_writes_the_json(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
     calls: list[tuple[str, dict]] = []
     target = tmp_path / "rollout.json"
     outcomes = {"lausanne": Outcome("ok"), "utrecht": Outcome("drifted", {"update": 1})}
-    code = cli.main(["drift", "--json", str(target)], operation_factory=_fake_factory(outcomes, calls))
+    code = cli.main(["drift", "--all", "--json", str(target)], operation_factory=_fake_factory(outcomes, calls))
     assert code == 1
     [(kind, options)] = calls
     assert kind == "drift"
     assert options["policy_pack"] == ROOT / "policies"
+    # the bootstrap's state bucket and each site's own key, from bootstrap/Pulumi.platform.yaml
+    assert options["backend_url"] == "gs://chuv-imaging-platform-pulumi-state"
+    assert options["secrets_provider"] == (
+        "gcpkms://projects/chuv-imaging-platform/locations/europe-west6/keyRings/pulumi/cryptoKeys/secrets-{site}"
+    )
     document = json.loads(target.read_text())
     assert [s["site"] for s in document["sites"]] == ["lausanne", "utrecht"]
     assert "drift: 2 site(s): 1 drifted, 1 ok" in capsys.readouterr().out
@@ -150,14 +156,14 @@ def test_the_cli_runs_every_site_by_default_and_writes_the_json(tmp_path, capsys
 
 def test_up_stops_after_the_first_failure_unless_told_to_keep_going(capsys):
     outcomes = {"lausanne": Outcome("failed", message="denied"), "utrecht": Outcome("ok")}
-    assert cli.main(["up", "--jobs", "1"], operation_factory=_fake_factory(outcomes, [])) == 1
+    assert cli.main(["up", "--all", "--jobs", "1"], operation_factory=_fake_factory(outcomes, [])) == 1
     captured = capsys.readouterr()
     assert [line.split()[:2] for line in captured.out.splitlines()[1:3]] == [
         ["lausanne", "failed"],
         ["utrecht", "skipped"],
     ]
     assert "[2/2] utrecht: skipped (not started: an earlier site failed)" in captured.err
-    assert cli.main(["up", "--jobs", "1", "--keep-going"], operation_factory=_fake_factory(outcomes, [])) == 1
+    assert cli.main(["up", "--all", "--jobs", "1", "--keep-going"], operation_factory=_fake_factory(outcomes, [])) == 1
     out = capsys.readouterr().out
     assert "skipped" not in out
 
@@ -180,11 +186,17 @@ def _run(*argv: str, path: str | None = None) -> subprocess.CompletedProcess[str
         pytest.param(("up", "--jobs", "0"), "--jobs: must be at least 1", id="zero-jobs"),
         pytest.param(("up", "--jobs", "two"), "--jobs: 'two' is not a whole number", id="jobs-not-a-number"),
         pytest.param(
-            ("preview", "--policy-pack-config", "missing.json"),
+            ("preview", "lausanne", "--policy-pack-config", "missing.json"),
             "error: --policy-pack-config missing.json: no such file",
             id="missing-policy-config",
         ),
         pytest.param(("deploy",), "invalid choice: 'deploy'", id="unknown-operation"),
+        pytest.param(
+            ("up",),
+            "error: no site named: give the sites (lausanne, utrecht) or --all for every one",
+            id="up-with-no-site",
+        ),
+        pytest.param(("drift", "lausanne", "--all"), "error: name sites or give --all, not both", id="sites-and-all"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message):
@@ -192,10 +204,36 @@ def test_bad_input_is_one_line_and_exit_2(argv, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    if message.startswith("error:"):
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_up_with_no_site_starts_nothing(capsys):
+    """Safe by default: an update of every site is asked for by name (``--all``), never by omission."""
+    calls: list[tuple[str, dict]] = []
+    assert cli.main(["up"], operation_factory=_fake_factory({}, calls)) == 2
+    assert calls == []
+    assert capsys.readouterr().err == (
+        "error: no site named: give the sites (lausanne, utrecht) or --all for every one\n"
+    )
+
+
+def test_a_site_the_bootstrap_made_no_key_for_is_refused_before_anything_starts(tmp_path, capsys):
+    stacks_dir = tmp_path / "stacks"
+    stacks_dir.mkdir()
+    for site in ("lausanne", "bern"):
+        (stacks_dir / f"Pulumi.{site}.yaml").write_text((ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text())
+    calls: list[tuple[str, dict]] = []
+    code = cli.main(["preview", "bern"], operation_factory=_fake_factory({}, calls), stacks_dir=stacks_dir)
+    assert code == 2
+    assert calls == []
+    err = capsys.readouterr().err
+    assert err.startswith("error: site bern has no secrets key in the bootstrap (bootstrap/Pulumi.platform.yaml")
+    assert "never takes the backend's default secrets provider" in err
 
 
 def test_without_the_pulumi_cli_the_runner_says_how_to_get_it(tmp_path):
-    result = _run("preview", path=str(tmp_path))
+    result = _run("preview", "lausanne", path=str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.startswith("error: the Pulumi CLI is not on PATH")
     assert "python -m preflight fleet" in result.stderr
