@@ -190,6 +190,7 @@ def _subscription(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
                 "the declared SIEM subscriber",
                 True,
                 frozenset({"pubsub.subscriptions.consume"}),
+                anywhere=True,  # one subscription of the SIEM topic is the SIEM's (LOG-13 judges any other)
             )
         )
     found += [Holder(g, CONSUME | VIEW_PUBSUB, "site role siem") for g in _groups(intent, "siem") if g != subscriber]
