@@ -11,7 +11,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child, known_after
+from ._base import Component, ComponentArgs, StrInput, child, known_after, service_agent_member
 from .alerts import SECURITY_LOGS_FILTER
 from .contract import MIN_LOG_RETENTION_DAYS, LogRetentionDays, Region, SiemMember, SiteCode
 
@@ -149,7 +149,7 @@ class SecurityLogging(Component):
             f"{name}-pubsub-agent-key",
             crypto_key_id=args.logs_key_id,
             role=ENCRYPTER_ROLE,
-            member=pubsub_agent.member,
+            member=service_agent_member(pubsub_agent, args.project, "gcp-sa-pubsub", self),
             opts=child(self),
         )
         topic = gcp.pubsub.Topic(

@@ -7,6 +7,7 @@ from imaging_policies import (
     access,
     closed_world,
     edge,
+    federation,
     firewall,
     iam,
     kms,
@@ -14,6 +15,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    retention,
     routing,
     storage,
     vpc,
@@ -23,7 +25,22 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, access, firewall, vpc, logging, log_path, monitoring, edge, routing, orgpolicy):
+for _module in (
+    kms,
+    storage,
+    retention,
+    iam,
+    access,
+    federation,
+    firewall,
+    vpc,
+    logging,
+    log_path,
+    monitoring,
+    edge,
+    routing,
+    orgpolicy,
+):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

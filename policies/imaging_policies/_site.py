@@ -449,6 +449,71 @@ def site_logging() -> LoggingDeclaration:
     )
 
 
+@dataclass(frozen=True)
+class FederationDeclaration:
+    """The one external identity a site federates (``identities.pacsUploader.workloadIdentity``): the PACS
+    gateway's OIDC issuer, its ``sub`` claim and the audiences its tokens carry. Copies the site config's
+    keys (a contract test holds them equal to ``program/config.py``)."""
+
+    issuer: str
+    subject: str
+    audiences: frozenset[str]
+    source: str
+
+
+def federation_declaration(policy_config: Mapping[str, Any]) -> FederationDeclaration | None:
+    """The declared federated subject: the policy's ``issuerUri``/``subject``/``allowedAudiences`` config,
+    else the stack's site config; ``None`` when neither declares one (no federation may exist then)."""
+    if "subject" in policy_config and "issuerUri" in policy_config:
+        return FederationDeclaration(
+            issuer=str(policy_config["issuerUri"]),
+            subject=str(policy_config["subject"]),
+            audiences=frozenset(str(a) for a in policy_config.get("allowedAudiences", [])),
+            source="the policy's issuerUri and subject config",
+        )
+    uploader = (_site_section("identities") or {}).get("pacsUploader")
+    declared = uploader.get("workloadIdentity") if isinstance(uploader, Mapping) else None
+    if not isinstance(declared, Mapping) or not declared.get("issuerUri") or not declared.get("subject"):
+        return None
+    audiences = declared.get("allowedAudiences") or []
+    return FederationDeclaration(
+        issuer=str(declared["issuerUri"]),
+        subject=str(declared["subject"]),
+        audiences=frozenset(str(a) for a in audiences) if isinstance(audiences, list) else frozenset(),
+        source=f"the stack's {SITE_NAMESPACE}:identities.pacsUploader.workloadIdentity",
+    )
+
+
+DEFAULT_SOFT_DELETE_DAYS: Final = 30
+"""The image bucket's soft-delete period when the site config leaves it unset (the component default)."""
+
+
+@dataclass(frozen=True)
+class RetentionDeclaration:
+    """How long the site keeps what it stores in buckets (``imageBucket``; the log bucket's is ``site_logging``)."""
+
+    image_days: int | None
+    """``imageBucket.retentionDays``: no image may be deleted or replaced younger (``None``: not declared)."""
+    soft_delete_days: int
+    """``imageBucket.softDeleteDays``: how long a deleted object stays restorable, on every bucket."""
+    source: str
+
+
+def _days(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
+@cache
+def site_retention() -> RetentionDeclaration:
+    """The retention the stack's site config declares (the component defaults where it is silent)."""
+    images = _site_section("imageBucket") or {}
+    return RetentionDeclaration(
+        image_days=_days(images.get("retentionDays")),
+        soft_delete_days=_days(images.get("softDeleteDays")) or DEFAULT_SOFT_DELETE_DAYS,
+        source=f"the stack's {SITE_NAMESPACE}:imageBucket",
+    )
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
@@ -456,3 +521,4 @@ def forget() -> None:
     site_allowlist.cache_clear()
     site_principals.cache_clear()
     site_logging.cache_clear()
+    site_retention.cache_clear()

@@ -39,7 +39,7 @@ from imaging_policies._principals import (
     site_project_number,
     workload_pool,
 )
-from imaging_policies._props import UNKNOWN, as_str, grants, is_set, items, known, leaf
+from imaging_policies._props import UNKNOWN, as_str, grants, is_set, items, judge_grant_at_update, known, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._resolve import SiteProject, placed_in_site
 from imaging_policies._site import Principals, site_principals, site_project
@@ -88,6 +88,7 @@ def _no_public_principals(args: ResourceValidationArgs, report: Report) -> None:
                 f"member {member!r} holds {role}: every identity of a pool or attribute set would, whatever its "
                 "issuer admits. Grant one federated subject (principal://...) or a declared group instead."
             )
+    judge_grant_at_update(args.props)  # an unknown principal: not judged in preview (judged at update), never met
 
 
 # --- IAM-04 (per grant) ---------------------------------------------------------------------------
@@ -251,6 +252,7 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
                 report(problem)
         elif args.resource_type in tokens.HIERARCHY_IAM and role in IMPERSONATION_ROLES:
             report(f"role {role} at project level lets its members impersonate every service account.")
+    judge_grant_at_update(args.props)  # an unknown role or principal: not judged in preview, never met
 
 
 # --- IAM-04 (in the stack) ------------------------------------------------------------------------
@@ -355,6 +357,13 @@ def _in_stack(args: StackValidationArgs, report: Report) -> None:
     number, source = site_project_number(args.resources, args.get_config())
     for r, message in foreign_numbers(numbered_members(args.resources, judged), number, source):
         report(f"{message}; a workload of another project may hold nothing in the site. Remove the grant.", r.urn)
+    for r in (r for r in args.resources if r.resource_type in tokens.CUSTOM_ROLES):
+        # what a custom role grants, when unknown: not judged in preview (judged at update), never met
+        if leaf(r.props, "permissions") is UNKNOWN:
+            known(r.props, "permissions", resource=r.name)
+        for index, permission in enumerate(items(r.props, "permissions")):
+            if permission is UNKNOWN:
+                known(r.props, "permissions", index, resource=r.name)
 
 
 # --- IAM-05, IAM-06, IAM-07 -----------------------------------------------------------------------
@@ -371,13 +380,13 @@ def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
             "a user-managed service-account key is a long-lived secret; remove the Key and use Workload "
             "Identity Federation (SiteIdentities' pacs_federation) or an attached service account."
         )
-    elif not is_set(args.props, "attributeCondition"):
+    elif not is_set(args.props, "attributeCondition") or known(args.props, "attributeCondition") is None:
         report(
             "attributeCondition is not set, so any identity of the external issuer could impersonate the "
             "site's accounts. Set it, for example \"assertion.sub == 'pacs-gateway-01'\"."
         )
     else:
-        condition = leaf(args.props, "attributeCondition")
+        condition = known(args.props, "attributeCondition")  # unknown: not judged in preview (judged at update)
         if isinstance(condition, str) and admits_any_subject(condition):
             report(
                 f"attributeCondition {condition!r} admits any subject of the external issuer (it counts as no "
@@ -408,8 +417,8 @@ def _default_accounts(args: StackValidationArgs, report: Report) -> None:
             "the Editor role. Add one with action 'DEPRIVILEGE' (SiteIdentities does)."
         )
     for r in found:
-        action = leaf(r.props, "action")
-        if action is not UNKNOWN and action not in NEUTRALISED:
+        action = known(r.props, "action", resource=r.name)  # unknown: not judged in preview, never met
+        if action not in NEUTRALISED:
             report(f"DefaultServiceAccounts action is {action!r}; set it to 'DEPRIVILEGE'.", r.urn)
 
 
@@ -442,6 +451,7 @@ def _groups_not_users(args: ResourceValidationArgs, report: Report) -> None:
                 f"member {member} holds {role} but is not a group the site declares (rbac, viewer.iapGroups, "
                 "logging.siem.subscriber); add it to the stack's rbac with its site role, or remove the grant."
             )
+    judge_grant_at_update(args.props)  # an unknown principal: not judged in preview (judged at update), never met
 
 
 POLICIES = [

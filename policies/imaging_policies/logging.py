@@ -149,7 +149,7 @@ def _log_storage_cmek(args: ResourceValidationArgs, report: Report) -> None:
             "Google-managed key. Set it to the site's logs key."
         )
     field = "kmsKeyName" if args.resource_type == tokens.PUBSUB_TOPIC else "cmekSettings.kmsKeyName"
-    problem = site_key_problem(leaf(args.props, *field.split(".")), field)
+    problem = site_key_problem(known(args.props, *field.split(".")), field)  # unknown: judged at update
     if problem:
         report(problem)
 
@@ -163,14 +163,20 @@ def _security_bucket(props: Any) -> bool:
     return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
 
 
+def security_log_bucket(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket (see ``_security_bucket``)."""
+    return _security_bucket(props)
+
+
 def _locked_retention(args: ResourceValidationArgs, report: Report) -> None:
     if not _security_bucket(args.props):
         return
     minimum = int(args.get_config().get("minRetentionDays", MIN_RETENTION_DAYS))
-    if leaf(args.props, "locked") not in (True, UNKNOWN):
+    # unknown in a first preview: not judged in preview (judged at update), never met
+    if known(args.props, "locked") is not True:
         report("locked is not true, so anyone with logging admin rights can shorten retention or delete logs.")
-    days = leaf(args.props, "retentionDays")
-    if days is not UNKNOWN and (days is None or days < minimum):
+    days = known(args.props, "retentionDays")
+    if days is None or days < minimum:  # a value of another type is reported by the registry, never passed
         shown = f"{days:g}" if isinstance(days, int | float) else repr(days)
         report(f"retentionDays is {shown}; keep security logs at least {minimum} days.")
         return

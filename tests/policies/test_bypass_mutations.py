@@ -147,10 +147,12 @@ CASES = [
             _decoy_log_bucket,
             "bucket 'lau-images': ipFilter is not set",
             stack=True,
+            # the decoy is a bucket too: unprotected, without soft delete (ENC-11)
             also=frozenset(
                 {
                     "gcp-iam-effective-access-within-intent",
                     "gcp-iam-needed-grants-in-place",
+                    "gcp-storage-bucket-keeps-contents",
                     "gcp-storage-bucket-usage-logs",
                 }
             ),

@@ -499,8 +499,12 @@ CASES = [
             "which the stack does not declare",
             stack=True,
             also=frozenset(
-                {"gcp-iam-effective-access-within-intent", "gcp-iam-needed-grants-in-place"}
-            ),  # the effective access (IAM-10/IAM-11) sees it too
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-federation-admits-declared-subject",
+                    "gcp-iam-needed-grants-in-place",
+                }
+            ),
         ),
         id="uploader-impersonated-from-foreign-pool",  # a CI pool of another project gets the uploader
     ),

@@ -109,9 +109,14 @@ CASES = [
             on("lau-images", set_prop("logging", value=None)),
             "has no logging.logBucket",
             stack=True,
+            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
             also=frozenset(
-                {"gcp-iam-effective-access-within-intent", "gcp-storage-bucket-ip-filter"}
-            ),  # the log bucket no longer counts as one
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
+                }
+            ),
         ),
         id="no-usage-logs",
     ),
@@ -121,13 +126,15 @@ CASES = [
             on("lau-images", set_prop("logging", "logBucket", value="chuv-imaging-lau-lau-images")),
             "writes its usage logs into itself",
             stack=True,
+            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
             also=frozenset(
                 {
                     "gcp-iam-effective-access-within-intent",
                     "gcp-iam-needed-grants-in-place",
                     "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
                 }
-            ),  # the log bucket no longer counts as one
+            ),
         ),
         id="usage-logs-into-itself",
     ),
