@@ -404,6 +404,7 @@ CASES = [
             ),
             "subject/pacs-gateway-02 holds",
             stack=True,
+            also=frozenset({"gcp-iam-federation-admits-declared-subject"}),  # IAM-14: not the declared subject
         ),
         # IAM-10, part 9: a second subject of the site's own pool; only the declared subject may impersonate.
         id="second-federated-subject-impersonates-uploader",
