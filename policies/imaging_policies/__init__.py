@@ -4,6 +4,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 """
 
 from imaging_policies import (
+    access,
     closed_world,
     edge,
     federation,
@@ -29,6 +30,7 @@ for _module in (
     storage,
     retention,
     iam,
+    access,
     federation,
     firewall,
     vpc,
