@@ -90,6 +90,20 @@ def _meta_condition(bucket: str) -> str:
     return f'resource.name == "projects/_/buckets/{bucket}/objects/.pulumi/meta.yaml"'
 
 
+def _known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
+    """``value`` (determined by config) as an output that waits for ``resource`` yet is known in a first
+    preview, so the policy pack judges the literal there instead of leaving it to the update run."""
+
+    async def _resolve(result: object) -> object:
+        return result
+
+    return pulumi.Output(
+        resources={resource},
+        future=_resolve(value),  # type: ignore[arg-type]
+        is_known=_resolve(True),  # type: ignore[arg-type]
+    )
+
+
 def build(config: PlatformConfig) -> None:
     project, region = config.platform_project, config.region
     protected = pulumi.ResourceOptions(protect=True)
@@ -109,11 +123,16 @@ def build(config: PlatformConfig) -> None:
         # a retired site's key stays: its exported state is encrypted with it
         for purpose in ("state", *(f"secrets-{site}" for site in sorted([*config.sites, *config.retired_sites])))
     }
+    # the provider's id form (<key ring id>/cryptoKeys/<name>), known in a first preview
+    key_ids = {
+        purpose: _known_after(key, f"projects/{project}/locations/{region}/keyRings/pulumi/cryptoKeys/{purpose}")
+        for purpose, key in keys.items()
+    }
 
     storage_agent = gcp.storage.get_project_service_account_output(project=project)
     agent_grant = gcp.kms.CryptoKeyIAMMember(
         "state-storage-agent",
-        crypto_key_id=keys["state"].id,
+        crypto_key_id=key_ids["state"],
         role=ENCRYPTER,
         member=storage_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
     )
@@ -122,7 +141,7 @@ def build(config: PlatformConfig) -> None:
     bucket_name = f"{project}-pulumi-state"
     # objects only with the state key: Google-managed and customer-supplied keys are refused
     encryption: gcp.storage.BucketEncryptionArgsDict = {
-        "default_kms_key_name": keys["state"].id,
+        "default_kms_key_name": key_ids["state"],
         "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
         "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
     }
@@ -182,8 +201,16 @@ def build(config: PlatformConfig) -> None:
         ),
     )
 
+    number = gcp.organizations.get_project_output(project_id=project).number
+
     def subject(claim: str) -> pulumi.Output[str]:
-        return pool.name.apply(lambda name: f"principal://iam.googleapis.com/{name}/subject/repo:{repository}:{claim}")
+        # the pool by the project's number (the getProject invoke answers in a first preview too) and its id
+        return pulumi.Output.all(number, _known_after(pool, "github")).apply(
+            lambda values: (
+                f"principal://iam.googleapis.com/projects/{values[0]}/locations/global/"
+                f"workloadIdentityPools/{values[1]}/subject/repo:{repository}:{claim}"
+            )
+        )
 
     identities: dict[str, dict[str, pulumi.Output[str]]] = {"deploy": {}, "drift": {}, "preview": {}}
     for site, site_project in sorted(config.sites.items()):
@@ -201,12 +228,13 @@ def build(config: PlatformConfig) -> None:
                 account_id=f"{kind}-{site}",
                 display_name=f"Pulumi {kind} of site {site}",
             )
-            member = account.email.apply(lambda email: f"serviceAccount:{email}")
+            email = f"{kind}-{site}@{project}.iam.gserviceaccount.com"
+            member = _known_after(account, f"serviceAccount:{email}")
             identities[kind][site] = account.email
             for claim in subjects:
                 gcp.serviceaccount.IAMMember(
                     f"{kind}-{site}-federation-{claim.split(':')[0].replace('_', '-')}",
-                    service_account_id=account.name,
+                    service_account_id=_known_after(account, f"projects/{project}/serviceAccounts/{email}"),
                     role="roles/iam.workloadIdentityUser",
                     member=subject(claim),
                 )
@@ -235,7 +263,7 @@ def build(config: PlatformConfig) -> None:
                 condition={"title": "backend metadata, read only", "expression": _meta_condition(bucket_name)},
             )
             gcp.kms.CryptoKeyIAMMember(
-                f"{kind}-{site}-secrets", crypto_key_id=keys[f"secrets-{site}"].id, role=ENCRYPTER, member=member
+                f"{kind}-{site}-secrets", crypto_key_id=key_ids[f"secrets-{site}"], role=ENCRYPTER, member=member
             )
 
     pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))

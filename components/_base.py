@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict
 
 SECONDS_PER_DAY = 86_400
@@ -54,4 +55,20 @@ def known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
         resources={resource},
         future=_resolve(value),  # type: ignore[arg-type]
         is_known=_resolve(True),  # type: ignore[arg-type]
+    )
+
+
+def service_agent_member(
+    agent: pulumi.Resource, project: str, domain: str, parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """The member of a Google service agent that ``agent`` (a ``ServiceIdentity``) makes sure exists:
+    ``serviceAccount:service-<project number>@<domain>.iam.gserviceaccount.com``, the form Google documents for
+    its per-project agents (https://cloud.google.com/iam/docs/service-agents).
+
+    The number comes from the ``getProject`` invoke, which answers in a first preview too, so a grant to the
+    agent carries a literal member there and the policy pack judges it (instead of leaving it to the update
+    run); the output still waits for ``agent``."""
+    number = gcp.organizations.get_project_output(project_id=project, opts=pulumi.InvokeOutputOptions(parent=parent))
+    return pulumi.Output.all(number.number, known_after(agent, domain)).apply(
+        lambda values: f"serviceAccount:service-{values[0]}@{values[1]}.iam.gserviceaccount.com"
     )

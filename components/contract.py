@@ -169,6 +169,25 @@ GroupEmail = Annotated[str, AfterValidator(group_email)]
 """A hospital group's email address (``group:`` prefix optional)."""
 
 
+CUSTOMER_ID_PATTERN = r"^C[0-9a-z]{6,12}$"
+
+
+def customer_id(value: str) -> str:
+    """``value`` if it is a Google Workspace or Cloud Identity customer id (``C`` and 6-12 of a-z, 0-9, like
+    ``C03xgje4y``), else ``ValueError``. The domain guard rail (``iam.allowedPolicyMemberDomains``) takes
+    these ids, never domain names."""
+    if not re.match(CUSTOMER_ID_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a directory customer id: C followed by 6-12 of a-z and 0-9, like C03xgje4y "
+            "(Admin console, Account settings; not the domain name)"
+        )
+    return value
+
+
+CustomerId = Annotated[str, AfterValidator(customer_id), Field(json_schema_extra={"pattern": CUSTOMER_ID_PATTERN})]
+"""The customer id of the Google Workspace or Cloud Identity account a group domain belongs to."""
+
+
 def _email(value: str) -> str:
     if not re.match(naming.GROUP_EMAIL_PATTERN, value):
         raise ValueError("must be an email address (like soc@hospital.example)")

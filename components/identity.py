@@ -56,6 +56,14 @@ def subject_condition(subject: str) -> str:
     return f"assertion.sub == '{oidc_subject(subject)}'"
 
 
+def federated_subject(project_number: str, pool_id: str, subject: str) -> str:
+    """The IAM member of one subject of a workload identity pool (``principal://.../subject/<subject>``)."""
+    return (
+        f"principal://iam.googleapis.com/projects/{project_number}/locations/global/workloadIdentityPools/"
+        f"{pool_id}/subject/{subject}"
+    )
+
+
 class SiteIdentities(Component):
     """The viewer and PACS-uploader service accounts, optional PACS federation, default SAs deprivileged.
 
@@ -116,7 +124,7 @@ class SiteIdentities(Component):
         pool = gcp.iam.WorkloadIdentityPool(
             f"{name}-pacs-pool",
             project=args.project,
-            workload_identity_pool_id=f"{args.site_code}-pacs",
+            workload_identity_pool_id=f"{args.site_code}-pacs",  # the member below repeats it
             display_name=f"PACS ({args.site_code})",
             description="The site's on-premises PACS.",
             opts=child(self),
@@ -132,12 +140,20 @@ class SiteIdentities(Component):
             oidc={"issuer_uri": federation.issuer_uri, "allowed_audiences": federation.allowed_audiences},
             opts=child(self),
         )
+        # The member names the pool by the project's number, which the getProject invoke answers in a first
+        # preview too; with the pool's id (known from config) and a dependency on the pool, the policy pack
+        # judges the literal principal in that preview instead of leaving it to the update run.
+        project = gcp.organizations.get_project_output(
+            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        pool_id = known_after(pool, f"{args.site_code}-pacs")
+        email = naming.service_account_email(args.pacs_uploader_account_id, args.project)
         gcp.serviceaccount.IAMMember(
             f"{name}-pacs-federation",
-            service_account_id=uploader.name,
+            service_account_id=known_after(uploader, f"projects/{args.project}/serviceAccounts/{email}"),
             role=WORKLOAD_IDENTITY_USER,
-            member=pool.name.apply(
-                lambda pool_name: f"principal://iam.googleapis.com/{pool_name}/subject/{federation.subject}"
+            member=pulumi.Output.all(project.number, pool_id).apply(
+                lambda values: federated_subject(str(values[0]), str(values[1]), federation.subject)
             ),
             opts=child(self),
         )

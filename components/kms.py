@@ -8,7 +8,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from . import naming
-from ._base import SECONDS_PER_DAY, Component, ComponentArgs, child
+from ._base import SECONDS_PER_DAY, Component, ComponentArgs, child, known_after
 from .contract import DestroyScheduledDays, ProtectionLevel, Region, RotationDays, SiteCode
 
 TYPE_TOKEN = "imaging:kms:SiteKeys"
@@ -65,11 +65,17 @@ class SiteKeys(Component):
             location=args.location,
             opts=child(self, protect=True),
         )
+        # Ids as the provider forms them (KeyRing: projects/<p>/locations/<l>/keyRings/<name>; CryptoKey:
+        # <key ring id>/cryptoKeys/<name>), known in a first preview and carrying a dependency on the resource,
+        # so the policy pack judges every key reference (buckets, log storage, grants) in that preview.
+        ring_id = known_after(
+            ring, f"projects/{args.project}/locations/{args.location}/keyRings/{naming.key_ring_name(args.site_code)}"
+        )
         self.keys = {
             data_class.value: gcp.kms.CryptoKey(
                 f"{name}-{data_class.value}",
                 name=naming.crypto_key_name(args.site_code, data_class.value),
-                key_ring=ring.id,
+                key_ring=ring_id,
                 purpose=PURPOSE,
                 rotation_period=f"{args.rotation_days * SECONDS_PER_DAY}s",
                 destroy_scheduled_duration=f"{args.destroy_scheduled_days * SECONDS_PER_DAY}s",
@@ -79,6 +85,13 @@ class SiteKeys(Component):
             )
             for data_class in DataClass
         }
-        self.key_ring_id = ring.id
-        self.key_ids = {data_class: key.id for data_class, key in self.keys.items()}
-        self.register_outputs({"keyRingId": ring.id, "keyIds": self.key_ids})
+        self.key_ring_id = ring_id
+        self.key_ids = {
+            data_class: known_after(
+                key,
+                f"projects/{args.project}/locations/{args.location}/keyRings/{naming.key_ring_name(args.site_code)}"
+                f"/cryptoKeys/{naming.crypto_key_name(args.site_code, data_class)}",
+            )
+            for data_class, key in self.keys.items()
+        }
+        self.register_outputs({"keyRingId": ring_id, "keyIds": self.key_ids})

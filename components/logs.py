@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import model_validator
+from pydantic import field_validator, model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child, known_after
+from . import principals
+from ._base import Component, ComponentArgs, StrInput, child, known_after, service_agent_member
 from .alerts import SECURITY_LOGS_FILTER
 from .contract import MIN_LOG_RETENTION_DAYS, LogRetentionDays, Region, SiemMember, SiteCode
 
@@ -23,6 +24,10 @@ ALL_SERVICES = "allServices"
 ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 PUBLISHER_ROLE = "roles/pubsub.publisher"
 SUBSCRIBER_ROLE = "roles/pubsub.subscriber"
+VIEW_ACCESSOR_ROLE = "roles/logging.viewAccessor"
+ALL_LOGS_VIEW = "_AllLogs"
+"""The view Cloud Logging creates in every log bucket; a grant on it reads that bucket's entries only
+(https://cloud.google.com/logging/docs/logs-views, "Control access to a log view")."""
 EXPORT_RETENTION = "604800s"
 """Seven days: how long the SIEM can be offline without losing an exported log entry."""
 
@@ -59,6 +64,19 @@ class SecurityLoggingArgs(ComponentArgs):
     """The SIEM export."""
     labels: dict[str, str] = {}
     """Labels on the topic and subscription."""
+    log_view_readers: dict[str, str] = {}
+    """Groups that read the locked log bucket's entries and nothing else (the site's ``auditor`` role), keyed
+    by a stable name: ``group:<email>`` members, granted ``roles/logging.viewAccessor`` on the bucket's
+    ``_AllLogs`` view only (never on the project, where it would reach every log bucket)."""
+
+    @field_validator("log_view_readers")
+    @classmethod
+    def _readers(cls, readers: dict[str, str]) -> dict[str, str]:
+        for member in readers.values():
+            principals.parse_member(member)
+            if not member.startswith("group:"):
+                raise ValueError(f"{member!r} is not a group: the security logs are read by the security team's group")
+        return readers
 
 
 def log_bucket_id(site_code: str) -> str:
@@ -74,7 +92,8 @@ class SecurityLogging(Component):
     ``<name>-siem-sink`` (ProjectSink); for a Pub/Sub export also ``<name>-pubsub-agent`` (the Pub/Sub
     service agent), ``<name>-pubsub-agent-key``,
     ``<name>-siem`` (Topic), ``<name>-siem-publisher`` (TopicIAMMember), ``<name>-siem-subscription``
-    (Subscription) and ``<name>-siem-reader`` (SubscriptionIAMMember).
+    (Subscription) and ``<name>-siem-reader`` (SubscriptionIAMMember); per log-view reader
+    ``<name>-bucket-<key>`` (LogViewIamMember on the bucket's ``_AllLogs`` view).
     """
 
     siem_writer_identity: pulumi.Output[str]
@@ -113,6 +132,20 @@ class SecurityLogging(Component):
             description="Security logs of the imaging site: locked, CMEK, kept for the site's retention (LOG-09).",
             opts=child(self, protect=True, depends_on=[bucket_grant]),
         )
+        for key, member in args.log_view_readers.items():
+            # The IAM updater builds <parent>/locations/<location>/buckets/<bucket>/views/<name> from its inputs
+            # as given, so bucket is the bucket id, not its path (LoggingLogViewIamUpdater.GetResourceId in
+            # terraform-provider-google-beta google-beta/services/logging/iam_logging_log_view.go, 93c65b2d).
+            gcp.logging.LogViewIamMember(
+                f"{name}-bucket-{key}",
+                parent=f"projects/{args.project}",
+                location=args.region,
+                bucket=bucket_id,
+                name=ALL_LOGS_VIEW,
+                role=VIEW_ACCESSOR_ROLE,
+                member=member,
+                opts=child(self, depends_on=[bucket]),
+            )
         gcp.logging.ProjectSink(
             f"{name}-retention-sink",
             project=args.project,
@@ -149,7 +182,7 @@ class SecurityLogging(Component):
             f"{name}-pubsub-agent-key",
             crypto_key_id=args.logs_key_id,
             role=ENCRYPTER_ROLE,
-            member=pubsub_agent.member,
+            member=service_agent_member(pubsub_agent, args.project, "gcp-sa-pubsub", self),
             opts=child(self),
         )
         topic = gcp.pubsub.Topic(

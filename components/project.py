@@ -13,7 +13,7 @@ import pulumi_gcp as gcp
 from pydantic import field_validator
 
 from ._base import Component, ComponentArgs, child
-from .contract import Region
+from .contract import CustomerId, Region
 
 TYPE_TOKEN = "imaging:project:ProjectGuardRails"
 
@@ -36,6 +36,11 @@ GUARD_RAILS: dict[str, Rules] = {
 RESOURCE_LOCATIONS = "gcp.resourceLocations"
 CMEK_KEY_PROJECTS = "gcp.restrictCmekCryptoKeyProjects"
 """ENC-10: customer-managed keys may come only from the site project (where SiteKeys creates them)."""
+MEMBER_DOMAINS = "iam.allowedPolicyMemberDomains"
+"""ORG-11 (CIS 1.1, domain restricted sharing): IAM grants in the project may name only identities of the
+site's directory customers. The legacy list constraint, whose allowed values are customer ids (``C0...``),
+never domain names; see docs/adr/0022-auditor-role-and-group-domains.md for why this form and why it is set
+after the site's grants."""
 BOOTSTRAP_SERVICES = frozenset({"cloudresourcemanager.googleapis.com", "orgpolicy.googleapis.com"})
 """Enabled first: the org policies need them, and everything else waits for the org policies."""
 
@@ -51,11 +56,15 @@ class ProjectGuardRailsArgs(ComponentArgs):
     """The APIs the site needs; enabled, never disabled on destroy."""
     skip: dict[str, str] = {}
     """Constraints the organisation enforces higher up, with the recorded reason."""
+    member_customers: list[CustomerId] = []
+    """The directory customer ids (``C0...``) of the site's group domains: the only identities IAM grants in the
+    project may name (``iam.allowedPolicyMemberDomains``, set by :meth:`ProjectGuardRails.restrict_member_domains`,
+    which needs at least one)."""
 
     @field_validator("skip")
     @classmethod
     def _known(cls, skip: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS, CMEK_KEY_PROJECTS})
+        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS, CMEK_KEY_PROJECTS, MEMBER_DOMAINS})
         if unknown:
             raise ValueError(f"not guard rails of the site: {', '.join(unknown)}")
         return skip
@@ -73,7 +82,8 @@ class ProjectGuardRails(Component):
 
     Children: ``<name>-api-<service>`` (Service, e.g. ``<name>-api-storage``) per API and
     ``<name>-<constraint>`` (orgpolicy Policy, e.g. ``<name>-gcp.restrictTLSVersion``) per guard rail
-    not skipped.
+    not skipped; ``<name>-iam.allowedPolicyMemberDomains`` is created by :meth:`restrict_member_domains`,
+    after the site's grants.
     """
 
     def __init__(self, name: str, args: ProjectGuardRailsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -123,4 +133,26 @@ class ProjectGuardRails(Component):
             marker = api(later[-1], [*bootstrap, *policies, *others])
             self.apis.append(marker)
             self.ready = [marker]
+        self._args, self._rail_name = args, name
         self.register_outputs({})
+
+    def restrict_member_domains(self, after: list[pulumi.Resource]) -> gcp.orgpolicy.Policy | None:
+        """ORG-11: only the site's directory customers may be granted roles in the project, set once every
+        grant in ``after`` exists (``None`` when the site skips it).
+
+        The legacy constraint also refuses grants to Google's own principals (service agents, Cloud Storage's
+        usage-log writer group), and it is not retroactive: set after the site's grants, those stay, and any
+        later grant is judged by it.
+        """
+        args = self._args
+        if MEMBER_DOMAINS in args.skip:
+            return None
+        if not args.member_customers:
+            raise ValueError("member_customers is empty: name the directory customer ids (C0...) of the site's groups")
+        return gcp.orgpolicy.Policy(
+            f"{self._rail_name}-{MEMBER_DOMAINS}",
+            name=policy_name(args.project, MEMBER_DOMAINS),
+            parent=f"projects/{args.project}",
+            spec={"rules": [{"values": {"allowed_values": list(dict.fromkeys(args.member_customers))}}]},
+            opts=child(self, depends_on=[*self.ready, *after]),
+        )

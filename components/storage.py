@@ -24,6 +24,9 @@ PUBLIC_ACCESS_PREVENTION = "enforced"
 IP_FILTER_MODE = "Enabled"
 # Cloud Storage writes usage logs as this Google group; it needs object create on the log bucket.
 USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
+LOG_READER_ROLE = "roles/storage.objectViewer"
+"""What the security team holds on the access-log bucket: read objects (``storage.objects.get``/``list``), the
+narrowest predefined role that reads them; no write, no delete, no bucket IAM."""
 
 
 class BucketRole(StrEnum):
@@ -77,6 +80,20 @@ class ImageBucketArgs(ComponentArgs):
     """The networks allowed to reach the image bucket; every other source is refused."""
     members: dict[str, BucketMember] = {}
     """Object-level access, keyed by a stable name (the key becomes the grant's logical name)."""
+    access_log_readers: dict[str, str] = {}
+    """Groups that read the access-log bucket's objects and nothing else (the site's ``auditor`` role, the
+    security team), keyed by a stable name: ``group:<email>`` members, granted ``roles/storage.objectViewer``
+    on the access-log bucket only, never on the image bucket."""
+
+    @field_validator("access_log_readers")
+    @classmethod
+    def _log_readers(cls, readers: dict[str, str]) -> dict[str, str]:
+        for member in readers.values():
+            principals.parse_member(member)
+            if not member.startswith("group:"):
+                raise ValueError(f"{member!r} is not a group: the access logs are read by the security team's group")
+        return readers
+
     labels: dict[str, str] = {}
     """Labels on both buckets."""
 
@@ -119,6 +136,14 @@ class ImageBucket(Component):
             member=USAGE_LOG_WRITER,
             opts=child(self),
         )
+        for key, member in args.access_log_readers.items():
+            gcp.storage.BucketIAMMember(
+                f"{name}-access-logs-{key}",
+                bucket=log_bucket.name,
+                role=LOG_READER_ROLE,
+                member=member,
+                opts=child(self),
+            )
         bucket = gcp.storage.Bucket(
             name,
             name=naming.bucket_name(args.project, args.site_code, "images"),

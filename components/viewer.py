@@ -16,7 +16,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import Field, model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child
+from ._base import Component, ComponentArgs, StrInput, child, service_agent_member
 from .contract import DnsName, GroupEmail, PinnedImage, Port, PublicCidr, Region, SignOn, SiteCode
 
 TYPE_TOKEN = "imaging:viewer:ViewerEndpoint"
@@ -261,7 +261,7 @@ class ViewerEndpoint(Component):
             location=args.region,
             name=service.name,
             role=RUN_INVOKER,
-            member=iap_agent.member,
+            member=service_agent_member(iap_agent, args.project, "gcp-sa-iap", self),
             opts=child(self),
         )
         for group in args.iap_groups:

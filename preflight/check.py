@@ -121,6 +121,8 @@ class SiteResult:
     """``program`` (the site's program under mocks) or the plan file that was judged."""
     site_config: SiteConfig | None = None
     """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
+    settings: dict[str, str] = field(default_factory=dict, repr=False)
+    """The stack's config in the engine's form (the access section reads the site's intent from it)."""
     plan: list[Resource] = field(default_factory=list, repr=False)
     """The resources of the last mode judged (update when it ran), when the check was asked to keep
     them (``keep_plan``): the data-flow diagram's source."""
@@ -371,6 +373,7 @@ class Checker:
             findings=[],
             source=source,
             site_config=stack.site,
+            settings=dict(stack.config),
             plan=judged[-1][1] if judged and keep_plan else [],
             checked_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             notes=list(stack.notes),

@@ -245,6 +245,7 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:orgpolicy/policy:Policy": _org_policy,
     "gcp:logging/projectSink:ProjectSink": _sink,
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
+    "gcp:logging/logViewIamMember:LogViewIamMember": _iam_member("name"),
     "gcp:pubsub/topic:Topic": _pubsub("topics"),
     "gcp:pubsub/subscription:Subscription": _pubsub("subscriptions"),
     "gcp:pubsub/topicIAMMember:TopicIAMMember": _iam_member("topic"),
@@ -530,6 +531,9 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _stored_member(
         "name", lambda i: f"projects/{i['project']}/locations/{i['location']}/services/{_short(i['name'])}"
     ),
+    "gcp:logging/logViewIamMember:LogViewIamMember": _stored_member(
+        "name", lambda i: f"{i['parent']}/locations/{i['location']}/buckets/{i['bucket']}/views/{_short(i['name'])}"
+    ),
     "gcp:pubsub/topicIAMMember:TopicIAMMember": _stored_member(
         "topic", lambda i: f"projects/{i['project']}/topics/{_short(i['topic'])}"
     ),
@@ -680,6 +684,24 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "id",
         f"projects/{_P}/locations/{_P}/services/{_P}{_MEMBER}",
         "tpgiamresource/resource_iam_member.go: resourceIamMemberCreate",
+    ),
+    StoredForm(
+        "gcp:logging/logViewIamMember:LogViewIamMember",
+        "name",
+        f"projects/{_P}/locations/{_P}/buckets/{_P}/views/{_P}",
+        "services/logging/iam_logging_log_view.go: LoggingLogViewIamUpdaterProducer d.Set('name', GetResourceId())",
+    ),
+    StoredForm(
+        "gcp:logging/logViewIamMember:LogViewIamMember",
+        "id",
+        f"projects/{_P}/locations/{_P}/buckets/{_P}/views/{_P}{_MEMBER}",
+        "tpgiamresource/resource_iam_member.go: resourceIamMemberCreate SetId(GetResourceId()/role/member)",
+    ),
+    StoredForm(
+        "gcp:logging/logViewIamMember:LogViewIamMember",
+        "bucket",
+        _P,
+        "services/logging/iam_logging_log_view.go: LoggingLogViewIamUpdaterProducer d.Set('bucket', as given)",
     ),
     StoredForm(
         "gcp:pubsub/topicIAMMember:TopicIAMMember",

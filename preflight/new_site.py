@@ -57,6 +57,12 @@ REQUIRED = (
     ),
     Field("pacs_egress", "--pacs-egress", "a public range the PACS uploads from (CIDR)", many=True),
     Field("hospital_network", "--hospital-network", "a public range of the hospital's workstations (CIDR)", many=True),
+    Field(
+        "group_domain",
+        "--group-domain",
+        "a domain the site's groups come from as DOMAIN=CUSTOMER_ID, e.g. hospital.example=C03xgje4y",
+        many=True,
+    ),
 )
 ONE_OF = (
     (
@@ -161,6 +167,7 @@ def _config(values: dict[str, Any], protection_level: str) -> dict[str, Any]:
             "hospitalNetworks": values["hospital_network"],
         },
         "logging": {"siem": siem, "alerts": alerts},
+        "groupDomains": _pairs(values["group_domain"], "--group-domain"),
     }
     return {f"{NAMESPACE}:{key}": value for key, value in config.items()}
 

@@ -90,6 +90,7 @@ TF_TYPES: dict[str, str] = {
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": "google_kms_crypto_key_iam_member",
     "gcp:kms/keyRing:KeyRing": "google_kms_key_ring",
     "gcp:kms/keyRingIAMMember:KeyRingIAMMember": "google_kms_key_ring_iam_member",
+    "gcp:logging/logViewIamMember:LogViewIamMember": "google_logging_log_view_iam_member",
     "gcp:logging/metric:Metric": "google_logging_metric",
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": "google_logging_project_bucket_config",
     "gcp:logging/projectSink:ProjectSink": "google_logging_project_sink",

@@ -33,6 +33,7 @@ from components.contract import (
     AlertSeverity,
     AllowlistCidr,
     Cidr,
+    CustomerId,
     DestroyScheduledDays,
     DnsName,
     GroupEmail,
@@ -60,12 +61,15 @@ NAMESPACE = "imaging-landing-zone"
 
 
 class SiteRole(StrEnum):
-    """A site role that a hospital group can hold on the image bucket."""
+    """A site role that a hospital group holds: on the image bucket, or on the site's logs (``auditor``)."""
 
     READER = "reader"
     """Reads images (``roles/storage.objectViewer``), for example radiologists and viewers' admins."""
     UPLOADER = "uploader"
     """Creates images but never reads or deletes them (``roles/storage.objectCreator``)."""
+    AUDITOR = "auditor"
+    """The security team: reads the access-log bucket's objects (``roles/storage.objectViewer`` on that bucket)
+    and the security-log bucket's log view (``roles/logging.viewAccessor`` on it), never images."""
 
 
 class ConfigError(Exception):
@@ -419,8 +423,10 @@ GUARD_RAIL_CONSTRAINTS = (
     "compute.vmExternalIpAccess",
     "gcp.resourceLocations",
     "gcp.restrictCmekCryptoKeyProjects",
+    "iam.allowedPolicyMemberDomains",
 )
-"""The org-policy constraints set on every site project (ORG-01 to ORG-10 in that order, then ENC-10's)."""
+"""The org-policy constraints set on every site project (ORG-01 to ORG-10 in that order, then ENC-10's and
+ORG-11's)."""
 
 
 def _guard_rail(value: str) -> str:
@@ -467,6 +473,15 @@ class ViewerSettings(_Model):
         return self
 
 
+def _some_domain(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError(
+            "declare at least one domain the site's groups come from, with its directory customer id, like "
+            "{hospital.example: C03xgje4y}"
+        )
+    return value
+
+
 class SiteConfig(_Model):
     """Everything that differs between two hospital sites."""
 
@@ -485,7 +500,14 @@ class SiteConfig(_Model):
     network: NetworkSettings
     """The site VPC, the worklist endpoints and the networks allowed to reach the images."""
     rbac: dict[GroupEmail, SiteRole] = {}
-    """Hospital groups (email) mapped to a site role: `reader` or `uploader`."""
+    """Hospital groups (email) mapped to a site role: `reader` or `uploader` (image bucket), or `auditor`
+    (the security team: reads the access-log and security-log buckets, never images)."""
+    group_domains: Annotated[
+        dict[DnsName, CustomerId], AfterValidator(_some_domain), Field(json_schema_extra={"minProperties": 1})
+    ]
+    """The domains the site's groups may come from, each with the customer id of its Google Workspace or Cloud
+    Identity account (`C0...`): every group the config names is in one, and the project's
+    `iam.allowedPolicyMemberDomains` guard rail admits exactly these customers (ORG-11, IAM-12)."""
     labels: dict[LabelKey, LabelValue] = {}
     """Extra labels on every labelled resource (GCP label rules; `site`, `managed-by` and
     `data-classification` are set by the components)."""
@@ -504,6 +526,35 @@ class SiteConfig(_Model):
         if not re.match(naming.PROJECT_ID_PATTERN, value):
             raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
         return value
+
+    @model_validator(mode="after")
+    def _groups_in_declared_domains(self) -> Self:
+        declared = ", ".join(sorted(self.group_domains))
+        problems = [
+            f"@{path}: group {group} is of domain {domain!r}, which groupDomains does not declare ({declared}); use "
+            f"a group of a declared domain, or add {domain} to groupDomains with its directory customer id"
+            for path, group in self.named_groups()
+            if (domain := group.rpartition("@")[2]) not in self.group_domains
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def named_groups(self) -> list[tuple[str, str]]:
+        """Every group the config names, with its key path (``rbac.<group>``, ``viewer.iapGroups.<i>``,
+        ``logging.siem.subscriber``), as a bare lower-case email."""
+        found = [(f"rbac.{group}", group) for group in self.rbac]
+        if self.viewer is not None:
+            found += [(f"viewer.iapGroups.{i}", group) for i, group in enumerate(self.viewer.iap_groups)]
+        subscriber = self.logging.siem.subscriber
+        if subscriber is not None and subscriber.lower().startswith("group:"):
+            found.append(("logging.siem.subscriber", subscriber.lower().removeprefix("group:")))
+        return found
+
+    @property
+    def auditor_groups(self) -> list[str]:
+        """The groups holding the ``auditor`` site role (the security team), sorted."""
+        return sorted(group for group, role in self.rbac.items() if role is SiteRole.AUDITOR)
 
     @model_validator(mode="after")
     def _derived_names(self) -> Self:

@@ -36,7 +36,8 @@ ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
     SiteRole.READER: BucketRole.OBJECT_VIEWER,
     SiteRole.UPLOADER: BucketRole.OBJECT_CREATOR,
 }
-"""What each site role means on the image bucket."""
+"""What each image site role means on the image bucket; ``auditor`` holds nothing there (it reads the access-log
+bucket and the security-log bucket's view, granted by ImageBucket and SecurityLogging)."""
 
 
 class ImagingSite(Component):
@@ -68,6 +69,7 @@ class ImagingSite(Component):
                 region=config.region,
                 services=self.services(config),
                 skip=dict(config.guard_rails.skip),
+                member_customers=sorted(set(config.group_domains.values())),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -137,7 +139,9 @@ class ImagingSite(Component):
             "pacs-uploader": BucketMember(role=BucketRole.OBJECT_CREATOR, member=identities.pacs_uploader_member),
         }
         for group, role in sorted(config.rbac.items()):
-            members[f"group-{group}"] = BucketMember(role=ROLE_BINDINGS[role], member=f"group:{group}")
+            if role in ROLE_BINDINGS:
+                members[f"group-{group}"] = BucketMember(role=ROLE_BINDINGS[role], member=f"group:{group}")
+        auditors = {f"auditor-{group}": f"group:{group}" for group in config.auditor_groups}
         images = ImageBucket(
             f"{name}-images",
             ImageBucketArgs(
@@ -153,6 +157,7 @@ class ImagingSite(Component):
                     vpc_cidrs=list(net.subnets.values()),
                 ),
                 members=members,
+                access_log_readers=auditors,
                 labels=labels,
             ),
             opts=after_apis(),
@@ -167,11 +172,12 @@ class ImagingSite(Component):
                 logs_key_id=keys.key_ids[DataClass.LOGS],
                 retention_days=logs.retention_days,
                 siem=SiemDestination(**logs.siem.model_dump()),
+                log_view_readers=auditors,
                 labels=labels,
             ),
             opts=after_apis(),
         )
-        SecurityAlerts(
+        alerts = SecurityAlerts(
             f"{name}-alerts",
             SecurityAlertsArgs(
                 project=config.gcp_project,
@@ -208,6 +214,10 @@ class ImagingSite(Component):
                 ),
                 opts=after_apis(),
             )
+        # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
+        guard_rails.restrict_member_domains(
+            after=[keys, identities, images, security_logging, alerts, *([self.viewer] if self.viewer else [])]
+        )
         self.keys, self.identities, self.network, self.images = keys, identities, network, images
         self.logging = security_logging
         self.viewer_network_tag = viewer_tag

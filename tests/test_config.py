@@ -62,6 +62,7 @@ def test_defaults_apply_when_sections_are_omitted():
             f"{NS}:region": "europe-west1",
             f"{NS}:network": MINIMAL_NETWORK,
             f"{NS}:logging": MINIMAL_LOGGING,
+            f"{NS}:groupDomains": {"hospital.example": "C01hosp42"},
         }
     )
     assert site.kms.rotation_days == 90
@@ -113,7 +114,7 @@ BAD = [
     pytest.param(_delete("gcpProject"), f"{NS}:gcpProject: required field is missing", id="missing-project"),
     pytest.param(
         _set("bogus", 1),
-        f"{NS}:bogus: unknown field; accepted: gcpProject, guardRails, identities, imageBucket, "
+        f"{NS}:bogus: unknown field; accepted: gcpProject, groupDomains, guardRails, identities, imageBucket, "
         "kms, labels, logging, netcheck, network, rbac, region, siteCode, viewer",
         id="unknown-top-level-field",
     ),
@@ -170,7 +171,7 @@ BAD = [
     ),
     pytest.param(
         _set("rbac/radiology@chuv.example", "admin"),
-        f"{NS}:rbac.radiology@chuv.example: 'admin' is not accepted; 'reader' or 'uploader'",
+        f"{NS}:rbac.radiology@chuv.example: 'admin' is not accepted; 'reader', 'uploader' or 'auditor'",
         id="unknown-site-role",
     ),
     pytest.param(
@@ -417,12 +418,13 @@ BAD_VIEWER_AND_GUARD_RAILS = [
         id="skip-without-a-reason",
     ),
     pytest.param(
-        _set("guardRails/skip", {"iam.allowedPolicyMemberDomains": "Enforced at the organisation node (SEC-12)."}),
-        f"{NS}:guardRails.skip.iam.allowedPolicyMemberDomains: is not one of the site's guard rails: "
+        _set("guardRails/skip", {"sql.restrictPublicIp": "Enforced at the organisation node (SEC-12)."}),
+        f"{NS}:guardRails.skip.sql.restrictPublicIp: is not one of the site's guard rails: "
         "gcp.restrictTLSVersion, storage.publicAccessPrevention, storage.uniformBucketLevelAccess, "
         "iam.disableServiceAccountKeyCreation, iam.disableServiceAccountKeyUpload, "
         "iam.automaticIamGrantsForDefaultServiceAccounts, gcp.restrictNonCmekServices, "
-        "compute.skipDefaultNetworkCreation, compute.vmExternalIpAccess, gcp.resourceLocations",
+        "compute.skipDefaultNetworkCreation, compute.vmExternalIpAccess, gcp.resourceLocations, "
+        "gcp.restrictCmekCryptoKeyProjects, iam.allowedPolicyMemberDomains",
         id="skip-unknown-constraint",
     ),
 ]
@@ -538,3 +540,79 @@ def test_a_key_without_the_namespace_is_named_with_the_fix():
 def test_keys_of_other_namespaces_are_left_to_their_owners():
     config = {**copy.deepcopy(BASE), "gcp:project": "chuv-imaging-lau"}
     assert load(config).region == "europe-west6"
+
+
+# --- group domains and the auditor role --------------------------------------------------------------------
+
+BAD_GROUP_DOMAINS = [
+    pytest.param(
+        _delete("groupDomains"),
+        f"{NS}:groupDomains: required field is missing",
+        id="group-domains-missing",
+    ),
+    pytest.param(
+        _set("groupDomains", {}),
+        f"{NS}:groupDomains: declare at least one domain the site's groups come from, with its directory customer "
+        "id, like {hospital.example: C03xgje4y}",
+        id="group-domains-empty",
+    ),
+    pytest.param(
+        _set("groupDomains", {"chuv.example": "chuv.example"}),
+        f"{NS}:groupDomains.chuv.example: 'chuv.example' is not a directory customer id: C followed by 6-12 of a-z "
+        "and 0-9, like C03xgje4y (Admin console, Account settings; not the domain name)",
+        id="domain-name-instead-of-customer-id",
+    ),
+    pytest.param(
+        _set("groupDomains", {"https://chuv.example": "C03chuv7k"}),
+        f"{NS}:groupDomains.https://chuv.example: must be a lower-case DNS name like viewer.hospital.example "
+        "(no scheme, no path)",
+        id="group-domain-not-a-dns-name",
+    ),
+    pytest.param(
+        _set("rbac/radiologie@hug.example", "reader"),
+        f"{NS}:rbac.radiologie@hug.example: group radiologie@hug.example is of domain 'hug.example', which "
+        "groupDomains does not declare (chuv.example); use a group of a declared domain, or add hug.example to "
+        "groupDomains with its directory customer id",
+        id="rbac-group-of-an-undeclared-domain",
+    ),
+    pytest.param(
+        _set("rbac/soc@mssp.example", "auditor"),
+        f"{NS}:rbac.soc@mssp.example: group soc@mssp.example is of domain 'mssp.example', which groupDomains does "
+        "not declare (chuv.example); use a group of a declared domain, or add mssp.example to groupDomains with its "
+        "directory customer id",
+        id="auditor-of-an-undeclared-domain",
+    ),
+    pytest.param(
+        _set("viewer/iapGroups", ["radiologie@chuv.example", "radiologie@chuv.example.evil.example"]),
+        f"{NS}:viewer.iapGroups.1: group radiologie@chuv.example.evil.example is of domain "
+        "'chuv.example.evil.example', which groupDomains does not declare (chuv.example); use a group of a declared "
+        "domain, or add chuv.example.evil.example to groupDomains with its directory customer id",
+        id="iap-group-of-a-look-alike-domain",
+    ),
+    pytest.param(
+        _set("logging/siem/subscriber", "group:siem@soc-vendor.example"),
+        f"{NS}:logging.siem.subscriber: group siem@soc-vendor.example is of domain 'soc-vendor.example', which "
+        "groupDomains does not declare (chuv.example); use a group of a declared domain, or add soc-vendor.example "
+        "to groupDomains with its directory customer id",
+        id="siem-group-of-an-undeclared-domain",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_GROUP_DOMAINS)
+def test_bad_group_domains_get_one_line_naming_the_field(mutate, expected):
+    assert problems(mutate) == [expected]
+
+
+def test_the_auditor_role_and_group_domains_load():
+    site = load(BASE)
+    assert site.rbac["soc@chuv.example"] is SiteRole.AUDITOR
+    assert site.auditor_groups == ["soc@chuv.example"]
+    assert site.group_domains == {"chuv.example": "C03chuv7k"}
+
+
+def test_a_second_declared_domain_admits_its_groups():
+    config = copy.deepcopy(BASE)
+    _set("groupDomains", {"chuv.example": "C03chuv7k", "unil.example": "C04unil8m"})(config)
+    _set("rbac/imagerie@unil.example", "reader")(config)
+    assert load(config).rbac["imagerie@unil.example"] is SiteRole.READER

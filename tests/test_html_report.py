@@ -31,6 +31,7 @@ from preflight import check, controls, evidence, flows, html, netcheck, report, 
 from preflight.cli import main
 from preflight.controls import Status
 from tests.conftest import MODES, SITES
+from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = controls.load()
@@ -113,7 +114,10 @@ def test_every_catalogue_control_has_one_row_on_each_example_site(results, site)
     assert [row.control for row in rows] == CATALOGUE.ids
     assert {row.status for row in rows} <= set(Status)
     assert all(row.requirement == CATALOGUE.get(row.control).requirement for row in rows)
-    assert not [row.control for row in rows if row.status in (Status.VIOLATED, Status.NOT_JUDGED)]
+    assert not [row.control for row in rows if row.status is Status.VIOLATED]
+    # not judged in preview only where a first preview leaves a GCP-computed value to the update run
+    unknowns = [entry for entry in FIRST_PREVIEW_UNKNOWNS if entry[0] == site]
+    assert unknowns or not [row.control for row in rows if row.status is Status.NOT_JUDGED]
     assert all(row.detail for row in rows if row.status in (Status.NOT_APPLICABLE, Status.OUTSIDE))
 
 
@@ -313,6 +317,17 @@ def test_without_graphviz_the_report_says_how_to_install_it(results, monkeypatch
     )
     assert "apt-get install -y graphviz" in page
     assert 'id="row-PERF-01"' in page
+
+
+def test_the_report_shows_the_effective_access_of_each_protected_asset(results):
+    """The access review's page: each (asset, principal) with its permissions, the grant and the intent."""
+    page = html.site(results["lausanne"])
+    section = page[page.index('<h2 id="access">') :]
+    assert "<td>lau-siem-export</td><td>SIEM topic</td>" in section
+    assert "lau-logging-siem-publisher (roles/pubsub.publisher)" in section
+    assert '<tr class="bad">' not in section.split("</table>")[0]
+    without = html.site(dataclasses.replace(results["lausanne"], plan=[]))
+    assert "<code>python -m preflight access lausanne</code> prints it" in without
 
 
 def test_a_result_without_its_plan_says_how_to_get_the_diagram(results):

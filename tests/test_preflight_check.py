@@ -16,6 +16,7 @@ from preflight.analyzer import PolicyConfigError, PolicyPack, reconcile
 from preflight.cli import main
 from preflight.engine import UNKNOWN, from_wire
 from tests.conftest import MODES, SITES, by_name, site_plan
+from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "lau-kms-images"
@@ -63,9 +64,12 @@ def test_every_example_site_passes_in_both_modes(results, site):
     result = results[site]
     assert result.modes == MODES
     assert result.exit_code == check.EXIT_OK
-    assert result.findings == []
+    # only the values GCP alone computes are left to the update run (tests/test_conformance.py lists them)
+    unknowns = {name for s, name, _ in FIRST_PREVIEW_UNKNOWNS if s == site}
+    assert [f for f in result.findings if not (f.skipped_in_preview and f.urn.rsplit("::", 1)[-1] in unknowns)] == []
     verdicts = {c.control: c.verdict for c in result.controls()}
-    assert set(verdicts.values()) <= {"met", "no resources"}
+    assert set(verdicts.values()) <= {"met", "no resources", "not judged in preview"}
+    assert all(c.verdict != "not judged in preview" or unknowns for c in result.controls())
     assert verdicts["ENC-01"] == "met"
 
 

@@ -71,10 +71,14 @@ def test_preview_mode_marks_computed_values_unknown():
     def key_in(plan: dict) -> str:
         return _one(plan, "gcp:storage/bucket:Bucket", "-images")["inputs"]["encryption"]["defaultKmsKeyName"]
 
-    assert key_in(preview) == UNKNOWN
-    assert (
-        key_in(update) == "projects/umcu-imaging-utr/locations/europe-west4/keyRings/utr-imaging/cryptoKeys/utr-images"
-    )
+    def url_map_in(plan: dict) -> str:
+        return _one(plan, "gcp:compute/targetHttpsProxy:TargetHttpsProxy", "-https-proxy")["inputs"]["urlMap"]
+
+    assert url_map_in(preview) == UNKNOWN
+    assert url_map_in(update) not in (UNKNOWN, None)
+    # a key id is formed from config (SiteKeys, docs/adr/0026): the same in a first preview as after update
+    key = "projects/umcu-imaging-utr/locations/europe-west4/keyRings/utr-imaging/cryptoKeys/utr-images"
+    assert key_in(preview) == key_in(update) == key
     assert _one(preview, "gcp:storage/bucket:Bucket", "-images")["id"] is None
 
 
@@ -83,7 +87,7 @@ def test_table_lists_every_resource_under_its_parent():
         [sys.executable, "-m", "preflight", "plan", "utrecht"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 102 resources"
+    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 103 resources"
     assert "  utr  imaging:site:ImagingSite" in lines
     assert "      utr-kms-images  gcp:kms/cryptoKey:CryptoKey  [protected]" in lines
 

@@ -38,6 +38,7 @@ def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles()
     [site] = json.loads(done.stdout)["sites"]
     policies = {f["policy"] for f in site["findings"] if f["level"] == "mandatory"}
     assert policies == {
+        "gcp-iam-federation-admits-declared-subject",
         "gcp-iam-least-privilege-roles",
         "gcp-kms-key-use-service-agents-only",
         "gcp-storage-bucket-ip-filter",

@@ -4,8 +4,10 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 """
 
 from imaging_policies import (
+    access,
     closed_world,
     edge,
+    federation,
     firewall,
     iam,
     kms,
@@ -14,6 +16,7 @@ from imaging_policies import (
     monitoring,
     orgpolicy,
     properties,
+    retention,
     routing,
     storage,
     vpc,
@@ -23,7 +26,23 @@ from imaging_policies._registry import Registry
 PACK_NAME = "imaging-site-requirements"
 
 _pack = Registry()
-for _module in (kms, storage, iam, firewall, vpc, logging, log_path, monitoring, edge, routing, orgpolicy, properties):
+for _module in (
+    kms,
+    storage,
+    retention,
+    iam,
+    access,
+    federation,
+    firewall,
+    vpc,
+    logging,
+    log_path,
+    monitoring,
+    edge,
+    routing,
+    orgpolicy,
+    properties,
+):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others
 

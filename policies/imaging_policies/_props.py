@@ -102,6 +102,27 @@ def grants(props: Any) -> list[tuple[Any, Any, Any]]:
     return found
 
 
+def unknown_grant(props: Any) -> tuple[str | int, ...] | None:
+    """The path of the first grant value (``role``, ``member``, ``members`` or one of them, ``policyData``)
+    that is unknown during preview, else ``None``."""
+    for key in ("role", "member", "policyData"):
+        if leaf(props, key) is UNKNOWN:
+            return (key,)
+    listed = leaf(props, "members")
+    if listed is UNKNOWN:
+        return ("members",)
+    return next((("members", i) for i, m in enumerate(items(props, "members")) if m is UNKNOWN), None)
+
+
+def judge_grant_at_update(props: Any, resource: str | None = None) -> None:
+    """Raise ``UnknownValueError`` naming the grant's unknown principal or role, if it has one: who holds what
+    on a protected asset is "not judged in preview (judged at update)", never met. A policy calls it after
+    reporting what it could judge from the known grants."""
+    path = unknown_grant(props)
+    if path is not None:
+        known(props, *path, resource=resource)
+
+
 def members(props: Any) -> list[Any]:
     """Every (role, member) an IAM resource grants: ``member``, ``members`` or ``policyData``."""
     return [(role, member) for role, member, _ in grants(props)]

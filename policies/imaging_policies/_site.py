@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
@@ -137,7 +137,17 @@ def site_project() -> str | None:
 
 def _site_section(key: str) -> Mapping[str, Any] | None:
     """A structured section of the stack's site config, if the stack has a readable one."""
-    value = site_setting(key)
+    return section(site_setting, key)
+
+
+Settings = Callable[[str], str | None]
+"""How a site setting is read: the key (without namespace) to its value as the engine passes it (objects
+JSON-encoded), or ``None``. The pack reads ``site_setting``; the offline check reads a stack file."""
+
+
+def section(get: Settings, key: str) -> Mapping[str, Any] | None:
+    """A structured section of a site config, if it has a readable one."""
+    value = get(key)
     if value is None:
         return None
     try:
@@ -307,15 +317,20 @@ def _group(key: object) -> str:
 def site_principals() -> Principals:
     """The principals the stack's site config declares (``identities``, ``rbac``, ``viewer.iapGroups``,
     ``logging.siem.subscriber``), with the component defaults for unset account ids."""
-    project, code = site_project(), site_setting("siteCode")
-    identities = _site_section("identities") or {}
+    return principals_from(site_setting, site_project())
+
+
+def principals_from(get: Settings, project: str | None) -> Principals:
+    """The principals a site config declares (see :func:`site_principals`), read through ``get``."""
+    code = get("siteCode")
+    identities = section(get, "identities") or {}
     roles: dict[str, set[str]] = {}
-    viewer_section = _site_section("viewer") or {}
+    viewer_section = section(get, "viewer") or {}
     for group in viewer_section.get("iapGroups", []) or []:
         roles.setdefault(_group(group), set()).add("iap")
-    for group, role in (_site_section("rbac") or {}).items():
+    for group, role in (section(get, "rbac") or {}).items():
         roles.setdefault(_group(group), set()).add(str(role))
-    siem = (_site_section("logging") or {}).get("siem") or {}
+    siem = (section(get, "logging") or {}).get("siem") or {}
     subscriber = siem.get("subscriber") if isinstance(siem, Mapping) else None
     if isinstance(subscriber, str) and subscriber.lower().startswith("group:"):
         roles.setdefault(subscriber.lower(), set()).add("siem")
@@ -434,6 +449,112 @@ def site_logging() -> LoggingDeclaration:
     )
 
 
+@dataclass(frozen=True)
+class GroupDomains:
+    """The directory domains the site's groups may come from (``imaging-landing-zone:groupDomains``), each with
+    its Google Workspace or Cloud Identity customer id; ``source`` says where they were read from."""
+
+    customers: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case domain to customer id (``C0...``)."""
+    source: str = f"no {SITE_NAMESPACE}:groupDomains in the stack config"
+
+    def admits(self, member: str) -> bool:
+        """Whether a ``group:<email>`` (or bare email) member is of a declared domain (exact, case-insensitive)."""
+        return member.lower().rpartition("@")[2] in self.customers
+
+
+@cache
+def site_group_domains() -> GroupDomains:
+    """The group domains the stack's site config declares."""
+    section = _site_section("groupDomains")
+    if section is None:
+        return GroupDomains()
+    return GroupDomains(
+        customers={str(domain).lower(): str(customer) for domain, customer in section.items()},
+        source=f"the stack's {SITE_NAMESPACE}:groupDomains",
+    )
+
+
+def group_domains(policy_config: Mapping[str, Any]) -> GroupDomains:
+    """The declared group domains: the policy's ``groupDomains`` config (domain to customer id), else the site's."""
+    configured = policy_config.get("groupDomains")
+    if isinstance(configured, Mapping):
+        return GroupDomains({str(d).lower(): str(c) for d, c in configured.items()}, "the policy's groupDomains config")
+    return site_group_domains()
+
+
+def access_log_bucket() -> str | None:
+    """The site's access-log bucket name, as the components derive it: ``<gcpProject>-<siteCode>-access-logs``
+    (a contract test holds it equal to ``components.naming.bucket_name``)."""
+    project, code = site_setting("gcpProject"), site_setting("siteCode")
+    return f"{project}-{code}-access-logs" if project and code else None
+
+
+@dataclass(frozen=True)
+class FederationDeclaration:
+    """The one external identity a site federates (``identities.pacsUploader.workloadIdentity``): the PACS
+    gateway's OIDC issuer, its ``sub`` claim and the audiences its tokens carry. Copies the site config's
+    keys (a contract test holds them equal to ``program/config.py``)."""
+
+    issuer: str
+    subject: str
+    audiences: frozenset[str]
+    source: str
+
+
+def federation_declaration(policy_config: Mapping[str, Any]) -> FederationDeclaration | None:
+    """The declared federated subject: the policy's ``issuerUri``/``subject``/``allowedAudiences`` config,
+    else the stack's site config; ``None`` when neither declares one (no federation may exist then)."""
+    if "subject" in policy_config and "issuerUri" in policy_config:
+        return FederationDeclaration(
+            issuer=str(policy_config["issuerUri"]),
+            subject=str(policy_config["subject"]),
+            audiences=frozenset(str(a) for a in policy_config.get("allowedAudiences", [])),
+            source="the policy's issuerUri and subject config",
+        )
+    uploader = (_site_section("identities") or {}).get("pacsUploader")
+    declared = uploader.get("workloadIdentity") if isinstance(uploader, Mapping) else None
+    if not isinstance(declared, Mapping) or not declared.get("issuerUri") or not declared.get("subject"):
+        return None
+    audiences = declared.get("allowedAudiences") or []
+    return FederationDeclaration(
+        issuer=str(declared["issuerUri"]),
+        subject=str(declared["subject"]),
+        audiences=frozenset(str(a) for a in audiences) if isinstance(audiences, list) else frozenset(),
+        source=f"the stack's {SITE_NAMESPACE}:identities.pacsUploader.workloadIdentity",
+    )
+
+
+DEFAULT_SOFT_DELETE_DAYS: Final = 30
+"""The image bucket's soft-delete period when the site config leaves it unset (the component default)."""
+
+
+@dataclass(frozen=True)
+class RetentionDeclaration:
+    """How long the site keeps what it stores in buckets (``imageBucket``; the log bucket's is ``site_logging``)."""
+
+    image_days: int | None
+    """``imageBucket.retentionDays``: no image may be deleted or replaced younger (``None``: not declared)."""
+    soft_delete_days: int
+    """``imageBucket.softDeleteDays``: how long a deleted object stays restorable, on every bucket."""
+    source: str
+
+
+def _days(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
+@cache
+def site_retention() -> RetentionDeclaration:
+    """The retention the stack's site config declares (the component defaults where it is silent)."""
+    images = _site_section("imageBucket") or {}
+    return RetentionDeclaration(
+        image_days=_days(images.get("retentionDays")),
+        soft_delete_days=_days(images.get("softDeleteDays")) or DEFAULT_SOFT_DELETE_DAYS,
+        source=f"the stack's {SITE_NAMESPACE}:imageBucket",
+    )
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
@@ -441,3 +562,5 @@ def forget() -> None:
     site_allowlist.cache_clear()
     site_principals.cache_clear()
     site_logging.cache_clear()
+    site_group_domains.cache_clear()
+    site_retention.cache_clear()

@@ -10,10 +10,12 @@ own allowlist. A condition only ever narrows a verdict when the pack can prove w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
 from imaging_policies._principals import (
@@ -39,9 +41,28 @@ from imaging_policies._principals import (
     site_project_number,
     workload_pool,
 )
-from imaging_policies._props import UNKNOWN, as_str, grants, is_set, items, leaf
+from imaging_policies._props import (
+    UNKNOWN,
+    as_str,
+    bucket_name,
+    grants,
+    is_set,
+    items,
+    judge_grant_at_update,
+    known,
+    leaf,
+)
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import Principals, site_principals, site_project
+from imaging_policies._resolve import SiteProject, placed_in_site
+from imaging_policies._site import (
+    SITE_NAMESPACE,
+    Principals,
+    access_log_bucket,
+    group_domains,
+    site_logging,
+    site_principals,
+    site_project,
+)
 
 DEFAULT_BUCKET_ROLES = ["roles/storage.objectViewer", "roles/storage.objectCreator"]
 NEUTRALISED = {"DEPRIVILEGE", "DISABLE", "DELETE"}
@@ -55,9 +76,35 @@ SITE_ROLE_GRANTS: Mapping[str, Mapping[frozenset[str], frozenset[str]]] = {
     "uploader": {tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectCreator"})},
     "iap": {tokens.IAP_IAM: frozenset({"roles/iap.httpsResourceAccessor", "roles/iap.tunnelResourceAccessor"})},
     "siem": {tokens.SUBSCRIPTION_IAM: frozenset({"roles/pubsub.subscriber", "roles/pubsub.viewer"})},
+    "auditor": {
+        tokens.OBJECT_STORE_IAM: frozenset({"roles/storage.objectViewer"}),
+        tokens.LOG_VIEW_IAM: frozenset({"roles/logging.viewAccessor"}),
+    },
 }
-"""What a declared group may hold, by its site role (outside KMS, which ENC-07 judges)."""
-SITE_ROLE_PERMISSIONS = {"reader": READ_OBJECTS, "uploader": CREATE_OBJECTS}
+"""What a declared group may hold, by its site role (outside KMS, which ENC-07 judges). An ``auditor`` (the
+security team) holds its bucket role on the site's access-log bucket only and its log-view role on the
+security-log bucket's views only (see ``_auditor_bucket_problem`` and ``_log_view_problem``)."""
+SITE_ROLE_PERMISSIONS = {"reader": READ_OBJECTS, "uploader": CREATE_OBJECTS, "auditor": READ_OBJECTS}
+AUDITOR = "auditor"
+LOG_READING_ROLES = frozenset(
+    {
+        "roles/logging.viewAccessor",
+        "roles/logging.viewer",
+        "roles/logging.privateLogViewer",
+        "roles/logging.bucketWriter",
+        "roles/storage.objectViewer",
+        "roles/storage.legacyObjectReader",
+    }
+)
+"""Roles a security team asks for to read logs: a finding about one proposes the ``auditor`` site role."""
+SITE_ROLES_HINT = (
+    "map it in the stack's rbac with the narrowest site role: reader (reads images), uploader (creates images) or "
+    "auditor (the security team: reads the access-log and security-log buckets, never images)"
+)
+AUDITOR_HINT = (
+    "to read logs, map the group as auditor in the stack's rbac: it reads the access-log bucket "
+    "(roles/storage.objectViewer on it) and the security-log bucket's view (roles/logging.viewAccessor), never images"
+)
 
 
 # --- IAM-03 ---------------------------------------------------------------------------------------
@@ -80,13 +127,33 @@ def _no_public_principals(args: ResourceValidationArgs, report: Report) -> None:
                 f"member {member!r} holds {role}: every identity of a pool or attribute set would, whatever its "
                 "issuer admits. Grant one federated subject (principal://...) or a declared group instead."
             )
+    judge_grant_at_update(args.props)  # an unknown principal: not judged in preview (judged at update), never met
 
 
 # --- IAM-04 (per grant) ---------------------------------------------------------------------------
 
 
-def _bucket_role_problem(role: str, member: str, allowed: list[str], site: Principals) -> str | None:
-    """What is wrong with ``member`` holding predefined ``role`` on a bucket or managed folder, if anything."""
+def _auditor_bucket_problem(role: str, member: str, bucket: Any) -> str | None:
+    """An auditor reads the site's access-log bucket and no other: never an image bucket."""
+    expected = access_log_bucket()
+    if bucket is UNKNOWN:
+        # the bucket is computed: which bucket the auditor reads is judged at update, never assumed
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, ["bucket"])
+    name = bucket_name(bucket) if bucket is not None else None
+    if expected is None or name != expected:
+        return (
+            f"group {member} has the site role auditor but holds {role} on bucket {name or '?'} (bucket); an auditor "
+            f"reads the site's access-log bucket {expected or '<gcpProject>-<siteCode>-access-logs'} only, never "
+            "images. Grant it on the access-log bucket instead, or remove the grant."
+        )
+    return None
+
+
+def _bucket_role_problem(
+    role: str, member: str, allowed: list[str], site: Principals, bucket: Any = None
+) -> str | None:
+    """What is wrong with ``member`` holding predefined ``role`` on a bucket or managed folder (``bucket``: the
+    grant's bucket name, :data:`UNKNOWN` or ``None``), if anything."""
     m = member.lower()
     if m == site.viewer and role != "roles/storage.objectViewer":
         return f"the viewer identity {member} holds {role} on a bucket; it may only read (roles/storage.objectViewer)."
@@ -98,15 +165,23 @@ def _bucket_role_problem(role: str, member: str, allowed: list[str], site: Princ
     if m == STORAGE_USAGE_LOG_WRITER and role != "roles/storage.objectCreator":
         return f"{member} holds {role}; Google's usage-log writer only needs roles/storage.objectCreator."
     site_roles = site.groups.get(m)
-    if site_roles is not None:
-        wanted = {r for s in site_roles for r in SITE_ROLE_GRANTS.get(s, {}).get(tokens.OBJECT_STORE_IAM, ())}
-        if role not in wanted:
-            return (
-                f"group {member} has the site role(s) {', '.join(sorted(site_roles))} but holds {role} on a bucket; "
-                f"grant {' or '.join(sorted(wanted)) or 'nothing'} (or change its rbac entry)."
-            )
-    if role not in allowed:
-        return f"role {role} on a bucket is not one of {', '.join(allowed)}."
+    problem = _group_bucket_problem(role, member, site_roles, bucket) if site_roles is not None else None
+    if problem is None and role not in allowed:
+        problem = f"role {role} on a bucket is not one of {', '.join(allowed)}."
+    return problem
+
+
+def _group_bucket_problem(role: str, member: str, site_roles: frozenset[str], bucket: Any) -> str | None:
+    """A declared group holds its site role's bucket role, and an auditor on the access-log bucket only."""
+    wanted = {r for s in site_roles for r in SITE_ROLE_GRANTS.get(s, {}).get(tokens.OBJECT_STORE_IAM, ())}
+    if role not in wanted:
+        return (
+            f"group {member} has the site role(s) {', '.join(sorted(site_roles))} but holds {role} on a bucket; "
+            f"grant {' or '.join(sorted(wanted)) or 'nothing'} (or change its rbac entry to the narrowest site "
+            "role that fits: reader reads images, uploader creates them, auditor reads the logs only)."
+        )
+    if site_roles == frozenset({AUDITOR}):
+        return _auditor_bucket_problem(role, member, bucket)
     return None
 
 
@@ -163,9 +238,50 @@ def _identity_problem(resource_type: str, role: str, member: str, site: Principa
         return None
     wanted = {r for s in site_roles for t, rs in SITE_ROLE_GRANTS.get(s, {}).items() if resource_type in t for r in rs}
     if role not in wanted:
+        hint = f"; {AUDITOR_HINT}" if role in LOG_READING_ROLES and AUDITOR not in site_roles else ""
         return (
             f"group {member} has the site role(s) {', '.join(sorted(site_roles))}, which do not include {role} on "
-            f"{resource_type.rsplit(':', 1)[-1]}; grant what its site role needs only."
+            f"{resource_type.rsplit(':', 1)[-1]}; grant what its site role needs only{hint}."
+        )
+    return None
+
+
+_VIEW_NAME = re.compile(r"^(?P<parent>.+)/locations/(?P<location>[^/]+)/buckets/(?P<bucket>[^/]+)/views/[^/]+$")
+
+
+def _view_bucket(props: Any) -> Any:
+    """The log bucket a log-view grant reaches, as ``<parent>/locations/<location>/buckets/<bucket>``, the way
+    the provider resolves it: a ``name`` in the full view form overrides ``parent``, ``location`` and ``bucket``
+    (it is also the form the provider stores), else the three inputs as given
+    (LoggingLogViewIamUpdaterProducer and GetResourceId in terraform-provider-google-beta
+    google-beta/services/logging/iam_logging_log_view.go, 93c65b2d). :data:`UNKNOWN` when a part is unknown."""
+    name = leaf(props, "name")
+    if name is UNKNOWN:
+        return UNKNOWN
+    full = _VIEW_NAME.match(name) if isinstance(name, str) else None
+    if full:
+        return f"{full['parent']}/locations/{full['location']}/buckets/{full['bucket']}"
+    bucket, parent, location = leaf(props, "bucket"), leaf(props, "parent"), leaf(props, "location")
+    if UNKNOWN in (bucket, parent, location):
+        return UNKNOWN
+    return f"{parent}/locations/{location}/buckets/{bucket}"
+
+
+def _log_view_problem(token: str, role: str, member: str, props: Any, site: Principals) -> str | None:
+    """An auditor's log-view role reaches the security-log bucket's views only."""
+    problem = _identity_problem(token, role, member, site)
+    if problem or site.groups.get(member.lower()) != frozenset({AUDITOR}):
+        return problem
+    declared = site_logging().security_bucket
+    expected = declared.removeprefix("logging.googleapis.com/") if declared else None
+    bucket = _view_bucket(props)
+    if bucket is UNKNOWN:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, ["bucket"])
+    if expected is None or bucket != expected:
+        return (
+            f"group {member} has the site role auditor but holds {role} on a view of log bucket {bucket} (bucket, "
+            f"parent, location); an auditor reads the site's security-log bucket {expected or '?'} only. Grant it on "
+            "that bucket's view instead, or remove the grant."
         )
     return None
 
@@ -174,8 +290,9 @@ def _hierarchy_problem(
     token: str, role: str, member: str, condition: Any, *, allowed: list[str], site: Principals
 ) -> str | None:
     """A role granted on a project, folder or organisation reaches every resource below it."""
-    if role.startswith("roles/storage.") and bucket_scope(condition):
-        return _bucket_role_problem(role, member, allowed, site)
+    scope = bucket_scope(condition)
+    if role.startswith("roles/storage.") and scope:
+        return _bucket_role_problem(role, member, allowed, site, scope)
     if role.startswith(("roles/storage.", "roles/cloudkms.")):
         return (
             f"role {role} is granted at project level {describe_condition(condition)}; grant it on the "
@@ -209,7 +326,9 @@ def _grant_problem(
                 f"(principal://...) may, with {WORKLOAD_IDENTITY_USER}."
             )
     elif token in tokens.OBJECT_STORE_IAM:
-        problem = _bucket_role_problem(role, member, allowed, site)
+        problem = _bucket_role_problem(role, member, allowed, site, leaf(args.props, "bucket"))
+    elif token in tokens.LOG_VIEW_IAM:
+        problem = _log_view_problem(token, role, member, args.props, site)
     elif token not in tokens.KMS_IAM:
         problem = _identity_problem(token, role, member, site)
     if problem is None and kind(member) in (Kind.SERVICE_ACCOUNT, Kind.SERVICE_AGENT) and is_admin_role(role):
@@ -243,6 +362,7 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
                 report(problem)
         elif args.resource_type in tokens.HIERARCHY_IAM and role in IMPERSONATION_ROLES:
             report(f"role {role} at project level lets its members impersonate every service account.")
+    judge_grant_at_update(args.props)  # an unknown role or principal: not judged in preview, never met
 
 
 # --- IAM-04 (in the stack) ------------------------------------------------------------------------
@@ -270,7 +390,7 @@ def _custom_roles(resources: list[PolicyResource]) -> dict[str, Any]:
 
 
 def _custom_role_problem(
-    token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals
+    token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals, *, bucket: Any = None
 ) -> str | None:
     risky = dangerous(permissions)
     if risky:
@@ -303,6 +423,11 @@ def _custom_role_problem(
                 f"grants {', '.join(extra)} on a bucket to {member}, beyond what its site role reads or creates; "
                 "remove them from the role's permissions."
             )
+        if site.groups.get(m) == frozenset({AUDITOR}):
+            where = bucket_scope(condition) if token in tokens.HIERARCHY_IAM else bucket
+            problem = _auditor_bucket_problem("it", str(member), where)
+            if problem:
+                return f"reads objects of another bucket than the access-log bucket: {problem}"
     return None
 
 
@@ -334,7 +459,9 @@ def _in_stack(args: StackValidationArgs, report: Report) -> None:
                         r.urn,
                     )
                 elif permissions is not UNKNOWN:
-                    problem = _custom_role_problem(r.resource_type, member, permissions, condition, site)
+                    problem = _custom_role_problem(
+                        r.resource_type, member, permissions, condition, site, bucket=leaf(r.props, "bucket")
+                    )
                     if problem:
                         report(f"custom role {role} held by {member} {problem}", r.urn)
             pool = workload_pool(member) if isinstance(member, str) else None
@@ -347,6 +474,13 @@ def _in_stack(args: StackValidationArgs, report: Report) -> None:
     number, source = site_project_number(args.resources, args.get_config())
     for r, message in foreign_numbers(numbered_members(args.resources, judged), number, source):
         report(f"{message}; a workload of another project may hold nothing in the site. Remove the grant.", r.urn)
+    for r in (r for r in args.resources if r.resource_type in tokens.CUSTOM_ROLES):
+        # what a custom role grants, when unknown: not judged in preview (judged at update), never met
+        if leaf(r.props, "permissions") is UNKNOWN:
+            known(r.props, "permissions", resource=r.name)
+        for index, permission in enumerate(items(r.props, "permissions")):
+            if permission is UNKNOWN:
+                known(r.props, "permissions", index, resource=r.name)
 
 
 # --- IAM-05, IAM-06, IAM-07 -----------------------------------------------------------------------
@@ -363,13 +497,13 @@ def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
             "a user-managed service-account key is a long-lived secret; remove the Key and use Workload "
             "Identity Federation (SiteIdentities' pacs_federation) or an attached service account."
         )
-    elif not is_set(args.props, "attributeCondition"):
+    elif not is_set(args.props, "attributeCondition") or known(args.props, "attributeCondition") is None:
         report(
             "attributeCondition is not set, so any identity of the external issuer could impersonate the "
             "site's accounts. Set it, for example \"assertion.sub == 'pacs-gateway-01'\"."
         )
     else:
-        condition = leaf(args.props, "attributeCondition")
+        condition = known(args.props, "attributeCondition")  # unknown: not judged in preview (judged at update)
         if isinstance(condition, str) and admits_any_subject(condition):
             report(
                 f"attributeCondition {condition!r} admits any subject of the external issuer (it counts as no "
@@ -378,15 +512,30 @@ def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _default_accounts(args: StackValidationArgs, report: Report) -> None:
-    found = [r for r in args.resources if r.resource_type == tokens.DEFAULT_SERVICE_ACCOUNTS]
+    site = SiteProject(site_project(), site_project_number(args.resources, args.get_config())[0])
+    found = []
+    for r in args.resources:
+        if r.resource_type != tokens.DEFAULT_SERVICE_ACCOUNTS:
+            continue
+        placed = placed_in_site(r.props, site)
+        if placed is None:  # a first preview: the project is judged at update
+            known(r.props, "project", resource=r.name)
+        if placed:
+            found.append(r)
+        else:
+            report(
+                f"DefaultServiceAccounts is for project {as_str(leaf(r.props, 'project')) or '(none)'}, not the site "
+                f"project {site.id!r}: it does not deprivilege the site's default accounts. Set project.",
+                r.urn,
+            )
     if not found:
         report(
             "no gcp.projects.DefaultServiceAccounts resource: the project's default service accounts keep "
             "the Editor role. Add one with action 'DEPRIVILEGE' (SiteIdentities does)."
         )
     for r in found:
-        action = leaf(r.props, "action")
-        if action is not UNKNOWN and action not in NEUTRALISED:
+        action = known(r.props, "action", resource=r.name)  # unknown: not judged in preview, never met
+        if action not in NEUTRALISED:
             report(f"DefaultServiceAccounts action is {action!r}; set it to 'DEPRIVILEGE'.", r.urn)
 
 
@@ -415,10 +564,38 @@ def _groups_not_users(args: ResourceValidationArgs, report: Report) -> None:
                 continue
             if m == STORAGE_USAGE_LOG_WRITER and args.resource_type in tokens.BUCKET_IAM:
                 continue
+            reads_logs = args.resource_type in tokens.LOG_VIEW_IAM or role in LOG_READING_ROLES - {
+                "roles/storage.objectViewer"
+            }
+            if args.resource_type in tokens.OBJECT_STORE_IAM and role in LOG_READING_ROLES:
+                reads_logs = bucket_name(leaf(args.props, "bucket")) == access_log_bucket()
+            hint = AUDITOR_HINT if reads_logs else SITE_ROLES_HINT
             report(
                 f"member {member} holds {role} but is not a group the site declares (rbac, viewer.iapGroups, "
-                "logging.siem.subscriber); add it to the stack's rbac with its site role, or remove the grant."
+                f"logging.siem.subscriber); {hint}; or remove the grant."
             )
+    judge_grant_at_update(args.props)  # an unknown principal: not judged in preview (judged at update), never met
+
+
+# --- IAM-12 ---------------------------------------------------------------------------------------
+
+
+def _group_domains_declared(args: ResourceValidationArgs, report: Report) -> None:
+    """Every group a grant names is of a domain the site declares (the directory its people sign in with)."""
+    domains = group_domains(args.get_config())
+    for role, member, _ in grants(args.props):
+        # an unknown member is judged by IAM-07's and the preview rules like every other principal form
+        if not isinstance(member, str) or kind(member) is not Kind.GROUP or domains.admits(member):
+            continue
+        if member.lower() == STORAGE_USAGE_LOG_WRITER and args.resource_type in tokens.BUCKET_IAM:
+            continue  # Cloud Storage's own usage-log writer (LOG-02), judged by the log-bucket controls
+        domain = member.rpartition("@")[2].lower()
+        declared = ", ".join(sorted(domains.customers)) or "none"
+        report(
+            f"member {member} holds {role} but its domain {domain!r} is not one the site declares ({declared}, from "
+            f"{domains.source}); a group of another directory is managed by people the site does not know. Grant a "
+            f"group of a declared domain, or declare {domain} in {SITE_NAMESPACE}:groupDomains with its customer id."
+        )
 
 
 POLICIES = [
@@ -449,7 +626,9 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation=(
             "Grant roles/storage.objectViewer (viewer) or roles/storage.objectCreator (PACS uploader) on the "
-            "image bucket with a BucketIAMMember, and nothing at project level."
+            "image bucket with a BucketIAMMember, and nothing at project level; the security team is an auditor "
+            "(roles/storage.objectViewer on the access-log bucket, roles/logging.viewAccessor on the security-log "
+            "bucket's view), never a reader of images."
         ),
         types=tokens.IAM_GRANTS | tokens.CUSTOM_ROLES,
         check=_least_privilege,
@@ -507,9 +686,34 @@ POLICIES = [
             "person, projectOwner/Editor/Viewer:, deleted: or undeclared group: members."
         ),
         severity=Severity.HIGH,
-        remediation="Replace the member with a group: member and map the group in the stack's rbac setting.",
+        remediation=(
+            "Replace the member with a group: member and map the group in the stack's rbac setting with the narrowest "
+            "site role: reader or uploader for images, auditor for the security team's reading of the logs."
+        ),
         types=tokens.IAM_GRANTS,
         check=_groups_not_users,
         config={"additionalGroups": {"type": "array", "items": {"type": "string"}, "default": []}},
+    ),
+    resource_policy(
+        name="gcp-iam-group-domains-declared",
+        control="IAM-12",
+        description=(
+            "Every group an IAM grant names belongs to one of the domains the site declares (groupDomains), the "
+            "directory whose customer ids the domain guard rail admits."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Grant a group of a declared domain, or add its domain with its Google Workspace or Cloud Identity "
+            "customer id to the stack's imaging-landing-zone:groupDomains."
+        ),
+        types=tokens.IAM_GRANTS,
+        check=_group_domains_declared,
+        config={
+            "groupDomains": {
+                "type": "object",
+                "additionalProperties": {"type": "string", "pattern": "^C[0-9a-z]{6,12}$"},
+                "description": "Domain to customer id, instead of the stack's groupDomains.",
+            }
+        },
     ),
 ]

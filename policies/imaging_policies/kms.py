@@ -23,7 +23,7 @@ from imaging_policies._principals import (
     numbered_members,
     site_project_number,
 )
-from imaging_policies._props import UNKNOWN, as_str, grants, leaf
+from imaging_policies._props import UNKNOWN, as_str, grants, judge_grant_at_update, known, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import site_principals, site_project, site_setting
 
@@ -86,9 +86,7 @@ def _rotation(args: ResourceValidationArgs, report: Report) -> None:
     if leaf(args.props, "purpose") not in (None, UNKNOWN, "ENCRYPT_DECRYPT"):
         return  # only symmetric keys rotate automatically; ENC-03 rejects the others
     max_days = int(args.get_config().get("maxRotationDays", 90))
-    period = leaf(args.props, "rotationPeriod")
-    if period is UNKNOWN:
-        return
+    period = known(args.props, "rotationPeriod")  # unknown: not judged in preview (judged at update), never met
     match = re.fullmatch(r"(\d+)s", as_str(period) or "")
     if match is None:
         report(
@@ -125,8 +123,8 @@ def _version_kept(args: ResourceValidationArgs, report: Report) -> None:
             f"state is {state!r}: data encrypted with this key version becomes unreadable. Remove the state "
             "(or set 'ENABLED'); disabling or destroying a version is a break-glass act outside the stack."
         )
-    policy = leaf(args.props, "deletionPolicy")
-    if not args.opts.protect and policy not in ("ABANDON", "PREVENT", UNKNOWN):
+    policy = known(args.props, "deletionPolicy") if not args.opts.protect else None
+    if not args.opts.protect and policy not in ("ABANDON", "PREVENT"):
         report(
             f"the key version is not protected and deletionPolicy is {policy!r}: deleting the resource destroys "
             "the version. Set protect=True (or deletionPolicy 'ABANDON')."
@@ -137,11 +135,13 @@ def _no_public_key_access(args: ResourceValidationArgs, report: Report) -> None:
     for role, member, _ in grants(args.props):
         if isinstance(member, str) and kind(member) in (Kind.PUBLIC, Kind.DOMAIN, Kind.PRINCIPAL_SET):
             report(f"member {member!r} (role {role}) makes the key usable by anyone; remove it.")
+    judge_grant_at_update(args.props)  # an unknown member: not judged in preview, never met
 
 
 def _ring_of_site(args: ResourceValidationArgs, report: Report) -> None:
     """A key ring the stack declares is the site's: in the site project (or the provider's) and region."""
-    project, location = leaf(args.props, "project"), leaf(args.props, "location")
+    # unknown in a first preview: not judged in preview (judged at update), never met
+    project, location = known(args.props, "project"), known(args.props, "location")
     site, region = site_project(), (site_setting("region") or "").lower()
     if isinstance(project, str) and site and project != site:
         report(f"project is {project!r}; create the site's key ring in the site project {site!r}.")
@@ -163,7 +163,7 @@ def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
     identities = site_principals().identities
     for role, member, _ in grants(args.props):
         if not isinstance(role, str) or not isinstance(member, str):
-            continue  # a computed identity; the update run judges it with known values
+            continue  # unknown in a first preview: not judged in preview (raised below, after the known ones)
         if token in tokens.HIERARCHY_IAM:
             if role.startswith("roles/cloudkms."):
                 report(f"role {role} is granted at project level; grant key roles on the key only.")
@@ -183,6 +183,18 @@ def _service_agents_only(args: ResourceValidationArgs, report: Report) -> None:
             report(f"{member} holds {role}; service agents and site identities get key use only.")
         elif token in tokens.KEY_RING_IAM:
             report(f"role {role} is granted on the key ring; grant it on the one key that is needed instead.")
+    _judged_at_update(args)
+
+
+def _judged_at_update(args: ResourceValidationArgs) -> None:
+    """Which key a grant is on and who holds it: an unknown one is not judged in preview, never met."""
+    token = args.resource_type
+    if token in tokens.CRYPTO_KEY_IAM or token in tokens.KEY_RING_IAM:
+        known(args.props, "cryptoKeyId" if token in tokens.CRYPTO_KEY_IAM else "keyRingId")
+    if token not in tokens.HIERARCHY_IAM or any(
+        not isinstance(role, str) or role.startswith("roles/cloudkms.") for role, _, _ in grants(args.props)
+    ):
+        judge_grant_at_update(args.props)
 
 
 def _key_holders_of_site(args: StackValidationArgs, report: Report) -> None:

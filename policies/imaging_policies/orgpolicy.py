@@ -1,4 +1,4 @@
-"""Org policies, the project guard rails: the constraints every site project carries (ORG-01 to ORG-10, ENC-10).
+"""Org policies, the project guard rails: the constraints every site project carries (ORG-01 to ORG-11, ENC-10).
 
 One stack policy per constraint. A site may skip a constraint its organisation enforces higher up
 only with a recorded reason in its stack file (``imaging-landing-zone:guardRails.skip``).
@@ -13,7 +13,7 @@ project may be named by id or by number. A policy must hold the exact required v
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, items, leaf
 from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import SITE_NAMESPACE, site_project, site_setting, skipped_guard_rails
+from imaging_policies._site import SITE_NAMESPACE, site_group_domains, site_project, site_setting, skipped_guard_rails
 
 Rules = list[Any]
 
@@ -138,6 +138,47 @@ _key_projects_only = _only(
 )
 
 
+def _customer(value: object) -> str:
+    """A customer id as an allowed value names it: ``C0...`` or ``is:C0...``."""
+    return str(value).removeprefix("is:")
+
+
+def _declared_customers_only(rules: Rules, _: Context) -> str | None:
+    """ORG-11: the allowed values are exactly the customer ids of the declared group domains. A value of another
+    customer (or a principal set) admits its members; a declared customer left out locks the site's own groups out."""
+    declared = site_group_domains()
+    if any(leaf(r, "allowAll") in ("TRUE", True) for r in rules):
+        return "a rule allows members of any domain"
+    allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
+    if UNKNOWN in allowed:
+        return None
+    unconditional = {_customer(v) for r in _unconditional(rules) for v in items(r, "values", "allowedValues")}
+    if not unconditional:
+        return "values.allowedValues of an unconditional rule is empty, so members of any domain may be granted"
+    return _customers_problem(declared.customers, {_customer(v) for v in allowed}, unconditional)
+
+
+def _customers_problem(declared: Mapping[str, str], allowed: set[str], unconditional: set[str]) -> str | None:
+    """What the allowed customers (of any rule; ``unconditional``: of the rules that always apply) get wrong
+    against the declared domain to customer id map."""
+    if not declared:
+        return (
+            f"the stack declares no {SITE_NAMESPACE}:groupDomains, so the customers it admits "
+            f"({', '.join(sorted(unconditional))}) cannot be judged; declare the site's group domains"
+        )
+    wanted = set(declared.values())
+    extra = sorted(allowed - wanted)
+    missing = sorted(wanted - unconditional)
+    if extra:
+        return (
+            f"values.allowedValues admits {', '.join(extra)}, not a customer of the declared group domains "
+            f"({', '.join(f'{d}: {c}' for d, c in sorted(declared.items()))})"
+        )
+    if missing:
+        return f"values.allowedValues lacks {', '.join(missing)}, the customer of a declared group domain"
+    return None
+
+
 @dataclass(frozen=True)
 class GuardRail:
     control: str
@@ -243,6 +284,16 @@ GUARD_RAILS = (
         "Customer-managed keys come only from the site's own key project.",
         _key_projects_only,
         "rules [{values: {allowedValues: ['under:projects/<project>']}}]",
+        listed=True,
+    ),
+    GuardRail(
+        "ORG-11",
+        "iam.allowedPolicyMemberDomains",
+        "gcp-orgpolicy-allowed-member-domains",
+        "IAM grants in the project name only identities of the directory customers of the site's declared group "
+        "domains (CIS 1.1, domain restricted sharing).",
+        _declared_customers_only,
+        "rules [{values: {allowedValues: ['<customer id of each groupDomains entry>']}}]",
         listed=True,
     ),
 )

@@ -51,7 +51,9 @@ def _requires_cmek(args: ResourceValidationArgs, report: Report) -> None:
             "encryption.defaultKmsKeyName is not set, so objects are encrypted with a Google-managed key. "
             "Set it to the id of the site's images key."
         )
-    problem = site_key_problem(leaf(args.props, "encryption", "defaultKmsKeyName"), "encryption.defaultKmsKeyName")
+    # an unknown key is not judged in preview (judged at update): whose key encrypts the images decides ENC-01
+    key = known(args.props, "encryption", "defaultKmsKeyName")
+    problem = site_key_problem(key, "encryption.defaultKmsKeyName")
     if problem:
         report(problem)
 

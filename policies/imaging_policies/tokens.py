@@ -87,6 +87,8 @@ SUBSCRIPTION_IAM = frozenset(
 IAM_GRANTS = frozenset(IAM_GRANT_TOKENS)
 """Every IAM member, binding and policy resource of every service (see ``_iam_tokens``)."""
 IAP_IAM = frozenset(t for t in IAM_GRANTS if t.startswith("gcp:iap/"))
+LOG_VIEW_IAM = frozenset(t for t in IAM_GRANTS if t.startswith("gcp:logging/logViewIam"))
+"""Grants on one Cloud Logging log view (``parent``, ``location``, ``bucket``, ``name``)."""
 CUSTOM_ROLES = frozenset({"gcp:projects/iAMCustomRole:IAMCustomRole", "gcp:organizations/iAMCustomRole:IAMCustomRole"})
 SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
 WORKLOAD_IDENTITY_POOL = "gcp:iam/workloadIdentityPool:WorkloadIdentityPool"

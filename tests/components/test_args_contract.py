@@ -138,6 +138,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
 # (shared type, component args, their field and bad value, the stack file's key path and bad value)
 _CASES = [
     ("Region", "kms", {"location": "europe-west99"}, "region", "europe-west99"),
+    ("CustomerId", "project", {"member_customers": ["chuv.example"]}, "groupDomains", {"chuv.example": "chuv.example"}),
     ("Region", "bucket", {"region": "mars-north1"}, "region", "mars-north1"),
     ("Region", "network", {"region": "mars-north1"}, "region", "mars-north1"),
     ("Region", "logging", {"region": "mars-north1"}, "region", "mars-north1"),

@@ -114,6 +114,8 @@ def test_site_children_are_exactly_these():
             ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "lau-logging-audit"),
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-bucket-agent-key"),
             ("gcp:logging/projectBucketConfig:ProjectBucketConfig", "lau-logging-bucket"),
+            ("gcp:logging/logViewIamMember:LogViewIamMember", "lau-logging-bucket-auditor-soc@chuv.example"),
+            ("gcp:storage/bucketIAMMember:BucketIAMMember", "lau-images-access-logs-auditor-soc@chuv.example"),
             ("gcp:logging/projectSink:ProjectSink", "lau-logging-retention-sink"),
             ("gcp:projects/serviceIdentity:ServiceIdentity", "lau-logging-pubsub-agent"),
             ("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "lau-logging-pubsub-agent-key"),
@@ -231,6 +233,8 @@ def test_bucket_grants_are_object_read_or_create_only():
         ),
         "lau-images-group-pacs-admins@chuv.example": ("roles/storage.objectCreator", "group:pacs-admins@chuv.example"),
         "lau-images-access-logs-writer": ("roles/storage.objectCreator", "group:cloud-storage-analytics@google.com"),
+        # the auditor (the security team) reads the access-log bucket, not the image bucket
+        "lau-images-access-logs-auditor-soc@chuv.example": ("roles/storage.objectViewer", "group:soc@chuv.example"),
     }
 
 
@@ -238,9 +242,30 @@ def test_members_are_known_during_a_first_preview():
     resources = site_plan("lausanne", "preview")
     viewer = by_name(resources, "lau-images-viewer")
     assert viewer.inputs["member"] == "serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"
-    assert by_name(resources, "lau-images").inputs["encryption"]["defaultKmsKeyName"] == UNKNOWN
     assert by_name(resources, "lau-images-viewer").id is None
     assert by_name(resources, "lau-identities-viewer").urn in viewer.dependencies  # still waits for the account
+
+
+def test_key_ids_federated_and_agent_members_are_known_during_a_first_preview():
+    """The key id, the federated subject and the service agents' members come from config and the getProject
+    invoke (docs/adr/0026): literal in a first preview, yet each still waits for the resource it names. Proves
+    the inputs under mocks; not that GCP forms the same values (the update plan's equality shows the model's)."""
+    preview, update = site_plan("lausanne", "preview"), site_plan("lausanne", "update")
+    images = by_name(preview, "lau-images")
+    key = images.inputs["encryption"]["defaultKmsKeyName"]
+    assert key == by_name(update, "lau-kms-images").outputs["id"]
+    assert by_name(preview, "lau-kms-images").urn in images.dependencies
+    for name, needs in (
+        ("lau-identities-pacs-federation", "lau-identities-pacs-pool"),
+        ("lau-logging-pubsub-agent-key", "lau-logging-pubsub-agent"),
+        ("lau-viewer-iap-invoker", "lau-viewer-iap-agent"),
+    ):
+        grant = by_name(preview, name)
+        assert grant.inputs["member"] != UNKNOWN
+        assert grant.inputs["member"] == by_name(update, name).inputs["member"]
+        assert by_name(preview, needs).urn in grant.dependencies
+    siem_publisher = by_name(preview, "lau-logging-siem-publisher")
+    assert siem_publisher.inputs["member"] == UNKNOWN  # Cloud Logging assigns the sink's writer identity
 
 
 def test_pacs_federation_is_bound_to_one_subject_and_no_keys_exist():

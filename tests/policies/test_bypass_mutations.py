@@ -147,7 +147,15 @@ CASES = [
             _decoy_log_bucket,
             "bucket 'lau-images': ipFilter is not set",
             stack=True,
-            also=frozenset({"gcp-storage-bucket-usage-logs"}),
+            # the decoy is a bucket too: unprotected, without soft delete (ENC-11)
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-needed-grants-in-place",
+                    "gcp-storage-bucket-keeps-contents",
+                    "gcp-storage-bucket-usage-logs",
+                }
+            ),
         ),
         id="decoy-makes-images-look-like-a-log-bucket",
     ),

@@ -65,6 +65,7 @@ CASES = [
             remove("lau-images-agent-key"),
             "no CryptoKeyIAMMember grants roles/cloudkms.cryptoKeyEncrypterDecrypter",
             stack=True,
+            also=frozenset({"gcp-iam-needed-grants-in-place"}),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="storage-agent-not-granted",
     ),
@@ -108,7 +109,14 @@ CASES = [
             on("lau-images", set_prop("logging", value=None)),
             "has no logging.logBucket",
             stack=True,
-            also=frozenset({"gcp-storage-bucket-ip-filter"}),  # the log bucket no longer counts as one
+            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
+                }
+            ),
         ),
         id="no-usage-logs",
     ),
@@ -118,7 +126,15 @@ CASES = [
             on("lau-images", set_prop("logging", "logBucket", value="chuv-imaging-lau-lau-images")),
             "writes its usage logs into itself",
             stack=True,
-            also=frozenset({"gcp-storage-bucket-ip-filter"}),  # the log bucket no longer counts as one
+            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-needed-grants-in-place",
+                    "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
+                }
+            ),
         ),
         id="usage-logs-into-itself",
     ),
