@@ -911,8 +911,9 @@ def verdict(token: str, prop: str) -> Verdict | None:
     return None
 
 
-PROTECTED: Final = frozenset({tokens.BUCKET, *tokens.LOG_BUCKETS})
-"""Types whose resources keep ``protect``: a deletion loses images or logs (keys and key rings: ENC-05)."""
+PROTECTED: Final = frozenset({tokens.BUCKET})
+"""Types whose resources keep ``protect``: a deletion loses images (keys and key rings: ENC-05; the
+security-log bucket: LOG-15)."""
 
 
 def _cell(row: dict[str, Verdict], kind: Kind) -> str:

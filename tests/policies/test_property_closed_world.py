@@ -226,10 +226,6 @@ CASES = [
         id="protect-off-on-the-image-bucket",
     ),  # part 3: an engineer unprotects the bucket to rename it (a replacement that deletes every study)
     pytest.param(
-        Case(POLICY, on("lau-logging-bucket", unprotect), "the resource is not protected"),
-        id="protect-off-on-the-security-log-bucket",
-    ),  # part 3: a stack clean-up unprotects everything before a refactor
-    pytest.param(
         Case(
             POLICY,
             on("lau-identities-viewer", set_prop("project", value="chuv-research")),
