@@ -359,10 +359,14 @@ class Stream:
         self._pending: list[tuple[str, Future[tuple[list[Diagnostic], list[NotApplicable]]]]] = []
         self._prepared = self._executor.submit(prepare) if prepare is not None else None
         self._stack: Future[tuple[list[Diagnostic], list[NotApplicable]]] | None = None
+        self._explicit: dict[str, Resource] = {}
 
     def add(self, r: Resource) -> None:
-        """Queue ``Analyze`` for ``r`` (GCP resources with the provider)."""
-        provider = self._provider if r.custom and r.type.startswith("gcp:") else None
+        """Queue ``Analyze`` for ``r`` (GCP resources with their provider: the explicit one the program
+        gave them, else the default provider)."""
+        if r.type.startswith(PROVIDER_PREFIX):
+            self._explicit[r.urn] = r
+        provider = provider_for(r, self._provider, self._explicit)
         self._pending.append((r.urn, self._executor.submit(self._pack._analyze, r, provider)))
 
     def close(self, resources: list[Resource]) -> None:
@@ -407,11 +411,28 @@ def stack_request(resources: list[Resource], provider: Resource | None = None) -
             for r in resources
         ]
     )
-    if provider is not None:
-        for wire, r in zip(request.resources, resources, strict=True):
-            if r.custom and r.type.startswith("gcp:"):
-                wire.provider.CopyFrom(_provider(provider))
+    explicit = {r.urn: r for r in resources if r.type.startswith(PROVIDER_PREFIX)}
+    for wire, r in zip(request.resources, resources, strict=True):
+        chosen = provider_for(r, provider, explicit)
+        if chosen is not None:
+            wire.provider.CopyFrom(_provider(chosen))
     return request
+
+
+PROVIDER_PREFIX = "pulumi:providers:"
+
+
+def provider_for(r: Resource, default: Resource | None, explicit: Mapping[str, Resource]) -> Resource | None:
+    """The provider the engine sends with ``r``: the explicit provider the program registered it with
+    (``r.provider`` is ``<provider URN>::<provider id>``), else, for a custom gcp resource, the default
+    provider; ``None`` for components and the engine's own resources."""
+    if not r.custom or not r.type.startswith("gcp:"):
+        return None
+    if r.provider:
+        urn = r.provider.rsplit("::", 1)[0]
+        if urn in explicit:
+            return explicit[urn]
+    return default
 
 
 def _declared_version(pack_dir: Path) -> str:

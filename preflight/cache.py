@@ -291,6 +291,7 @@ def _decode(document: Mapping[str, Any], stack: Stack, *, keep_plan: bool) -> Si
         evaluated={name: {urns[i] for i in judged} for name, judged in document["evaluated"].items()},
         source=document["source"],
         site_config=stack.site,
+        settings=dict(stack.config),
         plan=plan,
         skip_reasons=dict(document["skipReasons"]),
         exemptions={name: dict(entries) for name, entries in document["exemptions"].items()},

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from preflight import options
 from preflight.analyzer import PACK_DIR, Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
 from preflight.engine import MODES, Resource, default_provider, stack_resource
 from preflight.stacks import PROGRAM, PROJECT, Stack
@@ -120,6 +121,8 @@ class SiteResult:
     """``program`` (the site's program under mocks) or the plan file that was judged."""
     site_config: SiteConfig | None = None
     """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
+    settings: dict[str, str] = field(default_factory=dict, repr=False)
+    """The stack's config in the engine's form (the access section reads the site's intent from it)."""
     plan: list[Resource] = field(default_factory=list, repr=False)
     """The resources of the last mode judged (update when it ran), when the check was asked to keep
     them (``keep_plan``): the data-flow diagram's source."""
@@ -370,6 +373,7 @@ class Checker:
             findings=[],
             source=source,
             site_config=stack.site,
+            settings=dict(stack.config),
             plan=judged[-1][1] if judged and keep_plan else [],
             checked_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             notes=list(stack.notes),
@@ -419,6 +423,10 @@ def _record(
     site: bool,
 ) -> None:
     by_urn = {r.urn: r for r in analysed}
+    # The options no Analyzer request carries (retainOnDelete, deletedWith), judged here under IAM-13.
+    level = result.levels.get(options.POLICY, "mandatory")
+    if options.POLICY in info and level != "disabled":
+        evaluation.diagnostics += options.findings(analysed, level)
     not_applicable: dict[str, set[str]] = {}
     for n in evaluation.not_applicable:
         not_applicable.setdefault(n.policy, set()).add(n.urn)

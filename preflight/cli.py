@@ -1,4 +1,4 @@
-"""Command line: ``python -m preflight check|fleet|plan|netcheck|schema|docs``.
+"""Command line: ``python -m preflight check|fleet|plan|access|netcheck|schema|docs``.
 
 ``check <site> [--mode preview|update|existing|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
 and ``check --plan FILE``: the site's program (or a plan document) judged by the real policy pack.
@@ -13,6 +13,10 @@ parallel, with a progress bar (stderr) and a summary; the exit code is the worst
 ``imaging-landing-zone/plan@1``, ``terraform-plan`` the same resources as a Terraform plan JSON
 (``terraform show -json``, format 1.2, ``preflight/terraform.py``) for scanners such as Checkov.
 Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.
+
+``access <site> [--format table|json] [--project DIR]``: who holds which permission on each protected
+asset of the update-mode plan, and whether the site declares it (``preflight/access.py``). Exit codes: 0
+success, 2 bad input or a tool failure.
 
 ``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
 readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
@@ -119,6 +123,24 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _project_option(plan)
     _check_parsers(sub)
+    access = sub.add_parser(
+        "access",
+        help="print who holds which permission on each protected asset, and whether the site declares it",
+        description="Run the site's program under the mock engine in update mode and print the effective access "
+        "of every protected asset (image and log buckets, log views, keys, the SIEM topic and subscription, the "
+        "viewer, the site's accounts, the project): principal, permissions, the grants that give them, and "
+        "whether the site config declares them (the pack's IAM-10 and IAM-11 model). Exit 0 success, 2 bad "
+        "input or a tool failure.",
+    )
+    access.add_argument("site", help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file")
+    access.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (for people) or json (imaging-landing-zone/access@1) (default: table)",
+    )
+    access.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
+    _project_option(access)
     _netcheck_parser(sub)
     schema = sub.add_parser(
         "schema",
@@ -137,7 +159,10 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_argument(
         "--write",
         action="store_true",
-        help="rewrite README.md and docs/controls.md (default: only check them, exit 1 if stale)",
+        help=(
+            "rewrite README.md, the property table of policies/README.md and docs/controls.md "
+            "(default: only check them, exit 1 if stale)"
+        ),
     )
     from preflight import new_site
 
@@ -641,6 +666,22 @@ def _plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _access(args: argparse.Namespace) -> int:
+    from preflight import access, stacks
+    from preflight.engine import ProgramError, run_stack
+
+    try:
+        stack = _stack(args)
+        resources = run_stack(stack, "update", own_program=stacks.PROGRAM)
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    except (_UsageError, stacks.StackFileError, ProgramError) as exc:
+        return _fail([str(exc)])
+    document = access.document(stack.name, resources, stack.config)
+    sys.stdout.write(access.table(document) if args.format == "table" else access.dumps(document))
+    return EXIT_OK
+
+
 def _new_site(args: argparse.Namespace) -> int:
     from preflight import new_site
 
@@ -657,6 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
         "fleet": _fleet,
         "plan": _plan,
+        "access": _access,
         "new-site": _new_site,
     }
     return commands[args.command](args)

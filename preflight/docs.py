@@ -96,12 +96,31 @@ def render(text: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + args_table(MODELS[m.group(2)]) + m.group(3), text)
 
 
+PACK_README = README.parent / "policies" / "README.md"
+_PROPERTIES = re.compile(r"(<!-- properties -->\n).*?(<!-- /properties -->)", re.S)
+
+
+def render_pack(text: str) -> str:
+    """The pack README ``text`` with its property table (between ``<!-- properties -->`` and
+    ``<!-- /properties -->``) regenerated from the pack's own table."""
+    import sys
+
+    policies_dir = str(PACK_README.parent)
+    if policies_dir not in sys.path:
+        sys.path.insert(0, policies_dir)
+    from imaging_policies import _property_table
+
+    return _PROPERTIES.sub(lambda m: m.group(1) + _property_table.render() + m.group(2), text)
+
+
 def write() -> bool:
-    """Regenerate the README's args blocks and ``docs/controls.md``; True if anything changed."""
+    """Regenerate the README's args blocks, the pack README's property table and ``docs/controls.md``;
+    True if anything changed."""
     from preflight import controls
 
     changed = False
-    for path, render_file in ((README, render), (controls.DOC, lambda _: controls.render_doc())):
+    files = ((README, render), (PACK_README, render_pack), (controls.DOC, lambda _: controls.render_doc()))
+    for path, render_file in files:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         updated = render_file(current)
         if updated != current:
@@ -116,4 +135,5 @@ def stale() -> bool:
 
     doc = controls.DOC.read_text(encoding="utf-8") if controls.DOC.exists() else ""
     readme = README.read_text(encoding="utf-8")
-    return render(readme) != readme or controls.render_doc() != doc
+    pack = PACK_README.read_text(encoding="utf-8")
+    return render(readme) != readme or render_pack(pack) != pack or controls.render_doc() != doc

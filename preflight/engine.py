@@ -74,6 +74,10 @@ class Resource:
     additional_secret_outputs: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    deleted_with: str = ""
+    """The URN whose deletion deletes this resource too (``deletedWith``): not in the Analyzer protocol."""
+    import_id: str = ""
+    """The cloud id the resource adopts (``import``): not in the Analyzer protocol."""
 
 
 _ASSET = "c44067f5952c0a294b673a41bacd8c17"
@@ -173,6 +177,8 @@ class _Recorder(pulumi_mocks.MockMonitor):
                 additional_secret_outputs=list(request.additionalSecretOutputs),
                 dependencies=list(request.dependencies),
                 property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+                deleted_with=request.deletedWith,
+                import_id=request.importId,
             )
         )
         if self._on_resource is not None:

@@ -497,6 +497,22 @@ def _stored_bucket(i: Outputs, extra: Outputs, name: str) -> Outputs:
     }
 
 
+def _stored_cloud_run(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # ``ingress`` is Optional+Computed and flattened as the API returns it; the Cloud Run Admin API (v2
+    # Service.ingress) serves traffic from everywhere when a service does not say: INGRESS_TRAFFIC_ALL.
+    return {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+
+
+def _stored_v1_org_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # Create: d.SetId("<project>:<constraint>") as declared; Read: d.Set("constraint", policy.Constraint),
+    # the API's form, always "constraints/<name>".
+    constraint = str(i["constraint"])
+    return {
+        "id": f"{i['project']}:{constraint}",
+        "constraint": constraint if constraint.startswith("constraints/") else f"constraints/{constraint}",
+    }
+
+
 def _stored_firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
     return {
         **_stored_network_ref(i, extra, name),
@@ -537,6 +553,8 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _stored_pool_provider,
     "gcp:storage/bucket:Bucket": _stored_bucket,
     "gcp:compute/firewall:Firewall": _stored_firewall,
+    "gcp:cloudrunv2/service:Service": _stored_cloud_run,
+    "gcp:projects/organizationPolicy:OrganizationPolicy": _stored_v1_org_policy,
     "gcp:compute/route:Route": _stored_route,
     "gcp:compute/subnetwork:Subnetwork": _stored_subnetwork,
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _stored_neg,
@@ -586,6 +604,27 @@ def _compute(token: str, file: str, collection: str, scope: str = "global") -> l
 
 
 STORED_FORMS: tuple[StoredForm, ...] = (
+    StoredForm(
+        "gcp:projects/organizationPolicy:OrganizationPolicy",
+        "id",
+        f"{_P}:{_P}",
+        "services/resourcemanager/resource_google_project_organization_policy.go: Create "
+        "d.SetId(fmt.Sprintf('%s:%s', project, constraint)) as declared",
+    ),
+    StoredForm(
+        "gcp:projects/organizationPolicy:OrganizationPolicy",
+        "constraint",
+        r"constraints/[a-zA-Z]+\.[a-zA-Z]+",
+        "services/resourcemanager/resource_google_project_organization_policy.go: Read "
+        "d.Set('constraint', policy.Constraint) (the API's 'constraints/' form)",
+    ),
+    StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "ingress",
+        "INGRESS_TRAFFIC_(ALL|INTERNAL_ONLY|INTERNAL_LOAD_BALANCER)",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: 'ingress' Optional+Computed, "
+        "flattenCloudRunV2ServiceIngress returns the API's value (INGRESS_TRAFFIC_ALL when the service sets none)",
+    ),
     StoredForm(
         "gcp:orgpolicy/policy:Policy",
         "name",
@@ -1067,9 +1106,12 @@ def _has_property(token: str, prop: str) -> bool:
 _PROVIDER_SETTINGS = ("project", "region", "zone")
 
 
-def _provider_defaults(token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """The provider config values (``gcp:project``, ``gcp:region``, ``gcp:zone``) a resource of ``token``
-    takes for each of those inputs it has and does not set."""
+def _provider_defaults(
+    token: str, inputs: Mapping[str, Any], served: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The provider values (``project``, ``region``, ``zone``) a resource of ``token`` takes for each of
+    those inputs it has and does not set: an explicit provider's inputs (``served``), else the stack's
+    provider config (``gcp:project``, ...)."""
     import pulumi
 
     config = pulumi.Config("gcp")
@@ -1077,7 +1119,7 @@ def _provider_defaults(token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     for key in _PROVIDER_SETTINGS:
         if key in inputs or not _has_property(token, key):
             continue
-        value = config.get(key)
+        value = served.get(key) if served is not None else config.get(key)
         if value:
             found[key] = value
         elif key != "project":
@@ -1102,6 +1144,9 @@ class GcpModel(pulumi_mocks.Mocks):
         self.mode = mode or ("preview" if preview else "update")
         self.preview = self.mode == "preview"
         self._last = threading.local()
+        self._providers: dict[str, dict[str, Any]] = {}
+        """Explicit providers' inputs by logical name: a resource served by one takes its project, region and
+        zone from it, as the real provider does (the default provider's come from the stack's ``gcp:`` config)."""
 
     @property
     def program_only(self) -> frozenset[str]:
@@ -1109,17 +1154,26 @@ class GcpModel(pulumi_mocks.Mocks):
         placeholders); the recorder keeps them out of what the pack is handed."""
         return getattr(self._last, "program_only", frozenset())
 
+    def _served_by(self, reference: str) -> dict[str, Any] | None:
+        """The inputs of the explicit provider ``reference`` (``<provider URN>::<id>``) names; ``None`` for the
+        default provider."""
+        if not reference:
+            return None
+        return self._providers.get(reference.rsplit("::", 1)[0].rsplit("::", 1)[-1])
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self._last.program_only = frozenset()
         state = {key: value for key, value in args.inputs.items() if _known(value)}
+        if args.typ.startswith("pulumi:providers:"):
+            self._providers[args.name] = dict(state)
         if not args.custom:
             return None, {}
         if self.preview:
             return None, state
         computed = COMPUTED.get(args.typ)
-        # Resources without a project, region or zone use the provider's (its config), as the real
-        # provider does, and store the one they used.
-        defaults = _provider_defaults(args.typ, args.inputs)
+        # Resources without a project, region or zone use their provider's (an explicit provider's inputs,
+        # else the stack's gcp config), as the real provider does, and store the one they used.
+        defaults = _provider_defaults(args.typ, args.inputs, self._served_by(args.provider or ""))
         inputs = {"project": defaults.get("project", DEFAULT_PROJECT), **defaults, **args.inputs}
         try:
             extra = computed(inputs, args.name) if computed else {"id": f"{args.name}-id"}

@@ -156,8 +156,39 @@ def site(result: SiteResult) -> str:
     else:
         body.append(f'<p class="unavailable">Data-flow diagram not drawn: {escape(missing or "Graphviz failed")}.</p>')
     body += ['<h2 id="matrix-title">Compliance matrix</h2>', *_matrix(result)]
+    body += ['<h2 id="access">Effective access</h2>', *_access(result)]
     body += ['<h2 id="findings">Findings</h2>', *_findings(result.findings)]
     return _page(f"Preflight: {result.site}", body)
+
+
+def _access(result: SiteResult) -> list[str]:
+    """Who holds which permission on each protected asset, and whether the site declares it (the pack's
+    IAM-10 model, ``preflight access``): the page an access review asks for."""
+    if not result.plan:
+        return [
+            '<p class="unavailable">Effective access not computed: this result kept no plan; '
+            f"<code>python -m preflight access {escape(result.site)}</code> prints it.</p>"
+        ]
+    from preflight import access
+
+    rows = access.rows(result.plan, result.settings)
+    out = [
+        '<p class="meta">From the plan, with the provider\'s IAM semantics and the pinned role table; '
+        "&quot;intended&quot; compares with what the site config declares.</p>",
+        "<table><tr><th>asset</th><th>kind</th><th>principal</th><th>permissions</th><th>granted by</th>"
+        "<th>intended</th></tr>",
+    ]
+    for row in rows:
+        intended = {None: "no declared intent", True: "yes", False: "no: " + ", ".join(row["beyondIntent"])}
+        marked = ' class="bad"' if row["intended"] is False else ""
+        out.append(
+            f"<tr{marked}><td>{escape(row['asset'])}</td>"
+            f"<td>{escape(row['kind'])}</td><td><code>{escape(row['principal'])}</code></td>"
+            f"<td>{escape(', '.join(row['permissions']))}</td><td>{escape('; '.join(row['grantedBy']))}</td>"
+            f"<td>{escape(intended[row['intended']])}</td></tr>"
+        )
+    out.append("</table>")
+    return out
 
 
 def _probe(result: SiteResult) -> str:

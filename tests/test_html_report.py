@@ -319,6 +319,17 @@ def test_without_graphviz_the_report_says_how_to_install_it(results, monkeypatch
     assert 'id="row-PERF-01"' in page
 
 
+def test_the_report_shows_the_effective_access_of_each_protected_asset(results):
+    """The access review's page: each (asset, principal) with its permissions, the grant and the intent."""
+    page = html.site(results["lausanne"])
+    section = page[page.index('<h2 id="access">') :]
+    assert "<td>lau-siem-export</td><td>SIEM topic</td>" in section
+    assert "lau-logging-siem-publisher (roles/pubsub.publisher)" in section
+    assert '<tr class="bad">' not in section.split("</table>")[0]
+    without = html.site(dataclasses.replace(results["lausanne"], plan=[]))
+    assert "<code>python -m preflight access lausanne</code> prints it" in without
+
+
 def test_a_result_without_its_plan_says_how_to_get_the_diagram(results):
     """A fleet keeps no plans (memory); a one-site fleet's report says which command draws the diagram."""
     page = html.site(dataclasses.replace(results["lausanne"], plan=[]))

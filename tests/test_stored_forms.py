@@ -10,6 +10,7 @@ planned and the stored form on both sites and on every stack mutation of the sui
 
 from __future__ import annotations
 
+import copy
 import importlib
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from preflight.engine import UNKNOWN, Resource
+from preflight.engine import UNKNOWN, Resource, capture
 from preflight.gcp_model import STORED_FORMS, project_number
 from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
@@ -38,6 +39,48 @@ def _at(props: dict[str, Any], path: str) -> tuple[bool, Any]:
     return True, node
 
 
+_samples: list[Resource] = []
+
+
+def _sample_plan() -> list[Resource]:
+    """Resources of types or forms no example site has, in the stored form: a v1 org policy (the guard
+    rails recognise it), a Cloud Run service that leaves ``ingress`` to the API."""
+    if not _samples:
+        import pulumi_gcp as gcp
+
+        def program() -> None:
+            gcp.projects.OrganizationPolicy(
+                "v1-sample",
+                project=LAU_PROJECT,
+                constraint="iam.disableServiceAccountKeyCreation",
+                boolean_policy={"enforced": True},
+            )
+            gcp.cloudrunv2.Service(
+                "run-sample",
+                project=LAU_PROJECT,
+                location="europe-west6",
+                template={"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]},
+            )
+
+        _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="existing"))
+    return copy.deepcopy(_samples)
+
+
+def test_an_ingress_left_to_the_api_is_stored_as_the_api_serves_it():
+    """The provider takes a Cloud Run service's ``ingress`` from the API when the program sets none; the API
+    then serves traffic from everywhere, and a stack policy reading the stored form must see that."""
+    run = next(r for r in _sample_plan() if r.name == "run-sample")
+    assert "ingress" not in run.inputs
+    assert run.outputs["ingress"] == "INGRESS_TRAFFIC_ALL"
+
+
+def test_a_v1_org_policy_is_stored_with_the_api_constraint():
+    v1 = next(r for r in _sample_plan() if r.name == "v1-sample")
+    assert v1.inputs["constraint"] == "iam.disableServiceAccountKeyCreation"
+    assert v1.outputs["constraint"] == "constraints/iam.disableServiceAccountKeyCreation"
+    assert v1.id == f"{LAU_PROJECT}:iam.disableServiceAccountKeyCreation"
+
+
 def _site_types() -> set[str]:
     return {r.type for site in SITES for r in site_plan(site, "existing") if r.custom}
 
@@ -50,6 +93,7 @@ def test_the_table_covers_every_type_the_example_sites_use():
 @pytest.mark.parametrize("row", STORED_FORMS, ids=lambda row: f"{row.type.rsplit(':', 1)[-1]}.{row.field}")
 def test_the_model_stores_each_type_as_the_provider_does(row):
     resources = [r for site in SITES for r in site_plan(site, "existing") if r.type == row.type]
+    resources += [r for r in _sample_plan() if r.type == row.type]
     assert resources, f"no example site uses {row.type}; drop the row or add a site that uses it"
     seen = 0
     for r in resources:

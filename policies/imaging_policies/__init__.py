@@ -4,6 +4,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 """
 
 from imaging_policies import (
+    access,
     closed_world,
     edge,
     federation,
@@ -14,6 +15,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    properties,
     retention,
     routing,
     storage,
@@ -29,6 +31,7 @@ for _module in (
     storage,
     retention,
     iam,
+    access,
     federation,
     firewall,
     vpc,
@@ -38,6 +41,7 @@ for _module in (
     edge,
     routing,
     orgpolicy,
+    properties,
 ):
     _pack.extend(_module.POLICIES)
 _pack.extend(closed_world.policies(_pack))  # judges every type against all the others

@@ -31,6 +31,8 @@ from pulumi_policy import PolicyResource
 
 from imaging_policies import tokens
 from imaging_policies._props import PUBLIC_PRINCIPALS, as_str, grants, leaf
+from imaging_policies._resolve import AGENT, DEFAULT_ACCOUNT, principal, principal_project
+from imaging_policies._role_permissions import ROLES
 from imaging_policies._site import site_project
 
 
@@ -50,25 +52,12 @@ class Kind(Enum):
 
 
 _PUBLIC_LOWER: Final = frozenset(p.lower() for p in PUBLIC_PRINCIPALS) | {"principalset://goog/public:all"}
-# Google-managed service agents, by the domains Google reserves for them: service-<n>@gs-project-accounts
-# (Cloud Storage), service-<n>@gcp-sa-<x> (most services), cmek-p<n>@gcp-sa-logging (Cloud Logging's CMEK
-# agent), p<n>-<k>@gcp-sa-logging (a sink's unique writer identity), service-<n>@serverless-robot-prod (Cloud
-# Run), <n>@cloudservices (Google APIs). The domain matters:
-# any project may create a user-managed account named service-<n>@<its project>.iam.gserviceaccount.com.
-_AGENT: Final = re.compile(
-    r"^serviceaccount:(?:(?:service-|cmek-p)(?P<number>\d+)@(?:gs-project-accounts|gcp-sa-[a-z0-9-]+|compute-system"
-    r"|container-engine-robot|serverless-robot-prod|dataflow-service-producer-prod)\.iam\.gserviceaccount\.com"
-    r"|p(?P<writer>\d+)-\d+@gcp-sa-logging\.iam\.gserviceaccount\.com"
-    r"|(?P<apis>\d+)@cloudservices\.gserviceaccount\.com)$"
-)
+_AGENT: Final = AGENT
 # Default accounts: every workload of the project could run as them (IAM-06 deprivileges them).
-_DEFAULT_ACCOUNT: Final = re.compile(
-    r"^serviceaccount:(?:\d+-compute@developer\.gserviceaccount\.com|[a-z0-9-]+@appspot\.gserviceaccount\.com"
-    r"|\d+@cloudbuild\.gserviceaccount\.com)$"
-)
-_USER_ACCOUNT: Final = re.compile(r"^serviceaccount:[a-z0-9-]+@(?P<project>[a-z0-9-]+)\.iam\.gserviceaccount\.com$")
+_DEFAULT_ACCOUNT: Final = DEFAULT_ACCOUNT
+_USER_ACCOUNT: Final = re.compile(r"^serviceaccount:[a-z0-9-]+@[a-z0-9.-]+\.iam\.gserviceaccount\.com$")
 _WORKLOAD: Final = re.compile(
-    r"^principal://iam\.googleapis\.com/projects/(?P<number>\d+)/locations/global/workloadidentitypools/"
+    r"^principal://iam\.googleapis\.com/projects/(?P<number>[^/]+)/locations/global/workloadidentitypools/"
     r"(?P<pool>[^/]+)/subject/(?P<subject>.+)$"
 )
 _POOL_SET: Final = re.compile(r"^principalset://iam\.googleapis\.com/projects/(?P<number>\d+)/")
@@ -89,8 +78,10 @@ _PREFIXES: Final = (
 
 
 def kind(member: str) -> Kind:
-    """The kind of principal an IAM member string names."""
-    m = member.lower()
+    """The kind of principal an IAM member string names, in its canonical form (``_resolve.principal``: a
+    service account's ``principal://.../serviceAccounts/<email>`` is the account, a GKE workload identity
+    ``serviceAccount:<p>.svc.id.goog[<ns>/<ksa>]`` a federated workload of the project's GKE pool)."""
+    m = principal(member) or member.lower()
     if m in _PUBLIC_LOWER:
         return Kind.PUBLIC
     found = next((k for prefix, k in _PREFIXES if m.startswith(prefix)), None)
@@ -106,30 +97,33 @@ def kind(member: str) -> Kind:
 
 
 def project_number(member: str) -> str | None:
-    """The project number a service agent, federated workload or pool set belongs to, if it names one."""
-    m = member.lower()
+    """The project number a service agent, federated workload or pool set belongs to, if it names one (a GKE
+    workload's pool names its project by id: no number)."""
+    m = principal(member) or member.lower()
     agent = _AGENT.match(m)
     if agent:
         return agent.group("number") or agent.group("writer") or agent.group("apis")
     for pattern in (_WORKLOAD, _POOL_SET):
         match = pattern.match(m)
-        if match:
+        if match and match.group("number").isdigit():
             return match.group("number")
     return None
 
 
 def workload_pool(member: str) -> str | None:
     """``projects/<n>/locations/global/workloadIdentityPools/<pool>`` of a federated workload member."""
-    match = _WORKLOAD.match(member.lower())
+    match = _WORKLOAD.match(principal(member) or member.lower())
     if match is None:
         return None
     return f"projects/{match.group('number')}/locations/global/workloadidentitypools/{match.group('pool')}"
 
 
 def account_project(member: str) -> str | None:
-    """The project id of a user-managed service account (``<id>@<project>.iam.gserviceaccount.com``)."""
-    match = _USER_ACCOUNT.match(member.lower())
-    return match.group("project") if match else None
+    """The project id of a user-managed service account (``<id>@<project>.iam.gserviceaccount.com``; a
+    domain-scoped project's ``<id>@<project>.<domain>.iam.gserviceaccount.com`` is ``<domain>:<project>``),
+    in any form the resolver reads (``_resolve.principal_project``)."""
+    m = principal(member) or member.lower()
+    return principal_project(m) if _USER_ACCOUNT.match(m) and kind(m) is Kind.SERVICE_ACCOUNT else None
 
 
 def is_default_account(member: str) -> bool:
@@ -142,7 +136,8 @@ def is_default_account(member: str) -> bool:
 def site_project_number(resources: list[PolicyResource], config: Mapping[str, Any]) -> tuple[str | None, str]:
     """The site project's number: the policy's ``projectNumber`` config, else what GCP reports for the
     stack's resources of the site project (a bucket's ``projectNumber``, a workload identity pool's name),
-    else (a first preview) the number most numbered members of the stack's grants share, if they differ."""
+    else (a first preview) the number the numbered members of the stack's grants share (most of them, if they
+    differ)."""
     if "projectNumber" in config:
         return str(config["projectNumber"]).removesuffix(".0"), "the policy's projectNumber config"
     project = site_project()
@@ -161,6 +156,8 @@ def site_project_number(resources: list[PolicyResource], config: Mapping[str, An
     counts = Counter(number for _, _, number in numbered_members(resources, tokens.IAM_GRANTS))
     if len(counts) > 1:
         return counts.most_common(1)[0][0], "the number most members of the stack use"
+    if counts:
+        return next(iter(counts)), "the one number the members of the stack use"
     return None, "nothing in the stack reports it yet"
 
 
@@ -207,33 +204,12 @@ KEY_USE_ROLES: Final = frozenset(
         "roles/cloudkms.cryptoKeyDecrypter",
     }
 )
-READ_OBJECTS: Final = frozenset(
-    {
-        "storage.objects.get",
-        "storage.objects.list",
-        "storage.managedFolders.get",
-        "storage.managedFolders.list",
-        "storage.folders.get",
-        "storage.folders.list",
-        "resourcemanager.projects.get",
-        "resourcemanager.projects.list",
-    }
-)
+ROLE_PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {role: frozenset(p.split()) for role, p in ROLES.items()}
+"""Every predefined role of the pinned, dated table (``_role_permissions``) to its permissions."""
+READ_OBJECTS: Final = ROLE_PERMISSIONS["roles/storage.objectViewer"]
 """The permissions of ``roles/storage.objectViewer``."""
-CREATE_OBJECTS: Final = frozenset(
-    {
-        "storage.objects.create",
-        "storage.managedFolders.create",
-        "storage.folders.create",
-        "storage.multipartUploads.create",
-        "storage.multipartUploads.abort",
-        "storage.multipartUploads.listParts",
-        "orgpolicy.policy.get",
-        "resourcemanager.projects.get",
-    }
-)
+CREATE_OBJECTS: Final = ROLE_PERMISSIONS["roles/storage.objectCreator"]
 """The permissions of ``roles/storage.objectCreator``."""
-ROLE_PERMISSIONS: Final = {"roles/storage.objectViewer": READ_OBJECTS, "roles/storage.objectCreator": CREATE_OBJECTS}
 
 _DANGEROUS: Final = (
     (re.compile(r"\.setIamPolicy$"), "changes who has access"),

@@ -97,15 +97,19 @@ _SETTINGS_KEYS = (
 
 
 def _settings_once(configure: Callable[[Any], None]) -> Callable[[Any], None]:
-    """The SDK's per-request runtime configuration, run again only when the environment changed."""
-    applied: list[tuple[str | None, ...]] = []
+    """The SDK's per-request runtime configuration, run again only when the environment changed. Per serving
+    thread: the SDK's settings and config are context variables, which each thread of the server holds on its
+    own, and the SDK adds the new stack's keys to them (a thread that last served another stack would
+    otherwise keep that stack's config, and every key the new stack does not set)."""
+    applied = threading.local()
 
     def configure_if_changed(self: Any) -> None:
         current = tuple(os.environ.get(key) for key in _SETTINGS_KEYS)
-        if applied and applied[0] == current:
+        if getattr(applied, "current", None) == current:
             return
+        pulumi.runtime.set_all_config({})  # the SDK sets each key of the new stack: drop the last stack's others
         configure(self)
-        applied[:] = [current]
+        applied.current = current
 
     configure_if_changed._adapted = True  # type: ignore[attr-defined]
     return configure_if_changed

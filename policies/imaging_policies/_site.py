@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Final
@@ -137,7 +137,17 @@ def site_project() -> str | None:
 
 def _site_section(key: str) -> Mapping[str, Any] | None:
     """A structured section of the stack's site config, if the stack has a readable one."""
-    value = site_setting(key)
+    return section(site_setting, key)
+
+
+Settings = Callable[[str], str | None]
+"""How a site setting is read: the key (without namespace) to its value as the engine passes it (objects
+JSON-encoded), or ``None``. The pack reads ``site_setting``; the offline check reads a stack file."""
+
+
+def section(get: Settings, key: str) -> Mapping[str, Any] | None:
+    """A structured section of a site config, if it has a readable one."""
+    value = get(key)
     if value is None:
         return None
     try:
@@ -307,15 +317,20 @@ def _group(key: object) -> str:
 def site_principals() -> Principals:
     """The principals the stack's site config declares (``identities``, ``rbac``, ``viewer.iapGroups``,
     ``logging.siem.subscriber``), with the component defaults for unset account ids."""
-    project, code = site_project(), site_setting("siteCode")
-    identities = _site_section("identities") or {}
+    return principals_from(site_setting, site_project())
+
+
+def principals_from(get: Settings, project: str | None) -> Principals:
+    """The principals a site config declares (see :func:`site_principals`), read through ``get``."""
+    code = get("siteCode")
+    identities = section(get, "identities") or {}
     roles: dict[str, set[str]] = {}
-    viewer_section = _site_section("viewer") or {}
+    viewer_section = section(get, "viewer") or {}
     for group in viewer_section.get("iapGroups", []) or []:
         roles.setdefault(_group(group), set()).add("iap")
-    for group, role in (_site_section("rbac") or {}).items():
+    for group, role in (section(get, "rbac") or {}).items():
         roles.setdefault(_group(group), set()).add(str(role))
-    siem = (_site_section("logging") or {}).get("siem") or {}
+    siem = (section(get, "logging") or {}).get("siem") or {}
     subscriber = siem.get("subscriber") if isinstance(siem, Mapping) else None
     if isinstance(subscriber, str) and subscriber.lower().startswith("group:"):
         roles.setdefault(subscriber.lower(), set()).add("siem")

@@ -53,6 +53,7 @@ from imaging_policies._props import (
     leaf,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._resolve import SiteProject, placed_in_site
 from imaging_policies._site import (
     SITE_NAMESPACE,
     Principals,
@@ -511,7 +512,22 @@ def _no_keys(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _default_accounts(args: StackValidationArgs, report: Report) -> None:
-    found = [r for r in args.resources if r.resource_type == tokens.DEFAULT_SERVICE_ACCOUNTS]
+    site = SiteProject(site_project(), site_project_number(args.resources, args.get_config())[0])
+    found = []
+    for r in args.resources:
+        if r.resource_type != tokens.DEFAULT_SERVICE_ACCOUNTS:
+            continue
+        placed = placed_in_site(r.props, site)
+        if placed is None:  # a first preview: the project is judged at update
+            known(r.props, "project", resource=r.name)
+        if placed:
+            found.append(r)
+        else:
+            report(
+                f"DefaultServiceAccounts is for project {as_str(leaf(r.props, 'project')) or '(none)'}, not the site "
+                f"project {site.id!r}: it does not deprivilege the site's default accounts. Set project.",
+                r.urn,
+            )
     if not found:
         report(
             "no gcp.projects.DefaultServiceAccounts resource: the project's default service accounts keep "

@@ -19,6 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
+from imaging_policies._principals import site_project_number
 from imaging_policies._props import (
     UNKNOWN,
     as_str,
@@ -30,7 +31,8 @@ from imaging_policies._props import (
     refers_by_dependency,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import LoggingDeclaration, site_logging
+from imaging_policies._resolve import SiteProject, placed_in_site, project_of
+from imaging_policies._site import LoggingDeclaration, site_logging, site_project
 from imaging_policies.kms import site_key_problem
 from imaging_policies.log_filters import Selection, describe, security_samples, select
 
@@ -115,8 +117,16 @@ def _audit_config(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _audit_logs_on(args: StackValidationArgs, report: Report) -> None:
+    site = SiteProject(site_project(), site_project_number(list(args.resources), args.get_config())[0])
     for r in args.resources:
         if r.resource_type in tokens.AUDIT_CONFIGS | tokens.IAM_POLICY_DOCUMENTS:
+            # only an audit config of the site's project logs the site's reads (one placed in another project,
+            # or in none the resolver can read, does not count); an unknown project is judged at update
+            placed = placed_in_site(r.props, site) if leaf(r.props, "project") is not None else True
+            if placed is None:
+                known(r.props, "project", resource=r.name)
+            if not placed:
+                continue
             configs = _audit_configs(r.resource_type, r.props)
             if configs is None or _complete(configs):
                 return  # complete, or a policy document not known before the update
@@ -446,7 +456,10 @@ def _excludes_from_site(resource_type: str, props: Any) -> bool:
     if resource_type == tokens.BILLING_ACCOUNT_EXCLUSION:
         return False
     project, site = as_str(leaf(props, "project")), site_logging().project
-    return resource_type != tokens.PROJECT_EXCLUSION or project is None or site is None or project == site
+    if resource_type != tokens.PROJECT_EXCLUSION or project is None or site is None:
+        return True
+    # a project number cannot be told apart from the site's here: it may be the site's (conservative)
+    return SiteProject(site).holds(project) or project_of(project) is None or str(project_of(project)).isdigit()
 
 
 def _no_suppression(args: ResourceValidationArgs, report: Report) -> None:

@@ -148,7 +148,14 @@ CASES = [
             "bucket 'lau-images': ipFilter is not set",
             stack=True,
             # the decoy is a bucket too: unprotected, without soft delete (ENC-11)
-            also=frozenset({"gcp-storage-bucket-usage-logs", "gcp-storage-bucket-keeps-contents"}),
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-needed-grants-in-place",
+                    "gcp-storage-bucket-keeps-contents",
+                    "gcp-storage-bucket-usage-logs",
+                }
+            ),
         ),
         id="decoy-makes-images-look-like-a-log-bucket",
     ),

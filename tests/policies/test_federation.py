@@ -172,6 +172,9 @@ CASES = [
         _stack(
             on(GRANT, set_prop("member", value=f"principalSet://iam.googleapis.com/{POOL}/attribute.repository/pacs")),
             "no provider of the pool maps it",
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent", "gcp-iam-needed-grants-in-place"}
+            ),  # the effective access: an undeclared holder, the declared subject dropped
         ),
         # IAM-14: a grant copied from a CI setup binds an attribute this pool's provider never maps from sub.
         id="principal-set-on-an-attribute-not-mapped-from-sub",
@@ -180,6 +183,9 @@ CASES = [
         _stack(
             on(GRANT, set_prop("member", value=f"principal://iam.googleapis.com/{POOL}/subject/admin-laptop")),
             "names subject 'admin-laptop'",
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent", "gcp-iam-needed-grants-in-place"}
+            ),  # the effective access: an undeclared holder, the declared subject dropped
         ),
         # IAM-14: an insider grants their own workstation's subject the uploader, next to the gateway's grant.
         id="grant-to-an-undeclared-subject",

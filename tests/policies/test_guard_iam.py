@@ -382,6 +382,9 @@ CASES = [
             on("lau-images-viewer", set_prop("role", value="projects/chuv-imaging-lau/roles/imageReader")),
             "is a custom role the stack does not declare",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-not-in-stack",  # a role created by hand in the console: its permissions are invisible
     ),
@@ -394,6 +397,9 @@ CASES = [
             ),
             "storage.objects.delete (deletes or rewrites data)",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-deletes-objects",  # named like a reader, grants delete
     ),
@@ -414,6 +420,9 @@ CASES = [
             ),
             "iam.serviceAccounts.actAs (impersonates service accounts)",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-acts-as",  # impersonation hidden in a custom role's permission list
     ),
@@ -429,6 +438,9 @@ CASES = [
             ),
             "storage.buckets.setIamPolicy (changes who has access)",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-sets-bucket-iam",  # the uploader group could grant itself anything on the bucket
     ),
@@ -444,6 +456,9 @@ CASES = [
             ),
             "grants storage.objects.get on a bucket to group:pacs-admins@chuv.example, beyond what its site role",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="uploader-group-custom-role-reads",  # "let the PACS admins verify uploads": the uploader role reads
     ),
@@ -465,6 +480,9 @@ CASES = [
             ),
             "at project level with condition '1 == 1', which is always true",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-storage-role-project-wide",  # a harmless-looking permission on every bucket of the project
     ),
@@ -480,7 +498,13 @@ CASES = [
             ),
             "which the stack does not declare",
             stack=True,
-            also=frozenset({"gcp-iam-federation-admits-declared-subject"}),  # IAM-14: not the declared subject
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-federation-admits-declared-subject",
+                    "gcp-iam-needed-grants-in-place",
+                }
+            ),
         ),
         id="uploader-impersonated-from-foreign-pool",  # a CI pool of another project gets the uploader
     ),
@@ -494,6 +518,9 @@ CASES = [
             ),
             f"belongs to project number 999999999999, not the site project's {NUMBER}",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="other-project-storage-agent-reads-images",  # another project's transfer path reads the images
     ),
@@ -519,6 +546,9 @@ CASES = [
             ),
             "belongs to project number 999999999999",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="other-project-google-apis-agent-reads-images",  # the Google APIs agent form (no .iam. domain)
     ),
@@ -606,6 +636,9 @@ CASES = [
             ),
             f"belongs to project number 999999999999, not the site project's {NUMBER}",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="other-project-storage-agent-on-key",  # another project's buckets could use (and read with) the key
     ),

@@ -6,6 +6,7 @@ stack (``AnalyzeStack``): zero mandatory findings."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 
 import pytest
@@ -27,6 +28,14 @@ LOG_BUCKET_PATH = "projects/chuv-imaging-lau/locations/europe-west6/buckets"
 SECURITY_TEAM = "securite@chuv.example"
 POLICY_CONFIG = {"gcp-iam-groups-not-users": {"additionalGroups": [SECURITY_TEAM]}}
 """The site declares its security team in the pack's config (IAM-07); every variant runs with it."""
+
+
+def _with_auditor(config: dict[str, str]) -> dict[str, str]:
+    """The Lausanne config with the security team in ``rbac`` as ``auditor`` (reads the log buckets only)."""
+    rbac = json.loads(config["imaging-landing-zone:rbac"])
+    return {**config, "imaging-landing-zone:rbac": json.dumps({**rbac, SECURITY_TEAM: "auditor"})}
+
+
 APP_LOG_FILTER = 'resource.type="cloud_run_revision" AND severity>=WARNING'
 
 
@@ -167,7 +176,7 @@ def policy_pack():
     def get(site: str, mode: str) -> analyzer.PolicyPack:
         if mode not in running:
             running[mode] = configured_pack(
-                stacks.load(site).config,
+                _with_auditor(stacks.load(site).config),
                 stack=site,
                 mode="preview" if mode == "preview" else "update",
                 policy_config=POLICY_CONFIG,

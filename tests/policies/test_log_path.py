@@ -249,6 +249,7 @@ CASES = [
             remove("lau-logging-siem-reader"),
             "no subscription of the SIEM topic is read by the declared SIEM subscriber",
             stack=True,
+            also=frozenset({"gcp-iam-needed-grants-in-place"}),  # the effective access sees the grant missing
         ),
         id="siem-subscriber-grant-removed",
     ),

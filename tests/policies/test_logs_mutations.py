@@ -116,6 +116,7 @@ CASES = [
             remove("lau-logging-siem-publisher"),
             "has no roles/pubsub.publisher on its topic",
             stack=True,
+            also=frozenset({"gcp-iam-needed-grants-in-place"}),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="siem-writer-not-granted",
     ),
@@ -129,6 +130,9 @@ CASES = [
             ),
             "also holds roles/pubsub.editor",
             stack=True,
+            also=frozenset(
+                {"gcp-iam-effective-access-within-intent"}
+            ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="siem-writer-holds-more",
     ),

@@ -65,6 +65,7 @@ CASES = [
             remove("lau-images-agent-key"),
             "no CryptoKeyIAMMember grants roles/cloudkms.cryptoKeyEncrypterDecrypter",
             stack=True,
+            also=frozenset({"gcp-iam-needed-grants-in-place"}),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="storage-agent-not-granted",
     ),
@@ -109,7 +110,13 @@ CASES = [
             "has no logging.logBucket",
             stack=True,
             # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
-            also=frozenset({"gcp-storage-bucket-ip-filter", "gcp-storage-bucket-keeps-contents"}),
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
+                }
+            ),
         ),
         id="no-usage-logs",
     ),
@@ -120,7 +127,14 @@ CASES = [
             "writes its usage logs into itself",
             stack=True,
             # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
-            also=frozenset({"gcp-storage-bucket-ip-filter", "gcp-storage-bucket-keeps-contents"}),
+            also=frozenset(
+                {
+                    "gcp-iam-effective-access-within-intent",
+                    "gcp-iam-needed-grants-in-place",
+                    "gcp-storage-bucket-ip-filter",
+                    "gcp-storage-bucket-keeps-contents",
+                }
+            ),
         ),
         id="usage-logs-into-itself",
     ),

@@ -24,6 +24,8 @@ SITE_ONLY = {
     "gcp-logging-bucket-receives-security-logs",
     "gcp-monitoring-cis-security-alerts",
     "gcp-monitoring-site-security-alerts",
+    "gcp-iam-effective-access-within-intent",  # the intent is the site config's: another stack declares none
+    "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
 }
@@ -74,12 +76,15 @@ def _grant(name: str):
 
 DEMANDED = SITE_ONLY - {
     "gcp-logging-bucket-receives-security-logs",
+    "gcp-iam-effective-access-within-intent",
+    "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
 }
 """What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
 for and no SIEM path to follow; LOG-08 reports the missing declaration; with no alert policy there is none
-to judge for LOG-14, and LOG-11 and LOG-12 report the missing alerts)."""
+to judge for LOG-14, and LOG-11 and LOG-12 report the missing alerts; with no asset, nobody holds or needs
+anything for IAM-10 and IAM-11)."""
 
 
 def test_a_stack_may_declare_itself_a_site_and_is_then_judged_as_one():

@@ -126,6 +126,7 @@ CASES = [
             f"custom role projects/chuv-imaging-lau/roles/socReader held by {AUDITOR} reads objects of another bucket "
             f"than the access-log bucket: group {AUDITOR} has the site role auditor but holds it on bucket {IMAGES}",
             stack=True,
+            also=frozenset({"gcp-iam-effective-access-within-intent"}),  # IAM-10: reads images beyond intent
         ),
         id="auditor-custom-read-role-on-the-image-bucket",
     ),  # IAM-04, part 2: a custom "read-only" role looks harmless by its permissions; it is on the image bucket

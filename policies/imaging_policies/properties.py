@@ -1,0 +1,291 @@
+"""The closed world of properties and resource options (IAM-13).
+
+On every type the pack judges, a property is judged by a named policy, harmless with a recorded reason,
+or a finding until the pack's config allows it with a reason (``allowedProperties``); the table is
+:mod:`imaging_policies._property_table`. This policy also judges the properties no other policy reads
+that can lose or expose images (a bucket's ``cors``, ``lifecycleRules``, ``softDeletePolicy``,
+``forceDestroy``), a resource placed in another project than the site's, and the resource options the
+Analyzer protocol carries: ``ignoreChanges`` on a judged property, ``protect`` off on a bucket or log
+bucket, an explicit ``provider`` for another project or region. ``retainOnDelete``, ``deletedWith`` and
+``import`` do not reach a policy pack (the protocol's ``AnalyzerResourceOptions`` has no field for them):
+under the real engine they are not visible to the pack; the offline check reads them from the
+program's registrations and judges them itself (``preflight/options.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import Policy, ResourceValidationArgs, Severity
+
+from imaging_policies import tokens
+from imaging_policies._property_table import PROPERTIES, PROTECTED, SELF, verdict
+from imaging_policies._props import UNKNOWN, as_str, items, known, leaf
+from imaging_policies._registry import Report, resource_policy
+from imaging_policies._site import site_logging, site_project, site_setting
+
+POLICY_NAME = SELF
+CONTROL = "IAM-13"
+
+SOFT_DELETE_DAYS = 7
+"""Google's default soft-delete window (seconds 604800): a shorter one loses deleted images sooner."""
+
+_UNSET = (None, "", False)
+"""Values the provider's zero value stands for: a property at its zero value sets nothing."""
+
+
+def applies(token: str) -> bool:
+    """Whether ``token`` is in the closed world of properties: a typed row, or an IAM grant of any service."""
+    return token in PROPERTIES or token in tokens.IAM_GRANTS
+
+
+def _allowed(config: Mapping[str, Any], report: Report) -> set[str]:
+    found: set[str] = set()
+    for key, reason in (config.get("allowedProperties") or {}).items():
+        if not isinstance(reason, str) or not reason.strip():
+            report(
+                f"allowedProperties[{key!r}] has no reason; record why the property cannot move, expose or lose "
+                "the site's data, or remove the entry."
+            )
+        else:
+            found.add(str(key))
+    return found
+
+
+def _is_set(value: Any) -> bool:
+    """Whether ``value`` sets anything: unknown counts as set; a map or list only when some leaf is set (a
+    nested block at its zero values, ``{"enabled": false}``, sets nothing)."""
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_is_set(leaf(value, str(key))) for key in value)
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return any(_is_set(leaf(value, index)) for index in range(len(value)))
+    return value not in _UNSET
+
+
+def _not_judged(args: ResourceValidationArgs, allowed: set[str], report: Report) -> None:
+    token = args.resource_type
+    for prop in sorted(str(k) for k in args.props):
+        if prop.startswith("__"):
+            continue  # the bridge's own bookkeeping (``__defaults``), not a property of the resource
+        judged = verdict(token, prop)
+        if judged is None or judged.kind != "not judged" or f"{token}.{prop}" in allowed:
+            continue
+        if _is_set(leaf(args.props, prop)):
+            report(
+                f"the pack does not judge `{token}.{prop}`: remove it, or allow it with a reason in the policy "
+                f'config: {{"{POLICY_NAME}": {{"allowedProperties": {{"{token}.{prop}": '
+                '"<why it cannot move, expose or lose data>"}}}}.'
+            )
+
+
+def _placement(args: ResourceValidationArgs, report: Report) -> None:
+    row = PROPERTIES.get(args.resource_type, {})
+    if "project" not in row or row["project"].by != SELF:
+        return
+    site = site_project()
+    project = known(args.props, "project")
+    if isinstance(project, str):
+        project = project.removeprefix("projects/")
+    # a project number is the site's or not only by the stack's own outputs (a stack policy's work)
+    if site and isinstance(project, str) and project and not project.isdigit() and project != site:
+        report(
+            f"project is {project!r}, not the site project {site!r}: the site's controls do not reach it. "
+            "Create it in the site project, or in that project's own stack."
+        )
+
+
+def _origins(props: Any) -> list[tuple[int, str]]:
+    wide: list[tuple[int, str]] = []
+    for index, rule in enumerate(items(props, "cors")):
+        for origin in items(rule, "origins") if rule is not UNKNOWN else [UNKNOWN]:
+            value = known({"o": origin}, "o") if origin is UNKNOWN else origin
+            text = str(value).strip().lower()
+            if text in ("*", "null") or "*" in text or not text.startswith("https://"):
+                wide.append((index, str(value)))
+    return wide
+
+
+def _cors(args: ResourceValidationArgs, report: Report) -> None:
+    known(args.props, "cors")
+    for index, origin in _origins(args.props):
+        what = "every origin" if "*" in origin or origin.lower() == "null" else f"the insecure origin {origin!r}"
+        report(
+            f"cors[{index}].origins admits {what}: any web page a user opens can read what the bucket serves "
+            "with that user's access. Set cors origins to the viewer's https origin only, or remove cors."
+        )
+
+
+def _retention_days(props: Any) -> float | None:
+    period = known(props, "retentionPolicy", "retentionPeriod")
+    try:
+        return float(period) / 86400 if period not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+_NONCURRENT = ("numNewerVersions", "daysSinceNoncurrentTime", "noncurrentTimeBefore")
+_DATED = ("createdBefore", "customTimeBefore", "daysSinceCustomTime")
+
+
+def _live(condition: Any) -> bool:
+    """Whether a lifecycle condition can match the live (current) version of an object."""
+    if str(known(condition, "withState") or "ANY").upper() == "ARCHIVED":
+        return False
+    return not any(_is_set(known(condition, key)) for key in _NONCURRENT)
+
+
+def _lifecycle(args: ResourceValidationArgs, report: Report) -> None:
+    rules = known(args.props, "lifecycleRules")
+    if not rules:
+        return
+    retention = _retention_days(args.props)
+    for index in range(len(rules)):
+        action = str(known(args.props, "lifecycleRules", index, "action", "type") or "")
+        condition = leaf(args.props, "lifecycleRules", index, "condition") or {}
+        if action not in ("Delete", "SetStorageClass") or not _live(condition):
+            continue
+        where = f"lifecycleRules[{index}]"
+        if action == "SetStorageClass":
+            target = str(known(args.props, "lifecycleRules", index, "action", "storageClass") or "")
+            if target.upper() not in ("STANDARD", ""):
+                report(
+                    f"{where} moves live objects to {target}: the viewer then reads images from a colder class "
+                    "(retrieval fees, minimum storage, slower reads). Remove the rule, or limit it to noncurrent "
+                    "versions (condition.withState 'ARCHIVED')."
+                )
+            continue
+        age = known(condition, "age")
+        dated = any(_is_set(known(condition, key)) for key in _DATED)
+        if retention is None:
+            continue  # a bucket that declares no retention (application logs kept 30 days) may expire objects
+        if dated or not isinstance(age, int | float) or age < retention:
+            when = f"after {age:g} days" if isinstance(age, int | float) and not dated else "on a date condition"
+            report(
+                f"{where} deletes live objects {when}, before the bucket's retention of {retention:g} days ends. "
+                f"Set condition.age to {retention:g} or more, or limit the rule to noncurrent versions."
+            )
+
+
+def _soft_delete(args: ResourceValidationArgs, report: Report) -> None:
+    seconds = known(args.props, "softDeletePolicy", "retentionDurationSeconds")
+    if seconds is None:
+        return
+    days = float(seconds) / 86400
+    if days < SOFT_DELETE_DAYS:
+        state = "turns soft delete off" if days == 0 else f"keeps deleted objects {days:g} days"
+        report(
+            f"softDeletePolicy.retentionDurationSeconds {state}: a deleted image cannot be restored after that. "
+            f"Set it to {SOFT_DELETE_DAYS * 86400} ({SOFT_DELETE_DAYS} days) or more."
+        )
+
+
+def _force_destroy(args: ResourceValidationArgs, report: Report) -> None:
+    if known(args.props, "forceDestroy") is True:
+        report("forceDestroy is true: a destroy deletes the bucket with every object in it. Set forceDestroy false.")
+
+
+def _ignored(args: ResourceValidationArgs, report: Report) -> None:
+    for path in args.opts.ignore_changes or []:
+        top = str(path).split(".", 1)[0].split("[", 1)[0]
+        if top == "*":
+            report(
+                "ignoreChanges is ['*']: the engine would keep every later change of the cloud resource from the "
+                "pack. Remove ignoreChanges."
+            )
+            continue
+        judged = verdict(args.resource_type, top)
+        if judged is not None and judged.kind == "judged":
+            report(
+                f"ignoreChanges lists {path!r}: a later change of `{top}` (judged by {judged.by}) would never reach "
+                f"the engine or the pack, and the cloud resource keeps what was changed outside the stack. Remove "
+                f"{path!r} from ignoreChanges."
+            )
+
+
+def _keeps_security_logs(props: Any) -> bool:
+    """Whether a log bucket is (or may be) the site's security-log bucket (as LOG-09 decides: the declared
+    ``bucketId``, or unknown, or every log bucket when nothing is declared)."""
+    declared = site_logging().security_bucket
+    bucket_id = leaf(props, "bucketId")
+    return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
+
+
+def _protected(args: ResourceValidationArgs, report: Report) -> None:
+    if args.resource_type in tokens.LOG_BUCKETS and not _keeps_security_logs(args.props):
+        return  # an application-log bucket keeps no security logs (LOG-08 judges what is sent there)
+    if args.resource_type in PROTECTED and not args.opts.protect:
+        report(
+            "the resource is not protected: one `pulumi destroy` or a replacement deletes the images or logs it "
+            "holds. Set the resource option protect=True."
+        )
+
+
+def _provider(args: ResourceValidationArgs, report: Report) -> None:
+    provider = args.provider
+    if provider is None or not provider.resource_type.startswith("pulumi:providers:gcp"):
+        return
+    site, region = site_project(), (site_setting("region") or "").lower()
+    project = known(provider.props, "project")
+    if site and isinstance(project, str) and project and project != site:
+        report(
+            f"provider {provider.name!r} deploys into project {project!r}, not the site project {site!r}: the "
+            "resource's defaults and its API calls go to another project. Use the stack's default provider, or "
+            "a provider whose project is the site project."
+        )
+    provider_region = as_str(known(provider.props, "region"))
+    if region and provider_region and provider_region.lower() != region:
+        report(
+            f"provider {provider.name!r} has region {provider_region!r}, not the site region {region!r}: "
+            "regional resources without their own region are created there. Use a provider of the site region."
+        )
+
+
+def _check(args: ResourceValidationArgs, report: Report) -> None:
+    if not applies(args.resource_type):
+        args.not_applicable(f"{CONTROL} covers the types the pack judges; {args.resource_type} is IAM-08's")
+    allowed = _allowed(args.get_config(), report)
+    _not_judged(args, allowed, report)
+    _ignored(args, report)
+    _protected(args, report)
+    _provider(args, report)
+    _placement(args, report)
+    if args.resource_type == tokens.BUCKET:
+        _cors(args, report)
+        _lifecycle(args, report)
+        _soft_delete(args, report)
+    if args.resource_type in (tokens.BUCKET, "gcp:storage/managedFolder:ManagedFolder"):
+        _force_destroy(args, report)
+
+
+POLICIES: list[Policy] = [
+    resource_policy(
+        name=POLICY_NAME,
+        control=CONTROL,
+        description=(
+            "Every property set on a judged type is judged, harmless with a recorded reason, or allowed with one; "
+            "resource options do not hide changes, drop protection or deploy elsewhere."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Remove a property the pack does not judge, or allow it in allowedProperties with the reason it cannot "
+            "move, expose or lose data; keep ignoreChanges off judged properties, protect=True on buckets and log "
+            "buckets, the provider on the site project and region; CORS only for the viewer's https origin, no "
+            "lifecycle rule that deletes or downgrades live images before their retention, soft delete of 7 days "
+            "or more, forceDestroy false."
+        ),
+        types=None,  # a check on the judged types' properties: it judges no type of its own (IAM-08 does)
+        check=_check,
+        config={
+            "allowedProperties": {
+                "type": "object",
+                "description": "Properties the pack does not judge that the site needs, as '<type token>.<property>', "
+                "each with the recorded reason it cannot move, expose or lose data.",
+                "additionalProperties": {"type": "string", "minLength": 1, "pattern": "\\S"},
+                "default": {},
+            },
+        },
+    )
+]
