@@ -18,6 +18,7 @@ from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, Stac
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._access import custom_roles
 from imaging_policies._principals import (
     BASIC_ROLES,
     CREATE_OBJECTS,
@@ -368,27 +369,6 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
 # --- IAM-04 (in the stack) ------------------------------------------------------------------------
 
 
-def _custom_roles(resources: list[PolicyResource]) -> dict[str, Any]:
-    """Every custom role the stack declares, by each name a grant may use, to its permissions."""
-    found: dict[str, Any] = {}
-    for r in resources:
-        if r.resource_type not in tokens.CUSTOM_ROLES or leaf(r.props, "deleted") is True:
-            continue
-        permissions = items(r.props, "permissions")
-        value = UNKNOWN if UNKNOWN in permissions else frozenset(str(p) for p in permissions)
-        role_id, name = as_str(leaf(r.props, "roleId")), as_str(leaf(r.props, "name"))
-        if name:
-            found[name.lower()] = value
-        if role_id:
-            parent = (
-                f"organizations/{leaf(r.props, 'orgId')}"
-                if r.resource_type.startswith("gcp:organizations/")
-                else f"projects/{as_str(leaf(r.props, 'project')) or site_project()}"
-            )
-            found[f"{parent}/roles/{role_id}".lower()] = value
-    return found
-
-
 def _custom_role_problem(
     token: str, member: Any, permissions: frozenset[str], condition: Any, site: Principals, *, bucket: Any = None
 ) -> str | None:
@@ -444,7 +424,8 @@ def _pools(resources: list[PolicyResource]) -> tuple[set[str], set[str]]:
 
 
 def _in_stack(args: StackValidationArgs, report: Report) -> None:
-    roles = _custom_roles(args.resources)
+    project = SiteProject(site_project(), site_project_number(args.resources, args.get_config())[0])
+    roles = custom_roles(args.resources, project)
     site = site_principals()
     pool_names, pool_ids = _pools(args.resources)
     judged = tokens.IAM_GRANTS - tokens.KMS_IAM  # ENC-07 judges key grants
