@@ -23,7 +23,7 @@ from imaging_policies import tokens
 from imaging_policies._property_table import PROPERTIES, PROTECTED, SELF, verdict
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf
 from imaging_policies._registry import Report, resource_policy
-from imaging_policies._site import site_logging, site_project, site_setting
+from imaging_policies._site import site_logging, site_project, site_setting, viewer_hostnames
 
 POLICY_NAME = SELF
 CONTROL = "IAM-13"
@@ -97,21 +97,31 @@ def _placement(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
-def _origins(props: Any) -> list[tuple[int, str]]:
+def _origins(props: Any, viewer: frozenset[str]) -> list[tuple[int, str]]:
+    """The CORS origins that admit more than the viewer: any origin but ``https://<viewer host>`` when the
+    stack declares the viewer's hostname, else any origin that is not https (or is a wildcard or null)."""
     wide: list[tuple[int, str]] = []
     for index, rule in enumerate(items(props, "cors")):
         for origin in items(rule, "origins") if rule is not UNKNOWN else [UNKNOWN]:
             value = known({"o": origin}, "o") if origin is UNKNOWN else origin
-            text = str(value).strip().lower()
-            if text in ("*", "null") or "*" in text or not text.startswith("https://"):
+            text = str(value).strip().lower().rstrip("/")
+            open_to_all = text in ("*", "null") or "*" in text or not text.startswith("https://")
+            if open_to_all or (viewer and text.removeprefix("https://") not in viewer):
                 wide.append((index, str(value)))
     return wide
 
 
 def _cors(args: ResourceValidationArgs, report: Report) -> None:
     known(args.props, "cors")
-    for index, origin in _origins(args.props):
-        what = "every origin" if "*" in origin or origin.lower() == "null" else f"the insecure origin {origin!r}"
+    viewer, source = viewer_hostnames(args.get_config())
+    for index, origin in _origins(args.props, viewer):
+        lowered = origin.lower()
+        if "*" in origin or lowered == "null":
+            what = "every origin"
+        elif not lowered.startswith("https://"):
+            what = f"the insecure origin {origin!r}"
+        else:
+            what = f"the origin {origin!r}, which is not the viewer's ({source})"
         report(
             f"cors[{index}].origins admits {what}: any web page a user opens can read what the bucket serves "
             "with that user's access. Set cors origins to the viewer's https origin only, or remove cors."
@@ -145,18 +155,11 @@ def _lifecycle(args: ResourceValidationArgs, report: Report) -> None:
     for index in range(len(rules)):
         action = str(known(args.props, "lifecycleRules", index, "action", "type") or "")
         condition = leaf(args.props, "lifecycleRules", index, "condition") or {}
-        if action not in ("Delete", "SetStorageClass") or not _live(condition):
+        # Moving live objects to a colder class (ARCHIVE after a year, for a ten-year retention) keeps them
+        # online and readable: a cost choice, not a loss. Only deletion is judged.
+        if action != "Delete" or not _live(condition):
             continue
         where = f"lifecycleRules[{index}]"
-        if action == "SetStorageClass":
-            target = str(known(args.props, "lifecycleRules", index, "action", "storageClass") or "")
-            if target.upper() not in ("STANDARD", ""):
-                report(
-                    f"{where} moves live objects to {target}: the viewer then reads images from a colder class "
-                    "(retrieval fees, minimum storage, slower reads). Remove the rule, or limit it to noncurrent "
-                    "versions (condition.withState 'ARCHIVED')."
-                )
-            continue
         age = known(condition, "age")
         dated = any(_is_set(known(condition, key)) for key in _DATED)
         if retention is None:

@@ -138,6 +138,14 @@ CASES = [
     pytest.param(
         Case(
             POLICY,
+            on(IMAGES, _cors("https://imagerie.chuv.example.attacker.net")),
+            "the origin 'https://imagerie.chuv.example.attacker.net', which is not the viewer's",
+        ),
+        id="cors-https-origin-that-is-not-the-viewer",
+    ),  # part 3: an https look-alike of the viewer's host: its pages read images with the user's access
+    pytest.param(
+        Case(
+            POLICY,
             on(IMAGES, set_prop("website", value={"mainPageSuffix": "index.html"})),
             "the pack does not judge `gcp:storage/bucket:Bucket.website`",
         ),
@@ -186,17 +194,6 @@ CASES = [
         ),
         id="lifecycle-deletes-images-by-date",
     ),  # part 3: an insider purges every study created before a date
-    pytest.param(
-        Case(
-            POLICY,
-            on(
-                IMAGES,
-                _rules({"action": {"type": "SetStorageClass", "storageClass": "ARCHIVE"}, "condition": {"age": 90.0}}),
-            ),
-            "lifecycleRules[0] moves live objects to ARCHIVE",
-        ),
-        id="lifecycle-downgrades-images-to-archive",
-    ),  # part 3: a cost review archives studies older than 90 days, which radiologists still open
     pytest.param(
         Case(
             POLICY,
@@ -357,7 +354,7 @@ def test_the_mock_engine_keeps_the_provider_reference_and_the_options_the_protoc
 
 
 VARIANTS = [
-    pytest.param(on(IMAGES, _cors("https://viewer.chuv.example")), None, id="cors-for-the-viewer-origin-only"),
+    pytest.param(on(IMAGES, _cors("https://imagerie.chuv.example")), None, id="cors-for-the-viewer-origin-only"),
     # part 3: the viewer fetches studies from its own https origin
     pytest.param(
         on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"age": 30.0, "withState": "ARCHIVED"}})),
