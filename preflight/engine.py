@@ -370,6 +370,8 @@ def _placed(apply: Any, program_dir: Path | None) -> Any:
     return placed_apply
 
 
+_CHECKER = str(Path(__file__).resolve().parent)
+"""The offline check's own files: a failure inside them is never the program's line."""
 _STDLIB = str(Path(asyncio.__file__).resolve().parent.parent)
 
 
@@ -378,7 +380,8 @@ def _where(exc: BaseException, program_dir: Path | None = None) -> str:
     the installed packages and the standard library (an error in an ``apply`` callback surfaces from
     asyncio's frames, which are not the program's)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    own = [f for f in frames if "site-packages" not in f.filename and not f.filename.startswith((_STDLIB, "<frozen"))]
+    outside = (_STDLIB, "<frozen", _CHECKER)
+    own = [f for f in frames if "site-packages" not in f.filename and not f.filename.startswith(outside)]
     if program_dir is not None:
         inside = [f for f in own if Path(f.filename).resolve().is_relative_to(program_dir.resolve())]
         own = inside or own

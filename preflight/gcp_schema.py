@@ -94,12 +94,29 @@ def _words(text: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() else c for c in text).strip("-")
 
 
+_FORMS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("-email", "-email-address", "-service-account-email-address"), lambda s: f"{s}@example.iam.gserviceaccount.com"),
+    (("-ip-address", "-ip", "-nat-ip", "-network-ip", "-address", "-gateway-address"), lambda s: "10.0.0.2"),
+    (("-uri", "-url", "-endpoint-url"), lambda s: f"https://{s}.example.com"),
+    (("-self-link",), lambda s: f"https://www.googleapis.com/compute/v1/{s}"),
+)
+"""Strings whose documented form a program may parse (an address, a URL, an email), by the field's name."""
+
+
+def _string_form(seed: str) -> str:
+    """A placeholder string in the documented form of the field ``seed`` ends with, else ``seed``."""
+    for suffixes, form in _FORMS:
+        if seed.endswith(suffixes) and not (suffixes[0] == "-ip-address" and "email" in seed):
+            return str(form(seed))
+    return seed
+
+
 def placeholder(hint: Any, seed: str, depth: int = 0) -> Any:
     """A value of the form ``hint`` says: a string, number or flag; a list of one element; an object
     with each of its fields filled (``_DEPTH`` levels deep). ``seed`` makes strings readable."""
     hint = _unwrap(hint)
     origin = typing.get_origin(hint)
-    scalar: dict[Any, Any] = {str: seed, bool: False, int: 1.0, float: 1.0}
+    scalar: dict[Any, Any] = {str: _string_form(seed), bool: False, int: 1.0, float: 1.0}
     if hint in scalar:
         return scalar[hint]
     if origin in (list, Sequence) or hint in (list, Sequence):
@@ -166,9 +183,33 @@ def computed_outputs(token: str, name: str, present: Mapping[str, Any]) -> dict[
         for key in types
         if key in wanted and key not in present and key not in ("id", "urn")
     }
+    if "connectionName" in found:  # Cloud SQL's documented form, which programs split on ':'
+        found["connectionName"] = f"{present.get('project', 'project')}:{present.get('region', 'region')}:{name}"
     for key, value in present.items():
         if key in types and isinstance(value, list | dict):
             nested = fill_nested(value, types[key], f"{name}-{_words(key)}")
             if nested != value:
                 found[key] = nested
     return found
+
+
+def invoke_outputs(token: str, given: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A pulumi-gcp invoke's answer in the form its result type gives (``gcp:compute/getZones:getZones``:
+    ``GetZonesResult``), each field a placeholder unless the call gave it; ``None`` for a token the SDK
+    does not know."""
+    package, _, rest = token.partition(":")
+    if package != "gcp" or "/" not in rest:
+        return None
+    module, _, name = rest.partition("/")
+    function = name.split(":")[-1]
+    try:
+        result = getattr(
+            importlib.import_module(f"pulumi_gcp.{module}"), f"{function[:1].upper()}{function[1:]}Result", None
+        )
+    except ImportError:
+        return None
+    if not isinstance(result, type):
+        return None
+    seed = function.removeprefix("get").lower() or "result"
+    answer = {key: placeholder(_return(getter), f"{seed}-{_words(key)}") for key, getter in _getters(result).items()}
+    return {**answer, **{key: value for key, value in given.items() if key in answer}}

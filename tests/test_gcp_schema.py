@@ -55,15 +55,14 @@ def test_every_type_of_the_schema_gets_its_computed_outputs(provider_config):
 
 
 def test_computed_outputs_have_the_schemas_form(provider_config):
-    outputs = gcp_schema.computed_outputs("gcp:sql/databaseInstance:DatabaseInstance", "db", {})
-    assert outputs["connectionName"] == "db-connection-name"
+    outputs = gcp_schema.computed_outputs(
+        "gcp:sql/databaseInstance:DatabaseInstance", "db", {"project": "acme", "region": "europe-west6"}
+    )
+    assert outputs["connectionName"] == "acme:europe-west6:db"  # project:region:instance, as Cloud SQL documents
     assert outputs["ipAddresses"] == [
-        {
-            "ipAddress": "db-ip-addresses-ip-address",
-            "timeToRetire": "db-ip-addresses-time-to-retire",
-            "type": "db-ip-addresses-type",
-        }
+        {"ipAddress": "10.0.0.2", "timeToRetire": "db-ip-addresses-time-to-retire", "type": "db-ip-addresses-type"}
     ]
+    assert outputs["serviceAccountEmailAddress"].endswith("@example.iam.gserviceaccount.com")
     cluster = gcp_schema.computed_outputs("gcp:container/cluster:Cluster", "apps", {})
     assert cluster["masterAuth"]["clusterCaCertificate"] == "apps-master-auth-cluster-ca-certificate"
 
@@ -73,8 +72,8 @@ def test_nested_fields_the_program_leaves_out_are_filled():
     filled = gcp_schema.computed_outputs("gcp:compute/instance:Instance", "vm", {"networkInterfaces": nics})
     [nic] = filled["networkInterfaces"]
     assert nic["subnetwork"] == "s"
-    assert nic["networkIp"] == "vm-network-interfaces-network-ip"
-    assert nic["accessConfigs"][0]["natIp"] == "vm-network-interfaces-access-configs-nat-ip"
+    assert nic["networkIp"] == "10.0.0.2"
+    assert nic["accessConfigs"][0]["natIp"] == "10.0.0.2"
 
 
 def test_the_providers_region_zone_and_project_are_applied(provider_config):
@@ -99,7 +98,7 @@ def test_the_schemas_placeholders_are_the_programs_only(provider_config):
 
     exports: dict = {}
     [db] = engine.capture(program, project="p", stack="s", mode="update", exports=exports)
-    assert exports["conn"] == "DB-CONNECTION-NAME"
+    assert exports["conn"] == "PROJECT:EUROPE-WEST6:DB"
     assert "connectionName" not in db.outputs
 
 

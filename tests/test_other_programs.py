@@ -35,6 +35,7 @@ MUST: dict[str, set[str]] = {
     "named-virtualenv": {"gcp-storage-bucket-requires-cmek"},
     "scheduled-job": {"gcp-project-services-needed-only"},
     "gke-autopilot": {"gcp-project-services-needed-only"},
+    "shared-vpc-consumer": {"gcp-project-services-needed-only"},
 }
 """Per program, mandatory findings it must produce (the program really breaks those controls)."""
 
