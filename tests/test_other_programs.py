@@ -47,7 +47,7 @@ MUST_NOT: dict[str, set[str]] = {
 }
 """Per program, findings it must not produce (it meets those controls; a regional address is harmless)."""
 
-SITE_WORDS = re.compile(r"\bthe site\b|\bsite's\b|\bPACS\b|\bviewer\b|\bworklist\b|hospital group|images key", re.I)
+SITE_WORDS = re.compile(r"\bthe site\b|\bsite's\b|\bPACS\b|\bviewer\b|\bworklist\b|hospital group|\bimages?\b", re.I)
 """A hospital site's vocabulary, which a report of another team's stack must not use."""
 ALLOWED = re.compile(
     r"imaging-site-requirements|imaging-landing-zone:siteCode|[a-z]+-site-completeness|not a hospital site"

@@ -22,6 +22,9 @@ _NOT_SET = (
 _GENERIC = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
+        # what the pack requires of a site, which another stack has not declared
+        (r"days the site declares \(imageBucket\.(\w+)\)", r"days the pack requires by default (imageBucket.\1)"),
+        (r"the site declares \(imageBucket\.(\w+)\)", r"the pack requires by default (imageBucket.\1)"),
         # keys and key rings
         (r"\(SiteKeys\.key_ids\['?\w+'?\]\)", "(a key of the stack's own key ring)"),
         (r"the site's (images?|logs?|secrets|state) key", "a customer-managed key of the stack's own key ring"),
@@ -60,6 +63,16 @@ _GENERIC = tuple(
             r" (does|creates one|sets it|grants it)\)",
             "",
         ),
+        # images: another stack's buckets hold its own objects
+        (r"\bimages or logs\b", "objects"),
+        (r"(?i)\bimage buckets?\b", "buckets"),
+        (r"\ban image\b", "an object"),
+        (r"\bAn image\b", "An object"),
+        (r"\ba deleted image\b", "a deleted object"),
+        (r"\bImages\b", "Objects"),
+        (r"\bImage\b", "Object"),
+        (r"\bimages\b", "objects"),
+        (r"\bimage\b", "object"),
         # the site itself
         (r"the site's", "the stack's"),
         (r"\bthe site\b(?![-'])", "the stack"),

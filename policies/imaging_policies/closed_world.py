@@ -18,6 +18,7 @@ from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from imaging_policies import tokens
 from imaging_policies._registry import Registry, Report, resource_policy
+from imaging_policies._site import stack_scope
 from imaging_policies.edge import SITE_SERVICES, _needed_services
 
 POLICY_NAME = "gcp-project-services-needed-only"
@@ -68,6 +69,11 @@ REFUSED: dict[str, str] = {
 }
 """Types refused whatever the config says, with the reason."""
 
+SITE_ONLY_REFUSALS = frozenset({"gcp:storage/bucketObject:BucketObject"})
+"""Refused on a hospital site (images arrive through the PACS path only); on another team's stack an object
+the stack uploads (a function's source, a website's page) is, like every other unjudged type, allowed by
+the config with a recorded reason."""
+
 NEEDS_REASON: dict[str, str] = {
     "gcp:compute/vPNGateway:VPNGateway": "a VPN is a path out that the egress allowlist does not see",
     "gcp:compute/haVpnGateway:HaVpnGateway": "a VPN is a path out that the egress allowlist does not see",
@@ -115,7 +121,7 @@ def _check(registry: Registry) -> Any:
             _needed_services(args, report)
             return
         allowed = _allowed_types(args.get_config(), report)
-        if token in REFUSED:
+        if token in REFUSED and not (token in SITE_ONLY_REFUSALS and stack_scope() != "site"):
             note = " (allowedTypes lists it, but the config cannot allow a refused type)"
             by_config = note if token in allowed else ""
             report(f"{token} is refused: {REFUSED[token]}. Remove it{by_config}.")

@@ -14,6 +14,7 @@ program's registrations and judges them itself (``preflight/options.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -190,9 +191,18 @@ def _force_destroy(args: ResourceValidationArgs, report: Report) -> None:
         report("forceDestroy is true: a destroy deletes the bucket with every object in it. Set forceDestroy false.")
 
 
+def _top_of(path: str) -> str:
+    """The top-level property of a property path in any of its forms: ``encryption.defaultKmsKeyName``,
+    ``lifecycleRules[0]``, ``["encryption"]``, ``['encryption'].x`` (the engine accepts all of them)."""
+    bracketed = re.match(r"""^\[\s*["']([^"']+)["']\s*\]""", path.strip())
+    if bracketed:
+        return bracketed.group(1)
+    return path.strip().split(".", 1)[0].split("[", 1)[0]
+
+
 def _ignored(args: ResourceValidationArgs, report: Report) -> None:
     for path in args.opts.ignore_changes or []:
-        top = str(path).split(".", 1)[0].split("[", 1)[0]
+        top = _top_of(str(path))
         if top == "*":
             report(
                 "ignoreChanges is ['*']: the engine would keep every later change of the cloud resource from the "

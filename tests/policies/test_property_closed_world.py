@@ -219,6 +219,10 @@ CASES = [
         id="ignore-all-changes-on-the-images-key",
     ),  # part 3: "the key is managed by the security team" turns into a key the stack never updates again
     pytest.param(
+        Case(POLICY, on("lau-logging-siem-sink", _ignore('["filter"]')), """ignoreChanges lists '["filter"]'"""),
+        id="ignore-changes-on-the-siem-filter-in-bracket-form",
+    ),  # part 3: the same silencing in the engine's bracketed path form, which a reviewer's eye reads past
+    pytest.param(
         Case(POLICY, on(IMAGES, unprotect), "the resource is not protected"),
         id="protect-off-on-the-image-bucket",
     ),  # part 3: an engineer unprotects the bucket to rename it (a replacement that deletes every study)
