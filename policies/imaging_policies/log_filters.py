@@ -8,6 +8,8 @@ log, or an extra condition that narrows a filter are all seen for what they do.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +51,41 @@ def security_samples() -> tuple[Sample, ...]:
     return log_samples.security(site_samples())
 
 
-def select(value: Any, samples: Iterable[Sample]) -> Selection:
-    """What the filter ``value`` (a prop leaf) selects; an absent or empty filter selects every entry."""
+_IDENTITY = re.compile(
+    r"""(principalEmail|principalSubject|callerIp|callerSuppliedUserAgent)\s*(?:=|:|!=|=~|!~)\s*(?:"([^"]*)"|([^\s()]+))"""
+)
+"""A comparison on who made an entry (the principal, its address or its client), and the value compared."""
+_WHO = {
+    "principalEmail": ("authenticationInfo", "principalEmail"),
+    "principalSubject": ("authenticationInfo", "principalSubject"),
+    "callerIp": ("requestMetadata", "callerIp"),
+    "callerSuppliedUserAgent": ("requestMetadata", "callerSuppliedUserAgent"),
+}
+
+
+def _attributions(text: str, sample: Sample) -> list[dict[str, Any]]:
+    """The sample's entry as made by each principal, address or client the filter names: a filter that singles
+    out one of them treats that one's security entries differently from the sample's own principal's."""
+    payload = sample.entry.get("protoPayload")
+    if not isinstance(payload, dict):
+        return []
+    variants = []
+    for match in _IDENTITY.finditer(text):
+        field, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
+        section, key = _WHO[field]
+        entry = copy.deepcopy(sample.entry)
+        entry["protoPayload"].setdefault(section, {})[key] = value.strip("'")
+        variants.append(entry)
+    return variants
+
+
+def select(value: Any, samples: Iterable[Sample], *, anyone: bool = False) -> Selection:
+    """What the filter ``value`` (a prop leaf) selects; an absent or empty filter selects every entry.
+
+    A filter that compares who made an entry (``principalEmail``, ``callerIp``, ...) is judged for each
+    principal it names too: by default (a sink's or an alert's filter, which must keep entries) a sample
+    counts as selected only when it is selected whoever made it; with ``anyone`` (an exclusion's filter,
+    which must drop nothing) it counts when it is selected for one of them."""
     samples = tuple(samples)
     if value is UNKNOWN:
         return Selection(unknown=True)
@@ -62,7 +97,12 @@ def select(value: Any, samples: Iterable[Sample]) -> Selection:
         node = parse(value)
     except QuerySyntaxError as error:
         return Selection(error=str(error))
-    return Selection(ids=frozenset(s.id for s in samples if node.matches(s.entry)))
+
+    def chosen(sample: Sample) -> bool:
+        found = [node.matches(entry) for entry in (sample.entry, *_attributions(value, sample))]
+        return any(found) if anyone else all(found)
+
+    return Selection(ids=frozenset(s.id for s in samples if chosen(s)))
 
 
 def describe(samples: Iterable[Sample], limit: int = 3) -> str:

@@ -155,7 +155,7 @@ def _exported(sinks: Iterable[PolicyResource], samples: tuple[Sample, ...]) -> t
         dropped: set[str] = set()
         for exclusion in items(sink.props, "exclusions"):
             if leaf(exclusion, "disabled") is not True:
-                dropped |= select(leaf(exclusion, "filter"), samples).ids
+                dropped |= select(leaf(exclusion, "filter"), samples, anyone=True).ids
         ids |= selection.ids - dropped
     return tuple(s for s in samples if s.id in ids)
 

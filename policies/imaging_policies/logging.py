@@ -263,7 +263,7 @@ def _exports(sink: PolicyResource) -> Selection:
     dropped: set[str] = set()
     for exclusion in items(sink.props, "exclusions"):
         if leaf(exclusion, "disabled") is not True:
-            dropped |= select(leaf(exclusion, "filter"), samples).ids
+            dropped |= select(leaf(exclusion, "filter"), samples, anyone=True).ids
     return Selection(ids=selection.ids - dropped)
 
 
@@ -431,7 +431,7 @@ def _publisher_only(args: StackValidationArgs, sink: PolicyResource, destination
 def _suppresses(log_filter: Any) -> str | None:
     """Why an exclusion filter drops security logs, or ``None``."""
     samples = security_samples()
-    selection = select(log_filter, samples)
+    selection = select(log_filter, samples, anyone=True)
     if selection.error:
         return (
             f"the pack cannot read its filter ({selection.error}), so it cannot be shown to keep the security logs "
