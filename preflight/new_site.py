@@ -239,6 +239,7 @@ def _write(
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
         raise NewSiteError(*exc.problems) from None
+    _distinct(site, stacks_dir)
     header = (
         "# yaml-language-server: $schema=./site-config.schema.json\n"
         f"# Site {args.name}: written by `python -m preflight new-site`; add the viewer, rbac and labels as the site "
@@ -255,6 +256,27 @@ def _write(
         raise NewSiteError(str(exc)) from None
     out(f"wrote {shown}; added {args.name}: {site.gcp_project} to {stacks.display_path(bootstrap)}")
     out(f"next: python -m preflight check {args.name}, then the bootstrap's pulumi up (README, Add a site)")
+
+
+def _distinct(site: SiteConfig, stacks_dir: Path) -> None:
+    """The new site shares no site code and no GCP project with a site of the fleet (``fleet`` refuses
+    such a pair; refused here before anything is written)."""
+    from preflight import stacks
+
+    problems = []
+    for name in stacks.available(stacks_dir):
+        try:
+            other = stacks.load(name, stacks_dir).site
+        except (ConfigError, stacks.StackFileError):
+            continue  # a broken stack file is fleet's to report
+        if other is None:
+            continue
+        if other.site_code == site.site_code:
+            problems.append(f"site code {site.site_code!r} is site {name}'s already; choose another --site-code")
+        if other.gcp_project == site.gcp_project:
+            problems.append(f"GCP project {site.gcp_project!r} is site {name}'s already; each site has its own project")
+    if problems:
+        raise NewSiteError(*problems)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -158,6 +158,20 @@ def test_without_a_terminal_a_missing_value_is_one_line_naming_its_flag(tmp_path
     assert not (tmp_path / "stacks").exists()
 
 
+def test_it_refuses_the_site_code_or_project_of_another_site(tmp_path):
+    """Two stacks would manage one project and the same physical names: refused before anything is written."""
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(ROOT / "stacks" / "Pulumi.lausanne.yaml", tmp_path / "stacks")
+    flags = _readme_flags()
+    for flag, value in (("--site-code", "lau"), ("--gcp-project", "chuv-imaging-lau")):
+        flags[flags.index(flag) + 1] = value
+    result = _new_site(tmp_path, *flags)
+    assert result.returncode == 2, result.stderr
+    assert "site code 'lau' is site lausanne's already" in result.stderr
+    assert "GCP project 'chuv-imaging-lau' is site lausanne's already" in result.stderr
+    assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
+
+
 def test_it_never_overwrites_a_stack_file(tmp_path):
     (tmp_path / "stacks").mkdir()
     existing = tmp_path / "stacks" / "Pulumi.bern.yaml"

@@ -84,7 +84,7 @@ def _near_misses(metrics: list[PolicyResource], entries: tuple[Sample, ...]) -> 
 def _channels_used(policy: PolicyResource, channels: list[PolicyResource]) -> tuple[list[Any], list[PolicyResource]]:
     """The policy's channel names, and the stack's NotificationChannel resources among them."""
     names = items(policy.props, "notificationChannels")
-    known = {n for n in names if isinstance(n, str) and n is not UNKNOWN}
+    known = {n for n in names if isinstance(n, str)}
     if len(known) == len(names):  # every name is known: a channel is used when it is named, whatever it was made from
         return names, [c for c in channels if as_str(leaf(c.props, "name")) in known]
     sources = property_dependencies(policy, "notificationChannels")
