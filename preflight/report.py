@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight import controls
-from preflight.check import EXIT_OK, Finding, SiteError, SiteResult
+from preflight.check import EXIT_OK, Finding, SiteError, SiteResult, fit
 from preflight.controls import Row, Status
 from preflight.stacks import ROOT
 from preflight.tables import text_table
@@ -260,13 +260,19 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     errors = [o for o in outcomes if isinstance(o, SiteError)]
     policies = results[0].policies if results else []
     index = {p.name: i for i, p in enumerate(policies)}
+    # rule texts are shared by every stack of the run: a site's words unless none of them is a site
+    site = any(r.site_config is not None for r in results)
+
+    def worded(text: str) -> str:
+        return text if site else fit(text, site=False)
+
     rules = [
         {
             "id": p.name,
             "name": p.name,
-            "shortDescription": {"text": p.description},
-            "fullDescription": {"text": f"{p.control}: {p.description}"},
-            "help": {"text": p.remediation, "markdown": f"**{p.control}**: {p.remediation}"},
+            "shortDescription": {"text": worded(p.description)},
+            "fullDescription": {"text": f"{p.control}: {worded(p.description)}"},
+            "help": {"text": worded(p.remediation), "markdown": f"**{p.control}**: {worded(p.remediation)}"},
             "defaultConfiguration": {"level": "error" if p.level == "mandatory" else "warning"},
             "properties": {
                 "control": p.control,

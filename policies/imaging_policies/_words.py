@@ -54,6 +54,7 @@ _GENERIC = tuple(
         (r"hospital groups?", "groups"),
         (r"the site's runtime identities", "the stack's runtime identities"),
         # the launch endpoint
+        (r"\bViewer compute\b", "Compute"),
         (r"the viewer's", "the service's"),
         (r"the viewer\b", "the service"),
         (r"\bviewer\b", "service"),
@@ -76,6 +77,7 @@ _GENERIC = tuple(
         # the site itself
         (r"the site's", "the stack's"),
         (r"\bthe site\b(?![-'])", "the stack"),
+        (r"\bThe site\b(?![-'])", "The stack"),
         (r"\ba site\b(?![-'])", "a stack"),
     )
 )
