@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -1098,12 +1097,7 @@ class UnmodelledInvokeError(Exception):
 @functools.cache
 def _has_property(token: str, prop: str) -> bool:
     """Whether the pulumi-gcp resource for ``token`` has the property (its SDK class says)."""
-    module, _, rest = token.partition(":")[2].partition("/")
-    try:
-        cls = getattr(importlib.import_module(f"pulumi_gcp.{module}"), rest.split(":")[-1])
-    except (ImportError, AttributeError):
-        return False
-    return isinstance(getattr(cls, prop, None), property)
+    return isinstance(getattr(gcp_schema.resource_class(token), prop, None), property)
 
 
 _PROVIDER_SETTINGS = ("project", "region", "zone")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -48,14 +49,30 @@ def _getters(cls: type) -> dict[str, Any]:
 
 
 @functools.cache
-def input_names(token: str) -> frozenset[str]:
-    """The wire names of the type's inputs (its ``*Args`` class), empty when the type is unknown."""
+def inputs_of(token: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The wire names of the type's inputs, and the inputs no getter names (none, in a sound SDK).
+
+    The inputs are the parameters of the resource's ``_internal_init``, named as its getters name them
+    (``pulumi.getter(name=...)``); not its ``*Args`` class by name: a package may export a nested input
+    type under the same name (``compute.SecurityPolicyRuleArgs`` is a rule of ``SecurityPolicy.rules``)."""
     cls = resource_class(token)
     if cls is None:
-        return frozenset()
-    module = importlib.import_module(cls.__module__)
-    args = getattr(module, f"{cls.__name__}Args", None)
-    return frozenset(_getters(args)) if isinstance(args, type) else frozenset()
+        return frozenset(), frozenset()
+    wire = {
+        attr: getattr(member.fget, "_pulumi_name", attr)
+        for attr, member in inspect.getmembers(cls)
+        if isinstance(member, property)
+    }
+    init: Any = vars(cls).get("_internal_init")  # every generated resource class has one
+    if init is None:
+        return frozenset(), frozenset()
+    inputs = set(inspect.signature(init).parameters) - {"__self__", "resource_name", "opts", "__props__"}
+    return frozenset(wire[p] for p in inputs if p in wire), frozenset(inputs - set(wire))
+
+
+def input_names(token: str) -> frozenset[str]:
+    """The wire names of the type's inputs (:func:`inputs_of`), empty when the type is unknown."""
+    return inputs_of(token)[0]
 
 
 @functools.cache

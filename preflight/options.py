@@ -44,6 +44,12 @@ def _short(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
+def _finding(r: Resource, level: str, problem: str) -> Diagnostic:
+    """One option's finding; the check, not the pack, judges it (the option never reaches a policy pack)."""
+    message = f"{problem} (judged by the offline check: the option never reaches a policy pack)."
+    return Diagnostic(policy=POLICY, level=level, severity="high", urn=r.urn, message=message)
+
+
 def findings(resources: list[Resource], level: str = "mandatory") -> list[Diagnostic]:
     """The options of ``resources`` that leave a grant or a passage behind, as the pack's diagnostics."""
     found: list[Diagnostic] = []
@@ -52,31 +58,21 @@ def findings(resources: list[Resource], level: str = "mandatory") -> list[Diagno
             continue
         if r.retain_on_delete:
             found.append(
-                Diagnostic(
-                    policy=POLICY,
-                    level=level,
-                    severity="high",
-                    urn=r.urn,
-                    message=(
-                        "retainOnDelete is set: when the stack deletes this grant or rule, it stays in the cloud "
-                        "and nothing judges it any more. Remove retainOnDelete (judged by the offline check: "
-                        "the option never reaches a policy pack)."
-                    ),
+                _finding(
+                    r,
+                    level,
+                    "retainOnDelete is set: when the stack deletes this grant or rule, it stays in the cloud and "
+                    "nothing judges it any more. Remove retainOnDelete",
                 )
             )
         if r.deleted_with and r.deleted_with not in r.dependencies:
             found.append(
-                Diagnostic(
-                    policy=POLICY,
-                    level=level,
-                    severity="high",
-                    urn=r.urn,
-                    message=(
-                        f"deletedWith names {_short(r.deleted_with)!r}, which this grant or rule does not depend "
-                        "on: when that resource is deleted the engine skips deleting this one, and that deletion "
-                        "does not remove it. Remove deletedWith (judged by the offline check: the option never "
-                        "reaches a policy pack)."
-                    ),
+                _finding(
+                    r,
+                    level,
+                    f"deletedWith names {_short(r.deleted_with)!r}, which this grant or rule does not depend on: "
+                    "when that resource is deleted the engine skips deleting this one, and that deletion does not "
+                    "remove it. Remove deletedWith",
                 )
             )
     return found

@@ -7,7 +7,6 @@ site's real plan (see ``mutation.py``). Each case says why a careless engineer o
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
 
 import pulumi
@@ -16,7 +15,7 @@ import pytest
 from imaging_policies import REGISTRY, closed_world, properties, tokens
 from imaging_policies._property_table import PROPERTIES, SELF, TRAFFIC, verdict
 
-from preflight import analyzer
+from preflight import analyzer, gcp_schema
 from preflight.engine import Resource, capture
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop, unprotect
@@ -32,22 +31,9 @@ def schema_properties(token: str) -> set[str]:
     ``_internal_init`` (its inputs), named as the resource's getters name them (``pulumi.getter(name=...)``).
     Not its ``*Args`` class by name: a package may export a nested input type under the same name
     (``compute.SecurityPolicyRuleArgs`` is a rule of ``SecurityPolicy.rules``, not the resource's args)."""
-    _, module_path, name = token.split(":")
-    resource = getattr(importlib.import_module(f"pulumi_gcp.{module_path.split('/')[0]}"), name)
-    wire = {
-        attr: getattr(member.fget, "_pulumi_name", attr)
-        for attr, member in inspect.getmembers(resource)
-        if isinstance(member, property)
-    }
-    inputs = set(inspect.signature(resource._internal_init).parameters) - {
-        "__self__",
-        "resource_name",
-        "opts",
-        "__props__",
-    }
-    missing = inputs - set(wire)
+    names, missing = gcp_schema.inputs_of(token)
     assert not missing, f"{token}: no getter names {sorted(missing)}"
-    return {wire[p] for p in inputs}
+    return set(names)
 
 
 def judged_types() -> list[str]:
