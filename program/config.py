@@ -32,12 +32,15 @@ from components.contract import (
     MIN_LOG_RETENTION_DAYS,
     AlertSeverity,
     AllowlistCidr,
+    BaselineRatio,
     Cidr,
     CustomerId,
     DestroyScheduledDays,
     DnsName,
     GroupEmail,
+    HourOfDay,
     LogRetentionDays,
+    MinVolume,
     NotificationEmail,
     ObjectRetentionDays,
     OidcIssuer,
@@ -451,6 +454,50 @@ class AlertSettings(_Model):
         return self
 
 
+class Baseline(_Model):
+    """How far a volume may grow over the same hour a week earlier before a baseline detector fires (LOG-17)."""
+
+    ratio: BaselineRatio = 3.0
+    """Times the same hour a week earlier, above 1 and at most 100."""
+    minimum: MinVolume
+    """The least volume in the hour for the detector to fire at all (a week without data counts as 0)."""
+
+
+class OffHours(_Model):
+    """The hours in which nobody reads images in bulk, in UTC (LOG-17)."""
+
+    start_hour: HourOfDay = 22
+    """The first off-hour, 0 to 23 UTC."""
+    end_hour: HourOfDay = 6
+    """The first working hour after the off-hours, 0 to 23 UTC (before `startHour`: the window wraps past
+    midnight)."""
+    bulk_reads: MinVolume = 500
+    """Image reads within an off-hour that raise the alert."""
+
+    @model_validator(mode="after")
+    def _some_hours(self) -> Self:
+        if self.start_hour == self.end_hour:
+            raise ValueError(
+                f"@endHour: {self.end_hour} equals startHour: the off-hours would be empty; give the first working "
+                "hour after them"
+            )
+        return self
+
+
+class DetectionSettings(_Model):
+    """The site's anomaly detectors: deviation from its own past and its off-hours (LOG-17)."""
+
+    image_reads: Baseline = Baseline(minimum=2000)
+    """Image reads per hour against the same hour a week earlier (default ratio 3, minimum 2000)."""
+    egress_bytes: Baseline = Baseline(minimum=10 * 1024**3)
+    """Bytes the image bucket sends per hour against the same hour a week earlier (default ratio 3, minimum
+    10 GiB)."""
+    denied_requests: Baseline = Baseline(minimum=50)
+    """Denied requests per hour against the same hour a week earlier (default ratio 3, minimum 50)."""
+    off_hours: OffHours = OffHours()
+    """When a bulk image read is an anomaly (default 22:00 to 06:00 UTC, 500 reads per hour)."""
+
+
 class LoggingSettings(_Model):
     """Security logs: retention, SIEM export and alerting (LOG-01, LOG-05 to LOG-12, ENC-09)."""
 
@@ -460,6 +507,8 @@ class LoggingSettings(_Model):
     """The SIEM export."""
     alerts: AlertSettings
     """Notification channels and the anomaly threshold."""
+    detection: DetectionSettings = DetectionSettings()
+    """The anomaly detectors' baselines and off-hours (LOG-17)."""
 
 
 GUARD_RAIL_CONSTRAINTS = (
