@@ -6,6 +6,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     access,
     closed_world,
+    detection,
     edge,
     federation,
     firewall,
@@ -38,6 +39,7 @@ for _module in (
     logging,
     log_path,
     monitoring,
+    detection,
     edge,
     routing,
     orgpolicy,

@@ -778,19 +778,32 @@ def _retarget(node: Any, pattern: re.Pattern[str], values: Mapping[str, str]) ->
     return node
 
 
+def _site_values(
+    project: str | None, region: str | None, site_code: str | None
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    values = {
+        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
+        PROJECT: project or PROJECT,
+        REGION: region or REGION,
+    }
+    return re.compile("|".join(re.escape(k) for k in values)), values  # the image bucket first: it holds the project
+
+
 @cache
 def for_site(project: str | None, region: str | None, site_code: str | None) -> tuple[Sample, ...]:
     """The samples as the given site would write them: its project, region and image bucket.
 
     An unknown (``None``) value keeps the reference site's.
     """
-    values = {
-        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
-        PROJECT: project or PROJECT,
-        REGION: region or REGION,
-    }
-    pattern = re.compile("|".join(re.escape(k) for k in values))  # the image bucket first: it holds the project
+    pattern, values = _site_values(project, region, site_code)
     return tuple(replace(s, entry=_retarget(s.entry, pattern, values)) for s in SAMPLES)
+
+
+def retarget(entry: dict[str, Any], project: str | None, region: str | None, site_code: str | None) -> dict[str, Any]:
+    """One entry written for the reference site, as the given site would write it (see :func:`for_site`)."""
+    pattern, values = _site_values(project, region, site_code)
+    retargeted: dict[str, Any] = _retarget(entry, pattern, values)
+    return retargeted
 
 
 def security(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:

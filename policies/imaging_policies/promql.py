@@ -157,34 +157,46 @@ def _binary(parser: _Parser, level: int) -> Node:
     return left
 
 
+def _set_operation(op: str, a: Value, b: Value) -> Vector:
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        raise PromQLError(f"{op} needs two vectors")
+    if op == "and":
+        return {k: v for k, v in a.items() if k in b}
+    if op == "unless":
+        return {k: v for k, v in a.items() if k not in b}
+    return {**{k: v for k, v in b.items() if k not in a}, **a}
+
+
+def _comparison(op: str, a: Value, b: Value) -> Vector:
+    test = _COMPARISONS[op]
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: v for k, v in a.items() if k in b and test(v, b[k])}
+    if isinstance(a, dict):
+        return {k: v for k, v in a.items() if test(v, float(b))}  # type: ignore[arg-type]
+    if isinstance(b, dict):
+        return {k: v for k, v in b.items() if test(float(a), v)}
+    raise PromQLError(f"comparing two scalars needs bool, which this subset does not support ({op})")
+
+
+def _arithmetic(op: str, a: Value, b: Value) -> Value:
+    apply = _ARITHMETIC[op]
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {k: apply(v, b[k]) for k, v in a.items() if k in b}
+    if isinstance(a, dict):
+        return {k: apply(v, float(b)) for k, v in a.items()}  # type: ignore[arg-type]
+    if isinstance(b, dict):
+        return {k: apply(float(a), v) for k, v in b.items()}
+    return apply(a, b)
+
+
 def _combine(op: str, left: Node, right: Node) -> Node:
     def run(series: Sequence[Series], at: int) -> Value:
         a, b = left(series, at), right(series, at)
         if op in ("and", "or", "unless"):
-            if not isinstance(a, dict) or not isinstance(b, dict):
-                raise PromQLError(f"{op} needs two vectors")
-            if op == "and":
-                return {k: v for k, v in a.items() if k in b}
-            if op == "unless":
-                return {k: v for k, v in a.items() if k not in b}
-            return {**{k: v for k, v in b.items() if k not in a}, **a}
+            return _set_operation(op, a, b)
         if op in _COMPARISONS:
-            test = _COMPARISONS[op]
-            if isinstance(a, dict) and isinstance(b, dict):
-                return {k: v for k, v in a.items() if k in b and test(v, b[k])}
-            if isinstance(a, dict):
-                return {k: v for k, v in a.items() if test(v, float(b))}  # type: ignore[arg-type]
-            if isinstance(b, dict):
-                return {k: v for k, v in b.items() if test(float(a), v)}
-            raise PromQLError(f"comparing two scalars needs bool, which this subset does not support ({op})")
-        apply = _ARITHMETIC[op]
-        if isinstance(a, dict) and isinstance(b, dict):
-            return {k: apply(v, b[k]) for k, v in a.items() if k in b}
-        if isinstance(a, dict):
-            return {k: apply(v, float(b)) for k, v in a.items()}  # type: ignore[arg-type]
-        if isinstance(b, dict):
-            return {k: apply(float(a), v) for k, v in b.items()}
-        return apply(a, b)
+            return _comparison(op, a, b)
+        return _arithmetic(op, a, b)
 
     return run
 
