@@ -87,12 +87,14 @@ def key_use(project: str, key_ring: str) -> str:
 
 
 def log_reads(log_bucket: str) -> str:
-    """Reads of the locked security-log bucket's entries (``ListLogEntries`` through one of its views)."""
+    """Reads of the locked security-log bucket's entries (``ListLogEntries`` through one of its views, named by the
+    entry's ``resourceName`` or in the request's ``resourceNames``)."""
     return (
         f'protoPayload.serviceName="logging.googleapis.com" AND {DATA_ACCESS} AND '
         '(protoPayload.methodName="google.logging.v2.LoggingServiceV2.ListLogEntries" OR '
         'protoPayload.methodName="google.logging.v2.LoggingServiceV2.TailLogEntries") AND '
-        f"protoPayload.resourceName:{_quoted(f'/buckets/{log_bucket}/')}"
+        f"(protoPayload.resourceName:{_quoted(f'/buckets/{log_bucket}/')} OR "
+        f"protoPayload.request.resourceNames:{_quoted(f'/buckets/{log_bucket}/')})"
     )
 
 
@@ -289,16 +291,43 @@ FINDINGS_FILTER = 'state="ACTIVE"'
 """The findings the SIEM receives: every active one, whatever its category or severity."""
 
 
-def catalogue(example: dict[str, str]) -> str:
-    """``docs/detections.md``: every detector with what it catches and misses, its source, its query for the
-    reference site (``example``: the queries by detector key), its threshold and its test entries."""
+def example_queries() -> dict[str, str]:
+    """Each detector's query with the site's facts as placeholders (``<image bucket>``, ...) and the defaults of
+    ``logging.detection``: the form every site's query takes."""
+    reads = log_metric("<site>-image-read-spike")
+    return {
+        "unexpected-image-read": unexpected(
+            image_reads("<image bucket>"), AccessIntent(("<viewer account>",), ("<reader group domain>",))
+        ),
+        "unexpected-key-use": unexpected(
+            key_use("<project>", "<site>-imaging"),
+            AccessIntent(("<viewer account>", "<uploader account>", *service_agents("<project number>"))),
+        ),
+        "unexpected-log-read": unexpected(
+            log_reads("<site>-security-logs"), AccessIntent(domains=("<auditor group domain>",))
+        ),
+        "image-reads-vs-last-week": baseline(reads, 3, 2000),
+        "egress-vs-last-week": baseline(
+            selector(SENT_BYTES, monitored_resource="gcs_bucket", bucket_name="<image bucket>"), 3, 10 * 1024**3
+        ),
+        "denied-vs-last-week": baseline(log_metric("<site>-denied-requests"), 3, 50),
+        "off-hours-bulk-read": off_hours(reads, 500, 22, 6),
+        "scc-findings": f"notification config on the SIEM topic, streamingConfig.filter: {FINDINGS_FILTER}",
+    }
+
+
+def catalogue(example: dict[str, str] | None = None) -> str:
+    """``docs/detections.md``: every detector with what it catches and misses, its source, its query (``example``,
+    by default :func:`example_queries`), its threshold and its test entries."""
+    example = example or example_queries()
     lines = [
         "# Detection catalogue",
         "",
         "<!-- Generated from components/detections.py by `python -m components.detections --write`; do not edit. -->",
         "",
-        "What each site's anomaly detectors catch, and what they do not (LOG-16 to LOG-18). The queries are "
-        "the Lausanne example site's; each site gets its own from its config. Every detector is proven by "
+        "What each site's anomaly detectors catch, and what they do not (LOG-16 to LOG-18). Each query is shown "
+        "with the site's facts in angle brackets and the default thresholds; every site gets its own from its "
+        "config (`imaging-landing-zone:logging.detection`, `rbac`, `identities`). Every detector is proven by "
         "`tests/components/test_detections.py` (it fires on its attack, it is quiet on a normal day) and "
         "guarded by the policy pack (present, enabled, notifying, not snoozed, still firing on its samples).",
         "",
@@ -323,3 +352,26 @@ def catalogue(example: dict[str, str]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+CATALOGUE = "docs/detections.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m components.detections [--write]``: print the catalogue, or write it to ``docs/detections.md``."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m components.detections", description=main.__doc__)
+    parser.add_argument("--write", action="store_true", help=f"write {CATALOGUE} (from the repository root)")
+    args = parser.parse_args(argv)
+    text = catalogue()
+    if args.write:
+        Path(CATALOGUE).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
