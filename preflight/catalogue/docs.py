@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from pydantic import BaseModel
 
 from components import contract
+from components.detection import AnomalyDetectorsArgs, BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
@@ -43,6 +44,9 @@ MODELS: dict[str, type[BaseModel]] = {
         SecurityLoggingArgs,
         SiemDestination,
         SecurityAlertsArgs,
+        AnomalyDetectorsArgs,
+        BaselineArgs,
+        OffHoursArgs,
         ProjectGuardRailsArgs,
         ViewerEndpointArgs,
     )

@@ -25,8 +25,9 @@ from imaging_policies.promql import fires, metric_name
 
 from components import detections
 from components.detections import DETECTORS, catalogue, promql_metric, service_agents
-from preflight import access, stacks
-from preflight.engine import Resource
+from preflight.engine import stacks
+from preflight.engine.runner import Resource
+from preflight.reports import access
 from program.config import DetectionSettings, OffHours, SiteConfig
 from program.intent import site_intent
 from tests.conftest import by_name, site_plan
@@ -107,7 +108,7 @@ def test_a_site_without_auditors_intends_nobody_to_read_its_logs() -> None:
 
 
 def _scenarios(site: str, key: str) -> tuple[samples.Scenario, ...]:
-    resources, config, where = _site(site)
+    resources, config, _ = _site(site)
     declared = samples.declaration(_settings(site))
     reads = metric_name(f"logging.googleapis.com/user/{config.site_code}-image-read-spike")
     readers = ({"principal": "a"}, {"principal": "b"})

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight import stacks
-from preflight.engine import UNKNOWN, Resource, run_program
-from preflight.stacks import PROGRAM, PROJECT
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource, run_program
+from preflight.engine.stacks import PROGRAM, PROJECT
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, on, remove, set_prop
 
