@@ -463,6 +463,27 @@ class Baseline(_Model):
     """The least volume in the hour for the detector to fire at all (a week without data counts as 0)."""
 
 
+class ImageReadsBaseline(Baseline):
+    """Image reads per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 2000
+    """Image reads in the hour below which no surge is an anomaly."""
+
+
+class EgressBaseline(Baseline):
+    """Bytes the image bucket sends per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 10 * 1024**3
+    """Bytes in the hour (default 10 GiB) below which no surge is an anomaly."""
+
+
+class DeniedBaseline(Baseline):
+    """Denied requests per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 50
+    """Denied requests in the hour below which no surge is an anomaly."""
+
+
 class OffHours(_Model):
     """The hours in which nobody reads images in bulk, in UTC (LOG-17)."""
 
@@ -487,12 +508,12 @@ class OffHours(_Model):
 class DetectionSettings(_Model):
     """The site's anomaly detectors: deviation from its own past and its off-hours (LOG-17)."""
 
-    image_reads: Baseline = Baseline(minimum=2000)
+    image_reads: ImageReadsBaseline = ImageReadsBaseline()
     """Image reads per hour against the same hour a week earlier (default ratio 3, minimum 2000)."""
-    egress_bytes: Baseline = Baseline(minimum=10 * 1024**3)
+    egress_bytes: EgressBaseline = EgressBaseline()
     """Bytes the image bucket sends per hour against the same hour a week earlier (default ratio 3, minimum
     10 GiB)."""
-    denied_requests: Baseline = Baseline(minimum=50)
+    denied_requests: DeniedBaseline = DeniedBaseline()
     """Denied requests per hour against the same hour a week earlier (default ratio 3, minimum 50)."""
     off_hours: OffHours = OffHours()
     """When a bulk image read is an anomaly (default 22:00 to 06:00 UTC, 500 reads per hour)."""
@@ -783,6 +804,10 @@ def format_errors(exc: ValidationError) -> list[str]:
                     where, _, what = problem.removeprefix("@").partition(": ")
                     lines.append(f"{NAMESPACE}:{'.'.join([*map(str, loc), where])}: {what}")
                 continue
+        elif kind == "greater_than":
+            message = f"must be greater than {error['ctx']['gt']:g}, got {error['input']!r}"
+        elif kind == "finite_number":
+            message = f"must be a finite number, got {error['input']!r}"
         elif kind == "less_than_equal":
             message = f"must be at most {error['ctx']['le']}, got {error['input']!r}"
         elif kind == "greater_than_equal":
