@@ -519,6 +519,21 @@ class DetectionSettings(_Model):
     """When a bulk image read is an anomaly (default 22:00 to 06:00 UTC, 500 reads per hour)."""
 
 
+def _reason(value: str) -> str:
+    if len(value.strip()) < 20:
+        raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
+    return value.strip()
+
+
+class FindingsSettings(_Model):
+    """Google's own detectors in the SIEM: Security Command Center findings and Access Transparency logs (LOG-18)."""
+
+    organisation: Annotated[str, AfterValidator(_reason)] | None = None
+    """Set when the organisation, not the site, exports the site project's Security Command Center findings to its
+    SIEM (or has not activated Security Command Center): the reason in a sentence, with its reference. Unset, a
+    site with a Pub/Sub SIEM export publishes its active findings to the export topic."""
+
+
 class LoggingSettings(_Model):
     """Security logs: retention, SIEM export and alerting (LOG-01, LOG-05 to LOG-12, ENC-09)."""
 
@@ -530,6 +545,8 @@ class LoggingSettings(_Model):
     """Notification channels and the anomaly threshold."""
     detection: DetectionSettings = DetectionSettings()
     """The anomaly detectors' baselines and off-hours (LOG-17)."""
+    findings: FindingsSettings = FindingsSettings()
+    """Security Command Center findings in the SIEM, or where the organisation exports them (LOG-18)."""
 
 
 GUARD_RAIL_CONSTRAINTS = (
@@ -554,12 +571,6 @@ def _guard_rail(value: str) -> str:
     if value not in GUARD_RAIL_CONSTRAINTS:
         raise ValueError(f"is not one of the site's guard rails: {', '.join(GUARD_RAIL_CONSTRAINTS)}")
     return value
-
-
-def _reason(value: str) -> str:
-    if len(value.strip()) < 20:
-        raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
-    return value.strip()
 
 
 class GuardRailSettings(_Model):

@@ -176,6 +176,7 @@ class ImagingSite(Component):
                 retention_days=logs.retention_days,
                 siem=SiemDestination(**logs.siem.model_dump()),
                 log_view_readers=auditors,
+                findings_by_organisation=logs.findings.organisation,
                 labels=labels,
             ),
             opts=after_apis(),
@@ -267,6 +268,8 @@ class ImagingSite(Component):
             extra.append("sts.googleapis.com")
         if config.logging.siem.subscriber is not None:
             extra.append("pubsub.googleapis.com")
+            if config.logging.findings.organisation is None:
+                extra.append("securitycenter.googleapis.com")
         if config.viewer is not None:
             extra.append("run.googleapis.com")
             if config.viewer.sign_on.value == "iap":

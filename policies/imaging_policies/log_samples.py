@@ -718,6 +718,34 @@ SAMPLES: tuple[Sample, ...] = (
         },
         family="dns",
     ),
+    Sample(
+        "google-staff-read-an-image",  # Access Transparency: Google personnel read an object for a support case
+        {
+            "insertId": "1qr2x9je4kq",
+            "logName": log_name("cloudaudit.googleapis.com/access_transparency"),
+            "resource": {"type": "project", "labels": {"project_id": PROJECT}},
+            "timestamp": "2025-03-14T09:27:09.000Z",
+            "severity": "NOTICE",
+            "protoPayload": {
+                "@type": "type.googleapis.com/google.cloud.audit.TransparencyLog",
+                "location": {
+                    "principalOfficeCountry": "CH",
+                    "principalEmployingEntity": "Google LLC",
+                    "principalPhysicalLocationCountry": "CH",
+                },
+                "product": ["Cloud Storage"],
+                "reason": [{"type": "CUSTOMER_INITIATED_SUPPORT", "detail": "Case number: 51234567"}],
+                "accesses": [
+                    {
+                        "methodName": "GoogleInternal.Read",
+                        "resourceName": f"//googleapis.com/storage/buckets/{IMAGES}/objects/studies/1.2.826.0.1/17.dcm",
+                    }
+                ],
+                "accessApprovals": [f"projects/{PROJECT}/approvalRequests/0f1e2d3c4b5a"],
+                "eventId": "bd6f3a1c-2f4e-4a8e-9c1b-7e3d5a2f1b0c",
+            },
+        },
+    ),
     # --- Not security logs ---------------------------------------------------------------------
     Sample(
         "app-stdout",  # mentions an audit log ID in its text: log_id() must not be a text search

@@ -206,3 +206,14 @@ def test_promql_names_are_mapped_alike(metric_type: str) -> None:
 def test_the_detection_catalogue_is_current() -> None:
     """``docs/detections.md`` is generated: run ``python -m components.detections --write``."""
     assert (ROOT / "docs" / "detections.md").read_text(encoding="utf-8") == catalogue()
+
+
+def test_a_site_whose_siem_is_the_organisations_shows_the_findings_as_its_organisations() -> None:
+    """Utrecht's SIEM is the organisation's central destination: LOG-18 is evidence outside the stack, never met."""
+    from preflight.catalogue import controls
+    from preflight.judge import check
+
+    result = check.check_site(stacks.load("utrecht"), modes=["update"])
+    row = next(r for r in controls.rows(result) if r.control == "LOG-18")
+    assert row.status is controls.Status.OUTSIDE
+    assert row.detail.startswith("organisation: the SIEM is the organisation's central destination")

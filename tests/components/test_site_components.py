@@ -29,6 +29,7 @@ LAU_APIS = (
     "orgpolicy",
     "pubsub",
     "run",
+    "securitycenter",
     "storage",
     "sts",
 )
@@ -124,6 +125,8 @@ def test_site_children_are_exactly_these():
             ("gcp:pubsub/topicIAMMember:TopicIAMMember", "lau-logging-siem-publisher"),
             ("gcp:pubsub/subscription:Subscription", "lau-logging-siem-subscription"),
             ("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "lau-logging-siem-reader"),
+            ("gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig", "lau-logging-scc-findings"),
+            ("gcp:pubsub/topicIAMMember:TopicIAMMember", "lau-logging-scc-publisher"),
             ("imaging:monitoring:SecurityAlerts", "lau-alerts"),
             ("imaging:monitoring:AnomalyDetectors", "lau-detectors"),
             *[

@@ -21,6 +21,16 @@ from tests.policies.mutation import Case, Mutation, add_resource, assert_rejecte
 
 UNEXPECTED = "gcp-monitoring-unexpected-access-detectors"
 BASELINE = "gcp-monitoring-baseline-detectors"
+FINDINGS = "gcp-scc-findings-to-siem"
+WITHIN_INTENT = "gcp-iam-effective-access-within-intent"
+SIEM_EXPORT = "gcp-logging-siem-export"
+WITHOUT_ACCESS_TRANSPARENCY = (
+    'log_id("cloudaudit.googleapis.com/activity") OR log_id("cloudaudit.googleapis.com/data_access") OR '
+    'log_id("cloudaudit.googleapis.com/system_event") OR log_id("cloudaudit.googleapis.com/policy") OR '
+    'log_id("compute.googleapis.com/vpc_flows") OR log_id("compute.googleapis.com/firewall") OR '
+    'resource.type="http_load_balancer" OR log_id("dns.googleapis.com/dns_queries")'
+)
+"""The SIEM sink's filter as it was before Access Transparency joined the audit family."""
 PROMQL = ("conditions", 0, "conditionPrometheusQueryLanguage", "query")
 
 
@@ -149,6 +159,40 @@ CASES = [
         ),
         id="key-use-alert-without-channels",
     ),  # part 5: the alert stays, its channels are removed: it opens incidents nobody hears of
+    # --- LOG-18: Google's detectors in the SIEM -------------------------------------------------------
+    pytest.param(
+        Case(
+            FINDINGS,
+            on(
+                "lau-logging-scc-findings",
+                set_prop("streamingConfig", value={"filter": 'state="ACTIVE" AND severity="CRITICAL"'}),
+            ),
+            "it keeps some active findings from the SIEM",
+            stack=True,
+        ),
+        id="findings-export-narrowed-to-critical",
+    ),  # part 3: "only what matters": a HIGH Event Threat Detection finding (exfiltration) never reaches the SOC
+    pytest.param(
+        Case(
+            FINDINGS,
+            on(
+                "lau-logging-scc-findings", set_prop("pubsubTopic", value="projects/chuv-imaging-lau/topics/scc-triage")
+            ),
+            "not the SIEM topic",
+            stack=True,
+            also=frozenset({WITHIN_INTENT}),  # the findings' publisher grant on the SIEM topic is then nobody's need
+        ),
+        id="findings-export-to-a-triage-topic",
+    ),  # part 3: findings diverted to a topic only the cloud team reads
+    pytest.param(
+        Case(
+            SIEM_EXPORT,
+            on("lau-logging-siem-sink", set_prop("filter", value=WITHOUT_ACCESS_TRANSPARENCY)),
+            "google-staff-read-an-image",
+            stack=True,
+        ),
+        id="siem-sink-without-access-transparency",
+    ),  # part 3 (LOG-08's policy): the filter pasted from an older site: Google staff's reads never reach the SIEM
     # --- LOG-17: deviation from the site's past, off-hours -------------------------------------------
     pytest.param(
         Case(
@@ -228,6 +272,35 @@ def test_policy_rejects_mutation(policy_pack, case: Case, mode: str):
     assert_rejected(policy_pack("lausanne", mode), case, mode)
 
 
+REMOVED_EXPORT = [
+    pytest.param(
+        Case(
+            FINDINGS,
+            remove("lau-logging-scc-findings"),
+            "do not reach the SIEM",
+            stack=True,
+            also=frozenset({WITHIN_INTENT}),
+        ),
+        id="findings-export-removed",
+    ),  # part 3: deleted after "permission denied" errors in a project whose organisation never activated SCC
+]
+
+
+@pytest.mark.parametrize("mode", ["update", "existing"])
+@pytest.mark.parametrize("case", REMOVED_EXPORT)
+def test_removing_the_findings_export_is_a_finding(policy_pack, case: Case, mode: str):
+    """Its publisher grant stays, now nobody's need (IAM-10). In a first preview the grant's member was computed from
+    the removed config, so IAM-10 and IAM-11 cannot judge it there; LOG-18's finding stands in every mode."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+def test_removing_the_findings_export_is_a_finding_in_a_first_preview(policy_pack):
+    resources = site_plan("lausanne", "preview")
+    remove("lau-logging-scc-findings")(resources)
+    found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == FINDINGS]
+    assert [d.level for d in found] == ["mandatory"]
+
+
 SNOOZED = [
     pytest.param(
         Case(
@@ -277,11 +350,20 @@ def _auditor_of_another_domain(config: dict[str, str]) -> dict[str, str]:
     }
 
 
+def _organisation_exports_findings(config: dict[str, str]) -> dict[str, str]:
+    logging = json.loads(config["imaging-landing-zone:logging"])
+    logging["findings"] = {
+        "organisation": "The CHUV security team exports every project's findings at organisation level (SOC-114)."
+    }
+    return {**config, "imaging-landing-zone:logging": json.dumps(logging)}
+
+
 @pytest.mark.parametrize(
     "variant",
     [
         pytest.param(_own_thresholds, id="site-declares-its-own-thresholds-and-night"),
         pytest.param(_auditor_of_another_domain, id="auditors-from-a-second-domain"),
+        pytest.param(_organisation_exports_findings, id="organisation-exports-the-findings"),
     ],
 )
 @pytest.mark.parametrize("mode", ["preview", "update"])
