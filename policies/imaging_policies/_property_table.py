@@ -340,16 +340,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "userLabels": LABELS,
         },
     ),
-    **dict.fromkeys(
-        tokens.SCC_PROJECT_NOTIFICATIONS,
-        _row(
-            judged={"project pubsubTopic streamingConfig": FINDINGS},
-            harmless={
-                **_common("configId"),
-                "location": "the Security Command Center location that holds the config; which findings it sends is "
-                "streamingConfig's",
-            },
-        ),
+    tokens.SCC_PROJECT_NOTIFICATION: _row(
+        judged={"project pubsubTopic streamingConfig": FINDINGS},
+        harmless={
+            **_common("configId"),
+            "location": "the Security Command Center location that holds the config; which findings it sends is "
+            "streamingConfig's",
+        },
+    ),
+    "gcp:securitycenter/projectNotificationConfig:ProjectNotificationConfig": _row(
+        judged={"project pubsubTopic streamingConfig": FINDINGS}, harmless=_common("configId")
     ),
     tokens.NOTIFICATION_CHANNEL: _row(
         judged={"type labels enabled": ALERTS, "project": SELF},
