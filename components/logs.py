@@ -14,8 +14,8 @@ from pydantic import field_validator, model_validator
 from . import principals
 from ._base import Component, ComponentArgs, child, known_after, service_agent_member
 from .alerts import SECURITY_LOGS_FILTER
-from .detections import FINDINGS_FILTER
 from .contract import MIN_LOG_RETENTION_DAYS, KeyId, LogRetentionDays, Region, SiemMember, SiteCode, key_in
+from .detections import FINDINGS_FILTER
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
 

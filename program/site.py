@@ -49,7 +49,8 @@ class ImagingSite(Component):
     Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
     ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
     ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`),
-    ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-detectors`` (:class:`AnomalyDetectors`), ``<site>-project`` (:class:`ProjectGuardRails`) and,
+    ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-detectors`` (:class:`AnomalyDetectors`),
+    ``<site>-project`` (:class:`ProjectGuardRails`) and,
     when the site has one, ``<site>-viewer`` (:class:`ViewerEndpoint`).
     """
 

@@ -205,8 +205,7 @@ def access_samples(intent: Intent, site: Site) -> dict[str, AccessSamples]:
                 Entry("image-read-anonymous", _by(image, None)),
             ),
             quiet=tuple(
-                Entry(f"image-read-by-{who}", _by(image, who))
-                for who in _intended(intent, "image bucket", READ_IMAGE)
+                Entry(f"image-read-by-{who}", _by(image, who)) for who in _intended(intent, "image bucket", READ_IMAGE)
             ),
         ),
         "unexpected-key-use": AccessSamples(

@@ -189,6 +189,7 @@ def _from_pack(
     skips: Mapping[str, str],
     policy_skips: Mapping[str, str],
     reasons: Mapping[str, str] | None = None,
+    *,
     held: Mapping[str, str] | None = None,
 ) -> tuple[Status, str]:
     if result.verdict in _FROM_VERDICT:
@@ -229,7 +230,7 @@ def rows(result: SiteResult) -> list[Row]:
                 skips,
                 result.skip_reasons,
                 result.stack_not_applicable if site is None else None,
-                result.stack_not_applicable,
+                held=result.stack_not_applicable,
             )
             if pack
             else (Status.OUTSIDE, "")

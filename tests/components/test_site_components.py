@@ -140,8 +140,12 @@ def test_site_children_are_exactly_these():
             ("gcp:logging/metric:Metric", "lau-detectors-denied-requests"),
             *[
                 ("gcp:monitoring/alertPolicy:AlertPolicy", f"lau-detectors-{key}-alert")
-                for key in ("image-reads-vs-last-week", "egress-vs-last-week", "denied-vs-last-week")
-                + ("off-hours-bulk-read",)
+                for key in (
+                    "image-reads-vs-last-week",
+                    "egress-vs-last-week",
+                    "denied-vs-last-week",
+                    "off-hours-bulk-read",
+                )
             ],
             ("gcp:monitoring/notificationChannel:NotificationChannel", "lau-alerts-email-soc"),
             ("imaging:project:ProjectGuardRails", "lau-project"),
