@@ -192,7 +192,7 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
     stack = _Stack.of(args)
     for required in UNEXPECTED:
         wanted = samples[required.key]
-        good, near, unknown = set[str](), [], None
+        good, near, unknown = set[str](), list[str](), None
         for metric in stack.metrics:
             log_filter = leaf(metric.props, "filter")
             if log_filter is UNKNOWN:
@@ -286,7 +286,9 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
     stack = _Stack.of(args)
     for required in BASELINES:
         sources, what = _sources(required, stack, site)
-        found, near, unknown = [], [], None
+        found: list[tuple[PolicyResource, list[int]]] = []
+        near: list[str] = []
+        unknown: str | None = None
         for policy in stack.policies:
             for index, condition in enumerate(items(policy.props, "conditions")):
                 query = leaf(condition, *_PROMQL)

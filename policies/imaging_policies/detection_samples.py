@@ -71,17 +71,20 @@ def _number(value: Any, default: float) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def declaration(get: Settings) -> DetectionDeclaration:
     """What ``logging.detection`` of the site config read through ``get`` declares, with the defaults."""
-    logging = section(get, "logging") or {}
-    detection = logging.get("detection") if isinstance(logging.get("detection"), Mapping) else {}
+    detection = _mapping(_mapping(section(get, "logging")).get("detection"))
     baselines = {}
     for key, default in DEFAULT_BASELINES.items():
-        given = detection.get(key) if isinstance(detection.get(key), Mapping) else {}
+        given = _mapping(detection.get(key))
         baselines[key] = Baseline(
             _number(given.get("ratio"), default.ratio), int(_number(given.get("minimum"), default.minimum))
         )
-    hours = detection.get("offHours") if isinstance(detection.get("offHours"), Mapping) else {}
+    hours = _mapping(detection.get("offHours"))
     default_hours = OffHours()
     off_hours = OffHours(
         int(_number(hours.get("startHour"), default_hours.start_hour)),

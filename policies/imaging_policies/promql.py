@@ -34,7 +34,7 @@ _TOKEN: Final = re.compile(
     r'|(?P<string>"(?:[^"\\]|\\.)*")|(?P<op>==|!=|>=|<=|=~|!~|[-+*/><=(){}\[\],])'
     r"|(?P<name>[A-Za-z_:][A-Za-z0-9_:.]*)|(?P<bad>.)"
 )
-_AGGREGATIONS: Final = {"sum": sum, "max": max, "min": min}
+_AGGREGATIONS: Final[dict[str, Callable[[list[float]], float]]] = {"sum": sum, "max": max, "min": min}
 _COMPARISONS: Final[dict[str, Callable[[float, float], bool]]] = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
