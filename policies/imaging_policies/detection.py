@@ -143,6 +143,8 @@ def _notify(
     stack: _Stack,
     report: Report,
     missing: str,
+    *,
+    disabled_seen: set[str],
 ) -> None:
     """The detector's alert policies (with their threshold conditions' indexes) must exist, be enabled and notify."""
     if not found:
@@ -157,7 +159,7 @@ def _notify(
                 policy.urn,
             )
         return
-    declared, disabled_seen = site_logging(), set[str]()
+    declared = site_logging()
     for policy, firing in enabled:
         _check_channels(policy, required, stack.channels, disabled_seen, report)
         for problem in _policy_problems(policy, required, firing, declared):
@@ -189,7 +191,7 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
         report("the stack's site config names no gcpProject, region and siteCode: no detector can be judged.")
         return
     samples = access_samples(site_intent(args), site)
-    stack = _Stack.of(args)
+    stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
     for required in UNEXPECTED:
         wanted = samples[required.key]
         good, near, unknown = set[str](), list[str](), None
@@ -222,7 +224,14 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
             f"missing a logging Metric whose filter selects {attacks} and no intended principal's entry, with an "
             "enabled AlertPolicy on it"
         )
-        _notify(required, found, stack, report, missing + (f" ({'; '.join(near)})" if near else ""))
+        _notify(
+            required,
+            found,
+            stack,
+            report,
+            missing + (f" ({'; '.join(near)})" if near else ""),
+            disabled_seen=disabled_seen,
+        )
 
 
 def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[str], str]:
@@ -283,7 +292,7 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
     if site is None:
         report("the stack's site config names no gcpProject, region and siteCode: no detector can be judged.")
         return
-    stack = _Stack.of(args)
+    stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
     for required in BASELINES:
         sources, what = _sources(required, stack, site)
         found: list[tuple[PolicyResource, list[int]]] = []
@@ -309,7 +318,14 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
             f"missing an enabled AlertPolicy whose conditionPrometheusQueryLanguage query on {what} fires on the "
             "site's attack scenarios and is quiet on a normal day, at the thresholds of logging.detection"
         )
-        _notify(required, found, stack, report, missing + (f" ({'; '.join(near)})" if near else ""))
+        _notify(
+            required,
+            found,
+            stack,
+            report,
+            missing + (f" ({'; '.join(near)})" if near else ""),
+            disabled_seen=disabled_seen,
+        )
 
 
 _TYPES: Final = [tokens.LOG_METRIC, tokens.ALERT_POLICY, tokens.NOTIFICATION_CHANNEL, tokens.SNOOZE]
