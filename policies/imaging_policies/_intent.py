@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from imaging_policies._principals import ROLE_PERMISSIONS, STORAGE_USAGE_LOG_WRITER
 from imaging_policies._resolve import SiteProject, principal, workload_pool
-from imaging_policies._site import Principals, Settings, principals_from, section
+from imaging_policies._site import Principals, Settings, access_log_bucket_of, principals_from, section
 
 
 def role(name: str) -> frozenset[str]:
@@ -115,6 +115,9 @@ class Intent:
     subject: str | None = None
     auditors: frozenset[str] = frozenset()
     is_site: bool = True
+    access_logs: str | None = None
+    """The site's access-log bucket, by the name the components give it (``<gcpProject>-<siteCode>-access-logs``):
+    a log bucket whether or not an image bucket still names it."""
 
     def holders(self, kind: str, context: Mapping[str, Any] | None = None) -> list[Holder]:
         """The intended holders of an asset of ``kind``; ``context`` carries what only the stack says (the
@@ -282,6 +285,7 @@ def from_settings(get: Settings, project: str | None, number: str | None) -> Int
         subject=str(subject) if isinstance(subject, str) else None,
         auditors=frozenset(_groups_of(principals, "auditor")),
         is_site=bool(get("siteCode")),
+        access_logs=access_log_bucket_of(get),
     )
 
 
