@@ -4,8 +4,11 @@
   an access-log bucket, data-access audit logs on Cloud Storage; protected;
 - a key ring with the state key and the key of Pulumi's ``gcpkms://`` secrets provider;
 - a workload identity pool and provider for GitHub Actions' OIDC tokens of one repository;
-- per site, a deployer (``pulumi up``: the site's GitHub environment only) and a previewer
-  (``pulumi preview`` and drift checks: pull requests and the protected branch; read-only roles).
+- per site, a deployer (``pulumi up``: the site's GitHub environment only), a drift checker (the protected
+  branch) and a previewer (pull requests), with the roles of ``duties.py``: custom roles without data
+  permissions, the IAM-admin role limited to granting no role, and a deny policy on the site project that keeps
+  them (and the key administrators) from objects, the keys' use and other accounts' credentials;
+- a declared key administrators' group that administers the site's and the platform's keys and uses none.
 
 No service-account key anywhere. Run it from a workstation, before the first site: the first ``up`` on a
 local backend, then ``python -m rollout move-bootstrap-state`` moves its state into the bucket it created,
@@ -17,6 +20,18 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_gcp as gcp
+from duties import (
+    CUSTOM_ROLES,
+    DEPLOYER_ROLES,
+    DRIFT_ROLES,
+    IAM_ADMIN_ROLE,
+    KEY_ADMIN_ROLE,
+    KEY_USE_DENIED,
+    PREVIEWER_ROLES,
+    custom_role,
+    denied_permissions,
+    grant_limit,
+)
 from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config
 
 DAY = 86_400
@@ -26,53 +41,6 @@ USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
 FULLY_RESTRICTED: gcp.storage.BucketEncryptionGoogleManagedEncryptionEnforcementConfigArgsDict = {
     "restriction_mode": "FullyRestricted"
 }
-
-DEPLOYER_ROLES = (
-    "roles/orgpolicy.policyAdmin",
-    "roles/serviceusage.serviceUsageAdmin",
-    "roles/run.admin",
-    "roles/iap.admin",
-    "roles/compute.loadBalancerAdmin",
-    "roles/compute.networkAdmin",
-    "roles/compute.securityAdmin",
-    "roles/dns.admin",
-    "roles/logging.configWriter",
-    "roles/pubsub.admin",
-    "roles/monitoring.editor",
-    "roles/iam.securityAdmin",
-    "roles/cloudkms.admin",
-    "roles/storage.admin",
-    "roles/iam.serviceAccountAdmin",
-    "roles/iam.workloadIdentityPoolAdmin",
-    "roles/resourcemanager.projectIamAdmin",
-    "roles/serviceusage.serviceUsageConsumer",
-)
-"""What ``pulumi up`` of a site needs on the site project (README, "Deploying a site for real")."""
-
-DRIFT_ROLES = (
-    "roles/iam.securityReviewer",
-    "roles/cloudkms.viewer",
-    "roles/compute.viewer",
-    "roles/dns.reader",
-    "roles/monitoring.viewer",
-    "roles/pubsub.viewer",
-    "roles/run.viewer",
-    "roles/serviceusage.serviceUsageViewer",
-    "roles/orgpolicy.policyViewer",
-    "roles/storage.bucketViewer",
-    "roles/iam.workloadIdentityPoolViewer",
-    "roles/logging.configWriter",
-)
-"""Roles for the nightly drift check (``pulumi preview --refresh``) of a site, object reads excluded, usable
-only by jobs of the protected branch. Cloud Logging has no role that reads sinks and buckets without also
-writing them or reading log entries; the drift checker gets ``roles/logging.configWriter`` rather than
-log entries (README, "Deploying a site for real")."""
-
-PREVIEWER_ROLES = ("roles/browser",)
-"""A pull request's ``pulumi preview`` (no refresh) reads only the state and the program's look-ups (the
-project's storage agent, its Cloud Logging settings): resource-manager read, nothing else. A pull
-request's code runs with it, so it holds nothing that could change or read a site's data."""
-
 
 def _state_object_condition(bucket: str, project: str, site: str) -> str:
     """IAM condition: the site's own state objects in the DIY backend layout (``.pulumi/stacks|locks|
@@ -212,8 +180,46 @@ def build(config: PlatformConfig) -> None:
             )
         )
 
+    key_admins = config.key_admins
+    key_admins_set = "principalSet://goog/group/" + key_admins.removeprefix("group:")
+    gcp.kms.KeyRingIAMMember(
+        "key-admins",
+        key_ring_id=_known_after(ring, f"projects/{project}/locations/{region}/keyRings/pulumi"),
+        role=KEY_ADMIN_ROLE,
+        member=key_admins,
+    )
+    # the key administrators administer the platform's keys and never use them
+    gcp.iam.DenyPolicy(
+        "key-admins-no-key-use",
+        parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{project}",
+        name="imaging-key-admins-no-key-use",
+        display_name="Key administrators never use the keys",
+        rules=[
+            {
+                "description": "the key administrators' group administers the keys; it never encrypts or decrypts",
+                "deny_rule": {"denied_principals": [key_admins_set], "denied_permissions": list(KEY_USE_DENIED)},
+            }
+        ],
+    )
+
     identities: dict[str, dict[str, pulumi.Output[str]]] = {"deploy": {}, "drift": {}, "preview": {}}
     for site, site_project in sorted(config.sites.items()):
+        roles_of_site = {
+            role_id: gcp.projects.IAMCustomRole(
+                f"{site}-{role_id}",
+                project=site_project,
+                role_id=role_id,
+                title=title,
+                description=f"Permissions taken from {source} (bootstrap/duties.py).",
+                permissions=list(permissions),
+            )
+            for role_id, (source, title, permissions) in CUSTOM_ROLES.items()
+        }
+        gcp.projects.IAMMember(
+            f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins
+        )
+        denied_principals = [key_admins_set]
+        accounts = []
         for kind, roles, subjects in (
             # `pulumi up`: only a job of the site's GitHub environment (required reviewers, main only)
             ("deploy", DEPLOYER_ROLES, [f"environment:site-{site}"]),
@@ -229,6 +235,8 @@ def build(config: PlatformConfig) -> None:
                 display_name=f"Pulumi {kind} of site {site}",
             )
             email = f"{kind}-{site}@{project}.iam.gserviceaccount.com"
+            accounts.append(account)
+            denied_principals.append(f"principal://iam.googleapis.com/projects/-/serviceAccounts/{email}")
             member = _known_after(account, f"serviceAccount:{email}")
             identities[kind][site] = account.email
             for claim in subjects:
@@ -239,11 +247,18 @@ def build(config: PlatformConfig) -> None:
                     member=subject(claim),
                 )
             for role in roles:
+                limited = role == IAM_ADMIN_ROLE
                 gcp.projects.IAMMember(
                     f"{kind}-{site}-{role.removeprefix('roles/').replace('.', '-')}",
                     project=site_project,
-                    role=role,
+                    role=(
+                        role
+                        if role.startswith("roles/")
+                        else _known_after(roles_of_site[role], custom_role(site_project, role))
+                    ),
                     member=member,
+                    # the project's audit configs only: it may add or remove no grant on the project
+                    condition={"title": "grants no role", "expression": grant_limit()} if limited else None,
                 )
             gcp.storage.BucketIAMMember(
                 f"{kind}-{site}-state",
@@ -265,6 +280,23 @@ def build(config: PlatformConfig) -> None:
             gcp.kms.CryptoKeyIAMMember(
                 f"{kind}-{site}-secrets", crypto_key_id=key_ids[f"secrets-{site}"], role=ENCRYPTER, member=member
             )
+
+        gcp.iam.DenyPolicy(
+            f"{site}-no-data",
+            parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{site_project}",
+            name="imaging-deployers-no-data",
+            display_name=f"Nobody who deploys {site} reads its images",
+            rules=[
+                {
+                    "description": (
+                        "the site's deployer, drift checker and previewer and the key administrators never read, "
+                        "write or delete objects, use the keys or act with another account's credentials"
+                    ),
+                    "deny_rule": {"denied_principals": denied_principals, "denied_permissions": denied_permissions()},
+                }
+            ],
+            opts=pulumi.ResourceOptions(depends_on=accounts),
+        )
 
     pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))
     pulumi.export(

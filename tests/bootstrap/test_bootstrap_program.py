@@ -37,6 +37,7 @@ def resources(request):
         preview=request.param == "preview",
     )
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     return found
 
 
@@ -175,6 +176,7 @@ def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
     finally:
         sys.path.remove(str(BOOTSTRAP))
         sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     assert any(line.startswith(problem) for line in raised.value.problems), raised.value.problems
 
 
@@ -186,6 +188,7 @@ def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
     config = _config()
     found = engine.run_program(BOOTSTRAP / "__main__.py", config=config, project=PROJECT, stack="platform", mode=mode)
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     pack = configured_pack(config, project=PROJECT, stack="platform", mode=mode, policy_config=policy_config)
     try:
         diagnostics = [d for r in found for d in pack.analyze(r)] + pack.analyze_stack(found)
@@ -223,6 +226,7 @@ def test_a_retired_site_keeps_its_secrets_key_and_loses_its_identities():
         stack="platform",
     )
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     keys = {r.inputs["name"]: r for r in _of_type(found, "gcp:kms/cryptoKey:CryptoKey")}
     assert set(keys) == {"state", "secrets-lausanne", "secrets-utrecht"}
     assert keys["secrets-utrecht"].protect is True
@@ -239,6 +243,7 @@ def test_a_site_both_active_and_retired_is_refused():
     finally:
         sys.path.remove(str(BOOTSTRAP))
         sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     assert raised.value.problems == [
         "imaging-bootstrap: retiredSites lists utrecht, also in sites: a site is either active or retired"
     ]
