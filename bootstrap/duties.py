@@ -67,7 +67,7 @@ CUSTOM_ROLES: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
         ),
     ),
     "imagingDeployLogging": (
-        "roles/logging.configWriter",
+        "roles/logging.admin",
         "Cloud Logging's configuration (sinks, buckets, views, metrics) without deleting a log bucket; grants on "
         "the security-log view",
         (

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from imaging_policies import tokens
 from imaging_policies._principals import ROLE_PERMISSIONS
 from imaging_policies._props import UNKNOWN, as_str, grants, items, leaf
-from imaging_policies._resolve import principal
+from imaging_policies._resolve import SiteProject, principal
 
 DENY_POLICY: Final = tokens.DENY_POLICY
 
@@ -147,7 +147,7 @@ def deny_principal(v2: str) -> str | None:
         return "group:" + text.removeprefix("principalset://goog/group/")
     if text.startswith("principal://goog/subject/"):
         return "user:" + text.removeprefix("principal://goog/subject/")
-    member = principal(text)
+    member = principal(text) if text.startswith("principal://iam.googleapis.com/projects/") else None
     if member and member.startswith("serviceaccount:"):
         return member
     if text.startswith("principal://iam.googleapis.com/") and "/subject/" in text:
@@ -414,7 +414,7 @@ def role_table(resources: Iterable[Any], site: Any) -> Any:
     above; ``None`` for a role the pack cannot read."""
     from imaging_policies._access import custom_roles, permissions_of
 
-    custom = custom_roles(list(resources), site)
+    custom = custom_roles(list(resources), site or SiteProject(None, None))
 
     def lookup(role: str) -> frozenset[str] | None:
         found = permissions_of(role, custom)
