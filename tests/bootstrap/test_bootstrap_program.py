@@ -7,7 +7,6 @@ and a real `pulumi up` of bootstrap/ do)."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -100,24 +99,6 @@ def test_each_site_has_a_deployer_for_its_environment_a_drift_checker_for_main_a
         "preview-lausanne-federation-pull-request": f"{pool}{repo}:pull_request",
         "preview-utrecht-federation-pull-request": f"{pool}{repo}:pull_request",
     }
-
-
-def _readme_deployer_roles() -> set[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("Roles the deployer needs on the site project:", 1)[1].split("APIs that must be enabled", 1)[
-        0
-    ]
-    return set(re.findall(r"`(roles/[\w.]+)`", section))
-
-
-def test_deployers_hold_exactly_the_roles_the_readme_lists_on_their_own_site_project(resources):
-    for site in stacks.available():
-        project = stacks.load(site).site.gcp_project
-        grants = [
-            r for r in _of_type(resources, "gcp:projects/iAMMember:IAMMember") if r.name.startswith(f"deploy-{site}-")
-        ]
-        assert {g.inputs["project"] for g in grants} == {project}
-        assert {g.inputs["role"] for g in grants} == _readme_deployer_roles()
 
 
 def test_previewers_get_no_role_that_administers_or_edits(resources):

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from imaging_policies import _duties
 
-from preflight import engine
-from preflight.engine import Resource
+from preflight.engine import runner as engine
+from preflight.engine.runner import Resource
 from tests.bootstrap.test_bootstrap_program import BOOTSTRAP, PROJECT, _config
 from tests.conftest import by_name, configured_pack
 from tests.policies.mutation import changes, set_prop
@@ -380,3 +380,19 @@ def test_the_plan_grants_each_identity_exactly_its_roles_and_limits_the_iam_admi
             condition = g.inputs.get("condition")
             assert (condition or {}).get("expression") == (duties.grant_limit() if limited else None), g.name
     assert re.fullmatch(r"api\.getAttribute\('iam\.googleapis\.com/modifiedGrantsByRole', \[\]\)\.hasOnly\(\[\]\)", duties.grant_limit())
+
+
+@pytest.mark.parametrize("site", ["lausanne", "utrecht"])
+def test_site_stacks_hold_no_secret_a_preview_could_decrypt(site):
+    """Part 5: the previewer (a pull request's code) decrypts with its site's secrets key, which today protects
+    only labels: no `secure:` value in the stack file, and the only secret outputs are the labels pulumi-gcp
+    itself marks secret (effectiveLabels, pulumiLabels: the site's own labels). The day another appears, this
+    fails and docs/deploying.md "Secrets a preview can decrypt" must be decided again."""
+    import yaml
+
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{site}.yaml").read_text(encoding="utf-8"))
+    assert "secure:" not in json.dumps(document) and '"secure"' not in json.dumps(document)
+    from tests.conftest import site_plan
+
+    secret = {name for r in site_plan(site, "update") for name in r.additional_secret_outputs}
+    assert secret == {"effectiveLabels", "pulumiLabels"}

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from imaging_policies import _duties
 
-from preflight import access, engine, stacks
-from preflight.engine import Resource
+from preflight.engine import runner as engine
+from preflight.engine import stacks
+from preflight.reports import access
+from preflight.engine.runner import Resource
 from tests.bootstrap.test_bootstrap_program import BOOTSTRAP, PROJECT, _config
 from tests.conftest import site_plan
 
