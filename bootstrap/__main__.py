@@ -18,9 +18,17 @@ its secrets key.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pulumi
 import pulumi_gcp as gcp
-from duties import (
+
+# the repository's components: Pulumi runs this program from bootstrap/
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+from components.kms import PlatformKeys, PlatformKeysArgs  # noqa: E402
+from components.storage import StateBucket, StateBucketArgs  # noqa: E402
+from duties import (  # noqa: E402
     CUSTOM_ROLES,
     DEPLOYER_ROLES,
     DRIFT_ROLES,
@@ -32,15 +40,10 @@ from duties import (
     denied_permissions,
     grant_limit,
 )
-from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config
+from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config  # noqa: E402
 
-DAY = 86_400
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
-FULLY_RESTRICTED: gcp.storage.BucketEncryptionGoogleManagedEncryptionEnforcementConfigArgsDict = {
-    "restriction_mode": "FullyRestricted"
-}
 
 def _state_object_condition(bucket: str, project: str, site: str) -> str:
     """IAM condition: the site's own state objects in the DIY backend layout (``.pulumi/stacks|locks|
@@ -72,75 +75,59 @@ def _known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
     )
 
 
+MOVED: dict[str, str] = {
+    "pulumi": "pulumi",
+    "pulumi-state": "state-key",
+    "state": "state",
+    "state-access-logs": "state-access-logs",
+    "state-access-logs-writer": "state-access-logs-writer",
+    "state-agent-key": "state-storage-agent",
+}
+"""The key ring, keys and buckets the bootstrap made itself before it used the components, by their new child
+name: their old name at the stack's root (an alias, so the next ``up`` adopts them instead of replacing them);
+each site's secrets key ``pulumi-secrets-<site>`` was ``secrets-<site>-key``."""
+
+
+def _moved_into_components(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Alias a component's child to the resource the bootstrap declared at the root before the components."""
+    if args.type_.startswith("imaging:"):
+        return None
+    old = MOVED.get(args.name)
+    if old is None and args.name.startswith("pulumi-secrets-"):
+        old = args.name.removeprefix("pulumi-") + "-key"
+    if old is None:
+        return None
+    alias = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.type_}::{old}"
+    return pulumi.ResourceTransformationResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=[alias]))
+    )
+
+
 def build(config: PlatformConfig) -> None:
     project, region = config.platform_project, config.region
-    protected = pulumi.ResourceOptions(protect=True)
 
-    ring = gcp.kms.KeyRing("pulumi", name="pulumi", project=project, location=region, opts=protected)
-    keys = {
-        purpose: gcp.kms.CryptoKey(
-            f"{purpose}-key",
-            name=purpose,
-            key_ring=ring.id,
-            purpose="ENCRYPT_DECRYPT",
-            rotation_period=f"{config.key_rotation_days * DAY}s",
-            destroy_scheduled_duration=f"{30 * DAY}s",
-            version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
-            opts=protected,
-        )
-        # a retired site's key stays: its exported state is encrypted with it
-        for purpose in ("state", *(f"secrets-{site}" for site in sorted([*config.sites, *config.retired_sites])))
-    }
-    # the provider's id form (<key ring id>/cryptoKeys/<name>), known in a first preview
-    key_ids = {
-        purpose: _known_after(key, f"projects/{project}/locations/{region}/keyRings/pulumi/cryptoKeys/{purpose}")
-        for purpose, key in keys.items()
-    }
-
-    storage_agent = gcp.storage.get_project_service_account_output(project=project)
-    agent_grant = gcp.kms.CryptoKeyIAMMember(
-        "state-storage-agent",
-        crypto_key_id=key_ids["state"],
-        role=ENCRYPTER,
-        member=storage_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
+    # the state key and one secrets key per site; a retired site's key stays: its exported state is encrypted with it
+    platform_keys = PlatformKeys(
+        "pulumi",
+        PlatformKeysArgs(
+            project=project,
+            location=region,
+            ring="pulumi",
+            keys={
+                "state": "deployment-state",
+                **{f"secrets-{site}": "stack-secrets" for site in sorted([*config.sites, *config.retired_sites])},
+            },
+            rotation_days=config.key_rotation_days,
+        ),
+        opts=pulumi.ResourceOptions(transformations=[_moved_into_components]),
     )
-    after_grant = pulumi.ResourceOptions(protect=True, depends_on=[agent_grant])
-
-    bucket_name = f"{project}-pulumi-state"
-    # objects only with the state key: Google-managed and customer-supplied keys are refused
-    encryption: gcp.storage.BucketEncryptionArgsDict = {
-        "default_kms_key_name": key_ids["state"],
-        "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
-        "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
-    }
-    log_bucket = gcp.storage.Bucket(
-        "state-access-logs",
-        name=f"{bucket_name}-logs",
-        project=project,
-        location=region,
-        uniform_bucket_level_access=True,
-        public_access_prevention="enforced",
-        versioning={"enabled": True},
-        encryption=encryption,
-        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
-        opts=after_grant,
-    )
-    gcp.storage.BucketIAMMember(
-        "state-access-logs-writer", bucket=log_bucket.name, role="roles/storage.objectCreator", member=USAGE_LOG_WRITER
-    )
-    state = gcp.storage.Bucket(
+    ring, keys, key_ids = platform_keys, platform_keys.keys, platform_keys.key_ids
+    state = StateBucket(
         "state",
-        name=bucket_name,
-        project=project,
-        location=region,
-        uniform_bucket_level_access=True,
-        public_access_prevention="enforced",
-        versioning={"enabled": True},
-        encryption=encryption,
-        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
-        logging={"log_bucket": log_bucket.name},
-        opts=after_grant,
-    )
+        StateBucketArgs(project=project, region=region, prefix="pulumi", kms_key_id=key_ids["state"]),
+        opts=pulumi.ResourceOptions(transformations=[_moved_into_components]),
+    ).bucket
+    bucket_name = f"{project}-pulumi-state"
     gcp.projects.IAMAuditConfig(
         "storage-data-access",
         project=project,
@@ -184,7 +171,7 @@ def build(config: PlatformConfig) -> None:
     key_admins_set = "principalSet://goog/group/" + key_admins.removeprefix("group:")
     gcp.kms.KeyRingIAMMember(
         "key-admins",
-        key_ring_id=_known_after(ring, f"projects/{project}/locations/{region}/keyRings/pulumi"),
+        key_ring_id=ring.key_ring_id,
         role=KEY_ADMIN_ROLE,
         member=key_admins,
     )

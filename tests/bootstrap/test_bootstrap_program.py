@@ -42,7 +42,7 @@ def resources(request):
 
 
 def _by_name(resources, name):
-    [found] = [r for r in resources if r.name == name]
+    [found] = [r for r in resources if r.name == name and r.custom]
     return found
 
 
@@ -52,7 +52,7 @@ def _of_type(resources, token):
 
 def test_the_state_bucket_is_cmek_versioned_uniform_private_logged_and_protected(resources):
     state = _by_name(resources, "state")
-    key = _by_name(resources, "state-storage-agent")
+    key = _by_name(resources, "state-agent-key")
     assert state.inputs["uniformBucketLevelAccess"] is True
     assert state.inputs["publicAccessPrevention"] == "enforced"
     assert state.inputs["versioning"] == {"enabled": True}
@@ -69,6 +69,30 @@ def test_the_state_key_and_one_secrets_key_per_site_rotate_within_90_days_and_ar
         assert key.inputs["rotationPeriod"] == "7776000s"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
         assert key.protect is True
+
+
+def test_the_state_bucket_and_the_keys_are_the_components_and_keep_their_identity(resources):
+    """Part 4: the bootstrap builds its buckets and keys with the library (StateBucket, PlatformKeys: the same
+    CMEK, versioning, logging and protection constants as a site's); each child aliases the name it had at the
+    stack's root before, so the next ``up`` adopts it instead of replacing the state."""
+    components = {r.urn: r.type for r in resources if not r.custom}
+    root = "urn:pulumi:platform::imaging-landing-zone-bootstrap::"
+    expected = {
+        "state": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state"),
+        "state-access-logs": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state-access-logs"),
+        "state-agent-key": ("imaging:storage:StateBucket", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::state-storage-agent"),
+        "pulumi": ("imaging:kms:PlatformKeys", "gcp:kms/keyRing:KeyRing::pulumi"),
+        "pulumi-state": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::state-key"),
+        "pulumi-secrets-lausanne": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::secrets-lausanne-key"),
+    }
+    for name, (component, old) in expected.items():
+        found = _by_name(resources, name)
+        assert components[found.parent] == component, name
+        assert found.aliases == [root + old], name
+    state, logs = _by_name(resources, "state"), _by_name(resources, "state-access-logs")
+    assert state.inputs["name"] == "chuv-imaging-platform-pulumi-state"
+    assert logs.inputs["name"] == "chuv-imaging-platform-pulumi-state-logs"
+    assert state.inputs["forceDestroy"] is False and logs.protect is True
 
 
 def test_no_long_lived_credentials(resources):
