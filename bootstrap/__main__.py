@@ -26,9 +26,7 @@ import pulumi_gcp as gcp
 
 # the repository's components: Pulumi runs this program from bootstrap/
 sys.path.append(str(Path(__file__).resolve().parent.parent))
-from components.kms import PlatformKeys, PlatformKeysArgs  # noqa: E402
-from components.storage import StateBucket, StateBucketArgs  # noqa: E402
-from duties import (  # noqa: E402
+from duties import (
     CUSTOM_ROLES,
     DEPLOYER_ROLES,
     DRIFT_ROLES,
@@ -40,10 +38,14 @@ from duties import (  # noqa: E402
     denied_permissions,
     grant_limit,
 )
-from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config  # noqa: E402
+from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config
+
+from components.kms import PlatformKeys, PlatformKeysArgs
+from components.storage import StateBucket, StateBucketArgs
 
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+
 
 def _state_object_condition(bucket: str, project: str, site: str) -> str:
     """IAM condition: the site's own state objects in the DIY backend layout (``.pulumi/stacks|locks|
@@ -202,9 +204,7 @@ def build(config: PlatformConfig) -> None:
             )
             for role_id, (source, title, permissions) in CUSTOM_ROLES.items()
         }
-        gcp.projects.IAMMember(
-            f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins
-        )
+        gcp.projects.IAMMember(f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins)
         denied_principals = [key_admins_set]
         accounts = []
         for kind, roles, subjects in (

@@ -271,7 +271,11 @@ class StateBucket(Component):
             project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         key_grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-agent-key", crypto_key_id=args.kms_key_id, role=ENCRYPTER_ROLE, member=agent.member, opts=child(self)
+            f"{name}-agent-key",
+            crypto_key_id=args.kms_key_id,
+            role=ENCRYPTER_ROLE,
+            member=agent.member,
+            opts=child(self),
         )
 
         def settings(classification: str) -> dict[str, Any]:

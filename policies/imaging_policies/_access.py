@@ -783,6 +783,7 @@ def _missing(
     custom: Mapping[str, Any],
     empties: list[Grant],
     intent: Intent,
+    *,
     denied: Denials | None = None,
 ) -> list[Missing]:
     """Each needed grant that no unconditional, undropped grant of the stack puts in place (nor a deny
@@ -823,7 +824,7 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
     model = Model(found, [], [], [], unknown, denied)
     _holdings(found, grant_list, custom, intent, model)
     empties = authoritative_empty(resources, found, intent.site)
-    model.missing = _missing(found, grant_list, custom, empties, intent, denied)
+    model.missing = _missing(found, grant_list, custom, empties, intent, denied=denied)
     return model
 
 

@@ -338,7 +338,9 @@ class Reach:
         may widen (``iam.roles.update``) puts every permission within reach."""
         found: dict[str, str] = {p: f"{g[0].resource} ({g[0].role})" for p, g in self.held.items()}
         for g in self.untrusted:
-            found.update({p: f"{g.resource} ({g.role}, a role the pack cannot read)" for p in EVERYTHING if p not in found})
+            found.update(
+                {p: f"{g.resource} ({g.role}, a role the pack cannot read)" for p in EVERYTHING if p not in found}
+            )
         for prefix, by in sorted(self.scopes.items()):
             how = f"granting itself any role through {by[0].resource} ({by[0].role})"
             found.update({p: how for p in EVERYTHING if p.startswith(prefix) and p not in found})
@@ -355,9 +357,7 @@ class Reach:
         return {p: how for p, how in found.items() if p in keep}
 
 
-def reaches(
-    grant_list: Iterable[ProjectGrant], permissions_of: Any, *, projects: Iterable[str] = ()
-) -> list[Reach]:
+def reaches(grant_list: Iterable[ProjectGrant], permissions_of: Any, *, projects: Iterable[str] = ()) -> list[Reach]:
     """Each member's reach on each project the grants name (a folder's or organisation's grant reaches all of
     them, and ``projects`` adds more). ``permissions_of(role)`` is the model's role table (``None``: unknown)."""
     grant_list = list(grant_list)

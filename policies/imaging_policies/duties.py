@@ -30,9 +30,9 @@ from imaging_policies._duties import (
     KEY_USE,
     ROLE_ADMIN,
     Denials,
+    denials,
     deny_parent,
     deny_principal,
-    denials,
     grant_limit,
     project_grants,
     reaches,
@@ -129,45 +129,53 @@ def _deny_readable(args: ResourceValidationArgs, report: Report) -> None:
     if not rules:
         report(f"deny policy '{args.name}' has no rules: it denies nothing. Add rules[].denyRule.")
     for index, _ in enumerate(rules):
-        rule = leaf(props, "rules", index, "denyRule")
-        at = f"rules[{index}].denyRule"
-        if not isinstance(rule, Mapping):
-            report(f"deny policy '{args.name}': {at} is missing, so the rule denies nothing. Set {at}.")
-            continue
-        if leaf(rule, "denialCondition") is not None:
-            report(
-                f"deny policy '{args.name}': {at}.denialCondition makes the rule apply only sometimes, which the "
-                "pack cannot evaluate, so it counts the rule as denying nothing. Remove denialCondition."
-            )
-        denied_principals: set[str] = set()
-        for key in ("deniedPrincipals", "deniedPermissions", "exceptionPrincipals", "exceptionPermissions"):
-            values = items(rule, key)
-            if UNKNOWN in values:
-                known(props, "rules", index, "denyRule", key)
-            if key.startswith("denied") and not values:
-                report(f"deny policy '{args.name}': {at}.{key} is empty, so the rule denies nothing. List them.")
-            for value in values:
-                text = as_str(value) or ""
-                read = deny_principal(text) if key.endswith("Principals") else v1_permission(text)
-                if read is None:
-                    what = "principal" if key.endswith("Principals") else "permission"
-                    report(
-                        f"deny policy '{args.name}': {at}.{key} has {text!r}, a {what} form the pack cannot "
-                        "read, so it cannot tell what the rule does. Use "
-                        + (
-                            "principal://iam.googleapis.com/projects/-/serviceAccounts/<email>, "
-                            "principalSet://goog/group/<email> or principal://goog/subject/<email>."
-                            if what == "principal"
-                            else "the v2 form <service>.googleapis.com/<resource>.<verb>."
-                        )
-                    )
-                elif key == "deniedPrincipals":
-                    denied_principals.add(read)
-                elif key == "exceptionPrincipals" and (read in denied_principals or read == "*"):
-                    report(
-                        f"deny policy '{args.name}': {at}.exceptionPrincipals exempts {text}, whom the rule "
-                        "denies: the rule then denies it nothing. Remove the exception."
-                    )
+        _deny_rule(args, index, report)
+
+
+_FORMS: Final = {
+    "principal": (
+        "principal://iam.googleapis.com/projects/-/serviceAccounts/<email>, principalSet://goog/group/<email> or "
+        "principal://goog/subject/<email>."
+    ),
+    "permission": "the v2 form <service>.googleapis.com/<resource>.<verb>.",
+}
+
+
+def _deny_rule(args: ResourceValidationArgs, index: int, report: Report) -> None:
+    """One rule of a deny policy: present, unconditional, every value readable, no exception for a denied one."""
+    rule = leaf(args.props, "rules", index, "denyRule")
+    at = f"rules[{index}].denyRule"
+    if not isinstance(rule, Mapping):
+        report(f"deny policy '{args.name}': {at} is missing, so the rule denies nothing. Set {at}.")
+        return
+    if leaf(rule, "denialCondition") is not None:
+        report(
+            f"deny policy '{args.name}': {at}.denialCondition makes the rule apply only sometimes, which the "
+            "pack cannot evaluate, so it counts the rule as denying nothing. Remove denialCondition."
+        )
+    denied_principals: set[str] = set()
+    for key in ("deniedPrincipals", "deniedPermissions", "exceptionPrincipals", "exceptionPermissions"):
+        values = items(rule, key)
+        if UNKNOWN in values:
+            known(args.props, "rules", index, "denyRule", key)
+        if key.startswith("denied") and not values:
+            report(f"deny policy '{args.name}': {at}.{key} is empty, so the rule denies nothing. List them.")
+        what = "principal" if key.endswith("Principals") else "permission"
+        for value in values:
+            text = as_str(value) or ""
+            read = deny_principal(text) if what == "principal" else v1_permission(text)
+            if read is None:
+                report(
+                    f"deny policy '{args.name}': {at}.{key} has {text!r}, a {what} form the pack cannot read, so "
+                    f"it cannot tell what the rule does. Use {_FORMS[what]}"
+                )
+            elif key == "deniedPrincipals":
+                denied_principals.add(read)
+            elif key == "exceptionPrincipals" and (read in denied_principals or read == "*"):
+                report(
+                    f"deny policy '{args.name}': {at}.exceptionPrincipals exempts {text}, whom the rule denies: "
+                    "the rule then denies it nothing. Remove the exception."
+                )
 
 
 # --- IAM-17 ---------------------------------------------------------------------------------------
@@ -192,7 +200,9 @@ def _scopes(args: StackValidationArgs, lookup: Any) -> tuple[dict[str, dict[str,
             unknown = unknown or (r.name, prop)
             continue
         text = (as_str(target) or "").lower()
-        scope = f"projects/{text.removeprefix('projects/')}" if prop == "project" else text.split("/cryptokeyversions/")[0]
+        scope = (
+            f"projects/{text.removeprefix('projects/')}" if prop == "project" else text.split("/cryptokeyversions/")[0]
+        )
         for role, member, _ in grants(r.props):
             if role is UNKNOWN or member is UNKNOWN:
                 unknown = unknown or (r.name, "member" if member is UNKNOWN else "role")

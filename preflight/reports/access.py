@@ -132,7 +132,9 @@ def _grant_limits(resources: Sequence[Resource]) -> list[dict[str, Any]]:
     for g in grants:
         limit = _duties.grant_limit(g.condition)
         if limit is not None:
-            found.append({"grant": g.resource, "principal": g.member, "role": g.role, "on": g.project, "mayGrant": sorted(limit)})
+            found.append(
+                {"grant": g.resource, "principal": g.member, "role": g.role, "on": g.project, "mayGrant": sorted(limit)}
+            )
     return found
 
 

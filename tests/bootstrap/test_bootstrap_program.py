@@ -80,7 +80,10 @@ def test_the_state_bucket_and_the_keys_are_the_components_and_keep_their_identit
     expected = {
         "state": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state"),
         "state-access-logs": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state-access-logs"),
-        "state-agent-key": ("imaging:storage:StateBucket", "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::state-storage-agent"),
+        "state-agent-key": (
+            "imaging:storage:StateBucket",
+            "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::state-storage-agent",
+        ),
         "pulumi": ("imaging:kms:PlatformKeys", "gcp:kms/keyRing:KeyRing::pulumi"),
         "pulumi-state": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::state-key"),
         "pulumi-secrets-lausanne": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::secrets-lausanne-key"),
@@ -92,7 +95,8 @@ def test_the_state_bucket_and_the_keys_are_the_components_and_keep_their_identit
     state, logs = _by_name(resources, "state"), _by_name(resources, "state-access-logs")
     assert state.inputs["name"] == "chuv-imaging-platform-pulumi-state"
     assert logs.inputs["name"] == "chuv-imaging-platform-pulumi-state-logs"
-    assert state.inputs["forceDestroy"] is False and logs.protect is True
+    assert state.inputs["forceDestroy"] is False
+    assert logs.protect is True
 
 
 def test_no_long_lived_credentials(resources):

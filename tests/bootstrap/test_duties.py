@@ -51,7 +51,9 @@ def _duties_module():
 
 @cache
 def _plan(mode: str) -> tuple[Resource, ...]:
-    found = engine.run_program(BOOTSTRAP / "__main__.py", config=_config(), project=PROJECT, stack="platform", mode=mode)
+    found = engine.run_program(
+        BOOTSTRAP / "__main__.py", config=_config(), project=PROJECT, stack="platform", mode=mode
+    )
     sys.modules.pop("platform_config", None)
     sys.modules.pop("duties", None)
     return tuple(found)
@@ -104,7 +106,13 @@ def _remove(r: Resource) -> None:
 
 CASES = [
     pytest.param(
-        Case(LIMITED, IAM_ADMIN_GRANT, set_prop("condition", value=None), "without a condition limiting the roles", frozenset({DENIED_DATA})),
+        Case(
+            LIMITED,
+            IAM_ADMIN_GRANT,
+            set_prop("condition", value=None),
+            "without a condition limiting the roles",
+            frozenset({DENIED_DATA}),
+        ),
         # IAM-15, part 1: "projectIamAdmin is needed for the audit config" and the condition is dropped as noise:
         # the deployer may then grant itself roles/iam.denyAdmin and lift the deny policy (IAM-18 too).
         id="iam-admin-role-without-grant-limit",
@@ -124,7 +132,11 @@ CASES = [
         Case(
             LIMITED,
             IAM_ADMIN_GRANT,
-            set_prop("condition", "expression", value=LIMIT.format("") + " || request.time > timestamp('2020-01-01T00:00:00Z')"),
+            set_prop(
+                "condition",
+                "expression",
+                value=LIMIT.format("") + " || request.time > timestamp('2020-01-01T00:00:00Z')",
+            ),
             "without a condition limiting the roles",
             frozenset({DENIED_DATA}),
         ),
@@ -202,7 +214,9 @@ CASES = [
         Case(
             KEYS_APART,
             "drift-lausanne-secrets",
-            changes(set_prop("role", value="roles/cloudkms.admin"), set_prop("member", value=f"serviceAccount:{DEPLOYER}")),
+            changes(
+                set_prop("role", value="roles/cloudkms.admin"), set_prop("member", value=f"serviceAccount:{DEPLOYER}")
+            ),
             "uses the keys of",
         ),
         # IAM-17, part 2: a grant copied for "key rotation by the deployer" on the very key it decrypts with.
@@ -239,7 +253,7 @@ CASES = [
         Case(
             DENIED_DATA,
             SITE_DENY,
-            _rule(deniedPrincipals=[p for p in [DEPLOYER_V2.replace("deploy-", "drift-")]]),
+            _rule(deniedPrincipals=[DEPLOYER_V2.replace("deploy-", "drift-")]),
             "act with another account's credentials",
         ),
         # IAM-18, part 1: the rule names only the drift checker (the one with securityReviewer), not the deployer.
@@ -371,7 +385,11 @@ def test_the_roles_table_of_docs_deploying_matches_the_code():
 def test_the_plan_grants_each_identity_exactly_its_roles_and_limits_the_iam_admin_role():
     duties = _duties_module()
     grants = [r for r in plan() if r.type == "gcp:projects/iAMMember:IAMMember"]
-    for kind, roles in (("deploy", duties.DEPLOYER_ROLES), ("drift", duties.DRIFT_ROLES), ("preview", duties.PREVIEWER_ROLES)):
+    for kind, roles in (
+        ("deploy", duties.DEPLOYER_ROLES),
+        ("drift", duties.DRIFT_ROLES),
+        ("preview", duties.PREVIEWER_ROLES),
+    ):
         mine = [g for g in grants if g.name.startswith(f"{kind}-lausanne-")]
         expected = {r if r.startswith("roles/") else duties.custom_role("chuv-imaging-lau", r) for r in roles}
         assert {g.inputs["role"] for g in mine} == expected
@@ -379,7 +397,9 @@ def test_the_plan_grants_each_identity_exactly_its_roles_and_limits_the_iam_admi
             limited = g.inputs["role"] == duties.IAM_ADMIN_ROLE
             condition = g.inputs.get("condition")
             assert (condition or {}).get("expression") == (duties.grant_limit() if limited else None), g.name
-    assert re.fullmatch(r"api\.getAttribute\('iam\.googleapis\.com/modifiedGrantsByRole', \[\]\)\.hasOnly\(\[\]\)", duties.grant_limit())
+    assert re.fullmatch(
+        r"api\.getAttribute\('iam\.googleapis\.com/modifiedGrantsByRole', \[\]\)\.hasOnly\(\[\]\)", duties.grant_limit()
+    )
 
 
 @pytest.mark.parametrize("site", ["lausanne", "utrecht"])
@@ -391,7 +411,8 @@ def test_site_stacks_hold_no_secret_a_preview_could_decrypt(site):
     import yaml
 
     document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{site}.yaml").read_text(encoding="utf-8"))
-    assert "secure:" not in json.dumps(document) and '"secure"' not in json.dumps(document)
+    assert "secure:" not in json.dumps(document)
+    assert '"secure"' not in json.dumps(document)
     from tests.conftest import site_plan
 
     secret = {name for r in site_plan(site, "update") for name in r.additional_secret_outputs}

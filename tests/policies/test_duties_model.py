@@ -19,8 +19,8 @@ from imaging_policies import _duties
 
 from preflight.engine import runner as engine
 from preflight.engine import stacks
-from preflight.reports import access
 from preflight.engine.runner import Resource
+from preflight.reports import access
 from tests.bootstrap.test_bootstrap_program import BOOTSTRAP, PROJECT, _config
 from tests.conftest import site_plan
 
@@ -28,7 +28,8 @@ SITE_PROJECT = "chuv-imaging-lau"
 PLATFORM = "chuv-imaging-platform"
 KEY_ADMINS = "group:imaging-key-admins@chuv.example"
 IDENTITIES = {
-    kind: f"serviceaccount:{kind}-lausanne@{PLATFORM}.iam.gserviceaccount.com" for kind in ("deploy", "drift", "preview")
+    kind: f"serviceaccount:{kind}-lausanne@{PLATFORM}.iam.gserviceaccount.com"
+    for kind in ("deploy", "drift", "preview")
 }
 LIMIT = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly([{}])"
 
@@ -40,7 +41,11 @@ LIMIT = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly
     ("expression", "expected"),
     [
         pytest.param(LIMIT.format(""), frozenset(), id="empty-list"),
-        pytest.param(LIMIT.format("'roles/run.invoker', \"roles/logging.logWriter\""), {"roles/run.invoker", "roles/logging.logWriter"}, id="both-quotes"),
+        pytest.param(
+            LIMIT.format("'roles/run.invoker', \"roles/logging.logWriter\""),
+            {"roles/run.invoker", "roles/logging.logWriter"},
+            id="both-quotes",
+        ),
         pytest.param(" " + LIMIT.format("'roles/run.invoker'") + " ", {"roles/run.invoker"}, id="surrounding-space"),
         pytest.param(LIMIT.format("") + " || true", None, id="ored-with-anything"),
         pytest.param("!" + LIMIT.format(""), None, id="negated"),
@@ -71,7 +76,10 @@ def test_deny_permissions_are_read_in_the_v2_form(v2, v1):
 @pytest.mark.parametrize(
     ("v2", "member"),
     [
-        ("principal://iam.googleapis.com/projects/-/serviceAccounts/d@p.iam.gserviceaccount.com", "serviceaccount:d@p.iam.gserviceaccount.com"),
+        (
+            "principal://iam.googleapis.com/projects/-/serviceAccounts/d@p.iam.gserviceaccount.com",
+            "serviceaccount:d@p.iam.gserviceaccount.com",
+        ),
         ("principalSet://goog/group/Admins@Chuv.example", "group:admins@chuv.example"),
         ("principal://goog/subject/alice@chuv.example", "user:alice@chuv.example"),
         ("principalSet://goog/public:all", "*"),
@@ -84,7 +92,10 @@ def test_deny_principals_are_read_in_the_v2_forms(v2, member):
 
 
 def test_a_deny_parent_is_the_url_encoded_attachment_point():
-    assert _duties.deny_parent("cloudresourcemanager.googleapis.com%2Fprojects%2Fchuv-imaging-lau") == "project:chuv-imaging-lau"
+    assert (
+        _duties.deny_parent("cloudresourcemanager.googleapis.com%2Fprojects%2Fchuv-imaging-lau")
+        == "project:chuv-imaging-lau"
+    )
     assert _duties.deny_parent("cloudresourcemanager.googleapis.com%2Ffolders%2F123") == "folder:123"
     assert _duties.deny_parent("projects/chuv-imaging-lau") is None
 
@@ -117,7 +128,9 @@ def test_a_deny_rule_denies_its_principals_its_permissions_less_its_exceptions()
     assert not denied.denied(IDENTITIES["drift"], "storage.objects.get", SITE_PROJECT)
     conditional = _duties.denials([_deny({**rule, "denialCondition": {"expression": "true"}})])
     assert conditional.rules == []  # the pack cannot tell when it holds: it denies nothing
-    unplaced = _duties.denials([_deny({**rule, "exceptionPrincipals": ["principalSet://goog/cloudIdentityCustomerId/C0"]})])
+    unplaced = _duties.denials(
+        [_deny({**rule, "exceptionPrincipals": ["principalSet://goog/cloudIdentityCustomerId/C0"]})]
+    )
     assert not unplaced.denied(deployer, "storage.objects.get", SITE_PROJECT)
 
 
@@ -136,12 +149,14 @@ def test_what_an_identity_may_grant_itself_is_within_its_reach():
     limited = [_grant("roles/resourcemanager.projectIamAdmin", member, LIMIT.format(""))]
     [reach] = _duties.reaches(limited, _lookup)
     within = reach.within(_lookup, _duties.Denials())
-    assert "storage.objects.get" not in within and "resourcemanager.projects.setIamPolicy" in within
+    assert "storage.objects.get" not in within
+    assert "resourcemanager.projects.setIamPolicy" in within
     [unlimited] = _duties.reaches([_grant("roles/resourcemanager.projectIamAdmin", member)], _lookup)
     assert "storage.objects.get" in unlimited.within(_lookup, _duties.Denials())
     [buckets] = _duties.reaches([_grant("roles/storage.admin", member)], _lookup)
     reach_of_buckets = buckets.within(_lookup, _duties.Denials())
-    assert "storage.objects.get" in reach_of_buckets and "cloudkms.cryptoKeyVersions.useToDecrypt" not in reach_of_buckets
+    assert "storage.objects.get" in reach_of_buckets
+    assert "cloudkms.cryptoKeyVersions.useToDecrypt" not in reach_of_buckets
 
 
 def test_a_deny_policy_does_not_hold_against_whoever_may_lift_it():
@@ -227,10 +242,16 @@ def test_nor_may_it_grant_itself_any_of_that(who):
 
 def test_without_the_deny_policy_the_deployer_could_grant_itself_the_images():
     """The deny policy is what holds: take it away and the deployer's bucket IAM reaches the objects."""
-    resources = [access._Adapted(r.type, r.name, r.urn, {**r.inputs, **r.outputs}) for r in _combined(without="lausanne-no-data")]
+    resources = [
+        access._Adapted(r.type, r.name, r.urn, {**r.inputs, **r.outputs}) for r in _combined(without="lausanne-no-data")
+    ]
     lookup = _duties.role_table(resources, None)
     grants, _ = _duties.project_grants(resources)
-    [reach] = [r for r in _duties.reaches(grants, lookup) if r.member == IDENTITIES["deploy"] and r.project == SITE_PROJECT]
-    assert {"storage.objects.get", "cloudkms.cryptoKeyVersions.useToDecrypt"} <= set(reach.within(lookup, _duties.denials(resources)))
+    [reach] = [
+        r for r in _duties.reaches(grants, lookup) if r.member == IDENTITIES["deploy"] and r.project == SITE_PROJECT
+    ]
+    assert {"storage.objects.get", "cloudkms.cryptoKeyVersions.useToDecrypt"} <= set(
+        reach.within(lookup, _duties.denials(resources))
+    )
     held = _held(_combined(without="lausanne-no-data"))
     assert "storage.objects.list" in held[IDENTITIES["drift"]]["image bucket"]  # iam.securityReviewer lists objects

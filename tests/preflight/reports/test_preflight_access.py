@@ -75,7 +75,10 @@ def test_the_bootstraps_deny_policies_and_grant_limits_are_shown():
     denials = {d["policy"]: d for d in document["denials"]}
     assert denials["lausanne-no-data"]["on"] == "project:chuv-imaging-lau"
     assert "storage.objects.get" in denials["lausanne-no-data"]["permissions"]
-    assert "serviceaccount:deploy-lausanne@chuv-imaging-platform.iam.gserviceaccount.com" in denials["lausanne-no-data"]["principals"]
+    assert (
+        "serviceaccount:deploy-lausanne@chuv-imaging-platform.iam.gserviceaccount.com"
+        in denials["lausanne-no-data"]["principals"]
+    )
     limits = {g["grant"]: g for g in document["grantLimits"]}
     assert limits["deploy-lausanne-resourcemanager-projectIamAdmin"]["mayGrant"] == []
     table = preflight_cli("access", "--project", "bootstrap", "platform")
