@@ -5,11 +5,11 @@ The bootstrap program (bootstrap/) is such a project. Through the CLI, as a user
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import preflight_cli
+from tests.paths import ROOT
 
 POLICY_CONFIG = "bootstrap/policy-config.json"
 
@@ -37,7 +37,7 @@ def test_without_its_exemptions_the_bootstrap_fails_naming_the_deployers_roles()
     [site] = json.loads(done.stdout)["sites"]
     policies = {f["policy"] for f in site["findings"] if f["level"] == "mandatory"}
     # exactly the policies bootstrap/policy-config.json exempts something from, each with its reason
-    exempted = json.loads((Path(__file__).resolve().parents[3] / "bootstrap" / "policy-config.json").read_text())
+    exempted = json.loads((ROOT / "bootstrap" / "policy-config.json").read_text(encoding="utf-8"))
     assert policies == set(exempted)
 
 
