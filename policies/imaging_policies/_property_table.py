@@ -750,13 +750,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:cloudrunv2/service:Service": _row(
         judged={
-            "ingress": NO_PUBLIC_ADDRESS,
             "template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS}",
-            "invokerIamDisabled iapEnabled defaultUriDisabled": "gcp-cloudrun-not-public",
+            "ingress invokerIamDisabled": "gcp-cloudrun-not-public",
             "project": SELF,
         },
         harmless={
             **_common(),
+            "iapEnabled": "turns on IAP in front of the service itself: it can only narrow who invokes it",
+            "defaultUriDisabled": (
+                "true removes the run.app URL; kept, the URL still admits only the load balancer (ingress, IAM-09)"
+            ),
             "name": NAME,
             "labels annotations": LABELS,
             "location": WHERE,
