@@ -71,6 +71,12 @@ def _findings_in_siem(args: StackValidationArgs, report: Report) -> None:
     if reason:
         args.not_applicable(HELD_BY_THE_ORGANISATION + f"{reason} (logging.findings.organisation)")
     siem = declared.siem or ""
+    if not siem:
+        report(
+            f"the site declares no SIEM destination ({declared.source}), so Security Command Center findings of "
+            f"{declared.project or 'the site project'} reach no SIEM. Declare logging.siem."
+        )
+        return
     if not siem.startswith("pubsub.googleapis.com/"):
         args.not_applicable(
             HELD_BY_THE_ORGANISATION + "the SIEM is the organisation's central destination "
