@@ -19,6 +19,7 @@ from imaging_policies import (
     retention,
     routing,
     storage,
+    supply_chain,
     vpc,
 )
 from imaging_policies._registry import Registry
@@ -39,6 +40,7 @@ for _module in (
     log_path,
     monitoring,
     edge,
+    supply_chain,
     routing,
     orgpolicy,
     properties,
