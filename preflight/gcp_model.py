@@ -667,7 +667,8 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "binaryAuthorization.useDefault",
         "True",
         "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization (as the "
-        "API returns it)",
+        "API returns it; nil, so absent, when the service sets none)",
+        optional=True,
     ),
     StoredForm(
         "gcp:cloudrunv2/service:Service",
@@ -675,6 +676,7 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "",
         "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization sets "
         "breakglass_justification and policy too: the zero value when the API returns none",
+        optional=True,
     ),
     StoredForm(
         "gcp:binaryauthorization/policy:Policy",

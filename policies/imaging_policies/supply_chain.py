@@ -41,7 +41,7 @@ def _images(args: ResourceValidationArgs) -> list[tuple[str, tuple[str | int, ..
         base = ("template", "spec", "containers")
     found: list[tuple[str, tuple[str | int, ...], Any]] = []
     for index, container in enumerate(items(args.props, *base)):
-        path = (*base, index, "image")
+        path: tuple[str | int, ...] = (*base, index, "image")
         image = UNKNOWN if container is UNKNOWN else leaf(container, "image")
         found.append((f"{'.'.join(base)}[{index}].image", path, image))
     return found
@@ -56,7 +56,8 @@ def _declared_image(args: ResourceValidationArgs, report: Report) -> None:
         if not isinstance(image, str) or not DIGEST.search(image):
             report(
                 f"{where} is {image!r}, not pinned by digest: its tag can be moved to other code without a change to "
-                f"the stack. Pin it (<registry>/<path>@sha256:<digest>) and declare it in {SITE_NAMESPACE}:viewer.image."
+                "the stack. Pin it (<registry>/<path>@sha256:<digest>) and declare it in "
+                f"{SITE_NAMESPACE}:viewer.image."
             )
         elif declared is not None and image != declared:
             report(
@@ -127,9 +128,9 @@ def _full(attestor: Any, project: Any) -> Any:
     return f"projects/{project}/attestors/{attestor}"
 
 
-def _rule(label: str, rule: Any, project: Any, declared: frozenset[str], urn: str, report: Report) -> None:
+def _rule(label: str, rule: Any, *, project: Any, declared: frozenset[str], urn: str, report: Report) -> None:
     """One admission rule: attestation required by exactly the declared attestors, and enforced."""
-    name = urn.split("::")[-1]
+    name = urn.rsplit("::", maxsplit=1)[-1]
     evaluation = known(rule, "evaluationMode", resource=name)
     enforcement = known(rule, "enforcementMode", resource=name)
     if evaluation == ALWAYS_ALLOW:
@@ -167,21 +168,20 @@ def _rule(label: str, rule: Any, project: Any, declared: frozenset[str], urn: st
     if extra:
         report(
             f"Binary Authorization policy {name!r}: {label}.requireAttestationsBies names {', '.join(extra)}, which "
-            f"{SITE_NAMESPACE}:viewer.attestors does not declare. Declare it in the stack file (reviewed) or remove it.",
+            f"{SITE_NAMESPACE}:viewer.attestors does not declare. Declare it in the stack file (reviewed) or remove "
+            "it.",
             urn,
         )
 
 
 def _judge_policy(policy: PolicyResource, declared: frozenset[str], report: Report) -> None:
-    project = _project_of(policy)
     name = policy.name
-    _rule("defaultAdmissionRule", known(policy.props, "defaultAdmissionRule", resource=name), project, declared,
-          policy.urn, report)  # fmt: skip
+    context = {"project": _project_of(policy), "declared": declared, "urn": policy.urn, "report": report}
+    _rule("defaultAdmissionRule", known(policy.props, "defaultAdmissionRule", resource=name), **context)
     for index, rule in enumerate(items(policy.props, "clusterAdmissionRules")):
         if rule is UNKNOWN:
             known(policy.props, "clusterAdmissionRules", resource=name)
-        cluster = leaf(rule, "cluster")
-        _rule(f"clusterAdmissionRules[{index}] ({cluster})", rule, project, declared, policy.urn, report)
+        _rule(f"clusterAdmissionRules[{index}] ({leaf(rule, 'cluster')})", rule, **context)
     for index, pattern in enumerate(items(policy.props, "admissionWhitelistPatterns")):
         shown = pattern if pattern is UNKNOWN else leaf(pattern, "namePattern")
         report(
