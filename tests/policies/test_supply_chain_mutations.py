@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.engine import Resource
+from preflight.engine.runner import Resource
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
 
