@@ -47,12 +47,10 @@ def _images(args: ResourceValidationArgs) -> list[tuple[str, tuple[str | int, ..
     return found
 
 
-def _declared_image(args: ResourceValidationArgs, report: Report) -> None:
+def _declared_image(images: list[tuple[str, Any]], report: Report) -> None:
     """Every container runs an image pinned by digest, and on a site exactly the declared ``viewer.image``."""
     declared = site_supply_chain().image
-    for where, path, image in _images(args):
-        if image is UNKNOWN:
-            known(args.props, *path)
+    for where, image in images:
         if not isinstance(image, str) or not DIGEST.search(image):
             report(
                 f"{where} is {image!r}, not pinned by digest: its tag can be moved to other code without a change to "
@@ -69,15 +67,14 @@ def _declared_image(args: ResourceValidationArgs, report: Report) -> None:
 
 def _v1_enforces(args: ResourceValidationArgs, report: Report) -> None:
     annotations = known(args.props, "metadata", "annotations")
-    setting = leaf(annotations, ANNOTATION)
-    if setting is UNKNOWN:
-        known(annotations, ANNOTATION)
+    setting = known(annotations, ANNOTATION)
+    breakglass = known(annotations, BREAKGLASS_ANNOTATION)
     if setting != "default":
         report(
             f"metadata.annotations['{ANNOTATION}'] is {setting or 'unset'!s}: the service deploys any image, signed "
             "or not. Set it to 'default' (the project's Binary Authorization policy)."
         )
-    if leaf(annotations, BREAKGLASS_ANNOTATION) not in (None, ""):
+    if breakglass not in (None, ""):
         report(
             f"metadata.annotations['{BREAKGLASS_ANNOTATION}'] is set: every revision bypasses the project's Binary "
             "Authorization policy. Remove it; deploy a signed image instead."
@@ -86,6 +83,7 @@ def _v1_enforces(args: ResourceValidationArgs, report: Report) -> None:
 
 def _v2_enforces(args: ResourceValidationArgs, report: Report) -> None:
     use_default = known(args.props, "binaryAuthorization", "useDefault")
+    breakglass = known(args.props, "binaryAuthorization", "breakglassJustification")
     policy = leaf(args.props, "binaryAuthorization", "policy")
     if use_default is not True and policy not in (None, "", UNKNOWN):
         report(
@@ -99,7 +97,6 @@ def _v2_enforces(args: ResourceValidationArgs, report: Report) -> None:
             "deploys any image, signed or not. Set binaryAuthorization {useDefault: true} (the project's policy, "
             "which requires the site's attestors)."
         )
-    breakglass = leaf(args.props, "binaryAuthorization", "breakglassJustification")
     if breakglass not in (None, ""):
         report(
             f"binaryAuthorization.breakglassJustification is {breakglass!r}: every revision bypasses the project's "
@@ -108,11 +105,13 @@ def _v2_enforces(args: ResourceValidationArgs, report: Report) -> None:
 
 
 def _viewer_enforces(args: ResourceValidationArgs, report: Report) -> None:
+    # Every value read before any report: an unknown one (a first preview) skips the whole verdict, never half.
+    images = [(where, known(args.props, *path) if image is UNKNOWN else image) for where, path, image in _images(args)]
     if args.resource_type == "gcp:cloudrun/service:Service":
         _v1_enforces(args, report)
     else:
         _v2_enforces(args, report)
-    _declared_image(args, report)
+    _declared_image(images, report)
 
 
 def _project_of(resource: PolicyResource) -> Any:
@@ -192,6 +191,14 @@ def _judge_policy(policy: PolicyResource, declared: frozenset[str], report: Repo
 
 
 def _attestation_required(args: StackValidationArgs, report: Report) -> None:
+    # Judged in full before anything is reported: an unknown value (a first preview) skips the whole verdict.
+    found: list[tuple[str, str | None]] = []
+    _judge_stack(args, lambda message, urn=None, /: found.append((message, urn)))
+    for message, urn in found:
+        report(message, urn)
+
+
+def _judge_stack(args: StackValidationArgs, report: Report) -> None:
     chain, project = site_supply_chain(), site_project()
     for attestor in (r for r in args.resources if r.resource_type == tokens.ATTESTOR):
         report(

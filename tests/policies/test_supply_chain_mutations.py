@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.engine.runner import Resource
+from preflight.engine.runner import UNKNOWN, Resource
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
 
@@ -372,3 +372,28 @@ def test_a_launch_token_site_needs_no_invoker_guard_rail(policy_pack):
     assert not [r for r in resources if r.name.endswith("run.managed.requireInvokerIam")]
     assert by_name(resources, "utr-viewer-run").inputs["invokerIamDisabled"] is True
     assert [d for d in policy_pack("utrecht", "update").analyze_stack(resources) if d.policy == INVOKER] == []
+
+
+# --- A first preview: a computed value that could hide a violation is "not judged in preview", never met ---------
+
+PREVIEW_UNKNOWNS = [
+    pytest.param(RUN, VIEWER, ("template", "containers", 0, "image"), False, id="viewer-image-computed"),
+    # NET-16: the image digest read from another stack's output: it could be any image
+    pytest.param(RUN, VIEWER, ("binaryAuthorization", "useDefault"), False, id="viewer-enforcement-computed"),
+    pytest.param(POLICY, PROJECT, ("defaultAdmissionRule", "evaluationMode"), True, id="default-rule-computed"),
+    # NET-17: the evaluation mode chosen at run time: it could be ALWAYS_ALLOW
+    pytest.param(POLICY, PROJECT, ("defaultAdmissionRule", "requireAttestationsBies"), True, id="attestors-computed"),
+]
+
+
+@pytest.mark.parametrize(("name", "policy", "path", "stack"), PREVIEW_UNKNOWNS)
+def test_a_computed_supply_chain_value_is_not_judged_in_preview(policy_pack, name, policy, path, stack):
+    resources = site_plan("lausanne", "preview")
+    target = by_name(resources, name)
+    set_prop(*path, value=UNKNOWN)(target)
+    pack = policy_pack("lausanne", "preview")
+    found = pack.analyze_stack(resources) if stack else pack.analyze(target)
+    mine = [d for d in found if d.policy == policy]
+    assert mine, [(d.policy, d.message) for d in found]
+    assert all(d.skipped_in_preview for d in mine), [(d.policy, d.message) for d in mine]
+    assert not [d for d in found if d.level == "mandatory" and not d.skipped_in_preview], found
