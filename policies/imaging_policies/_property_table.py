@@ -96,6 +96,7 @@ BUCKET_USAGE_LOGS = "gcp-storage-bucket-usage-logs"
 KEY_AES = "gcp-kms-crypto-key-aes256"
 KEY_ROTATION = "gcp-kms-crypto-key-rotation"
 KEY_PROTECTED = "gcp-kms-keys-protected"
+NO_LOSS = "gcp-storage-bucket-keeps-contents"
 KEY_AGENTS = "gcp-kms-key-use-service-agents-only"
 LOG_CMEK = "gcp-logging-storage-cmek"
 LOG_LOCKED = "gcp-logging-bucket-locked-retention"
@@ -169,7 +170,8 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "uniformBucketLevelAccess": BUCKET_UNIFORM,
             "location customPlacementConfig": BUCKET_REGION,
             "logging": BUCKET_USAGE_LOGS,
-            "cors lifecycleRules retentionPolicy softDeletePolicy forceDestroy project": SELF,
+            "cors project": SELF,
+            "lifecycleRules retentionPolicy softDeletePolicy forceDestroy": NO_LOSS,
         },
         harmless={
             "name": NAME,
@@ -746,14 +748,17 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:cloudrunv2/service:Service": _row(
         judged={
-            "ingress": NO_PUBLIC_ADDRESS,
             "template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS} {VIEWER_BINAUTHZ}",
             "binaryAuthorization": VIEWER_BINAUTHZ,
-            "invokerIamDisabled iapEnabled defaultUriDisabled": "gcp-cloudrun-not-public",
+            "ingress invokerIamDisabled": "gcp-cloudrun-not-public",
             "project": SELF,
         },
         harmless={
             **_common(),
+            "iapEnabled": "turns on IAP in front of the service itself: it can only narrow who invokes it",
+            "defaultUriDisabled": (
+                "true removes the run.app URL; kept, the URL still admits only the load balancer (ingress, IAM-09)"
+            ),
             "name": NAME,
             "labels annotations": LABELS,
             "location": WHERE,
@@ -931,11 +936,6 @@ def verdict(token: str, prop: str) -> Verdict | None:
     if token in tokens.IAM_GRANTS:
         return iam_verdict(prop)
     return None
-
-
-PROTECTED: Final = frozenset({tokens.BUCKET})
-"""Types whose resources keep ``protect``: a deletion loses images (keys and key rings: ENC-05; the
-security-log bucket: LOG-15)."""
 
 
 def _cell(row: dict[str, Verdict], kind: Kind) -> str:
