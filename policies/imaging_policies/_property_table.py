@@ -885,7 +885,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     "gcp:binaryauthorization/policy:Policy": _row(
         judged={
             "defaultAdmissionRule clusterAdmissionRules admissionWhitelistPatterns": BINAUTHZ,
-            "project": f"{BINAUTHZ} {SELF}",
+            "project": SELF,
         },
         harmless={
             **_common(),
@@ -896,7 +896,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         },
     ),
     "gcp:binaryauthorization/attestor:Attestor": _row(
-        judged={"name attestationAuthorityNote": BINAUTHZ, "project": f"{BINAUTHZ} {SELF}"},
+        judged={"name attestationAuthorityNote": BINAUTHZ, "project": SELF},
         harmless=_common(),
     ),
     "gcp:compute/router:Router": _row(
