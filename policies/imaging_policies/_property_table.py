@@ -86,6 +86,8 @@ def _common(extra: str = "") -> dict[str, str]:
 
 # Policy names, as registered (a test holds every name here to a policy of the pack).
 BUCKET_CMEK = "gcp-storage-bucket-requires-cmek"
+DENY_READABLE = "gcp-iam-deny-policy-readable"
+GRANT_CAPABLE_DENIED = "gcp-iam-grant-capable-denied-data"
 BUCKET_CMEK_OBJECTS = "gcp-storage-bucket-enforces-cmek-per-object"
 BUCKET_KEY_GRANT = "gcp-storage-bucket-grants-key-before-use"
 BUCKET_IP_FILTER = "gcp-storage-bucket-ip-filter"
@@ -372,6 +374,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:organizations/iAMCustomRole:IAMCustomRole": _row(
         judged={"permissions stage roleId orgId": LEAST_PRIVILEGE}, harmless={**_common(), "title": NAME}
+    ),
+    tokens.DENY_POLICY: _row(
+        judged={"parent rules": f"{DENY_READABLE} {GRANT_CAPABLE_DENIED}"},
+        harmless={"name": IMMUTABLE_ID, "displayName": NAME, "deletionPolicy": DELETION},
     ),
     tokens.DEFAULT_SERVICE_ACCOUNTS: _row(judged={"action restorePolicy project": DEFAULT_ACCOUNTS}),
     tokens.SERVICE_ACCOUNT: _row(
