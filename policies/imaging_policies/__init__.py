@@ -22,6 +22,7 @@ from imaging_policies import (
     retention,
     routing,
     storage,
+    supply_chain,
     vpc,
 )
 from imaging_policies._registry import Registry
@@ -45,6 +46,7 @@ for _module in (
     detection,
     findings,
     edge,
+    supply_chain,
     routing,
     orgpolicy,
     properties,
