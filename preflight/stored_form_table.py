@@ -10,31 +10,9 @@ schema defaults. The tests hold the model to every row and every row to the pinn
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
 
-from preflight.stored_forms import grant_kind, source
-
-@dataclass(frozen=True)
-class StoredForm:
-    """One rule of the stored form: the output at ``field`` (dotted, list indexes as numbers; ``id`` is
-    the resource id) matches ``pattern`` in full, or is absent when ``pattern`` is ``None``."""
-
-    type: str
-    field: str
-    pattern: str | None
-    source: str
-    """The provider file (under terraform-provider-google-beta's google-beta/) and function."""
-    optional: bool = False
-    """The field is set only on some resources of the type (an optional reference)."""
-    when_unset: bool = False
-    """The rule holds where the program leaves the field unset (a default the provider or API fills in)."""
-    generated: bool = False
-    """Stated from ``stored_forms.json`` (held by a sample per type) rather than read by hand (held by the
-    example sites and the tests' sample program)."""
-
+from preflight.stored_families import StoredForm, generated_rows
 
 _P = r"[^/]+"
 _V1 = r"https://www\.googleapis\.com/compute/v1/projects/"
@@ -629,6 +607,7 @@ HAND_ROWS += (
     ),
 )
 
+
 def _parent_rows() -> Iterator[StoredForm]:
     """Sinks, exclusions and log buckets of a folder, organization or billing account, and the audit
     configs of a folder or organization: the canonical ids of their handwritten resources."""
@@ -638,12 +617,17 @@ def _parent_rows() -> Iterator[StoredForm]:
         sink = f"gcp:logging/{owner}Sink:{token}Sink"
         exclusion = f"gcp:logging/{owner}Exclusion:{token}Exclusion"
         bucket = f"gcp:logging/{owner}BucketConfig:{token}BucketConfig"
-        yield StoredForm(sink, "id", f"{kind}/{_P}/sinks/{_P}", f"{_LOGGING}resource_logging_{owner.lower()}_sink.go: canonicalId")
+        yield StoredForm(
+            sink, "id", f"{kind}/{_P}/sinks/{_P}", f"{_LOGGING}resource_logging_{owner.lower()}_sink.go: canonicalId"
+        )
         yield StoredForm(
             exclusion, "id", f"{kind}/{_P}/exclusions/{_P}", f"{_LOGGING}resource_logging_exclusion.go: canonicalId"
         )
         yield StoredForm(
-            bucket, "id", f"{kind}/{_P}/locations/{_P}/buckets/{_P}", f"{_LOGGING}resource_logging_*_bucket_config.go: ID"
+            bucket,
+            "id",
+            f"{kind}/{_P}/locations/{_P}/buckets/{_P}",
+            f"{_LOGGING}resource_logging_*_bucket_config.go: ID",
         )
     for token, parent in (
         ("gcp:folder/iamAuditConfig:IamAuditConfig", f"folders/{_P}"),
@@ -667,84 +651,6 @@ HAND_ROWS += (
         "services/storage/resource_storage_object_acl.go: Create d.SetId(getObjectAclId(object)) '<object>-acl'",
     ),
 )
-
-
-_ROLE = r"(roles|projects/[^/]+/roles|organizations/[^/]+/roles)/[^/]+"
-_PRINCIPAL = r"(allUsers|allAuthenticatedUsers|[a-zA-Z]+:.+)"
-_ETAG = r"[A-Za-z0-9+/=_-]+"
-_PLACE = {"project", "region", "zone", "location"}
-
-
-def _template_pattern(template: str, var: Mapping[str, str] | None = None) -> str:
-    """A ``{var}`` template as a full-match pattern: each var by ``var`` (default: a place is one path
-    segment, anything else one or more)."""
-    parts = re.split(r"(\{\w+\})", template)
-    pattern = ""
-    for part in parts:
-        name = part[1:-1] if part.startswith("{") and part.endswith("}") else None
-        if name is None:
-            pattern += re.escape(part)
-        elif var and name in var:
-            pattern += var[name]
-        else:
-            pattern += "[^/]+" if name in _PLACE else ".+"
-    return pattern
-
-
-def _resource_id_pattern(entry: Mapping[str, Any]) -> str:
-    if entry.get("handwritten"):
-        if entry.get("path"):
-            return _template_pattern(entry["path"], {})
-        if entry.get("prefix"):
-            return re.escape(entry["prefix"]) + "[^/]+"
-        return _template_pattern(entry["format"])
-    captured: dict[str, str] = {}
-    for qualifier in entry["qualifiers"][:1]:
-        captured = dict(re.findall(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))+)\)", qualifier))
-    return _template_pattern(entry["format"], captured)
-
-
-def _grant_rows(token: str, entry: Mapping[str, Any]) -> Iterator[StoredForm]:
-    kind = grant_kind(token)
-    resource_id = _resource_id_pattern(entry)
-    family = f"tpgiamresource/resource_iam_{kind}.go"
-    where = f"{entry.get('file') or 'the pinned SDK import forms'}: GetResourceId"
-    grant = {"member": f"/{_ROLE}/{_PRINCIPAL}", "binding": f"/{_ROLE}", "policy": ""}[str(kind)]
-    yield StoredForm(token, "id", resource_id + grant, f"{where}; {family} Create d.SetId", generated=True)
-    yield StoredForm(token, "etag", _ETAG, f"{family}: Read d.Set('etag', policy.Etag)", generated=True)
-    for field, origin in sorted(entry["writes"].items()):
-        if origin == "id":
-            yield StoredForm(token, field, resource_id, f"{where}; producer d.Set('{field}', GetResourceId())", generated=True)
-
-
-def _resource_rows(token: str, entry: Mapping[str, Any]) -> Iterator[StoredForm]:
-    from preflight import gcp_schema
-
-    file = str(entry.get("file", "")).removeprefix("google-beta/")
-    if entry.get("id"):
-        yield StoredForm(token, "id", _template_pattern(entry["id"]), f"{file}: Create d.SetId (ReplaceVars)", generated=True)
-    outputs = gcp_schema.output_types(token)
-    for field, value in sorted(entry.get("defaults", {}).items()):
-        if field in outputs:
-            yield StoredForm(
-                token,
-                field,
-                re.escape(str(value)),
-                f"{file}: schema '{field}' Default",
-                when_unset=True,
-                generated=True,
-            )
-
-
-def generated_rows() -> tuple[StoredForm, ...]:
-    """The rows ``stored_forms.json`` implies, for every judged type it lists."""
-    rules = source()
-    rows: list[StoredForm] = []
-    for token, entry in sorted(rules["iam"].items()):
-        rows.extend(_grant_rows(token, entry))
-    for token, entry in sorted(rules["resources"].items()):
-        rows.extend(_resource_rows(token, entry))
-    return tuple(rows)
 
 
 STORED_FORMS: tuple[StoredForm, ...] = HAND_ROWS + generated_rows()

@@ -45,13 +45,41 @@ HANDWRITTEN: dict[str, dict[str, Any]] = {
         "format": "projects/{project}/regions/{region}/jobs/{jobId}",
         "writes": {"project": "project", "region": "region"},
     },
-    "healthcare/dataset": {"format": "{datasetId}", "writes": {}, "path": "projects/{project}/locations/{location}/datasets/{dataset}"},
-    "healthcare/dicomStore": {"format": "{dicomStoreId}", "writes": {}, "path": "projects/{project}/locations/{location}/datasets/{dataset}/dicomStores/{name}"},
-    "healthcare/fhirStore": {"format": "{fhirStoreId}", "writes": {}, "path": "projects/{project}/locations/{location}/datasets/{dataset}/fhirStores/{name}"},
-    "healthcare/hl7Store": {"format": "{hl7V2StoreId}", "writes": {}, "path": "projects/{project}/locations/{location}/datasets/{dataset}/hl7V2Stores/{name}"},
-    "kms/cryptoKey": {"format": "{cryptoKeyId}", "writes": {}, "path": "projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{name}"},
-    "kms/keyRing": {"format": "{keyRingId}", "writes": {}, "path": "projects/{project}/locations/{location}/keyRings/{name}"},
-    "pubsub/subscription": {"format": "{subscription}", "writes": {}, "path": "projects/{project}/subscriptions/{subscription}"},
+    "healthcare/dataset": {
+        "format": "{datasetId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/datasets/{dataset}",
+    },
+    "healthcare/dicomStore": {
+        "format": "{dicomStoreId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/datasets/{dataset}/dicomStores/{name}",
+    },
+    "healthcare/fhirStore": {
+        "format": "{fhirStoreId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/datasets/{dataset}/fhirStores/{name}",
+    },
+    "healthcare/hl7Store": {
+        "format": "{hl7V2StoreId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/datasets/{dataset}/hl7V2Stores/{name}",
+    },
+    "kms/cryptoKey": {
+        "format": "{cryptoKeyId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/keyRings/{ring}/cryptoKeys/{name}",
+    },
+    "kms/keyRing": {
+        "format": "{keyRingId}",
+        "writes": {},
+        "path": "projects/{project}/locations/{location}/keyRings/{name}",
+    },
+    "pubsub/subscription": {
+        "format": "{subscription}",
+        "writes": {},
+        "path": "projects/{project}/subscriptions/{subscription}",
+    },
     "folder/": {"format": "{folder}", "writes": {}, "prefix": "folders/"},
     "organizations/": {"format": "{orgId}", "writes": {}},
     "projects/": {"format": "{project}", "writes": {}},
@@ -226,7 +254,11 @@ def main(tpg: str, tpg_commit: str, pulumi: str, pulumi_commit: str, judged_file
     judged = set(Path(judged_file).read_text().split())
     meta = json.loads(git(pulumi, "show", f"{pulumi_commit}:provider/cmd/pulumi-resource-gcp/bridge-metadata.json"))
     tf_of = {v["current"]: k for k, v in meta["auto-aliasing"]["resources"].items() if "current" in v}
-    files = [f for f in git(tpg, "ls-tree", "-r", "--name-only", tpg_commit, "google-beta/services").split() if f.endswith(".go") and not f.endswith("_test.go")]
+    files = [
+        f
+        for f in git(tpg, "ls-tree", "-r", "--name-only", tpg_commit, "google-beta/services").split()
+        if f.endswith(".go") and not f.endswith("_test.go")
+    ]
     registered: dict[str, tuple[str, str]] = {}  # tf name -> (file, producer)
     for path in files:
         if not re.search(r"/iam_[^/]+\.go$", path):
@@ -283,6 +315,7 @@ def main(tpg: str, tpg_commit: str, pulumi: str, pulumi_commit: str, judged_file
         lines.append(" }," if key == "iam" else " }")
     lines.append("}")
     Path(out).write_text("\n".join(lines) + "\n")
+
 
 if __name__ == "__main__":
     main(*sys.argv[1:7])
