@@ -124,7 +124,12 @@ def sdk_kind(forms: list[str]) -> dict[str, Any]:
 
 
 def git(repo: str, *args: str) -> str:
-    return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(  # noqa: S603 - a fixed git command on the given checkout
+        ["git", "-C", repo, *args],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def camel(snake: str) -> str:
@@ -145,7 +150,7 @@ def go_format(expression: str) -> str | None:
 
 
 def iam_kind(src: str, producer: str) -> dict[str, Any] | None:
-    body = re.search(r"func %s\(.*?\n}\n" % producer, src, re.S)
+    body = re.search(rf"func {producer}\(.*?\n}}\n", src, re.S)
     rid = re.search(r"\) GetResourceId\(\) string \{\s*\n\s*return (.+)\n", src)
     if not body or not rid:
         return None
@@ -250,72 +255,90 @@ def resource(src: str) -> dict[str, Any]:
     return found
 
 
-def main(tpg: str, tpg_commit: str, pulumi: str, pulumi_commit: str, judged_file: str, out: str = str(OUT)) -> None:
-    judged = set(Path(judged_file).read_text().split())
-    meta = json.loads(git(pulumi, "show", f"{pulumi_commit}:provider/cmd/pulumi-resource-gcp/bridge-metadata.json"))
-    tf_of = {v["current"]: k for k, v in meta["auto-aliasing"]["resources"].items() if "current" in v}
-    files = [
-        f
-        for f in git(tpg, "ls-tree", "-r", "--name-only", tpg_commit, "google-beta/services").split()
-        if f.endswith(".go") and not f.endswith("_test.go")
-    ]
-    registered: dict[str, tuple[str, str]] = {}  # tf name -> (file, producer)
+NAMES = "provider/cmd/pulumi-resource-gcp/bridge-metadata.json"
+REGISTRATION = re.compile(
+    r'Name:\s+"(google_\w+_iam_(?:member|binding|policy))",\s*\n\s*ProductName:[^\n]*\n'
+    r"\s*Type:\s+registry\.SchemaTypeIAMResource,\s*\n\s*Schema:\s+tpgiamresource\.ResourceIam\w+\(\w+, (\w+)"
+)
+
+
+def registered_grants(tpg: str, commit: str, files: list[str]) -> dict[str, tuple[str, str]]:
+    """Terraform name of each IAM grant resource -> (its file, its updater producer)."""
+    registered: dict[str, tuple[str, str]] = {}
     for path in files:
-        if not re.search(r"/iam_[^/]+\.go$", path):
-            continue
-        src = git(tpg, "show", f"{tpg_commit}:{path}")
-        for name, producer in re.findall(
-            r'Name:\s+"(google_\w+_iam_(?:member|binding|policy))",\s*\n\s*ProductName:[^\n]*\n\s*Type:\s+registry\.SchemaTypeIAMResource,\s*\n\s*Schema:\s+tpgiamresource\.ResourceIam\w+\(\w+, (\w+)',
-            src,
-        ):
-            registered[name] = (path, producer)
-    iam: dict[str, Any] = {}
-    resources: dict[str, Any] = {}
-    defined: dict[str, str] = {}  # tf name -> the file that registers it as a resource
-    for line in git(tpg, "grep", "-n", r'Name:\s*"google_', tpg_commit, "--", "google-beta/services").splitlines():
+        if re.search(r"/iam_[^/]+\.go$", path):
+            for name, producer in REGISTRATION.findall(git(tpg, "show", f"{commit}:{path}")):
+                registered[name] = (path, producer)
+    return registered
+
+
+def defined_resources(tpg: str, commit: str) -> dict[str, str]:
+    """Terraform name of each resource -> the ``resource_*.go`` file that registers it."""
+    defined: dict[str, str] = {}
+    for line in git(tpg, "grep", "-n", r'Name:\s*"google_', commit, "--", "google-beta/services").splitlines():
         path, _, text = line.split(":", 1)[1].partition(":")
         found = re.search(r'Name:\s*"(google_\w+)"', text)
         base = path.rsplit("/", 1)[-1]
         if found and base.startswith("resource_") and not base.endswith("_test.go"):
             defined.setdefault(found.group(1), path)
-    for token in sorted(judged):
-        module = token.partition(":")[2].partition("/")[0]
-        kind = re.match(r"(\w*?)(Iam|IAM)(Member|Binding|Policy)$", token.rsplit(":", 1)[-1])
-        tf = tf_of.get(token)
-        if kind:
-            entry: dict[str, Any] = {"tf": tf}
-            key = f"{module}/{kind.group(1)[:1].lower()}{kind.group(1)[1:]}"
-            hand = HANDWRITTEN.get(key)
-            if key in SDK_FORMS:
-                entry.update(sdk_kind(SDK_FORMS[key]))
-            elif hand is not None:
-                path = registered.get(tf or "", ("", ""))[0]
-                entry.update({"file": path, "handwritten": True, **hand})
-            elif tf in registered:
-                path, producer = registered[tf]
-                parsed = iam_kind(git(tpg, "show", f"{tpg_commit}:{path}"), producer)
-                if parsed:
-                    entry.update({"file": path, **parsed})
-            iam[token] = entry
-            continue
-        entry = {"tf": tf}
-        path = defined.get(tf or "")
-        if path:
-            entry.update({"file": path, **resource(git(tpg, "show", f"{tpg_commit}:{path}"))})
-        resources[token] = entry
-    lines = [
-        "{",
-        f' "provider": {json.dumps({"repo": "hashicorp/terraform-provider-google-beta", "commit": tpg_commit})},',
-        f' "names": {json.dumps({"repo": "pulumi/pulumi-gcp", "commit": pulumi_commit, "path": "provider/cmd/pulumi-resource-gcp/bridge-metadata.json"})},',
-    ]
+    return defined
+
+
+def grant_entry(token: str, tf: str | None, tpg: str, commit: str, registered: dict[str, tuple[str, str]]) -> Any:
+    found = IAM.match(token.rsplit(":", 1)[-1])
+    assert found is not None
+    module = token.partition(":")[2].partition("/")[0]
+    key = f"{module}/{found.group(1)[:1].lower()}{found.group(1)[1:]}"
+    entry: dict[str, Any] = {"tf": tf}
+    if key in SDK_FORMS:
+        entry.update(sdk_kind(SDK_FORMS[key]))
+    elif key in HANDWRITTEN:
+        entry.update({"file": registered.get(tf or "", ("", ""))[0], "handwritten": True, **HANDWRITTEN[key]})
+    elif tf in registered:
+        path, producer = registered[tf]
+        parsed = iam_kind(git(tpg, "show", f"{commit}:{path}"), producer)
+        if parsed:
+            entry.update({"file": path, **parsed})
+    return entry
+
+
+def render(tpg_commit: str, pulumi_commit: str, iam: dict[str, Any], resources: dict[str, Any]) -> str:
+    """One entry a line, so a regenerated file's diff names the types that changed."""
+    provider = {"repo": "hashicorp/terraform-provider-google-beta", "commit": tpg_commit}
+    names = {"repo": "pulumi/pulumi-gcp", "commit": pulumi_commit, "path": NAMES}
+    lines = ["{", f' "provider": {json.dumps(provider)},', f' "names": {json.dumps(names)},']
     for key, table in (("iam", iam), ("resources", resources)):
         rows = [f"  {json.dumps(token)}: {json.dumps(entry, sort_keys=True)}" for token, entry in sorted(table.items())]
-        lines.append(f' "{key}": {{')
-        lines.append(",\n".join(rows))
-        lines.append(" }," if key == "iam" else " }")
-    lines.append("}")
-    Path(out).write_text("\n".join(lines) + "\n")
+        lines += [f' "{key}": {{', ",\n".join(rows), " }," if key == "iam" else " }"]
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+IAM = re.compile(r"(\w*?)(Iam|IAM)(Member|Binding|Policy)$")
+
+
+def main(argv: list[str]) -> None:
+    tpg, tpg_commit, pulumi, pulumi_commit, judged_file, *rest = argv
+    judged = set(Path(judged_file).read_text().split())
+    meta = json.loads(git(pulumi, "show", f"{pulumi_commit}:{NAMES}"))
+    tf_of = {v["current"]: k for k, v in meta["auto-aliasing"]["resources"].items() if "current" in v}
+    listing = git(tpg, "ls-tree", "-r", "--name-only", tpg_commit, "google-beta/services").split()
+    files = [f for f in listing if f.endswith(".go") and not f.endswith("_test.go")]
+    registered = registered_grants(tpg, tpg_commit, files)
+    defined = defined_resources(tpg, tpg_commit)
+    iam: dict[str, Any] = {}
+    resources: dict[str, Any] = {}
+    for token in sorted(judged):
+        tf = tf_of.get(token)
+        if IAM.match(token.rsplit(":", 1)[-1]):
+            iam[token] = grant_entry(token, tf, tpg, tpg_commit, registered)
+            continue
+        path = defined.get(tf or "")
+        resources[token] = {
+            "tf": tf,
+            **({"file": path, **resource(git(tpg, "show", f"{tpg_commit}:{path}"))} if path else {}),
+        }
+    Path(rest[0] if rest else OUT).write_text(render(tpg_commit, pulumi_commit, iam, resources))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:7])
+    main(sys.argv[1:])

@@ -254,7 +254,7 @@ def _resource_id_pattern(entry: Mapping[str, Any]) -> str:
         if entry.get("path"):
             return _template_pattern(entry["path"], {})
         if entry.get("prefix"):
-            return re.escape(entry["prefix"]) + "[^/]+"
+            return re.escape(str(entry["prefix"])) + "[^/]+"
         return _template_pattern(entry["format"])
     captured: dict[str, str] = {}
     for qualifier in entry["qualifiers"][:1]:

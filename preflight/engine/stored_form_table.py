@@ -523,7 +523,7 @@ HAND_ROWS += (
         "gcp:cloudrun/service:Service",
         "id",
         f"locations/{_P}/namespaces/{_P}/services/{_P}",
-        f"{_RUN}: resourceCloudRunServiceCreate id 'locations/{{{{location}}}}/namespaces/{{{{project}}}}/services/...'",
+        f"{_RUN}: resourceCloudRunServiceCreate id 'locations/<location>/namespaces/<project>/services/<name>'",
     ),
     StoredForm(
         "gcp:logging/projectExclusion:ProjectExclusion",

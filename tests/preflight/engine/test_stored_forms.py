@@ -1,12 +1,13 @@
 """The model of stored state against its table of provider rules, and the pack on the stored form.
 
 ``existing`` mode gives every output in the form terraform-provider-google-beta stores it. The table
-(``preflight.stored_form_table.STORED_FORMS``) names the provider source of each rule; these tests hold
+(``preflight.engine.stored_form_table.STORED_FORMS``) names the provider source of each rule; these tests hold
 that every type the pack judges has rows (every IAM grant type by its family), that rows name only
 properties of the pinned schema, the model to every row (hand rows on the example sites and a sample
-program, generated rows on a sample per type), and run the pack's stack policies on the stored form: the org-policy regression (the provider stores a v2 org policy's ``name`` as the short
-constraint name), the other org-policy forms (v1, project number), and identical verdicts for the
-planned and the stored form on both sites and on every stack mutation of the suites.
+program, generated rows on a sample per type), and run the pack's stack policies on the stored form:
+the org-policy regression (the provider stores a v2 org policy's ``name`` as the short constraint
+name), the other org-policy forms (v1, project number), and identical verdicts for the planned and the
+stored form on both sites and on every stack mutation of the suites.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import re
 from typing import Any
 
 import pytest
-
 from imaging_policies import REGISTRY, tokens
 
 from preflight.engine import gcp_schema
@@ -93,16 +93,24 @@ def _sample_plan() -> list[Resource]:
                 bucket(f"{key}-bucket", bucket_id="_Default", location="global", **{owner_key: kind})
             gcp.logging.ProjectExclusion("project-exclusion", project=LAU_PROJECT, filter="severity<ERROR")
             gcp.folder.IamAuditConfig(
-                "folder-audit", folder="folders/1234", service="allServices", audit_log_configs=[{"log_type": "DATA_READ"}]
+                "folder-audit",
+                folder="folders/1234",
+                service="allServices",
+                audit_log_configs=[{"log_type": "DATA_READ"}],
             )
             gcp.organizations.IamAuditConfig(
                 "org-audit", org_id="5678", service="allServices", audit_log_configs=[{"log_type": "DATA_READ"}]
             )
             gcp.projects.IAMCustomRole(
-                "role-sample", project=LAU_PROJECT, role_id="imageReader", title="t", permissions=["storage.objects.get"]
+                "role-sample",
+                project=LAU_PROJECT,
+                role_id="imageReader",
+                title="t",
+                permissions=["storage.objects.get"],
             )
             gcp.serviceaccount.Key(
-                "key-sample", service_account_id=f"projects/{LAU_PROJECT}/serviceAccounts/a@{LAU_PROJECT}.iam.gserviceaccount.com"
+                "key-sample",
+                service_account_id=f"projects/{LAU_PROJECT}/serviceAccounts/a@{LAU_PROJECT}.iam.gserviceaccount.com",
             )
             gcp.compute.NetworkPeering(
                 "peering-sample",
