@@ -6,8 +6,8 @@ permissions it may hold there and whether the site *needs* that grant (its absen
 
 | Asset | Holder | May hold | Needed |
 |---|---|---|---|
-| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | no |
-| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | no |
+| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | yes |
+| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | yes |
 | access-log bucket | Google's usage-log writer | create objects | yes |
 | log-sink bucket (a sink's Cloud Storage destination) | the sink's writer identity | create objects | yes |
 | access-log, log-sink, security-log bucket, view | ``auditor`` groups | read objects, log views | no |
@@ -58,6 +58,8 @@ USAGE_LOG_WRITER: Final = STORAGE_USAGE_LOG_WRITER
 
 # the one permission that proves a needed grant is in place, by what it is needed for
 _KEY_NEED: Final = "cloudkms.cryptoKeyVersions.useToEncrypt"
+_READ_NEED: Final = "storage.objects.get"
+_CREATE_NEED: Final = "storage.objects.create"
 COMPUTED_SUBJECT: Final = "(computed)"
 """The subject of a federated member computed from a site pool in a first preview (``_access``): the pool's
 provider admits the declared subject only (IAM-05), so it counts as the declared subject until update."""
@@ -128,10 +130,11 @@ def _groups(intent: Intent, site_role: str) -> list[str]:
 
 def _image_bucket(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
     p = intent.principals
-    found = [Holder(m, READ_OBJECTS, "reads images (the viewer)") for m in [p.viewer] if m]
-    found += [Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)") for m in [p.uploader] if m]
-    found += [Holder(g, READ_OBJECTS, "site role reader") for g in _groups(intent, "reader")]
-    found += [Holder(g, CREATE_OBJECTS, "site role uploader") for g in _groups(intent, "uploader")]
+    read, create = frozenset({_READ_NEED}), frozenset({_CREATE_NEED})
+    found = [Holder(m, READ_OBJECTS, "reads images (the viewer)", True, read) for m in [p.viewer] if m]
+    found += [Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)", True, create) for m in [p.uploader] if m]
+    found += [Holder(g, READ_OBJECTS, "site role reader", True, read) for g in _groups(intent, "reader")]
+    found += [Holder(g, CREATE_OBJECTS, "site role uploader", True, create) for g in _groups(intent, "uploader")]
     return found
 
 
