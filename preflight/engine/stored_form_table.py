@@ -3,10 +3,11 @@
 Each :class:`StoredForm` says what one output of a type looks like after ``up`` (the model's
 ``existing`` mode, :mod:`preflight.engine.stored_forms`). The hand rows were read one by one in
 hashicorp/terraform-provider-google-beta at commit 526c796ae0b989c66edc516454f8be806958c5c2 (the v8
-branch ``FEATURE-BRANCH-major-release-8.0.0``; each cited file is identical on main at 93c65b2d), the
-file and function named in ``source`` (under ``google-beta/``); the generated rows (:func:`generated_rows`) state the rules of ``stored_forms.json``: every IAM grant
-type's id, etag and written-back parent fields by family, every other judged type's id template and
-schema defaults. The tests hold the model to every row and every row to the pinned schema.
+branch ``FEATURE-BRANCH-major-release-8.0.0``; each cited file is identical on main at 93c65b2d), in
+the file and function named in ``source`` (under ``google-beta/``). The generated rows
+(:func:`generated_rows`) state the rules of ``stored_forms.json``: every IAM grant type's id, etag and
+written-back parent fields by family, every other judged type's id template and schema defaults. The
+tests hold the model to every row and every row to the pinned schema.
 """
 
 from __future__ import annotations
