@@ -501,3 +501,43 @@ def test_every_mutation_gives_the_same_verdict_on_the_stored_form(policy_pack, c
     """The mutation suites' cases, applied to the stored form (outputs as the provider stores them,
     inputs derived from stored values): the same policy rejects each with the same message."""
     _assert_stack_rejects(policy_pack("lausanne", "existing"), site_plan("lausanne", "existing"), case)
+
+
+def _public_run_v1(mode: str) -> list[Resource]:
+    import pulumi_gcp as gcp
+
+    def program() -> None:
+        service = gcp.cloudrun.Service(
+            "run-v1-viewer",
+            project=LAU_PROJECT,
+            location="europe-west6",
+            name="viewer-v1",
+            template={"spec": {"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]}},
+        )
+        gcp.cloudrun.IamMember(
+            "run-v1-public",
+            project=LAU_PROJECT,
+            location="europe-west6",
+            service=service.name,
+            role="roles/run.invoker",
+            member="allUsers",
+        )
+
+    return capture(program, project="imaging-landing-zone", stack="lausanne", mode=mode)
+
+
+def test_a_grant_on_a_cloud_run_v1_service_is_placed_in_its_stored_form_too(policy_pack):
+    """The provider stores a Cloud Run v1 grant's ``service`` as its updater's ``GetResourceId``,
+    ``v1/projects/<p>/locations/<l>/services/<s>``: the effective-access model still ties the public grant
+    to the service, and every policy gives the same verdict on both forms."""
+    verdicts = {}
+    for mode in ("update", "existing"):
+        added = _public_run_v1(mode)
+        pack = policy_pack("lausanne", mode)
+        found = {d.policy for r in added for d in pack.analyze(r)}
+        found |= {d.policy for d in pack.analyze_stack(site_plan("lausanne", mode) + added)}
+        verdicts[mode] = found
+    grant = next(r for r in _public_run_v1("existing") if r.name == "run-v1-public")
+    assert grant.outputs["service"] == f"v1/projects/{LAU_PROJECT}/locations/europe-west6/services/viewer-v1"
+    assert "gcp-iam-effective-access-within-intent" in verdicts["update"]
+    assert verdicts["existing"] == verdicts["update"]
