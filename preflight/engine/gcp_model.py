@@ -191,6 +191,11 @@ def _cloud_run(i: Outputs, name: str) -> Outputs:
     }
 
 
+def _binauthz_policy(i: Outputs, name: str) -> Outputs:
+    # Create: id "projects/{{project}}" (one policy per project).
+    return {"id": f"projects/{i['project']}"}
+
+
 def _regional(collection: str) -> Callable[[Outputs, str], Outputs]:
     def outputs(i: Outputs, name: str) -> Outputs:
         resource_id = f"projects/{i['project']}/regions/{i['region']}/{collection}/{i.get('name', name)}"
@@ -233,6 +238,7 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:compute/securityPolicy:SecurityPolicy": _compute_global("securityPolicies"),
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _regional("networkEndpointGroups"),
     "gcp:cloudrunv2/service:Service": _cloud_run,
+    "gcp:binaryauthorization/policy:Policy": _binauthz_policy,
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _iam_member("name"),
     "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember": _iam_member("webBackendService"),
     "gcp:projects/service:Service": _project_service,

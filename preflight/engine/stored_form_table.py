@@ -59,9 +59,47 @@ HAND_ROWS: tuple[StoredForm, ...] = (
         "flattenCloudRunV2ServiceIngress returns the API's value (INGRESS_TRAFFIC_ALL when the service sets none)",
     ),
     StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "binaryAuthorization.useDefault",
+        "True",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization (as the "
+        "API returns it; nil, so absent, when the service sets none)",
+        optional=True,
+    ),
+    StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "binaryAuthorization.breakglassJustification",
+        "",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization sets "
+        "breakglass_justification and policy too: the zero value when the API returns none",
+        optional=True,
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "id",
+        f"projects/{_P}",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: resourceBinaryAuthorizationPolicyCreate "
+        "id 'projects/{{project}}'",
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "defaultAdmissionRule.requireAttestationsBies.0",
+        f"projects/{_P}/attestors/{_P}",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: "
+        "expandBinaryAuthorizationPolicyDefaultAdmissionRuleRequireAttestationsBy (a short name in full, in the "
+        "provider's project); flatten...RequireAttestationsBy keeps the API's",
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "globalPolicyEvaluationMode",
+        "ENABLE|DISABLE",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: 'global_policy_evaluation_mode' "
+        "Optional+Computed, flattenBinaryAuthorizationPolicyGlobalPolicyEvaluationMode",
+    ),
+    StoredForm(
         "gcp:orgpolicy/policy:Policy",
         "name",
-        r"[a-zA-Z]+\.[a-zA-Z]+",
+        r"[a-zA-Z]+(\.[a-zA-Z]+)+",
         "services/orgpolicy/resource_org_policy_policy.go: resourceOrgPolicyPolicyEncoder (create, read, update)",
     ),
     StoredForm(

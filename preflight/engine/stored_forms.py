@@ -218,7 +218,38 @@ def _bucket(i: Outputs, extra: Outputs, name: str) -> Outputs:
 def _cloud_run(i: Outputs, extra: Outputs, name: str) -> Outputs:
     # ``ingress`` is Optional+Computed and flattened as the API returns it; the Cloud Run Admin API (v2
     # Service.ingress) serves traffic from everywhere when a service does not say: INGRESS_TRAFFIC_ALL.
-    return {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+    stored: Outputs = {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+    # ``binary_authorization`` (MaxItems 1): flattenCloudRunV2ServiceBinaryAuthorization sets all three fields
+    # from the API's object, so a field the service does not set is stored as the string or bool zero value.
+    given = i.get("binaryAuthorization")
+    if isinstance(given, dict) and any(given.values()):
+        stored["binaryAuthorization"] = {
+            "useDefault": bool(given.get("useDefault", False)),
+            "policy": given.get("policy") or "",
+            "breakglassJustification": given.get("breakglassJustification") or "",
+        }
+    return stored
+
+
+def _binauthz_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # expandBinaryAuthorizationPolicyDefaultAdmissionRuleRequireAttestationsBy sends each attestor in full
+    # (a short name is in the provider's project) and the flatten keeps the API's full names;
+    # global_policy_evaluation_mode is Optional+Computed (the API's value when the program sets none).
+    project = i["project"]
+
+    def full(attestor: str) -> str:
+        return attestor if "/attestors/" in attestor else f"projects/{project}/attestors/{attestor}"
+
+    def rule(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        return {**r, "requireAttestationsBies": [full(a) for a in r.get("requireAttestationsBies") or []]}
+
+    return {
+        "defaultAdmissionRule": rule(i.get("defaultAdmissionRule")),
+        "clusterAdmissionRules": [rule(r) for r in i.get("clusterAdmissionRules") or []],
+        "globalPolicyEvaluationMode": i.get("globalPolicyEvaluationMode") or "ENABLE",
+    }
 
 
 def _cloud_run_v1(i: Outputs, extra: Outputs, name: str) -> Outputs:
@@ -332,6 +363,7 @@ HAND: dict[str, Stored] = {
     "gcp:storage/bucket:Bucket": _bucket,
     "gcp:compute/firewall:Firewall": _firewall,
     "gcp:cloudrunv2/service:Service": _cloud_run,
+    "gcp:binaryauthorization/policy:Policy": _binauthz_policy,
     "gcp:cloudrun/service:Service": _cloud_run_v1,
     "gcp:projects/organizationPolicy:OrganizationPolicy": _v1_org_policy,
     "gcp:compute/route:Route": _route,
