@@ -147,8 +147,9 @@ def _sink(i: Outputs, name: str) -> Outputs:
 
 
 def _scc_notification(i: Outputs, name: str) -> Outputs:
-    config = f"projects/{i['project']}/locations/{i.get('location', 'global')}/notificationConfigs/{i['configId']}"
-    number = project_number(i["project"])
+    project = i.get("project", name)
+    config = f"projects/{project}/locations/{i.get('location', 'global')}/notificationConfigs/{i.get('configId', name)}"
+    number = project_number(project)
     return {
         "id": config,
         "name": config,
