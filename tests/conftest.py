@@ -18,7 +18,7 @@ import pytest
 from preflight.engine import stacks
 from preflight.engine.runner import Resource, run_program
 from preflight.engine.stacks import PROGRAM, PROJECT
-from preflight.judge import analyzer
+from preflight.judge import pack as judge_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = stacks.available()
@@ -67,23 +67,23 @@ def configured_pack(
     stack: str,
     mode: str = "update",
     policy_config: Mapping[str, Any] | None = None,
-) -> analyzer.PolicyPack:
+) -> judge_pack.PackProcess:
     """A real pack process for one stack, configured as the CLI would with ``policy_config``; the caller
     closes it. ``mode``: the engine's dry run is on in every mode but ``update``."""
-    pack = analyzer.PolicyPack(config=dict(config), project=project, stack=stack, dry_run=mode != "update")
-    pack.configure(analyzer.reconcile(pack.info(), dict(policy_config) if policy_config else None))
+    pack = judge_pack.PackProcess(config=dict(config), project=project, stack=stack, dry_run=mode != "update")
+    pack.configure(judge_pack.reconcile(pack.info(), dict(policy_config) if policy_config else None))
     return pack
 
 
-PackFactory = Callable[[str, str], analyzer.PolicyPack]
+PackFactory = Callable[[str, str], judge_pack.PackProcess]
 
 
 @pytest.fixture(scope="session")
 def policy_pack() -> Iterator[PackFactory]:
     """Start (once per site and mode) the real pack process, configured as the CLI would."""
-    running: dict[tuple[str, str], analyzer.PolicyPack] = {}
+    running: dict[tuple[str, str], judge_pack.PackProcess] = {}
 
-    def get(site: str, mode: str) -> analyzer.PolicyPack:
+    def get(site: str, mode: str) -> judge_pack.PackProcess:
         if (site, mode) not in running:
             running[site, mode] = configured_pack(stacks.load(site).config, stack=site, mode=mode)
         return running[site, mode]

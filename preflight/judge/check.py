@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from preflight.engine.runner import MODES, Resource, default_provider, stack_resource
 from preflight.engine.stacks import PROGRAM, PROJECT, Stack
 from preflight.judge import options
-from preflight.judge.analyzer import PACK_DIR, Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
+from preflight.judge.pack import PACK_DIR, Evaluation, PackError, PackProcess, PolicyInfo, Stream, reconcile
 
 if TYPE_CHECKING:
     from preflight.reports.evidence import Readiness
@@ -254,7 +254,7 @@ class Checker:
     def __init__(self, policy_config: Mapping[str, Any] | None = None, *, first: Stack | None = None) -> None:
         # Started with the first stack's environment, as the engine would; later stacks are named with
         # ConfigureStack. The pack starts in the background while the caller runs the first program.
-        self._pack = PolicyPack(
+        self._pack = PackProcess(
             config=first.config if first else {},
             project=first.project if first else PROJECT,
             stack=first.name if first else "",

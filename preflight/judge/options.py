@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from preflight.engine.runner import Resource
-from preflight.judge.analyzer import Diagnostic
+from preflight.judge.pack import Diagnostic
 
 POLICY = "gcp-resource-properties-judged"
 """IAM-13's policy: the offline check reports these options under its name (and its level)."""

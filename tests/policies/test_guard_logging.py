@@ -26,7 +26,7 @@ from components.logs import log_bucket_id
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PULUMI_PROJECT
-from preflight.judge import analyzer
+from preflight.judge import pack as judge_pack
 from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
 
@@ -766,9 +766,9 @@ def test_security_samples_cover_every_family_and_alert() -> None:
     assert all(any(a.key in s.trips for s in SAMPLES) for a in REQUIRED_ALERTS)
 
 
-def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(config=config, project=PULUMI_PROJECT, stack="lausanne", dry_run=False)
-    pack.configure(analyzer.reconcile(pack.info(), user_config))
+def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> judge_pack.PackProcess:
+    pack = judge_pack.PackProcess(config=config, project=PULUMI_PROJECT, stack="lausanne", dry_run=False)
+    pack.configure(judge_pack.reconcile(pack.info(), user_config))
     return pack
 
 

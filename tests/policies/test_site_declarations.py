@@ -16,7 +16,7 @@ from imaging_policies._site import Destination, allowed, ports
 
 from preflight.engine import stacks
 from preflight.engine.stacks import PROJECT
-from preflight.judge import analyzer
+from preflight.judge import pack as judge_pack
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import set_prop
 
@@ -26,9 +26,9 @@ INGRESS = "gcp-compute-firewall-ingress-allowlist"
 REGION = "gcp-storage-bucket-in-site-region"
 
 
-def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="lausanne", dry_run=False)
-    pack.configure(analyzer.reconcile(pack.info(), user_config))
+def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> judge_pack.PackProcess:
+    pack = judge_pack.PackProcess(config=config, project=PROJECT, stack="lausanne", dry_run=False)
+    pack.configure(judge_pack.reconcile(pack.info(), user_config))
     return pack
 
 

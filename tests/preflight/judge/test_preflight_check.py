@@ -15,7 +15,7 @@ from preflight.cli import main
 from preflight.engine import plan, stacks
 from preflight.engine.runner import UNKNOWN, from_wire
 from preflight.judge import check
-from preflight.judge.analyzer import PolicyConfigError, PolicyPack, reconcile
+from preflight.judge.pack import PackProcess, PolicyConfigError, reconcile
 from preflight.reports import formats as report
 from tests.conftest import MODES, SITES, by_name, site_plan
 from tests.paths import ROOT
@@ -279,7 +279,7 @@ def test_one_pack_process_checks_one_stack_after_another():
 
 
 def test_reconcile_applies_schema_defaults():
-    with PolicyPack(config={}, project="p", stack="s", dry_run=False) as pack:
+    with PackProcess(config={}, project="p", stack="s", dry_run=False) as pack:
         policies = pack.info()
     levels = reconcile(policies)
     assert levels["gcp-kms-crypto-key-aes256"] == (
