@@ -6,9 +6,9 @@ import pulumi
 
 from components._base import Component
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
-from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
+from components.iam import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
-from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLogging, SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlerts, SecurityAlertsArgs
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs

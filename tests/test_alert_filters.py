@@ -13,7 +13,7 @@ import pytest
 from imaging_policies.log_samples import SAMPLES, Sample, delta, project_iam
 from imaging_policies.logquery import And, Compare, Global, Not, Or, QuerySyntaxError, matches, parse
 
-from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
 
 ALERTS = {alert.key: alert for alert in SECURITY_ALERTS}
 BY_ID = {sample.id: sample for sample in SAMPLES}

@@ -17,9 +17,9 @@ from pydantic import BaseModel
 
 from components import contract
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
-from components.identity import PacsFederationArgs, SiteIdentitiesArgs
+from components.iam import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
-from components.logs import SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRailsArgs

@@ -19,9 +19,9 @@ from pydantic import ValidationError
 from components import contract, principals
 from components.contract import SignOn
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
-from components.identity import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
+from components.iam import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
 from components.kms import SiteKeysArgs
-from components.logs import SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRailsArgs

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
-from components.logs import SiemDestination
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOGS_FILTER
+from components.logging import SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from preflight.engine.gcp_model import project_number
 from preflight.engine.runner import UNKNOWN

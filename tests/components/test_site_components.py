@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.identity import SiteIdentities, SiteIdentitiesArgs
+from components.iam import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from preflight.engine.runner import UNKNOWN, capture

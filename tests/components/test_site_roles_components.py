@@ -12,7 +12,7 @@ import pulumi
 import pytest
 from pydantic import ValidationError
 
-from components.logs import SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLoggingArgs, SiemDestination
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.storage import BucketNetworkAccess, ImageBucketArgs
 from preflight.engine import stacks

@@ -21,8 +21,8 @@ from imaging_policies.logquery import matches
 from imaging_policies.monitoring import REQUIRED_ALERTS
 
 from components import naming
-from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
-from components.logs import log_bucket_id
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
+from components.logging import log_bucket_id
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PULUMI_PROJECT

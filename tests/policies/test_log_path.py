@@ -19,7 +19,7 @@ import pytest
 from imaging_policies import log_path, monitoring
 from imaging_policies._site import IMAGE_READ_SPIKE, MAX_CONDITION_DURATION, MAX_QUIET_PERIOD, MIN_ALERT_SEVERITY
 
-from components.logs import EXPORT_RETENTION
+from components.logging import EXPORT_RETENTION
 from components.monitoring import SPIKE_WINDOW
 from preflight.engine.runner import UNKNOWN, Resource
 from program.config import AlertSettings

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.alerts import SECURITY_LOG_FAMILIES
+from components.alert_catalogue import SECURITY_LOG_FAMILIES
 from preflight.engine.gcp_model import project_number
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 

@@ -13,7 +13,7 @@ from pydantic import field_validator, model_validator
 
 from . import principals
 from ._base import Component, ComponentArgs, child, known_after, service_agent_member
-from .alerts import SECURITY_LOGS_FILTER
+from .alert_catalogue import SECURITY_LOGS_FILTER
 from .contract import MIN_LOG_RETENTION_DAYS, KeyId, LogRetentionDays, Region, SiemMember, SiteCode, key_in
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
