@@ -5,7 +5,7 @@ the real pack process (``mutation.py``): the SIEM export redirected or narrowed,
 to an undeclared destination, exclusions that drop security entries however the filter is written,
 audit exemptions in any resource that carries them, alerts whose filters no longer select their events
 or whose channels reach nobody the site declares. Filters are judged by the sample entries they select
-(``imaging_policies.log_samples``), so each legitimate variant (another spelling of the same filter, an
+(``imaging_policies._log_samples``), so each legitimate variant (another spelling of the same filter, an
 application-log sink, a debug-only exclusion) must pass with zero findings.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 import pytest
 from imaging_policies import tokens
-from imaging_policies.log_samples import FAMILIES, IMAGES, SAMPLES, for_site, security
-from imaging_policies.logquery import matches
+from imaging_policies._log_samples import FAMILIES, IMAGES, SAMPLES, for_site, security
+from imaging_policies._logquery import matches
 from imaging_policies.monitoring import REQUIRED_ALERTS
 
 from components import naming
