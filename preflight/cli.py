@@ -322,7 +322,7 @@ def _warn(message: str) -> None:
 
 def _readiness(files: Sequence[Path]) -> dict[str, Any]:
     """The ``--evidence`` reports by site; raises ``EvidenceError`` (one line) on a bad file or two for one site."""
-    from preflight.reports import evidence
+    from preflight.judge import evidence
 
     reports: dict[str, Any] = {}
     for file in files:
@@ -335,7 +335,7 @@ def _readiness(files: Sequence[Path]) -> dict[str, Any]:
 
 def _matched(reports: dict[str, Any], sites: Sequence[str]) -> dict[str, Any]:
     """``reports`` if each names a site being checked; else raise ``EvidenceError`` naming the file."""
-    from preflight.reports import evidence
+    from preflight.judge import evidence
 
     for site, readiness in reports.items():
         if site not in sites:
@@ -453,8 +453,7 @@ def _check(args: argparse.Namespace) -> int:
     from preflight.engine import plan as plan_module
     from preflight.engine import stacks
     from preflight.engine.runner import ProgramError
-    from preflight.judge import cache, check
-    from preflight.reports import evidence
+    from preflight.judge import cache, check, evidence
     from preflight.reports import formats as report
 
     try:
@@ -486,7 +485,8 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
     """A site that could not be checked: its errors on stderr and, when the site exists, a failing
     row in the reports asked for (a CI job that keeps the SARIF or Markdown sees why)."""
     from preflight.engine import stacks
-    from preflight.judge import check, fleet
+    from preflight.judge import fleet
+    from preflight.judge.results import SiteError
 
     code = _fail(problems)
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
@@ -494,7 +494,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
         return code
     given = stacks.given_file(args.site)
     if given is not None:  # a stack file named by its path: the row names it as given
-        error = check.SiteError(stacks.site_name(args.site), args.site, tuple(problems), line)
+        error = SiteError(stacks.site_name(args.site), args.site, tuple(problems), line)
     elif stacks.stack_path(args.site, stacks_dir).is_file():
         error = fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)
     else:
@@ -508,8 +508,8 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
 
 def _fleet(args: argparse.Namespace) -> int:
     from preflight.engine import stacks
-    from preflight.judge import cache, check, fleet
-    from preflight.reports import evidence
+    from preflight.judge import cache, check, evidence, fleet
+    from preflight.judge.results import SiteError, SiteResult
     from preflight.reports import formats as report
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
@@ -535,13 +535,13 @@ def _fleet(args: argparse.Namespace) -> int:
     except (check.PolicyConfigFileError, evidence.EvidenceError, cache.CacheDirError) as exc:
         return _fail([str(exc)])
     for result in outcomes:
-        if isinstance(result, check.SiteResult):
+        if isinstance(result, SiteResult):
             result.readiness = reports.get(result.site)
     try:
         _emit(outcomes, args)
     except OSError as exc:
         return _fail([f"cannot write the report: {exc}"])
-    for error in (o for o in outcomes if isinstance(o, check.SiteError)):
+    for error in (o for o in outcomes if isinstance(o, SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
     if args.format != "table" or args.output is not None:

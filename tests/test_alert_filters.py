@@ -15,6 +15,10 @@ from imaging_policies._logquery import And, Compare, Global, Not, Or, QuerySynta
 
 from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
 
+CONTROLS = ("LOG-11", "LOG-12")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 ALERTS = {alert.key: alert for alert in SECURITY_ALERTS}
 BY_ID = {sample.id: sample for sample in SAMPLES}
 

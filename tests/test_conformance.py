@@ -9,6 +9,10 @@ import pytest
 from preflight.engine import stacks
 from tests.conftest import MODES, SITES, site_plan
 
+CONTROLS = ("ORG-03", "ORG-05", "ORG-06", "ORG-07", "ORG-08")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 FIRST_PREVIEW_UNKNOWNS = {
     (site, f"{config.site_code}-logging-siem-publisher", ".member"): "the SIEM sink's writer identity, which "
     "Cloud Logging assigns when it creates the sink (ProjectSink.writerIdentity)"

@@ -32,8 +32,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from preflight import signals
 from preflight.engine.runner import Resource
+from preflight.judge.words import PACK_DIR
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 _LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 _LEVEL_NAMES = {value: key for key, value in _LEVELS.items()}
 

@@ -26,7 +26,7 @@ import graphviz
 from preflight.engine.runner import UNKNOWN, Resource
 
 if TYPE_CHECKING:
-    from preflight.judge.check import SiteResult
+    from preflight.judge.results import SiteResult
     from program.config import SiteConfig
 
 RED, ORANGE, INK, MUTED = "#c62828", "#e65100", "#263238", "#607d8b"

@@ -1,8 +1,8 @@
 """Reports of a check (one site or a fleet): a terminal table grouped by control, JSON, SARIF 2.1.0
 for code-scanning annotations, and a Markdown compliance matrix for auditors and pull requests.
 
-Every renderer takes the list of outcomes, one per site: a :class:`~preflight.judge.check.SiteResult`, or a
-:class:`~preflight.judge.check.SiteError` for a site that could not be checked (a failing row with its
+Every renderer takes the list of outcomes, one per site: a :class:`~preflight.judge.results.SiteResult`, or a
+:class:`~preflight.judge.results.SiteError` for a site that could not be checked (a failing row with its
 reasons in every format), and returns text or a JSON-able object; none of them prints. A finding
 reported in several modes is shown once, with its modes. The JSON form is documented in
 ``docs/check-format.md``.
@@ -19,7 +19,8 @@ from typing import Any
 from preflight.catalogue import controls
 from preflight.catalogue.controls import Row, Status
 from preflight.engine.stacks import ROOT
-from preflight.judge.check import EXIT_OK, Finding, SiteError, SiteResult, fit
+from preflight.judge.results import EXIT_OK, Finding, SiteError, SiteResult
+from preflight.judge.words import PACK_NAME, fit
 from preflight.reports.tables import text_table
 
 Outcome = SiteResult | SiteError
@@ -369,7 +370,7 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             {
                 "tool": {
                     "driver": {
-                        "name": pack.pack if pack else "imaging-site-requirements",
+                        "name": pack.pack if pack else PACK_NAME,
                         "version": pack.pack_version if pack else "",
                         "rules": rules,
                     }

@@ -20,6 +20,10 @@ from preflight.engine.runner import capture, run_program
 from preflight.engine.stacks import PROGRAM, PROJECT
 from tests.conftest import by_name, site_plan
 
+CONTROLS = ("IAM-12", "ORG-11")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 RAIL = "iam.allowedPolicyMemberDomains"
 GRANT_TYPES = ("IAMMember", "IamMember", "IAMBinding", "IamBinding", "IAMPolicy", "IamPolicy")
 

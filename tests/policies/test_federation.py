@@ -14,6 +14,10 @@ from preflight.engine import stacks
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 
+CONTROLS = ("IAM-14",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 FEDERATION = "gcp-iam-federation-admits-declared-subject"
 IN_STACK = "gcp-iam-custom-roles-and-federation"
 PROVIDER = "lau-identities-pacs-oidc"

@@ -30,6 +30,10 @@ from preflight.judge import pack as judge_pack
 from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
 
+CONTROLS = ("LOG-09",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 SIEM = "gcp-logging-siem-export"
 EXCLUSIONS = "gcp-logging-no-security-exclusions"
 AUDIT = "gcp-audit-config-no-exemptions"

@@ -26,6 +26,10 @@ from program.config import AlertSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
 
+CONTROLS = ("LOG-09", "LOG-13", "LOG-14")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 PATH = "gcp-logging-siem-path-intact"
 ALERTS = "gcp-monitoring-security-alerts-notify"
 RETENTION = "gcp-logging-bucket-locked-retention"

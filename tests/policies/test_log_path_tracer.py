@@ -16,6 +16,10 @@ from imaging_policies._props import UNKNOWN
 from imaging_policies._site import LoggingDeclaration
 from pulumi_policy import PolicyResource
 
+CONTROLS = ("LOG-13",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 PROJECT = "chuv-imaging-lau"
 SIEM = f"pubsub.googleapis.com/projects/{PROJECT}/topics/lau-siem-export"
 SUBSCRIBER = "serviceaccount:siem-collector@chuv-soc.iam.gserviceaccount.com"

@@ -17,6 +17,10 @@ from program.config import ImageBucketSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, assert_rejected, on, set_prop, unprotect
 
+CONTROLS = ("ENC-11", "LOG-09", "LOG-15")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 KEEPS = "gcp-storage-bucket-keeps-contents"
 LOG_RETENTION = "gcp-logging-bucket-locked-retention"
 LOG_PROTECTED = "gcp-logging-bucket-protected"

@@ -21,6 +21,10 @@ from preflight.judge import pack as judge_pack
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop, unprotect
 
+CONTROLS = ("IAM-13",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 POLICY = properties.POLICY_NAME
 IMAGES = "lau-images"
 ACCESS_LOGS = "lau-images-access-logs"

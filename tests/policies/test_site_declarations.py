@@ -20,6 +20,10 @@ from preflight.judge import pack as judge_pack
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import set_prop
 
+CONTROLS = ("NET-03", "NET-04", "NET-07", "PERF-03")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 EGRESS = "gcp-compute-firewall-egress-allowlist"
 BUCKET_FILTER = "gcp-storage-bucket-ip-filter"
 INGRESS = "gcp-compute-firewall-ingress-allowlist"

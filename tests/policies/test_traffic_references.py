@@ -20,6 +20,10 @@ from program.config import NetworkSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 
+CONTROLS = ("TLS-02", "TLS-06", "NET-03", "NET-09")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 PROJECT = "chuv-imaging-lau"
 HOST = "imagerie.chuv.example"
 BACKEND = f"projects/{PROJECT}/global/backendServices/lau-viewer-backend"

@@ -11,6 +11,10 @@ import pytest
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
+CONTROLS = ("LOG-08", "LOG-10")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 BOT = 'protoPayload.authenticationInfo.principalEmail="ops-bot@chuv-imaging-lau.iam.gserviceaccount.com"'
 SIEM_SINK = "lau-logging-siem-sink"
 

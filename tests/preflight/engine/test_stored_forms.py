@@ -23,6 +23,10 @@ from tests.conftest import SITES, by_name, site_plan
 from tests.paths import TESTS
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
 
+CONTROLS = ("ENC-10", "ORG-01", "ORG-02", "ORG-04", "ORG-10")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
 LAU_PROJECT = "chuv-imaging-lau"
 

@@ -17,7 +17,7 @@ import pytest
 
 from preflight.engine import stacks
 from preflight.judge import cache, fleet
-from preflight.judge.check import SiteResult
+from preflight.judge.results import SiteResult
 from tests.conftest import ROOT
 
 MODES = ("preview", "update", "existing")
