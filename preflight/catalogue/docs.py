@@ -32,15 +32,6 @@ from pydantic import BaseModel
 import components
 import program
 from components import contract
-from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
-from components.iam import PacsFederationArgs, SiteIdentitiesArgs
-from components.kms import SiteKeysArgs
-from components.logging import SecurityLoggingArgs, SiemDestination
-from components.monitoring import SecurityAlertsArgs
-from components.network import SiteNetworkArgs, WorklistRoute
-from components.project import ProjectGuardRailsArgs
-from components.storage import BucketMember, BucketNetworkAccess, ImageBucketArgs
-from components.viewer import ViewerEndpointArgs
 from preflight.catalogue import controls
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,27 +42,21 @@ import imaging_policies  # noqa: E402 - after the pack's folder is on the path
 from imaging_policies import _property_table, closed_world, tokens  # noqa: E402
 from pulumi_policy import ResourceValidationPolicy  # noqa: E402
 
-MODELS: dict[str, type[BaseModel]] = {
-    m.__name__: m
-    for m in (
-        SiteKeysArgs,
-        ImageBucketArgs,
-        BucketMember,
-        BucketNetworkAccess,
-        SiteIdentitiesArgs,
-        PacsFederationArgs,
-        SiteNetworkArgs,
-        WorklistRoute,
-        AllowlistFirewallArgs,
-        FirewallTarget,
-        Destination,
-        SecurityLoggingArgs,
-        SiemDestination,
-        SecurityAlertsArgs,
-        ProjectGuardRailsArgs,
-        ViewerEndpointArgs,
-    )
-}
+
+def _models() -> dict[str, type[BaseModel]]:
+    """Every pydantic model the library and the site program define (a component's args and their
+    parts), by class name: an args block names one, and a new component needs no entry here."""
+    out: dict[str, type[BaseModel]] = {}
+    for package in (components, program):
+        for info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            for value in vars(module).values():
+                if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == module.__name__:
+                    out.setdefault(value.__name__, value)
+    return out
+
+
+MODELS = _models()
 README = ROOT / "README.md"
 _BLOCK = re.compile(r"(<!-- args:(\w+) -->\n).*?(<!-- /args -->)", re.S)
 CONTRACT_NAMES: dict[int, str] = {
