@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from preflight.engine.modes import MODES
 from program.config import ConfigError
 
 EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
@@ -365,10 +366,6 @@ def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: 
             sys.stdout.write(text)
         else:
             output.write_text(text, encoding="utf-8")
-
-
-MODES = ("preview", "update", "existing")
-"""The modes a site meets in its life (``preflight.engine.runner.MODES``; not imported here to keep ``--help`` fast)."""
 
 
 def _modes(mode: str | None) -> tuple[str, ...]:

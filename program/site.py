@@ -31,6 +31,17 @@ BASE_SERVICES = (
     "storage.googleapis.com",
 )
 """The APIs every site needs (IAM-08); federation, the Pub/Sub export and the viewer add theirs."""
+FEDERATION_SERVICE = "sts.googleapis.com"
+"""Workload identity federation's token exchange: a site whose PACS signs in with its own tokens."""
+SIEM_EXPORT_SERVICE = "pubsub.googleapis.com"
+"""The SIEM export's topic: a site whose SIEM subscribes."""
+VIEWER_SERVICES = ("run.googleapis.com",)
+"""The viewer's runtime: a site with a viewer."""
+IAP_SERVICE = "iap.googleapis.com"
+"""Identity-Aware Proxy: a viewer whose sign-on is IAP."""
+SITE_SERVICES = frozenset({*BASE_SERVICES, FEDERATION_SERVICE, SIEM_EXPORT_SERVICE, *VIEWER_SERVICES, IAP_SERVICE})
+"""Every API an imaging site can need (the allowlist): the pack's ``allowedServices`` default
+(``SITE_SERVICES`` of its ``edge.py``) is a copy, held equal by a test."""
 
 ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
     SiteRole.READER: BucketRole.OBJECT_VIEWER,
@@ -230,11 +241,11 @@ class ImagingSite(Component):
         """The APIs this site needs, and nothing else (IAM-08)."""
         extra = []
         if config.identities.pacs_uploader.workload_identity is not None:
-            extra.append("sts.googleapis.com")
+            extra.append(FEDERATION_SERVICE)
         if config.logging.siem.subscriber is not None:
-            extra.append("pubsub.googleapis.com")
+            extra.append(SIEM_EXPORT_SERVICE)
         if config.viewer is not None:
-            extra.append("run.googleapis.com")
+            extra.extend(VIEWER_SERVICES)
             if config.viewer.sign_on.value == "iap":
-                extra.append("iap.googleapis.com")
+                extra.append(IAP_SERVICE)
         return sorted({*BASE_SERVICES, *extra})

@@ -22,8 +22,6 @@ from preflight.judge import pack as judge_pack
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = stacks.available()
-MODES = ("preview", "update", "existing")
-"""Every mode a site meets in its life (preflight.engine.runner.MODES)."""
 
 _plans: dict[tuple[str, str], list[Resource]] = {}
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from preflight.engine import stacks
-from tests.conftest import MODES, SITES, site_plan
+from preflight.engine.modes import MODES
+from tests.conftest import SITES, site_plan
 
 CONTROLS = ("ORG-03", "ORG-05", "ORG-06", "ORG-07", "ORG-08")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

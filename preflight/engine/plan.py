@@ -27,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine.runner import MODES, UNKNOWN, Resource, from_wire, run_stack
+from preflight.engine.modes import MODES
+from preflight.engine.runner import UNKNOWN, Resource, from_wire, run_stack
 from preflight.engine.stacks import PROGRAM, Stack
 
 FORMAT = "imaging-landing-zone/plan@1"

@@ -1,6 +1,6 @@
 """The offline pre-deployment check: a site's real program under the mock engine, judged by the real
 policy pack over the engine's Analyzer protocol, in every mode a site meets in its life (see
-``preflight.engine.runner.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
+``preflight.engine.modes.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
 and ``existing`` (a later preview or update: outputs as the provider stores them).
 
 ``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from preflight.engine.runner import MODES, Resource, default_provider, stack_resource
+from preflight.engine.modes import MODE_MOMENTS, MODES
+from preflight.engine.runner import Resource, default_provider, stack_resource
 from preflight.engine.stacks import PROGRAM, PROJECT, Stack
 from preflight.judge import options
 from preflight.judge.pack import Evaluation, PackError, PackProcess, PolicyInfo, Stream, reconcile
@@ -290,13 +291,6 @@ def check_site(
     finally:
         if own:
             active.close()
-
-
-MODE_MOMENTS = {
-    "preview": "a first preview: computed values unknown",
-    "update": "a first update: computed values known",
-    "existing": "a later preview or update: values as the provider stores them",
-}
 
 
 def _placeholder_hint(stack: Stack) -> str:

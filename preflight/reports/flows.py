@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import graphviz
 
+from components import ranges
 from preflight.engine.runner import UNKNOWN, Resource
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from program.config import SiteConfig
 
 RED, ORANGE, INK, MUTED = "#c62828", "#e65100", "#263238", "#607d8b"
-LB_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
-RESTRICTED_VIP = "199.36.153.4/30"
+LB_RANGES = ranges.LOAD_BALANCER_RANGES
+RESTRICTED_VIP = ranges.RESTRICTED_GOOGLE_APIS
 INSTALL = "apt-get install -y graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
 
 

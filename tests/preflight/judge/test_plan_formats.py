@@ -166,7 +166,7 @@ def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
 )
 def test_check_runs_every_mode_a_site_meets_by_default(given, modes):
     from preflight.cli import _modes
-    from preflight.engine.runner import MODES
+    from preflight.engine.modes import MODES
 
     assert _modes(given) == modes
     assert set(modes) <= set(MODES)

@@ -13,12 +13,13 @@ import pytest
 
 from preflight.cli import main
 from preflight.engine import plan, stacks
+from preflight.engine.modes import MODES
 from preflight.engine.runner import UNKNOWN, from_wire
 from preflight.judge import check
 from preflight.judge import results as outcome
 from preflight.judge.pack import PackProcess, PolicyConfigError, reconcile
 from preflight.reports import formats as report
-from tests.conftest import MODES, SITES, by_name, site_plan
+from tests.conftest import SITES, by_name, site_plan
 from tests.paths import ROOT
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 

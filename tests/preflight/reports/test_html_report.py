@@ -32,12 +32,13 @@ from preflight.catalogue import controls
 from preflight.catalogue.controls import Status
 from preflight.cli import main
 from preflight.engine import stacks
+from preflight.engine.modes import MODES
 from preflight.judge import check, evidence
 from preflight.judge import results as outcome
 from preflight.reports import flows
 from preflight.reports import formats as report
 from preflight.reports import html_report as html
-from tests.conftest import MODES, SITES
+from tests.conftest import SITES
 from tests.paths import ROOT
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 

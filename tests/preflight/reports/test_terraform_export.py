@@ -27,6 +27,7 @@ import pytest
 from preflight import cli
 from preflight.engine import plan as plan_module
 from preflight.engine import stacks
+from preflight.engine.modes import MODES
 from preflight.engine.runner import REDACTED, UNKNOWN
 from preflight.reports.terraform import (
     BETA_ONLY,
@@ -42,7 +43,7 @@ from preflight.reports.terraform import (
     snake,
     tf_type,
 )
-from tests.conftest import MODES, SITES
+from tests.conftest import SITES
 from tests.paths import ROOT
 
 RUNS = [(site, mode) for site in SITES for mode in MODES]
