@@ -8,7 +8,8 @@ import pytest
 
 from preflight.engine import stacks
 from preflight.engine.modes import MODES
-from tests.conftest import SITES, site_plan
+from tests.plans import site_plan
+from tests.sites import SITES
 
 CONTROLS = ("ORG-03", "ORG-05", "ORG-06", "ORG-07", "ORG-08")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

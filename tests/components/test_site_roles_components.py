@@ -18,7 +18,8 @@ from components.storage import BucketNetworkAccess, ImageBucketArgs
 from preflight.engine import stacks
 from preflight.engine.runner import capture, run_program
 from preflight.engine.stacks import PROGRAM, PROJECT
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
 
 CONTROLS = ("IAM-12", "ORG-11")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

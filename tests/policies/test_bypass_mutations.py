@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 
 CONTROLS = (

@@ -18,8 +18,9 @@ from preflight.engine import plan, stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT
 from preflight.judge import pack as judge_pack
-from tests.conftest import SITES, by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.sites import SITES, by_name
 
 POLICY = closed_world.POLICY_NAME
 PULL_ONLY = "gcp-pubsub-subscription-pull-only"

@@ -18,7 +18,7 @@ from preflight.engine import stacks
 from preflight.engine.runner import Resource
 from preflight.engine.stacks import PROJECT
 from preflight.judge import pack as judge_pack
-from tests.conftest import site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
 PUBLIC = "gcp-iam-no-public-principals"

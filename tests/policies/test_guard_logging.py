@@ -27,8 +27,9 @@ from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PULUMI_PROJECT
 from preflight.judge import pack as judge_pack
-from tests.conftest import SITES, by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
+from tests.sites import SITES, by_name
 
 CONTROLS = ("LOG-09",)
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

@@ -14,8 +14,10 @@ import pytest
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.judge import pack as judge_pack
-from tests.conftest import by_name, configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource, set_prop
+from tests.sites import by_name
 
 Change = Callable[[list[Resource]], list[Resource]]
 """Changes the plan's resources; returns those it added or changed (each is analysed on its own)."""

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as sdk
 
 from preflight.judge import pack as judge_pack
-from tests.conftest import site_plan
+from tests.plans import site_plan
 
 _MODULE_NAMES = ("json_format", "deserialize_properties", "unknown_checking_proxy", "StackValidationArgs")
 _SERVICER_NAMES = (

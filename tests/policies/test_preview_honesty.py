@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import pytest
 
 from preflight.engine.runner import UNKNOWN, Resource
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource, set_prop
+from tests.sites import by_name
 
 CONTROLS = (
     "ENC-01",

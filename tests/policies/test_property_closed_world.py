@@ -18,8 +18,10 @@ from imaging_policies._property_table import PROPERTIES, SELF, TRAFFIC, verdict
 from preflight.engine import gcp_schema
 from preflight.engine.runner import Resource, capture
 from preflight.judge import pack as judge_pack
-from tests.conftest import by_name, configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop, unprotect
+from tests.sites import by_name
 
 CONTROLS = ("IAM-13",)
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

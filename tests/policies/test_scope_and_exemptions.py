@@ -14,8 +14,10 @@ import pytest
 
 from preflight.judge import pack as judge_pack
 from preflight.judge.pack import PolicyConfigError
-from tests.conftest import by_name, configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource
+from tests.sites import by_name
 
 SITE_ONLY = {
     "gcp-project-default-service-accounts-deprivileged",

@@ -17,8 +17,9 @@ from imaging_policies._site import Destination, allowed, ports
 from preflight.engine import stacks
 from preflight.engine.stacks import PROJECT
 from preflight.judge import pack as judge_pack
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import set_prop
+from tests.sites import by_name
 
 CONTROLS = ("NET-03", "NET-04", "NET-07", "PERF-03")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

@@ -17,8 +17,9 @@ from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PROJECT_NAME
 from preflight.judge import pack as judge_pack
 from program.config import NetworkSettings
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
+from tests.sites import by_name
 
 CONTROLS = ("TLS-02", "TLS-06", "NET-03", "NET-09")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

@@ -19,9 +19,10 @@ import pytest
 
 from preflight.engine.gcp_model import STORED_FORMS, project_number
 from preflight.engine.runner import UNKNOWN, Resource, capture
-from tests.conftest import SITES, by_name, site_plan
 from tests.paths import TESTS
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
+from tests.sites import SITES, by_name
 
 CONTROLS = ("ENC-10", "ORG-01", "ORG-02", "ORG-04", "ORG-10")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""

@@ -20,8 +20,8 @@ from preflight.engine.runner import REDACTED, UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT
 from preflight.judge import check
 from preflight.judge import pack as judge_pack
-from tests.conftest import site_plan
 from tests.paths import TESTS
+from tests.plans import site_plan
 
 FIXTURES = TESTS / "fixtures" / "pulumi"
 ROOT_URN = f"urn:pulumi:lausanne::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-lausanne"

@@ -19,8 +19,9 @@ from preflight.judge import check
 from preflight.judge import results as outcome
 from preflight.judge.pack import PackProcess, PolicyConfigError, reconcile
 from preflight.reports import formats as report
-from tests.conftest import SITES, by_name, site_plan
 from tests.paths import ROOT
+from tests.plans import site_plan
+from tests.sites import SITES, by_name
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 
 CONTROLS = ("ENC-04",)

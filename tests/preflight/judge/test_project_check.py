@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import preflight_cli
+from tests.sites import preflight_cli
 
 POLICY_CONFIG = "bootstrap/policy-config.json"
 

@@ -19,7 +19,7 @@ from preflight.engine import stacks
 from preflight.engine.modes import MODES
 from preflight.judge import cache, fleet
 from preflight.judge.results import SiteResult
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def _cli(*argv: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -38,8 +38,8 @@ from preflight.judge import results as outcome
 from preflight.reports import flows
 from preflight.reports import formats as report
 from preflight.reports import html_report as html
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
 
 CONTROLS = ("TLS-04", "PERF-01", "PERF-02")

@@ -43,8 +43,8 @@ from preflight.reports.terraform import (
     snake,
     tf_type,
 )
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 RUNS = [(site, mode) for site in SITES for mode in MODES]
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
