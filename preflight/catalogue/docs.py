@@ -420,25 +420,29 @@ def render_doc(catalogue: controls.Catalogue | None = None, policies: Mapping[st
     for area, title in catalogue.areas.items():
         out += ["", f"## {area}: {title}", ""]
         for c in (c for c in catalogue.controls if c.area == area):
-            out.append(f"### {c.id}")
-            out += ["", c.requirement, ""]
-            if c.decision:
-                out.append(f"- Decision: {c.decision}")
-            out.append(f"- Met by: {c.met_by}")
-            names = policies.get(c.judged_with or c.id, [])
-            checked = ", ".join(f"`{n}`" for n in names) or "no policy"
-            if c.judged_with:
-                checked = f"{checked} ({c.judged_with}'s policy)"
-            if "probe" in c.checked_by:
-                checked = (
-                    "the readiness probe `python -m preflight netcheck` (evidence outside the stack; "
-                    "`check --evidence FILE` reads its JSON report)" + (f" and {checked}" if names else "")
-                )
-            out.append(f"- Checked by: {checked}")
-            if c.constraint:
-                out.append(f"- Org policy constraint: `{c.constraint}` (a site may leave it to its organisation)")
-            if c.not_applicable:
-                out.append(f"- Not applicable when: {c.not_applicable}")
-            out.append("- Tests: " + (", ".join(f"`{t}`" for t in held.get(c.id, ())) or "none"))
-            out.append("")
+            out += _control_section(c, policies.get(c.judged_with or c.id, []), held.get(c.id, []))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _control_section(c: controls.Control, names: list[str], tests: list[str]) -> list[str]:
+    """One control of ``docs/controls.md``: its requirement, decision, where it is met, what checks it
+    (its policies by name, or the readiness probe), and the tests that hold it."""
+    out = [f"### {c.id}", "", c.requirement, ""]
+    if c.decision:
+        out.append(f"- Decision: {c.decision}")
+    out.append(f"- Met by: {c.met_by}")
+    checked = ", ".join(f"`{n}`" for n in names) or "no policy"
+    if c.judged_with:
+        checked = f"{checked} ({c.judged_with}'s policy)"
+    if "probe" in c.checked_by:
+        checked = (
+            "the readiness probe `python -m preflight netcheck` (evidence outside the stack; "
+            "`check --evidence FILE` reads its JSON report)" + (f" and {checked}" if names else "")
+        )
+    out.append(f"- Checked by: {checked}")
+    if c.constraint:
+        out.append(f"- Org policy constraint: `{c.constraint}` (a site may leave it to its organisation)")
+    if c.not_applicable:
+        out.append(f"- Not applicable when: {c.not_applicable}")
+    out.append("- Tests: " + (", ".join(f"`{t}`" for t in tests) or "none"))
+    return [*out, ""]
