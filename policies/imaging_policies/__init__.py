@@ -6,6 +6,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     access,
     closed_world,
+    duties,
     edge,
     federation,
     firewall,
@@ -34,6 +35,7 @@ for _module in (
     retention,
     iam,
     access,
+    duties,
     federation,
     firewall,
     vpc,

@@ -86,6 +86,8 @@ def _common(extra: str = "") -> dict[str, str]:
 
 # Policy names, as registered (a test holds every name here to a policy of the pack).
 BUCKET_CMEK = "gcp-storage-bucket-requires-cmek"
+DENY_READABLE = "gcp-iam-deny-policy-readable"
+GRANT_CAPABLE_DENIED = "gcp-iam-grant-capable-denied-data"
 BUCKET_CMEK_OBJECTS = "gcp-storage-bucket-enforces-cmek-per-object"
 BUCKET_KEY_GRANT = "gcp-storage-bucket-grants-key-before-use"
 BUCKET_IP_FILTER = "gcp-storage-bucket-ip-filter"
@@ -368,6 +370,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:organizations/iAMCustomRole:IAMCustomRole": _row(
         judged={"permissions stage roleId orgId": LEAST_PRIVILEGE}, harmless={**_common(), "title": NAME}
+    ),
+    tokens.DENY_POLICY: _row(
+        judged={"parent rules": f"{DENY_READABLE} {GRANT_CAPABLE_DENIED}"},
+        harmless={"name": IMMUTABLE_ID, "displayName": NAME, "deletionPolicy": DELETION},
     ),
     tokens.DEFAULT_SERVICE_ACCOUNTS: _row(judged={"action restorePolicy project": DEFAULT_ACCOUNTS}),
     tokens.SERVICE_ACCOUNT: _row(
@@ -744,13 +750,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:cloudrunv2/service:Service": _row(
         judged={
-            "ingress": NO_PUBLIC_ADDRESS,
             "template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS}",
-            "invokerIamDisabled iapEnabled defaultUriDisabled": "gcp-cloudrun-not-public",
+            "ingress invokerIamDisabled": "gcp-cloudrun-not-public",
             "project": SELF,
         },
         harmless={
             **_common(),
+            "iapEnabled": "turns on IAP in front of the service itself: it can only narrow who invokes it",
+            "defaultUriDisabled": (
+                "true removes the run.app URL; kept, the URL still admits only the load balancer (ingress, IAM-09)"
+            ),
             "name": NAME,
             "labels annotations": LABELS,
             "location": WHERE,

@@ -61,6 +61,8 @@ ORGANIZATION_IAM = frozenset(
 )
 HIERARCHY_IAM = PROJECT_IAM | FOLDER_IAM | ORGANIZATION_IAM
 """Grants on a project, folder or organisation: they reach every resource below it."""
+DENY_POLICY = "gcp:iam/denyPolicy:DenyPolicy"
+"""An IAM deny policy: the permissions it denies are not held, whatever allow grant gives them."""
 MANAGED_FOLDER_IAM = frozenset(
     {
         "gcp:storage/managedFolderIamMember:ManagedFolderIamMember",
