@@ -143,6 +143,7 @@ DEPLOYER_ROLES: Final[tuple[str, ...]] = (
     "roles/monitoring.editor",
     "roles/iam.serviceAccountAdmin",
     "roles/iam.workloadIdentityPoolAdmin",
+    "roles/binaryauthorization.policyEditor",
     IAM_ADMIN_ROLE,
     "imagingDeployBuckets",
     "imagingDeployKeys",
@@ -163,6 +164,7 @@ DRIFT_ROLES: Final[tuple[str, ...]] = (
     "roles/orgpolicy.policyViewer",
     "roles/storage.bucketViewer",
     "roles/iam.workloadIdentityPoolViewer",
+    "roles/binaryauthorization.policyViewer",
     "imagingDriftLogging",
 )
 """The nightly drift check (``pulumi preview --refresh``): read roles only."""

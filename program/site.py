@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components._base import Component
+from components.admission import AdmissionPolicy, AdmissionPolicyArgs
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.iam import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
@@ -35,8 +36,8 @@ FEDERATION_SERVICE = "sts.googleapis.com"
 """Workload identity federation's token exchange: a site whose PACS signs in with its own tokens."""
 SIEM_EXPORT_SERVICE = "pubsub.googleapis.com"
 """The SIEM export's topic: a site whose SIEM subscribes."""
-VIEWER_SERVICES = ("run.googleapis.com",)
-"""The viewer's runtime: a site with a viewer."""
+VIEWER_SERVICES = ("run.googleapis.com", "binaryauthorization.googleapis.com")
+"""The viewer's runtime and the admission of its image: a site with a viewer."""
 IAP_SERVICE = "iap.googleapis.com"
 """Identity-Aware Proxy: a viewer whose sign-on is IAP."""
 SITE_SERVICES = frozenset({*BASE_SERVICES, FEDERATION_SERVICE, SIEM_EXPORT_SERVICE, *VIEWER_SERVICES, IAP_SERVICE})
@@ -58,7 +59,8 @@ class ImagingSite(Component):
     ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
     ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`),
     ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-project`` (:class:`ProjectGuardRails`) and,
-    when the site has one, ``<site>-viewer`` (:class:`ViewerEndpoint`).
+    when the site has a viewer, ``<site>-admission`` (:class:`AdmissionPolicy`, the project's Binary
+    Authorization policy) and ``<site>-viewer`` (:class:`ViewerEndpoint`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -81,6 +83,7 @@ class ImagingSite(Component):
                 services=self.services(config),
                 skip=dict(config.guard_rails.skip),
                 member_customers=sorted(set(config.group_domains.values())),
+                viewer_sign_on=config.viewer.sign_on if config.viewer is not None else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -203,8 +206,14 @@ class ImagingSite(Component):
             opts=after_apis(),
         )
         self.viewer: ViewerEndpoint | None = None
+        self.admission: AdmissionPolicy | None = None
         if config.viewer is not None:
             viewer = config.viewer
+            self.admission = AdmissionPolicy(
+                f"{name}-admission",
+                AdmissionPolicyArgs(project=config.gcp_project, attestors=list(viewer.attestors)),
+                opts=after_apis(),
+            )
             subnet = "viewer" if "viewer" in net.subnets else next(iter(net.subnets))
             self.viewer = ViewerEndpoint(
                 f"{name}-viewer",
@@ -223,7 +232,8 @@ class ImagingSite(Component):
                     sign_on=viewer.sign_on,
                     iap_groups=list(viewer.iap_groups),
                 ),
-                opts=after_apis(),
+                # No revision is deployed before the policy that admits it (NET-16).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*guard_rails.ready, self.admission.policy]),
             )
         # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
         guard_rails.restrict_member_domains(

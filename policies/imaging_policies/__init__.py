@@ -20,6 +20,7 @@ from imaging_policies import (
     retention,
     routing,
     storage,
+    supply_chain,
     vpc,
 )
 from imaging_policies._registry import Registry
@@ -43,6 +44,7 @@ for _module in (
     log_path,
     monitoring,
     edge,
+    supply_chain,
     routing,
     orgpolicy,
     properties,

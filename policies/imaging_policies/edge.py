@@ -48,6 +48,7 @@ RESTRICTED_INGRESS = frozenset(
     {"INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_INTERNAL_ONLY", "internal-and-cloud-load-balancing"}
 )
 SITE_SERVICES = [
+    "binaryauthorization.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",

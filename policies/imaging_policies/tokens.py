@@ -185,6 +185,11 @@ VM_TYPES = frozenset(
         "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
     }
 )
+BINAUTHZ_POLICY = "gcp:binaryauthorization/policy:Policy"
+"""A project's (single) Binary Authorization policy: which images Cloud Run and GKE may run."""
+ATTESTOR = "gcp:binaryauthorization/attestor:Attestor"
+"""A Binary Authorization attestor: holds the public keys whose signatures admit an image."""
+BINARY_AUTHORIZATION = frozenset({BINAUTHZ_POLICY, ATTESTOR})
 PROJECT_SERVICE = "gcp:projects/service:Service"
 ORG_POLICY = "gcp:orgpolicy/policy:Policy"
 ORG_POLICY_V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"

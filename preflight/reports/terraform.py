@@ -65,6 +65,7 @@ PROVIDERS = {
 """Provider configuration key -> provider address."""
 
 TF_TYPES: dict[str, str] = {
+    gcp_tokens.BINARYAUTHORIZATION_POLICY: "google_binary_authorization_policy",
     gcp_tokens.CLOUDRUNV2_SERVICE: "google_cloud_run_v2_service",
     gcp_tokens.CLOUDRUNV2_SERVICE_IAM_MEMBER: "google_cloud_run_v2_service_iam_member",
     gcp_tokens.COMPUTE_BACKEND_SERVICE: "google_compute_backend_service",
