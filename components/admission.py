@@ -1,10 +1,11 @@
 """The site project's Binary Authorization policy: only images its declared attestors signed are deployed.
 
-Control NET-17: the project's one policy requires an attestation by every declared attestor for every image
+The project's one policy requires an attestation by every declared attestor for every image
 (``REQUIRE_ATTESTATION``), blocks and audit-logs what is not attested (``ENFORCED_BLOCK_AND_AUDIT_LOG``), and
 has no way around it: no per-cluster rule, no exempt image pattern, no Google-maintained global policy. The
-viewer enforces it (NET-16, :class:`components.viewer.ViewerEndpoint`), and the org policy
-``run.allowedBinaryAuthorizationPolicies`` keeps every Cloud Run service of the project on it (ORG-14).
+viewer enforces it (:class:`components.viewer.ViewerEndpoint`), and the org policy
+``run.allowedBinaryAuthorizationPolicies`` keeps every Cloud Run service of the project on it. The controls it
+meets are the catalogue's (its "met by", rendered in ``docs/controls.md``).
 
 The attestors are not created here: they hold the key (or the Cloud KMS key) the build pipeline signs releases
 with, and belong to the pipeline's project, so whoever deploys a site cannot sign an image with them.

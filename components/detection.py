@@ -1,9 +1,9 @@
 """Anomaly detectors: unexpected access, deviation from the site's own past, and its off-hours.
 
-Controls LOG-16 (image reads, key use and security-log reads by a principal the site does not intend) and
-LOG-17 (image reads, egress bytes and denied requests against the same hour a week earlier; bulk reads in
-the site's off-hours). The detectors, their queries and what they miss are the catalogue in
-:mod:`components.detections`; Google's own detectors reach the SIEM through :mod:`components.logs` (LOG-18).
+Image reads, key use and security-log reads by a principal the site does not intend; image reads, egress
+bytes and denied requests against the same hour a week earlier; bulk reads in the site's off-hours. The
+detectors, their queries and what they miss are the catalogue in :mod:`components.detections`; Google's own
+detectors reach the SIEM through :mod:`components.logging`. The controls it meets are in the catalogue.
 """
 
 from __future__ import annotations

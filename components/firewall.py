@@ -1,9 +1,10 @@
 """The site firewall: deny everything, then allow the viewer to reach only the worklist and Google APIs.
 
-Controls NET-03 (ingress only from the load-balancer, health-check and, when enabled, IAP ranges),
-NET-04 (default-deny egress; allow only declared destinations) and LOG-04 (every rule logs). The
-rules are computed by the pure function :func:`firewall_rules`, so their properties are testable
-without Pulumi; :class:`AllowlistFirewall` turns each into a ``gcp.compute.Firewall``.
+Ingress only from the load-balancer, health-check and, when enabled, IAP ranges; default-deny egress,
+allowing only declared destinations; every rule logs. The controls it meets are the catalogue's (its
+"met by", rendered in ``docs/controls.md``). The rules are computed by the pure function
+:func:`firewall_rules`, so their properties are testable without Pulumi; :class:`AllowlistFirewall` turns
+each into a ``gcp.compute.Firewall``.
 """
 
 from __future__ import annotations

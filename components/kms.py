@@ -1,4 +1,5 @@
-"""Site key management: one key ring, one AES-256 key per data class (controls ENC-03 to ENC-05)."""
+"""Site key management: one key ring, one AES-256 key per data class (the controls it meets: the
+catalogue's "met by")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Security alerts: a log-based metric and an alert policy per security event, each with a runbook.
 
-Controls LOG-11 (CIS GCP Foundations 2.4 to 2.10) and LOG-12 (KMS key versions, log routing,
+The CIS GCP Foundations alerts 2.4 to 2.10, and alerts on KMS key versions, log routing,
 service-account keys, org policies, and a spike of image reads by one principal as the anomaly
-signal). The events and their filters are the catalogue in :mod:`components.alerts`.
+signal (the controls it meets: the catalogue's "met by"). The events and their filters are the
+catalogue in :mod:`components.alert_catalogue`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pulumi_gcp as gcp
 from pydantic import model_validator
 
 from ._base import Component, ComponentArgs, StrInput, child
-from .alerts import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
+from .alert_catalogue import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
 from .contract import (
     MAX_QUIET_PERIOD,
     MIN_ALERT_SEVERITY,

@@ -1,7 +1,7 @@
 """The site VPC: custom subnets with flow logs, a private path to Google APIs, DNS logging, worklist routes.
 
-Controls NET-02 (custom VPC, explicit routes only), NET-05 (Private Google Access, restricted VIP
-route and DNS), LOG-03 (flow logs) and LOG-06 (DNS query logging). The firewall is a separate
+A custom VPC with explicit routes only, Private Google Access through the restricted VIP route and
+DNS, flow logs and DNS query logging (the controls it meets: the catalogue's "met by"). The firewall is a separate
 component (:mod:`components.firewall`).
 """
 

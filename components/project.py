@@ -1,7 +1,8 @@
-"""Project guard rails: the site's org policies (ORG-01 to ORG-14, ENC-10) and only the APIs it needs (IAM-08).
+"""Project guard rails: the site's org policies and only the APIs it needs (the controls it meets: the
+catalogue's "met by").
 
 The org policies hold for every resource in the project, including ones created outside these
-components: Google APIs refuse TLS below 1.2 (TLS-04), buckets cannot go public or fine-grained,
+components: Google APIs refuse TLS below 1.2, buckets cannot go public or fine-grained,
 service-account keys cannot be made, new storage must use CMEK, no VM gets an external address,
 no default network appears, resources stay in the site's region, and every Cloud Run service takes
 requests only through the load balancer, keeps its invoker check and runs only attested images.

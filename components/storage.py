@@ -1,6 +1,6 @@
 """The image bucket: CMEK-only, private, network-restricted, versioned, with usage logs.
 
-Controls ENC-01/02/08, IAM-01/02, LOG-02 and NET-07.
+The controls it meets are the catalogue's (its "met by", rendered in ``docs/controls.md``).
 """
 
 from __future__ import annotations

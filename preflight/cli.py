@@ -30,17 +30,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from preflight.commands import netcheck as netcheck_command
+from preflight.commands.common import fail as _fail
+from preflight.commands.common import positive as _positive
+from preflight.engine.modes import MODES
+from preflight.judge.results import EXIT_OK, EXIT_VIOLATION
 from program.config import ConfigError
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
 SCHEMA_FILE = "stacks/site-config.schema.json"
 
 
@@ -141,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     access.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _project_option(access)
-    _netcheck_parser(sub)
+    netcheck_command.add_parser(sub)
     schema = sub.add_parser(
         "schema",
         help="print the JSON schema of stack files",
@@ -322,7 +324,7 @@ def _warn(message: str) -> None:
 
 def _readiness(files: Sequence[Path]) -> dict[str, Any]:
     """The ``--evidence`` reports by site; raises ``EvidenceError`` (one line) on a bad file or two for one site."""
-    from preflight.reports import evidence
+    from preflight.judge import evidence
 
     reports: dict[str, Any] = {}
     for file in files:
@@ -335,7 +337,7 @@ def _readiness(files: Sequence[Path]) -> dict[str, Any]:
 
 def _matched(reports: dict[str, Any], sites: Sequence[str]) -> dict[str, Any]:
     """``reports`` if each names a site being checked; else raise ``EvidenceError`` naming the file."""
-    from preflight.reports import evidence
+    from preflight.judge import evidence
 
     for site, readiness in reports.items():
         if site not in sites:
@@ -365,10 +367,6 @@ def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: 
             sys.stdout.write(text)
         else:
             output.write_text(text, encoding="utf-8")
-
-
-MODES = ("preview", "update", "existing")
-"""The modes a site meets in its life (``preflight.engine.runner.MODES``; not imported here to keep ``--help`` fast)."""
 
 
 def _modes(mode: str | None) -> tuple[str, ...]:
@@ -453,8 +451,7 @@ def _check(args: argparse.Namespace) -> int:
     from preflight.engine import plan as plan_module
     from preflight.engine import stacks
     from preflight.engine.runner import ProgramError
-    from preflight.judge import cache, check
-    from preflight.reports import evidence
+    from preflight.judge import cache, check, evidence
     from preflight.reports import formats as report
 
     try:
@@ -486,7 +483,8 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
     """A site that could not be checked: its errors on stderr and, when the site exists, a failing
     row in the reports asked for (a CI job that keeps the SARIF or Markdown sees why)."""
     from preflight.engine import stacks
-    from preflight.judge import check, fleet
+    from preflight.judge import fleet
+    from preflight.judge.results import SiteError
 
     code = _fail(problems)
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
@@ -494,7 +492,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
         return code
     given = stacks.given_file(args.site)
     if given is not None:  # a stack file named by its path: the row names it as given
-        error = check.SiteError(stacks.site_name(args.site), args.site, tuple(problems), line)
+        error = SiteError(stacks.site_name(args.site), args.site, tuple(problems), line)
     elif stacks.stack_path(args.site, stacks_dir).is_file():
         error = fleet.site_error(stacks.site_name(args.site), stacks_dir, problems, line)
     else:
@@ -508,8 +506,8 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
 
 def _fleet(args: argparse.Namespace) -> int:
     from preflight.engine import stacks
-    from preflight.judge import cache, check, fleet
-    from preflight.reports import evidence
+    from preflight.judge import cache, check, evidence, fleet
+    from preflight.judge.results import SiteError, SiteResult
     from preflight.reports import formats as report
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
@@ -535,122 +533,18 @@ def _fleet(args: argparse.Namespace) -> int:
     except (check.PolicyConfigFileError, evidence.EvidenceError, cache.CacheDirError) as exc:
         return _fail([str(exc)])
     for result in outcomes:
-        if isinstance(result, check.SiteResult):
+        if isinstance(result, SiteResult):
             result.readiness = reports.get(result.site)
     try:
         _emit(outcomes, args)
     except OSError as exc:
         return _fail([f"cannot write the report: {exc}"])
-    for error in (o for o in outcomes if isinstance(o, check.SiteError)):
+    for error in (o for o in outcomes if isinstance(o, SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
     if args.format != "table" or args.output is not None:
         print(report.fleet_summary(outcomes), file=sys.stderr)
     return report.exit_code(outcomes)
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    expected = "a whole number" if kind is int else "a number"
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = 0
-        if not math.isfinite(value) or value <= 0:
-            raise argparse.ArgumentTypeError(f"must be {expected} greater than 0, got {text!r}")
-        return value
-
-    return parse
-
-
-def _netcheck_parser(sub: Any) -> None:
-    netcheck = sub.add_parser(
-        "netcheck",
-        help="measure the site's network readiness: latency, throughput, TLS (run on the hospital network)",
-        description="Measure TCP connect time, the TLS handshake and version, HTTPS round-trip latency and "
-        "download throughput to the site's storage and viewer endpoints, and judge them against the site's "
-        "minimums (PERF-01, PERF-02, TLS-04). Exit 0 all pass, 1 a minimum is missed, 2 unusable input or "
-        "an endpoint that cannot be measured.",
-    )
-    netcheck.add_argument(
-        "site", help="the stack name (stacks/Pulumi.<site>.yaml) or its stack file: minimums and endpoints"
-    )
-    netcheck.add_argument(
-        "--url",
-        action="append",
-        default=[],
-        metavar="[storage=|viewer=]URL",
-        help="an https endpoint to measure instead of the site's (repeatable); a bare URL is a storage endpoint, "
-        "for example a signed URL to a test object (default: the site's storage and viewer endpoints)",
-    )
-    netcheck.add_argument(
-        "--seconds", type=_positive(float), default=10.0, help="download for at most this many seconds (default: 10)"
-    )
-    netcheck.add_argument(
-        "--max-mb", type=_positive(float), default=100.0, help="download at most this many MB (default: 100)"
-    )
-    netcheck.add_argument(
-        "--samples", type=_positive(int), default=5, help="TCP connects and HTTPS round trips to time (default: 5)"
-    )
-    netcheck.add_argument(
-        "--timeout", type=_positive(float), default=10.0, help="seconds to wait for any answer (default: 10)"
-    )
-    netcheck.add_argument(
-        "--ca-file",
-        type=Path,
-        default=None,
-        help="also trust this PEM CA certificate, e.g. a TLS-inspecting proxy's CA or a test CA "
-        "(default: the system's CAs only)",
-    )
-    netcheck.add_argument(
-        "--format", choices=("table", "json"), default="table", help="table (for people) or json (default: table)"
-    )
-    netcheck.add_argument(
-        "--quiet", action="store_true", help="no download progress on stderr (default: progress shown)"
-    )
-    netcheck.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
-
-
-def _netcheck(args: argparse.Namespace) -> int:
-    from netcheck import probe as netcheck
-    from preflight.engine import stacks
-
-    try:
-        site = stacks.site_of(stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR))
-        endpoints = netcheck.url_endpoints(args.url) if args.url else netcheck.site_endpoints(site)
-    except ConfigError as exc:
-        return _fail(exc.problems)
-    except (stacks.StackFileError, ValueError) as exc:
-        return _fail([str(exc)])
-    options = netcheck.Options(
-        samples=int(args.samples),
-        seconds=args.seconds,
-        max_bytes=max(1, int(args.max_mb * 1e6)),
-        timeout=args.timeout,
-        ca_file=args.ca_file,
-    )
-    try:
-        netcheck.tls_context(options.ca_file)
-    except (OSError, ssl.SSLError) as exc:
-        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
-        return _fail([f"--ca-file {args.ca_file}: not a readable PEM CA certificate ({reason})"])
-    minimums = netcheck.Minimums(site.netcheck.min_download_mbps, site.netcheck.max_latency_ms)
-    report = netcheck.run(args.site, endpoints, minimums, options, progress=None if args.quiet else sys.stderr)
-    if args.format == "json":
-        json.dump(netcheck.to_json(report), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(netcheck.table(report))
-    for line in netcheck.errors(report):
-        print(f"error: {line}", file=sys.stderr)
-    return report.exit_code
-
-
-def _fail(lines: Sequence[str]) -> int:
-    for line in lines:
-        print(f"error: {line}", file=sys.stderr)
-    return EXIT_BAD_INPUT
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -705,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "schema": lambda a: _schema(write=a.write),
         "docs": lambda a: _docs(write=a.write),
-        "netcheck": _netcheck,
+        "netcheck": netcheck_command.run,
         "check": _check,
         "fleet": _fleet,
         "plan": _plan,

@@ -8,9 +8,9 @@ from components._base import Component
 from components.admission import AdmissionPolicy, AdmissionPolicyArgs
 from components.detection import AnomalyDetectors, AnomalyDetectorsArgs, BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
-from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
+from components.iam import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
-from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination, log_bucket_id
+from components.logging import SecurityLogging, SecurityLoggingArgs, SiemDestination, log_bucket_id
 from components.monitoring import SecurityAlerts, SecurityAlertsArgs
 from components.naming import key_ring_name
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
@@ -35,6 +35,21 @@ BASE_SERVICES = (
     "storage.googleapis.com",
 )
 """The APIs every site needs (IAM-08); federation, the Pub/Sub export and the viewer add theirs."""
+FEDERATION_SERVICE = "sts.googleapis.com"
+"""Workload identity federation's token exchange: a site whose PACS signs in with its own tokens."""
+SIEM_EXPORT_SERVICE = "pubsub.googleapis.com"
+"""The SIEM export's topic: a site whose SIEM subscribes."""
+FINDINGS_SERVICE = "securitycenter.googleapis.com"
+"""Security Command Center: a site exporting its own findings to the SIEM topic (LOG-18)."""
+VIEWER_SERVICES = ("run.googleapis.com", "binaryauthorization.googleapis.com")
+"""The viewer's runtime and the admission of its image: a site with a viewer."""
+IAP_SERVICE = "iap.googleapis.com"
+"""Identity-Aware Proxy: a viewer whose sign-on is IAP."""
+SITE_SERVICES = frozenset(
+    {*BASE_SERVICES, FEDERATION_SERVICE, SIEM_EXPORT_SERVICE, FINDINGS_SERVICE, *VIEWER_SERVICES, IAP_SERVICE}
+)
+"""Every API an imaging site can need (the allowlist): the pack's ``allowedServices`` default
+(``SITE_SERVICES`` of its ``edge.py``) is a copy, held equal by a test."""
 
 ROLE_BINDINGS: dict[SiteRole, BucketRole] = {
     SiteRole.READER: BucketRole.OBJECT_VIEWER,
@@ -276,13 +291,13 @@ class ImagingSite(Component):
         """The APIs this site needs, and nothing else (IAM-08)."""
         extra = []
         if config.identities.pacs_uploader.workload_identity is not None:
-            extra.append("sts.googleapis.com")
+            extra.append(FEDERATION_SERVICE)
         if config.logging.siem.subscriber is not None:
-            extra.append("pubsub.googleapis.com")
+            extra.append(SIEM_EXPORT_SERVICE)
             if config.logging.findings.organisation is None:
-                extra.append("securitycenter.googleapis.com")
+                extra.append(FINDINGS_SERVICE)
         if config.viewer is not None:
-            extra += ["run.googleapis.com", "binaryauthorization.googleapis.com"]
+            extra.extend(VIEWER_SERVICES)
             if config.viewer.sign_on.value == "iap":
-                extra.append("iap.googleapis.com")
+                extra.append(IAP_SERVICE)
         return sorted({*BASE_SERVICES, *extra})

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from preflight.engine import gcp_tokens
 from program import sites
 
 FORMAT: Final = "imaging-landing-zone/retirement@1"
@@ -61,7 +62,7 @@ def _outputs(resource: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _locked(resource: Mapping[str, Any]) -> bool:
     outputs = _outputs(resource)
-    if resource.get("type") == "gcp:logging/projectBucketConfig:ProjectBucketConfig":
+    if resource.get("type") == gcp_tokens.LOGGING_PROJECT_BUCKET_CONFIG:
         return bool(outputs.get("locked"))
     policy = outputs.get("retentionPolicy")
     policy = policy[0] if isinstance(policy, list) and policy else policy
@@ -77,11 +78,11 @@ def kept_resources(deployment: Mapping[str, Any]) -> list[Kept]:
     for resource in resources:
         kind, urn = str(resource.get("type", "")), str(resource.get("urn", ""))
         name, ident = urn.rsplit("::", 1)[-1], str(resource.get("id", ""))
-        if kind == "gcp:storage/bucket:Bucket" and "imaging:storage:ImageBucket$" in urn:
+        if kind == gcp_tokens.STORAGE_BUCKET and "imaging:storage:ImageBucket$" in urn:
             found.append(Kept(kind, name, ident, "holds images", data=True))
         elif _locked(resource):
             found.append(Kept(kind, name, ident, "locked retention", data=True))
-        elif kind in ("gcp:storage/bucket:Bucket", "gcp:logging/projectBucketConfig:ProjectBucketConfig"):
+        elif kind in (gcp_tokens.STORAGE_BUCKET, gcp_tokens.LOGGING_PROJECT_BUCKET_CONFIG):
             found.append(Kept(kind, name, ident, "holds records", data=True))
         elif resource.get("protect"):
             found.append(Kept(kind, name, ident, "protected", data=False))

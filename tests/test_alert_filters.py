@@ -1,7 +1,7 @@
 """The security log filter and every alert filter, evaluated against log entries shaped like real ones.
 
 Proves what each filter selects under the Logging query language's documented semantics (as
-implemented by the pack's ``imaging_policies.logquery``); not that Cloud Logging parses them identically, which only a
+implemented by the pack's ``imaging_policies._logquery``); not that Cloud Logging parses them identically, which only a
 real sink or metric in a project can show.
 """
 
@@ -10,10 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from imaging_policies.log_samples import SAMPLES, Sample, delta, project_iam
-from imaging_policies.logquery import And, Compare, Global, Not, Or, QuerySyntaxError, matches, parse
+from imaging_policies._log_samples import SAMPLES, Sample, delta, project_iam
+from imaging_policies._logquery import And, Compare, Global, Not, Or, QuerySyntaxError, matches, parse
 
-from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER, SecurityAlert
+
+CONTROLS = ("LOG-11", "LOG-12", "LOG-18")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 ALERTS = {alert.key: alert for alert in SECURITY_ALERTS}
 BY_ID = {sample.id: sample for sample in SAMPLES}

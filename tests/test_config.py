@@ -14,6 +14,10 @@ import yaml
 from preflight.engine import stacks
 from program.config import ConfigError, ProtectionLevel, SiteConfig, SiteRole
 
+CONTROLS = ("LOG-14", "NET-17", "IAM-03", "IAM-07", "IAM-12")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 NS = "imaging-landing-zone"
 ROOT = Path(__file__).resolve().parent.parent
 BASE: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text())["config"]

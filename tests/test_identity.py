@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import site_plan
+from tests.plans import site_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "identity"
 

@@ -62,9 +62,3 @@ def test_quick_start_test_command_is_what_ci_runs():
     assert len(quick_start) == 2
     assert quick_start[1] in (ROOT / ".ci" / "run").read_text()
     assert "-r requirements-dev.txt" in quick_start[0]
-
-
-def test_policy_count_in_the_readme_is_the_pack_s():
-    from imaging_policies import POLICIES
-
-    assert f"{len(POLICIES)} policies, at least one per\ncontrol" in README

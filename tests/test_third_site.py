@@ -1,5 +1,5 @@
 """Adding a site: a third site in a temporary copy of the repository, and the tests that mean "every
-site" run there on all three. They read the fleet from ``stacks/`` (``tests/conftest.py``'s ``SITES``),
+site" run there on all three. They read the fleet from ``stacks/`` (``tests/sites.py``'s ``SITES``),
 so the new site is checked like the examples: every policy in every mode (conformance), the fleet's
 summary and consistency, the schema and the deploy matrix. Costs about as much as the conformance test
 once more."""

@@ -26,8 +26,10 @@ from imaging_policies import (
     vpc,
 )
 from imaging_policies._registry import Registry
+from imaging_policies._site import PACK_NAMESPACE
 
-PACK_NAME = "imaging-site-requirements"
+PACK_NAME = PACK_NAMESPACE
+"""The pack's name: its config namespace and its compliance framework too (``_site.PACK_NAMESPACE``)."""
 
 _pack = Registry()
 for _module in (

@@ -25,7 +25,7 @@ from pulumi_policy.policy import _NotApplicableError  # the SDK's own signal of 
 from imaging_policies._site import PACK_NAMESPACE, stack_scope
 from imaging_policies._words import fit
 
-FRAMEWORK = "imaging-site-requirements"
+FRAMEWORK = PACK_NAMESPACE
 FRAMEWORK_VERSION = "1.0"
 
 

@@ -1,6 +1,6 @@
 """Anomaly detectors: unexpected access (LOG-16) and deviation from the site's own past (LOG-17).
 
-Each detector is known by what it must fire on and stay quiet on (:mod:`imaging_policies.detection_samples`),
+Each detector is known by what it must fire on and stay quiet on (:mod:`imaging_policies._detection_samples`),
 never by the words of its query:
 
 - an unexpected-access detector counts when an enabled alert policy fires on one entry of an enabled
@@ -8,7 +8,7 @@ never by the words of its query:
   principals the site does not intend) and none of the entries of the holders the pack's effective-access
   model intends (:mod:`imaging_policies._intent`);
 - a baseline or off-hours detector counts when an enabled alert policy's ``conditionPrometheusQueryLanguage``
-  query, evaluated by :mod:`imaging_policies.promql` on the series of the metric it must watch (the
+  query, evaluated by :mod:`imaging_policies._promql` on the series of the metric it must watch (the
   log-based metric selecting the site's image reads or denied requests, or the image bucket's sent bytes),
   fires on every attack scenario and on no normal one, at the thresholds the site declares.
 
@@ -27,11 +27,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
-from imaging_policies._props import UNKNOWN, as_str, items, leaf
-from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import site_logging, site_setting
-from imaging_policies.access import site_intent
-from imaging_policies.detection_samples import (
+from imaging_policies._detection_samples import (
     SENT_BYTES,
     AccessSamples,
     Entry,
@@ -43,11 +39,15 @@ from imaging_policies.detection_samples import (
     denied_entries,
     off_hours_scenarios,
 )
-from imaging_policies.log_filters import site_samples
+from imaging_policies._log_filters import site_samples
+from imaging_policies._logquery import QuerySyntaxError, parse
+from imaging_policies._promql import PromQLError, fires, metric_name
+from imaging_policies._props import UNKNOWN, as_str, items, leaf
+from imaging_policies._registry import Report, stack_policy
+from imaging_policies._site import site_logging, site_setting
+from imaging_policies.access import site_intent
 from imaging_policies.log_path import seconds
-from imaging_policies.logquery import QuerySyntaxError, parse
 from imaging_policies.monitoring import RequiredAlert, _check_channels, _policy_problems, _snoozed
-from imaging_policies.promql import PromQLError, fires, metric_name
 
 UNEXPECTED: Final = (
     RequiredAlert("unexpected-image-read", "LOG-16", "image reads by a principal the site does not intend"),

@@ -349,7 +349,7 @@ POLICIES = [
         description="Allow-ingress rules admit only the load-balancer, health-check and IAP ranges to the viewer.",
         severity=Severity.CRITICAL,
         remediation=(
-            "Limit sourceRanges to 130.211.0.0/22 and 35.191.0.0/16 (and 35.235.240.0/20 when administrators "
+            f"Limit sourceRanges to {' and '.join(LOAD_BALANCER_RANGES)} (and {IAP_RANGE} when administrators "
             "use IAP), target the viewer's tag or service account and list explicit TCP ports."
         ),
         types=tokens.ANY_FIREWALL,

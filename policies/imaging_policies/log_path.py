@@ -1,7 +1,7 @@
 """Every security log's path, end to end (LOG-13): from the SIEM sink to the declared SIEM subscriber.
 
 LOG-08 proves that an enabled sink selects every security entry (the samples of
-:mod:`imaging_policies.log_samples`) and sends it to the declared SIEM destination, LOG-10 that no
+:mod:`imaging_policies._log_samples`) and sends it to the declared SIEM destination, LOG-10 that no
 exclusion drops one before a sink sees it, LOG-09 that the locked bucket keeps them. When the SIEM
 destination is the site's Pub/Sub topic, the entries then cross two more hops the stack declares, and
 each has properties that can drop, divert, rewrite or hold back a message without any sink changing:
@@ -45,11 +45,11 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._log_filters import describe, security_samples, select
+from imaging_policies._log_samples import Sample
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, members, names, references
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import LoggingDeclaration, site_logging
-from imaging_policies.log_filters import describe, security_samples, select
-from imaging_policies.log_samples import Sample
 
 MIN_BACKLOG_SECONDS: Final = 604800
 """Seven days: how long the SIEM may be offline without losing an exported entry (the components'

@@ -5,7 +5,7 @@ Controls ENC-09, LOG-01 and LOG-08 to LOG-10 (the alerts, LOG-11 and LOG-12, are
 in :mod:`imaging_policies.storage`, flow, DNS and NAT logs LOG-03, LOG-06 and LOG-07 in
 :mod:`imaging_policies.vpc`, firewall logs LOG-04 in :mod:`imaging_policies.firewall`, backend request
 logs LOG-05 in :mod:`imaging_policies.edge`). Filters are judged by the sample security entries they select
-(:mod:`imaging_policies.log_filters`), and destinations by equality with what the site declares
+(:mod:`imaging_policies._log_filters`), and destinations by equality with what the site declares
 (``imaging-landing-zone:logging``, read by :func:`imaging_policies._site.site_logging`).
 """
 
@@ -19,6 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
 
 from imaging_policies import tokens
+from imaging_policies._log_filters import Selection, describe, security_samples, select
 from imaging_policies._principals import site_project_number
 from imaging_policies._props import (
     UNKNOWN,
@@ -34,7 +35,6 @@ from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._resolve import SiteProject, placed_in_site, project_of
 from imaging_policies._site import LoggingDeclaration, site_logging, site_project
 from imaging_policies.kms import site_key_problem
-from imaging_policies.log_filters import Selection, describe, security_samples, select
 
 AUDIT_LOG_TYPES = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
 MIN_RETENTION_DAYS = 2190

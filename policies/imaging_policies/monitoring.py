@@ -3,7 +3,7 @@
 Controls LOG-11 (the CIS 2.4 to 2.10 events), LOG-12 (what the site's requirements add) and LOG-14
 (each such alert policy notifies when an incident opens, within the bounds the site declares). Each
 required alert is known by the sample entries it exists for (``trips`` in
-:mod:`imaging_policies.log_samples`): an alert counts when an enabled alert policy fires on a
+:mod:`imaging_policies._log_samples`): an alert counts when an enabled alert policy fires on a
 log-match condition, or a threshold on an enabled log-based metric, whose filter selects every one
 of them. Its notification channels must include one the site declares (or an enabled email channel
 of the stack to a declared address), and no channel it uses may be disabled.
@@ -18,12 +18,12 @@ from typing import Any
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from imaging_policies import tokens
+from imaging_policies._log_filters import select, site_samples
+from imaging_policies._log_samples import Sample
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, names, property_dependencies
 from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import AlertBounds, LoggingDeclaration, site_logging
-from imaging_policies.log_filters import select, site_samples
 from imaging_policies.log_path import seconds
-from imaging_policies.log_samples import Sample
 
 
 @dataclass(frozen=True)

@@ -359,8 +359,9 @@ POLICIES = [
         severity=Severity.HIGH,
         remediation=(
             "Set autoCreateSubnetworks false and deleteDefaultRoutesOnCreate true (SiteNetwork does); route only "
-            "the worklist ranges through their declared next hop (network.worklist) and 199.36.153.4/30 through "
-            "default-internet-gateway; set importCustomRoutes and exportCustomRoutes false on peerings."
+            "the worklist ranges through their declared next hop (network.worklist) and "
+            f"{RESTRICTED_GOOGLE_APIS} through default-internet-gateway; set importCustomRoutes and "
+            "exportCustomRoutes false on peerings."
         ),
         types=[
             tokens.NETWORK,
@@ -421,7 +422,7 @@ POLICIES = [
         ),
         severity=Severity.MEDIUM,
         remediation=(
-            "Add a route to 199.36.153.4/30 through default-internet-gateway and a private DNS zone "
+            f"Add a route to {RESTRICTED_GOOGLE_APIS} through default-internet-gateway and a private DNS zone "
             "'googleapis.com.' with restricted.googleapis.com A 199.36.153.4-7 and *.googleapis.com CNAME "
             "(SiteNetwork does)."
         ),

@@ -4,7 +4,8 @@ Every control of the catalogue has a row on every site, with one status from a f
 (:class:`Status`) and, where the status needs one, the reason or the evidence. The rows are derived
 from what the pack reported (``SiteResult.controls()``), the site's recorded guard-rail skips and, for
 the controls no deployment can provision, the site network readiness probe's report
-(``preflight/reports/evidence.py``). ``docs/controls.md`` is rendered from the same catalogue.
+(``preflight/judge/evidence.py``). ``docs/controls.md`` is rendered from the same catalogue
+(``preflight/catalogue/docs.py``, the one module of the check that imports the pack's registry).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from preflight.judge.words import PACK_NAME
 
 if TYPE_CHECKING:
-    from preflight.judge.check import ControlResult, SiteResult
+    from preflight.judge.results import ControlResult, SiteResult
 
 CATALOGUE = Path(__file__).resolve().parent / "controls.toml"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "controls.md"
-FRAMEWORK = "imaging-site-requirements"
+FRAMEWORK = PACK_NAME
+"""The pack's compliance framework: its name."""
 
 
 class Status(StrEnum):
@@ -51,7 +55,6 @@ class Control:
     met_by: str
     checked_by: str
     """``pack``, ``probe`` or ``pack+probe``."""
-    tests: tuple[str, ...]
     decision: str = ""
     judged_with: str = ""
     constraint: str = ""
@@ -78,8 +81,8 @@ class CatalogueError(Exception):
     """The catalogue file is malformed; the message names the control and the field."""
 
 
-_FIELDS = {"id", "requirement", "section", "met_by", "checked_by", "tests"}
-_OPTIONAL = {"decision", "judged_with", "constraint", "not_applicable"}
+_FIELDS = {"id", "requirement", "section", "met_by", "checked_by"}
+_OPTIONAL = {"decision", "judged_with", "constraint", "not_applicable", "tests"}
 
 
 @cache
@@ -98,13 +101,8 @@ def load(path: Path = CATALOGUE) -> Catalogue:
             raise CatalogueError(f"{path.name}: {name}: unknown area {area!r} or section {entry['section']!r}")
         if entry["checked_by"] not in ("pack", "probe", "pack+probe"):
             raise CatalogueError(f"{path.name}: {name}: checked_by must be pack, probe or pack+probe")
-        controls.append(
-            Control(
-                area=area,
-                tests=tuple(entry["tests"]),
-                **{k: v for k, v in entry.items() if k != "tests"},
-            )
-        )
+        # a hand-kept ``tests`` list is not read: the tests name their controls (a catalogue test refuses it)
+        controls.append(Control(area=area, **{k: v for k, v in entry.items() if k != "tests"}))
     return Catalogue(tuple(controls), areas, sections)
 
 
@@ -215,8 +213,8 @@ def rows(result: SiteResult) -> list[Row]:
     by_control = {c.control: c for c in result.controls()}
     site = result.site_config
     skips: Mapping[str, str] = site.guard_rails.skip if site is not None else {}
-    from preflight.judge.check import fit
-    from preflight.reports import evidence
+    from preflight.judge import evidence
+    from preflight.judge.words import fit
 
     matrix: list[Row] = []
     for control in catalogue.controls:
@@ -333,87 +331,3 @@ def listing(names: Iterable[str], limit: int = 8) -> str:
     if len(items) <= limit:
         return ", ".join(items)
     return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
-
-
-# -- docs/controls.md ------------------------------------------------------------------------------
-
-
-def _pack_policies() -> dict[str, list[str]]:
-    """Control id to the pack's policy names (the pack's own package, imported for the docs only)."""
-    import sys
-
-    policies_dir = str(Path(__file__).resolve().parents[2] / "policies")
-    if policies_dir not in sys.path:
-        sys.path.insert(0, policies_dir)
-    from imaging_policies import POLICIES
-
-    out: dict[str, list[str]] = {}
-    for policy in POLICIES:
-        framework: Any = policy.framework
-        out.setdefault(str(framework.reference), []).append(policy.name)
-    return out
-
-
-def render_doc(catalogue: Catalogue | None = None, policies: Mapping[str, list[str]] | None = None) -> str:
-    """``docs/controls.md``: the catalogue for people, with the pack's policies per control."""
-    catalogue = catalogue or load()
-    policies = _pack_policies() if policies is None else policies
-    out = [
-        "# Control catalogue",
-        "",
-        "<!-- Generated from preflight/catalogue/controls.toml by `python -m preflight docs --write`; do not edit. -->",
-        "",
-        "The vendor's *Network and cybersecurity requirements* (version 1.0, effective 5 February 2026),",
-        "broken into numbered, checkable controls. Each control says what must hold, the decision this",
-        "project took where the document leaves a choice, and where it is met: the component default that",
-        "meets it by construction, the policy of the pack (`policies/`, framework",
-        f"`{FRAMEWORK}`; each policy names its control as its framework reference) that judges it on every",
-        "preview and update, the tests that hold it, or the site network readiness probe",
-        "(`python -m preflight netcheck`) for what no deployment can provision.",
-        "",
-        "The compliance matrix of `python -m preflight check` and `fleet` has one row per control below, on",
-        "every site, with one status:",
-        "",
-        "| status | meaning |",
-        "|---|---|",
-        "| met | the control's policies judged the site and found nothing |",
-        "| violated | a finding (a mandatory one stops the deployment; an advisory one is reported) |",
-        "| not judged in preview | a value is unknown until the resources exist; the update mode judges it |",
-        "| not applicable | nothing of that kind is in the site (with the reason), or the policy config exempts it |",
-        "| evidence outside the stack | the readiness probe's report (PERF-01, PERF-02, TLS-04), or the"
-        " organisation enforces the guard rail above the project (`guardRails.skip` or the policy's"
-        " `skipReason`, with the reason) |",
-        "",
-        "## Requirement to controls",
-        "",
-        "| requirement (document section) | controls |",
-        "|---|---|",
-    ]
-    for key, text in catalogue.sections.items():
-        ids = [c.id for c in catalogue.controls if c.section == key]
-        out.append(f"| {text} | {', '.join(ids)} |")
-    for area, title in catalogue.areas.items():
-        out += ["", f"## {area}: {title}", ""]
-        for c in (c for c in catalogue.controls if c.area == area):
-            out.append(f"### {c.id}")
-            out += ["", c.requirement, ""]
-            if c.decision:
-                out.append(f"- Decision: {c.decision}")
-            out.append(f"- Met by: {c.met_by}")
-            names = policies.get(c.judged_with or c.id, [])
-            checked = ", ".join(f"`{n}`" for n in names) or "no policy"
-            if c.judged_with:
-                checked = f"{checked} ({c.judged_with}'s policy)"
-            if "probe" in c.checked_by:
-                checked = (
-                    "the readiness probe `python -m preflight netcheck` (evidence outside the stack; "
-                    "`check --evidence FILE` reads its JSON report)" + (f" and {checked}" if names else "")
-                )
-            out.append(f"- Checked by: {checked}")
-            if c.constraint:
-                out.append(f"- Org policy constraint: `{c.constraint}` (a site may leave it to its organisation)")
-            if c.not_applicable:
-                out.append(f"- Not applicable when: {c.not_applicable}")
-            out.append("- Tests: " + ", ".join(f"`{t}`" for t in c.tests))
-            out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"

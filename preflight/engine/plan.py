@@ -27,7 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine.runner import MODES, UNKNOWN, Resource, from_wire, run_stack
+from preflight.engine import gcp_tokens
+from preflight.engine.modes import MODES
+from preflight.engine.runner import UNKNOWN, Resource, from_wire, run_stack
 from preflight.engine.stacks import PROGRAM, Stack
 
 FORMAT = "imaging-landing-zone/plan@1"
@@ -125,60 +127,58 @@ def _route(i: dict[str, Any]) -> str:
 
 
 _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "gcp:compute/firewall:Firewall": _firewall,
-    "gcp:compute/subnetwork:Subnetwork": _subnetwork,
-    "gcp:compute/route:Route": _route,
-    "gcp:dns/policy:Policy": lambda i: f"query logging {'on' if i.get('enableLogging') else 'OFF'}",
-    "gcp:dns/managedZone:ManagedZone": lambda i: f"{i.get('visibility', 'public')} zone {i.get('dnsName')}",
-    "gcp:dns/recordSet:RecordSet": lambda i: f"{i.get('name')} {i.get('type')} {' '.join(i.get('rrdatas', []))}",
-    "gcp:projects/iAMAuditConfig:IAMAuditConfig": lambda i: (
+    gcp_tokens.COMPUTE_FIREWALL: _firewall,
+    gcp_tokens.COMPUTE_SUBNETWORK: _subnetwork,
+    gcp_tokens.COMPUTE_ROUTE: _route,
+    gcp_tokens.DNS_POLICY: lambda i: f"query logging {'on' if i.get('enableLogging') else 'OFF'}",
+    gcp_tokens.DNS_MANAGED_ZONE: lambda i: f"{i.get('visibility', 'public')} zone {i.get('dnsName')}",
+    gcp_tokens.DNS_RECORD_SET: lambda i: f"{i.get('name')} {i.get('type')} {' '.join(i.get('rrdatas', []))}",
+    gcp_tokens.PROJECTS_IAMAUDIT_CONFIG: lambda i: (
         f"{i.get('service')}: {', '.join(c.get('logType', '?') for c in i.get('auditLogConfigs', []))}"
     ),
-    "gcp:logging/projectBucketConfig:ProjectBucketConfig": lambda i: (
+    gcp_tokens.LOGGING_PROJECT_BUCKET_CONFIG: lambda i: (
         f"{int(i.get('retentionDays', 0))} days, {'locked' if i.get('locked') else 'NOT LOCKED'}, "
         f"{'CMEK' if (i.get('cmekSettings') or {}).get('kmsKeyName') else 'NO CMEK'}"
     ),
-    "gcp:logging/projectSink:ProjectSink": lambda i: (
-        f"to {i.get('destination')}{' DISABLED' if i.get('disabled') else ''}"
-    ),
-    "gcp:pubsub/topic:Topic": lambda i: "CMEK" if i.get("kmsKeyName") else "NO CMEK",
-    "gcp:compute/sSLPolicy:SSLPolicy": lambda i: (
+    gcp_tokens.LOGGING_PROJECT_SINK: lambda i: f"to {i.get('destination')}{' DISABLED' if i.get('disabled') else ''}",
+    gcp_tokens.PUBSUB_TOPIC: lambda i: "CMEK" if i.get("kmsKeyName") else "NO CMEK",
+    gcp_tokens.COMPUTE_SSLPOLICY: lambda i: (
         f"{i.get('profile', 'COMPATIBLE')}, min {i.get('minTlsVersion', 'TLS_1_0')}"
     ),
-    "gcp:compute/targetHttpsProxy:TargetHttpsProxy": lambda i: (
+    gcp_tokens.COMPUTE_TARGET_HTTPS_PROXY: lambda i: (
         f"SSL policy {'set' if i.get('sslPolicy') else 'NOT SET'}, {len(i.get('sslCertificates', []))} certificate(s)"
     ),
-    "gcp:compute/uRLMap:URLMap": lambda i: (
+    gcp_tokens.COMPUTE_URLMAP: lambda i: (
         "redirect to HTTPS only"
         if (i.get("defaultUrlRedirect") or {}).get("httpsRedirect") and not i.get("defaultService")
         else "serves the backend"
     ),
-    "gcp:compute/globalForwardingRule:GlobalForwardingRule": lambda i: f"port {i.get('portRange')}",
-    "gcp:compute/backendService:BackendService": lambda i: (
+    gcp_tokens.COMPUTE_GLOBAL_FORWARDING_RULE: lambda i: f"port {i.get('portRange')}",
+    gcp_tokens.COMPUTE_BACKEND_SERVICE: lambda i: (
         f"{i.get('protocol', 'HTTP')}, logs {(i.get('logConfig') or {}).get('sampleRate', 'OFF')}, "
         f"Cloud Armor {'on' if i.get('securityPolicy') else 'OFF'}, IAP {'on' if i.get('iap') else 'off'}"
     ),
-    "gcp:compute/securityPolicy:SecurityPolicy": lambda i: (
+    gcp_tokens.COMPUTE_SECURITY_POLICY: lambda i: (
         f"{len(i.get('rules', [])) - 1} allow rule(s), default {i.get('rules', [{}])[-1].get('action')}"
     ),
-    "gcp:compute/managedSslCertificate:ManagedSslCertificate": lambda i: (
+    gcp_tokens.COMPUTE_MANAGED_SSL_CERTIFICATE: lambda i: (
         f"Google-managed for {', '.join((i.get('managed') or {}).get('domains', []))}"
     ),
-    "gcp:cloudrunv2/service:Service": lambda i: (
+    gcp_tokens.CLOUDRUNV2_SERVICE: lambda i: (
         f"ingress {i.get('ingress', 'INGRESS_TRAFFIC_ALL')}, egress "
         f"{((i.get('template') or {}).get('vpcAccess') or {}).get('egress', 'direct')}, runs as "
         f"{(i.get('template') or {}).get('serviceAccount')}"
     ),
-    "gcp:binaryauthorization/policy:Policy": lambda i: (
+    gcp_tokens.BINARYAUTHORIZATION_POLICY: lambda i: (
         f"default rule {(i.get('defaultAdmissionRule') or {}).get('evaluationMode')}, "
         f"{(i.get('defaultAdmissionRule') or {}).get('enforcementMode')}, "
         f"{len((i.get('defaultAdmissionRule') or {}).get('requireAttestationsBies') or [])} attestor(s)"
     ),
-    "gcp:projects/service:Service": lambda i: (
+    gcp_tokens.PROJECTS_SERVICE: lambda i: (
         f"{i.get('service')}{'' if i.get('disableOnDestroy') is False else ', DISABLED ON DESTROY'}"
     ),
-    "gcp:orgpolicy/policy:Policy": lambda i: json.dumps((i.get("spec") or {}).get("rules"), separators=(",", ":")),
-    "gcp:monitoring/alertPolicy:AlertPolicy": lambda i: (
+    gcp_tokens.ORGPOLICY_POLICY: lambda i: json.dumps((i.get("spec") or {}).get("rules"), separators=(",", ":")),
+    gcp_tokens.MONITORING_ALERT_POLICY: lambda i: (
         f"{len(i.get('notificationChannels', []))} channel(s){'' if i.get('enabled', True) else ', DISABLED'}"
     ),
 }

@@ -49,8 +49,6 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e"
 REDACTED = "[secret]"
-MODES = ("preview", "update", "existing")
-"""Every mode a site meets in its life: first preview, first update, later preview or update."""
 
 
 @dataclass

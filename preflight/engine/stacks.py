@@ -13,10 +13,11 @@ import yaml
 
 from preflight.engine.virtualenv import VirtualenvError, project_virtualenv
 from program import sites
-from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, ConfigError, SiteConfig
+from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, NAMESPACE, ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT = "imaging-landing-zone"
+PROJECT = NAMESPACE
+"""The Pulumi project (``Pulumi.yaml``'s name), whose name is the site config's namespace."""
 STACKS_DIR = ROOT / "stacks"
 PROGRAM = ROOT / "__main__.py"
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml$")

@@ -53,8 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from preflight.engine.stacks import ROOT, Stack
-from preflight.judge.analyzer import PolicyInfo
-from preflight.judge.check import Finding, SiteResult
+from preflight.judge.pack import PolicyInfo
+from preflight.judge.results import Finding, SiteResult
 
 FORMAT = "imaging-landing-zone/verdict-cache@2"
 DEFAULT_DIR = ROOT / ".preflight-cache"

@@ -26,7 +26,8 @@ from preflight import signals
 from preflight.engine import stacks
 from preflight.engine.runner import ProgramError
 from preflight.judge.cache import CacheWriteError, VerdictCache
-from preflight.judge.check import Checker, SiteError, SiteResult, check_site
+from preflight.judge.check import Checker, check_site
+from preflight.judge.results import SiteError, SiteResult
 from program.config import ConfigError
 
 Outcome = SiteResult | SiteError

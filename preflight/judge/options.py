@@ -18,19 +18,20 @@ from __future__ import annotations
 
 import re
 
+from preflight.engine import gcp_tokens
 from preflight.engine.runner import Resource
-from preflight.judge.analyzer import Diagnostic
+from preflight.judge.pack import Diagnostic
 
 POLICY = "gcp-resource-properties-judged"
 """IAM-13's policy: the offline check reports these options under its name (and its level)."""
 
 _IAM = re.compile(r"(?i)iam(member|binding|policy)$")
 _PASSAGES = (
-    "gcp:compute/firewall:Firewall",
-    "gcp:compute/route:Route",
-    "gcp:compute/firewallPolicyRule:FirewallPolicyRule",
-    "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule",
-    "gcp:compute/regionNetworkFirewallPolicyRule:RegionNetworkFirewallPolicyRule",
+    gcp_tokens.COMPUTE_FIREWALL,
+    gcp_tokens.COMPUTE_ROUTE,
+    gcp_tokens.COMPUTE_FIREWALL_POLICY_RULE,
+    gcp_tokens.COMPUTE_NETWORK_FIREWALL_POLICY_RULE,
+    gcp_tokens.COMPUTE_REGION_NETWORK_FIREWALL_POLICY_RULE,
 )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from preflight.engine import gcp_tokens
 from preflight.engine.runner import Resource
 
 _PACK = str(Path(__file__).resolve().parents[2] / "policies")
@@ -59,10 +60,10 @@ def _number(resources: Sequence[_Adapted], project: str | None) -> str | None:
         if r.props.get("project") != project:
             continue
         number = r.props.get("projectNumber")
-        if r.resource_type == "gcp:storage/bucket:Bucket" and isinstance(number, (int, float)) and number > 0:
+        if r.resource_type == gcp_tokens.STORAGE_BUCKET and isinstance(number, (int, float)) and number > 0:
             return str(int(number))
         name = r.props.get("name")
-        if r.resource_type == "gcp:iam/workloadIdentityPool:WorkloadIdentityPool" and isinstance(name, str):
+        if r.resource_type == gcp_tokens.IAM_WORKLOAD_IDENTITY_POOL and isinstance(name, str):
             match = _NUMBERED.match(name)
             if match:
                 return match.group(1)

@@ -23,15 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import graphviz
 
+from components import ranges
+from preflight.engine import gcp_tokens
 from preflight.engine.runner import UNKNOWN, Resource
 
 if TYPE_CHECKING:
-    from preflight.judge.check import SiteResult
+    from preflight.judge.results import SiteResult
     from program.config import SiteConfig
 
 RED, ORANGE, INK, MUTED = "#c62828", "#e65100", "#263238", "#607d8b"
-LB_RANGES = ("130.211.0.0/22", "35.191.0.0/16")
-RESTRICTED_VIP = "199.36.153.4/30"
+LB_RANGES = ranges.LOAD_BALANCER_RANGES
+RESTRICTED_VIP = ranges.RESTRICTED_GOOGLE_APIS
 INSTALL = "apt-get install -y graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
 
 
@@ -126,18 +128,18 @@ class _Plan:
     def __init__(self, plan: list[Resource]) -> None:
         self.all = plan
         of = self.of
-        self.buckets = of("gcp:storage/bucket:Bucket")
-        self.grants = of("gcp:storage/bucketIAMMember:BucketIAMMember")
-        self.firewalls = of("gcp:compute/firewall:Firewall")
-        self.routes = of("gcp:compute/route:Route")
-        self.keys = of("gcp:kms/cryptoKey:CryptoKey")
-        self.key_grants = of("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-        self.services = of("gcp:cloudrunv2/service:Service")
-        self.subnets = of("gcp:compute/subnetwork:Subnetwork")
-        self.log_buckets = of("gcp:logging/projectBucketConfig:ProjectBucketConfig")
-        self.topics = of("gcp:pubsub/topic:Topic")
+        self.buckets = of(gcp_tokens.STORAGE_BUCKET)
+        self.grants = of(gcp_tokens.STORAGE_BUCKET_IAMMEMBER)
+        self.firewalls = of(gcp_tokens.COMPUTE_FIREWALL)
+        self.routes = of(gcp_tokens.COMPUTE_ROUTE)
+        self.keys = of(gcp_tokens.KMS_CRYPTO_KEY)
+        self.key_grants = of(gcp_tokens.KMS_CRYPTO_KEY_IAMMEMBER)
+        self.services = of(gcp_tokens.CLOUDRUNV2_SERVICE)
+        self.subnets = of(gcp_tokens.COMPUTE_SUBNETWORK)
+        self.log_buckets = of(gcp_tokens.LOGGING_PROJECT_BUCKET_CONFIG)
+        self.topics = of(gcp_tokens.PUBSUB_TOPIC)
         self.org_tls = [
-            r for r in of("gcp:orgpolicy/policy:Policy") if _s(r.inputs.get("name")).endswith("restrictTLSVersion")
+            r for r in of(gcp_tokens.ORGPOLICY_POLICY) if _s(r.inputs.get("name")).endswith("restrictTLSVersion")
         ]
 
     def of(self, token: str) -> list[Resource]:
@@ -217,7 +219,7 @@ def _hospital(g: _Graph, site: SiteConfig | None, name: str) -> None:
 
 
 def _network(g: _Graph, p: graphviz.Digraph, plan: _Plan) -> None:
-    for network in plan.of("gcp:compute/network:Network"):
+    for network in plan.of(gcp_tokens.COMPUTE_NETWORK):
         with p.subgraph(name=f"cluster_{_key(network.urn)}") as v:
             flagged = g.flagged.get(network.urn)
             v.attr(
@@ -252,7 +254,7 @@ def _stores(g: _Graph, p: graphviz.Digraph, plan: _Plan) -> None:
             lines.append("retention locked")
         g.node(p, _key(b.urn), lines, [b.urn], shape="cylinder")
     with p.subgraph(name="cluster_kms") as k:
-        rings = plan.of("gcp:kms/keyRing:KeyRing")
+        rings = plan.of(gcp_tokens.KMS_KEY_RING)
         k.attr(label="Cloud KMS key ring " + ", ".join(r.name for r in rings), style="dashed", color=MUTED)
         for ring in rings:
             protected = "(protected)" if ring.protect else "(not protected)"
@@ -387,15 +389,15 @@ class _Edge:
 
 
 def _load_balancer(g: _Graph, p: graphviz.Digraph, plan: list[Resource]) -> _Edge | None:
-    proxies = _by_type(plan, "gcp:compute/targetHttpsProxy:TargetHttpsProxy")
+    proxies = _by_type(plan, gcp_tokens.COMPUTE_TARGET_HTTPS_PROXY)
     if not proxies:
         return None
-    policies = _by_type(plan, "gcp:compute/sSLPolicy:SSLPolicy")
-    armors = _by_type(plan, "gcp:compute/securityPolicy:SecurityPolicy")
-    backends = _by_type(plan, "gcp:compute/backendService:BackendService")
-    rules = _by_type(plan, "gcp:compute/globalForwardingRule:GlobalForwardingRule")
-    maps = _by_type(plan, "gcp:compute/uRLMap:URLMap")
-    http = _by_type(plan, "gcp:compute/targetHttpProxy:TargetHttpProxy")
+    policies = _by_type(plan, gcp_tokens.COMPUTE_SSLPOLICY)
+    armors = _by_type(plan, gcp_tokens.COMPUTE_SECURITY_POLICY)
+    backends = _by_type(plan, gcp_tokens.COMPUTE_BACKEND_SERVICE)
+    rules = _by_type(plan, gcp_tokens.COMPUTE_GLOBAL_FORWARDING_RULE)
+    maps = _by_type(plan, gcp_tokens.COMPUTE_URLMAP)
+    http = _by_type(plan, gcp_tokens.COMPUTE_TARGET_HTTP_PROXY)
     tls = (
         ", ".join(
             f"{_s(s.inputs.get('minTlsVersion')).replace('TLS_', 'TLS ').replace('_', '.')}+ (SSL policy {s.name}, "
@@ -435,10 +437,10 @@ def _load_balancer(g: _Graph, p: graphviz.Digraph, plan: list[Resource]) -> _Edg
 
 
 def _siem(g: _Graph, dot: graphviz.Digraph, plan: list[Resource], site: SiteConfig | None) -> None:
-    sinks = _by_type(plan, "gcp:logging/projectSink:ProjectSink")
-    log_buckets = _by_type(plan, "gcp:logging/projectBucketConfig:ProjectBucketConfig")
-    topics = _by_type(plan, "gcp:pubsub/topic:Topic")
-    readers = _by_type(plan, "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember")
+    sinks = _by_type(plan, gcp_tokens.LOGGING_PROJECT_SINK)
+    log_buckets = _by_type(plan, gcp_tokens.LOGGING_PROJECT_BUCKET_CONFIG)
+    topics = _by_type(plan, gcp_tokens.PUBSUB_TOPIC)
+    readers = _by_type(plan, gcp_tokens.PUBSUB_SUBSCRIPTION_IAMMEMBER)
     siem_drawn = False
     for sink in sinks:
         destination = _s(sink.inputs.get("destination"))

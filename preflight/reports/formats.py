@@ -1,8 +1,8 @@
 """Reports of a check (one site or a fleet): a terminal table grouped by control, JSON, SARIF 2.1.0
 for code-scanning annotations, and a Markdown compliance matrix for auditors and pull requests.
 
-Every renderer takes the list of outcomes, one per site: a :class:`~preflight.judge.check.SiteResult`, or a
-:class:`~preflight.judge.check.SiteError` for a site that could not be checked (a failing row with its
+Every renderer takes the list of outcomes, one per site: a :class:`~preflight.judge.results.SiteResult`, or a
+:class:`~preflight.judge.results.SiteError` for a site that could not be checked (a failing row with its
 reasons in every format), and returns text or a JSON-able object; none of them prints. A finding
 reported in several modes is shown once, with its modes. The JSON form is documented in
 ``docs/check-format.md``.
@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preflight.catalogue import controls
 from preflight.catalogue.controls import Row, Status
 from preflight.engine.stacks import ROOT
-from preflight.judge.check import EXIT_OK, Finding, SiteError, SiteResult, fit
+from preflight.judge.results import EXIT_OK, Finding, SiteError, SiteResult
+from preflight.judge.words import PACK_NAME, fit
 from preflight.reports.tables import text_table
+
+if TYPE_CHECKING:
+    from preflight.judge.pack import PolicyInfo
 
 Outcome = SiteResult | SiteError
 FORMAT = "imaging-landing-zone/check@1"
@@ -251,22 +255,14 @@ _NOT_CHECKED: dict[str, Any] = {
 }
 
 
-def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
-    """SARIF 2.1.0: one rule per policy (help = its remediation), one result per distinct finding,
-    located at the stack file's line for the control's area and, logically, at the resource's URN.
-    A site that could not be checked is an error result of its own rule at its stack file (so code
-    scanning does not read the missing findings as fixed) and a tool execution notification."""
-    results = _checked(outcomes)
-    errors = [o for o in outcomes if isinstance(o, SiteError)]
-    policies = results[0].policies if results else []
-    index = {p.name: i for i, p in enumerate(policies)}
-    # rule texts are shared by every stack of the run: a site's words unless none of them is a site
-    site = any(r.site_config is not None for r in results)
+def _sarif_rules(policies: Sequence[PolicyInfo], *, site: bool) -> list[dict[str, Any]]:
+    """One rule per policy (help = its remediation), in the stack's words: a site's unless no stack of
+    the run is a site."""
 
     def worded(text: str) -> str:
         return text if site else fit(text, site=False)
 
-    rules = [
+    return [
         {
             "id": p.name,
             "name": p.name,
@@ -283,84 +279,100 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         }
         for p in policies
     ]
+
+
+def _sarif_finding(result: SiteResult, f: Finding, index: Mapping[str, int]) -> dict[str, Any]:
+    """One distinct finding: located at the stack file's line for the control's area and, logically,
+    at the resource's URN, with a fingerprint that survives a re-run."""
+    level = "note" if f.skipped_in_preview else ("error" if f.level == "mandatory" else "warning")
+    text = f"{f.control} {f.resource_name} ({f.resource_type}, {_modes(f)} mode): {f.message}"
+    if f.remediation and not f.skipped_in_preview:
+        text += f" Fix: {f.remediation}"
+    identity = f"{f.site}|{f.policy}|{f.urn}|{f.skipped_in_preview}|{f.message}"
+    entry: dict[str, Any] = {
+        "ruleId": f.policy,
+        "level": level,
+        "message": {"text": text},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": result.stack_file},
+                    "region": {"startLine": _line_of(result.stack_file, f.control)},
+                },
+                "logicalLocations": [
+                    {"name": f.resource_name, "fullyQualifiedName": f.urn or result.site, "kind": "resource"}
+                ],
+            }
+        ],
+        "partialFingerprints": {"imagingFinding/v1": hashlib.sha256(identity.encode()).hexdigest()},
+        "properties": {
+            "site": f.site,
+            "control": f.control,
+            "mode": f.mode,
+            "modes": list(f.modes or (f.mode,)),
+            "urn": f.urn,
+        },
+    }
+    if f.policy in index:
+        entry["ruleIndex"] = index[f.policy]
+    return entry
+
+
+def _sarif_not_checked(error: SiteError, rule_index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A site that could not be checked: an error result of its own rule at its stack file (so code
+    scanning does not read the missing findings as fixed), and the tool execution notification."""
+    location = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": error.stack_file},
+            "region": {"startLine": error.line},
+        }
+    }
+    text = f"{error.site} could not be checked: " + " ".join(p.splitlines()[0] for p in error.problems)
+    result = {
+        "ruleId": NOT_CHECKED_RULE,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {
+            "imagingFinding/v1": hashlib.sha256(f"{error.site}|{NOT_CHECKED_RULE}".encode()).hexdigest()
+        },
+        "properties": {"site": error.site},
+    }
+    return result, {"level": "error", "message": {"text": text}, "locations": [location]}
+
+
+def _sarif_notes(result: SiteResult) -> list[dict[str, Any]]:
+    """What the offline run did differently for the stack, and the reused verdict's age, as notes."""
+    texts = [*result.notes, *([result.provenance] if result.cached else [])]
+    return [
+        {
+            "level": "note",
+            "message": {"text": f"{result.site}: {text}"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.stack_file}}}],
+        }
+        for text in texts
+    ]
+
+
+def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """SARIF 2.1.0: one rule per policy, one result per distinct finding (:func:`_sarif_finding`), one
+    error result and notification per site that could not be checked (:func:`_sarif_not_checked`)."""
+    results = _checked(outcomes)
+    errors = [o for o in outcomes if isinstance(o, SiteError)]
+    policies = results[0].policies if results else []
+    index = {p.name: i for i, p in enumerate(policies)}
+    rules = _sarif_rules(policies, site=any(r.site_config is not None for r in results))
     if errors:
         rules.append(_NOT_CHECKED)
-    found: list[dict[str, Any]] = []
-    for result in results:
-        for f in _sorted(result.distinct_findings()):
-            level = "note" if f.skipped_in_preview else ("error" if f.level == "mandatory" else "warning")
-            text = f"{f.control} {f.resource_name} ({f.resource_type}, {_modes(f)} mode): {f.message}"
-            if f.remediation and not f.skipped_in_preview:
-                text += f" Fix: {f.remediation}"
-            identity = f"{f.site}|{f.policy}|{f.urn}|{f.skipped_in_preview}|{f.message}"
-            fingerprint = hashlib.sha256(identity.encode()).hexdigest()
-            entry: dict[str, Any] = {
-                "ruleId": f.policy,
-                "level": level,
-                "message": {"text": text},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": result.stack_file},
-                            "region": {"startLine": _line_of(result.stack_file, f.control)},
-                        },
-                        "logicalLocations": [
-                            {"name": f.resource_name, "fullyQualifiedName": f.urn or result.site, "kind": "resource"}
-                        ],
-                    }
-                ],
-                "partialFingerprints": {"imagingFinding/v1": fingerprint},
-                "properties": {
-                    "site": f.site,
-                    "control": f.control,
-                    "mode": f.mode,
-                    "modes": list(f.modes or (f.mode,)),
-                    "urn": f.urn,
-                },
-            }
-            if f.policy in index:
-                entry["ruleIndex"] = index[f.policy]
-            found.append(entry)
+    found = [_sarif_finding(result, f, index) for result in results for f in _sorted(result.distinct_findings())]
     notifications = []
     for error in errors:
-        location = {
-            "physicalLocation": {
-                "artifactLocation": {"uri": error.stack_file},
-                "region": {"startLine": error.line},
-            }
-        }
-        text = f"{error.site} could not be checked: " + " ".join(p.splitlines()[0] for p in error.problems)
-        found.append(
-            {
-                "ruleId": NOT_CHECKED_RULE,
-                "ruleIndex": len(rules) - 1,
-                "level": "error",
-                "message": {"text": text},
-                "locations": [location],
-                "partialFingerprints": {
-                    "imagingFinding/v1": hashlib.sha256(f"{error.site}|{NOT_CHECKED_RULE}".encode()).hexdigest()
-                },
-                "properties": {"site": error.site},
-            }
-        )
-        notifications.append({"level": "error", "message": {"text": text}, "locations": [location]})
+        entry, notification = _sarif_not_checked(error, len(rules) - 1)
+        found.append(entry)
+        notifications.append(notification)
     for result in results:
-        notifications += [
-            {
-                "level": "note",
-                "message": {"text": f"{result.site}: {note}"},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.stack_file}}}],
-            }
-            for note in result.notes
-        ]
-        if result.cached:
-            notifications.append(
-                {
-                    "level": "note",
-                    "message": {"text": f"{result.site}: {result.provenance}"},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.stack_file}}}],
-                }
-            )
+        notifications += _sarif_notes(result)
     pack = results[0] if results else None
     return {
         "$schema": SARIF_SCHEMA,
@@ -369,7 +381,7 @@ def sarif(outcomes: Sequence[Outcome]) -> dict[str, Any]:
             {
                 "tool": {
                     "driver": {
-                        "name": pack.pack if pack else "imaging-site-requirements",
+                        "name": pack.pack if pack else PACK_NAME,
                         "version": pack.pack_version if pack else "",
                         "rules": rules,
                     }

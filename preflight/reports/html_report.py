@@ -17,7 +17,7 @@ from html import escape
 
 from preflight.catalogue import controls
 from preflight.catalogue.controls import Status
-from preflight.judge.check import Finding, SiteError, SiteResult
+from preflight.judge.results import Finding, SiteError, SiteResult
 from preflight.reports import flows
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -193,7 +193,7 @@ def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
 def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
     """The bootstrap stack judged by the real pack (every resource, then the stack), as the engine does
     with ``pulumi preview --policy-pack ../policies --policy-pack-config policy-config.json``."""
-    from tests.conftest import configured_pack
+    from tests.packs import configured_pack
 
     config = _config()
     found = engine.run_program(BOOTSTRAP / "__main__.py", config=config, project=PROJECT, stack="platform", mode=mode)

@@ -23,8 +23,12 @@ from imaging_policies import _duties
 from preflight.engine import runner as engine
 from preflight.engine.runner import Resource
 from tests.bootstrap.test_bootstrap_program import BOOTSTRAP, PROJECT, _config
-from tests.conftest import by_name, configured_pack
+from tests.packs import configured_pack
 from tests.policies.mutation import changes, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("IAM-15", "IAM-16", "IAM-17", "IAM-18")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMITED = "gcp-iam-admin-grants-limited-roles"
@@ -413,7 +417,7 @@ def test_site_stacks_hold_no_secret_a_preview_could_decrypt(site):
     document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{site}.yaml").read_text(encoding="utf-8"))
     assert "secure:" not in json.dumps(document)
     assert '"secure"' not in json.dumps(document)
-    from tests.conftest import site_plan
+    from tests.plans import site_plan
 
     secret = {name for r in site_plan(site, "update") for name in r.additional_secret_outputs}
     assert secret == {"effectiveLabels", "pulumiLabels"}

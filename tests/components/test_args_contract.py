@@ -21,9 +21,9 @@ from components.admission import AdmissionPolicyArgs
 from components.contract import SignOn
 from components.detection import BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
-from components.identity import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
+from components.iam import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
 from components.kms import SiteKeysArgs
-from components.logs import SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRailsArgs

@@ -1,9 +1,9 @@
 """Every anomaly detector of every example site fires on its attack and stays quiet on a normal day.
 
 The unexpected-access filters (LOG-16) are evaluated on sample audit entries with the pack's filter evaluator
-(``imaging_policies.logquery``); the baseline and off-hours PromQL queries (LOG-17) on sample series with the
-pack's PromQL evaluator (``imaging_policies.promql``). The entries and series are the pack's
-(``imaging_policies.detection_samples``): one copy of the facts. Proves what the queries select under the
+(``imaging_policies._logquery``); the baseline and off-hours PromQL queries (LOG-17) on sample series with the
+pack's PromQL evaluator (``imaging_policies._promql``). The entries and series are the pack's
+(``imaging_policies._detection_samples``): one copy of the facts. Proves what the queries select under the
 documented semantics of both languages as those evaluators implement them; not that Cloud Logging and Cloud
 Monitoring agree on every corner, which only a real project can show.
 
@@ -18,10 +18,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from imaging_policies import _detection_samples as samples
 from imaging_policies import detection as pack_detection
-from imaging_policies import detection_samples as samples
-from imaging_policies.logquery import matches
-from imaging_policies.promql import fires, metric_name
+from imaging_policies._logquery import matches
+from imaging_policies._promql import fires, metric_name
 
 from components import detections
 from components.detections import DETECTORS, catalogue, promql_metric, service_agents
@@ -30,7 +30,10 @@ from preflight.engine.runner import Resource
 from preflight.reports import access
 from program.config import DetectionSettings, OffHours, SiteConfig
 from program.intent import site_intent
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
+
+CONTROLS = ("LOG-16", "LOG-17", "LOG-18")
 
 ROOT = Path(__file__).resolve().parents[2]
 SITES = ["lausanne", "utrecht"]

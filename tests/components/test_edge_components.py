@@ -11,7 +11,8 @@ from components.viewer import ViewerEndpointArgs
 from preflight.engine.gcp_model import project_number
 from preflight.engine.runner import capture
 from program.config import GUARD_RAIL_CONSTRAINTS, SignOn
-from tests.conftest import SITES, by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import SITES, by_name
 
 LAU_SUBNET = "projects/chuv-imaging-lau/regions/europe-west6/subnetworks/lau-viewer"
 

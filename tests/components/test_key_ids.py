@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from components.contract import crypto_key_id
-from components.logs import SecurityLoggingArgs, SiemDestination
+from components.logging import SecurityLoggingArgs, SiemDestination
 from components.storage import BucketNetworkAccess, ImageBucketArgs
 from preflight.engine.runner import capture
 

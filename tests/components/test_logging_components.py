@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
-from components.logs import SiemDestination
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOGS_FILTER
+from components.logging import SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from preflight.engine.gcp_model import project_number
 from preflight.engine.runner import UNKNOWN
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
 
 LAU_NUMBER = project_number("chuv-imaging-lau")
 

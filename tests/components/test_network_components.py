@@ -23,7 +23,8 @@ from components.firewall import (
 )
 from components.network import WorklistRoute
 from preflight.engine.runner import capture
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
 
 LOGGED = {"metadata": "INCLUDE_ALL_METADATA"}
 LAU_NETWORK = "projects/chuv-imaging-lau/global/networks/lau-vpc"

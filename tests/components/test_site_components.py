@@ -8,12 +8,13 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.identity import SiteIdentities, SiteIdentitiesArgs
+from components.iam import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from preflight.engine.runner import UNKNOWN, capture
 from program.config import GUARD_RAIL_CONSTRAINTS
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
 
 STACK = "urn:pulumi:lausanne::imaging-landing-zone::"
 LAU_APIS = (

@@ -11,7 +11,11 @@ from pydantic import ValidationError
 
 from components.admission import AdmissionPolicyArgs
 from components.project import INVOKER_IAM
-from tests.conftest import SITES, by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import SITES, by_name
+
+CONTROLS = ("NET-16", "NET-17", "ORG-12", "ORG-13", "ORG-14")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
 
 LAU_ATTESTORS = [
     "projects/chuv-imaging-build/attestors/viewer-built-by-ci",

@@ -29,6 +29,10 @@ from program.config import ConfigError, SiteConfig
 from tests.netcheck import servers
 from tests.paths import ROOT
 
+CONTROLS = ("TLS-04", "PERF-01", "PERF-02")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 NS = "imaging-landing-zone"
 BASE: dict[str, Any] = yaml.safe_load((ROOT / "stacks" / "Pulumi.lausanne.yaml").read_text())["config"]
 THROTTLED_RATE = 250_000  # bytes/s = 2 Mbps, far below the 50 Mbps minimum

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from preflight.engine.runner import Resource
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
+from tests.sites import by_name
 
 Mutation = Callable[[list[Resource]], Resource]
 

@@ -24,7 +24,11 @@ from imaging_policies._resolve import (
     workload_pool,
 )
 
-from tests.conftest import site_plan
+from tests.plans import site_plan
+
+CONTROLS = ("IAM-10", "IAM-11")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 SITE = SiteProject("chuv-imaging-lau", "221841688848")
 AGENT = "serviceaccount:service-221841688848@gs-project-accounts.iam.gserviceaccount.com"

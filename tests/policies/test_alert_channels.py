@@ -8,6 +8,10 @@ import pytest
 
 from tests.policies.mutation import Case, assert_rejected, on, set_prop
 
+CONTROLS = ("LOG-11",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 CASES = [
     pytest.param(
         Case(

@@ -17,9 +17,10 @@ from preflight.cli import main
 from preflight.engine import plan, stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT
-from preflight.judge import analyzer
-from tests.conftest import SITES, by_name, site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.sites import SITES, by_name
 
 POLICY = closed_world.POLICY_NAME
 PULL_ONLY = "gcp-pubsub-subscription-pull-only"
@@ -158,14 +159,14 @@ def test_a_dynamic_provider_resource_is_judged_even_without_a_provider_reference
 # -- the config: allowed with a reason, never a refused type -----------------------------------------
 
 
-def _configured(config: dict, *, validate: bool = True) -> analyzer.PolicyPack:
+def _configured(config: dict, *, validate: bool = True) -> judge_pack.PackProcess:
     stack = stacks.load("lausanne")
-    pack = analyzer.PolicyPack(config=stack.config, project=PROJECT, stack="lausanne", dry_run=False)
+    pack = judge_pack.PackProcess(config=stack.config, project=PROJECT, stack="lausanne", dry_run=False)
     user = {POLICY: config}
     if validate:
-        pack.configure(analyzer.reconcile(pack.info(), user))
+        pack.configure(judge_pack.reconcile(pack.info(), user))
     else:  # an engine that skipped the schema: the policy itself still refuses an empty reason
-        levels = analyzer.reconcile(pack.info())
+        levels = judge_pack.reconcile(pack.info())
         levels[POLICY] = (levels[POLICY][0], {**levels[POLICY][1], **config})
         pack.configure(levels)
     return pack
@@ -192,10 +193,10 @@ def test_the_config_cannot_allow_a_refused_type():
 @pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
 def test_an_allowed_type_without_a_reason_is_refused_by_the_config_check(reason):
     stack = stacks.load("lausanne")
-    with analyzer.PolicyPack(config=stack.config, project=PROJECT, stack="lausanne", dry_run=False) as pack:
+    with judge_pack.PackProcess(config=stack.config, project=PROJECT, stack="lausanne", dry_run=False) as pack:
         user = {POLICY: {"allowedTypes": {"gcp:bigquery/dataset:Dataset": reason}}}
-        with pytest.raises(analyzer.PolicyConfigError, match=r"allowedTypes\.gcp:bigquery/dataset:Dataset"):
-            analyzer.reconcile(pack.info(), user)
+        with pytest.raises(judge_pack.PolicyConfigError, match=r"allowedTypes\.gcp:bigquery/dataset:Dataset"):
+            judge_pack.reconcile(pack.info(), user)
 
 
 def test_an_allowed_type_without_a_reason_is_still_a_finding_where_the_schema_is_not_checked():

@@ -16,8 +16,12 @@ import pytest
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource, run_program
 from preflight.engine.stacks import PROGRAM, PROJECT
-from tests.conftest import by_name, configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, on, remove, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("LOG-16", "LOG-17", "LOG-18")
 
 UNEXPECTED = "gcp-monitoring-unexpected-access-detectors"
 BASELINE = "gcp-monitoring-baseline-detectors"

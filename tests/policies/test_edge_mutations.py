@@ -6,8 +6,33 @@ from __future__ import annotations
 import pytest
 
 from preflight.engine import stacks
-from tests.conftest import site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
+
+CONTROLS = (
+    "ENC-10",
+    "TLS-01",
+    "TLS-02",
+    "TLS-03",
+    "TLS-04",
+    "TLS-05",
+    "LOG-05",
+    "NET-06",
+    "NET-08",
+    "IAM-08",
+    "IAM-09",
+    "ORG-01",
+    "ORG-03",
+    "ORG-04",
+    "ORG-05",
+    "ORG-06",
+    "ORG-07",
+    "ORG-08",
+    "ORG-09",
+    "ORG-10",
+)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 LAU_RUN = "lau-viewer-run"
 

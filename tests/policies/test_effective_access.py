@@ -15,8 +15,13 @@ import pytest
 
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
-from tests.conftest import configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
+
+CONTROLS = ("LOG-01", "LOG-10", "IAM-06", "IAM-10", "IAM-11")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 WITHIN = "gcp-iam-effective-access-within-intent"  # IAM-10
 NEEDED = "gcp-iam-needed-grants-in-place"  # IAM-11

@@ -11,8 +11,13 @@ import json
 import pytest
 
 from preflight.engine import stacks
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("IAM-14",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 FEDERATION = "gcp-iam-federation-admits-declared-subject"
 IN_STACK = "gcp-iam-custom-roles-and-federation"

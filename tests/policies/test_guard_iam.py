@@ -17,8 +17,8 @@ import pytest
 from preflight.engine import stacks
 from preflight.engine.runner import Resource
 from preflight.engine.stacks import PROJECT
-from preflight.judge import analyzer
-from tests.conftest import site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
 PUBLIC = "gcp-iam-no-public-principals"
@@ -857,9 +857,9 @@ def test_security_team_group_is_allowed_by_recorded_config():
     }
 
     def findings(user_config: dict[str, object] | None) -> list[str]:
-        pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="lausanne", dry_run=False)
+        pack = judge_pack.PackProcess(config=config, project=PROJECT, stack="lausanne", dry_run=False)
         try:
-            pack.configure(analyzer.reconcile(pack.info(), user_config))
+            pack.configure(judge_pack.reconcile(pack.info(), user_config))
             grant = add_resource(BUCKET_MEMBER, "soc-reads-access-logs", grant_inputs)(site_plan("lausanne", "update"))
             return [d.policy for d in pack.analyze(grant) if d.level == "mandatory"]
         finally:
@@ -887,9 +887,9 @@ def test_project_number_config_judges_agents_per_grant(policy_pack):
     """With the projectNumber config, a resource analysis (before the stack is known) already refuses
     another project's agent; the stack policy learns the number from the bucket's projectNumber otherwise."""
     config = dict(stacks.load("lausanne").config)
-    pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="lausanne", dry_run=False)
+    pack = judge_pack.PackProcess(config=config, project=PROJECT, stack="lausanne", dry_run=False)
     try:
-        pack.configure(analyzer.reconcile(pack.info(), {LEAST: {"projectNumber": NUMBER}}))
+        pack.configure(judge_pack.reconcile(pack.info(), {LEAST: {"projectNumber": NUMBER}}))
         grant = add_resource(
             BUCKET_MEMBER,
             "foreign-agent",

@@ -5,7 +5,7 @@ the real pack process (``mutation.py``): the SIEM export redirected or narrowed,
 to an undeclared destination, exclusions that drop security entries however the filter is written,
 audit exemptions in any resource that carries them, alerts whose filters no longer select their events
 or whose channels reach nobody the site declares. Filters are judged by the sample entries they select
-(``imaging_policies.log_samples``), so each legitimate variant (another spelling of the same filter, an
+(``imaging_policies._log_samples``), so each legitimate variant (another spelling of the same filter, an
 application-log sink, a debug-only exclusion) must pass with zero findings.
 """
 
@@ -16,19 +16,24 @@ from collections.abc import Callable
 
 import pytest
 from imaging_policies import tokens
-from imaging_policies.log_samples import FAMILIES, IMAGES, SAMPLES, for_site, security
-from imaging_policies.logquery import matches
+from imaging_policies._log_samples import FAMILIES, IMAGES, SAMPLES, for_site, security
+from imaging_policies._logquery import matches
 from imaging_policies.monitoring import REQUIRED_ALERTS
 
 from components import naming
-from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
-from components.logs import log_bucket_id
+from components.alert_catalogue import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
+from components.logging import log_bucket_id
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PULUMI_PROJECT
-from preflight.judge import analyzer
-from tests.conftest import SITES, by_name, site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
+from tests.sites import SITES, by_name
+
+CONTROLS = ("LOG-09",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 SIEM = "gcp-logging-siem-export"
 EXCLUSIONS = "gcp-logging-no-security-exclusions"
@@ -769,9 +774,9 @@ def test_security_samples_cover_every_family_and_alert() -> None:
     assert all(any(a.key in s.trips for s in SAMPLES) for a in REQUIRED_ALERTS)
 
 
-def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(config=config, project=PULUMI_PROJECT, stack="lausanne", dry_run=False)
-    pack.configure(analyzer.reconcile(pack.info(), user_config))
+def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> judge_pack.PackProcess:
+    pack = judge_pack.PackProcess(config=config, project=PULUMI_PROJECT, stack="lausanne", dry_run=False)
+    pack.configure(judge_pack.reconcile(pack.info(), user_config))
     return pack
 
 

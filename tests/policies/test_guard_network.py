@@ -14,8 +14,12 @@ from collections.abc import Callable
 import pytest
 
 from preflight.engine.runner import Resource
-from tests.conftest import site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, set_prop
+
+CONTROLS = ("TLS-02", "TLS-03", "NET-02", "NET-03", "NET-04", "NET-05", "NET-06", "NET-07", "NET-08")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 PROJECT = "chuv-imaging-lau"
 NETWORK_ID = f"projects/{PROJECT}/global/networks/lau-vpc"

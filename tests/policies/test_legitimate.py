@@ -13,9 +13,11 @@ import pytest
 
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
-from preflight.judge import analyzer
-from tests.conftest import by_name, configured_pack, site_plan
+from preflight.judge import pack as judge_pack
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource, set_prop
+from tests.sites import by_name
 
 Change = Callable[[list[Resource]], list[Resource]]
 """Changes the plan's resources; returns those it added or changed (each is analysed on its own)."""
@@ -172,9 +174,9 @@ VARIANTS = [
 @pytest.fixture(scope="module")
 def policy_pack():
     """The real pack per mode, configured as `pulumi preview --policy-pack-config` would with POLICY_CONFIG."""
-    running: dict[str, analyzer.PolicyPack] = {}
+    running: dict[str, judge_pack.PackProcess] = {}
 
-    def get(site: str, mode: str) -> analyzer.PolicyPack:
+    def get(site: str, mode: str) -> judge_pack.PackProcess:
         if mode not in running:
             running[mode] = configured_pack(
                 _with_auditor(stacks.load(site).config),

@@ -19,12 +19,17 @@ import pytest
 from imaging_policies import log_path, monitoring
 from imaging_policies._site import IMAGE_READ_SPIKE, MAX_CONDITION_DURATION, MAX_QUIET_PERIOD, MIN_ALERT_SEVERITY
 
-from components.logs import EXPORT_RETENTION
+from components.logging import EXPORT_RETENTION
 from components.monitoring import SPIKE_WINDOW
 from preflight.engine.runner import UNKNOWN, Resource
 from program.config import AlertSettings
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("LOG-09", "LOG-13", "LOG-14")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 PATH = "gcp-logging-siem-path-intact"
 ALERTS = "gcp-monitoring-security-alerts-notify"

@@ -11,10 +11,14 @@ from typing import Any
 import pulumi_gcp
 import pytest
 from imaging_policies import POLICIES, log_path, monitoring, tokens
+from imaging_policies._log_filters import security_samples
 from imaging_policies._props import UNKNOWN
 from imaging_policies._site import LoggingDeclaration
-from imaging_policies.log_filters import security_samples
 from pulumi_policy import PolicyResource
+
+CONTROLS = ("LOG-13",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 PROJECT = "chuv-imaging-lau"
 SIEM = f"pubsub.googleapis.com/projects/{PROJECT}/topics/lau-siem-export"

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from components.alerts import SECURITY_LOG_FAMILIES
+from components.alert_catalogue import SECURITY_LOG_FAMILIES
 from preflight.engine.gcp_model import project_number
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
+
+CONTROLS = ("ENC-09", "LOG-01", "LOG-05", "LOG-07", "LOG-08", "LOG-09", "LOG-10", "LOG-11", "LOG-12")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 WITHOUT_FLOWS = " OR ".join(f"({term})" for family, term in SECURITY_LOG_FAMILIES.items() if family != "vpc-flows")
 LAU_WRITER = f"serviceAccount:service-{project_number('chuv-imaging-lau')}@gcp-sa-logging.iam.gserviceaccount.com"

@@ -14,7 +14,7 @@ from preflight.catalogue import controls
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = controls.load()
-CONTROLS = set(CATALOGUE.ids)
+CATALOGUE_IDS = set(CATALOGUE.ids)
 DELIVERED = {c.id for c in CATALOGUE.controls if "pack" in c.checked_by and not c.judged_with}
 """The controls a policy of the pack judges itself, from the repository's catalogue
 (``preflight/catalogue/controls.toml``). TLS-04 is judged by ORG-01's policy (gcp.restrictTLSVersion);
@@ -42,7 +42,7 @@ def test_a_control_has_at_most_one_resource_and_one_stack_policy(info):
 
 
 def test_controls_exist_in_the_catalogue(info):
-    assert {p.control for p in info} <= CONTROLS
+    assert {p.control for p in info} <= CATALOGUE_IDS
 
 
 @pytest.mark.parametrize("policy", [p.name for p in POLICIES])

@@ -16,6 +16,28 @@ from tests.policies.mutation import (
     unprotect,
 )
 
+CONTROLS = (
+    "ENC-01",
+    "ENC-02",
+    "ENC-03",
+    "ENC-04",
+    "ENC-05",
+    "ENC-06",
+    "ENC-07",
+    "ENC-08",
+    "LOG-02",
+    "IAM-01",
+    "IAM-02",
+    "IAM-03",
+    "IAM-04",
+    "IAM-05",
+    "IAM-06",
+    "IAM-07",
+    "PERF-03",
+)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 GRANT = "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember"
 CASES = [
     pytest.param(

@@ -7,6 +7,10 @@ import pytest
 
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
+CONTROLS = ("LOG-03", "LOG-04", "LOG-06", "NET-01", "NET-02", "NET-03", "NET-04", "NET-05", "NET-07")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
+
 FIREWALL = "gcp:compute/firewall:Firewall"
 NETWORK_ID = "projects/chuv-imaging-lau/global/networks/lau-vpc"
 LOGGED = {"metadata": "INCLUDE_ALL_METADATA"}

@@ -14,8 +14,13 @@ from imaging_policies._site import DEFAULT_SOFT_DELETE_DAYS
 from preflight.engine import stacks
 from preflight.engine.runner import Resource
 from program.config import ImageBucketSettings
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, assert_rejected, on, set_prop, unprotect
+from tests.sites import by_name
+
+CONTROLS = ("ENC-11", "LOG-09", "LOG-15")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 KEEPS = "gcp-storage-bucket-keeps-contents"
 LOG_RETENTION = "gcp-logging-bucket-locked-retention"

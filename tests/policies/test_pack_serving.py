@@ -16,8 +16,8 @@ from imaging_policies import PACK_NAME, POLICIES, _serving
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as sdk
 
-from preflight.judge import analyzer
-from tests.conftest import site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
 
 _MODULE_NAMES = ("json_format", "deserialize_properties", "unknown_checking_proxy", "StackValidationArgs")
 _SERVICER_NAMES = (
@@ -51,7 +51,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def _analyze_stack(site: str, mode: str) -> bytes:
     servicer = sdk._PolicyAnalyzerServicer(PACK_NAME, "0.0.1", POLICIES, EnforcementLevel.MANDATORY)
-    response = servicer.AnalyzeStack(analyzer.stack_request(site_plan(site, mode)), None)
+    response = servicer.AnalyzeStack(judge_pack.stack_request(site_plan(site, mode)), None)
     assert response.diagnostics or response.not_applicable, "a test request the policies have nothing to say about"
     return bytes(response.SerializeToString(deterministic=True))
 
@@ -90,7 +90,7 @@ def test_every_stack_policy_gets_the_same_resources_in_a_list_of_its_own(
     assert getattr(make, "_adapted", False)
     servicer = sdk._PolicyAnalyzerServicer(PACK_NAME, "0.0.1", POLICIES, EnforcementLevel.MANDATORY)
     monkeypatch.setattr(sdk, "StackValidationArgs", recording)
-    servicer.AnalyzeStack(analyzer.stack_request(site_plan("lausanne", "update")), None)
+    servicer.AnalyzeStack(judge_pack.stack_request(site_plan("lausanne", "update")), None)
     assert len(seen) == _STACK_POLICIES
     first = seen[0]
     assert first

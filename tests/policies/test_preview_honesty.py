@@ -12,8 +12,27 @@ from dataclasses import dataclass
 import pytest
 
 from preflight.engine.runner import UNKNOWN, Resource
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource, set_prop
+from tests.sites import by_name
+
+CONTROLS = (
+    "ENC-01",
+    "ENC-04",
+    "ENC-05",
+    "ENC-06",
+    "ENC-07",
+    "ENC-09",
+    "LOG-09",
+    "IAM-03",
+    "IAM-04",
+    "IAM-05",
+    "IAM-06",
+    "IAM-07",
+    "IAM-14",
+)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 PUBLIC = "gcp-iam-no-public-principals"
 LEAST = "gcp-iam-least-privilege-roles"

@@ -1,11 +1,13 @@
-"""The pack's PromQL evaluator (``imaging_policies.promql``): Prometheus' documented semantics on the subset the
+"""The pack's PromQL evaluator (``imaging_policies._promql``): Prometheus' documented semantics on the subset the
 detectors use, and a refusal, never a guess, for anything else. Proves the evaluator; not that Cloud Monitoring
 evaluates every corner identically."""
 
 from __future__ import annotations
 
 import pytest
-from imaging_policies.promql import PromQLError, Series, fires, metric_name, parse
+from imaging_policies._promql import PromQLError, Series, fires, metric_name, parse
+
+CONTROLS = ("LOG-17",)
 
 AT = 1_773_655_200  # 2026-03-16 10:00 UTC
 WEEK = 7 * 86400

@@ -17,9 +17,15 @@ from imaging_policies._property_table import PROPERTIES, SELF, TRAFFIC, verdict
 
 from preflight.engine import gcp_schema
 from preflight.engine.runner import Resource, capture
-from preflight.judge import analyzer
-from tests.conftest import by_name, configured_pack, site_plan
+from preflight.judge import pack as judge_pack
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("IAM-13",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 POLICY = properties.POLICY_NAME
 IMAGES = "lau-images"
@@ -247,12 +253,12 @@ PROVIDER_CASES = [
 
 @pytest.mark.parametrize(("inputs", "expected"), PROVIDER_CASES)
 def test_an_explicit_provider_elsewhere_is_rejected(policy_pack, inputs, expected):
-    """The provider the engine sends is the resource's own (``analyzer.provider_for``), not the default."""
+    """The provider the engine sends is the resource's own (``judge_pack.provider_for``), not the default."""
     resources = site_plan("lausanne", "update")
     provider = _explicit_provider(resources, **inputs)
     target = by_name(resources, IMAGES)
     target.provider = f"{provider.urn}::{provider.id}"
-    sent = analyzer.provider_for(target, None, {provider.urn: provider})
+    sent = judge_pack.provider_for(target, None, {provider.urn: provider})
     assert sent is provider
     found = policy_pack("lausanne", "update").analyze(target, sent)
     assert {d.policy for d in found} == {POLICY}
@@ -275,7 +281,7 @@ def test_the_stack_request_keeps_each_resource_s_provider():
     provider = _explicit_provider(resources, project="chuv-research")
     target = by_name(resources, IMAGES)
     target.provider = f"{provider.urn}::{provider.id}"
-    request = analyzer.stack_request(resources, default)
+    request = judge_pack.stack_request(resources, default)
     wires = {w.name: w for w in request.resources}
     assert wires[IMAGES].provider.name == "other"
     assert wires["lau-kms-images"].provider.name == "default_10_2_0"

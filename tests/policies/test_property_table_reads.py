@@ -30,8 +30,9 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as sdk
 
 from preflight.engine import stacks
-from preflight.judge import analyzer
-from tests.conftest import SITES, site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
+from tests.sites import SITES
 
 BASELINE = Path(__file__).with_name("property_claims_unread.txt")
 _POLICY: contextvars.ContextVar[str | None] = contextvars.ContextVar("policy", default=None)
@@ -82,10 +83,10 @@ def _judge(site: str) -> None:
     servicer = sdk._PolicyAnalyzerServicer(PACK_NAME, "0.0.1", POLICIES, EnforcementLevel.MANDATORY)
     for r in plan:
         request = analyzer_pb2.AnalyzeRequest(
-            type=r.type, properties=analyzer._struct(r.inputs), urn=r.urn, name=r.name, options=analyzer._options(r)
+            type=r.type, properties=judge_pack._struct(r.inputs), urn=r.urn, name=r.name, options=judge_pack._options(r)
         )
         servicer.Analyze(request, None)
-    servicer.AnalyzeStack(analyzer.stack_request(plan), None)
+    servicer.AnalyzeStack(judge_pack.stack_request(plan), None)
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from preflight.judge import analyzer
-from preflight.judge.analyzer import PolicyConfigError
-from tests.conftest import by_name, configured_pack, site_plan
+from preflight.judge import pack as judge_pack
+from preflight.judge.pack import PolicyConfigError
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import add_resource
+from tests.sites import by_name
 
 SITE_ONLY = {
     "gcp-project-default-service-accounts-deprivileged",
@@ -36,7 +38,7 @@ SITE_ONLY = {
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
 
 
-def _pack(config: dict[str, str], policy_config: dict | None = None) -> analyzer.PolicyPack:
+def _pack(config: dict[str, str], policy_config: dict | None = None) -> judge_pack.PackProcess:
     return configured_pack(config, project="other-team", stack="dev", policy_config=policy_config)
 
 
@@ -155,19 +157,19 @@ def test_an_exemption_of_a_stack_policy_drops_only_the_named_resource(policy_pac
 
 @pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
 def test_an_exemption_without_a_reason_is_refused(reason):
-    pack = analyzer.PolicyPack(config={}, project="other-team", stack="dev", dry_run=False)
+    pack = judge_pack.PackProcess(config={}, project="other-team", stack="dev", dry_run=False)
     try:
         with pytest.raises(PolicyConfigError, match="exempt"):
-            analyzer.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {"pub*": reason}}})
+            judge_pack.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {"pub*": reason}}})
     finally:
         pack.close()
 
 
 @pytest.mark.parametrize("pattern", ["*", "**", "?*", "[!]*"])
 def test_an_exemption_that_names_nothing_in_particular_is_refused(pattern):
-    pack = analyzer.PolicyPack(config={}, project="other-team", stack="dev", dry_run=False)
+    pack = judge_pack.PackProcess(config={}, project="other-team", stack="dev", dry_run=False)
     try:
         with pytest.raises(PolicyConfigError, match="exempt"):
-            analyzer.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {pattern: "everything"}}})
+            judge_pack.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {pattern: "everything"}}})
     finally:
         pack.close()

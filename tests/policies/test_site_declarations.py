@@ -16,9 +16,14 @@ from imaging_policies._site import Destination, allowed, ports
 
 from preflight.engine import stacks
 from preflight.engine.stacks import PROJECT
-from preflight.judge import analyzer
-from tests.conftest import by_name, site_plan
+from preflight.judge import pack as judge_pack
+from tests.plans import site_plan
 from tests.policies.mutation import set_prop
+from tests.sites import by_name
+
+CONTROLS = ("NET-03", "NET-04", "NET-07", "PERF-03")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 EGRESS = "gcp-compute-firewall-egress-allowlist"
 BUCKET_FILTER = "gcp-storage-bucket-ip-filter"
@@ -26,9 +31,9 @@ INGRESS = "gcp-compute-firewall-ingress-allowlist"
 REGION = "gcp-storage-bucket-in-site-region"
 
 
-def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(config=config, project=PROJECT, stack="lausanne", dry_run=False)
-    pack.configure(analyzer.reconcile(pack.info(), user_config))
+def _pack(config: dict[str, str], user_config: dict[str, object] | None = None) -> judge_pack.PackProcess:
+    pack = judge_pack.PackProcess(config=config, project=PROJECT, stack="lausanne", dry_run=False)
+    pack.configure(judge_pack.reconcile(pack.info(), user_config))
     return pack
 
 

@@ -15,8 +15,14 @@ import pytest
 
 from preflight.engine import stacks
 from preflight.engine.runner import Resource
-from tests.conftest import by_name, configured_pack, site_plan
+from tests.packs import configured_pack
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("IAM-04", "IAM-12", "ORG-11")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 LEAST_PRIVILEGE = "gcp-iam-least-privilege-roles"
 PEOPLE = "gcp-iam-groups-not-users"

@@ -14,8 +14,12 @@ from collections.abc import Callable
 import pytest
 
 from preflight.engine.runner import UNKNOWN, Resource
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("NET-16", "NET-17", "ORG-12", "ORG-13", "ORG-14")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
 
 VIEWER = "gcp-cloudrun-binary-authorization"
 PROJECT = "gcp-binaryauthorization-requires-attestation"

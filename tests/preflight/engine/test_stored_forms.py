@@ -26,9 +26,14 @@ from preflight.engine.runner import UNKNOWN, Resource, capture
 from preflight.engine.stored_families import generated_rule, grant_kind, grant_rule, source
 from preflight.engine.stored_form_table import HAND_ROWS, STORED_FORMS, StoredForm
 from preflight.engine.stored_forms import stored_rule
-from tests.conftest import SITES, by_name, site_plan
 from tests.paths import TESTS
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
+from tests.sites import SITES, by_name
+
+CONTROLS = ("ENC-10", "ORG-01", "ORG-02", "ORG-04", "ORG-10")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
 LAU_PROJECT = "chuv-imaging-lau"

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 MEMORY_MB = 400
 """The issue's bound for one hostile file; the check's runtime (gRPC threads) needs more only once a

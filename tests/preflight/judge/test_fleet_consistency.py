@@ -16,8 +16,8 @@ import yaml
 from bench import sites as generated
 from preflight.engine import stacks
 from preflight.judge import fleet
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 NS = "imaging-landing-zone"
 

@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-from tests.conftest import preflight_cli
 from tests.paths import TESTS
+from tests.sites import preflight_cli
 
 CORPUS = TESTS / "corpus"
 PROGRAMS = sorted(p.name for p in CORPUS.iterdir() if (p / "Pulumi.yaml").is_file())

@@ -18,9 +18,10 @@ from preflight.engine import plan as plan_module
 from preflight.engine import stacks
 from preflight.engine.runner import REDACTED, UNKNOWN, Resource
 from preflight.engine.stacks import PROJECT
-from preflight.judge import analyzer, check
-from tests.conftest import site_plan
+from preflight.judge import check
+from preflight.judge import pack as judge_pack
 from tests.paths import TESTS
+from tests.plans import site_plan
 
 FIXTURES = TESTS / "fixtures" / "pulumi"
 ROOT_URN = f"urn:pulumi:lausanne::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-lausanne"
@@ -142,13 +143,13 @@ def test_the_plan_format_carries_the_stack_exports():
 def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
     """The engine analyses the root stack resource with the program's exports as its outputs."""
     roots: list[Resource] = []
-    original = analyzer.PolicyPack._analyze_stack
+    original = judge_pack.PackProcess._analyze_stack
 
     def spy(self, resources, provider):
         roots.extend(r for r in resources if r.type == "pulumi:pulumi:Stack")
         return original(self, resources, provider)
 
-    monkeypatch.setattr(analyzer.PolicyPack, "_analyze_stack", spy)
+    monkeypatch.setattr(judge_pack.PackProcess, "_analyze_stack", spy)
     check.check_site(stacks.load("lausanne"), ("update", "existing"))
     assert [r.outputs["imageBucket"] for r in roots] == ["chuv-imaging-lau-lau-images"] * 2
     assert roots[0].outputs["viewerMember"].startswith("serviceAccount:lau-viewer@")
@@ -165,7 +166,7 @@ def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
 )
 def test_check_runs_every_mode_a_site_meets_by_default(given, modes):
     from preflight.cli import _modes
-    from preflight.engine.runner import MODES
+    from preflight.engine.modes import MODES
 
     assert _modes(given) == modes
     assert set(modes) <= set(MODES)

@@ -13,13 +13,20 @@ import pytest
 
 from preflight.cli import main
 from preflight.engine import plan, stacks
+from preflight.engine.modes import MODES
 from preflight.engine.runner import UNKNOWN, from_wire
 from preflight.judge import check
-from preflight.judge.analyzer import PolicyConfigError, PolicyPack, reconcile
+from preflight.judge import results as outcome
+from preflight.judge.pack import PackProcess, PolicyConfigError, reconcile
 from preflight.reports import formats as report
-from tests.conftest import MODES, SITES, by_name, site_plan
 from tests.paths import ROOT
+from tests.plans import site_plan
+from tests.sites import SITES, by_name
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
+
+CONTROLS = ("ENC-04",)
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 KEY = "lau-kms-images"
 ROTATION = "gcp-kms-crypto-key-rotation"
@@ -51,7 +58,7 @@ def _slow_rotation(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, check.SiteResult]:
+def results() -> dict[str, outcome.SiteResult]:
     """Every example site checked once in both modes, through one pack process (as the fleet does)."""
     first = stacks.load(SITES[0])
     with check.Checker(first=first) as checker:
@@ -65,7 +72,7 @@ def results() -> dict[str, check.SiteResult]:
 def test_every_example_site_passes_in_both_modes(results, site):
     result = results[site]
     assert result.modes == MODES
-    assert result.exit_code == check.EXIT_OK
+    assert result.exit_code == outcome.EXIT_OK
     # only the values GCP alone computes are left to the update run (tests/test_conformance.py lists them)
     unknowns = {name for s, name, _ in FIRST_PREVIEW_UNKNOWNS if s == site}
     assert [f for f in result.findings if not (f.skipped_in_preview and f.urn.rsplit("::", 1)[-1] in unknowns)] == []
@@ -205,7 +212,7 @@ def test_an_unknown_site_exits_2(capsys):
 
 
 @pytest.fixture(scope="module")
-def violated(tmp_path_factory) -> check.SiteResult:
+def violated(tmp_path_factory) -> outcome.SiteResult:
     document = _document()
     _resource(document, KEY)["inputs"]["rotationPeriod"] = "31536000s"
     source = _write(tmp_path_factory.mktemp("plan"), document)
@@ -279,7 +286,7 @@ def test_one_pack_process_checks_one_stack_after_another():
 
 
 def test_reconcile_applies_schema_defaults():
-    with PolicyPack(config={}, project="p", stack="s", dry_run=False) as pack:
+    with PackProcess(config={}, project="p", stack="s", dry_run=False) as pack:
         policies = pack.info()
     levels = reconcile(policies)
     assert levels["gcp-kms-crypto-key-aes256"] == (

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from preflight.engine import stacks
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 
 def _fleet(stacks_dir: Path, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from tests.conftest import preflight_cli
 from tests.paths import ROOT
+from tests.sites import preflight_cli
 
 POLICY_CONFIG = "bootstrap/policy-config.json"
 

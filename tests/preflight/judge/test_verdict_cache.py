@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from preflight.engine import stacks
+from preflight.engine.modes import MODES
 from preflight.judge import cache, fleet
-from preflight.judge.check import SiteResult
-from tests.conftest import ROOT
-
-MODES = ("preview", "update", "existing")
+from preflight.judge.results import SiteResult
+from tests.paths import ROOT
 
 
 def _cli(*argv: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:

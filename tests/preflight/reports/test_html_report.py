@@ -32,13 +32,19 @@ from preflight.catalogue import controls
 from preflight.catalogue.controls import Status
 from preflight.cli import main
 from preflight.engine import stacks
-from preflight.judge import check
-from preflight.reports import evidence, flows
+from preflight.engine.modes import MODES
+from preflight.judge import check, evidence
+from preflight.judge import results as outcome
+from preflight.reports import flows
 from preflight.reports import formats as report
 from preflight.reports import html_report as html
-from tests.conftest import MODES, SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 from tests.test_conformance import FIRST_PREVIEW_UNKNOWNS
+
+CONTROLS = ("TLS-04", "PERF-01", "PERF-02")
+"""The controls this module holds (the catalogue's "tests" line is read from it)."""
+
 
 CATALOGUE = controls.load()
 ROTATION = "gcp-kms-crypto-key-rotation"
@@ -101,13 +107,13 @@ def _readiness(directory: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, check.SiteResult]:
+def results() -> dict[str, outcome.SiteResult]:
     """Both example sites checked in both modes through one pack process."""
     with check.Checker(first=stacks.load(SITES[0])) as checker:
         return {site: check.check_site(stacks.load(site), MODES, checker=checker, keep_plan=True) for site in SITES}
 
 
-def _rows(result: check.SiteResult) -> dict[str, controls.Row]:
+def _rows(result: outcome.SiteResult) -> dict[str, controls.Row]:
     return {row.control: row for row in controls.rows(result)}
 
 
@@ -265,7 +271,7 @@ def test_a_flagged_resource_the_diagram_does_not_show_gets_a_red_node_of_its_own
     """Synthesized finding on an alert policy (no flow of its own): it must still appear, in red."""
     result = results["lausanne"]
     alert = next(r for r in result.plan if r.name == "lau-alerts-route-alert")
-    finding = check.Finding(
+    finding = outcome.Finding(
         site="lausanne",
         mode="update",
         control="LOG-11",
@@ -392,7 +398,7 @@ def test_the_fleet_markdown_counts_statuses_per_control_instead_of_a_column_per_
 
 
 @pytest.fixture(scope="module")
-def fleet100(results, tmp_path_factory) -> list[check.SiteResult]:
+def fleet100(results, tmp_path_factory) -> list[outcome.SiteResult]:
     """100 generated sites with synthesized results (see the module docstring)."""
     directory = tmp_path_factory.mktemp("fleet100")
     synthesized = []
@@ -402,7 +408,7 @@ def fleet100(results, tmp_path_factory) -> list[check.SiteResult]:
         if index in (7, 42):
             key = next(r for r in template.plan if r.type == "gcp:kms/cryptoKey:CryptoKey")
             findings.append(
-                check.Finding(
+                outcome.Finding(
                     site=stack.name,
                     mode="update",
                     control="ENC-04",

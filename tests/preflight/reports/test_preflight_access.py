@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import preflight_cli
+from tests.sites import preflight_cli
 
 
 @pytest.mark.parametrize("site", ["lausanne", "utrecht"])

@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from preflight.cli import _parser, option_defaults
-from tests.conftest import SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 ROTATION = "gcp-kms-crypto-key-rotation"
 

@@ -27,6 +27,7 @@ import pytest
 from preflight import cli
 from preflight.engine import plan as plan_module
 from preflight.engine import stacks
+from preflight.engine.modes import MODES
 from preflight.engine.runner import REDACTED, UNKNOWN
 from preflight.reports.terraform import (
     BETA_ONLY,
@@ -42,8 +43,8 @@ from preflight.reports.terraform import (
     snake,
     tf_type,
 )
-from tests.conftest import MODES, SITES
 from tests.paths import ROOT
+from tests.sites import SITES
 
 RUNS = [(site, mode) for site in SITES for mode in MODES]
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")

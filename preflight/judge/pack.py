@@ -32,8 +32,8 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from preflight import signals
 from preflight.engine.runner import Resource
+from preflight.judge.words import PACK_DIR
 
-PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 _LEVELS = {"advisory": 0, "mandatory": 1, "disabled": 2, "remediate": 3}
 _LEVEL_NAMES = {value: key for key, value in _LEVELS.items()}
 
@@ -141,7 +141,7 @@ def _options(r: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
     return options
 
 
-class PolicyPack:
+class PackProcess:
     """A running policy-pack process and a client for it. Use as a context manager."""
 
     def __init__(
@@ -206,7 +206,7 @@ class PolicyPack:
             self._connected = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         return self._connected
 
-    def __enter__(self) -> PolicyPack:
+    def __enter__(self) -> PackProcess:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -344,11 +344,11 @@ class PolicyPack:
 
 
 class Stream:
-    """Resources sent to ``Analyze`` one by one from a background thread; see ``PolicyPack.stream``."""
+    """Resources sent to ``Analyze`` one by one from a background thread; see ``PackProcess.stream``."""
 
     def __init__(
         self,
-        pack: PolicyPack,
+        pack: PackProcess,
         provider: Resource | None,
         prepare: Callable[[], None] | None,
         executor: ThreadPoolExecutor,

@@ -5,7 +5,7 @@ are made by principals the site does not intend (its uploader reading images, an
 project, an outside user, an anonymous caller, another project's service agent), the quiet entries by every
 holder the pack's effective-access model intends (:mod:`imaging_policies._intent`: the same intent, so a
 grant that slipped through is noticed at first use). The baseline and off-hours detectors (LOG-17) are
-judged by per-minute series of the metrics they watch (:mod:`imaging_policies.promql`), built from the
+judged by per-minute series of the metrics they watch (:mod:`imaging_policies._promql`), built from the
 thresholds the site declares (``imaging-landing-zone:logging.detection``, with the site config's defaults,
 copied here; a contract test holds them equal).
 
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from imaging_policies import log_samples
+from imaging_policies import _log_samples as log_samples
 from imaging_policies._intent import Intent
+from imaging_policies._promql import STEP, Series, metric_name
 from imaging_policies._site import Settings, section
-from imaging_policies.promql import STEP, Series, metric_name
 
 OUTSIDER: Final = "mallory@outside.example"
 STRANGE_AGENT: Final = "service-999999999999@gs-project-accounts.iam.gserviceaccount.com"

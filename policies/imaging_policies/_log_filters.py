@@ -1,7 +1,7 @@
 """What a log filter selects from the site's sample entries: the pack's semantic view of filters.
 
 Sinks, exclusions and alerts are judged by the entries their filters select (evaluated with
-:mod:`imaging_policies.logquery` against :mod:`imaging_policies.log_samples` re-targeted to the
+:mod:`imaging_policies._logquery` against :mod:`imaging_policies._log_samples` re-targeted to the
 stack's site), never by the terms the filter text contains: ``NOT``, another spelling of the same
 log, or an extra condition that narrows a filter are all seen for what they do.
 """
@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from imaging_policies import log_samples
+from imaging_policies import _log_samples as log_samples
+from imaging_policies._log_samples import Sample
+from imaging_policies._logquery import QuerySyntaxError, parse
 from imaging_policies._props import UNKNOWN
 from imaging_policies._site import site_logging
-from imaging_policies.log_samples import Sample
-from imaging_policies.logquery import QuerySyntaxError, parse
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A small evaluator of the part of the Cloud Logging query language that log filters use.
 
 The pack judges sink, exclusion and alert filters by what they select from sample log entries
-(:mod:`imaging_policies.log_samples`), not by the terms they contain; the tests use it to prove what
+(:mod:`imaging_policies._log_samples`), not by the terms they contain; the tests use it to prove what
 the components' filters select. Self-contained (the pack is published alone). It follows Google's
 "Logging query language" reference (https://cloud.google.com/logging/docs/view/logging-query-language):
 

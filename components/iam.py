@@ -1,4 +1,4 @@
-"""Least-privilege runtime identities of a site (controls IAM-04 to IAM-06).
+"""Least-privilege runtime identities of a site (the controls it meets: the catalogue's "met by").
 
 The viewer and the PACS uploader each get a dedicated service account without keys. The PACS,
 when it runs on premises, authenticates through Workload Identity Federation, restricted by an

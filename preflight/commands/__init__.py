@@ -1,0 +1,1 @@
+"""The commands of ``python -m preflight`` that outgrew ``cli.py``, one module per command."""
