@@ -138,9 +138,7 @@ class ServicePerimeter(Component):
             parent=policy,
             name=f"{policy}/servicePerimeters/{short_name(args.site_code, 'imaging')}",
             title=f"{args.site_code}-imaging",
-            description=(
-                "The imaging site's project: its restricted APIs answer only inside the perimeter (NET-10)."
-            ),
+            description=("The imaging site's project: its restricted APIs answer only inside the perimeter (NET-10)."),
             perimeter_type="PERIMETER_TYPE_REGULAR",
             use_explicit_dry_run_spec=not args.enforced,
             status=config if args.enforced else None,

@@ -15,6 +15,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    perimeter,
     properties,
     retention,
     routing,
@@ -40,6 +41,7 @@ for _module in (
     monitoring,
     edge,
     routing,
+    perimeter,
     orgpolicy,
     properties,
 ):
