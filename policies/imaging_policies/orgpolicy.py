@@ -299,7 +299,7 @@ GUARD_RAILS = (
 )
 
 
-def project_names(args: StackValidationArgs, project: str | None) -> tuple[frozenset[str], bool]:
+def _project_names(args: StackValidationArgs, project: str | None) -> tuple[frozenset[str], bool]:
     """The site project's id and the numbers the stack's outputs give it (a bucket's ``projectNumber``,
     a Google service agent's ``service-<number>@`` email), and whether a number is still unknown."""
     if project is None:
@@ -394,7 +394,7 @@ def _v1(r: PolicyResource, names: frozenset[str], pending: bool) -> OrgPolicy:
 
 def org_policies(args: StackValidationArgs) -> tuple[list[OrgPolicy], Context]:
     """Every org policy of the stack (v1 and v2), and the context its rules are judged in."""
-    names, pending = project_names(args, site_project())
+    names, pending = _project_names(args, site_project())
     found = []
     for r in args.resources:
         if r.resource_type == tokens.ORG_POLICY:

@@ -32,8 +32,10 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._principals import site_project_number
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, property_dependencies
 from imaging_policies._registry import Report, resource_policy, stack_policy
+from imaging_policies._resolve import SiteProject
 from imaging_policies._site import (
     SITE_NAMESPACE,
     inside,
@@ -42,7 +44,6 @@ from imaging_policies._site import (
     site_project,
     source_allowlist,
 )
-from imaging_policies.orgpolicy import project_names
 
 BRIDGE = "PERIMETER_TYPE_BRIDGE"
 ANY_IDENTITY_TYPES = frozenset({"ANY_IDENTITY", "ANY_USER_ACCOUNT", "ANY_SERVICE_ACCOUNT"})
@@ -111,30 +112,28 @@ def configurations(args: StackValidationArgs) -> list[Configuration]:
     return found
 
 
-def _holds(configuration: Configuration, names: frozenset[str], pending: bool) -> Any:
+def _holds(configuration: Configuration, site: SiteProject) -> Any:
     """Whether the configuration holds the site project: ``True``, ``False`` or :data:`UNKNOWN`."""
     verdict: Any = False
-    # A first preview may not know the site project's number yet (no bucket or service agent output gives it):
-    # a project named by number is then undecided, judged at update, never taken for another project.
-    numbers_unknown = pending or not any(n.isdigit() for n in names)
     for resource in configuration.resources:
         if resource is UNKNOWN:
             verdict = UNKNOWN
-            continue
-        kind, _, ident = str(resource).partition("/")
-        if kind == "projects" and ident in names:
+        elif str(resource).startswith("projects/") and site.holds(resource):
             return True
-        if kind == "projects" and ident.isdigit() and numbers_unknown:
+        elif site.number is None and str(resource).removeprefix("projects/").isdigit():
+            # Nothing in the stack gives the site project's number yet: a project named by number is undecided,
+            # judged at update, never taken for another project.
             verdict = UNKNOWN
     return verdict
 
 
 def site_configurations(args: StackValidationArgs) -> tuple[list[Configuration], Configuration | None]:
     """The configurations that hold the site project, and the first that may (a value still unknown)."""
-    names, pending = project_names(args, site_project())
+    number, _ = site_project_number(args.resources, args.get_config())
+    site = SiteProject(site_project(), number)
     holding, undecided = [], None
     for configuration in configurations(args):
-        holds = _holds(configuration, names, pending)
+        holds = _holds(configuration, site)
         if holds is True:
             holding.append(configuration)
         elif holds is UNKNOWN and undecided is None:
