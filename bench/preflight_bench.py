@@ -59,7 +59,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import sites  # noqa: E402
-from preflight.tables import markdown_table, text_table  # noqa: E402
+from preflight.reports.tables import markdown_table, text_table  # noqa: E402
 
 SAMPLE_SECONDS = 0.2
 """Default memory sampling interval: a PSS read costs about 2 ms per 200 MB process, so a fleet's
@@ -899,7 +899,7 @@ def section_fleet(bench: Bench, args: argparse.Namespace, checkov: str | None) -
     """``fleet`` over generated sites, cold then warm, against one Checkov run over the same sites' exports."""
     largest = max(args.sizes)
     root = bench.work / "fleet"
-    progress(f"generating {largest} sites (bench/sites.py), each verified with preflight.stacks.load_file")
+    progress(f"generating {largest} sites (bench/sites.py), each verified with preflight.engine.stacks.load_file")
     names = [s.name for s in sites.generate(largest, root / "all-stacks")]
     if not bench.capabilities.get("checkov") and checkov:
         progress(f"export, not timed: {largest} terraform-plan exports with {args.jobs} workers")

@@ -3,7 +3,7 @@
 Site ``i`` is a copy of ``stacks/Pulumi.lausanne.yaml`` (even ``i``) or ``stacks/Pulumi.utrecht.yaml``
 (odd ``i``) with everything that makes a site distinct replaced: site code, GCP project, region,
 address ranges, next hops, alert channels, the viewer's domain and image digest. Every file is read
-back with ``preflight.stacks.load_file``, so a generated fleet is valid by construction or the
+back with ``preflight.engine.stacks.load_file``, so a generated fleet is valid by construction or the
 generator fails.
 
 Address plan (distinct across sites, no overlap within a site):
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from preflight.stacks import STACKS_DIR, Stack, load_file  # noqa: E402
+from preflight.engine.stacks import STACKS_DIR, Stack, load_file  # noqa: E402
 
 NS = "imaging-landing-zone"
 TEMPLATES = ("lausanne", "utrecht")
@@ -133,7 +133,7 @@ def site_config(index: int, templates: dict[str, dict[str, Any]] | None = None) 
 def generate(count: int, directory: Path) -> list[Stack]:
     """Write ``count`` valid stack files ``Pulumi.<code>.yaml`` into ``directory``; return them as loaded.
 
-    Raises ``preflight.stacks.StackFileError`` or ``program.config.ConfigError`` if a generated
+    Raises ``preflight.engine.stacks.StackFileError`` or ``program.config.ConfigError`` if a generated
     file does not load (a bug in this generator, never expected).
     """
     if count > MAX_SITES:

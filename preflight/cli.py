@@ -11,15 +11,15 @@ parallel, with a progress bar (stderr) and a summary; the exit code is the worst
 
 ``plan <site> [--preview] [--format table|json|terraform-plan]``: the offline plan; ``json`` is
 ``imaging-landing-zone/plan@1``, ``terraform-plan`` the same resources as a Terraform plan JSON
-(``terraform show -json``, format 1.2, ``preflight/terraform.py``) for scanners such as Checkov.
+(``terraform show -json``, format 1.2, ``preflight/reports/terraform.py``) for scanners such as Checkov.
 Exit codes: 0 success, 2 bad input (unknown site, invalid stack file) or a tool failure.
 
 ``access <site> [--format table|json] [--project DIR]``: who holds which permission on each protected
-asset of the update-mode plan, and whether the site declares it (``preflight/access.py``). Exit codes: 0
+asset of the update-mode plan, and whether the site declares it (``preflight/reports/access.py``). Exit codes: 0
 success, 2 bad input or a tool failure.
 
 ``netcheck <site> [--url URL ...] [--seconds N] [--format table|json] ...``: the site network
-readiness probe (``preflight/netcheck.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
+readiness probe (``netcheck/probe.py``). Exit codes: 0 every endpoint meets the minimums, 1 one
 does not, 2 unusable input or an endpoint that cannot be measured.
 
 Errors are reported as one ``error: ...`` line per problem on stderr, never a traceback. ``check`` and
@@ -54,7 +54,7 @@ def schema_text() -> str:
 def _schema(*, write: bool) -> int:
     text = schema_text()
     if write:
-        from preflight.stacks import ROOT
+        from preflight.engine.stacks import ROOT
 
         (ROOT / SCHEMA_FILE).write_text(text, encoding="utf-8")
         print(f"wrote {SCHEMA_FILE}")
@@ -64,7 +64,7 @@ def _schema(*, write: bool) -> int:
 
 
 def _docs(*, write: bool) -> int:
-    from preflight import docs as docs_module
+    from preflight.catalogue import docs as docs_module
 
     if write:
         docs_module.write()
@@ -300,8 +300,8 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _verdict_cache(args: argparse.Namespace, policy_config: Any) -> Any:
-    """The verdict cache for this run (``preflight/cache.py``)."""
-    from preflight import cache
+    """The verdict cache for this run (``preflight/judge/cache.py``)."""
+    from preflight.judge import cache
 
     from_environment = os.environ.get("PREFLIGHT_CACHE_DIR")
     directory = args.cache_dir or (Path(from_environment) if from_environment else cache.DEFAULT_DIR)
@@ -322,7 +322,7 @@ def _warn(message: str) -> None:
 
 def _readiness(files: Sequence[Path]) -> dict[str, Any]:
     """The ``--evidence`` reports by site; raises ``EvidenceError`` (one line) on a bad file or two for one site."""
-    from preflight import evidence
+    from preflight.reports import evidence
 
     reports: dict[str, Any] = {}
     for file in files:
@@ -335,7 +335,7 @@ def _readiness(files: Sequence[Path]) -> dict[str, Any]:
 
 def _matched(reports: dict[str, Any], sites: Sequence[str]) -> dict[str, Any]:
     """``reports`` if each names a site being checked; else raise ``EvidenceError`` naming the file."""
-    from preflight import evidence
+    from preflight.reports import evidence
 
     for site, readiness in reports.items():
         if site not in sites:
@@ -353,7 +353,7 @@ def _report_target(text: str) -> tuple[str, Path]:
 
 
 def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: bool = True) -> None:
-    from preflight import report
+    from preflight.reports import formats as report
 
     for fmt, output in [(args.format, args.output), *args.report]:
         if not table_to_stdout and fmt == "table" and output is None:
@@ -368,7 +368,7 @@ def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: 
 
 
 MODES = ("preview", "update", "existing")
-"""The modes a site meets in its life (``preflight.engine.MODES``; not imported here to keep ``--help`` fast)."""
+"""The modes a site meets in its life (``preflight.engine.runner.MODES``; not imported here to keep ``--help`` fast)."""
 
 
 def _modes(mode: str | None) -> tuple[str, ...]:
@@ -381,8 +381,9 @@ class _UsageError(Exception):
 
 def _judge(args: argparse.Namespace) -> Any:
     """The ``check`` command's result: the site's program, or the plan document, judged."""
-    from preflight import check, stacks
-    from preflight import plan as plan_module
+    from preflight.engine import plan as plan_module
+    from preflight.engine import stacks
+    from preflight.judge import check
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
@@ -417,7 +418,7 @@ def _judge(args: argparse.Namespace) -> Any:
         )
     if args.site is None:
         raise _UsageError("name a site (the stack name of stacks/Pulumi.<site>.yaml) or give --plan FILE")
-    from preflight import cache as cache_module
+    from preflight.judge import cache as cache_module
 
     stack = _stack(args)
     modes = _modes(args.mode)
@@ -439,7 +440,7 @@ def _judge(args: argparse.Namespace) -> Any:
 
 def _stack(args: argparse.Namespace) -> Any:
     """The stack to run: SITE of stacks/ (``--stacks-dir``), or stack SITE of the ``--project`` DIR."""
-    from preflight import stacks
+    from preflight.engine import stacks
 
     if args.project is not None:
         if args.stacks_dir is not None:
@@ -449,9 +450,12 @@ def _stack(args: argparse.Namespace) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from preflight import cache, check, evidence, report, stacks
-    from preflight import plan as plan_module
-    from preflight.engine import ProgramError
+    from preflight.engine import plan as plan_module
+    from preflight.engine import stacks
+    from preflight.engine.runner import ProgramError
+    from preflight.judge import cache, check
+    from preflight.reports import evidence
+    from preflight.reports import formats as report
 
     try:
         reports = _readiness(args.evidence)
@@ -481,7 +485,8 @@ def _check(args: argparse.Namespace) -> int:
 def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 1) -> int:
     """A site that could not be checked: its errors on stderr and, when the site exists, a failing
     row in the reports asked for (a CI job that keeps the SARIF or Markdown sees why)."""
-    from preflight import check, fleet, stacks
+    from preflight.engine import stacks
+    from preflight.judge import check, fleet
 
     code = _fail(problems)
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
@@ -502,7 +507,10 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
 
 
 def _fleet(args: argparse.Namespace) -> int:
-    from preflight import cache, check, evidence, fleet, report, stacks
+    from preflight.engine import stacks
+    from preflight.judge import cache, check, fleet
+    from preflight.reports import evidence
+    from preflight.reports import formats as report
 
     stacks_dir = args.stacks_dir or stacks.STACKS_DIR
     sites = stacks.available(stacks_dir)
@@ -605,7 +613,8 @@ def _netcheck_parser(sub: Any) -> None:
 
 
 def _netcheck(args: argparse.Namespace) -> int:
-    from preflight import netcheck, stacks
+    from netcheck import probe as netcheck
+    from preflight.engine import stacks
 
     try:
         site = stacks.site_of(stacks.load(args.site, args.stacks_dir or stacks.STACKS_DIR))
@@ -645,9 +654,10 @@ def _fail(lines: Sequence[str]) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from preflight import plan as plan_module
-    from preflight import stacks, terraform
-    from preflight.engine import ProgramError
+    from preflight.engine import plan as plan_module
+    from preflight.engine import stacks
+    from preflight.engine.runner import ProgramError
+    from preflight.reports import terraform
 
     try:
         stack = _stack(args)
@@ -667,8 +677,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _access(args: argparse.Namespace) -> int:
-    from preflight import access, stacks
-    from preflight.engine import ProgramError, run_stack
+    from preflight.engine import stacks
+    from preflight.engine.runner import ProgramError, run_stack
+    from preflight.reports import access
 
     try:
         stack = _stack(args)

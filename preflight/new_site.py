@@ -219,7 +219,7 @@ def run(
 def _write(
     args: argparse.Namespace, *, interactive: bool, ask: Callable[[str], str], out: Callable[[str], None]
 ) -> None:
-    from preflight import stacks
+    from preflight.engine import stacks
 
     if (problem := sites.problem(args.name)) is not None:
         raise NewSiteError(problem)
@@ -261,7 +261,7 @@ def _write(
 def _distinct(site: SiteConfig, stacks_dir: Path) -> None:
     """The new site shares no site code and no GCP project with a site of the fleet (``fleet`` refuses
     such a pair; refused here before anything is written)."""
-    from preflight import stacks
+    from preflight.engine import stacks
 
     problems = []
     for name in stacks.available(stacks_dir):

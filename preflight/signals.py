@@ -2,7 +2,7 @@
 once: their fleet workers and policy-pack processes end, the verdicts made so far stay in the verdict
 cache (each is kept as it is made), and the process exits 143 (128 + SIGTERM).
 
-The stop does not unwind (Ctrl-C does, :mod:`preflight.engine` holds it back while a program runs): a
+The stop does not unwind (Ctrl-C does, :mod:`preflight.engine.runner` holds it back while a program runs): a
 program run can take seconds, and an exception raised inside the Pulumi runtime's nested event loops
 can be lost. The handler ends what this process started (its fleet workers, which do the same for
 their own policy packs, and its own packs), says so in one line and exits.

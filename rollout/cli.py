@@ -200,7 +200,7 @@ def _fleet(
     bootstrap_stack: Path,
     stacks_dir: Path | None,
 ) -> int:
-    from preflight import stacks
+    from preflight.engine import stacks
     from rollout import pulumi_ops
 
     sites, problems = _selected(args, stacks.available(stacks_dir or stacks.STACKS_DIR))
@@ -254,7 +254,7 @@ def _fleet(
 
 
 def _retire(args: argparse.Namespace, pulumi_command: Any, bootstrap_stack: Path, stacks_dir: Path | None) -> int:
-    from preflight import stacks
+    from preflight.engine import stacks
     from program import sites
     from rollout import pulumi_ops, retire
 

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, Any, Final, Literal
 
-from preflight.tables import text_table
+from preflight.reports.tables import text_table
 
 OPERATIONS: Final = ("preview", "up", "drift")
 Status = Literal["ok", "changes", "drifted", "failed", "skipped"]

@@ -1,6 +1,6 @@
 """Shared fixtures: example sites' plans (cached per session) and running policy-pack processes.
 
-Mock state is process-global: every plan is built by ``preflight.engine.capture``, which installs a
+Mock state is process-global: every plan is built by ``preflight.engine.runner.capture``, which installs a
 fresh monitor and config per run and clears the config afterwards.
 """
 
@@ -15,14 +15,15 @@ from typing import Any
 
 import pytest
 
-from preflight import analyzer, stacks
-from preflight.engine import Resource, run_program
-from preflight.stacks import PROGRAM, PROJECT
+from preflight.engine import stacks
+from preflight.engine.runner import Resource, run_program
+from preflight.engine.stacks import PROGRAM, PROJECT
+from preflight.judge import analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = stacks.available()
 MODES = ("preview", "update", "existing")
-"""Every mode a site meets in its life (preflight.engine.MODES)."""
+"""Every mode a site meets in its life (preflight.engine.runner.MODES)."""
 
 _plans: dict[tuple[str, str], list[Resource]] = {}
 
@@ -30,7 +31,7 @@ _plans: dict[tuple[str, str], list[Resource]] = {}
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_verdicts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Every check a test runs judges afresh (``PREFLIGHT_NO_CACHE``), and the verdicts it keeps go to a
-    directory of the session, not the repository's cache; tests/test_verdict_cache.py turns reuse on."""
+    directory of the session, not the repository's cache; tests/preflight/judge/test_verdict_cache.py turns reuse on."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path_factory.mktemp("verdict-cache")))
         patch.setenv("PREFLIGHT_NO_CACHE", "1")

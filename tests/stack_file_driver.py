@@ -5,7 +5,7 @@
 JSON line on stdout: ``{"outcome": "valid" | "refused" | "crash", "problems": [...], "seconds": t}``.
 "refused" is the one-line error a user sees (``StackFileError`` or ``ConfigError``); "crash" is any
 other exception, with its traceback. A file that takes the process down (memory, stack) ends it: the
-caller sees the process gone and names the file. Used by tests/test_untrusted_stack_files.py.
+caller sees the process gone and names the file. Used by tests/preflight/engine/test_untrusted_stack_files.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from preflight import stacks  # noqa: E402
+from preflight.engine import stacks  # noqa: E402
 from program.config import ConfigError  # noqa: E402
 
 

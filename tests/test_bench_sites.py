@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from bench import sites
-from preflight.stacks import load_file
+from preflight.engine.stacks import load_file
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from preflight import stacks
+from preflight.engine import stacks
 from program.config import ConfigError, ProtectionLevel, SiteConfig, SiteRole
 
 NS = "imaging-landing-zone"
@@ -533,7 +533,7 @@ def test_cli_names_known_sites_for_an_unknown_one():
 
 def test_cli_refuses_a_site_setting_written_as_a_secret(tmp_path):
     """The site's own settings are validated offline and none is secret: a ``secure:`` one is refused,
-    naming the key (another namespace's secret is a placeholder: tests/test_other_programs.py)."""
+    naming the key (another namespace's secret is a placeholder: tests/preflight/judge/test_other_programs.py)."""
     config = {**BASE, f"{NS}:labels": {"secure": "v1:abc"}}
     result = _cli("plan", "bad", "--stacks-dir", str(_write_stack(tmp_path, config)))
     assert result.returncode == 2

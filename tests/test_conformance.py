@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight import stacks
+from preflight.engine import stacks
 from tests.conftest import MODES, SITES, site_plan
 
 FIRST_PREVIEW_UNKNOWNS = {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight import docs
-from preflight.engine import capture
+from preflight.catalogue import docs
+from preflight.engine.runner import capture
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

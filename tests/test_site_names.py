@@ -21,7 +21,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from preflight import cli, stacks
+from preflight import cli
+from preflight.engine import stacks
 from program import sites
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 NS = "imaging-landing-zone"
 FLEET_TESTS = [
     "tests/test_conformance.py",
-    "tests/test_fleet_consistency.py::test_the_example_fleet_is_consistent",
-    "tests/test_preflight_fleet.py::test_a_fleet_with_an_invalid_stack_checks_the_others_and_exits_2",
-    "tests/test_preflight_plan.py::test_example_stack_files_match_the_schema",
+    "tests/preflight/judge/test_fleet_consistency.py::test_the_example_fleet_is_consistent",
+    "tests/preflight/judge/test_preflight_fleet.py::test_a_fleet_with_an_invalid_stack_checks_the_others_and_exits_2",
+    "tests/preflight/engine/test_preflight_plan.py::test_example_stack_files_match_the_schema",
     "tests/test_workflow.py::test_the_deploy_matrix_is_every_stack_file",
 ]
 

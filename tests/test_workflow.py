@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from preflight import stacks
 from preflight.cli import _parser
+from preflight.engine import stacks
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -9,7 +9,7 @@ Analyzer protocol carries: ``ignoreChanges`` on a judged property, ``protect`` o
 bucket, an explicit ``provider`` for another project or region. ``retainOnDelete``, ``deletedWith`` and
 ``import`` do not reach a policy pack (the protocol's ``AnalyzerResourceOptions`` has no field for them):
 under the real engine they are not visible to the pack; the offline check reads them from the
-program's registrations and judges them itself (``preflight/options.py``).
+program's registrations and judges them itself (``preflight/judge/options.py``).
 """
 
 from __future__ import annotations

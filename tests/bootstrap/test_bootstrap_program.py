@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from preflight import engine, stacks
+from preflight.engine import runner as engine
+from preflight.engine import stacks
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = ROOT / "bootstrap"

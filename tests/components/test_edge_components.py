@@ -8,8 +8,8 @@ import pytest
 
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.viewer import ViewerEndpointArgs
-from preflight.engine import capture
-from preflight.gcp_model import project_number
+from preflight.engine.gcp_model import project_number
+from preflight.engine.runner import capture
 from program.config import GUARD_RAIL_CONSTRAINTS, SignOn
 from tests.conftest import SITES, by_name, site_plan
 

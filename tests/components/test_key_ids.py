@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from components.contract import crypto_key_id
 from components.logs import SecurityLoggingArgs, SiemDestination
 from components.storage import BucketNetworkAccess, ImageBucketArgs
-from preflight.engine import capture
+from preflight.engine.runner import capture
 
 PROJECT, REGION = "proj-123456", "europe-west1"
 GOOD = f"projects/{PROJECT}/locations/{REGION}/keyRings/abc-keyring/cryptoKeys/abc-images"

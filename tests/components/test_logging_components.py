@@ -8,8 +8,8 @@ import pytest
 from components.alerts import SECURITY_ALERTS, SECURITY_LOGS_FILTER
 from components.logs import SiemDestination
 from components.monitoring import SecurityAlertsArgs
-from preflight.engine import UNKNOWN
-from preflight.gcp_model import project_number
+from preflight.engine.gcp_model import project_number
+from preflight.engine.runner import UNKNOWN
 from tests.conftest import by_name, site_plan
 
 LAU_NUMBER = project_number("chuv-imaging-lau")

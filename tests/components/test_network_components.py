@@ -22,7 +22,7 @@ from components.firewall import (
     firewall_rules,
 )
 from components.network import WorklistRoute
-from preflight.engine import capture
+from preflight.engine.runner import capture
 from tests.conftest import by_name, site_plan
 
 LOGGED = {"metadata": "INCLUDE_ALL_METADATA"}

@@ -11,7 +11,7 @@ import pytest
 from components.identity import SiteIdentities, SiteIdentitiesArgs
 from components.kms import SiteKeys, SiteKeysArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
-from preflight.engine import UNKNOWN, capture
+from preflight.engine.runner import UNKNOWN, capture
 from program.config import GUARD_RAIL_CONSTRAINTS
 from tests.conftest import by_name, site_plan
 

@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from components.logs import SecurityLoggingArgs, SiemDestination
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.storage import BucketNetworkAccess, ImageBucketArgs
-from preflight import stacks
-from preflight.engine import capture, run_program
-from preflight.stacks import PROGRAM, PROJECT
+from preflight.engine import stacks
+from preflight.engine.runner import capture, run_program
+from preflight.engine.stacks import PROGRAM, PROJECT
 from tests.conftest import by_name, site_plan
 
 RAIL = "iam.allowedPolicyMemberDomains"

@@ -47,7 +47,8 @@ def test_pulumi_preview_with_the_policy_pack_passes(tmp_path):
 def test_pulumi_preview_finds_what_the_preflight_finds(tmp_path):
     """The same site, pack and policy config through the real engine and through the preflight: the
     same (policy, resource) findings. The config tightens rotation so that there is a finding to compare."""
-    from preflight import check, stacks
+    from preflight.engine import stacks
+    from preflight.judge import check
 
     config = tmp_path / "policy-config.json"
     config.write_text(json.dumps({"gcp-kms-crypto-key-rotation": {"maxRotationDays": 7}}), encoding="utf-8")

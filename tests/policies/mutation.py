@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from preflight.engine import Resource
+from preflight.engine.runner import Resource
 from tests.conftest import by_name, site_plan
 
 Mutation = Callable[[list[Resource]], Resource]

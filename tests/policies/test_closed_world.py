@@ -13,10 +13,11 @@ import pulumi_gcp
 import pytest
 from imaging_policies import REGISTRY, closed_world, tokens
 
-from preflight import analyzer, plan, stacks
 from preflight.cli import main
-from preflight.engine import UNKNOWN, Resource
-from preflight.stacks import PROJECT
+from preflight.engine import plan, stacks
+from preflight.engine.runner import UNKNOWN, Resource
+from preflight.engine.stacks import PROJECT
+from preflight.judge import analyzer
 from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 

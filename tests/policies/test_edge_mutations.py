@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from preflight import stacks
+from preflight.engine import stacks
 from tests.conftest import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight import stacks
-from preflight.engine import UNKNOWN, Resource
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource
 from tests.conftest import configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 

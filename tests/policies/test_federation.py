@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from preflight import stacks
+from preflight.engine import stacks
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop
 

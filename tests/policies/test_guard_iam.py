@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from preflight import analyzer, stacks
-from preflight.engine import Resource
-from preflight.stacks import PROJECT
+from preflight.engine import stacks
+from preflight.engine.runner import Resource
+from preflight.engine.stacks import PROJECT
+from preflight.judge import analyzer
 from tests.conftest import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 

@@ -23,9 +23,10 @@ from imaging_policies.monitoring import REQUIRED_ALERTS
 from components import naming
 from components.alerts import SECURITY_ALERTS, SECURITY_LOG_FAMILIES, SECURITY_LOGS_FILTER
 from components.logs import log_bucket_id
-from preflight import analyzer, stacks
-from preflight.engine import UNKNOWN, Resource
-from preflight.stacks import PROJECT as PULUMI_PROJECT
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource
+from preflight.engine.stacks import PROJECT as PULUMI_PROJECT
+from preflight.judge import analyzer
 from tests.conftest import SITES, by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight.engine import Resource
+from preflight.engine.runner import Resource
 from tests.conftest import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, set_prop
 

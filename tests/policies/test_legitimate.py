@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight import analyzer, stacks
-from preflight.engine import UNKNOWN, Resource
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource
+from preflight.judge import analyzer
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import add_resource, set_prop
 

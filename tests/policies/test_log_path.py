@@ -21,7 +21,7 @@ from imaging_policies._site import IMAGE_READ_SPIKE, MAX_CONDITION_DURATION, MAX
 
 from components.logs import EXPORT_RETENTION
 from components.monitoring import SPIKE_WINDOW
-from preflight.engine import UNKNOWN, Resource
+from preflight.engine.runner import UNKNOWN, Resource
 from program.config import AlertSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, changes, on, remove, set_prop

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from components.alerts import SECURITY_LOG_FAMILIES
-from preflight.gcp_model import project_number
+from preflight.engine.gcp_model import project_number
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
 WITHOUT_FLOWS = " OR ".join(f"({term})" for family, term in SECURITY_LOG_FAMILIES.items() if family != "vpc-flows")

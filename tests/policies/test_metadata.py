@@ -10,14 +10,14 @@ from imaging_policies import POLICIES
 from imaging_policies._registry import DuplicatePolicyError, Registry
 from pulumi_policy import ResourceValidationPolicy
 
-from preflight import controls
+from preflight.catalogue import controls
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = controls.load()
 CONTROLS = set(CATALOGUE.ids)
 DELIVERED = {c.id for c in CATALOGUE.controls if "pack" in c.checked_by and not c.judged_with}
 """The controls a policy of the pack judges itself, from the repository's catalogue
-(``preflight/controls.toml``). TLS-04 is judged by ORG-01's policy (gcp.restrictTLSVersion);
+(``preflight/catalogue/controls.toml``). TLS-04 is judged by ORG-01's policy (gcp.restrictTLSVersion);
 PERF-01 and PERF-02 by the readiness probe, outside the stack."""
 
 

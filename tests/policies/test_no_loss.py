@@ -11,8 +11,8 @@ import copy
 import pytest
 from imaging_policies._site import DEFAULT_SOFT_DELETE_DAYS
 
-from preflight import stacks
-from preflight.engine import Resource
+from preflight.engine import stacks
+from preflight.engine.runner import Resource
 from program.config import ImageBucketSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, assert_rejected, on, set_prop, unprotect

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from preflight.engine import UNKNOWN, Resource
+from preflight.engine.runner import UNKNOWN, Resource
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import add_resource, set_prop
 

@@ -15,8 +15,9 @@ import pytest
 from imaging_policies import REGISTRY, closed_world, properties, tokens
 from imaging_policies._property_table import PROPERTIES, SELF, TRAFFIC, verdict
 
-from preflight import analyzer, gcp_schema
-from preflight.engine import Resource, capture
+from preflight.engine import gcp_schema
+from preflight.engine.runner import Resource, capture
+from preflight.judge import analyzer
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop, unprotect
 
@@ -391,7 +392,7 @@ def test_an_explicit_provider_of_the_site_passes(policy_pack):
 
 
 def site_plan_config() -> dict[str, str]:
-    from preflight import stacks
+    from preflight.engine import stacks
 
     return dict(stacks.load("lausanne").config)
 
@@ -433,7 +434,8 @@ def test_options_the_protocol_drops_are_judged_by_the_offline_check(name, change
     """Through the real check path (``check_plan``: the pack process plus the offline check's own reading
     of the registrations): the finding is IAM-13's, mandatory, on the resource. Under the real engine the
     pack cannot see these options (the README says so)."""
-    from preflight import check, stacks
+    from preflight.engine import stacks
+    from preflight.judge import check
 
     resources = site_plan("lausanne", "update")
     change(by_name(resources, name))
@@ -448,7 +450,7 @@ def test_options_the_protocol_drops_are_judged_by_the_offline_check(name, change
 
 def test_retain_on_delete_on_a_bucket_is_not_a_finding():
     """Keeping a bucket after a destroy keeps the images: not a grant left behind."""
-    from preflight import options
+    from preflight.judge import options
 
     resources = site_plan("lausanne", "update")
     _retained(by_name(resources, IMAGES))

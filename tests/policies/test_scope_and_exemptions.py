@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from preflight import analyzer
-from preflight.analyzer import PolicyConfigError
+from preflight.judge import analyzer
+from preflight.judge.analyzer import PolicyConfigError
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import add_resource
 
@@ -100,7 +100,7 @@ def test_a_stack_may_declare_itself_a_site_and_is_then_judged_as_one():
 def test_a_site_stays_a_site_whatever_its_stack_file_says(scope):
     """A site's stack file cannot switch its own site controls off (a reviewer would miss one line): only a
     reviewed policy-config exemption, with its reason, can narrow what a site is judged for."""
-    from preflight import stacks
+    from preflight.engine import stacks
 
     config = {**stacks.load("lausanne").config, "imaging-site-requirements:scope": scope}
     pack = _pack(config)
@@ -136,7 +136,7 @@ def test_an_exemption_of_a_stack_policy_drops_only_the_named_resource(policy_pac
     resources = site_plan("lausanne", "update")
     bucket = by_name(resources, "lau-images")
     bucket.outputs.pop("ipFilter", None)
-    from preflight import stacks
+    from preflight.engine import stacks
 
     config = {"gcp-storage-bucket-ip-filter": {"exempt": {"lau-images": "reached from the PACS's own network"}}}
     pack = configured_pack(stacks.load("lausanne").config, stack="lausanne", policy_config=config)

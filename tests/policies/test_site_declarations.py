@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from imaging_policies._site import Destination, allowed, ports
 
-from preflight import analyzer, stacks
-from preflight.stacks import PROJECT
+from preflight.engine import stacks
+from preflight.engine.stacks import PROJECT
+from preflight.judge import analyzer
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import set_prop
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight import stacks
-from preflight.engine import Resource
+from preflight.engine import stacks
+from preflight.engine.runner import Resource
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 

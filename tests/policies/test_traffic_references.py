@@ -12,9 +12,10 @@ from collections.abc import Callable
 import pytest
 from imaging_policies import _site
 
-from preflight import analyzer, stacks
-from preflight.engine import UNKNOWN, Resource
-from preflight.stacks import PROJECT as PROJECT_NAME
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource
+from preflight.engine.stacks import PROJECT as PROJECT_NAME
+from preflight.judge import analyzer
 from program.config import NetworkSettings
 from tests.conftest import by_name, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, set_prop

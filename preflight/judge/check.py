@@ -1,0 +1,557 @@
+"""The offline pre-deployment check: a site's real program under the mock engine, judged by the real
+policy pack over the engine's Analyzer protocol, in every mode a site meets in its life (see
+``preflight.engine.runner.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
+and ``existing`` (a later preview or update: outputs as the provider stores them).
+
+``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
+Both return a :class:`SiteResult`, which ``preflight/reports/formats.py`` renders. The pack is started the
+way the engine starts it (its own process, the stack's config, project, stack and dry-run flag in
+its environment), configured the way the CLI configures it, and told each stack with
+``ConfigureStack``, so one pack process can check one stack after another (``preflight/judge/fleet.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from preflight.engine.runner import MODES, Resource, default_provider, stack_resource
+from preflight.engine.stacks import PROGRAM, PROJECT, Stack
+from preflight.judge import options
+from preflight.judge.analyzer import PACK_DIR, Evaluation, PackError, PolicyInfo, PolicyPack, Stream, reconcile
+
+if TYPE_CHECKING:
+    from preflight.reports.evidence import Readiness
+    from program.config import SiteConfig
+
+Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
+"""A run's resources: a list, or a program run that reports each resource as it registers."""
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class PolicyConfigFileError(Exception):
+    """A policy config file that cannot be read; the message is one line naming the file."""
+
+
+def read_policy_config(path: Path) -> dict[str, Any]:
+    """A ``--policy-pack-config`` file: a JSON object of policy name (or ``all``) to a level or an
+    object of properties (with an optional ``enforcementLevel``). An empty file is no config."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyConfigFileError(f"{path}: cannot read the policy config ({exc.strerror or exc})") from None
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise PolicyConfigFileError(f"{path}: the policy config is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise PolicyConfigFileError(f"{path}: the policy config must be a JSON object of policy names")
+    return document
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnostic of the pack, placed: which control, policy, resource and mode, and the fix."""
+
+    site: str
+    mode: str
+    control: str
+    policy: str
+    level: str
+    severity: str
+    urn: str
+    resource_type: str
+    resource_name: str
+    message: str
+    remediation: str
+    skipped_in_preview: bool
+    modes: tuple[str, ...] = ()
+    """Every mode it appears in (set by :meth:`SiteResult.distinct_findings`); ``(mode,)`` otherwise."""
+
+    @property
+    def fails(self) -> bool:
+        """A mandatory violation: the engine would stop the deployment."""
+        return self.level == "mandatory" and not self.skipped_in_preview
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """One control of the compliance matrix."""
+
+    control: str
+    policies: tuple[str, ...]
+    evaluated: int
+    """Resources a resource policy of the control judged (not "not applicable"), over the modes."""
+    stack_checked: bool
+    """A stack policy of the control judged the whole stack."""
+    verdict: str
+    """``violated``, ``advisory findings``, ``not judged in preview``, ``met``, ``no resources`` or
+    ``disabled``."""
+
+
+@dataclass
+class SiteResult:
+    """What one site's check found, in every mode it ran."""
+
+    site: str
+    stack_file: str
+    """The stack file, relative to the repository root when it is inside it."""
+    modes: tuple[str, ...]
+    pack: str
+    pack_version: str
+    policies: list[PolicyInfo]
+    levels: dict[str, str]
+    resources: dict[str, int]
+    """The program's resources per mode (the root stack and the default provider are analysed too but
+    not counted: the same count as ``plan``)."""
+    findings: list[Finding]
+    evaluated: dict[str, set[str]] = field(default_factory=dict)
+    """Per policy, the URNs it judged (resource policies) in any mode; ``""`` stands for the stack."""
+    source: str = ""
+    """``program`` (the site's program under mocks) or the plan file that was judged."""
+    site_config: SiteConfig | None = None
+    """The validated site config (the matrix reads its guard-rail skips, the diagram its networks)."""
+    settings: dict[str, str] = field(default_factory=dict, repr=False)
+    """The stack's config in the engine's form (the access section reads the site's intent from it)."""
+    plan: list[Resource] = field(default_factory=list, repr=False)
+    """The resources of the last mode judged (update when it ran), when the check was asked to keep
+    them (``keep_plan``): the data-flow diagram's source."""
+    readiness: Readiness | None = None
+    """The readiness probe's report given as evidence (``--evidence FILE``), if any."""
+    skip_reasons: dict[str, str] = field(default_factory=dict)
+    """Per guard-rail policy, the ``skipReason`` the policy config gives (enforced by the organisation)."""
+    exemptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per policy, the resources its ``exempt`` config exempts (logical-name glob to the recorded reason)."""
+    stack_not_applicable: dict[str, str] = field(default_factory=dict)
+    """Per stack policy that did not apply to the whole stack, the pack's reason (for example a site
+    control on a stack that is not a hospital site); the matrix shows it."""
+    checked_at: str = ""
+    """When the pack made this verdict (UTC, ISO 8601)."""
+    notes: list[str] = field(default_factory=list)
+    """What the offline run did differently from the engine for this stack (``Stack.notes``: a secret's
+    placeholder, a virtualenv not made yet); every report shows them."""
+    cached: bool = False
+    """The verdict was reused from the verdict cache (``preflight/judge/cache.py``): its recorded inputs are
+    unchanged since ``checked_at``. Every report says so."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
+
+    @property
+    def provenance(self) -> str:
+        """How old the verdict is, when it was reused from the verdict cache; ``""`` for a verdict made
+        by this run. Every report shows it."""
+        if not self.cached:
+            return ""
+        return (
+            f"verdict of {self.checked_at or 'an earlier run'}, reused: its recorded inputs (stack file, code, pack, "
+            "policy config, packages) are unchanged since (--no-cache checks again)"
+        )
+
+    @property
+    def reused_note(self) -> str:
+        """`` (verdict of <time>, reused)`` for a reused verdict, ``""`` otherwise: the short form the
+        reports' site rows append."""
+        return f" (verdict of {self.checked_at}, reused)" if self.cached else ""
+
+    def distinct_findings(self) -> list[Finding]:
+        """The findings with each one reported in several modes merged into one, whose ``modes``
+        lists them (in the order the modes ran; ``mode`` is the first). Two findings are the same
+        when policy, resource, level, preview state and message are."""
+        merged: dict[tuple[str, str, str, bool, str], Finding] = {}
+        for f in self.findings:
+            key = (f.policy, f.urn, f.level, f.skipped_in_preview, f.message)
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = replace(f, modes=(f.mode,))
+            elif f.mode not in seen.modes:
+                merged[key] = replace(seen, modes=(*seen.modes, f.mode))
+        return list(merged.values())
+
+    def tally(self) -> tuple[int, int, int]:
+        """Distinct findings by kind: mandatory violations, advisory findings, not judged in preview."""
+        findings = self.distinct_findings()
+        fails = sum(1 for f in findings if f.fails)
+        skipped = sum(1 for f in findings if f.skipped_in_preview)
+        return fails, len(findings) - fails - skipped, skipped
+
+    def controls(self) -> list[ControlResult]:
+        """The compliance matrix: every control the pack covers, in the pack's order."""
+        by_control: dict[str, list[PolicyInfo]] = {}
+        for p in self.policies:
+            by_control.setdefault(p.control or p.name, []).append(p)
+        rows = []
+        for control, policies in by_control.items():
+            names = tuple(p.name for p in policies)
+            findings = [f for f in self.findings if f.policy in names]
+            urns = set().union(*(self.evaluated.get(p.name, set()) for p in policies))
+            stack_checked = "" in urns
+            evaluated = len(urns - {""})
+            if all(self.levels.get(name) == "disabled" for name in names):
+                verdict = "disabled"
+            elif any(f.fails for f in findings):
+                verdict = "violated"
+            elif any(not f.skipped_in_preview for f in findings):
+                verdict = "advisory findings"
+            elif findings:
+                verdict = "not judged in preview"
+            elif evaluated or stack_checked:
+                verdict = "met"
+            else:
+                verdict = "no resources"
+            rows.append(ControlResult(control, names, evaluated, stack_checked, verdict))
+        return sorted(rows, key=lambda row: _control_key(row.control))
+
+
+@dataclass(frozen=True)
+class SiteError:
+    """A site that could not be checked (its stack file is invalid, its program failed): a failing
+    row in every report, with its reasons."""
+
+    site: str
+    stack_file: str
+    """The stack file, as the user named it, else relative to the repository."""
+    problems: tuple[str, ...]
+    line: int = 1
+    """Where in the stack file the first problem is, when known."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BAD_INPUT
+
+
+def render_remediation(text: str, config: Mapping[str, Any]) -> str:
+    """A policy's fix text with its effective config: the pack writes a configurable bound as
+    ``<property> (default <value>)`` (``maxRotationDays (default 90)``), readable as it stands in the
+    Pulumi CLI; the check puts the value in force in its place (``30`` with ``maxRotationDays: 30``)."""
+    for name, value in config.items():
+        number = int(value) if isinstance(value, float) and value.is_integer() else value
+        shown = number if isinstance(number, str) else json.dumps(number)
+        text = re.sub(rf"\b{re.escape(name)} \(default [^)]*\)", shown.replace("\\", "\\\\"), text)
+    return text
+
+
+def _control_key(control: str) -> tuple[str, int, str]:
+    """ENC-02 before ENC-10: by area, then number."""
+    area, _, number = control.partition("-")
+    return (area, int(number), control) if number.isdigit() else (area, 0, control)
+
+
+class Checker:
+    """A policy pack process, configured once, that checks stacks one after another."""
+
+    def __init__(self, policy_config: Mapping[str, Any] | None = None, *, first: Stack | None = None) -> None:
+        # Started with the first stack's environment, as the engine would; later stacks are named with
+        # ConfigureStack. The pack starts in the background while the caller runs the first program.
+        self._pack = PolicyPack(
+            config=first.config if first else {},
+            project=first.project if first else PROJECT,
+            stack=first.name if first else "",
+            dry_run=False,
+        )
+        self._policy_config = dict(policy_config or {})
+        self._policies: list[PolicyInfo] | None = None
+        self._levels: dict[str, str] = {}
+        self._skip_reasons: dict[str, str] = {}
+        self._exemptions: dict[str, dict[str, str]] = {}
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pack.close()
+
+    def _configured(self) -> list[PolicyInfo]:
+        if self._policies is None:
+            policies = self._pack.info()
+            reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
+            self._pack.configure(reconciled)
+            self._levels = {name: level for name, (level, _) in reconciled.items()}
+            self._exemptions = {
+                name: {str(k): str(v) for k, v in properties["exempt"].items()}
+                for name, (_, properties) in reconciled.items()
+                if isinstance(properties, Mapping)
+                and isinstance(properties.get("exempt"), Mapping)
+                and properties["exempt"]
+            }
+            self._skip_reasons = {
+                name: str(properties["skipReason"])
+                for name, (_, properties) in reconciled.items()
+                if isinstance(properties, Mapping) and properties.get("skipReason")
+            }
+            self._policies = [
+                replace(p, remediation=render_remediation(p.remediation, reconciled.get(p.name, ("", {}))[1]))
+                for p in policies
+            ]
+        return self._policies
+
+    def judge(
+        self,
+        stack: Stack,
+        runs: Iterable[tuple[str, Source]],
+        *,
+        source: str = "program",
+        exports: Mapping[str, Mapping[str, Any]] | None = None,
+        keep_plan: bool = False,
+    ) -> SiteResult:
+        """Judge ``stack`` in each ``(mode, resources)`` run. ``resources`` is a list, or a function
+        that runs the program and calls its argument with each resource as it registers: the pack
+        then judges each resource while the program goes on, as under the engine. ``exports`` maps a
+        mode to the program's stack outputs, the root stack resource's outputs in that mode (read
+        when the stack is judged as a whole, so a streaming run may fill them in as it ends).
+        ``keep_plan`` keeps the last run's resources in the result (the HTML report's diagram; a fleet
+        does without)."""
+        # One thread sends every call, in order: a mode's analysis goes on while the next mode's program
+        # runs, and each mode's ConfigureStack comes after the previous mode's last call.
+        streams: list[tuple[str, list[Resource], Stream]] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="analyze") as executor:
+            try:
+                for mode, produce in runs:
+                    preview = mode == "preview"
+                    dry_run = mode != "update"  # a later preview of an existing site is a preview too
+                    provider = default_provider(
+                        project=stack.project, stack=stack.name, config=stack.config, preview=preview
+                    )
+                    root = stack_resource(project=stack.project, stack=stack.name)
+
+                    def prepare(dry_run: bool = dry_run) -> None:
+                        self._configured()
+                        self._pack.configure_stack(
+                            config=stack.config,
+                            project=stack.project,
+                            stack=stack.name,
+                            dry_run=dry_run,
+                            secret_keys=stack.secret_keys,
+                        )
+
+                    stream = self._pack.stream(provider, prepare=prepare, executor=executor)
+                    stream.add(root)
+                    stream.add(provider)
+                    if callable(produce):
+                        resources = produce(stream.add)
+                    else:
+                        resources = produce
+                        for r in resources:
+                            stream.add(r)
+                    root.outputs = dict((exports or {}).get(mode, {}))
+                    analysed = [root, provider, *resources]
+                    stream.close(analysed)
+                    streams.append((mode, analysed, stream))
+                judged = [(mode, analysed, stream.finish()) for mode, analysed, stream in streams]
+            except BaseException:
+                executor.shutdown(wait=True, cancel_futures=True)
+                raise
+        policies = self._configured()
+        info = {p.name: p for p in policies}
+        result = SiteResult(
+            site=stack.name,
+            stack_file=stack.shown,
+            modes=tuple(mode for mode, _, _ in judged),
+            pack=self._pack.name,
+            pack_version=self._pack.version,
+            policies=policies,
+            levels=dict(self._levels),
+            skip_reasons=dict(self._skip_reasons),
+            exemptions={name: dict(entries) for name, entries in self._exemptions.items()},
+            # The program's resources, as `plan` counts them (the root stack and the default
+            # provider are analysed too, as the engine does, but are not the site's).
+            resources={mode: len(analysed) - 2 for mode, analysed, _ in judged},
+            findings=[],
+            source=source,
+            site_config=stack.site,
+            settings=dict(stack.config),
+            plan=judged[-1][1] if judged and keep_plan else [],
+            checked_at=datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            notes=list(stack.notes),
+        )
+        for mode, analysed, evaluation in judged:
+            _record(result, mode, analysed, evaluation, info, site=is_site(stack.config))
+        return result
+
+
+PACK_NAMESPACE = "imaging-site-requirements"
+"""The pack's config namespace (``_site.PACK_NAMESPACE`` of the pack; tests hold the two equal)."""
+
+
+@functools.cache
+def _pack_words() -> Any:
+    """The pack's own vocabulary table (``imaging_policies/_words.py``, a module without imports of the
+    pack), loaded by path: a fix text reads as the pack's messages do, one table for both."""
+    path = PACK_DIR / "imaging_policies" / "_words.py"
+    spec = importlib.util.spec_from_file_location("_imaging_pack_words", path)
+    if spec is None or spec.loader is None:  # pragma: no cover (the file is part of the repository)
+        raise PackError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fit(text: str, *, site: bool) -> str:
+    """``text`` in words that fit the stack (the pack's ``_words.fit``)."""
+    return str(_pack_words().fit(text, site=site))
+
+
+def is_site(config: Mapping[str, str]) -> bool:
+    """Whether the pack judges the stack as a hospital site (``_site.stack_scope`` of the pack): it has
+    ``imaging-landing-zone:siteCode``, or its config opts in with ``imaging-site-requirements:scope: site``."""
+    return (
+        bool(config.get(f"{PROJECT}:siteCode")) or config.get(f"{PACK_NAMESPACE}:scope", "").strip().lower() == "site"
+    )
+
+
+def _record(
+    result: SiteResult,
+    mode: str,
+    analysed: list[Resource],
+    evaluation: Evaluation,
+    info: Mapping[str, PolicyInfo],
+    *,
+    site: bool,
+) -> None:
+    by_urn = {r.urn: r for r in analysed}
+    # The options no Analyzer request carries (retainOnDelete, deletedWith), judged here under IAM-13.
+    level = result.levels.get(options.POLICY, "mandatory")
+    if options.POLICY in info and level != "disabled":
+        evaluation.diagnostics += options.findings(analysed, level)
+    not_applicable: dict[str, set[str]] = {}
+    for n in evaluation.not_applicable:
+        not_applicable.setdefault(n.policy, set()).add(n.urn)
+        if not n.urn and n.reason:
+            result.stack_not_applicable.setdefault(n.policy, n.reason)
+    skipped: dict[str, set[str]] = {}
+    for d in evaluation.diagnostics:
+        policy = info.get(d.policy)
+        resource = by_urn.get(d.urn)
+        if d.skipped_in_preview:
+            skipped.setdefault(d.policy, set()).add(d.urn)
+        result.findings.append(
+            Finding(
+                site=result.site,
+                mode=mode,
+                control=policy.control if policy else "",
+                policy=d.policy,
+                level=d.level,
+                severity=d.severity or (policy.severity if policy else ""),
+                urn=d.urn,
+                resource_type=resource.type if resource else ("pulumi:pulumi:Stack" if not d.urn else ""),
+                resource_name=resource.name if resource else (result.site if not d.urn else d.urn.split("::")[-1]),
+                message=d.detail,
+                remediation=fit(policy.remediation, site=site) if policy else "",
+                skipped_in_preview=d.skipped_in_preview,
+            )
+        )
+    for name, policy in info.items():
+        if result.levels.get(name) == "disabled":
+            continue
+        judged = result.evaluated.setdefault(name, set())
+        if policy.kind == "stack":
+            if "" not in not_applicable.get(name, set()):
+                judged.add("")
+        else:
+            judged |= set(evaluation.analyzed) - not_applicable.get(name, set()) - skipped.get(name, set())
+
+
+def check_site(
+    stack: Stack,
+    modes: Iterable[str],
+    *,
+    checker: Checker | None = None,
+    policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = False,
+) -> SiteResult:
+    """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
+    HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
+    ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
+    from preflight.engine.runner import ProgramError, run_stack
+
+    own = checker is None
+    active = checker or Checker(policy_config, first=stack)
+    exports: dict[str, dict[str, Any]] = {}
+    try:
+
+        def program(mode: str) -> Callable[[Callable[[Resource], None]], list[Resource]]:
+            """The program run of ``mode``, handing each resource to the pack as it registers."""
+
+            def run(add: Callable[[Resource], None]) -> list[Resource]:
+                try:
+                    return run_stack(
+                        stack, mode, on_resource=add, exports=exports.setdefault(mode, {}), own_program=PROGRAM
+                    )
+                except ProgramError as exc:
+                    raise ProgramError(
+                        f"in {mode} mode ({MODE_MOMENTS[mode]}): {exc}{_placeholder_hint(stack)}"
+                    ) from None
+
+            return run
+
+        runs = [(mode, program(mode)) for mode in modes]
+        return active.judge(stack, runs, exports=exports, keep_plan=keep_plan)
+    finally:
+        if own:
+            active.close()
+
+
+MODE_MOMENTS = {
+    "preview": "a first preview: computed values unknown",
+    "update": "a first update: computed values known",
+    "existing": "a later preview or update: values as the provider stores them",
+}
+
+
+def _placeholder_hint(stack: Stack) -> str:
+    """When a ``secure:`` value's placeholder may be what the program choked on, say so."""
+    if not stack.secret_keys:
+        return ""
+    keys = ", ".join(stack.secret_keys)
+    return f"; note: {keys} held offline placeholders (secure values cannot be decrypted offline)"
+
+
+def check_plan(
+    stack: Stack,
+    mode: str,
+    resources: list[Resource],
+    source: str,
+    *,
+    policy_config: Mapping[str, Any] | None = None,
+    keep_plan: bool = True,
+    exports: Mapping[str, Any] | None = None,
+) -> SiteResult:
+    """Judge a plan document's resources (``preflight plan --format json``, possibly edited, or a
+    recorded ``pulumi stack export`` / ``pulumi preview --json``); ``exports`` are the stack outputs."""
+    with Checker(policy_config, first=stack) as checker:
+        return checker.judge(
+            stack, [(mode, resources)], source=source, exports={mode: dict(exports or {})}, keep_plan=keep_plan
+        )
+
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_OK",
+    "EXIT_VIOLATION",
+    "MODES",
+    "Checker",
+    "ControlResult",
+    "Finding",
+    "PackError",
+    "PolicyConfigFileError",
+    "SiteError",
+    "SiteResult",
+    "check_plan",
+    "check_site",
+    "read_policy_config",
+    "render_remediation",
+]

@@ -1,0 +1,156 @@
+"""The site network readiness probe's report as evidence for the matrix (PERF-01, PERF-02, TLS-04).
+
+``python -m preflight netcheck <site> --format json`` writes ``imaging-landing-zone/netcheck@1``;
+``check --evidence FILE`` reads it back. No deployment can provision throughput or latency, so the
+matrix shows these controls as evidence outside the stack: with a report, its date and figures;
+without one, the command that produces it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from netcheck.probe import FORMAT
+from program.config import DOWNLOAD_FLOOR_MBPS, LATENCY_CEILING_MS
+
+PROBE_CONTROLS = ("PERF-01", "PERF-02", "TLS-04")
+COMMAND = "python -m preflight netcheck {site} --url <signed URL> --format json > netcheck-{site}.json"
+
+
+class EvidenceError(Exception):
+    """A readiness report that cannot be used; the message is one line naming the file and the field."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One measured endpoint of the report."""
+
+    name: str
+    role: str
+    verdict: str
+    latency_ms: float | None
+    download_mbps: float | None
+    tls: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A readiness report, as the matrix cites it."""
+
+    file: str
+    site: str
+    date: str
+    """``YYYY-MM-DD HH:MM UTC``: the report's ``measuredAt`` if it has one, else the file's time."""
+    dated_by: str
+    """``measured`` or ``file time``."""
+    verdict: str
+    min_download_mbps: float
+    max_latency_ms: float
+    endpoints: tuple[Endpoint, ...]
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def read(path: Path) -> Readiness:
+    """Read a netcheck JSON report; raise :class:`EvidenceError` with one line on any problem."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot read the readiness report ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise EvidenceError(f"{path}: the readiness report is not JSON: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise EvidenceError(f"{path}: format: expected {FORMAT!r} (python -m preflight netcheck --format json)")
+    minimums = document.get("minimums")
+    endpoints = document.get("endpoints")
+    if not isinstance(minimums, dict) or not isinstance(endpoints, list) or not isinstance(document.get("site"), str):
+        raise EvidenceError(f"{path}: site, minimums and endpoints are required (a netcheck@1 report)")
+    parsed = []
+    for index, e in enumerate(endpoints):
+        if not isinstance(e, dict) or not isinstance(e.get("name"), str):
+            raise EvidenceError(f"{path}: endpoints.{index}: not a netcheck endpoint")
+        latency = e.get("latencyMs") or {}
+        download = e.get("download") or {}
+        tls = e.get("tls") or {}
+        parsed.append(
+            Endpoint(
+                name=e["name"],
+                role=str(e.get("role", "")),
+                verdict=str(e.get("verdict", "")),
+                latency_ms=_number(latency.get("median")) if isinstance(latency, dict) else None,
+                download_mbps=_number(download.get("mbps")) if isinstance(download, dict) else None,
+                tls=tls.get("version") if isinstance(tls, dict) and isinstance(tls.get("version"), str) else None,
+                problems=tuple(str(p) for p in e.get("problems") or ()),
+            )
+        )
+    measured = document.get("measuredAt")
+    if isinstance(measured, str):
+        try:
+            when, dated_by = datetime.fromisoformat(measured), "measured"
+        except ValueError:
+            raise EvidenceError(f"{path}: measuredAt: not an ISO 8601 time, got {measured!r}") from None
+    else:
+        when, dated_by = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC), "file time"
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    return Readiness(
+        file=path.name,
+        site=document["site"],
+        date=when.strftime("%Y-%m-%d %H:%M UTC"),
+        dated_by=dated_by,
+        verdict=str(document.get("verdict", "")),
+        # the requirement's floor, or the report's stricter minimum; a report cannot lower the bar
+        min_download_mbps=max(_number(minimums.get("downloadMbps")) or DOWNLOAD_FLOOR_MBPS, DOWNLOAD_FLOOR_MBPS),
+        max_latency_ms=min(_number(minimums.get("latencyMs")) or LATENCY_CEILING_MS, LATENCY_CEILING_MS),
+        endpoints=tuple(parsed),
+    )
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def summary(control: str, readiness: Readiness | None, site: str = "<site>") -> str:
+    """What the matrix says for a probe control: the figures and whether they meet the minimum, or
+    the command that produces the evidence."""
+    if readiness is None:
+        return "readiness probe: no report given; run " + COMMAND.format(site=site) + " and pass --evidence FILE"
+    source = f"readiness probe {readiness.file} ({readiness.dated_by} {readiness.date})"
+    figures: list[str] = []
+    ok = True
+    for e in readiness.endpoints:
+        if control == "PERF-01" and e.role == "storage":
+            if e.download_mbps is None:
+                figures.append(f"{e.name}: download not measured")
+                ok = False
+            else:
+                passed = e.download_mbps > readiness.min_download_mbps
+                ok &= passed
+                figures.append(
+                    f"{e.name}: {_fmt(e.download_mbps)} Mbps (minimum {_fmt(readiness.min_download_mbps)})"
+                    + ("" if passed else " BELOW")
+                )
+        elif control == "PERF-02":
+            if e.latency_ms is None:
+                figures.append(f"{e.name}: latency not measured")
+                ok = False
+            else:
+                passed = e.latency_ms < readiness.max_latency_ms
+                ok &= passed
+                figures.append(
+                    f"{e.name}: {_fmt(e.latency_ms)} ms (maximum {_fmt(readiness.max_latency_ms)})"
+                    + ("" if passed else " ABOVE")
+                )
+        elif control == "TLS-04":
+            passed = e.tls in ("TLSv1.2", "TLSv1.3")
+            ok &= passed
+            figures.append(f"{e.name}: {e.tls or 'no TLS measured'}" + ("" if passed else " BELOW 1.2"))
+    if not figures:
+        return f"{source}: no endpoint measured for this control"
+    return f"{source}: {'meets' if ok else 'DOES NOT MEET'} the minimum: " + "; ".join(figures)
