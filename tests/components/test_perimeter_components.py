@@ -13,8 +13,8 @@ from pydantic import ValidationError
 
 from components.contract import PERIMETER_SERVICES
 from components.perimeter import REQUIRED_SERVICES, ServicePerimeterArgs, short_name
-from preflight import stacks
-from preflight.gcp_model import project_number
+from preflight.engine import stacks
+from preflight.engine.gcp_model import project_number
 from program.config import ConfigError, SiteConfig
 from tests.conftest import by_name, site_plan
 

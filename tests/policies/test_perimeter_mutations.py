@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from preflight import stacks
-from preflight.engine import Resource
-from preflight.gcp_model import project_number
+from preflight.engine import stacks
+from preflight.engine.gcp_model import project_number
+from preflight.engine.runner import Resource
 from tests.conftest import by_name, configured_pack, site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, changes, on, remove, set_prop
 
