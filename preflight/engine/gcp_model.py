@@ -44,6 +44,18 @@ def _digits(seed: str, length: int) -> str:
     return str(10 ** (length - 1) + digest % (9 * 10 ** (length - 1)))
 
 
+def _access_context(collection: str) -> Callable[[Outputs, str], Outputs]:
+    """A perimeter's or access level's outputs: its id is its name (``{{name}}`` in the resource's Create), an
+    ``accessPolicies/<n>/<collection>/<short name>`` path."""
+
+    def outputs(i: Outputs, name: str) -> Outputs:
+        full = i.get("name") or f"{i['parent']}/{collection}/{name.replace('-', '_')}"
+        times = {"createTime": "2026-01-05T09:00:00Z", "updateTime": "2026-01-05T09:00:00Z"}
+        return {"id": full, "name": full, **(times if collection == "servicePerimeters" else {})}
+
+    return outputs
+
+
 def _key_ring(i: Outputs, name: str) -> Outputs:
     ring_id = f"projects/{i['project']}/locations/{i['location']}/keyRings/{i.get('name', name)}"
     return {"id": ring_id}
@@ -270,6 +282,8 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _pool_provider,
     "gcp:projects/defaultServiceAccounts:DefaultServiceAccounts": _default_accounts,
+    "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter": _access_context("servicePerimeters"),
+    "gcp:accesscontextmanager/accessLevel:AccessLevel": _access_context("accessLevels"),
 }
 """Computed outputs per type token; other types get an id derived from their logical name."""
 
@@ -512,6 +526,16 @@ def _stored_v1_org_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
     }
 
 
+def _stored_perimeter(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    """The API omits a regular perimeter's type and a false dry-run flag: the flattener fills the type with
+    ``PERIMETER_TYPE_REGULAR`` (flattenAccessContextManagerServicePerimeterPerimeterType), and an absent bool is
+    stored false. An ingress or egress rule's empty ``identityType`` stays empty (the flattener returns the API's)."""
+    return {
+        "perimeterType": i.get("perimeterType") or "PERIMETER_TYPE_REGULAR",
+        "useExplicitDryRunSpec": i.get("useExplicitDryRunSpec") is True,
+    }
+
+
 def _stored_firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
     return {
         **_stored_network_ref(i, extra, name),
@@ -522,6 +546,7 @@ def _stored_firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
 
 STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:orgpolicy/policy:Policy": _stored_org_policy,
+    "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter": _stored_perimeter,
     "gcp:storage/bucketIAMMember:BucketIAMMember": _stored_member("bucket", lambda i: f"b/{i['bucket']}"),
     "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember": _stored_member(
         "webBackendService",
@@ -587,6 +612,8 @@ _V1 = r"https://www\.googleapis\.com/compute/v1/projects/"
 _API = r"https://www\.googleapis\.com/compute/beta/projects/"
 _MEMBER = r"/roles/[^/]+/[a-zA-Z]+:.+"
 _CREATE_ID = "the id ReplaceVars in the resource's Create"
+_PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter"
+_ACM = "services/accesscontextmanager/resource_access_context_manager_"
 _SELF_LINK = "Read: d.Set('self_link', ConvertSelfLinkToV1(...))"
 
 
@@ -1073,6 +1100,47 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "region",
         _V1 + f"{_P}/regions/{_P}",
         "services/compute/resource_compute_region_network_endpoint_group.go: flatten...Region (ConvertSelfLinkToV1)",
+    ),
+    # terraform-provider-google-beta 93c65b2d60fea598528f2769b5b09de856f8cb8c, services/accesscontextmanager/
+    StoredForm(
+        _PERIMETER,
+        "id",
+        r"accessPolicies/\d+/servicePerimeters/\w+",
+        f"{_ACM}service_perimeter.go: Create d.SetId(ReplaceVars('{{{{name}}}}'))",
+    ),
+    StoredForm(
+        _PERIMETER,
+        "perimeterType",
+        "PERIMETER_TYPE_(REGULAR|BRIDGE)",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterPerimeterType (empty: REGULAR)",
+    ),
+    StoredForm(
+        _PERIMETER,
+        "status.resources.0",
+        r"projects/\d+",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterStatusResources (the API's "
+        "projects/<number>, a set)",
+        optional=True,
+    ),
+    StoredForm(
+        _PERIMETER,
+        "spec.resources.0",
+        r"projects/\d+",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterSpecResources (the API's "
+        "projects/<number>, a set)",
+        optional=True,
+    ),
+    StoredForm(
+        _PERIMETER,
+        "useExplicitDryRunSpec",
+        "True|False",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterUseExplicitDryRunSpec (absent: false)",
+    ),
+    StoredForm(
+        "gcp:accesscontextmanager/accessLevel:AccessLevel",
+        "id",
+        r"accessPolicies/\d+/accessLevels/\w+",
+        f"{_ACM}access_level.go: Create d.SetId(ReplaceVars('{{{{name}}}}'))",
     ),
 )
 """Per type used by the example sites, the stored form's rules and where each comes from; held against
