@@ -16,7 +16,7 @@ moves to ``status`` and is enforced.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pulumi
 import pulumi_gcp as gcp
@@ -73,7 +73,8 @@ class ServicePerimeterArgs(ComponentArgs):
     pacs_uploader: StrInput
     """The PACS's IAM member (``serviceAccount:...``, impersonated by a federated PACS): its ingress rule's identity."""
     extra_services: list[RestrictableService] = []
-    """Services restricted besides :data:`REQUIRED_SERVICES`."""
+    """Services restricted besides the required ones (Cloud Storage, Cloud KMS, Logging, Pub/Sub, Cloud Run, IAP,
+    Monitoring)."""
     siem_subscriber: SiemMember | None = None
     """The SIEM's identity, when it reads the site's export subscription from outside the perimeter."""
     siem_project: ProjectByNumber | None = None
@@ -141,8 +142,9 @@ class ServicePerimeter(Component):
             description=("The imaging site's project: its restricted APIs answer only inside the perimeter (NET-10)."),
             perimeter_type="PERIMETER_TYPE_REGULAR",
             use_explicit_dry_run_spec=not args.enforced,
-            status=config if args.enforced else None,
-            spec=None if args.enforced else config,
+            # the same configuration, enforced (status) or as the explicit dry run (spec); the two shapes are equal
+            status=cast("gcp.accesscontextmanager.ServicePerimeterStatusArgsDict", config) if args.enforced else None,
+            spec=None if args.enforced else cast("gcp.accesscontextmanager.ServicePerimeterSpecArgsDict", config),
             opts=child(self, depends_on=list(levels.values())),
         )
         self.perimeter_name = self.perimeter.name

@@ -550,8 +550,8 @@ class PerimeterSettings(_Model):
     """The site's VPC Service Controls perimeter (NET-10 to NET-15), in the organisation's access policy."""
 
     access_policy: AccessPolicyId
-    """The organisation's access policy, `accessPolicies/<number>`: created once by the platform team (the
-    bootstrap's `accessPolicy` output), never by a site stack."""
+    """The organisation's access policy, `accessPolicies/<number>`: created once by the platform team, never by a
+    site stack (docs/deploying.md, The service perimeter)."""
     enforced: bool = False
     """`true`: the perimeter is enforced. `false` (the first deployment of a live site): an explicit dry run that
     only logs what it would deny; it needs `dryRun` with the reason and the end date."""

@@ -22,6 +22,7 @@ from components.kms import SiteKeysArgs
 from components.logs import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
+from components.perimeter import ServicePerimeterArgs
 from components.project import ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, ImageBucketArgs
 from components.viewer import ViewerEndpointArgs
@@ -45,6 +46,7 @@ MODELS: dict[str, type[BaseModel]] = {
         SecurityAlertsArgs,
         ProjectGuardRailsArgs,
         ViewerEndpointArgs,
+        ServicePerimeterArgs,
     )
 }
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -96,6 +98,8 @@ def render(text: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + args_table(MODELS[m.group(2)]) + m.group(3), text)
 
 
+COMPONENTS_README = README.parent / "components" / "README.md"
+"""The library's reference: its args blocks are rendered like the README's."""
 PACK_README = README.parent / "policies" / "README.md"
 _PROPERTIES = re.compile(r"(<!-- properties -->\n).*?(<!-- /properties -->)", re.S)
 
@@ -119,7 +123,12 @@ def write() -> bool:
     from preflight.catalogue import controls
 
     changed = False
-    files = ((README, render), (PACK_README, render_pack), (controls.DOC, lambda _: controls.render_doc()))
+    files = (
+        (README, render),
+        (COMPONENTS_README, render),
+        (PACK_README, render_pack),
+        (controls.DOC, lambda _: controls.render_doc()),
+    )
     for path, render_file in files:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         updated = render_file(current)
@@ -136,4 +145,10 @@ def stale() -> bool:
     doc = controls.DOC.read_text(encoding="utf-8") if controls.DOC.exists() else ""
     readme = README.read_text(encoding="utf-8")
     pack = PACK_README.read_text(encoding="utf-8")
-    return render(readme) != readme or render_pack(pack) != pack or controls.render_doc() != doc
+    library = COMPONENTS_README.read_text(encoding="utf-8") if COMPONENTS_README.exists() else ""
+    return (
+        render(readme) != readme
+        or render(library) != library
+        or render_pack(pack) != pack
+        or controls.render_doc() != doc
+    )
