@@ -28,6 +28,8 @@ SITE_ONLY = {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
+    "gcp-accesscontextmanager-perimeter-restricts-services",
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
 
@@ -80,6 +82,8 @@ DEMANDED = SITE_ONLY - {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
+    "gcp-accesscontextmanager-perimeter-restricts-services",
 }
 """What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
 for and no SIEM path to follow; LOG-08 reports the missing declaration; with no alert policy there is none
