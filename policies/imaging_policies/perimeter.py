@@ -460,8 +460,8 @@ POLICIES: list[StackValidationPolicy | ResourceValidationPolicy] = [
         site_only=True,
         types=[tokens.SERVICE_PERIMETER],
         description=(
-            "The site's perimeter restricts Cloud Storage, Cloud KMS, Logging, Pub/Sub, Cloud Run, IAP, Monitoring "
-            "and the declared extras, and its VPC reaches only restricted services."
+            "The perimeter of the site project restricts Cloud Storage, Cloud KMS, Logging, Pub/Sub, Cloud Run, IAP, "
+            "Monitoring and the declared extras, and its VPC reaches only restricted services."
         ),
         severity=Severity.HIGH,
         remediation=(
