@@ -6,6 +6,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     access,
     closed_world,
+    duties,
     edge,
     federation,
     firewall,
@@ -20,6 +21,7 @@ from imaging_policies import (
     retention,
     routing,
     storage,
+    supply_chain,
     vpc,
 )
 from imaging_policies._registry import Registry
@@ -33,6 +35,7 @@ for _module in (
     retention,
     iam,
     access,
+    duties,
     federation,
     firewall,
     vpc,
@@ -40,6 +43,7 @@ for _module in (
     log_path,
     monitoring,
     edge,
+    supply_chain,
     routing,
     perimeter,
     orgpolicy,

@@ -30,6 +30,7 @@ SITE_ONLY = {
     "gcp-monitoring-security-alerts-notify",
     "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
     "gcp-accesscontextmanager-perimeter-restricts-services",
+    "gcp-binaryauthorization-requires-attestation",  # the attestors are the site config's viewer.attestors
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
 
@@ -84,8 +85,10 @@ DEMANDED = SITE_ONLY - {
     "gcp-monitoring-security-alerts-notify",
     "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
     "gcp-accesscontextmanager-perimeter-restricts-services",
+    "gcp-binaryauthorization-requires-attestation",
 }
-"""What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
+"""What an empty stack that is a site lacks (NET-17's policy is demanded of a site with a viewer or a Cloud Run
+service only; with no logging declared there is no security-log bucket to ask
 for and no SIEM path to follow; LOG-08 reports the missing declaration; with no alert policy there is none
 to judge for LOG-14, and LOG-11 and LOG-12 report the missing alerts; with no asset, nobody holds or needs
 anything for IAM-10 and IAM-11)."""
