@@ -482,11 +482,13 @@ def _target_property(token: str) -> str | None:
 
 
 def _candidates(r: Any, prop: str, text: str, site: SiteProject) -> set[str]:
-    """The canonical paths a target reference may name beyond its own: the provider's stored IAP form, a short
-    name in the resource's project, a view's bucket (a grant on a view reads the bucket's logs), a key or key
-    ring in the provider's short ``<project>/<location>/<ring>[/<key>]`` form."""
+    """The canonical paths a target reference may name beyond its own: the provider's stored IAP and Cloud Run v1
+    forms, a short name in the resource's project, a view's bucket (a grant on a view reads the bucket's logs),
+    a key or key ring in the provider's short ``<project>/<location>/<ring>[/<key>]`` form."""
     project = _in_project(r, site)
     found: set[str] = set()
+    if prop == "service" and text.startswith("v1/projects/"):  # how the provider stores a Cloud Run v1 grant's
+        found.add(_canonical(text.removeprefix("v1/"), site) or "")  # service: GetResourceId's "v1/projects/..."
     iap = _IAP_WEB.match(_canonical(text, site) or "")
     if iap:  # how the provider stores it: projects/<p>/iap_web/compute/services/<name>
         found.add(f"projects/{iap.group('project')}/global/backendservices/{iap.group('name')}")
