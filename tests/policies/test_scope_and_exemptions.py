@@ -30,6 +30,9 @@ SITE_ONLY = {
     "gcp-monitoring-security-alerts-notify",
     "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
     "gcp-accesscontextmanager-perimeter-restricts-services",
+    "gcp-monitoring-unexpected-access-detectors",  # the anomaly detectors (LOG-16 to LOG-18) are a site's
+    "gcp-monitoring-baseline-detectors",
+    "gcp-scc-findings-to-siem",
     "gcp-binaryauthorization-requires-attestation",  # the attestors are the site config's viewer.attestors
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
