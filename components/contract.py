@@ -353,3 +353,67 @@ def attestor_project(value: str) -> str:
 
 AttestorName = Annotated[str, AfterValidator(attestor_name), Field(json_schema_extra={"pattern": ATTESTOR_PATTERN})]
 """A Binary Authorization attestor, by its full name ``projects/<project>/attestors/<attestor>`` (NET-17)."""
+
+# --- Service perimeter ---------------------------------------------------------------------------
+
+PERIMETER_SERVICES = (
+    "cloudkms.googleapis.com",
+    "iap.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "storage.googleapis.com",
+)
+"""The Google APIs every site perimeter restricts (NET-11): where images, keys, logs and the viewer live. A site
+adds its own (``perimeter.restrictedServices``); none can be taken out."""
+
+ACCESS_POLICY_PATTERN = r"^(accessPolicies/)?[0-9]{1,20}$"
+
+
+def access_policy(value: str) -> str:
+    """``accessPolicies/<number>`` for an access policy given with or without its prefix, else ``ValueError``."""
+    if not re.match(ACCESS_POLICY_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not an access policy: accessPolicies/<number>, the organisation's policy (gcloud "
+            "access-context-manager policies list --organization <org id>)"
+        )
+    return "accessPolicies/" + value.removeprefix("accessPolicies/")
+
+
+AccessPolicyId = Annotated[
+    str, AfterValidator(access_policy), Field(json_schema_extra={"pattern": ACCESS_POLICY_PATTERN})
+]
+"""The organisation's access policy a site perimeter belongs to, ``accessPolicies/<number>``."""
+
+PROJECT_NUMBER_PATTERN = r"^projects/[0-9]{6,20}$"
+
+
+def project_by_number(value: str) -> str:
+    """``value`` if it names a project by number (``projects/<number>``, the only form a perimeter holds), else
+    ``ValueError``."""
+    if not re.match(PROJECT_NUMBER_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not a project by number: projects/<number> (a perimeter names projects by number; "
+            "gcloud projects describe <project id> --format='value(projectNumber)')"
+        )
+    return value
+
+
+ProjectByNumber = Annotated[
+    str, AfterValidator(project_by_number), Field(json_schema_extra={"pattern": PROJECT_NUMBER_PATTERN})
+]
+"""A project named by number, ``projects/<number>``."""
+
+_SERVICE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*\.googleapis\.com$")
+
+
+def restrictable_service(value: str) -> str:
+    """``value`` if it is one Google API's service name (``bigquery.googleapis.com``), never a wildcard."""
+    if not _SERVICE.match(value):
+        raise ValueError(f"{value!r} is not a Google API's service name, like bigquery.googleapis.com (no wildcard)")
+    return value
+
+
+RestrictableService = Annotated[str, AfterValidator(restrictable_service)]
+"""A Google API a perimeter restricts, by service name."""

@@ -63,6 +63,11 @@ REQUIRED = (
         "a domain the site's groups come from as DOMAIN=CUSTOMER_ID, e.g. hospital.example=C03xgje4y",
         many=True,
     ),
+    Field(
+        "access_policy",
+        "--access-policy",
+        "the organisation's access policy the site's perimeter joins, accessPolicies/<number> (the platform team's)",
+    ),
 )
 ONE_OF = (
     (
@@ -96,6 +101,12 @@ def add_parser(sub: Any) -> None:
             metavar="VALUE",
             help=f"{field.what}{'; repeatable' if field.many else ''} (default: none, {required})",
         )
+    p.add_argument(
+        "--siem-project",
+        metavar="VALUE",
+        help="the SIEM's project by number, projects/<number>: where --siem-subscriber reads from, or the project "
+        "of a --siem-destination outside the site (default: none; required in both cases)",
+    )
     p.add_argument(
         "--protection-level",
         choices=("SOFTWARE", "HSM"),
@@ -172,6 +183,13 @@ def _config(values: dict[str, Any], protection_level: str) -> dict[str, Any]:
         },
         "logging": {"siem": siem, "alerts": alerts},
         "groupDomains": _pairs(values["group_domain"], "--group-domain"),
+        # A new site runs nothing yet: its perimeter is enforced from the first deployment (a live site
+        # migrates through a dry run instead, docs/deploying.md).
+        "perimeter": {
+            "accessPolicy": values["access_policy"],
+            "enforced": True,
+            **({"siemProject": values["siem_project"]} if values.get("siem_project") else {}),
+        },
     }
     return {f"{NAMESPACE}:{key}": value for key, value in config.items()}
 
@@ -181,6 +199,7 @@ def _gather(
 ) -> tuple[dict[str, Any], list[str]]:
     """Every required value from its flag, or asked for on a terminal; the flags still missing."""
     values: dict[str, Any] = {f.dest: getattr(args, f.dest) for f in (*REQUIRED, *(f for p in ONE_OF for f in p))}
+    values["siem_project"] = getattr(args, "siem_project", None)
 
     def asked(field: Field) -> Any:
         several = "; several separated by spaces" if field.many else ""

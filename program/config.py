@@ -7,6 +7,7 @@ written in the stack file (``imaging-landing-zone:kms.rotationDays``) and what i
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import itertools
 import json
@@ -30,6 +31,8 @@ from components.contract import (
     MAX_QUIET_PERIOD,
     MIN_ALERT_SEVERITY,
     MIN_LOG_RETENTION_DAYS,
+    PERIMETER_SERVICES,
+    AccessPolicyId,
     AlertSeverity,
     AllowlistCidr,
     AttestorName,
@@ -48,11 +51,13 @@ from components.contract import (
     PinnedImage,
     Port,
     PrivateCidr,
+    ProjectByNumber,
     ProtectionLevel,
     PublicCidr,
     QuietPeriod,
     ReadSpike,
     Region,
+    RestrictableService,
     RotationDays,
     SiemMember,
     SignOn,
@@ -625,6 +630,59 @@ class ViewerSettings(_Model):
         return self
 
 
+def _dry_run_reason(value: str) -> str:
+    if len(value.strip()) < 20:
+        raise ValueError(
+            "give the reason in a sentence: which live paths the dry run is still reading from the violations log"
+        )
+    return value.strip()
+
+
+class PerimeterDryRun(_Model):
+    """Why the site's perimeter is in dry run, and until when (a migrating live site; docs/deploying.md)."""
+
+    reason: Annotated[str, AfterValidator(_dry_run_reason)]
+    """Why it is not enforced yet, in a sentence: which paths are still being read from the violations log."""
+    until: datetime.date
+    """The day the dry run ends (`YYYY-MM-DD`): after it the pack reports the perimeter as not enforced (NET-10)."""
+
+
+class PerimeterSettings(_Model):
+    """The site's VPC Service Controls perimeter (NET-10 to NET-15), in the organisation's access policy."""
+
+    access_policy: AccessPolicyId
+    """The organisation's access policy, `accessPolicies/<number>`: created once by the platform team, never by a
+    site stack (docs/deploying.md, The service perimeter)."""
+    enforced: bool = False
+    """`true`: the perimeter is enforced. `false` (the first deployment of a live site): an explicit dry run that
+    only logs what it would deny; it needs `dryRun` with the reason and the end date."""
+    dry_run: PerimeterDryRun | None = None
+    """With `enforced: false`: why, and until when."""
+    restricted_services: list[RestrictableService] = []
+    """Google APIs restricted besides those every site restricts (Cloud Storage, Cloud KMS, Logging, Pub/Sub,
+    Cloud Run, IAP, Monitoring), for example `bigquery.googleapis.com`."""
+    siem_project: ProjectByNumber | None = None
+    """The SIEM's project by number (`projects/<number>`): where `logging.siem.subscriber` reads from (the source of
+    its ingress rule), or the project of a `logging.siem.centralDestination` outside the site (the target of the
+    sink's egress rule). Required in both cases."""
+
+    @model_validator(mode="after")
+    def _dry_run_explained(self) -> Self:
+        if not self.enforced and self.dry_run is None:
+            raise ValueError(
+                "@dryRun: the perimeter is in dry run (enforced: false) without a reason: set dryRun {reason: <why, "
+                "in a sentence>, until: <YYYY-MM-DD>}, or enforced: true"
+            )
+        if self.enforced and self.dry_run is not None:
+            raise ValueError("@dryRun: the perimeter is enforced; remove dryRun")
+        return self
+
+    @property
+    def all_restricted_services(self) -> list[str]:
+        """Every service the perimeter restricts, sorted."""
+        return sorted({*PERIMETER_SERVICES, *self.restricted_services})
+
+
 def _some_domain(value: dict[str, str]) -> dict[str, str]:
     if not value:
         raise ValueError(
@@ -671,6 +729,8 @@ class SiteConfig(_Model):
     """The viewer launch endpoint, or unset for a site without one."""
     netcheck: NetcheckSettings = NetcheckSettings()
     """Site network readiness minimums and endpoints, measured by `python -m preflight netcheck`."""
+    perimeter: PerimeterSettings | None = None
+    """The site project's VPC Service Controls perimeter (NET-10 to NET-15); the pack reports a site without one."""
 
     @field_validator("gcp_project")
     @classmethod
@@ -704,6 +764,30 @@ class SiteConfig(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _perimeter_names_siem(self) -> Self:
+        if self.perimeter is None or self.perimeter.siem_project is not None:
+            return self
+        siem = self.logging.siem
+        if siem.subscriber is not None:
+            raise ValueError(
+                f"@perimeter.siemProject: the SIEM subscriber {siem.subscriber} reads from outside the perimeter; set "
+                "siemProject to its project by number (projects/<number>), the source of its ingress rule"
+            )
+        if self.central_destination_project not in (None, self.gcp_project):
+            raise ValueError(
+                f"@perimeter.siemProject: the central destination is in the project {self.central_destination_project}"
+                ", outside the perimeter; set siemProject to that project by number (projects/<number>), the target "
+                "of the sink's egress rule"
+            )
+        return self
+
+    @property
+    def central_destination_project(self) -> str | None:
+        """The project id of ``logging.siem.centralDestination``, if the site sets one."""
+        destination = self.logging.siem.central_destination
+        return destination.split("/")[2] if destination else None
 
     def named_groups(self) -> list[tuple[str, str]]:
         """Every group the config names, with its key path (``rbac.<group>``, ``viewer.iapGroups.<i>``,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_gcp as gcp
 
 from components._base import Component
 from components.admission import AdmissionPolicy, AdmissionPolicyArgs
@@ -14,6 +15,7 @@ from components.logging import SecurityLogging, SecurityLoggingArgs, SiemDestina
 from components.monitoring import SecurityAlerts, SecurityAlertsArgs
 from components.naming import key_ring_name
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
+from components.perimeter import ServicePerimeter, ServicePerimeterArgs
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from components.viewer import ViewerEndpoint, ViewerEndpointArgs
@@ -68,7 +70,7 @@ class ImagingSite(Component):
     ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-detectors`` (:class:`AnomalyDetectors`),
     ``<site>-project`` (:class:`ProjectGuardRails`) and, when the site has a viewer, ``<site>-admission``
     (:class:`AdmissionPolicy`, the project's Binary Authorization policy) and ``<site>-viewer``
-    (:class:`ViewerEndpoint`).
+    (:class:`ViewerEndpoint`), and when it declares one, ``<site>-perimeter`` (:class:`ServicePerimeter`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -267,6 +269,9 @@ class ImagingSite(Component):
                 # No revision is deployed before the policy that admits it (NET-16).
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[*guard_rails.ready, self.admission.policy]),
             )
+        self.perimeter: ServicePerimeter | None = None
+        if config.perimeter is not None:
+            self.perimeter = self._perimeter(config, identities.pacs_uploader_member, security_logging)
         # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
         guard_rails.restrict_member_domains(
             after=[
@@ -285,6 +290,36 @@ class ImagingSite(Component):
         self.image_bucket_name = images.bucket_name
         self.viewer_member = identities.viewer_member
         self.register_outputs({"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member})
+
+    def _perimeter(
+        self, config: SiteConfig, pacs_uploader: pulumi.Output[str], security_logging: SecurityLogging
+    ) -> ServicePerimeter:
+        """The site project in its perimeter (by number, as a perimeter names projects: ``getProject`` answers in
+        a first preview too, so the pack judges the literal resource there)."""
+        perimeter = config.perimeter
+        assert perimeter is not None
+        net, siem = config.network, config.logging.siem
+        number = gcp.organizations.get_project_output(
+            project_id=config.gcp_project, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).number
+        elsewhere = config.central_destination_project not in (None, config.gcp_project)
+        return ServicePerimeter(
+            f"{config.site_code}-perimeter",
+            ServicePerimeterArgs(
+                access_policy=perimeter.access_policy,
+                project_number=number,
+                site_code=config.site_code,
+                access_ranges={"pacs": net.pacs_egress_cidrs, "hospital": net.hospital_networks},
+                pacs_range="pacs",
+                pacs_uploader=pacs_uploader,
+                extra_services=list(perimeter.restricted_services),
+                siem_subscriber=siem.subscriber,
+                siem_project=perimeter.siem_project if siem.subscriber is not None or elsewhere else None,
+                siem_writer=security_logging.siem_writer_identity if elsewhere else None,
+                enforced=perimeter.enforced,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     @staticmethod
     def services(config: SiteConfig) -> list[str]:

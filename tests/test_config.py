@@ -119,7 +119,7 @@ BAD = [
     pytest.param(
         _set("bogus", 1),
         f"{NS}:bogus: unknown field; accepted: gcpProject, groupDomains, guardRails, identities, imageBucket, "
-        "kms, labels, logging, netcheck, network, rbac, region, siteCode, viewer",
+        "kms, labels, logging, netcheck, network, perimeter, rbac, region, siteCode, viewer",
         id="unknown-top-level-field",
     ),
     pytest.param(

@@ -18,6 +18,7 @@ from imaging_policies import (
     logging,
     monitoring,
     orgpolicy,
+    perimeter,
     properties,
     retention,
     routing,
@@ -50,6 +51,7 @@ for _module in (
     edge,
     supply_chain,
     routing,
+    perimeter,
     orgpolicy,
     properties,
 ):

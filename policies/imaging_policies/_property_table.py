@@ -142,6 +142,13 @@ DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
 SERVICES = "gcp-project-services-needed-only"
 GUARD_RAILS = "the guard-rail policies (gcp-orgpolicy-*)"
 PUBLIC = "gcp-iam-no-public-principals"
+IN_PERIMETER = "gcp-accesscontextmanager-site-in-enforced-perimeter"
+PERIMETER_SERVICES = "gcp-accesscontextmanager-perimeter-restricts-services"
+PERIMETER_INGRESS = "gcp-accesscontextmanager-ingress-names-identity-source-resource"
+PERIMETER_EGRESS = "gcp-accesscontextmanager-egress-to-declared-siem-only"
+ACCESS_LEVELS = "gcp-accesscontextmanager-access-levels-declared-ranges"
+NO_BRIDGE = "gcp-accesscontextmanager-no-perimeter-bridge"
+PERIMETER_ALL = f"{IN_PERIMETER} {PERIMETER_SERVICES} {PERIMETER_INGRESS} {PERIMETER_EGRESS} {ACCESS_LEVELS}"
 
 _FIREWALL_POLICY_RULE = _row(
     judged={
@@ -420,6 +427,53 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "deletionPolicy": DELETION,
             "disableDependentServices": "what a destroy disables besides; disableOnDestroy is judged",
             "checkIfServiceHasUsageOnDestroy": "a safety check before a destroy disables the API",
+        },
+    ),
+    # --- the service perimeter --------------------------------------------------------------------
+    tokens.SERVICE_PERIMETER: _row(
+        judged={
+            "status spec": PERIMETER_ALL,
+            "useExplicitDryRunSpec": f"{IN_PERIMETER} {PERIMETER_SERVICES}",
+            "perimeterType": f"{IN_PERIMETER} {NO_BRIDGE}",
+        },
+        harmless={
+            **_common(),
+            "title": NAME,
+            "name": "its name in the access policy; what it protects and admits is judged on status and spec",
+            "parent": "the organisation's access policy it belongs to; what it restricts is judged on status and spec",
+        },
+    ),
+    **{
+        token: _row(judged={"perimeterName resource": IN_PERIMETER}, harmless={"deletionPolicy": DELETION})
+        for token in sorted(tokens.PERIMETER_MEMBERSHIP)
+    },
+    **{
+        token: _row(
+            judged={"ingressFrom ingressTo perimeter": PERIMETER_INGRESS},
+            harmless={"deletionPolicy": DELETION, "title": NAME},
+        )
+        for token in sorted(tokens.PERIMETER_INGRESS_RULES)
+    },
+    **{
+        token: _row(
+            judged={"egressFrom egressTo perimeter": PERIMETER_EGRESS},
+            harmless={"deletionPolicy": DELETION, "title": NAME},
+        )
+        for token in sorted(tokens.PERIMETER_EGRESS_RULES)
+    },
+    tokens.ACCESS_LEVEL: _row(
+        judged={"basic custom name": ACCESS_LEVELS},
+        harmless={
+            **_common(),
+            "title": NAME,
+            "parent": "the organisation's access policy it belongs to; what it admits is judged on basic and custom",
+        },
+    ),
+    tokens.ACCESS_LEVEL_CONDITION: _row(
+        judged={"accessLevel ipSubnetworks members negate requiredAccessLevels vpcNetworkSources": ACCESS_LEVELS},
+        harmless={
+            "deletionPolicy": DELETION,
+            "devicePolicy regions": "narrows whom the condition admits: every field of a condition must match",
         },
     ),
     # --- org policies and the project --------------------------------------------------------------

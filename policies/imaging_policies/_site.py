@@ -587,6 +587,60 @@ def site_retention() -> RetentionDeclaration:
     )
 
 
+PERIMETER_SERVICES: Final = (
+    "cloudkms.googleapis.com",
+    "iap.googleapis.com",
+    "logging.googleapis.com",
+    "monitoring.googleapis.com",
+    "pubsub.googleapis.com",
+    "run.googleapis.com",
+    "storage.googleapis.com",
+)
+"""The services every site perimeter restricts (a copy of the args contract's; a contract test holds them equal)."""
+
+
+@dataclass(frozen=True)
+class PerimeterDeclaration:
+    """The site's service perimeter as its config declares it (``imaging-landing-zone:perimeter``)."""
+
+    declared: bool
+    """Whether the site config has a ``perimeter`` section at all."""
+    enforced: bool = False
+    dry_run_reason: str | None = None
+    dry_run_until: str | None = None
+    """The end of the dry run, ``YYYY-MM-DD`` as written."""
+    restricted_services: frozenset[str] = frozenset(PERIMETER_SERVICES)
+    """Every service the perimeter must restrict: the required ones and the site's extras."""
+    siem_project: str | None = None
+    """The SIEM's project by number (``projects/<number>``): the only project an egress rule may reach."""
+    source: str = f"no {SITE_NAMESPACE}:perimeter in the stack config"
+
+
+@cache
+def site_perimeter() -> PerimeterDeclaration:
+    """What the stack's site config declares for the perimeter."""
+    perimeter = _site_section("perimeter")
+    if perimeter is None:
+        return PerimeterDeclaration(declared=False)
+    dry_run = perimeter.get("dryRun")
+    dry_run = dry_run if isinstance(dry_run, Mapping) else {}
+    extras = perimeter.get("restrictedServices")
+    reason, until, siem = dry_run.get("reason"), dry_run.get("until"), perimeter.get("siemProject")
+    return PerimeterDeclaration(
+        declared=True,
+        enforced=perimeter.get("enforced") is True,
+        dry_run_reason=reason.strip() if isinstance(reason, str) and reason.strip() else None,
+        dry_run_until=str(until) if until is not None else None,
+        restricted_services=frozenset(
+            [*PERIMETER_SERVICES, *(str(e) for e in extras if isinstance(extras, list))]
+            if isinstance(extras, list)
+            else PERIMETER_SERVICES
+        ),
+        siem_project=siem if isinstance(siem, str) else None,
+        source=f"the stack's {SITE_NAMESPACE}:perimeter",
+    )
+
+
 def forget() -> None:
     """Drop what was read from the stack's config: the engine is about to analyse another stack."""
     site_setting.cache_clear()
@@ -596,3 +650,4 @@ def forget() -> None:
     site_logging.cache_clear()
     site_group_domains.cache_clear()
     site_retention.cache_clear()
+    site_perimeter.cache_clear()

@@ -70,13 +70,36 @@ REFUSED: dict[str, str] = {
     "gcp:container/nodePool:NodePool": "its nodes run workloads that no policy judges",
     "gcp:folder/organizationPolicy:OrganizationPolicy": "it changes guard rails above the site project",
     "gcp:organizations/policy:Policy": "it changes guard rails above the site project",
+    tokens.SERVICE_PERIMETERS: (
+        "it replaces every perimeter of the organisation's access policy, other sites' included; declare the site's "
+        "own ServicePerimeter"
+    ),
+    tokens.ACCESS_LEVELS: (
+        "it replaces every access level of the organisation's access policy, other sites' included; declare the "
+        "site's own AccessLevel"
+    ),
+    tokens.INGRESS_POLICY: (
+        "it adds a project to another perimeter's ingress rule, outside that rule's declaration (deprecated by the "
+        "provider); declare the whole rule"
+    ),
+    tokens.EGRESS_POLICY: (
+        "it adds a project to another perimeter's egress rule, outside that rule's declaration (deprecated by the "
+        "provider); declare the whole rule"
+    ),
+    tokens.AUTHORIZED_ORGS_DESC: (
+        "it lets other organisations' access levels and devices count in the access policy, beyond the site's ranges"
+    ),
+    tokens.GCP_USER_ACCESS_BINDING: "it binds access levels to the organisation's users, beyond the site",
+    tokens.ACCESS_POLICY: (
+        "the organisation's access policy is the platform team's: a site's perimeter joins it (perimeter.accessPolicy)"
+    ),
 }
 """Types refused whatever the config says, with the reason."""
 
-SITE_ONLY_REFUSALS = frozenset({"gcp:storage/bucketObject:BucketObject"})
-"""Refused on a hospital site (images arrive through the PACS path only); on another team's stack an object
-the stack uploads (a function's source, a website's page) is, like every other unjudged type, allowed by
-the config with a recorded reason."""
+SITE_ONLY_REFUSALS = frozenset({"gcp:storage/bucketObject:BucketObject", tokens.ACCESS_POLICY})
+"""Refused on a hospital site (images arrive through the PACS path only; the access policy is the organisation's);
+on another team's stack an object the stack uploads (a function's source, a website's page) or the platform's
+access policy is, like every other unjudged type, allowed by the config with a recorded reason."""
 
 NEEDS_REASON: dict[str, str] = {
     "gcp:compute/vPNGateway:VPNGateway": "a VPN is a path out that the egress allowlist does not see",

@@ -288,3 +288,24 @@ MANAGED_SSL_CERTIFICATE = "gcp:compute/managedSslCertificate:ManagedSslCertifica
 CERTIFICATE_MANAGER = frozenset({CERTIFICATE, CERTIFICATE_MAP, CERTIFICATE_MAP_ENTRY, DNS_AUTHORIZATION})
 """Certificate Manager: certificates (Google-managed for the launch hostname), maps and their entries that attach
 them to a proxy, and the DNS authorisations that prove the hostname (TLS-06)."""
+
+_ACM = "gcp:accesscontextmanager/"
+SERVICE_PERIMETER = _ACM + "servicePerimeter:ServicePerimeter"
+SERVICE_PERIMETERS = _ACM + "servicePerimeters:ServicePerimeters"
+PERIMETER_RESOURCE = _ACM + "servicePerimeterResource:ServicePerimeterResource"
+PERIMETER_DRY_RUN_RESOURCE = _ACM + "servicePerimeterDryRunResource:ServicePerimeterDryRunResource"
+PERIMETER_INGRESS = _ACM + "servicePerimeterIngressPolicy:ServicePerimeterIngressPolicy"
+PERIMETER_DRY_RUN_INGRESS = _ACM + "servicePerimeterDryRunIngressPolicy:ServicePerimeterDryRunIngressPolicy"
+PERIMETER_EGRESS = _ACM + "servicePerimeterEgressPolicy:ServicePerimeterEgressPolicy"
+PERIMETER_DRY_RUN_EGRESS = _ACM + "servicePerimeterDryRunEgressPolicy:ServicePerimeterDryRunEgressPolicy"
+ACCESS_LEVEL = _ACM + "accessLevel:AccessLevel"
+ACCESS_LEVELS = _ACM + "accessLevels:AccessLevels"
+ACCESS_LEVEL_CONDITION = _ACM + "accessLevelCondition:AccessLevelCondition"
+ACCESS_POLICY = _ACM + "accessPolicy:AccessPolicy"
+INGRESS_POLICY = _ACM + "ingressPolicy:IngressPolicy"
+EGRESS_POLICY = _ACM + "egressPolicy:EgressPolicy"
+AUTHORIZED_ORGS_DESC = _ACM + "authorizedOrgsDesc:AuthorizedOrgsDesc"
+GCP_USER_ACCESS_BINDING = _ACM + "gcpUserAccessBinding:GcpUserAccessBinding"
+PERIMETER_MEMBERSHIP = frozenset({PERIMETER_RESOURCE, PERIMETER_DRY_RUN_RESOURCE})
+PERIMETER_INGRESS_RULES = frozenset({PERIMETER_INGRESS, PERIMETER_DRY_RUN_INGRESS})
+PERIMETER_EGRESS_RULES = frozenset({PERIMETER_EGRESS, PERIMETER_DRY_RUN_EGRESS})

@@ -24,6 +24,7 @@ from preflight.judge.words import PACK_NAME
 
 if TYPE_CHECKING:
     from preflight.judge.results import ControlResult, SiteResult
+    from program.config import SiteConfig
 
 CATALOGUE = Path(__file__).resolve().parent / "controls.toml"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "controls.md"
@@ -206,6 +207,18 @@ def _exemptions(policies: Sequence[str], exemptions: Mapping[str, Mapping[str, s
     return "exempted by the policy config: " + "; ".join(entries) if entries else ""
 
 
+PERIMETER_CONTROL = "NET-10"
+"""The control whose met row names the perimeter's dry run, when the site declares one."""
+
+
+def _dry_run(site: SiteConfig) -> str:
+    """``dry run until <date>: <reason>`` when the site's perimeter is not enforced yet, else ``""``."""
+    perimeter = site.perimeter
+    if perimeter is None or perimeter.enforced or perimeter.dry_run is None:
+        return ""
+    return f"dry run until {perimeter.dry_run.until.isoformat()}: {perimeter.dry_run.reason}"
+
+
 def rows(result: SiteResult) -> list[Row]:
     """The site's matrix: every catalogue control in catalogue order, then any control the pack
     names that the catalogue lacks (a test keeps that list empty)."""
@@ -250,6 +263,8 @@ def rows(result: SiteResult) -> list[Row]:
                 detail = f"{detail}; {probe}" if detail else probe
         elif pack is None:
             status, detail = Status.NOT_JUDGED, "no policy of the pack names this control"
+        if control.id == PERIMETER_CONTROL and status is Status.MET and site is not None:
+            detail = _dry_run(site) or detail
         exempted = _exemptions(policies, result.exemptions)
         if exempted:
             detail = f"{detail}; {exempted}" if detail else exempted

@@ -39,6 +39,18 @@ def _digits(seed: str, length: int) -> str:
     return digits(seed, length)
 
 
+def _access_context(collection: str) -> Callable[[Outputs, str], Outputs]:
+    """A perimeter's or access level's outputs: its id is its name (``{{name}}`` in the resource's Create), an
+    ``accessPolicies/<n>/<collection>/<short name>`` path."""
+
+    def outputs(i: Outputs, name: str) -> Outputs:
+        full = i.get("name") or f"{i['parent']}/{collection}/{name.replace('-', '_')}"
+        times = {"createTime": "2026-01-05T09:00:00Z", "updateTime": "2026-01-05T09:00:00Z"}
+        return {"id": full, "name": full, **(times if collection == "servicePerimeters" else {})}
+
+    return outputs
+
+
 def _key_ring(i: Outputs, name: str) -> Outputs:
     ring_id = f"projects/{i['project']}/locations/{i['location']}/keyRings/{i.get('name', name)}"
     return {"id": ring_id}
@@ -283,6 +295,8 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": _pool,
     "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": _pool_provider,
     "gcp:projects/defaultServiceAccounts:DefaultServiceAccounts": _default_accounts,
+    "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter": _access_context("servicePerimeters"),
+    "gcp:accesscontextmanager/accessLevel:AccessLevel": _access_context("accessLevels"),
 }
 """Computed outputs per type token; other types get an id derived from their logical name."""
 

@@ -19,6 +19,8 @@ def _token(cls: type) -> str:
     return token
 
 
+ACCESSCONTEXTMANAGER_ACCESS_LEVEL = _token(gcp.accesscontextmanager.AccessLevel)
+ACCESSCONTEXTMANAGER_SERVICE_PERIMETER = _token(gcp.accesscontextmanager.ServicePerimeter)
 CLOUDRUNV2_SERVICE = _token(gcp.cloudrunv2.Service)
 CLOUDRUNV2_SERVICE_IAM_MEMBER = _token(gcp.cloudrunv2.ServiceIamMember)
 COMPUTE_BACKEND_SERVICE = _token(gcp.compute.BackendService)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Mapping
@@ -224,8 +225,16 @@ def _engine_value(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        return json.dumps(value)
+        # The CLI's YAML reader (gopkg.in/yaml.v3) keeps a date-like scalar a string when it decodes into an
+        # untyped value; PyYAML makes it a date: give it back as the string the engine would pass.
+        return json.dumps(value, default=_date_text)
     return str(value)
+
+
+def _date_text(value: object) -> str:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"a stack value of type {type(value).__name__} is not a YAML scalar")
 
 
 def site_name(text: str) -> str:

@@ -21,6 +21,8 @@ _V1 = r"https://www\.googleapis\.com/compute/v1/projects/"
 _API = r"https://www\.googleapis\.com/compute/beta/projects/"
 _MEMBER = r"/roles/[^/]+/[a-zA-Z]+:.+"
 _CREATE_ID = "the id ReplaceVars in the resource's Create"
+_PERIMETER = "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter"
+_ACM = "services/accesscontextmanager/resource_access_context_manager_"
 _SELF_LINK = "Read: d.Set('self_link', ConvertSelfLinkToV1(...))"
 
 
@@ -695,3 +697,48 @@ HAND_ROWS += (
 
 STORED_FORMS: tuple[StoredForm, ...] = HAND_ROWS + generated_rows()
 """Every rule of the stored form, hand and generated; held against the model by the stored-form tests."""
+
+HAND_ROWS += (
+    # terraform-provider-google-beta 93c65b2d60fea598528f2769b5b09de856f8cb8c, services/accesscontextmanager/
+    StoredForm(
+        _PERIMETER,
+        "id",
+        r"accessPolicies/\d+/servicePerimeters/\w+",
+        f"{_ACM}service_perimeter.go: Create d.SetId(ReplaceVars('{{{{name}}}}'))",
+    ),
+    StoredForm(
+        _PERIMETER,
+        "perimeterType",
+        "PERIMETER_TYPE_(REGULAR|BRIDGE)",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterPerimeterType (empty: REGULAR)",
+    ),
+    StoredForm(
+        _PERIMETER,
+        "status.resources.0",
+        r"projects/\d+",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterStatusResources (the API's "
+        "projects/<number>, a set)",
+        optional=True,
+    ),
+    StoredForm(
+        _PERIMETER,
+        "spec.resources.0",
+        r"projects/\d+",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterSpecResources (the API's "
+        "projects/<number>, a set)",
+        optional=True,
+    ),
+    StoredForm(
+        _PERIMETER,
+        "useExplicitDryRunSpec",
+        "True|False",
+        f"{_ACM}service_perimeter.go: flattenAccessContextManagerServicePerimeterUseExplicitDryRunSpec (absent: false)",
+    ),
+    StoredForm(
+        "gcp:accesscontextmanager/accessLevel:AccessLevel",
+        "id",
+        r"accessPolicies/\d+/accessLevels/\w+",
+        f"{_ACM}access_level.go: Create d.SetId(ReplaceVars('{{{{name}}}}'))",
+    ),
+)
+"""The service perimeter and its access levels (ADR 0030)."""

@@ -275,6 +275,16 @@ def _v1_org_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
     }
 
 
+def _perimeter(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    """The API omits a regular perimeter's type and a false dry-run flag: the flattener fills the type with
+    ``PERIMETER_TYPE_REGULAR`` (flattenAccessContextManagerServicePerimeterPerimeterType), and an absent bool is
+    stored false. An ingress or egress rule's empty ``identityType`` stays empty (the flattener returns the API's)."""
+    return {
+        "perimeterType": i.get("perimeterType") or "PERIMETER_TYPE_REGULAR",
+        "useExplicitDryRunSpec": i.get("useExplicitDryRunSpec") is True,
+    }
+
+
 def _firewall(i: Outputs, extra: Outputs, name: str) -> Outputs:
     return {
         **_network_ref(i, extra, name),
@@ -355,6 +365,7 @@ def _audit_folder(i: Outputs) -> str:
 
 HAND: dict[str, Stored] = {
     "gcp:orgpolicy/policy:Policy": _org_policy,
+    "gcp:accesscontextmanager/servicePerimeter:ServicePerimeter": _perimeter,
     "gcp:projects/iAMAuditConfig:IAMAuditConfig": _audit_config(lambda i: str(i["project"])),
     "gcp:folder/iamAuditConfig:IamAuditConfig": _audit_config(_audit_folder),
     "gcp:organizations/iamAuditConfig:IamAuditConfig": _audit_config(lambda i: str(i["orgId"])),

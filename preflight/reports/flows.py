@@ -3,7 +3,9 @@
 Who talks to whom, over what, and where the logs go: the hospital's PACS, worklist endpoints and
 clinicians' networks (from the site config), the site VPC and its subnets, the viewer, the load
 balancer, the image and access-log buckets, the keys, the log bucket and the SIEM destination (from
-the plan's resources). Each edge is labelled with its protocol and TLS floor and with the firewall
+the plan's resources), inside the VPC Service Controls perimeter drawn as a boundary around the project
+(solid when enforced, dashed in dry run), with an edge for each access level and each ingress and egress
+rule that crosses it. Each edge is labelled with its protocol and TLS floor and with the firewall
 rule, route or grant that allows it. A node or edge whose resource the pack flagged is drawn in red
 (orange when it could not be judged in preview); a flagged resource the diagram does not otherwise
 show gets a red node of its own, so nothing flagged is left out.
@@ -14,6 +16,7 @@ Graphviz (``dot``) does the layout: ``svg()`` returns ``None`` when it is not in
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import shutil
@@ -185,7 +188,8 @@ def build(result: SiteResult) -> graphviz.Digraph:
     g = _Graph(flagged, dot)
     plan, site = _Plan(result.plan), result.site_config
     _hospital(g, site, result.site)
-    with dot.subgraph(name="cluster_project") as p:
+    perimeter = _perimeter_of(plan)
+    with _boundary(g, dot, perimeter) as outer, outer.subgraph(name="cluster_project") as p:
         where = f"{site.gcp_project} ({site.region})" if site else ""
         p.attr(label=f"Google Cloud project {where}", style="solid", color=INK)
         _network(g, p, plan)
@@ -199,6 +203,8 @@ def build(result: SiteResult) -> graphviz.Digraph:
         g.edge(_key(subnet.urn), "logging", ["VPC flow and firewall logs"], style="dashed")
     _key_edges(g, plan)
     _siem(g, dot, plan.all, site)
+    if perimeter is not None:
+        _perimeter_edges(g, dot, plan, site, perimeter)
     _leftovers(g, dot, plan.all, flagged)
     return dot
 
@@ -467,6 +473,144 @@ def _siem(g: _Graph, dot: graphviz.Digraph, plan: list[Resource], site: SiteConf
             ["Pub/Sub pull: HTTPS, TLS 1.2+", "grant " + ", ".join(r.name for r in readers) + " (subscriber)"],
             [r.urn for r in readers],
         )
+
+
+PERIMETER = gcp_tokens.ACCESSCONTEXTMANAGER_SERVICE_PERIMETER
+ACCESS_LEVEL = gcp_tokens.ACCESSCONTEXTMANAGER_ACCESS_LEVEL
+
+
+@dataclass(frozen=True)
+class _Perimeter:
+    """The site's regular perimeter and the configuration the diagram draws: ``status`` (enforced) or ``spec``."""
+
+    resource: Resource
+    side: str
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        value = self.resource.inputs.get(self.side)
+        return value if isinstance(value, Mapping) else {}
+
+    def rules(self, kind: str) -> list[Mapping[str, Any]]:
+        rules = self.config.get(f"{kind}Policies") or []
+        return [r for r in rules if isinstance(r, Mapping)] if isinstance(rules, list) else []
+
+
+def _perimeter_of(plan: _Plan) -> _Perimeter | None:
+    """The first regular perimeter of the plan, its enforced configuration or else its explicit dry run."""
+    for r in plan.of(PERIMETER):
+        if r.inputs.get("perimeterType") == "PERIMETER_TYPE_BRIDGE":
+            continue
+        side = "spec" if r.inputs.get("useExplicitDryRunSpec") is True and not r.inputs.get("status") else "status"
+        return _Perimeter(r, side)
+    return None
+
+
+def _boundary(
+    g: _Graph, dot: graphviz.Digraph, perimeter: _Perimeter | None
+) -> contextlib.AbstractContextManager[graphviz.Digraph]:
+    """The perimeter's cluster around the project (or the diagram itself when the site has none); its node
+    ``perimeter`` stands for the restricted APIs that rules and access levels reach."""
+    if perimeter is None:
+        return contextlib.nullcontext(dot)
+
+    @contextlib.contextmanager
+    def cluster() -> Any:
+        with dot.subgraph(name="cluster_perimeter") as b:
+            r, enforced = perimeter.resource, perimeter.side == "status"
+            colour = g.flagged.get(r.urn) or (INK if enforced else ORANGE)
+            state = "enforced" if enforced else "DRY RUN (spec): denies nothing, logs what it would deny"
+            b.attr(
+                label=f"VPC Service Controls perimeter {_s(r.inputs.get('title')) or r.name}: {state}",
+                style="bold" if enforced else "dashed",
+                color=colour,
+                fontcolor=colour,
+                penwidth="2.5",
+            )
+            services = [v.removesuffix(".googleapis.com") for v in _list(perimeter.config.get("restrictedServices"))]
+            lines = [
+                "Restricted Google APIs",
+                ", ".join(services),
+                f"for {', '.join(_list(perimeter.config.get('resources')))}",
+            ]
+            g.node(b, "perimeter", lines, [r.urn], shape="octagon")
+            yield b
+
+    return cluster()
+
+
+def _perimeter_edges(
+    g: _Graph, dot: graphviz.Digraph, plan: _Plan, site: SiteConfig | None, perimeter: _Perimeter
+) -> None:
+    """Each access level and ingress rule as an edge into the perimeter, each egress rule as an edge out."""
+    levels = {_s(r.inputs.get("name")): r for r in plan.of(ACCESS_LEVEL)}
+    ranges = {"pacs": site.network.pacs_egress_cidrs, "clinicians": site.network.hospital_networks} if site else {}
+
+    def hospital_node(level: str) -> str:
+        cidrs = _level_ranges(levels.get(level))
+        return next((node for node, declared in ranges.items() if any(_covered(c, declared) for c in cidrs)), "")
+
+    for name in _list(perimeter.config.get("accessLevels")):
+        level = levels.get(name)
+        node = hospital_node(name) or _outside(g, dot, name, "access level (not in the stack)")
+        lines = [f"access level {name.rsplit('/', 1)[-1]}", ", ".join(_level_ranges(level))]
+        g.edge(node, "perimeter", lines, [level.urn] if level else [], style="dashed")
+    for rule in perimeter.rules("ingress"):
+        source = rule.get("ingressFrom") or {}
+        target = rule.get("ingressTo") or {}
+        nodes = [
+            hospital_node(_s(src.get("accessLevel")))
+            or _outside(g, dot, _s(src.get("accessLevel")) or _s(src.get("resource")), "ingress source")
+            for src in source.get("sources") or []
+            if isinstance(src, Mapping)
+        ]
+        lines = [
+            f"ingress {_s(rule.get('title'))}: " + ", ".join(_list(source.get("identities"))),
+            _operations(target),
+            "to " + ", ".join(_list(target.get("resources"))),
+        ]
+        for node in nodes or [_outside(g, dot, "any source", "ingress source")]:
+            g.edge(node, "perimeter", lines, [perimeter.resource.urn], color="#2e7d32")
+    for rule in perimeter.rules("egress"):
+        source = rule.get("egressFrom") or {}
+        target = rule.get("egressTo") or {}
+        resources = _list(target.get("resources")) + _list(target.get("externalResources"))
+        lines = [
+            f"egress {_s(rule.get('title'))}: "
+            + (", ".join(_list(source.get("identities"))) or "(unknown in preview)"),
+            _operations(target),
+        ]
+        for resource in resources or ["any resource"]:
+            g.edge(
+                "perimeter",
+                _outside(g, dot, resource, "egress target"),
+                lines,
+                [perimeter.resource.urn],
+                color="#6a1b9a",
+            )
+
+
+def _level_ranges(level: Resource | None) -> list[str]:
+    if level is None:
+        return []
+    conditions = (level.inputs.get("basic") or {}).get("conditions") or []
+    return [c for cond in conditions if isinstance(cond, Mapping) for c in _list(cond.get("ipSubnetworks"))]
+
+
+def _operations(target: Mapping[str, Any]) -> str:
+    found = []
+    for op in target.get("operations") or []:
+        if isinstance(op, Mapping):
+            methods = [_s(m.get("method") or m.get("permission")) for m in op.get("methodSelectors") or []]
+            found.append(f"{_s(op.get('serviceName'))} {' '.join(m.rsplit('.', 1)[-1] for m in methods)}".strip())
+    return "; ".join(found)
+
+
+def _outside(g: _Graph, dot: graphviz.Digraph, what: str, kind: str) -> str:
+    """A node outside the perimeter for a rule's other end (a project, a level the stack does not declare)."""
+    key = f"outside_{_key(what)}"
+    g.node(dot, key, [what, f"({kind})"], shape="box3d")
+    return key
 
 
 def _leftovers(g: _Graph, dot: graphviz.Digraph, plan: list[Resource], flagged: Mapping[str, str]) -> None:

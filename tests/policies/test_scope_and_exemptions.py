@@ -30,6 +30,8 @@ SITE_ONLY = {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
+    "gcp-accesscontextmanager-perimeter-restricts-services",
     "gcp-monitoring-unexpected-access-detectors",  # the anomaly detectors (LOG-16 to LOG-18) are a site's
     "gcp-monitoring-baseline-detectors",
     "gcp-scc-findings-to-siem",
@@ -86,6 +88,8 @@ DEMANDED = SITE_ONLY - {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-accesscontextmanager-site-in-enforced-perimeter",  # a site's project in its perimeter (NET-10)
+    "gcp-accesscontextmanager-perimeter-restricts-services",
     "gcp-binaryauthorization-requires-attestation",
 }
 """What an empty stack that is a site lacks (NET-17's policy is demanded of a site with a viewer or a Cloud Run
