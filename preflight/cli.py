@@ -289,7 +289,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where verdicts are kept: a site whose stack file, program, pack, policy config, packages and modes "
         "are unchanged reuses its last verdict, and the reports say so (default: $PREFLIGHT_CACHE_DIR, else "
-        ".preflight-cache/ in the repository)",
+        ".preflight-cache/ in the repository, or in the current directory when installed)",
     )
     parser.add_argument(
         "--no-cache",

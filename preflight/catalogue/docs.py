@@ -1,4 +1,5 @@
-"""Generated documentation: each component's args table in the README, from its pydantic model, and
+"""Generated documentation: each component's args table in the library's reference
+(``components/README.md``), from its pydantic model, and
 ``docs/controls.md``, from the control catalogue (``preflight/catalogue/controls.toml``).
 
 ``python -m preflight docs --write`` rewrites the blocks between ``<!-- args:<Model> -->`` and
@@ -47,7 +48,9 @@ MODELS: dict[str, type[BaseModel]] = {
         ViewerEndpointArgs,
     )
 }
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "components" / "README.md"
+"""The library's reference, which holds the args blocks."""
 _BLOCK = re.compile(r"(<!-- args:(\w+) -->\n).*?(<!-- /args -->)", re.S)
 CONTRACT_NAMES: dict[int, str] = {
     id(value): name
@@ -96,7 +99,7 @@ def render(text: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + args_table(MODELS[m.group(2)]) + m.group(3), text)
 
 
-PACK_README = README.parent / "policies" / "README.md"
+PACK_README = ROOT / "policies" / "README.md"
 _PROPERTIES = re.compile(r"(<!-- properties -->\n).*?(<!-- /properties -->)", re.S)
 
 
@@ -114,7 +117,7 @@ def render_pack(text: str) -> str:
 
 
 def write() -> bool:
-    """Regenerate the README's args blocks, the pack README's property table and ``docs/controls.md``;
+    """Regenerate the library reference's args blocks, the pack README's property table and ``docs/controls.md``;
     True if anything changed."""
     from preflight.catalogue import controls
 
@@ -130,7 +133,7 @@ def write() -> bool:
 
 
 def stale() -> bool:
-    """True when the README's args blocks or ``docs/controls.md`` differ from what they render to."""
+    """True when the library reference's args blocks or ``docs/controls.md`` differ from what they render to."""
     from preflight.catalogue import controls
 
     doc = controls.DOC.read_text(encoding="utf-8") if controls.DOC.exists() else ""

@@ -52,13 +52,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from preflight.engine.stacks import ROOT, Stack
+from preflight.engine.stacks import INSTALLED, ROOT, Stack
 from preflight.judge.analyzer import PolicyInfo
 from preflight.judge.check import Finding, SiteResult
 
 FORMAT = "imaging-landing-zone/verdict-cache@2"
-DEFAULT_DIR = ROOT / ".preflight-cache"
-"""Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git)."""
+DEFAULT_DIR = Path(".preflight-cache") if INSTALLED else ROOT / ".preflight-cache"
+"""Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git): the repository's, or
+the current directory's for the installed command (never inside the installed package)."""
 ENVIRONMENT_PREFIXES = ("PULUMI_", "GOOGLE_", "GCP_", "CLOUDSDK_")
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", "node_modules", ".preflight-cache", ".mypy_cache", ".ruff_cache"})
 _CACHEDIR_TAG = (

@@ -102,14 +102,15 @@ def test_each_site_has_a_deployer_for_its_environment_a_drift_checker_for_main_a
 
 
 def _readme_deployer_roles() -> set[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The roles ``docs/deploying.md`` lists for a deployer."""
+    readme = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
     section = readme.split("Roles the deployer needs on the site project:", 1)[1].split("APIs that must be enabled", 1)[
         0
     ]
     return set(re.findall(r"`(roles/[\w.]+)`", section))
 
 
-def test_deployers_hold_exactly_the_roles_the_readme_lists_on_their_own_site_project(resources):
+def test_deployers_hold_exactly_the_roles_the_deploying_guide_lists_on_their_own_site_project(resources):
     for site in stacks.available():
         project = stacks.load(site).site.gcp_project
         grants = [
