@@ -9,7 +9,7 @@
 
 No service-account key anywhere. Run it from a workstation, before the first site: the first ``up`` on a
 local backend, then ``python -m rollout move-bootstrap-state`` moves its state into the bucket it created,
-where every later ``up`` runs (README, "Deploying a site for real"). A site in ``retiredSites`` keeps only
+where every later ``up`` runs (docs/deploying.md, "Deploying a site for real"). A site in ``retiredSites`` keeps only
 its secrets key.
 """
 
@@ -47,7 +47,7 @@ DEPLOYER_ROLES = (
     "roles/resourcemanager.projectIamAdmin",
     "roles/serviceusage.serviceUsageConsumer",
 )
-"""What ``pulumi up`` of a site needs on the site project (README, "Deploying a site for real")."""
+"""What ``pulumi up`` of a site needs on the site project (docs/deploying.md, "Deploying a site for real")."""
 
 DRIFT_ROLES = (
     "roles/iam.securityReviewer",
@@ -66,7 +66,7 @@ DRIFT_ROLES = (
 """Roles for the nightly drift check (``pulumi preview --refresh``) of a site, object reads excluded, usable
 only by jobs of the protected branch. Cloud Logging has no role that reads sinks and buckets without also
 writing them or reading log entries; the drift checker gets ``roles/logging.configWriter`` rather than
-log entries (README, "Deploying a site for real")."""
+log entries (docs/deploying.md, "Deploying a site for real")."""
 
 PREVIEWER_ROLES = ("roles/browser",)
 """A pull request's ``pulumi preview`` (no refresh) reads only the state and the program's look-ups (the

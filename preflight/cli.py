@@ -74,7 +74,7 @@ def _docs(*, write: bool) -> int:
 
 def option_defaults() -> list[tuple[str, str, str]]:
     """``(command, option, default)`` for every option of every command, the default as its help
-    states it (every help text ends with ``(default: ...)``); the README's table is held equal."""
+    states it (every help text ends with ``(default: ...)``); ``docs/check.md``'s table is held equal."""
     rows = []
     sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     for command, parser in sub.choices.items():
@@ -151,8 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE} (default: print it on stdout)")
     docs = sub.add_parser(
         "docs",
-        help="regenerate the README's component args tables and docs/controls.md",
-        description="Render the README's component args tables from the components' pydantic models and "
+        help="regenerate the component args tables of components/README.md and docs/controls.md",
+        description="Render the component args tables of components/README.md from the components' pydantic models and "
         "docs/controls.md from the control catalogue. Exit 0 when both are current (or were rewritten with "
         "--write), 1 when one is stale.",
     )

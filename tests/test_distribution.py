@@ -10,6 +10,7 @@ package, its command and its import paths; not that GCP accepts the resources.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -164,7 +165,8 @@ def test_the_installed_command_checks_another_team_s_project_from_outside_the_re
     command = installed.parent / "imaging-preflight"
     argv = [str(command), "check", "--project", "research-archive", "dev", "--format", "json"]
     argv += ["--policy-config", "research-archive/policy-config.json"]
-    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_CACHE_DIR"}  # the command's own default
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False, env=env)
     assert done.returncode == 0, done.stderr
     [site] = json.loads(done.stdout)["sites"]
     assert site["findings"] == []

@@ -24,7 +24,7 @@ What is hashed, and why (conservative: a change that cannot alter a verdict may 
   stored).
 
 A verdict is kept under the key taken before its check only if the key taken after it is the same
-(a ``git checkout`` during a run keeps nothing). Not covered, and said in the README: files a
+(a ``git checkout`` during a run keeps nothing). Not covered, and said in ``docs/check.md``: files a
 program reads by itself (other than its ``.py`` files), import folders a program adds to ``sys.path``
 while it runs, installed files edited in place, environment variables outside the prefixes, and an
 input edited and edited back while a check runs.
