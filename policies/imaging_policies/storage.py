@@ -38,7 +38,7 @@ from imaging_policies._props import (
     references,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import WHOLE_INTERNET, inside, site_region, source_allowlist
+from imaging_policies._site import WHOLE_INTERNET, access_log_bucket, inside, site_region, source_allowlist
 from imaging_policies.kms import site_key_problem
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
@@ -178,8 +178,11 @@ def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
     grants = [r for r in resources if r.resource_type in tokens.BUCKET_IAM]
     usage: set[str] = set()
     destinations: set[str] = set()
+    declared = access_log_bucket()
     for bucket in buckets:
-        if any(
+        if declared is not None and as_str(leaf(bucket.props, "name")) == declared:
+            usage.add(bucket.urn)  # the site's own access-log bucket, whether or not a bucket still names it
+        elif any(
             other is not bucket and _refers_to(other, leaf(other.props, "logging", "logBucket"), "logging", bucket)
             for other in buckets
         ):
@@ -226,6 +229,15 @@ def _usage_logs(args: StackValidationArgs, report: Report) -> None:
             report(
                 f"bucket {bucket.name!r} writes its usage logs into itself (logging.logBucket); use a "
                 "separate access-log bucket.",
+                bucket.urn,
+            )
+        elif (declared := access_log_bucket()) is not None and not any(
+            bucket_name(target) == as_str(leaf(other.props, "name")) for other in buckets
+        ):
+            report(
+                f"bucket {bucket.name!r} writes its usage logs into {target} (logging.logBucket), which is not a "
+                "bucket of this stack: the pack cannot see its encryption, retention or who reads the logs of "
+                f"image access. Use the site's access-log bucket ({declared}).",
                 bucket.urn,
             )
 
