@@ -88,9 +88,9 @@ def option_defaults() -> list[tuple[str, str, str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m preflight", description="Offline pre-deployment checks of a hospital site."
-    )
+    # the same command line under both names: the installed command's usage lines say its own name
+    prog = "imaging-preflight" if Path(sys.argv[0]).name == "imaging-preflight" else "python -m preflight"
+    parser = argparse.ArgumentParser(prog=prog, description="Offline pre-deployment checks of a hospital site.")
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser(
         "plan",

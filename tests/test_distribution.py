@@ -175,6 +175,24 @@ def test_the_installed_command_checks_another_team_s_project_from_outside_the_re
     assert (tmp_path / ".preflight-cache" / "CACHEDIR.TAG").is_file()
 
 
+@pytest.mark.parametrize("command", ["check", "fleet", "plan", "access", "netcheck"])
+def test_the_installed_command_is_the_same_command_line_as_python_m_preflight(installed, tmp_path, command):
+    """Every option, default and description of ``imaging-preflight`` is ``python -m preflight``'s; only the
+    name in the usage lines differs."""
+    env = {**os.environ, "COLUMNS": "100"}
+
+    def usage(argv: list[str], cwd: Path) -> tuple[str, str]:
+        """The usage lines (wrapped by the name's length) and the rest: description, options, defaults."""
+        done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=True, env=env)
+        lines, rest = done.stdout.split("\n\n", 1)
+        return lines, rest.replace("python -m preflight", "imaging-preflight")
+
+    installed_usage, installed_help = usage([str(installed.parent / "imaging-preflight"), command, "--help"], tmp_path)
+    _, clone_help = usage([sys.executable, "-m", "preflight", command, "--help"], ROOT)
+    assert installed_usage.startswith(f"usage: imaging-preflight {command} ")
+    assert installed_help == clone_help
+
+
 def test_the_installed_command_catches_a_careless_change(installed, tmp_path):
     """The same project without its deny-all firewall: exit 1 with the network's default-deny findings."""
     project = tmp_path / "research-archive"
