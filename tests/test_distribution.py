@@ -193,6 +193,19 @@ def test_the_installed_command_is_the_same_command_line_as_python_m_preflight(in
     assert installed_help == clone_help
 
 
+def test_the_installed_command_runs_our_site_program_on_the_current_directory_s_stacks(installed, tmp_path):
+    """A site's stack file in ``./stacks`` (the installed command's default) is judged with the site
+    program the wheel ships: the same verdict as in a clone."""
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(ROOT / "stacks" / "Pulumi.lausanne.yaml", tmp_path / "stacks")
+    argv = [str(installed.parent / "imaging-preflight"), "check", "lausanne", "--mode", "update", "--format", "json"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    [site] = json.loads(done.stdout)["sites"]
+    assert site["findings"] == []
+    assert site["site"] == "lausanne"
+
+
 def test_the_installed_command_catches_a_careless_change(installed, tmp_path):
     """The same project without its deny-all firewall: exit 1 with the network's default-deny findings."""
     project = tmp_path / "research-archive"
