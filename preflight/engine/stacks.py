@@ -18,7 +18,7 @@ from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, Config
 ROOT = Path(__file__).resolve().parents[2]
 """The folder of the site program, ``program/`` and ``policies/``: a clone's root, or the installed
 distribution's ``imaging_landing_zone/_check`` (ADR 0036)."""
-INSTALLED = ROOT.name == "_check" and ROOT.parent.name == "imaging_landing_zone"
+INSTALLED = ROOT.parts[-2:] == ("imaging_landing_zone", "_check")
 """Whether this is the installed command ``imaging-preflight``: it holds no stack files and keeps no
 verdicts of its own, so both default to the current directory's (``stacks/``, ``.preflight-cache/``)."""
 PROJECT = "imaging-landing-zone"
