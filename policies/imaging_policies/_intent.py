@@ -133,11 +133,19 @@ def _groups(intent: Intent, site_role: str) -> list[str]:
 
 def _image_bucket(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
     p = intent.principals
-    read, create = frozenset({_READ_NEED}), frozenset({_CREATE_NEED})
-    found = [Holder(m, READ_OBJECTS, "reads images (the viewer)", True, read) for m in [p.viewer] if m]
-    found += [Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)", True, create) for m in [p.uploader] if m]
-    found += [Holder(g, READ_OBJECTS, "site role reader", True, read) for g in _groups(intent, "reader")]
-    found += [Holder(g, CREATE_OBJECTS, "site role uploader", True, create) for g in _groups(intent, "uploader")]
+
+    # each declared reader and uploader needs its grant on one image bucket of the site (a second image
+    # bucket, a research copy, may grant fewer)
+    def reads(member: str, why: str) -> Holder:
+        return Holder(member, READ_OBJECTS, why, True, frozenset({_READ_NEED}), anywhere=True)
+
+    def creates(member: str, why: str) -> Holder:
+        return Holder(member, CREATE_OBJECTS, why, True, frozenset({_CREATE_NEED}), anywhere=True)
+
+    found = [reads(m, "reads images (the viewer)") for m in [p.viewer] if m]
+    found += [creates(m, "stores images (the PACS uploader)") for m in [p.uploader] if m]
+    found += [reads(g, "site role reader") for g in _groups(intent, "reader")]
+    found += [creates(g, "site role uploader") for g in _groups(intent, "uploader")]
     return found
 
 

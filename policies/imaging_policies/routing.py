@@ -332,7 +332,8 @@ def _check(args: StackValidationArgs, report: Report) -> None:
     stack = _Stack(list(args.resources))
     if _signs_on_through_iap():
         for backend in stack.backends:
-            if not stack.backend_problems(backend) and (problem := _iap_problem(backend)):
+            serves = bool(items(backend.props, "backends"))  # a backend without groups sends nothing anywhere
+            if serves and not stack.backend_problems(backend) and (problem := _iap_problem(backend)):
                 report(f"backend service {backend.name!r}: {problem}", backend.urn)
     hosts, source = viewer_hostnames(args.get_config())
     for neg in stack.negs:

@@ -29,6 +29,8 @@ FEDERATION = "gcp-iam-federation-admits-declared-subject"
 IN_STACK = "gcp-iam-custom-roles-and-federation"
 DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
 ROTATION = "gcp-kms-crypto-key-rotation"
+AES256 = "gcp-kms-crypto-key-aes256"
+IP_FILTER = "gcp-storage-bucket-ip-filter"
 SIEM_PATH = "gcp-logging-siem-path-intact"
 TRAFFIC = "gcp-compute-traffic-to-site-viewer"
 IMAGES_KEY = "projects/chuv-imaging-lau/locations/europe-west6/keyRings/lau-imaging/cryptoKeys/lau-images"
@@ -158,6 +160,38 @@ CASES = [
         ),
         # IAM-06: the action from a per-environment variable: it could be "FIX" (the Editor grant restored).
         id="default-accounts-action-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-images", "ipFilter", "mode"), ".[lau-images].ipFilter.mode", frozenset({IP_FILTER}), True
+        ),
+        # NET-07: the filter's mode from a per-environment variable ("Disabled" in test): any network could reach
+        # the images.
+        id="image-bucket-ip-filter-mode-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-images", "ipFilter", "publicNetworkSource", "allowedIpCidrRanges", 0),
+            ".[lau-images].ipFilter.publicNetworkSource.allowedIpCidrRanges.0",
+            frozenset({IP_FILTER}),
+            True,
+        ),
+        # NET-07: the PACS range read from another stack's output: it could be 0.0.0.0/0.
+        id="image-bucket-public-source-computed",
+    ),
+    pytest.param(
+        Unknown(_unknown("lau-kms-images", "purpose"), ".purpose", frozenset({AES256})),
+        # ENC-03: the purpose from a shared key module's variable: it could be ASYMMETRIC_SIGN, no AES at all.
+        id="key-purpose-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-kms-images", "versionTemplate", "algorithm"),
+            ".versionTemplate.algorithm",
+            frozenset({AES256}),
+        ),
+        # ENC-03: the algorithm from another stack's output: it could be EXTERNAL_SYMMETRIC_ENCRYPTION.
+        id="key-algorithm-computed",
     ),
     pytest.param(
         Unknown(_unknown("lau-kms-images", "rotationPeriod"), ".rotationPeriod", frozenset({ROTATION})),
