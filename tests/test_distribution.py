@@ -132,6 +132,12 @@ def test_the_wheel_s_check_folder_is_the_repository_s_code_and_the_pack_s_direct
         for p in (ROOT / folder).rglob("*.py")
         if "__pycache__" not in p.parts and "tools" not in p.parts
     }
+    # and the data files the check reads at run time (the catalogue, the provider's stored forms, ...)
+    source |= {
+        f"imaging_landing_zone/_check/{p.relative_to(ROOT)}"
+        for p in (ROOT / "preflight").rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc", ".md")
+    }
     assert source - names == set()
     shipped = {
         "imaging_landing_zone/_check/__main__.py",
