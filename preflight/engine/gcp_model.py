@@ -146,6 +146,17 @@ def _sink(i: Outputs, name: str) -> Outputs:
     }
 
 
+def _scc_notification(i: Outputs, name: str) -> Outputs:
+    project = i.get("project", name)
+    config = f"projects/{project}/locations/{i.get('location', 'global')}/notificationConfigs/{i.get('configId', name)}"
+    number = project_number(project)
+    return {
+        "id": config,
+        "name": config,
+        "serviceAccount": f"service-{number}@gcp-sa-scc-notification.iam.gserviceaccount.com",
+    }
+
+
 def _log_bucket(i: Outputs, name: str) -> Outputs:
     bucket = f"projects/{i['project']}/locations/{i['location']}/buckets/{i['bucketId']}"
     return {"id": bucket, "name": bucket, "lifecycleState": "ACTIVE"}
@@ -244,6 +255,7 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:projects/service:Service": _project_service,
     "gcp:orgpolicy/policy:Policy": _org_policy,
     "gcp:logging/projectSink:ProjectSink": _sink,
+    "gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig": _scc_notification,
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": _log_bucket,
     "gcp:logging/logViewIamMember:LogViewIamMember": _iam_member("name"),
     "gcp:pubsub/topic:Topic": _pubsub("topics"),
