@@ -12,7 +12,7 @@
 
 No service-account key anywhere. Run it from a workstation, before the first site: the first ``up`` on a
 local backend, then ``python -m rollout move-bootstrap-state`` moves its state into the bucket it created,
-where every later ``up`` runs (README, "Deploying a site for real"). A site in ``retiredSites`` keeps only
+where every later ``up`` runs (docs/deploying.md, "Deploying a site for real"). A site in ``retiredSites`` keeps only
 its secrets key.
 """
 

@@ -313,7 +313,7 @@ def _resolve(target: _Target, timeout: float) -> tuple[socket.AddressFamily, Any
 
 
 def _reason(exc: BaseException, stage: str, target: _Target, timeout: float) -> str:
-    """The one-line reason for ``exc``, starting with its kind (the kinds the README lists)."""
+    """The one-line reason for ``exc``, starting with its kind (the kinds ``netcheck/README.md`` lists)."""
     if isinstance(exc, ssl.SSLError):
         return _tls_reason(exc, stage, target)
     kinds: list[tuple[type[BaseException], str]] = [

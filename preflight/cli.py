@@ -76,7 +76,7 @@ def _docs(*, write: bool) -> int:
 
 def option_defaults() -> list[tuple[str, str, str]]:
     """``(command, option, default)`` for every option of every command, the default as its help
-    states it (every help text ends with ``(default: ...)``); the README's table is held equal."""
+    states it (every help text ends with ``(default: ...)``); ``docs/check.md``'s table is held equal."""
     rows = []
     sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     for command, parser in sub.choices.items():
@@ -90,9 +90,9 @@ def option_defaults() -> list[tuple[str, str, str]]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m preflight", description="Offline pre-deployment checks of a hospital site."
-    )
+    # the same command line under both names: the installed command's usage lines say its own name
+    prog = "imaging-preflight" if Path(sys.argv[0]).name == "imaging-preflight" else "python -m preflight"
+    parser = argparse.ArgumentParser(prog=prog, description="Offline pre-deployment checks of a hospital site.")
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser(
         "plan",
@@ -153,8 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_FILE} (default: print it on stdout)")
     docs = sub.add_parser(
         "docs",
-        help="regenerate the README's component args tables and docs/controls.md",
-        description="Render the README's component args tables from the components' pydantic models and "
+        help="regenerate the component args tables of components/README.md and docs/controls.md",
+        description="Render the component args tables of components/README.md from the components' pydantic models and "
         "docs/controls.md from the control catalogue. Exit 0 when both are current (or were rewritten with "
         "--write), 1 when one is stale.",
     )
@@ -291,7 +291,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where verdicts are kept: a site whose stack file, program, pack, policy config, packages and modes "
         "are unchanged reuses its last verdict, and the reports say so (default: $PREFLIGHT_CACHE_DIR, else "
-        ".preflight-cache/ in the repository)",
+        ".preflight-cache/ in the repository, or in the current directory when installed)",
     )
     parser.add_argument(
         "--no-cache",

@@ -4,7 +4,8 @@ It writes ``stacks/Pulumi.<NAME>.yaml`` with the site's required settings, valid
 model before anything is written (so the file passes ``check``), and adds ``NAME: <project>`` to the
 bootstrap's ``imaging-bootstrap:sites`` (``bootstrap/Pulumi.platform.yaml``), so that the bootstrap makes
 the site's key and identities. It never overwrites a file and never asks without a terminal: a missing
-required value is then one line naming its flag, exit 2. The README's "Add a site" gives the steps after.
+required value is then one line naming its flag, exit 2. The deploying guide's "Add a site"
+(``docs/deploying.md``) gives the steps after.
 """
 
 from __future__ import annotations
@@ -280,7 +281,7 @@ def _write(
         target.unlink()  # both files or neither
         raise NewSiteError(str(exc)) from None
     out(f"wrote {shown}; added {args.name}: {site.gcp_project} to {stacks.display_path(bootstrap)}")
-    out(f"next: python -m preflight check {args.name}, then the bootstrap's pulumi up (README, Add a site)")
+    out(f"next: python -m preflight check {args.name}, then the bootstrap's pulumi up (docs/deploying.md, Add a site)")
 
 
 def _distinct(site: SiteConfig, stacks_dir: Path) -> None:

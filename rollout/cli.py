@@ -87,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     retire = commands.add_parser(
         "retire",
         help="retire a site: export its state, destroy what is not protected, remove its stack, then drop it",
-        description="Retire a site (README, Retire a site): refuses while its state holds images, locked "
+        description="Retire a site (docs/deploying.md, Retire a site): refuses while its state holds images, locked "
         "retention or other records unless --data-kept says how they are kept; exports the state to "
         "retired/<site>/, destroys every resource that is not protected, removes the stack, and only then "
         "deletes stacks/Pulumi.<site>.yaml and moves the site to the bootstrap's retiredSites. Keys and "
@@ -109,7 +109,7 @@ def parser() -> argparse.ArgumentParser:
     move = commands.add_parser(
         "move-bootstrap-state",
         help="move the bootstrap's stack from its first local backend into the state bucket it created",
-        description="The second step of the bootstrap (README, Deploying a site for real): the stack's "
+        description="The second step of the bootstrap (docs/deploying.md, Deploying a site for real): the stack's "
         "secrets provider becomes the platform's state key, then the stack is exported from --from, created "
         "on the state bucket with that provider, imported and counted. The source is left for you to delete.",
     )

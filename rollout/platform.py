@@ -51,8 +51,8 @@ class Platform:
         if site not in self.sites:
             raise PlatformError(
                 f"site {site} has no secrets key in the bootstrap ({_shown(self.path)} {NAMESPACE}:sites): add it "
-                "there and run the bootstrap's `pulumi up` first (README, Add a site); a new stack never takes "
-                "the backend's default secrets provider"
+                "there and run the bootstrap's `pulumi up` first (docs/deploying.md, Add a site); a new stack never "
+                "takes the backend's default secrets provider"
             )
         return f"gcpkms://{self.key(f'secrets-{site}')}"
 

@@ -1,7 +1,7 @@
-"""The README's "Add a site" and "Retire a site", followed as written.
+"""The deploying guide's (``docs/deploying.md``) "Add a site" and "Retire a site", followed as written.
 
 "Add a site": its offline commands (``python -m preflight ...``) run literally, in a copy of the
-repository, in the README's order; the pull request's ``git add`` must name exactly the files they
+repository, in the guide's order; the pull request's ``git add`` must name exactly the files they
 changed; the other steps (the bootstrap's ``up``, the environment, the pull request, the merge) are
 checked for their order and their commands, not run (they need GitHub and GCP).
 
@@ -34,8 +34,8 @@ BACKEND = "gs://chuv-imaging-platform-pulumi-state"
 
 
 def _section(title: str) -> str:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return readme.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+    guide = (ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
+    return guide.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
 def _commands(section: str) -> list[str]:
@@ -90,7 +90,7 @@ def _covered(paths: list[str], changed: set[str]) -> bool:
     )
 
 
-def test_the_readme_add_a_site_steps_come_in_the_order_stack_file_bootstrap_environment_pull_request_merge():
+def test_the_guide_s_add_a_site_steps_come_in_the_order_stack_file_bootstrap_environment_pull_request_merge():
     section = _section("Add a site")
     order = ["**1. The stack file", "**2. The bootstrap's `up`", "**3. The GitHub environment", "**4. The pull "]
     order.append("**5. The merge.")
@@ -104,7 +104,7 @@ def test_the_readme_add_a_site_steps_come_in_the_order_stack_file_bootstrap_envi
     assert first[0] < up[0] < environment[0] < pull[0]
 
 
-def test_following_the_readme_adds_a_site_that_check_and_fleet_pass(tmp_path):
+def test_following_the_guide_adds_a_site_that_check_and_fleet_pass(tmp_path):
     """The offline commands of "Add a site", run as written in a copy of the repository."""
     copy = _copy_repository(tmp_path / "repo")
     commands = _commands(_section("Add a site"))
@@ -142,13 +142,13 @@ def _new_site(tmp_path: Path, *flags: str, stdin=subprocess.DEVNULL) -> subproce
     )
 
 
-def _readme_flags() -> list[str]:
+def _guide_flags() -> list[str]:
     [command] = [c for c in _commands(_section("Add a site")) if c.startswith("python -m preflight new-site")]
     return shlex.split(command)[5:]
 
 
 def test_without_a_terminal_a_missing_value_is_one_line_naming_its_flag(tmp_path):
-    flags = _readme_flags()
+    flags = _guide_flags()
     without_region = flags[: flags.index("--region")] + flags[flags.index("--region") + 2 :]
     result = _new_site(tmp_path, *without_region)
     assert result.returncode == 2
@@ -162,7 +162,7 @@ def test_it_refuses_the_site_code_or_project_of_another_site(tmp_path):
     """Two stacks would manage one project and the same physical names: refused before anything is written."""
     (tmp_path / "stacks").mkdir()
     shutil.copy(ROOT / "stacks" / "Pulumi.lausanne.yaml", tmp_path / "stacks")
-    flags = _readme_flags()
+    flags = _guide_flags()
     for flag, value in (("--site-code", "lau"), ("--gcp-project", "chuv-imaging-lau")):
         flags[flags.index(flag) + 1] = value
     result = _new_site(tmp_path, *flags)
@@ -176,7 +176,7 @@ def test_it_never_overwrites_a_stack_file(tmp_path):
     (tmp_path / "stacks").mkdir()
     existing = tmp_path / "stacks" / "Pulumi.bern.yaml"
     existing.write_text("config: {}\n", encoding="utf-8")
-    result = _new_site(tmp_path, *_readme_flags())
+    result = _new_site(tmp_path, *_guide_flags())
     assert result.returncode == 2
     assert "exists; refusing to overwrite it" in result.stderr
     assert existing.read_text(encoding="utf-8") == "config: {}\n"
@@ -208,7 +208,7 @@ def test_it_never_overwrites_a_stack_file(tmp_path):
     ],
 )
 def test_a_bad_value_is_refused_before_anything_is_written(tmp_path, change, message):
-    flags = _readme_flags()
+    flags = _guide_flags()
     flags[flags.index(change[0]) + 1] = change[1]
     before = (ROOT / "bootstrap" / "Pulumi.platform.yaml").read_text(encoding="utf-8")
     result = _new_site(tmp_path, *flags)
@@ -235,7 +235,7 @@ def test_a_bad_value_is_refused_before_anything_is_written(tmp_path, change, mes
 )
 def test_a_value_that_would_be_dropped_is_refused(tmp_path, extra, message):
     """A repeated name, or both of two exclusive flags, is refused rather than one of them silently kept."""
-    result = _new_site(tmp_path, *_readme_flags(), *extra)
+    result = _new_site(tmp_path, *_guide_flags(), *extra)
     assert result.returncode == 2
     assert result.stderr.startswith(message), result.stderr
     assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
@@ -245,7 +245,7 @@ def test_a_site_the_bootstrap_already_lists_is_refused_and_no_stack_file_is_left
     bootstrap = tmp_path / "Pulumi.platform.yaml"
     text = (ROOT / "bootstrap" / "Pulumi.platform.yaml").read_text(encoding="utf-8")
     bootstrap.write_text(text.replace("    utrecht:", "    bern: insel-imaging-brn\n    utrecht:"), encoding="utf-8")
-    result = _new_site(tmp_path, *_readme_flags())
+    result = _new_site(tmp_path, *_guide_flags())
     assert result.returncode == 2
     assert result.stderr == "error: new-site: Pulumi.platform.yaml: site bern is in imaging-bootstrap:sites already\n"
     assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
@@ -253,7 +253,7 @@ def test_a_site_the_bootstrap_already_lists_is_refused_and_no_stack_file_is_left
 
 def test_on_a_terminal_it_asks_for_what_no_flag_gave(tmp_path):
     """stdin is a pseudo-terminal: the two missing values are asked for, answered, and the file written."""
-    flags = _readme_flags()
+    flags = _guide_flags()
     for flag in ("--region", "--alert-email"):
         at = flags.index(flag)
         del flags[at : at + 2]
@@ -328,7 +328,7 @@ def _retire(repo: Path, argv: list[str], fake: FakePulumi) -> int:
     )
 
 
-def test_following_the_readme_retires_a_site_in_order_and_leaves_the_files_the_pull_request_adds(
+def test_following_the_guide_retires_a_site_in_order_and_leaves_the_files_the_pull_request_adds(
     tmp_path, monkeypatch, capsys
 ):
     monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)

@@ -17,9 +17,14 @@ from program import sites
 from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, NAMESPACE, ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parents[2]
+"""The folder of the site program, ``program/`` and ``policies/``: a clone's root, or the installed
+distribution's ``imaging_landing_zone/_check`` (ADR 0036)."""
+INSTALLED = ROOT.parts[-2:] == ("imaging_landing_zone", "_check")
+"""Whether this is the installed command ``imaging-preflight``: it holds no stack files and keeps no
+verdicts of its own, so both default to the current directory's (``stacks/``, ``.preflight-cache/``)."""
 PROJECT = NAMESPACE
 """The Pulumi project (``Pulumi.yaml``'s name), whose name is the site config's namespace."""
-STACKS_DIR = ROOT / "stacks"
+STACKS_DIR = Path("stacks") if INSTALLED else ROOT / "stacks"
 PROGRAM = ROOT / "__main__.py"
 _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
 

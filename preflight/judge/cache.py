@@ -24,7 +24,7 @@ What is hashed, and why (conservative: a change that cannot alter a verdict may 
   stored).
 
 A verdict is kept under the key taken before its check only if the key taken after it is the same
-(a ``git checkout`` during a run keeps nothing). Not covered, and said in the README: files a
+(a ``git checkout`` during a run keeps nothing). Not covered, and said in ``docs/check.md``: files a
 program reads by itself (other than its ``.py`` files), import folders a program adds to ``sys.path``
 while it runs, installed files edited in place, environment variables outside the prefixes, and an
 input edited and edited back while a check runs.
@@ -52,13 +52,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from preflight.engine.stacks import ROOT, Stack
+from preflight.engine.stacks import INSTALLED, ROOT, Stack
 from preflight.judge.pack import PolicyInfo
 from preflight.judge.results import Finding, SiteResult
 
 FORMAT = "imaging-landing-zone/verdict-cache@2"
-DEFAULT_DIR = ROOT / ".preflight-cache"
-"""Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git)."""
+DEFAULT_DIR = Path(".preflight-cache") if INSTALLED else ROOT / ".preflight-cache"
+"""Where verdicts are kept unless ``--cache-dir`` says otherwise (ignored by git): the repository's, or
+the current directory's for the installed command (never inside the installed package)."""
 ENVIRONMENT_PREFIXES = ("PULUMI_", "GOOGLE_", "GCP_", "CLOUDSDK_")
 _SKIPPED_DIRS = frozenset({".git", "__pycache__", "node_modules", ".preflight-cache", ".mypy_cache", ".ruff_cache"})
 _CACHEDIR_TAG = (

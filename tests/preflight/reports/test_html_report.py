@@ -465,8 +465,8 @@ def test_the_fleet_view_stays_readable_at_100_sites(fleet100):
 
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser") if shutil.which(name)), None)
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-"""Where ``PREFLIGHT_SCREENSHOTS=write pytest tests/preflight/reports/test_html_report.py`` puts the README's
-screenshots."""
+"""Where ``PREFLIGHT_SCREENSHOTS=write pytest tests/preflight/reports/test_html_report.py`` puts the
+screenshots of the README (the site's report) and of ``docs/check.md`` (the fleet's)."""
 
 
 def _browser(page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -510,10 +510,12 @@ def test_a_real_browser_renders_the_diagram_and_the_matrix(which, site_report, f
         shutil.copy(shot, SCREENSHOTS / f"{which}-report.png")
 
 
-def test_the_readme_shows_the_committed_screenshots():
+def test_the_readme_and_the_check_reference_show_the_committed_screenshots():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    reference = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    assert "(docs/screenshots/site-report.png)" in readme
+    assert "(screenshots/fleet-report.png)" in reference
     for which in ("site", "fleet"):
-        assert f"(docs/screenshots/{which}-report.png)" in readme
         assert (SCREENSHOTS / f"{which}-report.png").stat().st_size > 50_000
 
 

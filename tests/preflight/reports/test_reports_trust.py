@@ -203,12 +203,12 @@ def test_check_understands_a_stack_file_name():
     assert done.stdout.startswith("lausanne (stacks/Pulumi.lausanne.yaml; update ")
 
 
-def test_every_option_states_its_default_and_the_readme_table_matches():
+def test_every_option_states_its_default_and_the_reference_table_matches():
     rows = option_defaults()
     assert all(default for _, _, default in rows), [r for r in rows if not r[2]]
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = re.search(r"\| command \| option \| default \|\n\|---\|---\|---\|\n((?:\|.*\|\n)+)", readme)
-    assert table, "README: the options table is missing"
+    reference = (ROOT / "docs" / "check.md").read_text(encoding="utf-8")
+    table = re.search(r"\| command \| option \| default \|\n\|---\|---\|---\|\n((?:\|.*\|\n)+)", reference)
+    assert table, "docs/check.md: the options table is missing"
     documented = [tuple(c.strip().strip("`") for c in line.strip("|").split("|")) for line in table[1].splitlines()]
     assert documented == rows
 
