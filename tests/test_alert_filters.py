@@ -265,3 +265,25 @@ def test_unsupported_or_malformed_syntax_raises(query: str, message: str) -> Non
 
 def test_not_is_a_node_of_its_own() -> None:
     assert parse("NOT NOT x") == Not(Not(Global("x")))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("(" * 400 + 'severity="ERROR"' + ")" * 400, id="parentheses"),
+        pytest.param("NOT " * 300 + 'severity="ERROR"', id="negations"),
+    ],
+)
+def test_a_filter_nested_deeper_than_the_reader_follows_is_a_syntax_error_not_a_crash(query):
+    """About 800 characters, well inside Cloud Logging's 20,000: refused as a syntax error (which LOG-08,
+    LOG-10 and the detectors report), never a recursion error that stops the pack."""
+    from imaging_policies._logquery import QuerySyntaxError, parse
+
+    with pytest.raises(QuerySyntaxError, match="nested more than"):
+        parse(query)
+
+
+def test_many_negated_terms_side_by_side_are_not_nesting():
+    from imaging_policies._logquery import parse
+
+    assert parse(" AND ".join(f'NOT labels.k{i}="v"' for i in range(100)))

@@ -340,7 +340,29 @@ def parse(query: str) -> Node:
     """The syntax tree of ``query``; raises :class:`QuerySyntaxError` on syntax outside the subset."""
     if not query.strip():
         raise QuerySyntaxError("empty query")
-    return _Parser(query).parse()
+    parser = _Parser(query)
+    _nesting(parser.tokens)
+    try:
+        return parser.parse()
+    except RecursionError:
+        raise QuerySyntaxError("nested too deeply to read") from None
+
+
+MAX_NESTING = 64
+"""The deepest nesting of parentheses, and the longest run of NOT, the reader follows; more is a syntax
+error, not a crash of the pack (a 20,000-character filter could nest thousands deep)."""
+
+
+def _nesting(tokens: Sequence[tuple[str, str]]) -> None:
+    depth = run = 0
+    for token in tokens:
+        if token == ("punct", "("):
+            depth += 1
+        elif token == ("punct", ")"):
+            depth = max(depth - 1, 0)
+        run = run + 1 if token in (("word", "NOT"), ("op", "-")) else 0
+        if depth > MAX_NESTING or run > MAX_NESTING:
+            raise QuerySyntaxError(f"nested more than {MAX_NESTING} deep (parentheses or NOT)")
 
 
 def matches(query: str, entry: Entry) -> bool:

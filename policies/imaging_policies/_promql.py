@@ -134,10 +134,24 @@ def _tokens(query: str) -> list[tuple[str, str]]:
 Node = Callable[[Sequence[Series], int], Value]
 
 
+MAX_NESTING = 64
+"""The deepest nesting of parentheses and unary minus the evaluator follows; deeper is an error, not a crash."""
+
+
 def parse(query: str) -> Node:
     """The query as a function of the series and the evaluation time (epoch seconds)."""
-    parser = _Parser(_tokens(query))
-    node = _binary(parser, 0)
+    tokens = _tokens(query)
+    depth = run = 0
+    for _, text in tokens:
+        depth = depth + 1 if text == "(" else max(depth - 1, 0) if text == ")" else depth
+        run = run + 1 if text == "-" else 0
+        if depth > MAX_NESTING or run > MAX_NESTING:
+            raise PromQLError(f"nested more than {MAX_NESTING} deep")
+    parser = _Parser(tokens)
+    try:
+        node = _binary(parser, 0)
+    except RecursionError:
+        raise PromQLError("nested too deeply to read") from None
     if parser.peek() is not None:
         raise PromQLError(f"unexpected {parser.word()!r} after the expression")
     return node

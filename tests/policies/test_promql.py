@@ -71,3 +71,10 @@ def test_metric_names_map_as_cloud_monitoring_documents():
     assert metric_name("logging.googleapis.com/user/lau-image-read-spike") == (
         "logging_googleapis_com:user_lau_image_read_spike"
     )
+
+
+def test_a_query_nested_deeper_than_the_reader_follows_is_an_error_not_a_crash():
+    """A 200-deep query is refused with PromQLError, which the policies turn into a finding (it used to
+    exhaust the recursion limit and stop the pack with no verdict)."""
+    with pytest.raises(PromQLError, match="nested more than"):
+        parse("(" * 200 + "x" + ")" * 200)
