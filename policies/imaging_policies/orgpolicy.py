@@ -61,8 +61,15 @@ class OrgPolicy:
     inherits: bool
 
 
+def _not_known_yet() -> None:
+    """A rule's value unknown in a first preview: the guard rail is not judged there (judged at update), never met."""
+    raise UnknownValueError(UNKNOWN_STRING_VALUE, ["spec", "rules"])
+
+
 def _true(value: Any) -> bool:
-    return value in ("TRUE", True, "true", UNKNOWN)
+    if value is UNKNOWN:
+        _not_known_yet()
+    return value in ("TRUE", True, "true")
 
 
 def _unconditional(rules: Rules) -> Rules:
@@ -79,12 +86,12 @@ def _enforced(rules: Rules, _: Context) -> str | None:
 
 def _denies(*values: str) -> Callable[[Rules, Context], str | None]:
     def check(rules: Rules, _: Context) -> str | None:
-        if any(_true(leaf(r, "allowAll")) and leaf(r, "allowAll") is not UNKNOWN for r in rules):
+        if any(leaf(r, "allowAll") in ("TRUE", True, "true") for r in rules):
             return "a rule allows all values"
         # A conditional rule denies only for the resources its condition selects.
         denied = {v for r in _unconditional(rules) for v in items(r, "values", "deniedValues")}
         if UNKNOWN in denied:
-            return None
+            _not_known_yet()
         missing = [v for v in values if v not in denied]
         return f"values.deniedValues lacks {', '.join(missing)}" if missing else None
 
@@ -108,7 +115,7 @@ def _only(
             return f"a rule allows {what}"
         allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
         if UNKNOWN in allowed:
-            return None
+            _not_known_yet()
         if not [v for r in _unconditional(rules) for v in items(r, "values", "allowedValues")]:
             return "values.allowedValues of an unconditional rule is empty, so nothing is restricted"
         elsewhere = [str(v) for v in allowed if not allowed_here(str(v), context)]
@@ -158,7 +165,7 @@ def _declared_customers_only(rules: Rules, _: Context) -> str | None:
         return "a rule allows members of any domain"
     allowed = [v for r in rules for v in items(r, "values", "allowedValues")]
     if UNKNOWN in allowed:
-        return None
+        _not_known_yet()
     unconditional = {_customer(v) for r in _unconditional(rules) for v in items(r, "values", "allowedValues")}
     if not unconditional:
         return "values.allowedValues of an unconditional rule is empty, so members of any domain may be granted"

@@ -253,6 +253,31 @@ CASES.extend(
     [
         pytest.param(
             Unknown(
+                _unknown("lau-project-run.allowedIngress", "spec", "rules", 0, "values", "allowedValues", 0),
+                ".spec.rules",
+                frozenset({"gcp-orgpolicy-run-allowed-ingress"}),
+                True,
+            ),
+            # ORG-12: the ingress setting read from a shared platform module: it could be "all".
+            id="run-ingress-guard-rail-value-computed",
+        ),
+        pytest.param(
+            Unknown(
+                _unknown("lau-project-run.managed.requireInvokerIam", "spec", "rules", 0, "enforce"),
+                ".spec.rules",
+                frozenset({"gcp-orgpolicy-run-require-invoker-iam"}),
+                True,
+            ),
+            # ORG-13: enforce from a per-environment flag: it could be FALSE.
+            id="run-invoker-iam-guard-rail-enforce-computed",
+        ),
+    ]
+)
+
+CASES.extend(
+    [
+        pytest.param(
+            Unknown(
                 _siem_exclusion_computed, ".[lau-logging-siem-sink].exclusions.0.filter", frozenset({SIEM_PATH}), True
             ),
             # LOG-13: a "noise" exclusion whose filter comes from a shared variable: it could drop every audit entry
