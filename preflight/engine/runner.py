@@ -1,14 +1,15 @@
 """Run the real site program under Pulumi's mock engine and capture every resource it registers.
 
-Three modes reproduce what the engine sees in a site's life:
+Two modes reproduce what the engine hands a policy pack in a site's life (ADR 0029):
 
 * ``preview``: provider-computed outputs are unknown (a fresh site's first ``pulumi preview``), so
   inputs derived from them carry the engine's unknown sentinel;
-* ``update``: every provider-computed output is known, outputs keep the program's declared form
-  (the first ``pulumi up``);
-* ``existing``: every output is in the form the provider stores (a later preview or update of an
-  existing site, whose unchanged resources the engine reads from the state); inputs derived from
+* ``update``: every output is in the form the provider stores it (a first ``pulumi up``, whose each
+  resource is analysed after the resources it reads were created; a later preview or update, whose
+  unchanged resources the engine reads from the state; ``pulumi policy analyze``); inputs derived from
   other resources' outputs carry those stored values too. See ``preflight/engine/gcp_model.py``.
+
+``existing``, the stored form's earlier name, is still accepted (:func:`mode_named`).
 
 Resource options (protect, dependencies, aliases, ...) are not in ``MockResourceArgs``; they are
 read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass.
@@ -49,8 +50,15 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 _SECRET = "1b47061264138c4ac30d75fd1eb44270"
 _RESOURCE_REFERENCE = "5cf8f73096256a8f31e491e813e4eb8e"
 REDACTED = "[secret]"
-MODES = ("preview", "update", "existing")
-"""Every mode a site meets in its life: first preview, first update, later preview or update."""
+MODES = ("preview", "update")
+"""Every view the engine hands a pack in a site's life: the first preview's, and the stored form's."""
+DEPRECATED_MODES = {"existing": "update"}
+"""Earlier mode names still accepted, and the mode each now means."""
+
+
+def mode_named(name: str) -> str:
+    """The mode ``name`` stands for: itself, or the mode a deprecated name now means."""
+    return DEPRECATED_MODES.get(name, name)
 
 
 @dataclass
