@@ -22,8 +22,8 @@ from preflight.judge import analyzer
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = stacks.available()
-MODES = ("preview", "update", "existing")
-"""Every mode a site meets in its life (preflight.engine.runner.MODES)."""
+MODES = ("preview", "update")
+"""Every view the engine hands a pack in a site's life (preflight.engine.runner.MODES)."""
 
 _plans: dict[tuple[str, str], list[Resource]] = {}
 

@@ -1,17 +1,16 @@
 """The model of stored state against its table of provider rules, and the pack on the stored form.
 
-``existing`` mode gives every output in the form terraform-provider-google-beta stores it. The table
+``update`` mode gives every output in the form terraform-provider-google-beta stores it. The table
 (``preflight.engine.gcp_model.STORED_FORMS``) names the provider source of each rule; these tests hold the
 model to it for every type the example sites use, and run the pack's stack policies on the stored
 form: the org-policy regression (the provider stores a v2 org policy's ``name`` as the short
-constraint name), the other org-policy forms (v1, project number), and identical verdicts for the
-planned and the stored form on both sites and on every stack mutation of the suites.
+constraint name) and the other org-policy forms (v1, project number). Every mutation suite runs on the
+stored form too: it is the ``update`` mode they default to (ADR 0029).
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import re
 from typing import Any
 
@@ -20,7 +19,6 @@ import pytest
 from preflight.engine.gcp_model import STORED_FORMS, project_number
 from preflight.engine.runner import UNKNOWN, Resource, capture
 from tests.conftest import SITES, by_name, site_plan
-from tests.paths import TESTS
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
 
 V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
@@ -62,7 +60,7 @@ def _sample_plan() -> list[Resource]:
                 template={"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]},
             )
 
-        _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="existing"))
+        _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="update"))
     return copy.deepcopy(_samples)
 
 
@@ -82,7 +80,7 @@ def test_a_v1_org_policy_is_stored_with_the_api_constraint():
 
 
 def _site_types() -> set[str]:
-    return {r.type for site in SITES for r in site_plan(site, "existing") if r.custom}
+    return {r.type for site in SITES for r in site_plan(site, "update") if r.custom}
 
 
 def test_the_table_covers_every_type_the_example_sites_use():
@@ -92,7 +90,7 @@ def test_the_table_covers_every_type_the_example_sites_use():
 
 @pytest.mark.parametrize("row", STORED_FORMS, ids=lambda row: f"{row.type.rsplit(':', 1)[-1]}.{row.field}")
 def test_the_model_stores_each_type_as_the_provider_does(row):
-    resources = [r for site in SITES for r in site_plan(site, "existing") if r.type == row.type]
+    resources = [r for site in SITES for r in site_plan(site, "update") if r.type == row.type]
     resources += [r for r in _sample_plan() if r.type == row.type]
     assert resources, f"no example site uses {row.type}; drop the row or add a site that uses it"
     seen = 0
@@ -111,7 +109,7 @@ def test_the_model_stores_each_type_as_the_provider_does(row):
 
 
 def test_org_policies_are_stored_by_their_short_name():
-    stored = site_plan("lausanne", "existing")
+    stored = site_plan("lausanne", "update")
     policy = by_name(stored, "lau-project-gcp.resourceLocations")
     assert policy.inputs["name"] == f"projects/{LAU_PROJECT}/policies/gcp.resourceLocations"
     assert policy.outputs["name"] == "gcp.resourceLocations"
@@ -130,9 +128,9 @@ in a site stack is the closed world's decision, not the guard rails')."""
 @pytest.mark.parametrize("site", SITES)
 def test_the_stored_form_of_every_guard_rail_passes(policy_pack, site):
     """The regression: with the outputs the provider returns, every ORG control reported "missing"."""
-    stored = site_plan(site, "existing")
+    stored = site_plan(site, "update")
     assert [r for r in stored if r.type == "gcp:orgpolicy/policy:Policy" and "/" not in r.outputs["name"]]
-    assert _stack_findings(policy_pack(site, "existing"), stored) == []
+    assert _stack_findings(policy_pack(site, "update"), stored) == []
 
 
 STORED_MUTATIONS = [
@@ -233,7 +231,7 @@ def _assert_stack_rejects(pack, resources: list[Resource], case: Case) -> None:
 def test_a_weakened_guard_rail_in_the_stored_form_is_caught(policy_pack, case):
     """A real user hits these by editing the policy in the console or a later program change: the
     stack policy sees the stored form then."""
-    _assert_stack_rejects(policy_pack("lausanne", "existing"), site_plan("lausanne", "existing"), case)
+    _assert_stack_rejects(policy_pack("lausanne", "update"), site_plan("lausanne", "update"), case)
 
 
 def _v1_policy(constraint: str, **spec: object) -> Any:
@@ -250,7 +248,7 @@ def _replace(name: str, mutation: Any) -> Any:
 
 def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
     """A team that manages org policies with the older resource (gcp.projects.OrganizationPolicy)."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace(
         "lau-project-iam.disableServiceAccountKeyUpload",
         _v1_policy("constraints/iam.disableServiceAccountKeyUpload", booleanPolicy={"enforced": True}),
@@ -259,7 +257,7 @@ def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
         "lau-project-gcp.resourceLocations",
         _v1_policy("gcp.resourceLocations", listPolicy={"allow": {"values": ["in:europe-west6-locations"]}}),
     )(resources)
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources, GUARD_RAILS) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources, GUARD_RAILS) == []
 
 
 @pytest.mark.parametrize(
@@ -280,39 +278,39 @@ def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
     ],
 )
 def test_a_weak_v1_org_policy_is_caught(policy_pack, mutation, policy, expected):
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace("lau-project-iam.disableServiceAccountKeyUpload", mutation)(resources)
-    found = [d for d in policy_pack("lausanne", "existing").analyze_stack(resources) if d.policy == policy]
+    found = [d for d in policy_pack("lausanne", "update").analyze_stack(resources) if d.policy == policy]
     assert any(expected in d.message for d in found), [d.message for d in found]
 
 
 def test_a_v1_list_policy_allowing_everything_is_caught(policy_pack):
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace(
         "lau-project-gcp.resourceLocations", _v1_policy("gcp.resourceLocations", listPolicy={"allow": {"all": True}})
     )(resources)
-    found = policy_pack("lausanne", "existing").analyze_stack(resources)
+    found = policy_pack("lausanne", "update").analyze_stack(resources)
     assert [d.message for d in found if d.policy == "gcp-orgpolicy-resource-locations"]
 
 
 def test_narrower_locations_than_the_region_group_pass(policy_pack):
     """A site that pins resources to its region or to zones of it (legitimate: narrower than required)."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     values = ["europe-west6", "europe-west6-a", "in:europe-west6-locations"]
     on("lau-project-gcp.resourceLocations", set_prop("spec", "rules", 0, "values", "allowedValues", value=values))(
         resources
     )
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources) == []
 
 
 def test_the_project_number_names_the_site_project(policy_pack):
     """The API returns (and a team may write) ``projects/<number>``; the bucket's stored projectNumber ties it."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     number = project_number(LAU_PROJECT)
     by_name(resources, "lau-project-gcp.resourceLocations").outputs["parent"] = f"projects/{number}"
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources) == []
     by_name(resources, "lau-project-gcp.resourceLocations").outputs["parent"] = "projects/123456789012"
-    found = policy_pack("lausanne", "existing").analyze_stack(resources)
+    found = policy_pack("lausanne", "update").analyze_stack(resources)
     assert [d.policy for d in found] == ["gcp-orgpolicy-resource-locations"]
     assert "set on projects/123456789012, not the site project" in found[0].message
 
@@ -329,32 +327,3 @@ def test_an_unknown_name_is_not_judged_against_every_constraint(policy_pack):
     )(resources)
     found = policy_pack("lausanne", "preview").analyze_stack(resources)
     assert [(d.policy, d.skipped_in_preview) for d in found] == [("gcp-orgpolicy-resource-locations", True)]
-
-
-@pytest.mark.parametrize("site", SITES)
-def test_every_policy_gives_the_same_verdict_on_both_forms(policy_pack, site):
-    planned, stored = site_plan(site, "update"), site_plan(site, "existing")
-    for mode, resources in (("update", planned), ("existing", stored)):
-        pack = policy_pack(site, mode)
-        assert [d for r in resources for d in pack.analyze(r)] == []
-        assert _stack_findings(pack, resources) == []
-
-
-def _suite_cases() -> list[Any]:
-    """Every ``Case`` of every mutation suite under tests/policies (a module-level ``CASES`` list), so a
-    new suite is run on the stored form too."""
-    found = []
-    for path in sorted((TESTS / "policies").glob("test_*.py")):
-        module = importlib.import_module(f"tests.policies.{path.stem}")
-        for param in getattr(module, "CASES", []):
-            values = getattr(param, "values", ())
-            if values and isinstance(values[0], Case):
-                found.append(pytest.param(values[0], id=f"{path.stem.removeprefix('test_')}-{param.id}"))
-    return found
-
-
-@pytest.mark.parametrize("case", _suite_cases())
-def test_every_mutation_gives_the_same_verdict_on_the_stored_form(policy_pack, case):
-    """The mutation suites' cases, applied to the stored form (outputs as the provider stores them,
-    inputs derived from stored values): the same policy rejects each with the same message."""
-    _assert_stack_rejects(policy_pack("lausanne", "existing"), site_plan("lausanne", "existing"), case)

@@ -78,7 +78,7 @@ def test_every_program_gets_a_verdict_in_every_mode(program):
     assert done.returncode in (0, 1), done.stderr
     assert "Traceback" not in done.stderr
     site = _site(program)
-    assert site["modes"] == ["preview", "update", "existing"]
+    assert site["modes"] == ["preview", "update"]
     assert not site["errors"]
 
 

@@ -20,7 +20,7 @@ from preflight.judge import cache, fleet
 from preflight.judge.check import SiteResult
 from tests.conftest import ROOT
 
-MODES = ("preview", "update", "existing")
+MODES = ("preview", "update")
 
 
 def _cli(*argv: str, cache_dir: Path) -> subprocess.CompletedProcess[str]:
