@@ -1190,7 +1190,13 @@ class GcpModel(pulumi_mocks.Mocks):
         state.update(defaults)
         stored = STORED.get(args.typ)
         if stored is not None:
-            extra = {**extra, **stored(inputs, extra, args.name)}
+            try:
+                extra = {**extra, **stored(inputs, extra, args.name)}
+            except KeyError as missing:
+                raise MissingInputError(
+                    f"{args.typ} {args.name!r}: input {missing.args[0]} is not set, and the provider needs it to "
+                    "create the resource"
+                ) from None
         if _has_property(args.typ, "project"):
             state["project"] = inputs["project"]  # the provider stores the project it used
         if "name" not in state and _has_property(args.typ, "name"):

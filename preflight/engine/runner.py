@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import importlib.metadata
 import os
@@ -538,14 +539,20 @@ def stack_resource(*, project: str, stack: str, outputs: Mapping[str, Any] | Non
     )
 
 
+@functools.cache
+def _provider_version() -> str:
+    """The installed ``pulumi_gcp`` version (a look-up over every installed distribution: once a process)."""
+    try:
+        return importlib.metadata.version("pulumi_gcp")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
 def default_provider(*, project: str, stack: str, config: Mapping[str, str], preview: bool) -> Resource:
     """The default ``gcp`` provider the engine creates for resources without an explicit one: its
     inputs are the stack's ``gcp:*`` config and the plugin version, as the engine sends them to a
     policy pack with every resource it serves."""
-    try:
-        version = importlib.metadata.version("pulumi_gcp")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0.0.0"
+    version = _provider_version()
     name = "default_" + version.replace(".", "_")
     inputs: dict[str, Any] = {
         key.removeprefix("gcp:"): value for key, value in config.items() if key.startswith("gcp:")
