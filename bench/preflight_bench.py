@@ -732,7 +732,7 @@ def section_site(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     """One site's check (default modes and --mode update) and plan against the floor of its imports."""
     site, stacks_dir = args.site, args.stacks_dir.resolve()
     title = f"1. one site ({site}) vs its floor"
-    progress(f"warm-up, not timed: plan {site} --format json (gives the pulumi_gcp modules of the floor)")
+    progress(f"warm-up, not timed: plan {site} --format json (gives the pulumi_gcp resource classes of the floor)")
     answer = subprocess.run(
         _preflight("plan", site, "--stacks-dir", str(stacks_dir), "--format", "json"),
         cwd=ROOT,
