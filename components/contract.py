@@ -52,6 +52,14 @@ Cidr = Annotated[str, AfterValidator(_cidr)]
 """An IPv4 range in CIDR form, never ``/0``."""
 
 
+def _private_cidr(value: str) -> str:
+    return str(ranges.parse_private_cidr(value))
+
+
+PrivateCidr = Annotated[str, AfterValidator(_private_cidr)]
+"""An IPv4 range in CIDR form inside RFC 1918 or RFC 6598 space: a subnet's primary range."""
+
+
 def _public_cidr(value: str) -> str:
     return str(ranges.parse_public_cidr(value))
 

@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 
 from . import ranges
 from ._base import Component, ComponentArgs, StrInput, child, known_after
-from .contract import AllowlistCidr, Cidr, Region, SiteCode, StableName
+from .contract import AllowlistCidr, PrivateCidr, Region, SiteCode, StableName
 
 TYPE_TOKEN = "imaging:network:SiteNetwork"
 
@@ -57,7 +57,7 @@ class SiteNetworkArgs(ComponentArgs):
     """The region of every subnet."""
     site_code: SiteCode
     """The site code, used in every name."""
-    subnets: Annotated[dict[StableName, Cidr], Field(min_length=1)]
+    subnets: Annotated[dict[StableName, PrivateCidr], Field(min_length=1)]
     """Subnet primary ranges by stable name."""
     worklist_routes: dict[StableName, WorklistRoute] = {}
     """Static routes to worklist endpoints by stable name (endpoints learned over BGP need none)."""

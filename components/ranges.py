@@ -83,6 +83,22 @@ def parse_public_cidr(text: str) -> ipaddress.IPv4Network:
     return parse_allowlist_cidr(text)
 
 
+PRIVATE_SUBNET_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+"""Where a site subnet's range may lie: RFC 1918 and RFC 6598 (shared address space). Google also accepts
+public ranges used privately; a site never needs one, and it would shadow those internet addresses."""
+
+
+def parse_private_cidr(text: str) -> ipaddress.IPv4Network:
+    """:func:`parse_cidr`, and inside one of :data:`PRIVATE_SUBNET_RANGES`."""
+    network = parse_cidr(text)
+    if not any(network.subnet_of(ipaddress.IPv4Network(private)) for private in PRIVATE_SUBNET_RANGES):
+        raise ValueError(
+            f"{text!r} is not inside a private range ({', '.join(PRIVATE_SUBNET_RANGES)}); a subnet with public "
+            "addresses would shadow those addresses on the internet. Use a private range"
+        )
+    return network
+
+
 def overlaps(a: str, b: str) -> bool:
     """Whether two valid CIDR ranges share an address."""
     return ipaddress.ip_network(a).overlaps(ipaddress.ip_network(b))

@@ -116,6 +116,8 @@ def _pairs(values: list[str], flag: str) -> dict[str, str]:
         name, equals, rest = value.partition("=")
         if not equals or not name or not rest:
             raise NewSiteError(f"{flag} {value!r}: give NAME=VALUE")
+        if name in found:
+            raise NewSiteError(f"{flag} {value!r}: {name} is given twice ({name}={found[name]} before); give each once")
         found[name] = rest
     return found
 
@@ -134,6 +136,8 @@ def _worklist(values: list[str]) -> dict[str, Any]:
         if len(parts) != 4 or not all(parts):
             raise NewSiteError(f"--worklist {value!r}: give NAME:CIDR[,CIDR]:PORT[,PORT]:HOP")
         name, cidrs, ports, hop = parts
+        if name in found:
+            raise NewSiteError(f"--worklist {value!r}: endpoint {name} is given twice; give each once")
         kind, equals, target = hop.partition("=")
         if kind not in HOPS or not equals or not target:
             raise NewSiteError(
@@ -192,6 +196,8 @@ def _gather(
         if not values[field.dest]:
             missing.append(field.flag)
     for first, second in ONE_OF:
+        if values[first.dest] and values[second.dest]:
+            raise NewSiteError(f"{first.flag} and {second.flag} are given: give one of them, not both")
         if not values[first.dest] and not values[second.dest] and interactive:
             values[first.dest] = asked(first)
         if not values[first.dest] and not values[second.dest]:

@@ -32,7 +32,6 @@ from components.contract import (
     MIN_LOG_RETENTION_DAYS,
     AlertSeverity,
     AllowlistCidr,
-    Cidr,
     CustomerId,
     DestroyScheduledDays,
     DnsName,
@@ -44,6 +43,7 @@ from components.contract import (
     OidcSubject,
     PinnedImage,
     Port,
+    PrivateCidr,
     ProtectionLevel,
     PublicCidr,
     QuietPeriod,
@@ -234,7 +234,7 @@ class WorklistEndpoint(_Model):
 class NetworkSettings(_Model):
     """The site VPC and what the viewer may reach (NET-01 to NET-07); every range is IPv4 CIDR."""
 
-    subnets: Annotated[dict[StableName, Cidr], Field(min_length=1)]
+    subnets: Annotated[dict[StableName, PrivateCidr], Field(min_length=1)]
     """The site's subnets by stable name, each with its primary range (the viewer egresses from them)."""
     worklist: Annotated[dict[StableName, WorklistEndpoint], Field(min_length=1)]
     """The worklist endpoints by stable name: the only destinations besides Google APIs."""

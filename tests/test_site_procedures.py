@@ -200,6 +200,11 @@ def test_it_never_overwrites_a_stack_file(tmp_path):
             "error: new-site: imaging-landing-zone:network.pacsEgressCidrs.0:",
             id="open-pacs-range",
         ),
+        pytest.param(
+            ("--subnet", "viewer=203.0.113.0/24"),
+            "error: new-site: imaging-landing-zone:network.subnets.viewer: '203.0.113.0/24' is not inside a private",
+            id="public-subnet",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_before_anything_is_written(tmp_path, change, message):
@@ -211,6 +216,29 @@ def test_a_bad_value_is_refused_before_anything_is_written(tmp_path, change, mes
     assert result.stderr.startswith(message), result.stderr
     assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
     assert (tmp_path / "Pulumi.platform.yaml").read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(
+            ("--subnet", "viewer=10.220.0.0/24"),
+            "error: new-site: --subnet 'viewer=10.220.0.0/24': viewer is given twice",
+            id="subnet-name-twice",
+        ),
+        pytest.param(
+            ("--siem-destination", "logging.googleapis.com/projects/soc-central/locations/eu/buckets/siem"),
+            "error: new-site: --siem-subscriber and --siem-destination are given: give one of them, not both",
+            id="both-siem-flags",
+        ),
+    ],
+)
+def test_a_value_that_would_be_dropped_is_refused(tmp_path, extra, message):
+    """A repeated name, or both of two exclusive flags, is refused rather than one of them silently kept."""
+    result = _new_site(tmp_path, *_readme_flags(), *extra)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
 
 
 def test_a_site_the_bootstrap_already_lists_is_refused_and_no_stack_file_is_left(tmp_path):

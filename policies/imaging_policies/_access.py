@@ -428,7 +428,7 @@ def assets(resources: list[Any], intent: Intent) -> list[Asset]:
         site=site,
         project_key=f"project:{site.id or '?'}",
         by_urn={r.urn: r for r in resources},
-        log_names=_log_buckets(resources),
+        log_names=_log_buckets(resources) | ({intent.access_logs} if intent.access_logs else set()),
         siem_topics=siem_topics,
         writers=_siem_writers(resources, intent, siem_topics),
         destinations=_sink_destinations(resources, site),

@@ -6,8 +6,8 @@ permissions it may hold there and whether the site *needs* that grant (its absen
 
 | Asset | Holder | May hold | Needed |
 |---|---|---|---|
-| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | no |
-| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | no |
+| image bucket | the viewer identity, ``reader`` groups | read objects (``roles/storage.objectViewer``) | yes |
+| image bucket | the uploader identity, ``uploader`` groups | create objects (``roles/storage.objectCreator``) | yes |
 | access-log bucket | Google's usage-log writer | create objects | yes |
 | log-sink bucket (a sink's Cloud Storage destination) | the sink's writer identity | create objects | yes |
 | access-log, log-sink, security-log bucket, view | ``auditor`` groups | read objects, log views | no |
@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from imaging_policies._principals import ROLE_PERMISSIONS, STORAGE_USAGE_LOG_WRITER
 from imaging_policies._resolve import SiteProject, principal, workload_pool
-from imaging_policies._site import Principals, Settings, principals_from, section
+from imaging_policies._site import Principals, Settings, access_log_bucket_of, principals_from, section
 
 
 def role(name: str) -> frozenset[str]:
@@ -58,6 +58,8 @@ USAGE_LOG_WRITER: Final = STORAGE_USAGE_LOG_WRITER
 
 # the one permission that proves a needed grant is in place, by what it is needed for
 _KEY_NEED: Final = "cloudkms.cryptoKeyVersions.useToEncrypt"
+_READ_NEED: Final = "storage.objects.get"
+_CREATE_NEED: Final = "storage.objects.create"
 COMPUTED_SUBJECT: Final = "(computed)"
 """The subject of a federated member computed from a site pool in a first preview (``_access``): the pool's
 provider admits the declared subject only (IAM-05), so it counts as the declared subject until update."""
@@ -113,6 +115,9 @@ class Intent:
     subject: str | None = None
     auditors: frozenset[str] = frozenset()
     is_site: bool = True
+    access_logs: str | None = None
+    """The site's access-log bucket, by the name the components give it (``<gcpProject>-<siteCode>-access-logs``):
+    a log bucket whether or not an image bucket still names it."""
 
     def holders(self, kind: str, context: Mapping[str, Any] | None = None) -> list[Holder]:
         """The intended holders of an asset of ``kind``; ``context`` carries what only the stack says (the
@@ -128,10 +133,19 @@ def _groups(intent: Intent, site_role: str) -> list[str]:
 
 def _image_bucket(intent: Intent, _: Mapping[str, Any]) -> list[Holder]:
     p = intent.principals
-    found = [Holder(m, READ_OBJECTS, "reads images (the viewer)") for m in [p.viewer] if m]
-    found += [Holder(m, CREATE_OBJECTS, "stores images (the PACS uploader)") for m in [p.uploader] if m]
-    found += [Holder(g, READ_OBJECTS, "site role reader") for g in _groups(intent, "reader")]
-    found += [Holder(g, CREATE_OBJECTS, "site role uploader") for g in _groups(intent, "uploader")]
+
+    # each declared reader and uploader needs its grant on one image bucket of the site (a second image
+    # bucket, a research copy, may grant fewer)
+    def reads(member: str, why: str) -> Holder:
+        return Holder(member, READ_OBJECTS, why, True, frozenset({_READ_NEED}), anywhere=True)
+
+    def creates(member: str, why: str) -> Holder:
+        return Holder(member, CREATE_OBJECTS, why, True, frozenset({_CREATE_NEED}), anywhere=True)
+
+    found = [reads(m, "reads images (the viewer)") for m in [p.viewer] if m]
+    found += [creates(m, "stores images (the PACS uploader)") for m in [p.uploader] if m]
+    found += [reads(g, "site role reader") for g in _groups(intent, "reader")]
+    found += [creates(g, "site role uploader") for g in _groups(intent, "uploader")]
     return found
 
 
@@ -279,6 +293,7 @@ def from_settings(get: Settings, project: str | None, number: str | None) -> Int
         subject=str(subject) if isinstance(subject, str) else None,
         auditors=frozenset(_groups_of(principals, "auditor")),
         is_site=bool(get("siteCode")),
+        access_logs=access_log_bucket_of(get),
     )
 
 

@@ -301,23 +301,48 @@ def describe_condition(expression: object) -> str:
     return f"with condition {expression!r}, which does not restrict the grant to one bucket"
 
 
-_PINNED_TERM: Final = re.compile(
-    r"^(assertion|attribute|google)\.[A-Za-z_][\w.\[\]'\"]*\s*(==\s*['\"][^'\"]+['\"]|in\s*\[\s*['\"][^'\"]+['\"]"
-    r"(\s*,\s*['\"][^'\"]+['\"])*\s*\])$"
+_CLAIM: Final = (
+    r"""(?P<lhs>assertion\s*(?:\.\s*[A-Za-z_]\w*|\[\s*['"][^'"]+['"]\s*\])"""
+    r"""|google\.subject|attribute\.[A-Za-z_]\w*)"""
 )
+_LITERAL: Final = r"""['"](?P<value>[^'"\\]+)['"]"""
+_LITERALS: Final = r"""(?P<values>['"][^'"\\]+['"](?:\s*,\s*['"][^'"\\]+['"])*)"""
+_EQUALITY: Final = (
+    re.compile(rf"^{_CLAIM}\s*==\s*{_LITERAL}$"),
+    re.compile(rf"^{_LITERAL}\s*==\s*{_CLAIM}$"),
+    re.compile(rf"^{_CLAIM}\s+in\s*\[\s*{_LITERALS}\s*\]$"),
+)
+
+
+def claim_equality(term: str) -> tuple[str, tuple[str, ...]] | None:
+    """A condition term that compares a claim (``assertion.<claim>``, ``assertion['<claim>']``,
+    ``google.subject`` or ``attribute.<name>``) for equality with non-empty literals, in either operand order
+    (``claim == 'x'``, ``'x' == claim``, ``claim in ['x', ...]``): the claim without blanks and the literals;
+    ``None`` for any other term. The one reader of such terms for IAM-05 and IAM-14."""
+    for pattern in _EQUALITY:
+        match = pattern.match(term.strip())
+        if match is None:
+            continue
+        groups = match.groupdict()
+        values = (
+            (groups["value"],)
+            if groups.get("value") is not None
+            else tuple(re.findall(r"""['"]([^'"\\]+)['"]""", groups["values"]))
+        )
+        return re.sub(r"\s+", "", match.group("lhs")), values
+    return None
 
 
 def admits_any_subject(condition: str) -> bool:
     """Whether a federation provider's ``attributeCondition`` fails to pin the external identity.
 
     Conservative: the condition must be a conjunction (no ``||``) with at least one term comparing a claim
-    (``assertion.<claim>``, ``attribute.<name>`` or ``google.subject``) for equality with a non-empty literal
-    (``== 'x'`` or ``in ['x', ...]``). ``true``, ``assertion.sub != ''``, ``assertion.sub.startsWith('')``
-    and every other shape admit any subject the issuer signs."""
+    for equality with non-empty literals (:func:`claim_equality`). ``true``, ``assertion.sub != ''``,
+    ``assertion.sub.startsWith('')`` and every other shape admit any subject the issuer signs."""
     if "||" in condition or always_true(condition):
         return True
     terms = [t.strip().strip("()").strip() for t in condition.split("&&")]
-    return not any(_PINNED_TERM.match(t) for t in terms)
+    return not any(claim_equality(t) for t in terms)
 
 
 # --- KMS resource ids -----------------------------------------------------------------------------

@@ -96,6 +96,7 @@ BUCKET_USAGE_LOGS = "gcp-storage-bucket-usage-logs"
 KEY_AES = "gcp-kms-crypto-key-aes256"
 KEY_ROTATION = "gcp-kms-crypto-key-rotation"
 KEY_PROTECTED = "gcp-kms-keys-protected"
+NO_LOSS = "gcp-storage-bucket-keeps-contents"
 KEY_AGENTS = "gcp-kms-key-use-service-agents-only"
 LOG_CMEK = "gcp-logging-storage-cmek"
 LOG_LOCKED = "gcp-logging-bucket-locked-retention"
@@ -165,7 +166,8 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "uniformBucketLevelAccess": BUCKET_UNIFORM,
             "location customPlacementConfig": BUCKET_REGION,
             "logging": BUCKET_USAGE_LOGS,
-            "cors lifecycleRules retentionPolicy softDeletePolicy forceDestroy project": SELF,
+            "cors project": SELF,
+            "lifecycleRules retentionPolicy softDeletePolicy forceDestroy": NO_LOSS,
         },
         harmless={
             "name": NAME,
@@ -909,11 +911,6 @@ def verdict(token: str, prop: str) -> Verdict | None:
     if token in tokens.IAM_GRANTS:
         return iam_verdict(prop)
     return None
-
-
-PROTECTED: Final = frozenset({tokens.BUCKET})
-"""Types whose resources keep ``protect``: a deletion loses images (keys and key rings: ENC-05; the
-security-log bucket: LOG-15)."""
 
 
 def _cell(row: dict[str, Verdict], kind: Kind) -> str:

@@ -483,11 +483,16 @@ def group_domains(policy_config: Mapping[str, Any]) -> GroupDomains:
     return site_group_domains()
 
 
-def access_log_bucket() -> str | None:
-    """The site's access-log bucket name, as the components derive it: ``<gcpProject>-<siteCode>-access-logs``
+def access_log_bucket_of(get: Settings) -> str | None:
+    """A site's access-log bucket name, as the components derive it: ``<gcpProject>-<siteCode>-access-logs``
     (a contract test holds it equal to ``components.naming.bucket_name``)."""
-    project, code = site_setting("gcpProject"), site_setting("siteCode")
+    project, code = get("gcpProject"), get("siteCode")
     return f"{project}-{code}-access-logs" if project and code else None
+
+
+def access_log_bucket() -> str | None:
+    """The stack's site's access-log bucket name (:func:`access_log_bucket_of` its site config)."""
+    return access_log_bucket_of(site_setting)
 
 
 @dataclass(frozen=True)

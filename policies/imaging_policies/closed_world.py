@@ -26,6 +26,10 @@ POLICY_NAME = "gcp-project-services-needed-only"
 ENGINE_PREFIXES = ("pulumi:", "imaging:")
 """Not cloud resources: the engine's own (the root stack, providers) and this project's components."""
 
+DYNAMIC_TYPES = ("pulumi-python:dynamic:Resource", "pulumi-nodejs:dynamic:Resource")
+"""Dynamic-provider resources (the SDKs' ``pulumi.dynamic.Resource``): the program's own code runs at deploy
+time with the deployer's credentials and may call any cloud API; the pack sees only the inputs it is handed."""
+
 JUDGED_HERE: dict[str, str] = {
     tokens.PROJECT_SERVICE: "only the APIs of allowedServices, never disabled on destroy",
 }
@@ -85,17 +89,23 @@ NEEDS_REASON: dict[str, str] = {
         "it runs VMs from a template the stack may not declare"
     ),
     "gcp:compute/serviceAttachment:ServiceAttachment": "it publishes a service of the site VPC to other projects",
+    **dict.fromkeys(
+        DYNAMIC_TYPES,
+        "a dynamic provider runs the program's own code with the deployer's credentials; it may call any cloud API, "
+        "and the pack sees only its inputs",
+    ),
 }
 """Types that can move or expose data but that a site may need (its worklist tunnel, a managed instance
 group): like every unknown type, allowed only by the config with a recorded reason."""
 
 
 def is_cloud_resource(token: str, has_provider: bool) -> bool:
-    """Whether ``token`` is a cloud resource: every ``gcp:`` type; another package's type when the engine
-    names its provider (components have none); never the engine's own types or this project's components."""
+    """Whether ``token`` is a cloud resource: every ``gcp:`` type, every dynamic-provider resource; another
+    package's type when the engine names its provider (components have none); never the engine's own types or
+    this project's components."""
     if token.startswith(ENGINE_PREFIXES):
         return False
-    return token.startswith("gcp:") or has_provider
+    return token.startswith("gcp:") or token in DYNAMIC_TYPES or has_provider
 
 
 def _allowed_types(config: Mapping[str, Any], report: Report) -> dict[str, str]:

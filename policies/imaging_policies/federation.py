@@ -28,6 +28,7 @@ from typing import Any, Final
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from imaging_policies import tokens
+from imaging_policies._principals import claim_equality
 from imaging_policies._props import UNKNOWN, grants, items, judge_grant_at_update, known, leaf
 from imaging_policies._registry import Report, exemption, stack_policy
 from imaging_policies._site import FederationDeclaration, federation_declaration
@@ -36,16 +37,6 @@ SUBJECT_CLAIM: Final = "assertion.sub"
 """The claim the site declares as the PACS identity (the OIDC ``sub``: the issuer sets it, not the caller)."""
 OTHER_KINDS: Final = ("aws", "saml", "x509")
 _CLAIM_FORMS: Final = re.compile(r"""^assertion\s*(?:\.\s*sub|\[\s*['"]sub['"]\s*\])$""")
-_LHS: Final = (
-    r"""(?P<lhs>assertion\s*(?:\.\s*[A-Za-z_]\w*|\[\s*['"][^'"]+['"]\s*\])"""
-    r"""|google\.subject|attribute\.[A-Za-z_]\w*)"""
-)
-_LITERAL: Final = r"""['"](?P<value>[^'"\\]+)['"]"""
-_EQUALS: Final = (
-    re.compile(rf"^{_LHS}\s*==\s*{_LITERAL}$"),
-    re.compile(rf"^{_LITERAL}\s*==\s*{_LHS}$"),
-    re.compile(rf"^{_LHS}\s+in\s*\[\s*{_LITERAL}\s*\]$"),
-)
 _POOL_MEMBER: Final = re.compile(
     r"^principal(?P<set>set)?://iam\.googleapis\.com/projects/[^/]+/locations/global/workloadidentitypools/"
     r"(?P<pool>[^/]+)/(?P<rest>.+)$",
@@ -76,13 +67,13 @@ def pinned_subjects(condition: str, mapping: Mapping[str, str]) -> set[str] | No
         return None
     found: set[str] = set()
     for term in terms:
-        match = next((m for p in _EQUALS if (m := p.match(term))), None)
-        if match is None:
+        equality = claim_equality(term)
+        if equality is None:
             continue
-        lhs = re.sub(r"\s+", "", match.group("lhs"))
+        lhs, values = equality
         source = lhs if lhs.startswith("assertion") else mapping.get(lhs)
         if source is not None and normalised(source) == SUBJECT_CLAIM:
-            found.add(match.group("value"))
+            found.update(values)
     return found
 
 

@@ -80,6 +80,14 @@ def _aes256(args: ResourceValidationArgs, report: Report) -> None:
     level = leaf(args.props, "versionTemplate", "protectionLevel") or "SOFTWARE"
     if level is not UNKNOWN and level not in allowed:
         report(f"versionTemplate.protectionLevel is {level!r}; set it to one of {', '.join(allowed)}.")
+    # what is unknown in a first preview could be an asymmetric or imported key: not judged there, never met
+    for path in (
+        ("purpose",),
+        ("versionTemplate", "algorithm"),
+        ("versionTemplate", "protectionLevel"),
+        ("importOnly",),
+    ):
+        known(args.props, *path)
 
 
 def _rotation(args: ResourceValidationArgs, report: Report) -> None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, members, names, references
@@ -153,7 +154,11 @@ def _exported(sinks: Iterable[PolicyResource], samples: tuple[Sample, ...]) -> t
         if selection.unknown or selection.error:
             return samples
         dropped: set[str] = set()
-        for exclusion in items(sink.props, "exclusions"):
+        for index, exclusion in enumerate(items(sink.props, "exclusions")):
+            for key in ("disabled", "filter"):
+                if exclusion is UNKNOWN or leaf(exclusion, key) is UNKNOWN:
+                    # a first preview: an exclusion not known yet could drop every security entry
+                    raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{sink.name}]", "exclusions", str(index), key])
             if leaf(exclusion, "disabled") is not True:
                 dropped |= select(leaf(exclusion, "filter"), samples, anyone=True).ids
         ids |= selection.ids - dropped

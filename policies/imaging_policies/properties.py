@@ -3,13 +3,15 @@
 On every type the pack judges, a property is judged by a named policy, harmless with a recorded reason,
 or a finding until the pack's config allows it with a reason (``allowedProperties``); the table is
 :mod:`imaging_policies._property_table`. This policy also judges the properties no other policy reads
-that can lose or expose images (a bucket's ``cors``, ``lifecycleRules``, ``softDeletePolicy``,
-``forceDestroy``), a resource placed in another project than the site's, and the resource options the
-Analyzer protocol carries: ``ignoreChanges`` on a judged property, ``protect`` off on a bucket or log
-bucket, an explicit ``provider`` for another project or region. ``retainOnDelete``, ``deletedWith`` and
-``import`` do not reach a policy pack (the protocol's ``AnalyzerResourceOptions`` has no field for them):
-under the real engine they are not visible to the pack; the offline check reads them from the
-program's registrations and judges them itself (``preflight/judge/options.py``).
+that can expose images (a bucket's ``cors``; a managed folder's ``forceDestroy``), a resource placed in
+another project than the site's, and the resource options the Analyzer protocol carries: ``ignoreChanges``
+on a judged property and an explicit ``provider`` for another project or region. What can lose images or
+logs (a bucket's ``forceDestroy``, ``protect``, soft delete, retention and lifecycle deletes; the
+security-log bucket's ``protect``) is ENC-11's and LOG-15's (``retention.py``), judged once.
+``retainOnDelete``, ``deletedWith`` and ``import`` do not reach a policy pack (the protocol's
+``AnalyzerResourceOptions`` has no field for them): under the real engine they are not visible to the pack;
+the offline check reads them from the program's registrations and judges them itself
+(``preflight/judge/options.py``).
 """
 
 from __future__ import annotations
@@ -21,16 +23,14 @@ from typing import Any
 from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from imaging_policies import tokens
-from imaging_policies._property_table import PROPERTIES, PROTECTED, SELF, verdict
+from imaging_policies._property_table import PROPERTIES, SELF, verdict
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf
 from imaging_policies._registry import Report, resource_policy
-from imaging_policies._site import site_logging, site_project, site_setting, viewer_hostnames
+from imaging_policies._site import site_project, site_setting, viewer_hostnames
 
 POLICY_NAME = SELF
 CONTROL = "IAM-13"
 
-SOFT_DELETE_DAYS = 7
-"""Google's default soft-delete window (seconds 604800): a shorter one loses deleted images sooner."""
 
 _UNSET = (None, "", False)
 """Values the provider's zero value stands for: a property at its zero value sets nothing."""
@@ -129,66 +129,12 @@ def _cors(args: ResourceValidationArgs, report: Report) -> None:
         )
 
 
-def _retention_days(props: Any) -> float | None:
-    period = known(props, "retentionPolicy", "retentionPeriod")
-    try:
-        return float(period) / 86400 if period not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-_NONCURRENT = ("numNewerVersions", "daysSinceNoncurrentTime", "noncurrentTimeBefore")
-_DATED = ("createdBefore", "customTimeBefore", "daysSinceCustomTime")
-
-
-def _live(condition: Any) -> bool:
-    """Whether a lifecycle condition can match the live (current) version of an object."""
-    if str(known(condition, "withState") or "ANY").upper() == "ARCHIVED":
-        return False
-    return not any(_is_set(known(condition, key)) for key in _NONCURRENT)
-
-
-def _lifecycle(args: ResourceValidationArgs, report: Report) -> None:
-    rules = known(args.props, "lifecycleRules")
-    if not rules:
-        return
-    retention = _retention_days(args.props)
-    for index in range(len(rules)):
-        action = str(known(args.props, "lifecycleRules", index, "action", "type") or "")
-        condition = leaf(args.props, "lifecycleRules", index, "condition") or {}
-        # Moving live objects to a colder class (ARCHIVE after a year, for a ten-year retention) keeps them
-        # online and readable: a cost choice, not a loss. Only deletion is judged.
-        if action != "Delete" or not _live(condition):
-            continue
-        where = f"lifecycleRules[{index}]"
-        age = known(condition, "age")
-        dated = any(_is_set(known(condition, key)) for key in _DATED)
-        if retention is None:
-            continue  # a bucket that declares no retention (application logs kept 30 days) may expire objects
-        if dated or not isinstance(age, int | float) or age < retention:
-            when = f"after {age:g} days" if isinstance(age, int | float) and not dated else "on a date condition"
-            report(
-                f"{where} deletes live objects {when}, before the bucket's retention of {retention:g} days ends. "
-                f"Set condition.age to {retention:g} or more, or limit the rule to noncurrent versions."
-            )
-
-
-def _soft_delete(args: ResourceValidationArgs, report: Report) -> None:
-    seconds = known(args.props, "softDeletePolicy", "retentionDurationSeconds")
-    if seconds is None:
-        return
-    days = float(seconds) / 86400
-    if days < SOFT_DELETE_DAYS:
-        state = "turns soft delete off" if days == 0 else f"keeps deleted objects {days:g} days"
-        report(
-            f"softDeletePolicy.retentionDurationSeconds {state}: a deleted image cannot be restored after that. "
-            f"Set it to {SOFT_DELETE_DAYS * 86400} ({SOFT_DELETE_DAYS} days) or more."
-        )
-
-
 def _force_destroy(args: ResourceValidationArgs, report: Report) -> None:
     if known(args.props, "forceDestroy") is True:
-        report("forceDestroy is true: a destroy deletes the bucket with every object in it. Set forceDestroy false.")
+        report(
+            "forceDestroy is true: a destroy deletes the managed folder with every object in it. Set forceDestroy "
+            "false."
+        )
 
 
 def _top_of(path: str) -> str:
@@ -218,24 +164,6 @@ def _ignored(args: ResourceValidationArgs, report: Report) -> None:
             )
 
 
-def _keeps_security_logs(props: Any) -> bool:
-    """Whether a log bucket is (or may be) the site's security-log bucket (as LOG-09 decides: the declared
-    ``bucketId``, or unknown, or every log bucket when nothing is declared)."""
-    declared = site_logging().security_bucket
-    bucket_id = leaf(props, "bucketId")
-    return declared is None or bucket_id is UNKNOWN or declared.rsplit("/", 1)[-1] == bucket_id
-
-
-def _protected(args: ResourceValidationArgs, report: Report) -> None:
-    if args.resource_type in tokens.LOG_BUCKETS and not _keeps_security_logs(args.props):
-        return  # an application-log bucket keeps no security logs (LOG-08 judges what is sent there)
-    if args.resource_type in PROTECTED and not args.opts.protect:
-        report(
-            "the resource is not protected: one `pulumi destroy` or a replacement deletes the images or logs it "
-            "holds. Set the resource option protect=True."
-        )
-
-
 def _provider(args: ResourceValidationArgs, report: Report) -> None:
     provider = args.provider
     if provider is None or not provider.resource_type.startswith("pulumi:providers:gcp"):
@@ -262,14 +190,11 @@ def _check(args: ResourceValidationArgs, report: Report) -> None:
     allowed = _allowed(args.get_config(), report)
     _not_judged(args, allowed, report)
     _ignored(args, report)
-    _protected(args, report)
     _provider(args, report)
     _placement(args, report)
     if args.resource_type == tokens.BUCKET:
         _cors(args, report)
-        _lifecycle(args, report)
-        _soft_delete(args, report)
-    if args.resource_type in (tokens.BUCKET, "gcp:storage/managedFolder:ManagedFolder"):
+    if args.resource_type == "gcp:storage/managedFolder:ManagedFolder":
         _force_destroy(args, report)
 
 
@@ -279,15 +204,13 @@ POLICIES: list[Policy] = [
         control=CONTROL,
         description=(
             "Every property set on a judged type is judged, harmless with a recorded reason, or allowed with one; "
-            "resource options do not hide changes, drop protection or deploy elsewhere."
+            "resource options do not hide changes or deploy elsewhere."
         ),
         severity=Severity.HIGH,
         remediation=(
             "Remove a property the pack does not judge, or allow it in allowedProperties with the reason it cannot "
-            "move, expose or lose data; keep ignoreChanges off judged properties, protect=True on buckets and log "
-            "buckets, the provider on the site project and region; CORS only for the viewer's https origin, no "
-            "lifecycle rule that deletes or downgrades live images before their retention, soft delete of 7 days "
-            "or more, forceDestroy false."
+            "move, expose or lose data; keep ignoreChanges off judged properties, the provider on the site project "
+            "and region; CORS only for the viewer's https origin; forceDestroy false on managed folders."
         ),
         types=None,  # a check on the judged types' properties: it judges no type of its own (IAM-08 does)
         check=_check,

@@ -21,6 +21,10 @@ a redirect elsewhere carries the launch token in its query); a ``corsPolicy`` ad
 origin; a ``faultInjectionPolicy`` answers or holds back launch requests itself. A ``urlRewrite`` changes the
 request on its way to the same, judged, backend and is not judged; ``tests`` only assert what the map does.
 
+A site that signs on through IAP (``viewer.signOn: iap``) has IAP in front of every backend service that leads
+to its viewer: ``iap.enabled`` true. With IAP off, the launch endpoint hands requests to the viewer without the
+hospital's sign-on (``launchToken`` sites check the worklist's token in the viewer itself and need no IAP).
+
 Stored forms: the provider expands a URL map's service references to full self links and stores the API's
 (``expandComputeUrlMapDefaultService`` and its siblings; ``flattenComputeUrlMapDefaultService`` converts to
 ``.../compute/v1/...``), and a backend's group as given, read back as a v1 self link
@@ -41,7 +45,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, items, leaf, property_dependencies, references
 from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import site_principals, viewer_hostnames
+from imaging_policies._site import SITE_NAMESPACE, section, site_principals, site_setting, viewer_hostnames
 
 SERVICE_KEYS = frozenset({"defaultService", "service", "backendService", "errorService"})
 """Keys whose value, anywhere in a URL map, names the backend service (or bucket) a request goes to."""
@@ -226,7 +230,10 @@ class _Stack:
                 raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{owner.name}]", key])
             if any(b.urn in computed_from for b in self.buckets):
                 return "is computed from a backend bucket, which serves a bucket's objects past bucket IAM"
-            return None  # computed from the stack's backend services, each judged itself
+            if any(b.urn in computed_from for b in self.backends):
+                return None  # computed from the stack's backend services, each judged itself
+            # computed from something that is no backend of the stack: where it leads is known only at update
+            raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{owner.name}]", key])
         if not isinstance(value, str):
             return None
         if "/backendBuckets/" in value or any(references(owner, key, value, b) for b in self.buckets):
@@ -302,8 +309,32 @@ def _url_map(stack: _Stack, url_map: PolicyResource, hosts: frozenset[str], sour
                 report(f"URL map {url_map.name!r}: {problem}", url_map.urn)
 
 
+def _signs_on_through_iap() -> bool:
+    """Whether the stack's site config declares ``viewer.signOn: iap``."""
+    return (section(site_setting, "viewer") or {}).get("signOn") == "iap"
+
+
+def _iap_problem(backend: PolicyResource) -> str | None:
+    """Why a backend service of a site signing on through IAP lets requests past IAP (``None`` when it does not)."""
+    enabled = leaf(backend.props, "iap", "enabled")
+    if enabled is UNKNOWN or leaf(backend.props, "iap") is UNKNOWN:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{backend.name}]", "iap", "enabled"])
+    if enabled is True:
+        return None
+    state = "is not set" if leaf(backend.props, "iap") in (None, {}) else f"enabled is {enabled}"
+    return (
+        f"iap {state}, while the stack's {SITE_NAMESPACE}:viewer.signOn is iap: launch requests reach the viewer "
+        "without the hospital's sign-on. Set iap.enabled to true (ViewerEndpoint does for signOn iap)."
+    )
+
+
 def _check(args: StackValidationArgs, report: Report) -> None:
     stack = _Stack(list(args.resources))
+    if _signs_on_through_iap():
+        for backend in stack.backends:
+            serves = bool(items(backend.props, "backends"))  # a backend without groups sends nothing anywhere
+            if serves and not stack.backend_problems(backend) and (problem := _iap_problem(backend)):
+                report(f"backend service {backend.name!r}: {problem}", backend.urn)
     hosts, source = viewer_hostnames(args.get_config())
     for neg in stack.negs:
         problem = stack.neg_problem(neg)

@@ -22,6 +22,7 @@ from pulumi_policy import (
     Severity,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
 from imaging_policies._network import refers_to_network, stack_networks
@@ -38,7 +39,7 @@ from imaging_policies._props import (
     references,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import WHOLE_INTERNET, inside, site_region, source_allowlist
+from imaging_policies._site import WHOLE_INTERNET, access_log_bucket, inside, site_region, source_allowlist
 from imaging_policies.kms import site_key_problem
 
 ENCRYPTER_ROLES = {"roles/cloudkms.cryptoKeyEncrypterDecrypter", "roles/cloudkms.cryptoKeyEncrypter"}
@@ -178,8 +179,11 @@ def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
     grants = [r for r in resources if r.resource_type in tokens.BUCKET_IAM]
     usage: set[str] = set()
     destinations: set[str] = set()
+    declared = access_log_bucket()
     for bucket in buckets:
-        if any(
+        if declared is not None and as_str(leaf(bucket.props, "name")) == declared:
+            usage.add(bucket.urn)  # the site's own access-log bucket, whether or not a bucket still names it
+        elif any(
             other is not bucket and _refers_to(other, leaf(other.props, "logging", "logBucket"), "logging", bucket)
             for other in buckets
         ):
@@ -228,6 +232,15 @@ def _usage_logs(args: StackValidationArgs, report: Report) -> None:
                 "separate access-log bucket.",
                 bucket.urn,
             )
+        elif (declared := access_log_bucket()) is not None and not any(
+            bucket_name(target) == as_str(leaf(other.props, "name")) for other in buckets
+        ):
+            report(
+                f"bucket {bucket.name!r} writes its usage logs into {target} (logging.logBucket), which is not a "
+                "bucket of this stack: the pack cannot see its encryption, retention or who reads the logs of "
+                f"image access. Use the site's access-log bucket ({declared}).",
+                bucket.urn,
+            )
 
 
 def _in_site_region(args: ResourceValidationArgs, report: Report) -> None:
@@ -259,66 +272,91 @@ def _subnet_ranges(args: StackValidationArgs, network: PolicyResource) -> list[A
     return found
 
 
-def _vpc_source_problems(args: StackValidationArgs, bucket: PolicyResource, source: Any) -> list[str]:
-    """Why one ``vpcNetworkSources`` entry admits more than the site VPC's subnets."""
+def _vpc_source_problems(
+    args: StackValidationArgs, bucket: PolicyResource, source: Any, where: list[str], pending: list[list[str]]
+) -> list[str]:
+    """Why one ``vpcNetworkSources`` entry admits more than the site VPC's subnets; what cannot be known yet (a
+    first preview) is added to ``pending`` by its path ``where``."""
     if source is UNKNOWN:
+        pending.append(where)
         return []
     value = leaf(source, "network")
     networks = [n for n in stack_networks(args) if references(bucket, "ipFilter", value, n)]
     if value is UNKNOWN and not networks:
-        return []  # computed from something else in the stack: judged when known
+        pending.append([*where, "network"])  # computed from something that is no network of the stack
+        return []
     if not networks:
         return [f"admits network {value}, which is not a network of this stack (the pack cannot judge it)"]
     ranges = [r for n in networks for r in _subnet_ranges(args, n)]
     if UNKNOWN in ranges:
+        pending.append([*where, "allowedIpCidrRanges"])
         return []
-    return [
-        f"admits {cidr}, outside the subnets of {networks[0].name!r} ({', '.join(str(r) for r in ranges) or 'none'})"
-        for cidr in items(source, "allowedIpCidrRanges")
-        if cidr is not UNKNOWN and not inside(str(cidr), [str(r) for r in ranges if r is not None])
-    ]
+    found = []
+    for index, cidr in enumerate(items(source, "allowedIpCidrRanges")):
+        if cidr is UNKNOWN:
+            pending.append([*where, "allowedIpCidrRanges", str(index)])
+        elif not inside(str(cidr), [str(r) for r in ranges if r is not None]):
+            found.append(
+                f"admits {cidr}, outside the subnets of {networks[0].name!r} "
+                f"({', '.join(str(r) for r in ranges) or 'none'})"
+            )
+    return found
 
 
 def _bucket_ip_filter(args: StackValidationArgs, report: Report) -> None:
     buckets = [r for r in args.resources if r.resource_type == tokens.BUCKET]
     log_targets = usage_log_targets(buckets, args.resources)
-    declared, where = source_allowlist(args.get_config())
+    pending: list[list[str]] = []
+    """Paths of values unknown in a first preview that could admit any network: not judged there, never met."""
     for bucket in buckets:
-        if as_str(leaf(bucket.props, "name")) in log_targets:
-            continue  # an access-log bucket: written only by Cloud Storage itself, read by no workload
-        ip_filter = leaf(bucket.props, "ipFilter")
+        if as_str(leaf(bucket.props, "name")) not in log_targets:  # an access-log bucket is read by no workload
+            _judge_ip_filter(args, bucket, pending, report)
+    if pending:
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, pending[0])
+
+
+def _judge_ip_filter(
+    args: StackValidationArgs, bucket: PolicyResource, pending: list[list[str]], report: Report
+) -> None:
+    """One bucket's IP filter; what is unknown yet goes to ``pending``."""
+    at = [f"[{bucket.name}]", "ipFilter"]
+    ip_filter = leaf(bucket.props, "ipFilter")
+    mode = UNKNOWN if ip_filter is UNKNOWN else leaf(ip_filter, "mode")
+    if mode is UNKNOWN:
+        pending.append(at if ip_filter is UNKNOWN else [*at, "mode"])
         if ip_filter is UNKNOWN:
-            continue
-        mode = leaf(ip_filter, "mode")
-        if mode not in ("Enabled", UNKNOWN):
-            state = "ipFilter is not set" if ip_filter is None else f"ipFilter.mode is {mode!r}"
+            return
+    elif mode != "Enabled":
+        state = "ipFilter is not set" if ip_filter is None else f"ipFilter.mode is {mode!r}"
+        report(
+            f"bucket {bucket.name!r}: {state}, so any network can reach it. Enable the IP "
+            "filter with the PACS egress ranges, the hospital networks and the site VPC as sources.",
+            bucket.urn,
+        )
+        return
+    cross_org = leaf(ip_filter, "allowCrossOrgVpcs")
+    if cross_org is UNKNOWN:
+        pending.append([*at, "allowCrossOrgVpcs"])
+    elif cross_org is True:
+        report(f"bucket {bucket.name!r} has ipFilter.allowCrossOrgVpcs true; set it to false.", bucket.urn)
+    for index, source in enumerate(items(ip_filter, "vpcNetworkSources")):
+        for problem in _vpc_source_problems(args, bucket, source, [*at, "vpcNetworkSources", str(index)], pending):
             report(
-                f"bucket {bucket.name!r}: {state}, so any network can reach it. Enable the IP "
-                "filter with the PACS egress ranges, the hospital networks and the site VPC as sources.",
+                f"bucket {bucket.name!r}: ipFilter.vpcNetworkSources[{index}] {problem}. Admit only the site "
+                "VPC (a Network of this stack) and its subnets' ranges.",
                 bucket.urn,
             )
-            continue
-        if leaf(ip_filter, "allowCrossOrgVpcs") is True:
+    declared, where = source_allowlist(args.get_config())
+    public = [*at, "publicNetworkSource", "allowedIpCidrRanges"]
+    for index, cidr in enumerate(items(ip_filter, "publicNetworkSource", "allowedIpCidrRanges")):
+        if cidr is UNKNOWN:
+            pending.append([*public, str(index)])
+        elif cidr in WHOLE_INTERNET or not inside(str(cidr), declared):
             report(
-                f"bucket {bucket.name!r} has ipFilter.allowCrossOrgVpcs true; set it to false.",
+                f"bucket {bucket.name!r} admits {cidr} in ipFilter.publicNetworkSource.allowedIpCidrRanges, "
+                f"which is not a declared PACS or hospital range ({where}). Remove it or declare it.",
                 bucket.urn,
             )
-        for index, source in enumerate(items(ip_filter, "vpcNetworkSources")):
-            for problem in _vpc_source_problems(args, bucket, source):
-                report(
-                    f"bucket {bucket.name!r}: ipFilter.vpcNetworkSources[{index}] {problem}. Admit only the site "
-                    "VPC (a Network of this stack) and its subnets' ranges.",
-                    bucket.urn,
-                )
-        for cidr in items(ip_filter, "publicNetworkSource", "allowedIpCidrRanges"):
-            if cidr is UNKNOWN:
-                continue
-            if cidr in WHOLE_INTERNET or not inside(str(cidr), declared):
-                report(
-                    f"bucket {bucket.name!r} admits {cidr} in ipFilter.publicNetworkSource.allowedIpCidrRanges, "
-                    f"which is not a declared PACS or hospital range ({where}). Remove it or declare it.",
-                    bucket.urn,
-                )
 
 
 POLICIES = [

@@ -257,7 +257,21 @@ AGENT_GRANT = R(
     "agent-key",
     {"cryptoKeyId": KEY, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter", "member": AGENT},
 )
-BASE = [IMAGES, RING, CRYPTO_KEY, AGENT_GRANT]
+DECLARED = [
+    R(
+        tokens.BUCKET_IAM_MEMBER,
+        f"declared-{index}",
+        {
+            "bucket": "images",
+            "role": "roles/storage.objectViewer" if "storage.objects.get" in h.need else "roles/storage.objectCreator",
+            "member": h.label,
+        },
+    )
+    for index, h in enumerate(INTENT.holders("image bucket"))
+    if h.needed
+]
+"""The declared readers' and uploaders' grants on the image bucket (needed grants, IAM-11)."""
+BASE = [IMAGES, RING, CRYPTO_KEY, AGENT_GRANT, *DECLARED]
 
 
 def _held(model: _access.Model, asset: str, member: str) -> set[str]:

@@ -16,7 +16,7 @@ import pytest
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from tests.conftest import configured_pack, site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
+from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
 WITHIN = "gcp-iam-effective-access-within-intent"  # IAM-10
 NEEDED = "gcp-iam-needed-grants-in-place"  # IAM-11
@@ -540,6 +540,37 @@ CASES = [
         # IAM-11, part 1: a binding on the uploader's workloadIdentityUser role drops the PACS's federated
         # subject (and hands the role to the viewer).
         id="sa-binding-drops-federated-subject",
+    ),
+    pytest.param(
+        Case(
+            NEEDED,
+            remove("lau-images-group-radiologie@chuv.example"),
+            "group:radiologie@chuv.example needs storage.objects.get on image bucket",
+            stack=True,
+        ),
+        # IAM-11, part 1: a clean-up removes a reader group's grant "nobody seemed to use": the radiologists
+        # declared as readers can no longer open a study.
+        id="declared-reader-group-grant-removed",
+    ),
+    pytest.param(
+        Case(
+            NEEDED,
+            on(
+                "lau-images-pacs-uploader",
+                set_prop(
+                    "condition",
+                    value={
+                        "title": "until-migration",
+                        "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")',
+                    },
+                ),
+            ),
+            "needs storage.objects.create on image bucket",
+            stack=True,
+        ),
+        # IAM-11, part 1: the PACS uploader's grant given an expiry "until the migration is done": on that day
+        # the PACS stops storing images with no change to the stack.
+        id="declared-uploader-grant-conditioned-to-expire",
     ),
 ]
 

@@ -223,6 +223,25 @@ def test_a_condition_pinning_the_subject_through_a_mapped_attribute_passes(polic
     assert [d for d in found if d.level == "mandatory"] == [], [(d.policy, d.message) for d in found]
 
 
+@pytest.mark.parametrize(
+    "condition",
+    [
+        pytest.param("'pacs-gateway-01' == assertion.sub", id="literal-first"),
+        pytest.param("assertion.sub in ['pacs-gateway-01']", id="in-one-literal"),
+    ],
+)
+def test_every_form_of_the_subject_equality_passes_both_federation_policies(policy_pack, condition):
+    """Legitimate variant (part 6): the subject pinned with the operands reversed, or with ``in`` one literal.
+    IAM-05 (a condition that pins someone) and IAM-14 (the declared subject) read the term with one parser;
+    they once disagreed on the reversed form."""
+    resources = site_plan("lausanne", "update")
+    provider = by_name(resources, PROVIDER)
+    set_prop("attributeCondition", value=condition)(provider)
+    pack = policy_pack("lausanne", "update")
+    found = pack.analyze(provider) + pack.analyze_stack(resources)
+    assert [d for d in found if d.level == "mandatory"] == [], [(d.policy, d.message) for d in found]
+
+
 def test_a_federated_grant_unknown_in_a_first_preview_is_not_judged_in_preview(policy_pack):
     """Part 7 for IAM-14: who may impersonate a site account, when unknown, is not judged in preview, never met."""
     resources = site_plan("lausanne", "preview")

@@ -109,16 +109,20 @@ CASES = [
             on("lau-images", set_prop("logging", value=None)),
             "has no logging.logBucket",
             stack=True,
-            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
-            also=frozenset(
-                {
-                    "gcp-iam-effective-access-within-intent",
-                    "gcp-storage-bucket-ip-filter",
-                    "gcp-storage-bucket-keeps-contents",
-                }
-            ),
+            # the site's access-log bucket stays one by its declared name: only LOG-02 fires
         ),
         id="no-usage-logs",
+    ),
+    pytest.param(
+        Case(
+            "gcp-storage-bucket-usage-logs",
+            on("lau-images", set_prop("logging", "logBucket", value="hospital-central-audit-logs")),
+            "which is not a bucket of this stack",
+            stack=True,
+        ),
+        # LOG-02: an engineer points usage logs at the hospital's central logging bucket "to have everything in one
+        # place": who reads image-access logs there, and for how long they are kept, is outside the site's judgement.
+        id="usage-logs-to-a-bucket-outside-the-stack",
     ),
     pytest.param(
         Case(
@@ -126,13 +130,11 @@ CASES = [
             on("lau-images", set_prop("logging", "logBucket", value="chuv-imaging-lau-lau-images")),
             "writes its usage logs into itself",
             stack=True,
-            # the log bucket no longer counts as one: judged as an image bucket (IP filter, retention)
+            # the image bucket now names itself as a log bucket: its readers are beyond a log bucket's intent
             also=frozenset(
                 {
                     "gcp-iam-effective-access-within-intent",
                     "gcp-iam-needed-grants-in-place",
-                    "gcp-storage-bucket-ip-filter",
-                    "gcp-storage-bucket-keeps-contents",
                 }
             ),
         ),

@@ -29,6 +29,10 @@ FEDERATION = "gcp-iam-federation-admits-declared-subject"
 IN_STACK = "gcp-iam-custom-roles-and-federation"
 DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
 ROTATION = "gcp-kms-crypto-key-rotation"
+AES256 = "gcp-kms-crypto-key-aes256"
+IP_FILTER = "gcp-storage-bucket-ip-filter"
+SIEM_PATH = "gcp-logging-siem-path-intact"
+TRAFFIC = "gcp-compute-traffic-to-site-viewer"
 IMAGES_KEY = "projects/chuv-imaging-lau/locations/europe-west6/keyRings/lau-imaging/cryptoKeys/lau-images"
 
 
@@ -158,6 +162,38 @@ CASES = [
         id="default-accounts-action-computed",
     ),
     pytest.param(
+        Unknown(
+            _unknown("lau-images", "ipFilter", "mode"), ".[lau-images].ipFilter.mode", frozenset({IP_FILTER}), True
+        ),
+        # NET-07: the filter's mode from a per-environment variable ("Disabled" in test): any network could reach
+        # the images.
+        id="image-bucket-ip-filter-mode-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-images", "ipFilter", "publicNetworkSource", "allowedIpCidrRanges", 0),
+            ".[lau-images].ipFilter.publicNetworkSource.allowedIpCidrRanges.0",
+            frozenset({IP_FILTER}),
+            True,
+        ),
+        # NET-07: the PACS range read from another stack's output: it could be 0.0.0.0/0.
+        id="image-bucket-public-source-computed",
+    ),
+    pytest.param(
+        Unknown(_unknown("lau-kms-images", "purpose"), ".purpose", frozenset({AES256})),
+        # ENC-03: the purpose from a shared key module's variable: it could be ASYMMETRIC_SIGN, no AES at all.
+        id="key-purpose-computed",
+    ),
+    pytest.param(
+        Unknown(
+            _unknown("lau-kms-images", "versionTemplate", "algorithm"),
+            ".versionTemplate.algorithm",
+            frozenset({AES256}),
+        ),
+        # ENC-03: the algorithm from another stack's output: it could be EXTERNAL_SYMMETRIC_ENCRYPTION.
+        id="key-algorithm-computed",
+    ),
+    pytest.param(
         Unknown(_unknown("lau-kms-images", "rotationPeriod"), ".rotationPeriod", frozenset({ROTATION})),
         # ENC-04: the rotation period from a variable: it could be ten years.
         id="key-rotation-computed",
@@ -179,6 +215,44 @@ CASES = [
         id="key-version-deletion-policy-computed",
     ),
 ]
+
+
+def _siem_exclusion_computed(resources: list[Resource]) -> Resource:
+    sink = by_name(resources, "lau-logging-siem-sink")
+    set_prop("exclusions", value=[{"name": "noise", "filter": UNKNOWN}])(sink)
+    return sink
+
+
+def _default_service_from_the_run_service(resources: list[Resource]) -> Resource:
+    url_map = by_name(resources, "lau-viewer-https-map")
+    set_prop("defaultService", value=UNKNOWN)(url_map)
+    url_map.property_dependencies["defaultService"] = [by_name(resources, "lau-viewer-run").urn]
+    return url_map
+
+
+CASES.extend(
+    [
+        pytest.param(
+            Unknown(
+                _siem_exclusion_computed, ".[lau-logging-siem-sink].exclusions.0.filter", frozenset({SIEM_PATH}), True
+            ),
+            # LOG-13: a "noise" exclusion whose filter comes from a shared variable: it could drop every audit entry
+            # before the SIEM sees it.
+            id="siem-sink-exclusion-filter-computed",
+        ),
+        pytest.param(
+            Unknown(
+                _default_service_from_the_run_service,
+                ".[lau-viewer-https-map].defaultService",
+                frozenset({TRAFFIC}),
+                True,
+            ),
+            # NET-09: the default service computed from the Cloud Run service's URL (not a backend of the stack):
+            # where launch traffic goes is known only at update.
+            id="url-map-default-service-computed-from-no-backend",
+        ),
+    ]
+)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -19,7 +19,7 @@ from preflight.engine import gcp_schema
 from preflight.engine.runner import Resource, capture
 from preflight.judge import analyzer
 from tests.conftest import by_name, configured_pack, site_plan
-from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop, unprotect
+from tests.policies.mutation import Case, add_resource, assert_rejected, on, set_prop
 
 POLICY = properties.POLICY_NAME
 IMAGES = "lau-images"
@@ -166,34 +166,6 @@ CASES = [
         id="unjudged-ipv6-on-the-site-vpc",
     ),  # part 3: a network engineer turns on IPv6, a second address family no egress rule was written for
     pytest.param(
-        Case(
-            POLICY,
-            on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"age": 30.0}})),
-            "lifecycleRules[0] deletes live objects after 30 days",
-        ),
-        id="lifecycle-deletes-images-early",
-    ),  # part 3: a cost review copies the app-log bucket's 30-day expiry onto the image bucket
-    pytest.param(
-        Case(
-            POLICY,
-            on(IMAGES, _rules({"action": {"type": "Delete"}, "condition": {"createdBefore": "2026-01-01"}})),
-            "deletes live objects on a date condition",
-        ),
-        id="lifecycle-deletes-images-by-date",
-    ),  # part 3: an insider purges every study created before a date
-    pytest.param(
-        Case(
-            POLICY,
-            on(IMAGES, set_prop("softDeletePolicy", value={"retentionDurationSeconds": 0.0})),
-            "softDeletePolicy.retentionDurationSeconds turns soft delete off",
-        ),
-        id="soft-delete-off-on-the-image-bucket",
-    ),  # part 3: soft-deleted bytes cost money; an engineer turns soft delete off
-    pytest.param(
-        Case(POLICY, on(IMAGES, set_prop("forceDestroy", value=True)), "forceDestroy is true"),
-        id="force-destroy-on-the-image-bucket",
-    ),  # part 3: a test teardown fails on a non-empty bucket, so an engineer sets forceDestroy
-    pytest.param(
         Case(POLICY, on(IMAGES, _ignore("encryption")), "ignoreChanges lists 'encryption'"),
         id="ignore-changes-on-the-bucket-encryption",
     ),  # part 3: the key was swapped in the console; an engineer silences the diff instead of fixing it
@@ -209,10 +181,6 @@ CASES = [
         Case(POLICY, on("lau-logging-siem-sink", _ignore('["filter"]')), """ignoreChanges lists '["filter"]'"""),
         id="ignore-changes-on-the-siem-filter-in-bracket-form",
     ),  # part 3: the same silencing in the engine's bracketed path form, which a reviewer's eye reads past
-    pytest.param(
-        Case(POLICY, on(IMAGES, unprotect), "the resource is not protected"),
-        id="protect-off-on-the-image-bucket",
-    ),  # part 3: an engineer unprotects the bucket to rename it (a replacement that deletes every study)
     pytest.param(
         Case(
             POLICY,

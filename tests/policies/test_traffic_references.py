@@ -462,6 +462,32 @@ CASES.append(
     )
 )
 
+CASES.extend(
+    [
+        # NET-09: an engineer debugging a sign-on loop switches IAP off on the viewer's backend and forgets it;
+        # Lausanne signs on through IAP, so launch requests would reach the viewer without the hospital's sign-on
+        pytest.param(
+            _stack(
+                NET_09,
+                "lau-viewer-backend",
+                set_prop("iap", value={"enabled": False}),
+                "iap enabled is False, while the stack's imaging-landing-zone:viewer.signOn is iap",
+            ),
+            id="iap-switched-off-on-the-viewer-backend",
+        ),
+        # NET-09: the same backend re-declared by hand without its iap block (the provider's default: no IAP)
+        pytest.param(
+            _stack(
+                NET_09,
+                "lau-viewer-backend",
+                set_prop("iap", value=None),
+                "iap is not set, while the stack's imaging-landing-zone:viewer.signOn is iap",
+            ),
+            id="iap-block-dropped-from-the-viewer-backend",
+        ),
+    ]
+)
+
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_reference_that_sends_traffic_elsewhere_is_rejected(policy_pack, case: Case):
