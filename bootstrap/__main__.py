@@ -4,8 +4,11 @@
   an access-log bucket, data-access audit logs on Cloud Storage; protected;
 - a key ring with the state key and the key of Pulumi's ``gcpkms://`` secrets provider;
 - a workload identity pool and provider for GitHub Actions' OIDC tokens of one repository;
-- per site, a deployer (``pulumi up``: the site's GitHub environment only) and a previewer
-  (``pulumi preview`` and drift checks: pull requests and the protected branch; read-only roles).
+- per site, a deployer (``pulumi up``: the site's GitHub environment only), a drift checker (the protected
+  branch) and a previewer (pull requests), with the roles of ``duties.py``: custom roles without data
+  permissions, the IAM-admin role limited to granting no role, and a deny policy on the site project that keeps
+  them (and the key administrators) from objects, the keys' use and other accounts' credentials;
+- a declared key administrators' group that administers the site's and the platform's keys and uses none.
 
 No service-account key anywhere. Run it from a workstation, before the first site: the first ``up`` on a
 local backend, then ``python -m rollout move-bootstrap-state`` moves its state into the bucket it created,
@@ -15,63 +18,33 @@ its secrets key.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pulumi
 import pulumi_gcp as gcp
+
+# the repository's components: Pulumi runs this program from bootstrap/
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+from duties import (
+    CUSTOM_ROLES,
+    DEPLOYER_ROLES,
+    DRIFT_ROLES,
+    IAM_ADMIN_ROLE,
+    KEY_ADMIN_ROLE,
+    KEY_USE_DENIED,
+    PREVIEWER_ROLES,
+    custom_role,
+    denied_permissions,
+    grant_limit,
+)
 from platform_config import NAMESPACE, PlatformConfig, PlatformConfigError, from_stack_config
 
-DAY = 86_400
+from components.kms import PlatformKeys, PlatformKeysArgs
+from components.storage import StateBucket, StateBucketArgs
+
 ENCRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-USAGE_LOG_WRITER = "group:cloud-storage-analytics@google.com"
-FULLY_RESTRICTED: gcp.storage.BucketEncryptionGoogleManagedEncryptionEnforcementConfigArgsDict = {
-    "restriction_mode": "FullyRestricted"
-}
-
-DEPLOYER_ROLES = (
-    "roles/orgpolicy.policyAdmin",
-    "roles/serviceusage.serviceUsageAdmin",
-    "roles/run.admin",
-    "roles/iap.admin",
-    "roles/compute.loadBalancerAdmin",
-    "roles/compute.networkAdmin",
-    "roles/compute.securityAdmin",
-    "roles/dns.admin",
-    "roles/logging.configWriter",
-    "roles/pubsub.admin",
-    "roles/monitoring.editor",
-    "roles/iam.securityAdmin",
-    "roles/cloudkms.admin",
-    "roles/storage.admin",
-    "roles/iam.serviceAccountAdmin",
-    "roles/iam.workloadIdentityPoolAdmin",
-    "roles/resourcemanager.projectIamAdmin",
-    "roles/serviceusage.serviceUsageConsumer",
-)
-"""What ``pulumi up`` of a site needs on the site project (README, "Deploying a site for real")."""
-
-DRIFT_ROLES = (
-    "roles/iam.securityReviewer",
-    "roles/cloudkms.viewer",
-    "roles/compute.viewer",
-    "roles/dns.reader",
-    "roles/monitoring.viewer",
-    "roles/pubsub.viewer",
-    "roles/run.viewer",
-    "roles/serviceusage.serviceUsageViewer",
-    "roles/orgpolicy.policyViewer",
-    "roles/storage.bucketViewer",
-    "roles/iam.workloadIdentityPoolViewer",
-    "roles/logging.configWriter",
-)
-"""Roles for the nightly drift check (``pulumi preview --refresh``) of a site, object reads excluded, usable
-only by jobs of the protected branch. Cloud Logging has no role that reads sinks and buckets without also
-writing them or reading log entries; the drift checker gets ``roles/logging.configWriter`` rather than
-log entries (README, "Deploying a site for real")."""
-
-PREVIEWER_ROLES = ("roles/browser",)
-"""A pull request's ``pulumi preview`` (no refresh) reads only the state and the program's look-ups (the
-project's storage agent, its Cloud Logging settings): resource-manager read, nothing else. A pull
-request's code runs with it, so it holds nothing that could change or read a site's data."""
 
 
 def _state_object_condition(bucket: str, project: str, site: str) -> str:
@@ -104,75 +77,59 @@ def _known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
     )
 
 
+MOVED: dict[str, str] = {
+    "pulumi": "pulumi",
+    "pulumi-state": "state-key",
+    "state": "state",
+    "state-access-logs": "state-access-logs",
+    "state-access-logs-writer": "state-access-logs-writer",
+    "state-agent-key": "state-storage-agent",
+}
+"""The key ring, keys and buckets the bootstrap made itself before it used the components, by their new child
+name: their old name at the stack's root (an alias, so the next ``up`` adopts them instead of replacing them);
+each site's secrets key ``pulumi-secrets-<site>`` was ``secrets-<site>-key``."""
+
+
+def _moved_into_components(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
+    """Alias a component's child to the resource the bootstrap declared at the root before the components."""
+    if args.type_.startswith("imaging:"):
+        return None
+    old = MOVED.get(args.name)
+    if old is None and args.name.startswith("pulumi-secrets-"):
+        old = args.name.removeprefix("pulumi-") + "-key"
+    if old is None:
+        return None
+    alias = f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.type_}::{old}"
+    return pulumi.ResourceTransformationResult(
+        args.props, pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(aliases=[alias]))
+    )
+
+
 def build(config: PlatformConfig) -> None:
     project, region = config.platform_project, config.region
-    protected = pulumi.ResourceOptions(protect=True)
 
-    ring = gcp.kms.KeyRing("pulumi", name="pulumi", project=project, location=region, opts=protected)
-    keys = {
-        purpose: gcp.kms.CryptoKey(
-            f"{purpose}-key",
-            name=purpose,
-            key_ring=ring.id,
-            purpose="ENCRYPT_DECRYPT",
-            rotation_period=f"{config.key_rotation_days * DAY}s",
-            destroy_scheduled_duration=f"{30 * DAY}s",
-            version_template={"algorithm": "GOOGLE_SYMMETRIC_ENCRYPTION", "protection_level": "SOFTWARE"},
-            opts=protected,
-        )
-        # a retired site's key stays: its exported state is encrypted with it
-        for purpose in ("state", *(f"secrets-{site}" for site in sorted([*config.sites, *config.retired_sites])))
-    }
-    # the provider's id form (<key ring id>/cryptoKeys/<name>), known in a first preview
-    key_ids = {
-        purpose: _known_after(key, f"projects/{project}/locations/{region}/keyRings/pulumi/cryptoKeys/{purpose}")
-        for purpose, key in keys.items()
-    }
-
-    storage_agent = gcp.storage.get_project_service_account_output(project=project)
-    agent_grant = gcp.kms.CryptoKeyIAMMember(
-        "state-storage-agent",
-        crypto_key_id=key_ids["state"],
-        role=ENCRYPTER,
-        member=storage_agent.email_address.apply(lambda email: f"serviceAccount:{email}"),
+    # the state key and one secrets key per site; a retired site's key stays: its exported state is encrypted with it
+    platform_keys = PlatformKeys(
+        "pulumi",
+        PlatformKeysArgs(
+            project=project,
+            location=region,
+            ring="pulumi",
+            keys={
+                "state": "deployment-state",
+                **{f"secrets-{site}": "stack-secrets" for site in sorted([*config.sites, *config.retired_sites])},
+            },
+            rotation_days=config.key_rotation_days,
+        ),
+        opts=pulumi.ResourceOptions(transformations=[_moved_into_components]),
     )
-    after_grant = pulumi.ResourceOptions(protect=True, depends_on=[agent_grant])
-
-    bucket_name = f"{project}-pulumi-state"
-    # objects only with the state key: Google-managed and customer-supplied keys are refused
-    encryption: gcp.storage.BucketEncryptionArgsDict = {
-        "default_kms_key_name": key_ids["state"],
-        "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
-        "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
-    }
-    log_bucket = gcp.storage.Bucket(
-        "state-access-logs",
-        name=f"{bucket_name}-logs",
-        project=project,
-        location=region,
-        uniform_bucket_level_access=True,
-        public_access_prevention="enforced",
-        versioning={"enabled": True},
-        encryption=encryption,
-        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
-        opts=after_grant,
-    )
-    gcp.storage.BucketIAMMember(
-        "state-access-logs-writer", bucket=log_bucket.name, role="roles/storage.objectCreator", member=USAGE_LOG_WRITER
-    )
-    state = gcp.storage.Bucket(
+    ring, keys, key_ids = platform_keys, platform_keys.keys, platform_keys.key_ids
+    state = StateBucket(
         "state",
-        name=bucket_name,
-        project=project,
-        location=region,
-        uniform_bucket_level_access=True,
-        public_access_prevention="enforced",
-        versioning={"enabled": True},
-        encryption=encryption,
-        soft_delete_policy={"retention_duration_seconds": 30 * DAY},
-        logging={"log_bucket": log_bucket.name},
-        opts=after_grant,
-    )
+        StateBucketArgs(project=project, region=region, prefix="pulumi", kms_key_id=key_ids["state"]),
+        opts=pulumi.ResourceOptions(transformations=[_moved_into_components]),
+    ).bucket
+    bucket_name = f"{project}-pulumi-state"
     gcp.projects.IAMAuditConfig(
         "storage-data-access",
         project=project,
@@ -212,8 +169,44 @@ def build(config: PlatformConfig) -> None:
             )
         )
 
+    key_admins = config.key_admins
+    key_admins_set = "principalSet://goog/group/" + key_admins.removeprefix("group:")
+    gcp.kms.KeyRingIAMMember(
+        "key-admins",
+        key_ring_id=ring.key_ring_id,
+        role=KEY_ADMIN_ROLE,
+        member=key_admins,
+    )
+    # the key administrators administer the platform's keys and never use them
+    gcp.iam.DenyPolicy(
+        "key-admins-no-key-use",
+        parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{project}",
+        name="imaging-key-admins-no-key-use",
+        display_name="Key administrators never use the keys",
+        rules=[
+            {
+                "description": "the key administrators' group administers the keys; it never encrypts or decrypts",
+                "deny_rule": {"denied_principals": [key_admins_set], "denied_permissions": list(KEY_USE_DENIED)},
+            }
+        ],
+    )
+
     identities: dict[str, dict[str, pulumi.Output[str]]] = {"deploy": {}, "drift": {}, "preview": {}}
     for site, site_project in sorted(config.sites.items()):
+        roles_of_site = {
+            role_id: gcp.projects.IAMCustomRole(
+                f"{site}-{role_id}",
+                project=site_project,
+                role_id=role_id,
+                title=title,
+                description=f"Permissions taken from {source} (bootstrap/duties.py).",
+                permissions=list(permissions),
+            )
+            for role_id, (source, title, permissions) in CUSTOM_ROLES.items()
+        }
+        gcp.projects.IAMMember(f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins)
+        denied_principals = [key_admins_set]
+        accounts = []
         for kind, roles, subjects in (
             # `pulumi up`: only a job of the site's GitHub environment (required reviewers, main only)
             ("deploy", DEPLOYER_ROLES, [f"environment:site-{site}"]),
@@ -229,6 +222,8 @@ def build(config: PlatformConfig) -> None:
                 display_name=f"Pulumi {kind} of site {site}",
             )
             email = f"{kind}-{site}@{project}.iam.gserviceaccount.com"
+            accounts.append(account)
+            denied_principals.append(f"principal://iam.googleapis.com/projects/-/serviceAccounts/{email}")
             member = _known_after(account, f"serviceAccount:{email}")
             identities[kind][site] = account.email
             for claim in subjects:
@@ -239,11 +234,18 @@ def build(config: PlatformConfig) -> None:
                     member=subject(claim),
                 )
             for role in roles:
+                limited = role == IAM_ADMIN_ROLE
                 gcp.projects.IAMMember(
                     f"{kind}-{site}-{role.removeprefix('roles/').replace('.', '-')}",
                     project=site_project,
-                    role=role,
+                    role=(
+                        role
+                        if role.startswith("roles/")
+                        else _known_after(roles_of_site[role], custom_role(site_project, role))
+                    ),
                     member=member,
+                    # the project's audit configs only: it may add or remove no grant on the project
+                    condition={"title": "grants no role", "expression": grant_limit()} if limited else None,
                 )
             gcp.storage.BucketIAMMember(
                 f"{kind}-{site}-state",
@@ -265,6 +267,23 @@ def build(config: PlatformConfig) -> None:
             gcp.kms.CryptoKeyIAMMember(
                 f"{kind}-{site}-secrets", crypto_key_id=key_ids[f"secrets-{site}"], role=ENCRYPTER, member=member
             )
+
+        gcp.iam.DenyPolicy(
+            f"{site}-no-data",
+            parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{site_project}",
+            name="imaging-deployers-no-data",
+            display_name=f"Nobody who deploys {site} reads its images",
+            rules=[
+                {
+                    "description": (
+                        "the site's deployer, drift checker and previewer and the key administrators never read, "
+                        "write or delete objects, use the keys or act with another account's credentials"
+                    ),
+                    "deny_rule": {"denied_principals": denied_principals, "denied_permissions": denied_permissions()},
+                }
+            ],
+            opts=pulumi.ResourceOptions(depends_on=accounts),
+        )
 
     pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))
     pulumi.export(

@@ -65,6 +65,9 @@ class PlatformConfig(_Model):
     retired_sites: list[SiteName] = []
     """Sites retired from the fleet (``python -m rollout retire``): their secrets key is kept, since their
     exported state is encrypted with it (and Cloud KMS never deletes a key), their identities are gone."""
+    key_admins: Annotated[str, Field(pattern=r"^group:[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,253}\.[a-z]{2,}$")]
+    """The key administrators' group (``group:<email>``): it administers the platform's key ring and each site
+    project's keys (``roles/cloudkms.admin``) and is denied their use; no deployment identity administers keys."""
     key_rotation_days: Annotated[int, Field(ge=1, le=90)] = 90
     """Days between automatic rotations of the state and secrets keys."""
 

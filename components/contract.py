@@ -319,3 +319,27 @@ def _pinned_image(value: str) -> str:
 
 PinnedImage = Annotated[str, AfterValidator(_pinned_image), Field(json_schema_extra={"pattern": _IMAGE_PATTERN})]
 """A container image pinned by digest (``...@sha256:<64 hex>``)."""
+
+# --- Supply chain --------------------------------------------------------------------------------
+
+ATTESTOR_PATTERN = r"^projects/([a-z][a-z0-9-]{4,28}[a-z0-9])/attestors/([A-Za-z][A-Za-z0-9_-]{0,99})$"
+
+
+def attestor_name(value: str) -> str:
+    """``value`` if it is a Binary Authorization attestor's full name (``projects/<project>/attestors/<attestor>``,
+    the form the API stores), else ``ValueError`` saying the form."""
+    if not re.match(ATTESTOR_PATTERN, value):
+        raise ValueError(
+            f"{value!r} is not an attestor: write it as projects/<project>/attestors/<attestor>, the attestor "
+            "the build pipeline signs the viewer's releases with"
+        )
+    return value
+
+
+def attestor_project(value: str) -> str:
+    """The project of an attestor's full name (:func:`attestor_name`)."""
+    return value.split("/")[1]
+
+
+AttestorName = Annotated[str, AfterValidator(attestor_name), Field(json_schema_extra={"pattern": ATTESTOR_PATTERN})]
+"""A Binary Authorization attestor, by its full name ``projects/<project>/attestors/<attestor>`` (NET-17)."""

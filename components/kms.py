@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import pulumi
 import pulumi_gcp as gcp
+from pydantic import Field
 
 from . import naming
 from ._base import SECONDS_PER_DAY, Component, ComponentArgs, child, known_after
@@ -94,4 +96,65 @@ class SiteKeys(Component):
             )
             for data_class, key in self.keys.items()
         }
+        self.register_outputs({"keyRingId": ring_id, "keyIds": self.key_ids})
+
+
+PLATFORM_TYPE_TOKEN = "imaging:kms:PlatformKeys"
+
+KeyName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="A key's name in its key ring.")]
+
+
+class PlatformKeysArgs(ComponentArgs):
+    """Inputs of :class:`PlatformKeys`."""
+
+    project: str
+    """The GCP project that holds the key ring (the platform project)."""
+    location: Region
+    """The region of the key ring; the region of what its keys protect."""
+    ring: SiteCode
+    """The key ring's name (key rings can never be deleted: it stays)."""
+    keys: Annotated[dict[KeyName, KeyName], Field(min_length=1)]
+    """Each key's name to what it protects (its ``protects`` label), keyed by the name: the key's child is
+    ``<name>-<key>``."""
+    protection_level: ProtectionLevel = ProtectionLevel.SOFTWARE
+    """`SOFTWARE` or `HSM`."""
+    rotation_days: RotationDays = 90
+    """Rotation period in days, at most 90 (ENC-04)."""
+    destroy_scheduled_days: DestroyScheduledDays = 30
+    """Days a destroyed key version stays restorable (ENC-05)."""
+
+
+class PlatformKeys(Component):
+    """A key ring of the platform project and one protected key per named purpose (the Pulumi state's key, each
+    site's secrets key), with the same constants as :class:`SiteKeys`: AES-256-GCM, rotation at most 90 days,
+    protected, a destroyed version restorable. Keys carry no IAM here (ENC-07): whoever uses a key is granted
+    on that key, next to the data it encrypts."""
+
+    key_ids: dict[str, pulumi.Output[str]]
+    """Key ids by name (``projects/<p>/locations/<l>/keyRings/<ring>/cryptoKeys/<name>``), known in a first
+    preview."""
+
+    def __init__(self, name: str, args: PlatformKeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(PLATFORM_TYPE_TOKEN, name, opts)
+        ring = gcp.kms.KeyRing(
+            name, name=args.ring, project=args.project, location=args.location, opts=child(self, protect=True)
+        )
+        ring_path = f"projects/{args.project}/locations/{args.location}/keyRings/{args.ring}"
+        ring_id = known_after(ring, ring_path)
+        self.keys = {
+            key: gcp.kms.CryptoKey(
+                f"{name}-{key}",
+                name=key,
+                key_ring=ring_id,
+                purpose=PURPOSE,
+                rotation_period=f"{args.rotation_days * SECONDS_PER_DAY}s",
+                destroy_scheduled_duration=f"{args.destroy_scheduled_days * SECONDS_PER_DAY}s",
+                version_template={"algorithm": ALGORITHM, "protection_level": args.protection_level.value},
+                labels={"protects": protects},
+                opts=child(self, protect=True),
+            )
+            for key, protects in sorted(args.keys.items())
+        }
+        self.key_ring_id = ring_id
+        self.key_ids = {key: known_after(k, f"{ring_path}/cryptoKeys/{key}") for key, k in self.keys.items()}
         self.register_outputs({"keyRingId": ring_id, "keyIds": self.key_ids})

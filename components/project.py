@@ -1,9 +1,10 @@
-"""Project guard rails: the site's org policies (ORG-01 to ORG-10) and only the APIs it needs (IAM-08).
+"""Project guard rails: the site's org policies (ORG-01 to ORG-14, ENC-10) and only the APIs it needs (IAM-08).
 
 The org policies hold for every resource in the project, including ones created outside these
 components: Google APIs refuse TLS below 1.2 (TLS-04), buckets cannot go public or fine-grained,
 service-account keys cannot be made, new storage must use CMEK, no VM gets an external address,
-no default network appears and resources stay in the site's region.
+no default network appears, resources stay in the site's region, and every Cloud Run service takes
+requests only through the load balancer, keeps its invoker check and runs only attested images.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pulumi_gcp as gcp
 from pydantic import field_validator
 
 from ._base import Component, ComponentArgs, child
-from .contract import CustomerId, Region
+from .contract import CustomerId, Region, SignOn
 
 TYPE_TOKEN = "imaging:project:ProjectGuardRails"
 
@@ -30,9 +31,15 @@ GUARD_RAILS: dict[str, Rules] = {
     "gcp.restrictNonCmekServices": [{"values": {"denied_values": ["storage.googleapis.com", "pubsub.googleapis.com"]}}],
     "compute.skipDefaultNetworkCreation": ENFORCED,
     "compute.vmExternalIpAccess": [{"deny_all": "TRUE"}],
+    "run.allowedIngress": [{"values": {"allowed_values": ["internal-and-cloud-load-balancing"]}}],
+    "run.allowedBinaryAuthorizationPolicies": [{"values": {"allowed_values": ["default"]}}],
     # gcp.resourceLocations: its rule depends on the region, see ProjectGuardRails.
 }
-"""Each constraint and its rules (ORG-01 to ORG-10)."""
+"""Each constraint and its rules (ORG-01 to ORG-10; ORG-12, a Cloud Run service takes requests only from inside
+and from Google's load balancers; ORG-14, it enforces the project's default Binary Authorization policy)."""
+INVOKER_IAM = "run.managed.requireInvokerIam"
+"""ORG-13: no Cloud Run service of the project can turn its invoker IAM check off. Set unless the viewer signs
+on with the worklist's launch token, which turns the check off by design (docs/adr/0008, docs/adr/0031)."""
 RESOURCE_LOCATIONS = "gcp.resourceLocations"
 CMEK_KEY_PROJECTS = "gcp.restrictCmekCryptoKeyProjects"
 """ENC-10: customer-managed keys may come only from the site project (where SiteKeys creates them)."""
@@ -60,11 +67,14 @@ class ProjectGuardRailsArgs(ComponentArgs):
     """The directory customer ids (``C0...``) of the site's group domains: the only identities IAM grants in the
     project may name (``iam.allowedPolicyMemberDomains``, set by :meth:`ProjectGuardRails.restrict_member_domains`,
     which needs at least one)."""
+    viewer_sign_on: SignOn | None = None
+    """How the site's viewer signs people on, if it has one: with ``launchToken`` the viewer turns Cloud Run's
+    invoker check off, so ``run.managed.requireInvokerIam`` (which would refuse it) is not set."""
 
     @field_validator("skip")
     @classmethod
     def _known(cls, skip: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS, CMEK_KEY_PROJECTS, MEMBER_DOMAINS})
+        unknown = sorted(set(skip) - {*GUARD_RAILS, RESOURCE_LOCATIONS, CMEK_KEY_PROJECTS, MEMBER_DOMAINS, INVOKER_IAM})
         if unknown:
             raise ValueError(f"not guard rails of the site: {', '.join(unknown)}")
         return skip
@@ -103,6 +113,8 @@ class ProjectGuardRails(Component):
         locations: Rules = [{"values": {"allowed_values": [f"in:{args.region}-locations"]}}]
         key_projects: Rules = [{"values": {"allowed_values": [f"under:projects/{args.project}"]}}]
         rules = {**GUARD_RAILS, RESOURCE_LOCATIONS: locations, CMEK_KEY_PROJECTS: key_projects}
+        if args.viewer_sign_on is not SignOn.LAUNCH_TOKEN:
+            rules[INVOKER_IAM] = ENFORCED
         policies: list[pulumi.Resource] = [
             gcp.orgpolicy.Policy(
                 f"{name}-{constraint}",

@@ -192,21 +192,123 @@ class ImageBucket(Component):
     def _secure_bucket_args(args: ImageBucketArgs, classification: str, *, retained: bool) -> dict[str, Any]:
         """The settings both buckets share; none of them is a parameter. ``retained``: the bucket has a
         retention policy."""
-        return {
-            "project": args.project,
-            "location": args.region.upper(),
-            "storage_class": "STANDARD",
-            "uniform_bucket_level_access": True,
-            "public_access_prevention": PUBLIC_ACCESS_PREVENTION,
-            "force_destroy": False,
-            # Object Versioning and a retention policy are mutually exclusive in Cloud Storage; soft delete
-            # keeps deleted objects restorable either way.
-            "versioning": {"enabled": not retained},
-            "soft_delete_policy": {"retention_duration_seconds": args.soft_delete_days * SECONDS_PER_DAY},
-            "encryption": {
-                "default_kms_key_name": args.kms_key_id,
-                "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
-                "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
-            },
-            "labels": {**args.labels, "data-classification": classification},
-        }
+        return secure_bucket_args(
+            project=args.project,
+            region=args.region,
+            kms_key_id=args.kms_key_id,
+            soft_delete_days=args.soft_delete_days,
+            labels={**args.labels, "data-classification": classification},
+            retained=retained,
+        )
+
+
+def secure_bucket_args(
+    *, project: str, region: str, kms_key_id: StrInput, soft_delete_days: int, labels: dict[str, str], retained: bool
+) -> dict[str, Any]:
+    """What every bucket of the library sets, none of it a parameter: the site's region, uniform access, public
+    access prevented, no force destroy, versioning (unless a retention policy is set: the two are exclusive in
+    Cloud Storage), soft delete, objects only with ``kms_key_id`` (Google-managed and customer-supplied keys
+    refused)."""
+    return {
+        "project": project,
+        "location": region.upper(),
+        "storage_class": "STANDARD",
+        "uniform_bucket_level_access": True,
+        "public_access_prevention": PUBLIC_ACCESS_PREVENTION,
+        "force_destroy": False,
+        # Object Versioning and a retention policy are mutually exclusive in Cloud Storage; soft delete
+        # keeps deleted objects restorable either way.
+        "versioning": {"enabled": not retained},
+        "soft_delete_policy": {"retention_duration_seconds": soft_delete_days * SECONDS_PER_DAY},
+        "encryption": {
+            "default_kms_key_name": kms_key_id,
+            "google_managed_encryption_enforcement_config": FULLY_RESTRICTED,
+            "customer_supplied_encryption_enforcement_config": FULLY_RESTRICTED,
+        },
+        "labels": labels,
+    }
+
+
+STATE_TYPE_TOKEN = "imaging:storage:StateBucket"
+
+
+class StateBucketArgs(ComponentArgs):
+    """Inputs of :class:`StateBucket`."""
+
+    project: str
+    """The GCP project of the buckets (the platform project)."""
+    region: Region
+    """The buckets' location."""
+    prefix: SiteCode
+    """The word after the project in the buckets' names: ``<project>-<prefix>-state`` and ``...-state-logs``."""
+    kms_key_id: KeyId
+    """The key that encrypts the state and its access logs (a key of `project` in `region`)."""
+    soft_delete_days: SoftDeleteDays = 30
+    """Days a deleted or replaced state object stays restorable."""
+    labels: dict[str, str] = {}
+    """Labels on both buckets."""
+
+    @model_validator(mode="after")
+    def _key_of_the_project(self) -> StateBucketArgs:
+        key_in(self.kms_key_id, project=self.project, region=self.region)
+        return self
+
+
+class StateBucket(Component):
+    """The deployment state's bucket and its access-log bucket, with every constant of :class:`ImageBucket`
+    (CMEK only, the storage agent granted the key first, versioned, soft delete, uniform access, public access
+    prevented, usage logs, protected) but no IP filter: the state is read by CI runners whose addresses are not
+    fixed; who reaches which object is the grants' condition (the caller's)."""
+
+    bucket_name: pulumi.Output[str]
+    """The state bucket's name."""
+    access_log_bucket_name: pulumi.Output[str]
+    """The access-log bucket's name."""
+
+    def __init__(self, name: str, args: StateBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(STATE_TYPE_TOKEN, name, opts)
+        agent = gcp.storage.get_project_service_account_output(
+            project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        key_grant = gcp.kms.CryptoKeyIAMMember(
+            f"{name}-agent-key",
+            crypto_key_id=args.kms_key_id,
+            role=ENCRYPTER_ROLE,
+            member=agent.member,
+            opts=child(self),
+        )
+
+        def settings(classification: str) -> dict[str, Any]:
+            return secure_bucket_args(
+                project=args.project,
+                region=args.region,
+                kms_key_id=args.kms_key_id,
+                soft_delete_days=args.soft_delete_days,
+                labels={**args.labels, "data-classification": classification},
+                retained=False,
+            )
+
+        log_bucket = gcp.storage.Bucket(
+            f"{name}-access-logs",
+            name=naming.bucket_name(args.project, args.prefix, "state-logs"),
+            **settings("deployment-access-logs"),
+            opts=child(self, protect=True, depends_on=[key_grant]),
+        )
+        log_writer = gcp.storage.BucketIAMMember(
+            f"{name}-access-logs-writer",
+            bucket=log_bucket.name,
+            role=BucketRole.OBJECT_CREATOR.value,
+            member=USAGE_LOG_WRITER,
+            opts=child(self),
+        )
+        bucket = gcp.storage.Bucket(
+            name,
+            name=naming.bucket_name(args.project, args.prefix, "state"),
+            **settings("deployment-state"),
+            logging={"log_bucket": log_bucket.name, "log_object_prefix": "state/"},
+            opts=child(self, protect=True, depends_on=[key_grant, log_writer]),
+        )
+        self.bucket = bucket
+        self.bucket_name = bucket.name
+        self.access_log_bucket_name = log_bucket.name
+        self.register_outputs({"bucketName": self.bucket_name, "accessLogBucketName": self.access_log_bucket_name})

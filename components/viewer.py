@@ -1,7 +1,8 @@
 """The viewer launch endpoint: a TLS 1.2+ external Application Load Balancer in front of the Cloud Run viewer.
 
-Controls TLS-01 (MODERN, TLS 1.2 minimum), TLS-02 (the HTTPS proxy has that SSL policy and a
-Google-managed certificate), TLS-03 (port 80 only redirects), TLS-05 (HTTPS to the backend),
+Controls NET-16 (the viewer runs only what the project's Binary Authorization policy admits), TLS-01
+(MODERN, TLS 1.2 minimum), TLS-02 (the HTTPS proxy has that SSL policy and a Google-managed certificate),
+TLS-03 (port 80 only redirects), TLS-05 (HTTPS to the backend),
 LOG-05 (every request logged), NET-06 and NET-08 (reachable only through the load balancer, from
 the hospital networks, by Cloud Armor default deny, Log4Shell probes denied first) and IAM-09
 (never anonymous: IAP with hospital groups, or the worklist's signed launch token checked by the
@@ -35,6 +36,9 @@ LOG4SHELL_RULE = "evaluatePreconfiguredWaf('cve-canary')"
 """Cloud Armor's preconfigured rule against Log4Shell (CVE-2021-44228), all signatures (Checkov CKV_GCP_73)."""
 ARMOR_RANGES_PER_RULE = 10
 """Cloud Armor's limit of source ranges in one basic rule."""
+BINARY_AUTHORIZATION: gcp.cloudrunv2.ServiceBinaryAuthorizationArgsDict = {"use_default": True}
+"""NET-16: every revision is admitted by the project's Binary Authorization policy (AdmissionPolicy), never by
+a breakglass justification."""
 IAP_ACCESSOR = "roles/iap.httpsResourceAccessor"
 RUN_INVOKER = "roles/run.invoker"
 
@@ -51,7 +55,8 @@ class ViewerEndpointArgs(ComponentArgs):
     domain: DnsName
     """The viewer's DNS name (Google-managed certificate)."""
     image: PinnedImage
-    """The container image, pinned by digest."""
+    """The container image, pinned by digest; the project's Binary Authorization policy admits it only with the
+    declared attestations (NET-16)."""
     container_port: Port = 8080
     """The port the container listens on."""
     service_account: StrInput
@@ -77,7 +82,9 @@ class ViewerEndpointArgs(ComponentArgs):
 
 
 class ViewerEndpoint(Component):
-    """The viewer on Cloud Run behind a global external Application Load Balancer.
+    """The viewer on Cloud Run behind a global external Application Load Balancer. The service enforces the
+    project's Binary Authorization policy (``binaryAuthorization.useDefault``): give the component
+    ``depends_on=[AdmissionPolicy.policy]`` so no revision is deployed before the policy that judges it.
 
     Children: ``<name>-run`` (Cloud Run service), ``<name>-neg`` (serverless NEG), ``<name>-armor``
     (Cloud Armor policy), ``<name>-backend`` (BackendService), ``<name>-https-map`` and
@@ -104,6 +111,7 @@ class ViewerEndpoint(Component):
             ingress=INGRESS,
             invoker_iam_disabled=not iap,  # launchToken: the viewer itself checks the worklist's token
             deletion_protection=True,
+            binary_authorization=BINARY_AUTHORIZATION,
             template={
                 "service_account": args.service_account,
                 "containers": [{"image": args.image, "ports": {"container_port": args.container_port}}],

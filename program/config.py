@@ -32,6 +32,7 @@ from components.contract import (
     MIN_LOG_RETENTION_DAYS,
     AlertSeverity,
     AllowlistCidr,
+    AttestorName,
     CustomerId,
     DestroyScheduledDays,
     DnsName,
@@ -55,6 +56,7 @@ from components.contract import (
     SiteCode,
     SoftDeleteDays,
     StableName,
+    attestor_project,
 )
 
 NAMESPACE = "imaging-landing-zone"
@@ -475,9 +477,12 @@ GUARD_RAIL_CONSTRAINTS = (
     "gcp.resourceLocations",
     "gcp.restrictCmekCryptoKeyProjects",
     "iam.allowedPolicyMemberDomains",
+    "run.allowedIngress",
+    "run.managed.requireInvokerIam",
+    "run.allowedBinaryAuthorizationPolicies",
 )
-"""The org-policy constraints set on every site project (ORG-01 to ORG-10 in that order, then ENC-10's and
-ORG-11's)."""
+"""The org-policy constraints set on every site project (ORG-01 to ORG-10 in that order, then ENC-10's, ORG-11's
+and the Cloud Run guard rails ORG-12 to ORG-14; ORG-13's only when the viewer signs on through IAP)."""
 
 
 def _guard_rail(value: str) -> str:
@@ -514,6 +519,21 @@ class ViewerSettings(_Model):
     """Public ranges admitted besides `network.hospitalNetworks` (for example the worklist's egress)."""
     container_port: Port = 8080
     """The port the viewer's container listens on."""
+    attestors: Annotated[list[AttestorName], Field(min_length=1)]
+    """The Binary Authorization attestors that must each have signed the image (`projects/<project>/attestors/
+    <attestor>`, in the build pipeline's project, never the site's): the project's policy admits nothing else
+    (NET-16, NET-17)."""
+
+    @model_validator(mode="after")
+    def _attestors_once(self) -> Self:
+        problems = [
+            f"@attestors.{i}: {name} is listed twice (at {self.attestors.index(name)}); list each attestor once"
+            for i, name in enumerate(self.attestors)
+            if self.attestors.index(name) != i
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _iap_needs_groups(self) -> Self:
@@ -577,6 +597,19 @@ class SiteConfig(_Model):
         if not re.match(naming.PROJECT_ID_PATTERN, value):
             raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
         return value
+
+    @model_validator(mode="after")
+    def _attestors_outside_the_site(self) -> Self:
+        attestors = self.viewer.attestors if self.viewer is not None else []
+        problems = [
+            f"@viewer.attestors.{i}: {name} is in the site project {self.gcp_project}, whose deployers could sign any "
+            "image with it; name an attestor of the build pipeline's project"
+            for i, name in enumerate(attestors)
+            if attestor_project(name) == self.gcp_project
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _groups_in_declared_domains(self) -> Self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components._base import Component
+from components.admission import AdmissionPolicy, AdmissionPolicyArgs
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
@@ -47,7 +48,8 @@ class ImagingSite(Component):
     ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
     ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`),
     ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-project`` (:class:`ProjectGuardRails`) and,
-    when the site has one, ``<site>-viewer`` (:class:`ViewerEndpoint`).
+    when the site has a viewer, ``<site>-admission`` (:class:`AdmissionPolicy`, the project's Binary
+    Authorization policy) and ``<site>-viewer`` (:class:`ViewerEndpoint`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -70,6 +72,7 @@ class ImagingSite(Component):
                 services=self.services(config),
                 skip=dict(config.guard_rails.skip),
                 member_customers=sorted(set(config.group_domains.values())),
+                viewer_sign_on=config.viewer.sign_on if config.viewer is not None else None,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -192,8 +195,14 @@ class ImagingSite(Component):
             opts=after_apis(),
         )
         self.viewer: ViewerEndpoint | None = None
+        self.admission: AdmissionPolicy | None = None
         if config.viewer is not None:
             viewer = config.viewer
+            self.admission = AdmissionPolicy(
+                f"{name}-admission",
+                AdmissionPolicyArgs(project=config.gcp_project, attestors=list(viewer.attestors)),
+                opts=after_apis(),
+            )
             subnet = "viewer" if "viewer" in net.subnets else next(iter(net.subnets))
             self.viewer = ViewerEndpoint(
                 f"{name}-viewer",
@@ -212,7 +221,8 @@ class ImagingSite(Component):
                     sign_on=viewer.sign_on,
                     iap_groups=list(viewer.iap_groups),
                 ),
-                opts=after_apis(),
+                # No revision is deployed before the policy that admits it (NET-16).
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[*guard_rails.ready, self.admission.policy]),
             )
         # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
         guard_rails.restrict_member_domains(
@@ -234,7 +244,7 @@ class ImagingSite(Component):
         if config.logging.siem.subscriber is not None:
             extra.append("pubsub.googleapis.com")
         if config.viewer is not None:
-            extra.append("run.googleapis.com")
+            extra += ["run.googleapis.com", "binaryauthorization.googleapis.com"]
             if config.viewer.sign_on.value == "iap":
                 extra.append("iap.googleapis.com")
         return sorted({*BASE_SERVICES, *extra})

@@ -628,3 +628,52 @@ def test_a_second_declared_domain_admits_its_groups():
     _set("groupDomains", {"chuv.example": "C03chuv7k", "unil.example": "C04unil8m"})(config)
     _set("rbac/imagerie@unil.example", "reader")(config)
     assert load(config).rbac["imagerie@unil.example"] is SiteRole.READER
+
+
+BUILD_ATTESTOR = "projects/chuv-imaging-build/attestors/viewer-built-by-ci"
+
+BAD_ATTESTORS = [
+    pytest.param(
+        _set("viewer/attestors", []),
+        f"{NS}:viewer.attestors: List should have at least 1 item",
+        id="viewer-without-attestors",
+    ),  # NET-17: a viewer whose images nobody signs would run anything
+    pytest.param(
+        _set("viewer/attestors", ["viewer-built-by-ci"]),
+        f"{NS}:viewer.attestors.0: 'viewer-built-by-ci' is not an attestor: write it as projects/<project>/attestors/"
+        "<attestor>",
+        id="attestor-short-name",
+    ),  # the API resolves a short name in the policy's project, which is the site's own
+    pytest.param(
+        _set("viewer/attestors", [BUILD_ATTESTOR, BUILD_ATTESTOR]),
+        f"{NS}:viewer.attestors.1: {BUILD_ATTESTOR} is listed twice (at 0); list each attestor once",
+        id="attestor-listed-twice",
+    ),
+    pytest.param(
+        _set("viewer/attestors", ["projects/chuv-imaging-lau/attestors/hotfix"]),
+        f"{NS}:viewer.attestors.0: projects/chuv-imaging-lau/attestors/hotfix is in the site project "
+        "chuv-imaging-lau, whose deployers could sign any image with it",
+        id="attestor-in-the-site-project",
+    ),  # NET-17: whoever deploys the site would also hold the key that admits images
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BAD_ATTESTORS)
+def test_bad_attestors_get_one_line_naming_the_field(mutate, expected):
+    found = problems(mutate)
+    assert len(found) == 1, found
+    assert found[0].startswith(expected), found[0]
+
+
+def test_a_viewer_needs_its_attestors():
+    def without(config: dict[str, Any]) -> None:
+        config[f"{NS}:viewer"].pop("attestors")
+
+    assert problems(without) == [f"{NS}:viewer.attestors: required field is missing"]
+
+
+def test_the_example_site_declares_the_build_pipelines_attestors():
+    assert load(BASE).viewer.attestors == [  # type: ignore[union-attr]
+        BUILD_ATTESTOR,
+        "projects/chuv-imaging-build/attestors/viewer-vulnerability-scan",
+    ]

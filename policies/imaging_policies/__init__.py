@@ -6,6 +6,7 @@ Self-contained: published on its own as a policy pack, it never imports the comp
 from imaging_policies import (
     access,
     closed_world,
+    duties,
     edge,
     federation,
     firewall,
@@ -19,6 +20,7 @@ from imaging_policies import (
     retention,
     routing,
     storage,
+    supply_chain,
     vpc,
 )
 from imaging_policies._registry import Registry
@@ -32,6 +34,7 @@ for _module in (
     retention,
     iam,
     access,
+    duties,
     federation,
     firewall,
     vpc,
@@ -39,6 +42,7 @@ for _module in (
     log_path,
     monitoring,
     edge,
+    supply_chain,
     routing,
     orgpolicy,
     properties,

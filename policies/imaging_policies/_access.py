@@ -17,7 +17,10 @@ AndCondition`` then append, ``resource_iam_member.go``):
 - a role stands for its permissions: predefined roles from the pinned table (``_role_permissions``),
   custom roles from the permissions the stack declares for them; any other role is not trusted;
 - a condition narrows a grant only when it provably restricts it to one bucket (ADR 0012), and a
-  conditional grant never counts as a needed grant in place.
+  conditional grant never counts as a needed grant in place;
+- a permission an IAM deny policy of the stack denies a member on the site project (or on a folder or
+  organisation above it) is not held, whatever grant gives it (``_duties``: a conditional deny rule is not
+  applied; ADR 0033).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from imaging_policies import tokens
+from imaging_policies._duties import Denials, denials
 from imaging_policies._intent import (
     COMPUTED_SUBJECT,
     Holder,
@@ -118,6 +122,8 @@ class Holding:
     member: str
     permissions: Mapping[str, tuple[Grant, ...]]
     intended: frozenset[str]
+    denied: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Permissions its grants give that a deny policy denies it, with the deny policies' resource names."""
 
     @property
     def extra(self) -> frozenset[str]:
@@ -150,6 +156,7 @@ class Model:
     missing: list[Missing]
     untrusted_roles: list[Grant]
     unknown: list[Unknown]
+    denials: Denials = field(default_factory=Denials)
 
 
 def mode_of(token: str) -> str:
@@ -753,9 +760,14 @@ def _holdings(
                 continue
             for p in relevant(asset.kind, permissions):
                 by_member.setdefault(g.member, {}).setdefault(p, []).append(g)
+        project = intent.site.id or "?"
         for member, held in sorted(by_member.items()):
             intended = frozenset().union(*(h.permissions for h in holders if h.matches(member)))
-            model.holdings.append(Holding(asset, member, {p: tuple(gs) for p, gs in sorted(held.items())}, intended))
+            denied = {p: tuple(d.resource for d in model.denials.denied(member, p, project)) for p in held}
+            denied = {p: by for p, by in denied.items() if by}
+            kept = {p: tuple(gs) for p, gs in sorted(held.items()) if p not in denied}
+            if kept or denied:
+                model.holdings.append(Holding(asset, member, kept, intended, dict(sorted(denied.items()))))
 
 
 def _against(g: Grant, grant_list: list[Grant], empties: list[Grant]) -> tuple[Grant, ...]:
@@ -766,9 +778,18 @@ def _against(g: Grant, grant_list: list[Grant], empties: list[Grant]) -> tuple[G
 
 
 def _missing(
-    found: list[Asset], grant_list: list[Grant], custom: Mapping[str, Any], empties: list[Grant], intent: Intent
+    found: list[Asset],
+    grant_list: list[Grant],
+    custom: Mapping[str, Any],
+    empties: list[Grant],
+    intent: Intent,
+    *,
+    denied: Denials | None = None,
 ) -> list[Missing]:
-    """Each needed grant that no unconditional, undropped grant of the stack puts in place."""
+    """Each needed grant that no unconditional, undropped grant of the stack puts in place (nor a deny
+    policy takes away)."""
+    denied = denied or Denials()
+    project = intent.site.id or "?"
     missing: list[Missing] = []
     met: set[tuple[str, str, str]] = set()
     for asset in found:
@@ -781,6 +802,7 @@ def _missing(
                     and _reaches(g, asset)
                     and not g.condition
                     and permission in (permissions_of(g.role, custom) or frozenset())
+                    and not denied.denied(g.member, permission, project)
                 ]
                 dropped = [_against(g, grant_list, empties) for g in giving]
                 if any(not d for d in dropped):
@@ -796,9 +818,13 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
     found = assets(resources, intent)
     grant_list, unknown = collect(resources, found, intent.site)
     custom = custom_roles(resources, intent.site)
-    model = Model(found, [], [], [], unknown)
+    site = intent.site
+    denied = denials(resources, {site.number: site.id} if site.number and site.id else {})
+    unknown.extend(Unknown(*u) for u in denied.unknown)
+    model = Model(found, [], [], [], unknown, denied)
     _holdings(found, grant_list, custom, intent, model)
-    model.missing = _missing(found, grant_list, custom, authoritative_empty(resources, found, intent.site), intent)
+    empties = authoritative_empty(resources, found, intent.site)
+    model.missing = _missing(found, grant_list, custom, empties, intent, denied=denied)
     return model
 
 
@@ -817,6 +843,8 @@ def to_rows(model: Model) -> list[dict[str, Any]]:
                 "grantedBy": grants_by,
                 "intended": not h.extra,
                 "beyondIntent": sorted(h.extra),
+                "deniedBy": sorted({d for ds in h.denied.values() for d in ds}),
+                "denied": sorted(h.denied),
             }
         )
     return rows

@@ -86,6 +86,8 @@ def _common(extra: str = "") -> dict[str, str]:
 
 # Policy names, as registered (a test holds every name here to a policy of the pack).
 BUCKET_CMEK = "gcp-storage-bucket-requires-cmek"
+DENY_READABLE = "gcp-iam-deny-policy-readable"
+GRANT_CAPABLE_DENIED = "gcp-iam-grant-capable-denied-data"
 BUCKET_CMEK_OBJECTS = "gcp-storage-bucket-enforces-cmek-per-object"
 BUCKET_KEY_GRANT = "gcp-storage-bucket-grants-key-before-use"
 BUCKET_IP_FILTER = "gcp-storage-bucket-ip-filter"
@@ -127,6 +129,10 @@ SSL_MODERN = "gcp-compute-ssl-policy-modern"
 TLS_PROXY = "gcp-compute-tls-proxy-ssl-policy gcp-compute-tls-proxy-ssl-policy-in-stack"
 NO_PUBLIC_ADDRESS = "gcp-viewer-no-public-address"
 VIEWER_EGRESS = "gcp-viewer-egress-in-site-vpc"
+VIEWER_BINAUTHZ = "gcp-cloudrun-binary-authorization"
+"""NET-16: the service enforces the project's Binary Authorization policy and runs the declared image."""
+BINAUTHZ = "gcp-binaryauthorization-requires-attestation"
+"""NET-17: the project's policy requires the declared attestors, enforced, with no way around it."""
 NO_KEYS = "gcp-serviceaccount-no-user-managed-keys"
 LEAST_PRIVILEGE = "gcp-iam-least-privilege-roles"
 FEDERATION = "gcp-iam-custom-roles-and-federation"
@@ -368,6 +374,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:organizations/iAMCustomRole:IAMCustomRole": _row(
         judged={"permissions stage roleId orgId": LEAST_PRIVILEGE}, harmless={**_common(), "title": NAME}
+    ),
+    tokens.DENY_POLICY: _row(
+        judged={"parent rules": f"{DENY_READABLE} {GRANT_CAPABLE_DENIED}"},
+        harmless={"name": IMMUTABLE_ID, "displayName": NAME, "deletionPolicy": DELETION},
     ),
     tokens.DEFAULT_SERVICE_ACCOUNTS: _row(judged={"action restorePolicy project": DEFAULT_ACCOUNTS}),
     tokens.SERVICE_ACCOUNT: _row(
@@ -744,13 +754,17 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:cloudrunv2/service:Service": _row(
         judged={
-            "ingress": NO_PUBLIC_ADDRESS,
-            "template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS}",
-            "invokerIamDisabled iapEnabled defaultUriDisabled": "gcp-cloudrun-not-public",
+            "template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS} {VIEWER_BINAUTHZ}",
+            "binaryAuthorization": VIEWER_BINAUTHZ,
+            "ingress invokerIamDisabled": "gcp-cloudrun-not-public",
             "project": SELF,
         },
         harmless={
             **_common(),
+            "iapEnabled": "turns on IAP in front of the service itself: it can only narrow who invokes it",
+            "defaultUriDisabled": (
+                "true removes the run.app URL; kept, the URL still admits only the load balancer (ingress, IAM-09)"
+            ),
             "name": NAME,
             "labels annotations": LABELS,
             "location": WHERE,
@@ -760,10 +774,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "traffics": "splits traffic between the service's own revisions",
             "deletionProtection": "guards the service against a destroy; the service keeps no images or logs",
         },
-        not_judged="binaryAuthorization buildConfig functionalType multiRegionSettings sshEnabled tags",
+        not_judged="buildConfig functionalType multiRegionSettings sshEnabled tags",
     ),
     "gcp:cloudrun/service:Service": _row(
-        judged={"metadata template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS}", "project": SELF},
+        judged={"metadata template": f"{NO_PUBLIC_ADDRESS} {VIEWER_EGRESS} {VIEWER_BINAUTHZ}", "project": SELF},
         harmless={
             "deletionPolicy": DELETION,
             "name": NAME,
@@ -873,6 +887,23 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             ),
             "network subnetwork": "reserves an address; what it exposes is judged on the forwarding rules that use it",
         },
+    ),
+    "gcp:binaryauthorization/policy:Policy": _row(
+        judged={
+            "defaultAdmissionRule clusterAdmissionRules admissionWhitelistPatterns": BINAUTHZ,
+            "project": SELF,
+        },
+        harmless={
+            **_common(),
+            "globalPolicyEvaluationMode": (
+                "Google's global policy admits only Google-maintained system images, on GKE only; every image of the "
+                "site's Cloud Run services is judged by the rules"
+            ),
+        },
+    ),
+    "gcp:binaryauthorization/attestor:Attestor": _row(
+        judged={"name attestationAuthorityNote": BINAUTHZ, "project": SELF},
+        harmless=_common(),
     ),
     "gcp:compute/router:Router": _row(
         judged={"project": SELF},

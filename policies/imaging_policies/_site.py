@@ -277,6 +277,33 @@ def viewer_hostnames(policy_config: Mapping[str, Any]) -> tuple[frozenset[str], 
     return frozenset(), f"no {SITE_NAMESPACE}:viewer.domain in the stack config"
 
 
+@dataclass(frozen=True)
+class SupplyChain:
+    """What the site declares about the viewer's image: the image (pinned by digest), the attestors that must
+    have signed it (full names), its sign-on, and whether the site has a viewer at all."""
+
+    viewer: bool = False
+    image: str | None = None
+    attestors: frozenset[str] = frozenset()
+    sign_on: str | None = None
+
+
+def site_supply_chain() -> SupplyChain:
+    """The stack's ``imaging-landing-zone:viewer`` as far as the viewer's supply chain goes (NET-16, NET-17,
+    ORG-13); an empty :class:`SupplyChain` when the stack declares no viewer."""
+    viewer = _site_section("viewer")
+    if viewer is None:
+        return SupplyChain()
+    image, sign_on = viewer.get("image"), viewer.get("signOn")
+    attestors = viewer.get("attestors", [])
+    return SupplyChain(
+        viewer=True,
+        image=image if isinstance(image, str) and image else None,
+        attestors=frozenset(str(a) for a in attestors) if isinstance(attestors, list) else frozenset(),
+        sign_on=sign_on if isinstance(sign_on, str) else None,
+    )
+
+
 def skipped_guard_rails() -> Mapping[str, str]:
     """Org-policy constraints the stack's site config skips, with the recorded reason."""
     section = _site_section("guardRails") or {}

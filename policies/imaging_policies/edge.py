@@ -21,13 +21,23 @@ from imaging_policies._props import (
     PUBLIC_PRINCIPALS,
     UNKNOWN,
     items,
+    known,
     leaf,
     members,
     property_dependencies,
     references,
 )
 from imaging_policies._registry import Report, resource_policy, stack_policy
-from imaging_policies._site import WHOLE_INTERNET, inside, site_project, viewer_hostnames, viewer_sources
+from imaging_policies._site import (
+    SITE_NAMESPACE,
+    WHOLE_INTERNET,
+    inside,
+    section,
+    site_project,
+    site_setting,
+    viewer_hostnames,
+    viewer_sources,
+)
 
 STRONG_PROFILES = frozenset({"MODERN", "RESTRICTED", "FIPS_202205"})
 STRONG_TLS = frozenset({"TLS_1_2", "TLS_1_3"})
@@ -38,6 +48,7 @@ RESTRICTED_INGRESS = frozenset(
     {"INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "INGRESS_TRAFFIC_INTERNAL_ONLY", "internal-and-cloud-load-balancing"}
 )
 SITE_SERVICES = [
+    "binaryauthorization.googleapis.com",
     "cloudkms.googleapis.com",
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",
@@ -279,6 +290,12 @@ def _not_anonymous(args: ResourceValidationArgs, report: Report) -> None:
         report(
             f"ingress is {ingress or 'unset (INGRESS_TRAFFIC_ALL)'!s}: the viewer's run.app URL is open to the "
             "internet. Set ingress 'INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER'."
+        )
+    if (section(site_setting, "viewer") or {}).get("signOn") == "iap" and known(props, "invokerIamDisabled") is True:
+        report(
+            f"invokerIamDisabled is true while the stack's {SITE_NAMESPACE}:viewer.signOn is iap: Cloud Run stops "
+            "checking who invokes the viewer, so any path to it that skips IAP (a second load balancer, a caller "
+            "in the VPC) opens it. Set invokerIamDisabled false (ViewerEndpoint does for signOn iap)."
         )
 
 

@@ -1,4 +1,4 @@
-"""Org policies, the project guard rails: the constraints every site project carries (ORG-01 to ORG-11, ENC-10).
+"""Org policies, the project guard rails: the constraints every site project carries (ORG-01 to ORG-14, ENC-10).
 
 One stack policy per constraint. A site may skip a constraint its organisation enforces higher up
 only with a recorded reason in its stack file (``imaging-landing-zone:guardRails.skip``).
@@ -24,7 +24,14 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 from imaging_policies import tokens
 from imaging_policies._props import UNKNOWN, as_str, items, leaf
 from imaging_policies._registry import Report, stack_policy
-from imaging_policies._site import SITE_NAMESPACE, site_group_domains, site_project, site_setting, skipped_guard_rails
+from imaging_policies._site import (
+    SITE_NAMESPACE,
+    site_group_domains,
+    site_project,
+    site_setting,
+    site_supply_chain,
+    skipped_guard_rails,
+)
 
 Rules = list[Any]
 
@@ -190,6 +197,45 @@ class GuardRail:
     severity: Severity = Severity.HIGH
     listed: bool = False
     """An allow-list constraint (its check also judges ``inheritFromParent``)."""
+    exempt: Callable[[], str | None] | None = None
+    """Why the site needs no such policy (``None``: it does), read from the site config."""
+
+
+RUN_INGRESS = frozenset({"internal", "internal-and-cloud-load-balancing"})
+"""The Cloud Run ingress settings that keep a service's run.app URL off the internet (``all`` does not)."""
+
+
+def _value(value: str) -> str:
+    return value.removeprefix("is:")
+
+
+_run_ingress_only = _only(
+    lambda value, _: _value(value) in RUN_INGRESS,
+    "every ingress setting",
+    lambda elsewhere, _: (
+        f"values.allowedValues admits {', '.join(elsewhere)}, so a Cloud Run service can take requests from the "
+        "internet past the load balancer and Cloud Armor"
+    ),
+)
+_default_binauthz_only = _only(
+    lambda value, _: _value(value) == "default",
+    "every Binary Authorization policy, or none",
+    lambda elsewhere, _: (
+        f"values.allowedValues admits {', '.join(elsewhere)}, a policy other than the project's default (the one "
+        "the site's attestors judge)"
+    ),
+)
+
+
+def _launch_token_site() -> str | None:
+    """ORG-13 does not apply when the site's viewer signs on with the worklist's launch token: the viewer then turns
+    Cloud Run's invoker check off by design (IAM-09), which the constraint would refuse."""
+    if site_supply_chain().sign_on == "launchToken":
+        return (
+            "the viewer signs on with the worklist's launch token and turns Cloud Run's invoker check off by design "
+            "(IAM-09), which run.managed.requireInvokerIam would refuse"
+        )
+    return None
 
 
 GUARD_RAILS = (
@@ -294,6 +340,37 @@ GUARD_RAILS = (
         "domains (CIS 1.1, domain restricted sharing).",
         _declared_customers_only,
         "rules [{values: {allowedValues: ['<customer id of each groupDomains entry>']}}]",
+        listed=True,
+    ),
+    GuardRail(
+        "ORG-12",
+        "run.allowedIngress",
+        "gcp-orgpolicy-run-allowed-ingress",
+        "Cloud Run services in the project take requests only from inside and through Google's load balancers, "
+        "never on their run.app URL from the internet (NET-08, IAM-09).",
+        _run_ingress_only,
+        "rules [{values: {allowedValues: ['internal-and-cloud-load-balancing']}}]",
+        listed=True,
+    ),
+    GuardRail(
+        "ORG-13",
+        "run.managed.requireInvokerIam",
+        "gcp-orgpolicy-run-require-invoker-iam",
+        "No Cloud Run service in the project can turn its invoker IAM check off (IAM-09); not set when the viewer "
+        "signs on with the worklist's launch token, which turns it off by design.",
+        _enforced,
+        "rules [{enforce: 'TRUE'}]",
+        exempt=_launch_token_site,
+    ),
+    GuardRail(
+        "ORG-14",
+        "run.allowedBinaryAuthorizationPolicies",
+        "gcp-orgpolicy-run-binary-authorization",
+        "Every Cloud Run service in the project enforces the project's default Binary Authorization policy "
+        "(NET-16, NET-17).",
+        _default_binauthz_only,
+        "rules [{values: {allowedValues: ['default']}}]",
+        Severity.CRITICAL,
         listed=True,
     ),
 )
@@ -418,6 +495,9 @@ def _check(rail: GuardRail) -> Callable[[StackValidationArgs, Report], None]:
         reason = args.get_config().get("skipReason") or skipped_guard_rails().get(rail.constraint)
         if reason:
             return  # recorded in the stack file or the pack config: enforced higher up
+        exempt = rail.exempt() if rail.exempt is not None else None
+        if exempt:
+            args.not_applicable(f"{rail.control} is not required: {exempt}")
         policies, context = org_policies(args)
         mine = [p for p in policies if p.constraint == rail.constraint]
         found = [p for p in mine if p.on_site is True]

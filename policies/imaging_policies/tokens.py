@@ -61,6 +61,8 @@ ORGANIZATION_IAM = frozenset(
 )
 HIERARCHY_IAM = PROJECT_IAM | FOLDER_IAM | ORGANIZATION_IAM
 """Grants on a project, folder or organisation: they reach every resource below it."""
+DENY_POLICY = "gcp:iam/denyPolicy:DenyPolicy"
+"""An IAM deny policy: the permissions it denies are not held, whatever allow grant gives them."""
 MANAGED_FOLDER_IAM = frozenset(
     {
         "gcp:storage/managedFolderIamMember:ManagedFolderIamMember",
@@ -183,6 +185,11 @@ VM_TYPES = frozenset(
         "gcp:compute/regionInstanceTemplate:RegionInstanceTemplate",
     }
 )
+BINAUTHZ_POLICY = "gcp:binaryauthorization/policy:Policy"
+"""A project's (single) Binary Authorization policy: which images Cloud Run and GKE may run."""
+ATTESTOR = "gcp:binaryauthorization/attestor:Attestor"
+"""A Binary Authorization attestor: holds the public keys whose signatures admit an image."""
+BINARY_AUTHORIZATION = frozenset({BINAUTHZ_POLICY, ATTESTOR})
 PROJECT_SERVICE = "gcp:projects/service:Service"
 ORG_POLICY = "gcp:orgpolicy/policy:Policy"
 ORG_POLICY_V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"

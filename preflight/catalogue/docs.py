@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from pydantic import BaseModel
 
 from components import contract
+from components.admission import AdmissionPolicyArgs
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
@@ -45,6 +46,7 @@ MODELS: dict[str, type[BaseModel]] = {
         SecurityAlertsArgs,
         ProjectGuardRailsArgs,
         ViewerEndpointArgs,
+        AdmissionPolicyArgs,
     )
 }
 README = Path(__file__).resolve().parents[2] / "README.md"

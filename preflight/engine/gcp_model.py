@@ -195,6 +195,11 @@ def _cloud_run(i: Outputs, name: str) -> Outputs:
     }
 
 
+def _binauthz_policy(i: Outputs, name: str) -> Outputs:
+    # Create: id "projects/{{project}}" (one policy per project).
+    return {"id": f"projects/{i['project']}"}
+
+
 def _regional(collection: str) -> Callable[[Outputs, str], Outputs]:
     def outputs(i: Outputs, name: str) -> Outputs:
         resource_id = f"projects/{i['project']}/regions/{i['region']}/{collection}/{i.get('name', name)}"
@@ -237,6 +242,7 @@ COMPUTED: dict[str, Callable[[Outputs, str], Outputs]] = {
     "gcp:compute/securityPolicy:SecurityPolicy": _compute_global("securityPolicies"),
     "gcp:compute/regionNetworkEndpointGroup:RegionNetworkEndpointGroup": _regional("networkEndpointGroups"),
     "gcp:cloudrunv2/service:Service": _cloud_run,
+    "gcp:binaryauthorization/policy:Policy": _binauthz_policy,
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": _iam_member("name"),
     "gcp:iap/webBackendServiceIamMember:WebBackendServiceIamMember": _iam_member("webBackendService"),
     "gcp:projects/service:Service": _project_service,
@@ -498,7 +504,38 @@ def _stored_bucket(i: Outputs, extra: Outputs, name: str) -> Outputs:
 def _stored_cloud_run(i: Outputs, extra: Outputs, name: str) -> Outputs:
     # ``ingress`` is Optional+Computed and flattened as the API returns it; the Cloud Run Admin API (v2
     # Service.ingress) serves traffic from everywhere when a service does not say: INGRESS_TRAFFIC_ALL.
-    return {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+    stored: Outputs = {"ingress": i.get("ingress") or "INGRESS_TRAFFIC_ALL"}
+    # ``binary_authorization`` (MaxItems 1): flattenCloudRunV2ServiceBinaryAuthorization sets all three fields
+    # from the API's object, so a field the service does not set is stored as the string or bool zero value.
+    given = i.get("binaryAuthorization")
+    if isinstance(given, dict) and any(given.values()):
+        stored["binaryAuthorization"] = {
+            "useDefault": bool(given.get("useDefault", False)),
+            "policy": given.get("policy") or "",
+            "breakglassJustification": given.get("breakglassJustification") or "",
+        }
+    return stored
+
+
+def _stored_binauthz_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
+    # expandBinaryAuthorizationPolicyDefaultAdmissionRuleRequireAttestationsBy sends each attestor in full
+    # (a short name is in the provider's project) and the flatten keeps the API's full names;
+    # global_policy_evaluation_mode is Optional+Computed (the API's value when the program sets none).
+    project = i["project"]
+
+    def full(attestor: str) -> str:
+        return attestor if "/attestors/" in attestor else f"projects/{project}/attestors/{attestor}"
+
+    def rule(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        return {**r, "requireAttestationsBies": [full(a) for a in r.get("requireAttestationsBies") or []]}
+
+    return {
+        "defaultAdmissionRule": rule(i.get("defaultAdmissionRule")),
+        "clusterAdmissionRules": [rule(r) for r in i.get("clusterAdmissionRules") or []],
+        "globalPolicyEvaluationMode": i.get("globalPolicyEvaluationMode") or "ENABLE",
+    }
 
 
 def _stored_v1_org_policy(i: Outputs, extra: Outputs, name: str) -> Outputs:
@@ -552,6 +589,7 @@ STORED: dict[str, Callable[[Outputs, Outputs, str], Outputs]] = {
     "gcp:storage/bucket:Bucket": _stored_bucket,
     "gcp:compute/firewall:Firewall": _stored_firewall,
     "gcp:cloudrunv2/service:Service": _stored_cloud_run,
+    "gcp:binaryauthorization/policy:Policy": _stored_binauthz_policy,
     "gcp:projects/organizationPolicy:OrganizationPolicy": _stored_v1_org_policy,
     "gcp:compute/route:Route": _stored_route,
     "gcp:compute/subnetwork:Subnetwork": _stored_subnetwork,
@@ -624,9 +662,47 @@ STORED_FORMS: tuple[StoredForm, ...] = (
         "flattenCloudRunV2ServiceIngress returns the API's value (INGRESS_TRAFFIC_ALL when the service sets none)",
     ),
     StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "binaryAuthorization.useDefault",
+        "True",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization (as the "
+        "API returns it; nil, so absent, when the service sets none)",
+        optional=True,
+    ),
+    StoredForm(
+        "gcp:cloudrunv2/service:Service",
+        "binaryAuthorization.breakglassJustification",
+        "",
+        "services/cloudrunv2/resource_cloud_run_v2_service.go: flattenCloudRunV2ServiceBinaryAuthorization sets "
+        "breakglass_justification and policy too: the zero value when the API returns none",
+        optional=True,
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "id",
+        f"projects/{_P}",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: resourceBinaryAuthorizationPolicyCreate "
+        "id 'projects/{{project}}'",
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "defaultAdmissionRule.requireAttestationsBies.0",
+        f"projects/{_P}/attestors/{_P}",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: "
+        "expandBinaryAuthorizationPolicyDefaultAdmissionRuleRequireAttestationsBy (a short name in full, in the "
+        "provider's project); flatten...RequireAttestationsBy keeps the API's",
+    ),
+    StoredForm(
+        "gcp:binaryauthorization/policy:Policy",
+        "globalPolicyEvaluationMode",
+        "ENABLE|DISABLE",
+        "services/binaryauthorization/resource_binary_authorization_policy.go: 'global_policy_evaluation_mode' "
+        "Optional+Computed, flattenBinaryAuthorizationPolicyGlobalPolicyEvaluationMode",
+    ),
+    StoredForm(
         "gcp:orgpolicy/policy:Policy",
         "name",
-        r"[a-zA-Z]+\.[a-zA-Z]+",
+        r"[a-zA-Z]+(\.[a-zA-Z]+)+",
         "services/orgpolicy/resource_org_policy_policy.go: resourceOrgPolicyPolicyEncoder (create, read, update)",
     ),
     StoredForm(

@@ -170,6 +170,11 @@ _SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
         f"{((i.get('template') or {}).get('vpcAccess') or {}).get('egress', 'direct')}, runs as "
         f"{(i.get('template') or {}).get('serviceAccount')}"
     ),
+    "gcp:binaryauthorization/policy:Policy": lambda i: (
+        f"default rule {(i.get('defaultAdmissionRule') or {}).get('evaluationMode')}, "
+        f"{(i.get('defaultAdmissionRule') or {}).get('enforcementMode')}, "
+        f"{len((i.get('defaultAdmissionRule') or {}).get('requireAttestationsBies') or [])} attestor(s)"
+    ),
     "gcp:projects/service:Service": lambda i: (
         f"{i.get('service')}{'' if i.get('disableOnDestroy') is False else ', DISABLED ON DESTROY'}"
     ),

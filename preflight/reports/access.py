@@ -23,7 +23,7 @@ _PACK = str(Path(__file__).resolve().parents[2] / "policies")
 if _PACK not in sys.path:  # the pack is published alone, from its own folder (as the docs read it)
     sys.path.insert(0, _PACK)
 
-from imaging_policies import _access, _intent  # noqa: E402 - after the pack's folder is on the path
+from imaging_policies import _access, _duties, _intent  # noqa: E402 - after the pack's folder is on the path
 from imaging_policies._site import SITE_NAMESPACE  # noqa: E402
 
 FORMAT = "imaging-landing-zone/access@1"
@@ -111,7 +111,31 @@ def document(site: str, resources: Sequence[Resource], config: Mapping[str, str]
             }
             for m in found.missing
         ],
+        "denials": [
+            {
+                "policy": d.resource,
+                "on": d.target,
+                "principals": sorted(d.principals),
+                "permissions": sorted(d.permissions),
+                "exceptPermissions": sorted(d.exception_permissions),
+            }
+            for d in found.denials.rules
+        ],
+        "grantLimits": _grant_limits(resources),
     }
+
+
+def _grant_limits(resources: Sequence[Resource]) -> list[dict[str, Any]]:
+    """Each project, folder or organisation grant whose condition limits the roles its holder may grant."""
+    grants, _ = _duties.project_grants(_adapt(resources))
+    found = []
+    for g in grants:
+        limit = _duties.grant_limit(g.condition)
+        if limit is not None:
+            found.append(
+                {"grant": g.resource, "principal": g.member, "role": g.role, "on": g.project, "mayGrant": sorted(limit)}
+            )
+    return found
 
 
 def _intended(value: bool | None) -> str:
@@ -137,12 +161,28 @@ def table(doc: Mapping[str, Any]) -> str:
             if r["intended"] is False:
                 lines.append(f"    beyond intent: {', '.join(r['beyondIntent'])}")
             lines.append(f"    granted by: {'; '.join(r['grantedBy'])}")
+            if r.get("denied"):
+                lines.append(f"    denied by {', '.join(r['deniedBy'])}: {', '.join(r['denied'])}")
     if doc["missing"]:
         lines += ["", "Needed but not in place:"]
         lines += [
             f"  {m['principal']} needs {m['permission']} on {m['kind']} {m['asset']} ({m['why']})"
             + (f", dropped by {', '.join(m['droppedBy'])}" if m["droppedBy"] else "")
             for m in doc["missing"]
+        ]
+    if doc.get("denials"):
+        lines += ["", "Deny policies (what they take away, whatever a grant gives):"]
+        lines += [
+            f"  {d['policy']} on {d['on']}: {', '.join(d['principals'])} denied {', '.join(d['permissions'])}"
+            + (f" except {', '.join(d['exceptPermissions'])}" if d["exceptPermissions"] else "")
+            for d in doc["denials"]
+        ]
+    if doc.get("grantLimits"):
+        lines += ["", "Grant limits (the roles an IAM-admin grant's holder may grant):"]
+        lines += [
+            f"  {g['grant']}: {g['principal']} holds {g['role']} on {g['on']} and may grant "
+            + (", ".join(g["mayGrant"]) or "no role")
+            for g in doc["grantLimits"]
         ]
     return "\n".join(lines) + "\n"
 

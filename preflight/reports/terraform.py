@@ -64,6 +64,7 @@ PROVIDERS = {
 """Provider configuration key -> provider address."""
 
 TF_TYPES: dict[str, str] = {
+    "gcp:binaryauthorization/policy:Policy": "google_binary_authorization_policy",
     "gcp:cloudrunv2/service:Service": "google_cloud_run_v2_service",
     "gcp:cloudrunv2/serviceIamMember:ServiceIamMember": "google_cloud_run_v2_service_iam_member",
     "gcp:compute/backendService:BackendService": "google_compute_backend_service",

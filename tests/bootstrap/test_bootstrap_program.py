@@ -7,7 +7,6 @@ and a real `pulumi up` of bootstrap/ do)."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -38,11 +37,12 @@ def resources(request):
         preview=request.param == "preview",
     )
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     return found
 
 
 def _by_name(resources, name):
-    [found] = [r for r in resources if r.name == name]
+    [found] = [r for r in resources if r.name == name and r.custom]
     return found
 
 
@@ -52,7 +52,7 @@ def _of_type(resources, token):
 
 def test_the_state_bucket_is_cmek_versioned_uniform_private_logged_and_protected(resources):
     state = _by_name(resources, "state")
-    key = _by_name(resources, "state-storage-agent")
+    key = _by_name(resources, "state-agent-key")
     assert state.inputs["uniformBucketLevelAccess"] is True
     assert state.inputs["publicAccessPrevention"] == "enforced"
     assert state.inputs["versioning"] == {"enabled": True}
@@ -69,6 +69,34 @@ def test_the_state_key_and_one_secrets_key_per_site_rotate_within_90_days_and_ar
         assert key.inputs["rotationPeriod"] == "7776000s"
         assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
         assert key.protect is True
+
+
+def test_the_state_bucket_and_the_keys_are_the_components_and_keep_their_identity(resources):
+    """Part 4: the bootstrap builds its buckets and keys with the library (StateBucket, PlatformKeys: the same
+    CMEK, versioning, logging and protection constants as a site's); each child aliases the name it had at the
+    stack's root before, so the next ``up`` adopts it instead of replacing the state."""
+    components = {r.urn: r.type for r in resources if not r.custom}
+    root = "urn:pulumi:platform::imaging-landing-zone-bootstrap::"
+    expected = {
+        "state": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state"),
+        "state-access-logs": ("imaging:storage:StateBucket", "gcp:storage/bucket:Bucket::state-access-logs"),
+        "state-agent-key": (
+            "imaging:storage:StateBucket",
+            "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember::state-storage-agent",
+        ),
+        "pulumi": ("imaging:kms:PlatformKeys", "gcp:kms/keyRing:KeyRing::pulumi"),
+        "pulumi-state": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::state-key"),
+        "pulumi-secrets-lausanne": ("imaging:kms:PlatformKeys", "gcp:kms/cryptoKey:CryptoKey::secrets-lausanne-key"),
+    }
+    for name, (component, old) in expected.items():
+        found = _by_name(resources, name)
+        assert components[found.parent] == component, name
+        assert found.aliases == [root + old], name
+    state, logs = _by_name(resources, "state"), _by_name(resources, "state-access-logs")
+    assert state.inputs["name"] == "chuv-imaging-platform-pulumi-state"
+    assert logs.inputs["name"] == "chuv-imaging-platform-pulumi-state-logs"
+    assert state.inputs["forceDestroy"] is False
+    assert logs.protect is True
 
 
 def test_no_long_lived_credentials(resources):
@@ -99,24 +127,6 @@ def test_each_site_has_a_deployer_for_its_environment_a_drift_checker_for_main_a
         "preview-lausanne-federation-pull-request": f"{pool}{repo}:pull_request",
         "preview-utrecht-federation-pull-request": f"{pool}{repo}:pull_request",
     }
-
-
-def _readme_deployer_roles() -> set[str]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("Roles the deployer needs on the site project:", 1)[1].split("APIs that must be enabled", 1)[
-        0
-    ]
-    return set(re.findall(r"`(roles/[\w.]+)`", section))
-
-
-def test_deployers_hold_exactly_the_roles_the_readme_lists_on_their_own_site_project(resources):
-    for site in stacks.available():
-        project = stacks.load(site).site.gcp_project
-        grants = [
-            r for r in _of_type(resources, "gcp:projects/iAMMember:IAMMember") if r.name.startswith(f"deploy-{site}-")
-        ]
-        assert {g.inputs["project"] for g in grants} == {project}
-        assert {g.inputs["role"] for g in grants} == _readme_deployer_roles()
 
 
 def test_previewers_get_no_role_that_administers_or_edits(resources):
@@ -176,6 +186,7 @@ def test_bad_configuration_is_refused_naming_the_key(overrides, problem):
     finally:
         sys.path.remove(str(BOOTSTRAP))
         sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     assert any(line.startswith(problem) for line in raised.value.problems), raised.value.problems
 
 
@@ -187,6 +198,7 @@ def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
     config = _config()
     found = engine.run_program(BOOTSTRAP / "__main__.py", config=config, project=PROJECT, stack="platform", mode=mode)
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     pack = configured_pack(config, project=PROJECT, stack="platform", mode=mode, policy_config=policy_config)
     try:
         diagnostics = [d for r in found for d in pack.analyze(r)] + pack.analyze_stack(found)
@@ -224,6 +236,7 @@ def test_a_retired_site_keeps_its_secrets_key_and_loses_its_identities():
         stack="platform",
     )
     sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     keys = {r.inputs["name"]: r for r in _of_type(found, "gcp:kms/cryptoKey:CryptoKey")}
     assert set(keys) == {"state", "secrets-lausanne", "secrets-utrecht"}
     assert keys["secrets-utrecht"].protect is True
@@ -240,6 +253,7 @@ def test_a_site_both_active_and_retired_is_refused():
     finally:
         sys.path.remove(str(BOOTSTRAP))
         sys.modules.pop("platform_config", None)
+    sys.modules.pop("duties", None)
     assert raised.value.problems == [
         "imaging-bootstrap: retiredSites lists utrecht, also in sites: a site is either active or retired"
     ]

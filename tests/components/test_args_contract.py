@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from components import contract, principals
+from components.admission import AdmissionPolicyArgs
 from components.contract import SignOn
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
@@ -133,6 +134,9 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "project": lambda kw: ProjectGuardRailsArgs(
         **{"project": "proj-123456", "region": "europe-west1", "services": [], **kw}
     ),
+    "admission": lambda kw: AdmissionPolicyArgs(
+        **{"project": "proj-123456", "attestors": ["projects/build-123456/attestors/a"], **kw}
+    ),
 }
 
 # (shared type, component args, their field and bad value, the stack file's key path and bad value)
@@ -184,6 +188,14 @@ _CASES = [
     ("PinnedImage", "viewer", {"image": "r.example/i:latest"}, "viewer/image", "r.example/i:latest"),
     ("DnsName", "viewer", {"domain": "https://v.example/"}, "viewer/domain", "https://v.example/"),
     ("SignOn", "viewer", {"sign_on": "password"}, "viewer/signOn", "password"),
+    ("AttestorName", "admission", {"attestors": ["built-by-ci"]}, "viewer/attestors", ["built-by-ci"]),
+    (
+        "AttestorName",
+        "admission",
+        {"attestors": ["projects/build/attestors/a"]},
+        "viewer/attestors",
+        ["projects/build/attestors/a"],
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ from tests.conftest import by_name, site_plan
 
 STACK = "urn:pulumi:lausanne::imaging-landing-zone::"
 LAU_APIS = (
+    "binaryauthorization",
     "cloudkms",
     "cloudresourcemanager",
     "compute",
@@ -129,6 +130,8 @@ def test_site_children_are_exactly_these():
             ("imaging:project:ProjectGuardRails", "lau-project"),
             *[("gcp:projects/service:Service", f"lau-project-api-{api}") for api in LAU_APIS],
             *[("gcp:orgpolicy/policy:Policy", f"lau-project-{constraint}") for constraint in GUARD_RAIL_CONSTRAINTS],
+            ("imaging:admission:AdmissionPolicy", "lau-admission"),
+            ("gcp:binaryauthorization/policy:Policy", "lau-admission-policy"),
             ("imaging:viewer:ViewerEndpoint", "lau-viewer"),
             *[(kind, f"lau-viewer-{suffix}") for suffix, kind in VIEWER_CHILDREN.items()],
             *[

@@ -75,3 +75,27 @@ def test_pulumi_preview_finds_what_the_preflight_finds(tmp_path):
     preflight = {(f.policy, f.urn) for f in result.findings}
     assert engine, "the engine reported no policy event: the comparison would be vacuous"
     assert preflight == engine
+
+
+@needs_gcp
+@needs_cli
+def test_the_bootstraps_preview_with_the_pack_and_its_exemptions_passes(tmp_path):
+    """The bootstrap (separation of duties: custom roles, the grant-limited IAM-admin role, the deny policies,
+    the components' state bucket and keys) through the real engine and the pack with its recorded exemptions:
+    exit 0 and no mandatory finding. A refused deny permission or custom-role permission shows at its `up`."""
+    bootstrap = ROOT / "bootstrap"
+    env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp_path}", "PULUMI_CONFIG_PASSPHRASE": ""}
+    subprocess.run(["pulumi", "stack", "select", "--create", "platform"], cwd=bootstrap, env=env, check=True)
+    result = subprocess.run(
+        [
+            "pulumi", "preview", "--stack", "platform", "--non-interactive",
+            "--policy-pack", str(ROOT / "policies"), "--policy-pack-config", str(bootstrap / "policy-config.json"),
+        ],
+        cwd=bootstrap,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "mandatory" not in result.stdout

@@ -84,7 +84,7 @@ CASES = [
             "gcp-cloudrun-not-public",
             add_resource("gcp:cloudrun/service:Service", "viewer-v1", {"location": "europe-west6", "metadata": {}}),
             "metadata.annotations['run.googleapis.com/ingress'] is unset (all)",
-            also=frozenset({"gcp-viewer-no-public-address"}),
+            also=frozenset({"gcp-viewer-no-public-address", "gcp-cloudrun-binary-authorization"}),
         ),
         id="cloud-run-v1-open-ingress",
     ),

@@ -114,6 +114,16 @@ CASES = [
     pytest.param(
         Case(
             "gcp-cloudrun-not-public",
+            on(LAU_RUN, set_prop("invokerIamDisabled", value=True)),
+            "invokerIamDisabled is true while the stack's imaging-landing-zone:viewer.signOn is iap",
+        ),
+        # IAM-09: copied from the launch-token site's service "to simplify": Lausanne signs on through IAP, and
+        # Cloud Run stops checking who invokes the viewer
+        id="cloud-run-invoker-iam-off-on-an-iap-site",
+    ),
+    pytest.param(
+        Case(
+            "gcp-cloudrun-not-public",
             add_resource(
                 "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
                 "viewer-public",

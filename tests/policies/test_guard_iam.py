@@ -384,7 +384,7 @@ CASES = [
             "is a custom role the stack does not declare",
             stack=True,
             also=frozenset(
-                {"gcp-iam-effective-access-within-intent"}
+                {"gcp-iam-effective-access-within-intent", "gcp-iam-needed-grants-in-place"}
             ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-not-in-stack",  # a role created by hand in the console: its permissions are invisible
@@ -440,7 +440,7 @@ CASES = [
             "storage.buckets.setIamPolicy (changes who has access)",
             stack=True,
             also=frozenset(
-                {"gcp-iam-effective-access-within-intent"}
+                {"gcp-iam-effective-access-within-intent", "gcp-iam-needed-grants-in-place"}
             ),  # the effective access (IAM-10/IAM-11) sees it too
         ),
         id="custom-role-sets-bucket-iam",  # the uploader group could grant itself anything on the bucket

@@ -728,6 +728,7 @@ _SECOND_VIEWER_RUN = {
     "name": "lau-viewer-beta",
     "location": "europe-west6",
     "ingress": "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER",
+    "binaryAuthorization": {"useDefault": True},  # NET-16: every Cloud Run service of a site enforces the policy
     "template": {
         "serviceAccount": VIEWER_SA,
         "vpcAccess": {

@@ -194,12 +194,13 @@ CASES = [
             POLICY,
             on(
                 "lau-viewer-run",
-                set_prop("binaryAuthorization", value={"breakglassJustification": "urgent fix", "useDefault": False}),
+                set_prop("sshEnabled", value=True),
             ),
-            "the pack does not judge `gcp:cloudrunv2/service:Service.binaryAuthorization`",
+            "the pack does not judge `gcp:cloudrunv2/service:Service.sshEnabled`",
         ),
-        id="unjudged-binary-authorization-breakglass-on-the-viewer",
-    ),  # part 3: under pressure an engineer deploys an unattested viewer image with a break-glass note
+        id="unjudged-ssh-into-the-viewer",
+    ),  # part 3: under pressure an engineer opens SSH into the viewer's instances to debug a release
+    # (binaryAuthorization is judged since the viewer's supply chain: tests/policies/test_supply_chain_mutations.py)
 ]
 
 

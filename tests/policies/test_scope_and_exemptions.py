@@ -28,6 +28,7 @@ SITE_ONLY = {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-binaryauthorization-requires-attestation",  # the attestors are the site config's viewer.attestors
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}
 
@@ -80,8 +81,10 @@ DEMANDED = SITE_ONLY - {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-binaryauthorization-requires-attestation",
 }
-"""What an empty stack that is a site lacks (with no logging declared there is no security-log bucket to ask
+"""What an empty stack that is a site lacks (NET-17's policy is demanded of a site with a viewer or a Cloud Run
+service only; with no logging declared there is no security-log bucket to ask
 for and no SIEM path to follow; LOG-08 reports the missing declaration; with no alert policy there is none
 to judge for LOG-14, and LOG-11 and LOG-12 report the missing alerts; with no asset, nobody holds or needs
 anything for IAM-10 and IAM-11)."""

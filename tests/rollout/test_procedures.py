@@ -84,7 +84,7 @@ def test_the_key_and_backend_rollout_uses_are_the_ones_the_bootstrap_and_the_wor
     )
     assert fleet.secrets_provider("lausanne") == wanted
     program = (root / "bootstrap" / "__main__.py").read_text(encoding="utf-8")
-    assert 'gcp.kms.KeyRing("pulumi", name="pulumi"' in program
+    assert 'ring="pulumi"' in program  # PlatformKeys' key ring, named pulumi
     assert 'bucket_name = f"{project}-pulumi-state"' in program
     assert fleet.backend_url == f"gs://{fleet.project}-pulumi-state"
 

@@ -85,7 +85,7 @@ def test_table_lists_every_resource_under_its_parent():
         [sys.executable, "-m", "preflight", "plan", "utrecht"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     lines = result.stdout.splitlines()
-    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 103 resources"
+    assert lines[0] == "imaging-landing-zone / utrecht (update mode): 108 resources"
     assert "  utr  imaging:site:ImagingSite" in lines
     assert "      utr-kms-images  gcp:kms/cryptoKey:CryptoKey  [protected]" in lines
 

@@ -64,3 +64,23 @@ def test_an_unknown_site_is_bad_input():
     assert done.returncode == 2
     assert done.stderr.startswith("error: ")
     assert "Traceback" not in done.stderr
+
+
+def test_the_bootstraps_deny_policies_and_grant_limits_are_shown():
+    """Separation of duties (IAM-15, IAM-16): the report lists what each deny policy takes away and the roles an
+    IAM-admin grant's holder may grant, in json and for people."""
+    done = preflight_cli("access", "--project", "bootstrap", "platform", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    denials = {d["policy"]: d for d in document["denials"]}
+    assert denials["lausanne-no-data"]["on"] == "project:chuv-imaging-lau"
+    assert "storage.objects.get" in denials["lausanne-no-data"]["permissions"]
+    assert (
+        "serviceaccount:deploy-lausanne@chuv-imaging-platform.iam.gserviceaccount.com"
+        in denials["lausanne-no-data"]["principals"]
+    )
+    limits = {g["grant"]: g for g in document["grantLimits"]}
+    assert limits["deploy-lausanne-resourcemanager-projectIamAdmin"]["mayGrant"] == []
+    table = preflight_cli("access", "--project", "bootstrap", "platform")
+    assert "Deny policies (what they take away, whatever a grant gives):" in table.stdout
+    assert "may grant no role" in table.stdout
