@@ -239,7 +239,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         choices=(*MODES, *DEPRECATED_MODES, "both", "all"),
         default=None,
         help="preview: a fresh site's first preview; update: an update or a later preview (outputs as the "
-        "provider stores them); both or all: both (default: both); existing: deprecated, the same as update",
+        "provider stores them); both or all: both; existing: deprecated, the same as update (default: both)",
     )
     parser.add_argument(
         "--policy-config",
