@@ -12,13 +12,16 @@ from dataclasses import dataclass
 
 SECURITY_LOG_FAMILIES: dict[str, str] = {
     "audit": 'log_id("cloudaudit.googleapis.com/activity") OR log_id("cloudaudit.googleapis.com/data_access") '
-    'OR log_id("cloudaudit.googleapis.com/system_event") OR log_id("cloudaudit.googleapis.com/policy")',
+    'OR log_id("cloudaudit.googleapis.com/system_event") OR log_id("cloudaudit.googleapis.com/policy") '
+    'OR log_id("cloudaudit.googleapis.com/access_transparency")',
     "vpc-flows": 'log_id("compute.googleapis.com/vpc_flows")',
     "firewall": 'log_id("compute.googleapis.com/firewall")',
     "load-balancer": 'resource.type="http_load_balancer"',
     "dns": 'log_id("dns.googleapis.com/dns_queries")',
 }
-"""Each family of security logs and the filter term that selects it (LOG-08)."""
+"""Each family of security logs and the filter term that selects it (LOG-08). The audit family includes Access
+Transparency (Google staff's access to the site's content, where the organisation has enabled it, LOG-18);
+Access Approval's requests and decisions are Admin Activity entries of ``accessapproval.googleapis.com``."""
 
 SECURITY_LOGS_FILTER = " OR ".join(f"({term})" for term in SECURITY_LOG_FAMILIES.values())
 """Every security log: access events, authentication attempts, system activity, network and DNS."""

@@ -302,6 +302,16 @@ QuietPeriod = Annotated[int, Field(ge=SPIKE_WINDOW_SECONDS, le=86400)]
 limit), from the five-minute anomaly window to a day (LOG-14)."""
 AlertSeverity = Literal["WARNING", "ERROR", "CRITICAL"]
 """Cloud Monitoring alert policy severities, least first (LOG-14)."""
+BaselineRatio = Annotated[float, Field(gt=1, le=100, allow_inf_nan=False)]
+"""How many times the same window a week earlier a volume may grow before the baseline detector fires, above 1
+and at most 100 (LOG-17)."""
+MinVolume = Annotated[int, Field(ge=1)]
+"""The least volume in the window for a baseline detector to fire at all, at least 1 (LOG-17): below it a
+quiet site's ordinary day is no anomaly."""
+HourOfDay = Annotated[int, Field(ge=0, le=23)]
+"""An hour of the day in UTC, 0 to 23 (PromQL's ``hour()`` is UTC)."""
+BASELINE_WINDOW_SECONDS = 3600
+"""The baseline detectors compare the last hour with the same hour a week earlier (LOG-17)."""
 
 # --- Images --------------------------------------------------------------------------------------
 

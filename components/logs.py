@@ -15,6 +15,7 @@ from . import principals
 from ._base import Component, ComponentArgs, child, known_after, service_agent_member
 from .alerts import SECURITY_LOGS_FILTER
 from .contract import MIN_LOG_RETENTION_DAYS, KeyId, LogRetentionDays, Region, SiemMember, SiteCode, key_in
+from .detections import FINDINGS_FILTER
 
 TYPE_TOKEN = "imaging:logging:SecurityLogging"
 
@@ -64,6 +65,9 @@ class SecurityLoggingArgs(ComponentArgs):
     """The SIEM export."""
     labels: dict[str, str] = {}
     """Labels on the topic and subscription."""
+    findings_by_organisation: str | None = None
+    """Set (the reason, a sentence) when the organisation, not the site, exports Security Command Center findings to
+    its SIEM; otherwise a Pub/Sub export also carries the site project's findings (LOG-18)."""
     log_view_readers: dict[str, str] = {}
     """Groups that read the locked log bucket's entries and nothing else (the site's ``auditor`` role), keyed
     by a stable name: ``group:<email>`` members, granted ``roles/logging.viewAccessor`` on the bucket's
@@ -97,7 +101,9 @@ class SecurityLogging(Component):
     ``<name>-siem-sink`` (ProjectSink); for a Pub/Sub export also ``<name>-pubsub-agent`` (the Pub/Sub
     service agent), ``<name>-pubsub-agent-key``,
     ``<name>-siem`` (Topic), ``<name>-siem-publisher`` (TopicIAMMember), ``<name>-siem-subscription``
-    (Subscription) and ``<name>-siem-reader`` (SubscriptionIAMMember); per log-view reader
+    (Subscription) and ``<name>-siem-reader`` (SubscriptionIAMMember), and unless the organisation exports
+    them, ``<name>-scc-findings`` (V2ProjectNotificationConfig) and ``<name>-scc-publisher`` (TopicIAMMember);
+    per log-view reader
     ``<name>-bucket-<key>`` (LogViewIamMember on the bucket's ``_AllLogs`` view).
     """
 
@@ -219,6 +225,8 @@ class SecurityLogging(Component):
             member=sink.writer_identity,
             opts=child(self),
         )
+        if args.findings_by_organisation is None:
+            self._findings_export(name, args, topic, topic_path)
         subscription = gcp.pubsub.Subscription(
             f"{name}-siem-subscription",
             project=args.project,
@@ -239,3 +247,29 @@ class SecurityLogging(Component):
             opts=child(self),
         )
         return sink
+
+    def _findings_export(
+        self, name: str, args: SecurityLoggingArgs, topic: gcp.pubsub.Topic, topic_path: pulumi.Output[str]
+    ) -> None:
+        """Security Command Center's active findings of the site project, published to the SIEM topic by the
+        notification config's own service account (its ``serviceAccount``, which the API says needs
+        ``pubsub.topics.publish``: terraform-provider-google-beta
+        google-beta/services/securitycenterv2/resource_scc_v2_project_notification_config.go, 93c65b2d)."""
+        findings = gcp.securitycenter.V2ProjectNotificationConfig(
+            f"{name}-scc-findings",
+            project=args.project,
+            location="global",
+            config_id=f"{args.site_code}-siem-findings",
+            description="Active Security Command Center findings of the site project to the SIEM (LOG-18).",
+            pubsub_topic=topic_path,
+            streaming_config={"filter": FINDINGS_FILTER},
+            opts=child(self, depends_on=[topic]),
+        )
+        gcp.pubsub.TopicIAMMember(
+            f"{name}-scc-publisher",
+            project=args.project,
+            topic=topic.name,
+            role=PUBLISHER_ROLE,
+            member=pulumi.Output.concat("serviceAccount:", findings.service_account),
+            opts=child(self),
+        )

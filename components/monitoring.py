@@ -75,6 +75,11 @@ class SecurityAlerts(Component):
     ``<name>-<key>`` (logging Metric) and ``<name>-<key>-alert`` (AlertPolicy).
     """
 
+    channels: list[StrInput]
+    """Every channel the alerts notify (the declared ones and the email channels created here)."""
+    read_metric: pulumi.Output[str]
+    """The name of the metric counting the image bucket's reads per principal (the anomaly detectors' source)."""
+
     def __init__(self, name: str, args: SecurityAlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, opts)
         channels: list[StrInput] = list(args.notification_channels)
@@ -88,11 +93,16 @@ class SecurityAlerts(Component):
                 opts=child(self),
             )
             channels.append(channel.name)
+        self.channels = channels
         for alert in SECURITY_ALERTS:
-            self._alert(name, args, alert, channels)
+            metric = self._alert(name, args, alert, channels)
+            if alert.key == READ_SPIKE:
+                self.read_metric = metric.name
         self.register_outputs({})
 
-    def _alert(self, name: str, args: SecurityAlertsArgs, alert: SecurityAlert, channels: list[StrInput]) -> None:
+    def _alert(
+        self, name: str, args: SecurityAlertsArgs, alert: SecurityAlert, channels: list[StrInput]
+    ) -> gcp.logging.Metric:
         metric_id = metric_name(args.site_code, alert)
         spike = alert.key == READ_SPIKE
         log_filter: StrInput = (
@@ -153,3 +163,4 @@ class SecurityAlerts(Component):
             enabled=True,
             opts=child(self, depends_on=[metric]),
         )
+        return metric

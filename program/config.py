@@ -33,11 +33,14 @@ from components.contract import (
     AlertSeverity,
     AllowlistCidr,
     AttestorName,
+    BaselineRatio,
     CustomerId,
     DestroyScheduledDays,
     DnsName,
     GroupEmail,
+    HourOfDay,
     LogRetentionDays,
+    MinVolume,
     NotificationEmail,
     ObjectRetentionDays,
     OidcIssuer,
@@ -453,6 +456,86 @@ class AlertSettings(_Model):
         return self
 
 
+class Baseline(_Model):
+    """How far a volume may grow over the same hour a week earlier before a baseline detector fires (LOG-17)."""
+
+    ratio: BaselineRatio = 3.0
+    """Times the same hour a week earlier, above 1 and at most 100."""
+    minimum: MinVolume
+    """The least volume in the hour for the detector to fire at all (a week without data counts as 0)."""
+
+
+class ImageReadsBaseline(Baseline):
+    """Image reads per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 2000
+    """Image reads in the hour below which no surge is an anomaly."""
+
+
+class EgressBaseline(Baseline):
+    """Bytes the image bucket sends per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 10 * 1024**3
+    """Bytes in the hour (default 10 GiB) below which no surge is an anomaly."""
+
+
+class DeniedBaseline(Baseline):
+    """Denied requests per hour against the same hour a week earlier."""
+
+    minimum: MinVolume = 50
+    """Denied requests in the hour below which no surge is an anomaly."""
+
+
+class OffHours(_Model):
+    """The hours in which nobody reads images in bulk, in UTC (LOG-17)."""
+
+    start_hour: HourOfDay = 22
+    """The first off-hour, 0 to 23 UTC."""
+    end_hour: HourOfDay = 6
+    """The first working hour after the off-hours, 0 to 23 UTC (before `startHour`: the window wraps past
+    midnight)."""
+    bulk_reads: MinVolume = 500
+    """Image reads within an off-hour that raise the alert."""
+
+    @model_validator(mode="after")
+    def _some_hours(self) -> Self:
+        if self.start_hour == self.end_hour:
+            raise ValueError(
+                f"@endHour: {self.end_hour} equals startHour: the off-hours would be empty; give the first working "
+                "hour after them"
+            )
+        return self
+
+
+class DetectionSettings(_Model):
+    """The site's anomaly detectors: deviation from its own past and its off-hours (LOG-17)."""
+
+    image_reads: ImageReadsBaseline = ImageReadsBaseline()
+    """Image reads per hour against the same hour a week earlier (default ratio 3, minimum 2000)."""
+    egress_bytes: EgressBaseline = EgressBaseline()
+    """Bytes the image bucket sends per hour against the same hour a week earlier (default ratio 3, minimum
+    10 GiB)."""
+    denied_requests: DeniedBaseline = DeniedBaseline()
+    """Denied requests per hour against the same hour a week earlier (default ratio 3, minimum 50)."""
+    off_hours: OffHours = OffHours()
+    """When a bulk image read is an anomaly (default 22:00 to 06:00 UTC, 500 reads per hour)."""
+
+
+def _reason(value: str) -> str:
+    if len(value.strip()) < 20:
+        raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
+    return value.strip()
+
+
+class FindingsSettings(_Model):
+    """Google's own detectors in the SIEM: Security Command Center findings and Access Transparency logs (LOG-18)."""
+
+    organisation: Annotated[str, AfterValidator(_reason)] | None = None
+    """Set when the organisation, not the site, exports the site project's Security Command Center findings to its
+    SIEM (or has not activated Security Command Center): the reason in a sentence, with its reference. Unset, a
+    site with a Pub/Sub SIEM export publishes its active findings to the export topic."""
+
+
 class LoggingSettings(_Model):
     """Security logs: retention, SIEM export and alerting (LOG-01, LOG-05 to LOG-12, ENC-09)."""
 
@@ -462,6 +545,10 @@ class LoggingSettings(_Model):
     """The SIEM export."""
     alerts: AlertSettings
     """Notification channels and the anomaly threshold."""
+    detection: DetectionSettings = DetectionSettings()
+    """The anomaly detectors' baselines and off-hours (LOG-17)."""
+    findings: FindingsSettings = FindingsSettings()
+    """Security Command Center findings in the SIEM, or where the organisation exports them (LOG-18)."""
 
 
 GUARD_RAIL_CONSTRAINTS = (
@@ -489,12 +576,6 @@ def _guard_rail(value: str) -> str:
     if value not in GUARD_RAIL_CONSTRAINTS:
         raise ValueError(f"is not one of the site's guard rails: {', '.join(GUARD_RAIL_CONSTRAINTS)}")
     return value
-
-
-def _reason(value: str) -> str:
-    if len(value.strip()) < 20:
-        raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
-    return value.strip()
 
 
 class GuardRailSettings(_Model):
@@ -767,6 +848,10 @@ def format_errors(exc: ValidationError) -> list[str]:
                     where, _, what = problem.removeprefix("@").partition(": ")
                     lines.append(f"{NAMESPACE}:{'.'.join([*map(str, loc), where])}: {what}")
                 continue
+        elif kind == "greater_than":
+            message = f"must be greater than {error['ctx']['gt']:g}, got {error['input']!r}"
+        elif kind == "finite_number":
+            message = f"must be a finite number, got {error['input']!r}"
         elif kind == "less_than_equal":
             message = f"must be at most {error['ctx']['le']}, got {error['input']!r}"
         elif kind == "greater_than_equal":

@@ -6,16 +6,19 @@ import pulumi
 
 from components._base import Component
 from components.admission import AdmissionPolicy, AdmissionPolicyArgs
+from components.detection import AnomalyDetectors, AnomalyDetectorsArgs, BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewall, AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentities, SiteIdentitiesArgs
 from components.kms import DataClass, SiteKeys, SiteKeysArgs
-from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination
+from components.logs import SecurityLogging, SecurityLoggingArgs, SiemDestination, log_bucket_id
 from components.monitoring import SecurityAlerts, SecurityAlertsArgs
+from components.naming import key_ring_name
 from components.network import SiteNetwork, SiteNetworkArgs, WorklistRoute
 from components.project import ProjectGuardRails, ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucket, ImageBucketArgs
 from components.viewer import ViewerEndpoint, ViewerEndpointArgs
 from program.config import SiteConfig, SiteRole
+from program.intent import site_intent
 
 TYPE_TOKEN = "imaging:site:ImagingSite"
 
@@ -47,9 +50,10 @@ class ImagingSite(Component):
     Children: ``<site>-kms`` (:class:`SiteKeys`), ``<site>-identities`` (:class:`SiteIdentities`),
     ``<site>-network`` (:class:`SiteNetwork`), ``<site>-firewall`` (:class:`AllowlistFirewall`),
     ``<site>-images`` (:class:`ImageBucket`), ``<site>-logging`` (:class:`SecurityLogging`),
-    ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-project`` (:class:`ProjectGuardRails`) and,
-    when the site has a viewer, ``<site>-admission`` (:class:`AdmissionPolicy`, the project's Binary
-    Authorization policy) and ``<site>-viewer`` (:class:`ViewerEndpoint`).
+    ``<site>-alerts`` (:class:`SecurityAlerts`), ``<site>-detectors`` (:class:`AnomalyDetectors`),
+    ``<site>-project`` (:class:`ProjectGuardRails`) and, when the site has a viewer, ``<site>-admission``
+    (:class:`AdmissionPolicy`, the project's Binary Authorization policy) and ``<site>-viewer``
+    (:class:`ViewerEndpoint`).
     """
 
     image_bucket_name: pulumi.Output[str]
@@ -176,6 +180,7 @@ class ImagingSite(Component):
                 retention_days=logs.retention_days,
                 siem=SiemDestination(**logs.siem.model_dump()),
                 log_view_readers=auditors,
+                findings_by_organisation=logs.findings.organisation,
                 labels=labels,
             ),
             opts=after_apis(),
@@ -189,6 +194,29 @@ class ImagingSite(Component):
                 emails=dict(logs.alerts.emails),
                 image_bucket=images.bucket.name,
                 image_read_spike=logs.alerts.image_read_spike,
+                quiet_period=logs.alerts.max_quiet_period,
+                min_severity=logs.alerts.min_severity,
+            ),
+            opts=after_apis(),
+        )
+        intent, detection = site_intent(config), logs.detection
+        detectors = AnomalyDetectors(
+            f"{name}-detectors",
+            AnomalyDetectorsArgs(
+                project=config.gcp_project,
+                site_code=config.site_code,
+                notification_channels=alerts.channels,
+                image_bucket=images.bucket.name,
+                read_metric=alerts.read_metric,
+                key_ring=key_ring_name(config.site_code),
+                log_bucket=log_bucket_id(config.site_code),
+                image_readers=intent.image_readers,
+                key_users=intent.key_users,
+                log_readers=intent.log_readers,
+                image_reads=BaselineArgs(**detection.image_reads.model_dump()),
+                egress_bytes=BaselineArgs(**detection.egress_bytes.model_dump()),
+                denied_requests=BaselineArgs(**detection.denied_requests.model_dump()),
+                off_hours=OffHoursArgs(**detection.off_hours.model_dump()),
                 quiet_period=logs.alerts.max_quiet_period,
                 min_severity=logs.alerts.min_severity,
             ),
@@ -226,7 +254,15 @@ class ImagingSite(Component):
             )
         # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
         guard_rails.restrict_member_domains(
-            after=[keys, identities, images, security_logging, alerts, *([self.viewer] if self.viewer else [])]
+            after=[
+                keys,
+                identities,
+                images,
+                security_logging,
+                alerts,
+                detectors,
+                *([self.viewer] if self.viewer else []),
+            ]
         )
         self.keys, self.identities, self.network, self.images = keys, identities, network, images
         self.logging = security_logging
@@ -243,6 +279,8 @@ class ImagingSite(Component):
             extra.append("sts.googleapis.com")
         if config.logging.siem.subscriber is not None:
             extra.append("pubsub.googleapis.com")
+            if config.logging.findings.organisation is None:
+                extra.append("securitycenter.googleapis.com")
         if config.viewer is not None:
             extra += ["run.googleapis.com", "binaryauthorization.googleapis.com"]
             if config.viewer.sign_on.value == "iap":

@@ -377,7 +377,42 @@ BAD_LOGGING = [
         "fires on it",
         id="alert-condition-longer-than-its-window",
     ),
+    pytest.param(
+        _set("logging/detection", {"imageReads": {"ratio": 1}}),
+        f"{NS}:logging.detection.imageReads.ratio: must be greater than 1, got 1",
+        id="baseline-ratio-fires-on-an-ordinary-week",
+    ),
+    pytest.param(
+        _set("logging/detection", {"egressBytes": {"ratio": "inf"}}),
+        f"{NS}:logging.detection.egressBytes.ratio: must be a finite number, got 'inf'",
+        id="baseline-ratio-never-fires",
+    ),
+    pytest.param(
+        _set("logging/detection", {"deniedRequests": {"minimum": 0}}),
+        f"{NS}:logging.detection.deniedRequests.minimum: must be at least 1, got 0",
+        id="baseline-minimum-zero",
+    ),
+    pytest.param(
+        _set("logging/detection", {"offHours": {"startHour": 24}}),
+        f"{NS}:logging.detection.offHours.startHour: must be at most 23, got 24",
+        id="off-hours-start-past-midnight",
+    ),
+    pytest.param(
+        _set("logging/detection", {"offHours": {"startHour": 3, "endHour": 3}}),
+        f"{NS}:logging.detection.offHours.endHour: 3 equals startHour: the off-hours would be empty; give the "
+        "first working hour after them",
+        id="off-hours-empty",
+    ),
 ]
+
+
+def test_a_detection_setting_given_alone_keeps_the_other_defaults():
+    """A site that sets only a ratio keeps its detector's default minimum (and the other detectors' defaults)."""
+    config = copy.deepcopy(BASE)
+    _set("logging/detection", {"imageReads": {"ratio": 5}})(config)
+    detection = load(config).logging.detection
+    assert (detection.image_reads.ratio, detection.image_reads.minimum) == (5, 2000)
+    assert (detection.egress_bytes.minimum, detection.off_hours.start_hour) == (10 * 1024**3, 22)
 
 
 BAD_VIEWER_AND_GUARD_RAILS = [

@@ -14,6 +14,11 @@ FIRST_PREVIEW_UNKNOWNS = {
     "Cloud Logging assigns when it creates the sink (ProjectSink.writerIdentity)"
     for site, config in ((site, stacks.site_of(stacks.load(site))) for site in SITES)
     if config.logging.siem.subscriber is not None  # a Pub/Sub export: the sink's identity publishes to it
+} | {
+    (site, f"{config.site_code}-logging-scc-publisher", ".member"): "the findings export's service account, which "
+    "Security Command Center assigns when it creates the config (V2ProjectNotificationConfig.serviceAccount)"
+    for site, config in ((site, stacks.site_of(stacks.load(site))) for site in SITES)
+    if config.logging.siem.subscriber is not None and config.logging.findings.organisation is None
 }
 """(site, resource, property) whose value no invoke or config can give before the resources exist: the
 only values a first preview of an example site leaves to the update run (docs/adr/0026)."""

@@ -254,15 +254,18 @@ def _key_users(resources: list[Any], intent: Intent, keys: Mapping[str, str]) ->
 
 
 def _siem_writers(resources: list[Any], intent: Intent, topic_paths: set[str]) -> frozenset[str]:
+    """Who publishes to the SIEM topic: the writer of each sink exporting to it, and the service account of each
+    Security Command Center notification config of the site publishing to it (LOG-18)."""
     writers = set()
     for r in resources:
-        if r.resource_type != tokens.PROJECT_SINK:
+        if r.resource_type == tokens.PROJECT_SINK:
+            destination, writer = _canonical(leaf(r.props, "destination"), intent.site), _writer(r, intent.site)
+        elif r.resource_type in tokens.SCC_PROJECT_NOTIFICATIONS:
+            destination, writer = _canonical(leaf(r.props, "pubsubTopic"), intent.site), _scc_agent(r, intent.site)
+        else:
             continue
-        destination = _canonical(leaf(r.props, "destination"), intent.site)
-        if destination in topic_paths:
-            writer = _writer(r, intent.site)
-            if writer:
-                writers.add(writer)
+        if destination in topic_paths and writer:
+            writers.add(writer)
     return frozenset(writers)
 
 
@@ -482,11 +485,13 @@ def _target_property(token: str) -> str | None:
 
 
 def _candidates(r: Any, prop: str, text: str, site: SiteProject) -> set[str]:
-    """The canonical paths a target reference may name beyond its own: the provider's stored IAP form, a short
-    name in the resource's project, a view's bucket (a grant on a view reads the bucket's logs), a key or key
-    ring in the provider's short ``<project>/<location>/<ring>[/<key>]`` form."""
+    """The canonical paths a target reference may name beyond its own: the provider's stored IAP and Cloud Run v1
+    forms, a short name in the resource's project, a view's bucket (a grant on a view reads the bucket's logs),
+    a key or key ring in the provider's short ``<project>/<location>/<ring>[/<key>]`` form."""
     project = _in_project(r, site)
     found: set[str] = set()
+    if prop == "service" and text.startswith("v1/projects/"):  # how the provider stores a Cloud Run v1 grant's
+        found.add(_canonical(text.removeprefix("v1/"), site) or "")  # service: GetResourceId's "v1/projects/..."
     iap = _IAP_WEB.match(_canonical(text, site) or "")
     if iap:  # how the provider stores it: projects/<p>/iap_web/compute/services/<name>
         found.add(f"projects/{iap.group('project')}/global/backendservices/{iap.group('name')}")
@@ -584,6 +589,18 @@ def _agent_of(identity: Any, site: SiteProject) -> str | None:
     return f"serviceaccount:service-{site.number}@{domain}.iam.gserviceaccount.com"
 
 
+def _scc_agent(config: Any, site: SiteProject) -> str | None:
+    """A notification config's ``serviceAccount`` (the one that needs ``pubsub.topics.publish``), else (a first
+    preview) Security Command Center's notification agent of the site project, ``service-<number>@gcp-sa-scc-
+    notification``, the form the update run then reports or refutes."""
+    reported = as_str(leaf(config.props, "serviceAccount"))
+    if reported:
+        return principal(reported if ":" in reported else f"serviceAccount:{reported}")
+    if site.number and site.holds(_in_project(config, site)):
+        return f"serviceaccount:service-{site.number}@gcp-sa-scc-notification.iam.gserviceaccount.com"
+    return None
+
+
 def _account_member(account: Any, site: SiteProject) -> str | None:
     email, account_id = as_str(leaf(account.props, "email")), as_str(leaf(account.props, "accountId"))
     if email is None and account_id:
@@ -606,6 +623,7 @@ _BY_SOURCE: Final[dict[str, Callable[[Any, SiteProject], str | None]]] = {
     tokens.SERVICE_ACCOUNT: _account_member,
     tokens.PROJECT_SINK: _writer,
     tokens.WORKLOAD_IDENTITY_POOL: _pool_subject,
+    **dict.fromkeys(tokens.SCC_PROJECT_NOTIFICATIONS, _scc_agent),
 }
 
 

@@ -13,7 +13,7 @@ permissions it may hold there and whether the site *needs* that grant (its absen
 | access-log, log-sink, security-log bucket, view | ``auditor`` groups | read objects, log views | no |
 | each key | the service agent of each resource the stack encrypts with it | encrypt and decrypt | yes |
 | each key | the Cloud Storage, Pub/Sub and Logging CMEK agents, the runtime identities | encrypt, decrypt | no |
-| SIEM topic | the SIEM sink's writer (Cloud Logging's agent) | publish | yes |
+| SIEM topic | the SIEM sink's writer (Cloud Logging's agent), the findings export's service account | publish | yes |
 | SIEM subscription | the declared SIEM subscriber (and a ``siem`` group) | consume (and view) | yes |
 | viewer service | IAP's service agent, when sign-on is IAP | invoke | yes |
 | viewer backend | ``viewer.iapGroups`` | access through IAP | yes |
@@ -188,7 +188,13 @@ def _sink_bucket(intent: Intent, context: Mapping[str, Any]) -> list[Holder]:
 def _topic(intent: Intent, context: Mapping[str, Any]) -> list[Holder]:
     writers: frozenset[str] = context.get("writers", frozenset())
     return [
-        Holder(m, PUBLISH, "the SIEM sink's writer identity", True, frozenset({"pubsub.topics.publish"}))
+        Holder(
+            m,
+            PUBLISH,
+            "the SIEM sink's writer identity, or Security Command Center's publisher of the site's findings",
+            True,
+            frozenset({"pubsub.topics.publish"}),
+        )
         for m in sorted(writers)
     ]
 

@@ -41,6 +41,8 @@ SELF: Final = "gcp-resource-properties-judged"
 LOG_PATH: Final = "gcp-logging-siem-path-intact"
 """LOG-13: every hop of a security entry's path to the SIEM subscriber (topics, subscriptions)."""
 ALERTS_NOTIFY: Final = "gcp-monitoring-security-alerts-notify"
+FINDINGS: Final = "gcp-scc-findings-to-siem"
+"""LOG-18: the site project's Security Command Center findings reach the SIEM topic."""
 """LOG-14: security alerts notify when an incident opens, within the site's bounds."""
 TRAFFIC: Final = "NET-09/TLS-06 (traffic references)"
 """The traffic references' controls (URL maps, backends, NEGs, certificates): judged in their own modules."""
@@ -345,6 +347,17 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "documentation": "text sent with a notification",
             "userLabels": LABELS,
         },
+    ),
+    tokens.SCC_PROJECT_NOTIFICATION: _row(
+        judged={"project pubsubTopic streamingConfig": FINDINGS},
+        harmless={
+            **_common("configId"),
+            "location": "the Security Command Center location that holds the config; which findings it sends is "
+            "streamingConfig's",
+        },
+    ),
+    "gcp:securitycenter/projectNotificationConfig:ProjectNotificationConfig": _row(
+        judged={"project pubsubTopic streamingConfig": FINDINGS}, harmless=_common("configId")
     ),
     tokens.NOTIFICATION_CHANNEL: _row(
         judged={"type labels enabled": ALERTS, "project": SELF},

@@ -61,6 +61,7 @@ SITE_SERVICES = [
     "orgpolicy.googleapis.com",
     "pubsub.googleapis.com",
     "run.googleapis.com",
+    "securitycenter.googleapis.com",
     "storage.googleapis.com",
     "sts.googleapis.com",
 ]

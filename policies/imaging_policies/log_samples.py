@@ -718,6 +718,34 @@ SAMPLES: tuple[Sample, ...] = (
         },
         family="dns",
     ),
+    Sample(
+        "google-staff-read-an-image",  # Access Transparency: Google personnel read an object for a support case
+        {
+            "insertId": "1qr2x9je4kq",
+            "logName": log_name("cloudaudit.googleapis.com/access_transparency"),
+            "resource": {"type": "project", "labels": {"project_id": PROJECT}},
+            "timestamp": "2025-03-14T09:27:09.000Z",
+            "severity": "NOTICE",
+            "protoPayload": {
+                "@type": "type.googleapis.com/google.cloud.audit.TransparencyLog",
+                "location": {
+                    "principalOfficeCountry": "CH",
+                    "principalEmployingEntity": "Google LLC",
+                    "principalPhysicalLocationCountry": "CH",
+                },
+                "product": ["Cloud Storage"],
+                "reason": [{"type": "CUSTOMER_INITIATED_SUPPORT", "detail": "Case number: 51234567"}],
+                "accesses": [
+                    {
+                        "methodName": "GoogleInternal.Read",
+                        "resourceName": f"//googleapis.com/storage/buckets/{IMAGES}/objects/studies/1.2.826.0.1/17.dcm",
+                    }
+                ],
+                "accessApprovals": [f"projects/{PROJECT}/approvalRequests/0f1e2d3c4b5a"],
+                "eventId": "bd6f3a1c-2f4e-4a8e-9c1b-7e3d5a2f1b0c",
+            },
+        },
+    ),
     # --- Not security logs ---------------------------------------------------------------------
     Sample(
         "app-stdout",  # mentions an audit log ID in its text: log_id() must not be a text search
@@ -778,19 +806,32 @@ def _retarget(node: Any, pattern: re.Pattern[str], values: Mapping[str, str]) ->
     return node
 
 
+def _site_values(
+    project: str | None, region: str | None, site_code: str | None
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    values = {
+        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
+        PROJECT: project or PROJECT,
+        REGION: region or REGION,
+    }
+    return re.compile("|".join(re.escape(k) for k in values)), values  # the image bucket first: it holds the project
+
+
 @cache
 def for_site(project: str | None, region: str | None, site_code: str | None) -> tuple[Sample, ...]:
     """The samples as the given site would write them: its project, region and image bucket.
 
     An unknown (``None``) value keeps the reference site's.
     """
-    values = {
-        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
-        PROJECT: project or PROJECT,
-        REGION: region or REGION,
-    }
-    pattern = re.compile("|".join(re.escape(k) for k in values))  # the image bucket first: it holds the project
+    pattern, values = _site_values(project, region, site_code)
     return tuple(replace(s, entry=_retarget(s.entry, pattern, values)) for s in SAMPLES)
+
+
+def retarget(entry: dict[str, Any], project: str | None, region: str | None, site_code: str | None) -> dict[str, Any]:
+    """One entry written for the reference site, as the given site would write it (see :func:`for_site`)."""
+    pattern, values = _site_values(project, region, site_code)
+    retargeted: dict[str, Any] = _retarget(entry, pattern, values)
+    return retargeted
 
 
 def security(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:

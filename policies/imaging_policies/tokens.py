@@ -153,6 +153,11 @@ PUBSUB_SUBSCRIPTION = "gcp:pubsub/subscription:Subscription"
 LOG_METRIC = "gcp:logging/metric:Metric"
 ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
 SNOOZE = "gcp:monitoring/snooze:Snooze"
+SCC_PROJECT_NOTIFICATION = "gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig"
+SCC_PROJECT_NOTIFICATIONS = frozenset(
+    {SCC_PROJECT_NOTIFICATION, "gcp:securitycenter/projectNotificationConfig:ProjectNotificationConfig"}
+)
+"""Security Command Center notification configs of a project (v2, and v1's, which pulumi-gcp 10.2.0 still has)."""
 ROUTER_NAT = "gcp:compute/routerNat:RouterNat"
 BACKEND_SERVICES = frozenset(
     {"gcp:compute/backendService:BackendService", "gcp:compute/regionBackendService:RegionBackendService"}

@@ -170,15 +170,32 @@ def _organisation(
     return "organisation (policy config skipReason): " + "; ".join(reasons) if reasons else ""
 
 
+HELD_BY_THE_ORGANISATION = " is held by the organisation: "
+"""How the pack says a control is the organisation's on this site (a stack policy's not-applicable reason,
+``LOG-18 is held by the organisation: ...``): the matrix shows evidence outside the stack, never met."""
+
+
+def _held_by_organisation(result: ControlResult, held: Mapping[str, str] | None) -> str:
+    for policy in result.policies:
+        reason = (held or {}).get(policy, "")
+        if HELD_BY_THE_ORGANISATION in reason:
+            return "organisation: " + reason.split(HELD_BY_THE_ORGANISATION, 1)[1]
+    return ""
+
+
 def _from_pack(
     result: ControlResult,
     control: Control | None,
     skips: Mapping[str, str],
     policy_skips: Mapping[str, str],
     reasons: Mapping[str, str] | None = None,
+    *,
+    held: Mapping[str, str] | None = None,
 ) -> tuple[Status, str]:
     if result.verdict in _FROM_VERDICT:
         return _FROM_VERDICT[result.verdict]
+    if result.verdict == "no resources" and (organisation := _held_by_organisation(result, held)):
+        return Status.OUTSIDE, organisation
     if result.verdict in ("no resources", "disabled"):
         return Status.NOT_APPLICABLE, _not_applicable_reason(control, result, reasons)
     outside = _organisation(result, control, skips, policy_skips)
@@ -207,7 +224,14 @@ def rows(result: SiteResult) -> list[Row]:
         policies = pack.policies if pack else ()
         status, detail = (
             # on a stack that is not a site, a site control's row gives the pack's reason ("not a hospital site")
-            _from_pack(pack, control, skips, result.skip_reasons, result.stack_not_applicable if site is None else None)
+            _from_pack(
+                pack,
+                control,
+                skips,
+                result.skip_reasons,
+                result.stack_not_applicable if site is None else None,
+                held=result.stack_not_applicable,
+            )
             if pack
             else (Status.OUTSIDE, "")
         )

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from components import contract
 from components.admission import AdmissionPolicyArgs
+from components.detection import AnomalyDetectorsArgs, BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs
 from components.kms import SiteKeysArgs
@@ -44,6 +45,9 @@ MODELS: dict[str, type[BaseModel]] = {
         SecurityLoggingArgs,
         SiemDestination,
         SecurityAlertsArgs,
+        AnomalyDetectorsArgs,
+        BaselineArgs,
+        OffHoursArgs,
         ProjectGuardRailsArgs,
         ViewerEndpointArgs,
         AdmissionPolicyArgs,

@@ -48,6 +48,12 @@ def _getters(cls: type) -> dict[str, Any]:
     return found
 
 
+def getters(token: str) -> dict[str, Any]:
+    """Wire name -> the getter of each output of ``token`` (its docstring is the schema's description)."""
+    cls = resource_class(token)
+    return _getters(cls) if cls is not None else {}
+
+
 @functools.cache
 def inputs_of(token: str) -> tuple[frozenset[str], frozenset[str]]:
     """The wire names of the type's inputs, and the inputs no getter names (none, in a sound SDK).

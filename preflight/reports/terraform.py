@@ -107,6 +107,9 @@ TF_TYPES: dict[str, str] = {
     "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": "google_pubsub_subscription_iam_member",
     "gcp:pubsub/topic:Topic": "google_pubsub_topic",
     "gcp:pubsub/topicIAMMember:TopicIAMMember": "google_pubsub_topic_iam_member",
+    "gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig": (
+        "google_scc_v2_project_notification_config"
+    ),
     "gcp:serviceaccount/account:Account": "google_service_account",
     "gcp:serviceaccount/iAMMember:IAMMember": "google_service_account_iam_member",
     "gcp:storage/bucket:Bucket": "google_storage_bucket",
@@ -208,6 +211,7 @@ _MODULE_PREFIXES = {
     "orgpolicy": "org_policy",
     "projects": "project",
     "secretmanager": "secret_manager",
+    "securitycenter": "scc",
     "serviceaccount": "service_account",
     "servicenetworking": "service_networking",
     "vpcaccess": "vpc_access",

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from components import contract, principals
 from components.admission import AdmissionPolicyArgs
 from components.contract import SignOn
+from components.detection import BaselineArgs, OffHoursArgs
 from components.firewall import AllowlistFirewallArgs, Destination, FirewallTarget
 from components.identity import PacsFederationArgs, SiteIdentitiesArgs, subject_condition
 from components.kms import SiteKeysArgs
@@ -113,6 +114,8 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
         }
     ),
     "siem": lambda kw: SiemDestination(**kw),
+    "baseline": lambda kw: BaselineArgs(**{"ratio": 3, "minimum": 10, **kw}),
+    "off-hours": lambda kw: OffHoursArgs(**{"start_hour": 22, "end_hour": 6, "bulk_reads": 10, **kw}),
     "alerts": lambda kw: SecurityAlertsArgs(
         **{**_COMMON, "image_bucket": "b", "emails": {"soc": "soc@h.example"}, **kw}
     ),
@@ -177,6 +180,17 @@ _CASES = [
     ("NotificationEmail", "alerts", {"emails": {"soc": "soc"}}, "logging/alerts/emails", {"soc": "soc"}),
     ("ReadSpike", "alerts", {"image_read_spike": 0}, "logging/alerts/imageReadSpike", 0),
     ("QuietPeriod", "alerts", {"quiet_period": 60}, "logging/alerts/maxQuietPeriod", 60),
+    ("BaselineRatio", "baseline", {"ratio": 1}, "logging/detection", {"imageReads": {"ratio": 1, "minimum": 10}}),
+    (
+        "BaselineRatio",
+        "baseline",
+        {"ratio": float("inf")},
+        "logging/detection",
+        {"egressBytes": {"ratio": "inf", "minimum": 9}},
+    ),
+    ("MinVolume", "baseline", {"minimum": 0}, "logging/detection", {"deniedRequests": {"minimum": 0}}),
+    ("MinVolume", "off-hours", {"bulk_reads": 0}, "logging/detection", {"offHours": {"bulkReads": 0}}),
+    ("HourOfDay", "off-hours", {"start_hour": 24}, "logging/detection", {"offHours": {"startHour": 24}}),
     ("GroupEmail", "viewer", {"sign_on": "iap", "iap_groups": ["allUsers"]}, "viewer/iapGroups", ["allUsers"]),
     (
         "GroupEmail",

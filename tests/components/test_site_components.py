@@ -30,6 +30,7 @@ LAU_APIS = (
     "orgpolicy",
     "pubsub",
     "run",
+    "securitycenter",
     "storage",
     "sts",
 )
@@ -125,7 +126,28 @@ def test_site_children_are_exactly_these():
             ("gcp:pubsub/topicIAMMember:TopicIAMMember", "lau-logging-siem-publisher"),
             ("gcp:pubsub/subscription:Subscription", "lau-logging-siem-subscription"),
             ("gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember", "lau-logging-siem-reader"),
+            ("gcp:securitycenter/v2ProjectNotificationConfig:V2ProjectNotificationConfig", "lau-logging-scc-findings"),
+            ("gcp:pubsub/topicIAMMember:TopicIAMMember", "lau-logging-scc-publisher"),
             ("imaging:monitoring:SecurityAlerts", "lau-alerts"),
+            ("imaging:monitoring:AnomalyDetectors", "lau-detectors"),
+            *[
+                (kind, f"lau-detectors-{key}{suffix}")
+                for key in ("unexpected-image-read", "unexpected-key-use", "unexpected-log-read")
+                for kind, suffix in (
+                    ("gcp:logging/metric:Metric", ""),
+                    ("gcp:monitoring/alertPolicy:AlertPolicy", "-alert"),
+                )
+            ],
+            ("gcp:logging/metric:Metric", "lau-detectors-denied-requests"),
+            *[
+                ("gcp:monitoring/alertPolicy:AlertPolicy", f"lau-detectors-{key}-alert")
+                for key in (
+                    "image-reads-vs-last-week",
+                    "egress-vs-last-week",
+                    "denied-vs-last-week",
+                    "off-hours-bulk-read",
+                )
+            ],
             ("gcp:monitoring/notificationChannel:NotificationChannel", "lau-alerts-email-soc"),
             ("imaging:project:ProjectGuardRails", "lau-project"),
             *[("gcp:projects/service:Service", f"lau-project-api-{api}") for api in LAU_APIS],

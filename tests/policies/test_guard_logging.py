@@ -475,7 +475,10 @@ REJECTED = [
             on("lau-alerts-email-soc", set_prop("enabled", value=False)),
             "notification channel 'lau-alerts-email-soc', used by alert policy",
             stack=True,
-            also=frozenset({SITE_ALERTS}),
+            # the anomaly detectors notify the same channel (LOG-16, LOG-17)
+            also=frozenset(
+                {SITE_ALERTS, "gcp-monitoring-unexpected-access-detectors", "gcp-monitoring-baseline-detectors"}
+            ),
         ),
         id="soc-channel-disabled",
     ),
@@ -836,4 +839,6 @@ def test_a_disabled_channel_is_reported_once_per_control(policy_pack) -> None:
     resources = site_plan("lausanne", "update")
     set_prop("enabled", value=False)(by_name(resources, "lau-alerts-email-soc"))
     found = [d for d in policy_pack("lausanne", "update").analyze_stack(resources) if "is disabled" in d.message]
-    assert sorted(d.policy for d in found) == [CIS_ALERTS, SITE_ALERTS]
+    assert sorted(d.policy for d in found) == sorted(
+        [CIS_ALERTS, SITE_ALERTS, "gcp-monitoring-unexpected-access-detectors", "gcp-monitoring-baseline-detectors"]
+    )

@@ -28,6 +28,9 @@ SITE_ONLY = {
     "gcp-iam-needed-grants-in-place",
     "gcp-logging-siem-path-intact",
     "gcp-monitoring-security-alerts-notify",
+    "gcp-monitoring-unexpected-access-detectors",  # the anomaly detectors (LOG-16 to LOG-18) are a site's
+    "gcp-monitoring-baseline-detectors",
+    "gcp-scc-findings-to-siem",
     "gcp-binaryauthorization-requires-attestation",  # the attestors are the site config's viewer.attestors
 }
 PUBLIC_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "allUsers"}

@@ -1,24 +1,33 @@
 """The model of stored state against its table of provider rules, and the pack on the stored form.
 
 ``update`` mode gives every output in the form terraform-provider-google-beta stores it. The table
-(``preflight.engine.gcp_model.STORED_FORMS``) names the provider source of each rule; these tests hold the
-model to it for every type the example sites use, and run the pack's stack policies on the stored
-form: the org-policy regression (the provider stores a v2 org policy's ``name`` as the short
-constraint name) and the other org-policy forms (v1, project number). Every mutation suite runs on the
-stored form too: it is the ``update`` mode they default to (ADR 0029).
+(``preflight.engine.stored_form_table.STORED_FORMS``) names the provider source of each rule; these tests hold
+that every type the pack judges has rows (every IAM grant type by its family), that rows name only
+properties of the pinned schema, the model to every row (hand rows on the example sites and a sample
+program, generated rows on a sample per type), and run the pack's stack policies on the stored form:
+the org-policy regression (the provider stores a v2 org policy's ``name`` as the short constraint
+name), the other org-policy forms (v1, project number), and identical verdicts for the planned and the
+stored form on both sites and on every stack mutation of the suites.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 from typing import Any
 
 import pytest
+from imaging_policies import REGISTRY, tokens
 
-from preflight.engine.gcp_model import STORED_FORMS, project_number
+from preflight.engine import gcp_schema
+from preflight.engine.gcp_model import COMPUTED, project_number
 from preflight.engine.runner import UNKNOWN, Resource, capture
+from preflight.engine.stored_families import generated_rule, grant_kind, grant_rule, source
+from preflight.engine.stored_form_table import HAND_ROWS, STORED_FORMS, StoredForm
+from preflight.engine.stored_forms import stored_rule
 from tests.conftest import SITES, by_name, site_plan
+from tests.paths import TESTS
 from tests.policies.mutation import Case, add_resource, on, remove, set_prop
 
 V1 = "gcp:projects/organizationPolicy:OrganizationPolicy"
@@ -26,8 +35,9 @@ LAU_PROJECT = "chuv-imaging-lau"
 
 
 def _at(props: dict[str, Any], path: str) -> tuple[bool, Any]:
+    """The value at a dotted ``path`` (``\\.`` is a dot inside a key, as in an annotation's name)."""
     node: Any = props
-    for step in path.split("."):
+    for step in (part.replace("\\.", ".") for part in re.split(r"(?<!\\)\.", path)):
         if isinstance(node, list) and step.isdigit() and int(step) < len(node):
             node = node[int(step)]
         elif isinstance(node, dict) and step in node:
@@ -42,7 +52,8 @@ _samples: list[Resource] = []
 
 def _sample_plan() -> list[Resource]:
     """Resources of types or forms no example site has, in the stored form: a v1 org policy (the guard
-    rails recognise it), a Cloud Run service that leaves ``ingress`` to the API."""
+    rails recognise it), Cloud Run services that leave ingress to the API, and one resource of each
+    judged type whose stored form a hand rule gives."""
     if not _samples:
         import pulumi_gcp as gcp
 
@@ -59,6 +70,64 @@ def _sample_plan() -> list[Resource]:
                 location="europe-west6",
                 template={"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]},
             )
+            gcp.cloudrun.Service(
+                "run-v1-sample",
+                project=LAU_PROJECT,
+                location="europe-west6",
+                template={"spec": {"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]}},
+            )
+            for owner, kind in (("folder", "folders/1234"), ("org_id", "5678"), ("billing_account", "01-02-03")):
+                key = owner.replace("_id", "").replace("_account", "Account")
+                sink = {"folder": gcp.logging.FolderSink, "org": gcp.logging.OrganizationSink}.get(
+                    key, gcp.logging.BillingAccountSink
+                )
+                sink(f"{key}-sink", name=f"{key}-sink", destination="pubsub.googleapis.com/x", **{owner: kind})
+                exclusion = {"folder": gcp.logging.FolderExclusion, "org": gcp.logging.OrganizationExclusion}.get(
+                    key, gcp.logging.BillingAccountExclusion
+                )
+                exclusion(f"{key}-exclusion", name=f"{key}-exclusion", filter="severity<ERROR", **{owner: kind})
+                bucket = {"folder": gcp.logging.FolderBucketConfig, "org": gcp.logging.OrganizationBucketConfig}.get(
+                    key, gcp.logging.BillingAccountBucketConfig
+                )
+                owner_key = "organization" if owner == "org_id" else owner
+                bucket(f"{key}-bucket", bucket_id="_Default", location="global", **{owner_key: kind})
+            gcp.logging.ProjectExclusion("project-exclusion", project=LAU_PROJECT, filter="severity<ERROR")
+            gcp.folder.IamAuditConfig(
+                "folder-audit",
+                folder="folders/1234",
+                service="allServices",
+                audit_log_configs=[{"log_type": "DATA_READ"}],
+            )
+            gcp.organizations.IamAuditConfig(
+                "org-audit", org_id="5678", service="allServices", audit_log_configs=[{"log_type": "DATA_READ"}]
+            )
+            gcp.projects.IAMCustomRole(
+                "role-sample",
+                project=LAU_PROJECT,
+                role_id="imageReader",
+                title="t",
+                permissions=["storage.objects.get"],
+            )
+            gcp.serviceaccount.Key(
+                "key-sample",
+                service_account_id=f"projects/{LAU_PROJECT}/serviceAccounts/a@{LAU_PROJECT}.iam.gserviceaccount.com",
+            )
+            gcp.compute.NetworkPeering(
+                "peering-sample",
+                network=f"projects/{LAU_PROJECT}/global/networks/vpc",
+                peer_network="projects/other/global/networks/vpc",
+            )
+            gcp.storage.BucketACL("bucket-acl-sample", bucket="lau-images")
+            gcp.storage.ObjectACL("object-acl-sample", bucket="lau-images", object="study.dcm")
+            gcp.storage.DefaultObjectACL("default-acl-sample", bucket="lau-images")
+            gcp.monitoring.Snooze(
+                "snooze-sample",
+                project=LAU_PROJECT,
+                display_name="s",
+                interval={"end_time": "2027-01-01T00:00:00Z"},
+                criteria={"policies": [f"projects/{LAU_PROJECT}/alertPolicies/1"]},
+            )
+            gcp.organizations.Project("project-sample", project_id="lau-sample-project", name="sample")
 
         _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="update"))
     return copy.deepcopy(_samples)
@@ -85,27 +154,103 @@ def _site_types() -> set[str]:
 
 def test_the_table_covers_every_type_the_example_sites_use():
     assert _site_types() <= {row.type for row in STORED_FORMS}
-    assert all(row.source and ".go" in row.source for row in STORED_FORMS)
+    assert all(row.source and (".go" in row.source or "SDK" in row.source) for row in STORED_FORMS)
 
 
-@pytest.mark.parametrize("row", STORED_FORMS, ids=lambda row: f"{row.type.rsplit(':', 1)[-1]}.{row.field}")
+def test_every_judged_type_has_a_row():
+    """Every type some policy judges: its id as the provider builds it, or another stored rule."""
+    rows = {row.type for row in STORED_FORMS}
+    judged = set(REGISTRY.judged_tokens())
+    assert sorted(judged - rows) == []
+    assert all(stored_rule(token) is not None for token in judged)
+
+
+@pytest.mark.parametrize("token", sorted(tokens.IAM_GRANTS))
+def test_every_iam_grant_type_is_stored_by_its_family(token):
+    """474 grant types, a handful of families: the id the family builds, the policy's etag, and the
+    parent field the updater writes back, stated for each type."""
+    fields = {row.field for row in STORED_FORMS if row.type == token}
+    assert {"id", "etag"} <= fields
+    entry = source()["iam"][token]
+    assert {field for field, origin in entry["writes"].items() if origin == "id"} <= fields
+    assert grant_kind(token) in {"member", "binding", "policy"}
+
+
+@pytest.mark.parametrize("row", STORED_FORMS, ids=lambda row: f"{row.type.split(':')[1]}.{row.field}")
+def test_rows_name_only_properties_of_the_pinned_schema(row):
+    outputs = gcp_schema.output_types(row.type)
+    assert outputs, f"{row.type} is not a type of the pinned schema"
+    head = re.split(r"(?<!\\)\.", row.field)[0]
+    if row.pattern is None:  # a field the provider's name has and pulumi-gcp renames: absent by design
+        assert head not in outputs
+    else:
+        assert head == "id" or head in outputs, f"{row.field} is not an output of {row.type}"
+
+
+def _holds(row: StoredForm, r: Resource) -> bool | None:
+    """Whether ``r`` holds ``row`` (None: the row does not apply to it)."""
+    if row.when_unset and _at(r.inputs, row.field)[0]:
+        return None
+    present, value = _at({**r.outputs, "id": r.id}, row.field)
+    if row.pattern is None:
+        return not present
+    if not present and row.optional:
+        return None
+    return present and re.fullmatch(row.pattern, str(value)) is not None
+
+
+@pytest.mark.parametrize("row", HAND_ROWS, ids=lambda row: f"{row.type.rsplit(':', 1)[-1]}.{row.field}")
 def test_the_model_stores_each_type_as_the_provider_does(row):
     resources = [r for site in SITES for r in site_plan(site, "update") if r.type == row.type]
     resources += [r for r in _sample_plan() if r.type == row.type]
-    assert resources, f"no example site uses {row.type}; drop the row or add a site that uses it"
-    seen = 0
-    for r in resources:
-        props = {**r.outputs, "id": r.id}
-        present, value = _at(props, row.field)
-        if row.pattern is None:
-            assert not present, f"{r.name}: {row.field} should be absent ({row.source})"
-            continue
-        if not present and row.optional:
-            continue  # an optional reference this resource does not set
-        assert present, f"{r.name}: {row.field} missing ({row.source})"
-        assert re.fullmatch(row.pattern, str(value)), f"{r.name}: {row.field}={value!r} ({row.source})"
-        seen += 1
-    assert seen or row.pattern is None, f"no example resource exercises {row.type} {row.field}"
+    assert resources, f"no example site uses {row.type}; drop the row or add a sample that uses it"
+    verdicts = {r.name: _holds(row, r) for r in resources}
+    assert False not in verdicts.values(), f"{row.source}: {verdicts}"
+    assert True in verdicts.values() or row.when_unset, f"no example resource exercises {row.type} {row.field}"
+
+
+def _sample_inputs(token: str) -> dict[str, Any]:
+    """Inputs of a sample grant or resource of ``token``: each var its stored form reads, named after it."""
+    sample: dict[str, Any] = {"project": "sample-project", "location": "europe-west6", "region": "europe-west6"}
+    sample |= {"zone": "europe-west6-a", "role": "roles/viewer", "member": "user:Ann@Example.ch"}
+    sample |= {"members": ["user:ann@example.ch"], "policyData": "{}", "ipCidrRange": "10.60.0.0/24"}
+    entry = {**source()["iam"], **source()["resources"]}[token]
+    templates = [entry.get(key) or "" for key in ("format", "path", "id")]
+    for name in {n for template in templates for n in re.findall(r"\{(\w+)\}", template)} - sample.keys():
+        sample[name] = f"sample-{name.lower()}"
+    if entry.get("path"):  # a handwritten parser's full form, as a program that names the resource by id
+        sample[re.findall(r"\{(\w+)\}", entry["format"])[0]] = entry["path"].format_map(
+            {n: f"sample-{n.lower()}" for n in re.findall(r"\{(\w+)\}", entry["path"])} | {"project": "sample-project"}
+        )
+    return sample
+
+
+@pytest.mark.parametrize("token", sorted({row.type for row in STORED_FORMS if row.generated}))
+def test_the_generated_rules_store_a_sample_of_each_type_as_the_rows_say(token):
+    inputs = _sample_inputs(token)
+    computed = COMPUTED[token](inputs, "sample") if token in COMPUTED else {"id": "sample-id"}
+    rule = grant_rule(token) or generated_rule(token)  # the hand rules, refining some, are held on samples
+    assert rule is not None
+    stored = {**computed, **rule(inputs, computed, "sample")}
+    r = Resource(token, "sample", f"urn:{token}::sample", True, "", "", inputs, stored, stored["id"])
+    for row in (row for row in STORED_FORMS if row.type == token and row.generated):
+        assert _holds(row, r) is not False, f"{row.field}={_at(stored, row.field)[1]!r} ({row.source})"
+
+
+def test_the_generated_defaults_are_the_pinned_schemas():
+    """The defaults read in the provider's source are those the pinned SDK documents ("Default value is
+    `X`"): the source read and the pinned release agree (a v8 default, such as a global backend service's
+    EXTERNAL_MANAGED scheme, would differ from v7's)."""
+    checked = 0
+    for row in (row for row in STORED_FORMS if row.generated and row.when_unset):
+        getter = gcp_schema.getters(row.type).get(row.field)
+        documented = re.search(r"Default value is `([^`]+)`", (getter.__doc__ or "") if getter else "")
+        if documented:
+            assert re.fullmatch(row.pattern or "", documented.group(1)), (row.type, row.field, documented.group(1))
+            checked += 1
+    assert checked >= 10
+    backend = [r for r in STORED_FORMS if r.type == "gcp:compute/backendService:BackendService" and r.when_unset]
+    assert any(r.field == "loadBalancingScheme" and r.pattern == "EXTERNAL_MANAGED" for r in backend)
 
 
 def test_org_policies_are_stored_by_their_short_name():
@@ -327,3 +472,72 @@ def test_an_unknown_name_is_not_judged_against_every_constraint(policy_pack):
     )(resources)
     found = policy_pack("lausanne", "preview").analyze_stack(resources)
     assert [(d.policy, d.skipped_in_preview) for d in found] == [("gcp-orgpolicy-resource-locations", True)]
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_policy_gives_the_same_verdict_on_both_forms(policy_pack, site):
+    planned, stored = site_plan(site, "update"), site_plan(site, "update")
+    for mode, resources in (("update", planned), ("update", stored)):
+        pack = policy_pack(site, mode)
+        assert [d for r in resources for d in pack.analyze(r)] == []
+        assert _stack_findings(pack, resources) == []
+
+
+def _suite_cases() -> list[Any]:
+    """Every ``Case`` of every mutation suite under tests/policies (a module-level ``CASES`` list), so a
+    new suite is run on the stored form too."""
+    found = []
+    for path in sorted((TESTS / "policies").glob("test_*.py")):
+        module = importlib.import_module(f"tests.policies.{path.stem}")
+        for param in getattr(module, "CASES", []):
+            values = getattr(param, "values", ())
+            if values and isinstance(values[0], Case):
+                found.append(pytest.param(values[0], id=f"{path.stem.removeprefix('test_')}-{param.id}"))
+    return found
+
+
+@pytest.mark.parametrize("case", _suite_cases())
+def test_every_mutation_gives_the_same_verdict_on_the_stored_form(policy_pack, case):
+    """The mutation suites' cases, applied to the stored form (outputs as the provider stores them,
+    inputs derived from stored values): the same policy rejects each with the same message."""
+    _assert_stack_rejects(policy_pack("lausanne", "update"), site_plan("lausanne", "update"), case)
+
+
+def _public_run_v1(mode: str) -> list[Resource]:
+    import pulumi_gcp as gcp
+
+    def program() -> None:
+        service = gcp.cloudrun.Service(
+            "run-v1-viewer",
+            project=LAU_PROJECT,
+            location="europe-west6",
+            name="viewer-v1",
+            template={"spec": {"containers": [{"image": "europe-west6-docker.pkg.dev/p/r/i@sha256:0"}]}},
+        )
+        gcp.cloudrun.IamMember(
+            "run-v1-public",
+            project=LAU_PROJECT,
+            location="europe-west6",
+            service=service.name,
+            role="roles/run.invoker",
+            member="allUsers",
+        )
+
+    return capture(program, project="imaging-landing-zone", stack="lausanne", mode=mode)
+
+
+def test_a_grant_on_a_cloud_run_v1_service_is_placed_in_its_stored_form_too(policy_pack):
+    """The provider stores a Cloud Run v1 grant's ``service`` as its updater's ``GetResourceId``,
+    ``v1/projects/<p>/locations/<l>/services/<s>``: the effective-access model still ties the public grant
+    to the service, and every policy gives the same verdict on both forms."""
+    verdicts = {}
+    for mode in ("update", "update"):
+        added = _public_run_v1(mode)
+        pack = policy_pack("lausanne", mode)
+        found = {d.policy for r in added for d in pack.analyze(r)}
+        found |= {d.policy for d in pack.analyze_stack(site_plan("lausanne", mode) + added)}
+        verdicts[mode] = found
+    grant = next(r for r in _public_run_v1("update") if r.name == "run-v1-public")
+    assert grant.outputs["service"] == f"v1/projects/{LAU_PROJECT}/locations/europe-west6/services/viewer-v1"
+    assert "gcp-iam-effective-access-within-intent" in verdicts["update"]
+    assert verdicts["update"] == verdicts["update"]

@@ -1,0 +1,323 @@
+"""What each anomaly detector must fire on and stay quiet on: sample entries and time series, per site.
+
+The unexpected-access detectors (LOG-16) are judged by log entries of the stack's site: the attack entries
+are made by principals the site does not intend (its uploader reading images, another account of its
+project, an outside user, an anonymous caller, another project's service agent), the quiet entries by every
+holder the pack's effective-access model intends (:mod:`imaging_policies._intent`: the same intent, so a
+grant that slipped through is noticed at first use). The baseline and off-hours detectors (LOG-17) are
+judged by per-minute series of the metrics they watch (:mod:`imaging_policies.promql`), built from the
+thresholds the site declares (``imaging-landing-zone:logging.detection``, with the site config's defaults,
+copied here; a contract test holds them equal).
+
+The tests use the same entries and series to prove the components' detectors (one copy of the facts).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from imaging_policies import log_samples
+from imaging_policies._intent import Intent
+from imaging_policies._site import Settings, section
+from imaging_policies.promql import STEP, Series, metric_name
+
+OUTSIDER: Final = "mallory@outside.example"
+STRANGE_AGENT: Final = "service-999999999999@gs-project-accounts.iam.gserviceaccount.com"
+"""Another project's Cloud Storage agent: a bucket elsewhere encrypting with the site's key."""
+READ_IMAGE: Final = frozenset({"storage.objects.get"})
+DECRYPT: Final = frozenset({"cloudkms.cryptoKeyVersions.useToDecrypt"})
+READ_LOGS: Final = frozenset({"logging.views.access"})
+"""The permission each watched entry exercises: an intended holder of it is quiet."""
+SENT_BYTES: Final = metric_name("storage.googleapis.com/network/sent_bytes_count")
+
+# --- The site's declared thresholds (copies of the site config's defaults) -----------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    ratio: float
+    minimum: int
+
+
+@dataclass(frozen=True)
+class OffHours:
+    start_hour: int = 22
+    end_hour: int = 6
+    bulk_reads: int = 500
+
+
+DEFAULT_BASELINES: Final = {
+    "imageReads": Baseline(3.0, 2000),
+    "egressBytes": Baseline(3.0, 10 * 1024**3),
+    "deniedRequests": Baseline(3.0, 50),
+}
+"""``logging.detection.<key>`` unless the site sets it (copies of the site config's defaults)."""
+
+
+@dataclass(frozen=True)
+class DetectionDeclaration:
+    """The thresholds a site declares for its baseline and off-hours detectors."""
+
+    baselines: Mapping[str, Baseline] = field(default_factory=lambda: dict(DEFAULT_BASELINES))
+    off_hours: OffHours = OffHours()
+
+
+def _number(value: Any, default: float) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def declaration(get: Settings) -> DetectionDeclaration:
+    """What ``logging.detection`` of the site config read through ``get`` declares, with the defaults."""
+    detection = _mapping(_mapping(section(get, "logging")).get("detection"))
+    baselines = {}
+    for key, default in DEFAULT_BASELINES.items():
+        given = _mapping(detection.get(key))
+        baselines[key] = Baseline(
+            _number(given.get("ratio"), default.ratio), int(_number(given.get("minimum"), default.minimum))
+        )
+    hours = _mapping(detection.get("offHours"))
+    default_hours = OffHours()
+    off_hours = OffHours(
+        int(_number(hours.get("startHour"), default_hours.start_hour)),
+        int(_number(hours.get("endHour"), default_hours.end_hour)),
+        int(_number(hours.get("bulkReads"), default_hours.bulk_reads)),
+    )
+    return DetectionDeclaration(baselines, off_hours)
+
+
+# --- Log entries (LOG-16) -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One sample entry: who made it and the entry itself."""
+
+    id: str
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccessSamples:
+    """The entries an unexpected-access detector must select (``attacks``) and must not (``quiet``)."""
+
+    attacks: tuple[Entry, ...]
+    quiet: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    project: str
+    region: str
+    code: str
+
+
+def _by(template: dict[str, Any], principal: str | None) -> dict[str, Any]:
+    entry = copy.deepcopy(template)
+    info = entry["protoPayload"].setdefault("authenticationInfo", {})
+    if principal is None:
+        info.pop("principalEmail", None)
+    else:
+        info["principalEmail"] = principal
+    return entry
+
+
+def _retarget(entry: dict[str, Any], site: Site) -> dict[str, Any]:
+    return log_samples.retarget(entry, site.project, site.region, site.code)
+
+
+def _email(member: str) -> str:
+    return member.split(":", 1)[1] if ":" in member else member
+
+
+def _intended(intent: Intent, kind: str, permissions: frozenset[str]) -> list[str]:
+    """Who ``intent`` lets act on an asset of ``kind`` with one of ``permissions``: an account's email, or a person
+    of a group's domain (``someone@<domain>``): the stack cannot list a group's members."""
+    found = []
+    for holder in intent.holders(kind):
+        if not holder.permissions & permissions or holder.test is not None:
+            continue
+        if holder.label.startswith("group:"):
+            found.append(f"someone@{holder.label.rpartition('@')[2]}")
+        elif holder.label.startswith("serviceaccount:"):
+            found.append(_email(holder.label))
+    return sorted(set(found))
+
+
+def _image_read(site: Site) -> dict[str, Any]:
+    template = next(s for s in log_samples.SAMPLES if s.id == "image-read").entry
+    return _retarget(template, site)
+
+
+def _key_use(site: Site) -> dict[str, Any]:
+    ring = f"{site.code}-imaging"
+    name = (
+        f"projects/{log_samples.PROJECT}/locations/{log_samples.REGION}/keyRings/{ring}/cryptoKeys/{site.code}-images"
+    )
+    entry = log_samples.audit(
+        "cloudkms.googleapis.com",
+        "Decrypt",
+        "cloudkms_cryptokey",
+        {"location": log_samples.REGION, "key_ring_id": ring, "crypto_key_id": f"{site.code}-images"},
+        name,
+        log="data_access",
+        severity="INFO",
+        request={"@type": "type.googleapis.com/google.cloud.kms.v1.DecryptRequest", "name": name},
+    )
+    return _retarget(entry, site)
+
+
+def _log_read(site: Site) -> dict[str, Any]:
+    view = (
+        f"projects/{log_samples.PROJECT}/locations/{log_samples.REGION}/buckets/"
+        f"{site.code}-security-logs/views/_AllLogs"
+    )
+    entry = log_samples.audit(
+        "logging.googleapis.com",
+        "google.logging.v2.LoggingServiceV2.ListLogEntries",
+        "logging_log",
+        {},
+        view,
+        log="data_access",
+        severity="INFO",
+        request={"@type": "type.googleapis.com/google.logging.v2.ListLogEntriesRequest", "resourceNames": [view]},
+    )
+    return _retarget(entry, site)
+
+
+def access_samples(intent: Intent, site: Site) -> dict[str, AccessSamples]:
+    """Per unexpected-access detector, its attack and quiet entries for the stack's site."""
+    principals = intent.principals
+    inside = f"intruder@{site.project}.iam.gserviceaccount.com"
+    image, key, logs = _image_read(site), _key_use(site), _log_read(site)
+    uploader = _email(principals.uploader) if principals.uploader else None
+    viewer = _email(principals.viewer) if principals.viewer else None
+    image_attackers = [("by-uploader", uploader), ("by-another-account", inside), ("by-outsider", OUTSIDER)]
+    return {
+        "unexpected-image-read": AccessSamples(
+            attacks=(
+                *(Entry(f"image-read-{what}", _by(image, who)) for what, who in image_attackers if who),
+                Entry("image-read-anonymous", _by(image, None)),
+            ),
+            quiet=tuple(
+                Entry(f"image-read-by-{who}", _by(image, who)) for who in _intended(intent, "image bucket", READ_IMAGE)
+            ),
+        ),
+        "unexpected-key-use": AccessSamples(
+            attacks=(
+                Entry("key-use-by-another-projects-agent", _by(key, STRANGE_AGENT)),
+                Entry("key-use-by-outsider", _by(key, OUTSIDER)),
+            ),
+            quiet=tuple(Entry(f"key-use-by-{who}", _by(key, who)) for who in _intended(intent, "key", DECRYPT)),
+        ),
+        "unexpected-log-read": AccessSamples(
+            attacks=(
+                *(Entry("log-read-by-viewer", _by(logs, viewer)) for _ in [1] if viewer),
+                Entry("log-read-by-outsider", _by(logs, OUTSIDER)),
+            ),
+            quiet=tuple(
+                Entry(f"log-read-by-{who}", _by(logs, who))
+                for who in _intended(intent, "security-log bucket", READ_LOGS)
+            ),
+        ),
+    }
+
+
+def denied_entries(site: Site) -> tuple[Entry, ...]:
+    """Requests refused for want of permission: an image read and a project IAM change (``status.code`` 7)."""
+    denied = {"code": 7, "message": "PERMISSION_DENIED"}
+    read = _by(_image_read(site), OUTSIDER)
+    read["protoPayload"]["status"] = dict(denied)
+    read["severity"] = "ERROR"
+    iam = copy.deepcopy(next(s for s in log_samples.SAMPLES if s.id == "owner-added").entry)
+    iam = _retarget(_by(iam, OUTSIDER), site)
+    iam["protoPayload"]["status"] = dict(denied)
+    iam["severity"] = "ERROR"
+    return (Entry("image-read-denied", read), Entry("owner-grant-denied", iam))
+
+
+# --- Time series (LOG-17) ------------------------------------------------------------------------------
+
+DAY: Final = int(datetime(2026, 3, 16, tzinfo=UTC).timestamp())
+"""A Monday at 00:00 UTC: the scenarios' day."""
+WEEK: Final = 7 * 86400
+HOUR: Final = 3600
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Series and the moment to evaluate at; ``fires``: whether a detector must fire then."""
+
+    id: str
+    series: tuple[Series, ...]
+    at: int
+    fires: bool
+
+
+def _hour(name: str, labels: Mapping[str, str], volume: int, end: int) -> Series:
+    """``volume`` spread over the hour before ``end``, one point a minute."""
+    points: dict[int, float] = {}
+    if volume > 0:
+        share, rest = divmod(volume, 60)
+        for minute in range(60):
+            points[end - HOUR + STEP * (minute + 1)] = float(share + (1 if minute < rest else 0))
+    return Series(name, dict(labels), points)
+
+
+def _merge(*series: Series) -> tuple[Series, ...]:
+    merged: dict[tuple[str, frozenset[tuple[str, str]]], dict[int, float]] = {}
+    for s in series:
+        merged.setdefault((s.name, frozenset(s.labels.items())), {}).update(s.points)
+    return tuple(Series(name, dict(labels), points) for (name, labels), points in merged.items() if points)
+
+
+def _split(name: str, labels: Sequence[Mapping[str, str]], volume: int, end: int) -> list[Series]:
+    """``volume`` over the hour before ``end``, shared by the series of ``labels`` (each a principal, say)."""
+    share, rest = divmod(volume, len(labels))
+    return [_hour(name, one, share + (1 if i < rest else 0), end) for i, one in enumerate(labels)]
+
+
+def baseline_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: Baseline) -> tuple[Scenario, ...]:
+    """A normal day (as much as a week earlier), below the minimum, a surge just above the ratio and a first
+    week without history just above the minimum; each volume shared by the series of ``labels``."""
+    at = DAY + 10 * HOUR + 30 * 60
+    before = at - WEEK
+    usual = max(declared.minimum, 1) * 2
+    surge = math.floor(declared.ratio * declared.minimum) + 1
+
+    def scenario(id_: str, now: int, last_week: int, fires: bool) -> Scenario:
+        series = _merge(*_split(name, labels, now, at), *_split(name, labels, last_week, before))
+        return Scenario(id_, series, at, fires)
+
+    return (
+        scenario("normal-day", usual, usual, False),
+        scenario("below-minimum", declared.minimum - 1, 0, False),
+        scenario("surge", surge, declared.minimum, True),
+        scenario("first-week", declared.minimum + 1, 0, True),
+    )
+
+
+def off_hours_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: OffHours) -> tuple[Scenario, ...]:
+    """A bulk read in the first and the last off-hour (fires), the same read in the first working hour and a
+    quiet night (quiet); each volume shared by the series of ``labels``."""
+    bulk = declared.bulk_reads
+
+    def scenario(id_: str, hour: int, volume: int, fires: bool) -> Scenario:
+        at = DAY + hour * HOUR + 30 * 60
+        return Scenario(id_, _merge(*_split(name, labels, volume, at)), at, fires)
+
+    last = (declared.end_hour - 1) % 24
+    return (
+        scenario("bulk-read-first-off-hour", declared.start_hour, bulk + 1, True),
+        scenario("bulk-read-last-off-hour", last, bulk + 1, True),
+        scenario("bulk-read-first-working-hour", declared.end_hour, bulk + 1, False),
+        scenario("quiet-night", declared.start_hour, bulk, False),
+    )

@@ -1,0 +1,419 @@
+"""Anomaly detectors (issue 24): each one change to Lausanne's real plan that blinds a detector, through the real
+pack process in every mode, and the legitimate variants that must pass.
+
+LOG-16 (unexpected access, part 1) and LOG-17 (deviation from the site's own past and its off-hours, part 2):
+the pack finds each detector by what it fires on and stays quiet on (part 5), never by its name.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import pytest
+
+from preflight.engine import stacks
+from preflight.engine.runner import UNKNOWN, Resource, run_program
+from preflight.engine.stacks import PROGRAM, PROJECT
+from tests.conftest import by_name, configured_pack, site_plan
+from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, on, remove, set_prop
+
+UNEXPECTED = "gcp-monitoring-unexpected-access-detectors"
+BASELINE = "gcp-monitoring-baseline-detectors"
+FINDINGS = "gcp-scc-findings-to-siem"
+WITHIN_INTENT = "gcp-iam-effective-access-within-intent"
+SIEM_EXPORT = "gcp-logging-siem-export"
+WITHOUT_ACCESS_TRANSPARENCY = (
+    'log_id("cloudaudit.googleapis.com/activity") OR log_id("cloudaudit.googleapis.com/data_access") OR '
+    'log_id("cloudaudit.googleapis.com/system_event") OR log_id("cloudaudit.googleapis.com/policy") OR '
+    'log_id("compute.googleapis.com/vpc_flows") OR log_id("compute.googleapis.com/firewall") OR '
+    'resource.type="http_load_balancer" OR log_id("dns.googleapis.com/dns_queries")'
+)
+"""The SIEM sink's filter as it was before Access Transparency joined the audit family."""
+PROMQL = ("conditions", 0, "conditionPrometheusQueryLanguage", "query")
+
+
+def _rewrite(old: str, new: str, *path: str | int) -> Callable[[Resource], None]:
+    """Replace ``old`` by ``new`` in the string at ``path`` (inputs and outputs alike)."""
+
+    def change(r: Resource) -> None:
+        done = 0
+        for props in (r.inputs, r.outputs):
+            node = props
+            for key in path[:-1]:
+                node = node[key]
+            if old in node[path[-1]]:  # the outputs may share the inputs' objects
+                node[path[-1]] = node[path[-1]].replace(old, new)
+                done += 1
+        assert done, f"{old!r} is not in {path}"
+
+    return change
+
+
+def _snooze_of(alert: str) -> Mutation:
+    """A "maintenance" snooze the console writes for one alert policy."""
+
+    def mutate(resources: list[Resource]) -> Resource:
+        policy = by_name(resources, alert)
+        snooze = add_resource(
+            "gcp:monitoring/snooze:Snooze",
+            "lau-pacs-migration-quiet",
+            {
+                "project": "chuv-imaging-lau",
+                "displayName": "PACS migration: expected bulk reads",
+                "criteria": {"policies": [policy.outputs.get("name", UNKNOWN)]},  # computed in a first preview
+                "interval": {"startTime": "2026-12-19T20:00:00Z", "endTime": "2026-12-21T06:00:00Z"},
+            },
+        )(resources)
+        snooze.property_dependencies = {"criteria": [policy.urn]}
+        return snooze
+
+    return mutate
+
+
+INTENT_PACS = 'protoPayload.authenticationInfo.principalEmail="lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"'
+
+CASES = [
+    # --- LOG-16: unexpected access -----------------------------------------------------------------
+    pytest.param(
+        Case(UNEXPECTED, remove("lau-detectors-unexpected-image-read"), "nothing detects image reads", stack=True),
+        id="image-read-detector-removed",
+    ),  # part 1: a cost review deletes "the metric nobody looks at"; the first read by a leaked key goes unseen
+    pytest.param(
+        Case(UNEXPECTED, remove("lau-detectors-unexpected-key-use-alert"), "nothing detects key use", stack=True),
+        id="key-use-alert-removed",
+    ),  # part 1: an engineer removes the alert after a noisy night, keeping the metric
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read",
+                _rewrite(
+                    INTENT_PACS,
+                    INTENT_PACS + ' OR protoPayload.authenticationInfo.principalEmail="lau-pacs@'
+                    'chuv-imaging-lau.iam.gserviceaccount.com"',
+                    "filter",
+                ),
+            ),
+            "does not select image-read-by-uploader",
+            stack=True,
+        ),
+        id="uploader-read-whitelisted",
+    ),  # part 1: an insider adds the PACS account to the intended readers, then reads images with its key
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-log-read",
+                _rewrite(
+                    "NOT (",
+                    'NOT (protoPayload.authenticationInfo.principalEmail=~"gserviceaccount[.]com$" OR ',
+                    "filter",
+                ),
+            ),
+            "does not select log-read-by-viewer",
+            stack=True,
+        ),
+        id="log-reads-by-accounts-ignored",
+    ),  # part 1: "service accounts are automation" - a stolen viewer key then reads the security logs unseen
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-key-use", set_prop("disabled", value=True)),
+            "nothing detects key use",
+            stack=True,
+        ),
+        id="key-use-metric-disabled",
+    ),  # part 5: the metric is disabled in the console; the alert on it never sees a count again
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-log-read-alert",
+                set_prop("conditions", 0, "conditionThreshold", "thresholdValue", value=25),
+            ),
+            "thresholdValue is 25",
+            stack=True,
+        ),
+        id="log-read-alert-needs-many-reads",
+    ),  # part 5: "tuned" to fire on 25 reads; one export of the logs by an intruder is 1 read
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read-alert",
+                set_prop("alertStrategy", value={"notificationPrompts": ["CLOSED"]}),
+            ),
+            "nobody is notified when an incident opens",
+            stack=True,
+        ),
+        id="image-read-alert-notifies-on-close-only",
+    ),  # part 5: a noise reduction that reports incidents only once they are over
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-key-use-alert", set_prop("notificationChannels", value=[])),
+            "has no notificationChannels",
+            stack=True,
+        ),
+        id="key-use-alert-without-channels",
+    ),  # part 5: the alert stays, its channels are removed: it opens incidents nobody hears of
+    # --- LOG-18: Google's detectors in the SIEM -------------------------------------------------------
+    pytest.param(
+        Case(
+            FINDINGS,
+            on(
+                "lau-logging-scc-findings",
+                set_prop("streamingConfig", value={"filter": 'state="ACTIVE" AND severity="CRITICAL"'}),
+            ),
+            "it keeps some active findings from the SIEM",
+            stack=True,
+        ),
+        id="findings-export-narrowed-to-critical",
+    ),  # part 3: "only what matters": a HIGH Event Threat Detection finding (exfiltration) never reaches the SOC
+    pytest.param(
+        Case(
+            FINDINGS,
+            on(
+                "lau-logging-scc-findings", set_prop("pubsubTopic", value="projects/chuv-imaging-lau/topics/scc-triage")
+            ),
+            "not the SIEM topic",
+            stack=True,
+            also=frozenset({WITHIN_INTENT}),  # the findings' publisher grant on the SIEM topic is then nobody's need
+        ),
+        id="findings-export-to-a-triage-topic",
+    ),  # part 3: findings diverted to a topic only the cloud team reads
+    pytest.param(
+        Case(
+            SIEM_EXPORT,
+            on("lau-logging-siem-sink", set_prop("filter", value=WITHOUT_ACCESS_TRANSPARENCY)),
+            "google-staff-read-an-image",
+            stack=True,
+        ),
+        id="siem-sink-without-access-transparency",
+    ),  # part 3 (LOG-08's policy): the filter pasted from an older site: Google staff's reads never reach the SIEM
+    # --- LOG-17: deviation from the site's past, off-hours -------------------------------------------
+    pytest.param(
+        Case(
+            BASELINE,
+            remove("lau-detectors-egress-vs-last-week-alert"),
+            "nothing detects image bucket egress",
+            stack=True,
+        ),
+        id="egress-detector-removed",
+    ),  # part 2: removed as a duplicate of the read detector; an exfiltration by a few huge objects goes unseen
+    pytest.param(
+        Case(
+            BASELINE,
+            on("lau-detectors-image-reads-vs-last-week-alert", _rewrite(" or vector(0))", ")", *PROMQL)),
+            "does not fire on first-week",
+            stack=True,
+        ),
+        id="read-baseline-blind-without-history",
+    ),  # part 2: the "simpler" query: with no series a week earlier, the comparison returns nothing
+    pytest.param(
+        Case(
+            BASELINE,
+            on("lau-detectors-image-reads-vs-last-week-alert", _rewrite("clamp_min(3 *", "clamp_min(10 *", *PROMQL)),
+            "does not fire on surge",
+            stack=True,
+        ),
+        id="read-baseline-ratio-above-the-declared",
+    ),  # part 2: the ratio raised in the console instead of logging.detection: a threefold copy is quiet
+    pytest.param(
+        Case(
+            BASELINE,
+            on("lau-detectors-off-hours-bulk-read-alert", _rewrite("hour() >= 22", "hour() >= 23", *PROMQL)),
+            "does not fire on bulk-read-first-off-hour",
+            stack=True,
+        ),
+        id="off-hours-window-narrowed",
+    ),  # part 2: the window trimmed by an hour: the 22:00 copy by a leaving employee is quiet
+    pytest.param(
+        Case(
+            BASELINE,
+            on("lau-detectors-egress-vs-last-week-alert", _rewrite("lau-images", "lau-access-logs", *PROMQL)),
+            "does not fire on surge",
+            stack=True,
+        ),
+        id="egress-baseline-on-another-bucket",
+    ),  # part 2: a copy-paste from the access-log dashboard: the image bucket's egress is not watched
+    pytest.param(
+        Case(
+            BASELINE,
+            on(
+                "lau-detectors-denied-requests",
+                _rewrite('log_id("cloudaudit.googleapis.com/activity") OR ', "", "filter"),
+            ),
+            "nothing detects denied requests",
+            stack=True,
+        ),
+        id="denied-metric-misses-admin-denials",
+    ),  # part 2: the metric narrowed to data reads: probing of IAM and configuration is no longer counted
+    pytest.param(
+        Case(
+            BASELINE,
+            on(
+                "lau-detectors-denied-vs-last-week-alert",
+                set_prop("conditions", 0, "conditionPrometheusQueryLanguage", "duration", value="7200s"),
+            ),
+            "conditionPrometheusQueryLanguage.duration is 7200s",
+            stack=True,
+        ),
+        id="denied-baseline-must-hold-two-hours",
+    ),  # part 5: the condition must hold two hours: a burst of probing within one hour opens no incident
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update", "existing"])
+@pytest.mark.parametrize("case", CASES)
+def test_policy_rejects_mutation(policy_pack, case: Case, mode: str):
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+REMOVED_EXPORT = [
+    pytest.param(
+        Case(
+            FINDINGS,
+            remove("lau-logging-scc-findings"),
+            "do not reach the SIEM",
+            stack=True,
+            also=frozenset({WITHIN_INTENT}),
+        ),
+        id="findings-export-removed",
+    ),  # part 3: deleted after "permission denied" errors in a project whose organisation never activated SCC
+]
+
+
+@pytest.mark.parametrize("mode", ["update", "existing"])
+@pytest.mark.parametrize("case", REMOVED_EXPORT)
+def test_removing_the_findings_export_is_a_finding(policy_pack, case: Case, mode: str):
+    """Its publisher grant stays, now nobody's need (IAM-10). In a first preview the grant's member was computed from
+    the removed config, so IAM-10 and IAM-11 cannot judge it there; LOG-18's finding stands in every mode."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+def test_removing_the_findings_export_is_a_finding_in_a_first_preview(policy_pack):
+    resources = site_plan("lausanne", "preview")
+    remove("lau-logging-scc-findings")(resources)
+    found = [d for d in policy_pack("lausanne", "preview").analyze_stack(resources) if d.policy == FINDINGS]
+    assert [d.level for d in found] == ["mandatory"]
+
+
+SNOOZED = [
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            _snooze_of("lau-detectors-unexpected-image-read-alert"),
+            "silences alert policy 'lau-detectors-unexpected-image-read-alert'",
+            stack=True,
+        ),
+        id="image-read-detector-snoozed",
+    ),  # part 5: a weekend snooze "for the migration", the weekend an insider copies the archive
+]
+
+
+@pytest.mark.parametrize("mode", ["update", "existing"])
+@pytest.mark.parametrize("case", SNOOZED)
+def test_policy_rejects_a_snooze_of_a_detector(policy_pack, case: Case, mode: str):
+    """Once the alert policy's name is known: in a first preview the snooze's computed criteria could name any
+    alert policy, and every alert's policy rightly reports it (LOG-14's behaviour)."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+# --- Legitimate variants (zero mandatory findings) -------------------------------------------------
+
+
+def _assert_clean(pack, resources: list[Resource]) -> None:
+    found = [d for d in pack.analyze_stack(resources) if d.level == "mandatory"]
+    assert not found, [f"{d.policy}: {d.message}" for d in found]
+
+
+def _own_thresholds(config: dict[str, str]) -> dict[str, str]:
+    logging = json.loads(config["imaging-landing-zone:logging"])
+    logging["detection"] = {
+        "imageReads": {"ratio": 5, "minimum": 300},
+        "egressBytes": {"ratio": 2.5, "minimum": 1073741824},
+        "offHours": {"startHour": 0, "endHour": 6, "bulkReads": 100},
+    }
+    return {**config, "imaging-landing-zone:logging": json.dumps(logging)}
+
+
+def _auditor_of_another_domain(config: dict[str, str]) -> dict[str, str]:
+    rbac = json.loads(config["imaging-landing-zone:rbac"])
+    domains = json.loads(config["imaging-landing-zone:groupDomains"])
+    return {
+        **config,
+        "imaging-landing-zone:rbac": json.dumps({**rbac, "cert@soc-vaud.example": "auditor"}),
+        "imaging-landing-zone:groupDomains": json.dumps({**domains, "soc-vaud.example": "C04socvd1"}),
+    }
+
+
+def _organisation_exports_findings(config: dict[str, str]) -> dict[str, str]:
+    logging = json.loads(config["imaging-landing-zone:logging"])
+    logging["findings"] = {
+        "organisation": "The CHUV security team exports every project's findings at organisation level (SOC-114)."
+    }
+    return {**config, "imaging-landing-zone:logging": json.dumps(logging)}
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        pytest.param(_own_thresholds, id="site-declares-its-own-thresholds-and-night"),
+        pytest.param(_auditor_of_another_domain, id="auditors-from-a-second-domain"),
+        pytest.param(_organisation_exports_findings, id="organisation-exports-the-findings"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_site_tuning_its_detectors_in_its_config_passes(variant, mode: str):
+    """The site's own thresholds, off-hours or intended readers, declared in its config: the program's detectors
+    follow them and the pack judges them by them."""
+    config = variant(dict(stacks.load("lausanne").config))
+    resources = run_program(PROGRAM, config=config, project=PROJECT, stack="lausanne", mode=mode)
+    pack = configured_pack(config, stack="lausanne", mode=mode)
+    try:
+        _assert_clean(pack, resources)
+    finally:
+        pack.close()
+
+
+def _stricter_copy(resources: list[Resource]) -> None:
+    """A second image-read detector the SOC adds: a log-match condition on the same filter, its own channel."""
+    metric = by_name(resources, "lau-detectors-unexpected-image-read")
+    policy = copy.deepcopy(by_name(resources, "lau-detectors-unexpected-image-read-alert"))
+    policy.name = "lau-soc-image-read-match"
+    policy.urn = policy.urn.rsplit("::", 1)[0] + "::lau-soc-image-read-match"
+    for props in (policy.inputs, policy.outputs):
+        props["conditions"] = [
+            {"displayName": "Unexpected reader", "conditionMatchedLog": {"filter": metric.inputs["filter"]}}
+        ]
+        props["alertStrategy"] = {"notificationRateLimit": {"period": "300s"}, "autoClose": "1800s"}
+    resources.append(policy)
+
+
+def _copy_paused_elsewhere(resources: list[Resource]) -> None:
+    """A snooze of an unrelated alert of the stack (a test policy) leaves every detector notifying."""
+    test_policy = copy.deepcopy(by_name(resources, "lau-detectors-off-hours-bulk-read-alert"))
+    test_policy.name = "lau-load-test"
+    test_policy.urn = test_policy.urn.rsplit("::", 1)[0] + "::lau-load-test"
+    for props in (test_policy.inputs, test_policy.outputs):
+        props["conditions"] = [{"displayName": "load test", "conditionPrometheusQueryLanguage": {"query": "vector(1)"}}]
+        props["name"] = "projects/chuv-imaging-lau/alertPolicies/999"
+    resources.append(test_policy)
+    _snooze_of("lau-load-test")(resources)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_stricter_copy, id="soc-adds-a-log-match-detector"),
+        pytest.param(_copy_paused_elsewhere, id="snooze-of-an-unrelated-alert"),
+    ],
+)
+@pytest.mark.parametrize("mode", ["preview", "update"])
+def test_a_legitimate_addition_has_no_mandatory_finding(policy_pack, change, mode: str):
+    resources = site_plan("lausanne", mode)
+    change(resources)
+    _assert_clean(policy_pack("lausanne", mode), resources)
