@@ -15,7 +15,7 @@ from pulumi.runtime import mocks
 
 from preflight.engine import gcp_schema
 from preflight.engine import runner as engine
-from preflight.engine.gcp_model import COMPUTED, DEFAULT_PROJECT, STORED, GcpModel, MissingInputError
+from preflight.engine.gcp_model import COMPUTED, DEFAULT_PROJECT, GcpModel, MissingInputError
 
 
 def _tokens() -> list[str]:
@@ -42,12 +42,15 @@ def provider_config():
 def test_every_type_of_the_schema_gets_its_computed_outputs(provider_config):
     """Each of pulumi-gcp's resource types that has no rule of its own, created with no inputs in update
     mode: no failure, and every output only the provider sets (or that is always set) has a value."""
-    tokens = [t for t in _tokens() if t not in COMPUTED and t not in STORED]
+    tokens = [t for t in _tokens() if t not in COMPUTED]
     assert len(tokens) > 1000
     model = GcpModel(mode="update")
     missing: dict[str, list[str]] = {}
     for token in tokens:
-        _, state = model.new_resource(_args(token))
+        try:
+            _, state = model.new_resource(_args(token))
+        except MissingInputError:
+            continue  # its stored form needs a required input left out here: refused, as the provider does
         wanted = (set(gcp_schema.computed_only(token)) | gcp_schema.always_set(token)) - {"id", "urn"}
         lacking = sorted(k for k in wanted if state.get(k) is None)
         if lacking:
