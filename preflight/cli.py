@@ -1,6 +1,6 @@
 """Command line: ``python -m preflight check|fleet|plan|access|netcheck|schema|docs``.
 
-``check <site> [--mode preview|update|existing|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
+``check <site> [--mode preview|update|both] [--policy-config FILE] [--format table|json|sarif|markdown]``
 and ``check --plan FILE``: the site's program (or a plan document) judged by the real policy pack.
 Exit codes: 0 no mandatory violation (advisory findings never fail), 1 a mandatory violation, 2 bad
 input (unknown site, invalid stack file, missing or malformed plan, broken policy config) or a tool
@@ -39,7 +39,7 @@ from typing import Any
 from preflight.commands import netcheck as netcheck_command
 from preflight.commands.common import fail as _fail
 from preflight.commands.common import positive as _positive
-from preflight.engine.modes import MODES
+from preflight.engine.modes import DEPRECATED_MODES, MODES
 from preflight.judge.results import EXIT_OK, EXIT_VIOLATION
 from program.config import ConfigError
 
@@ -110,10 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     which.add_argument(
         "--mode",
-        choices=MODES,
+        choices=(*MODES, *DEPRECATED_MODES),
         default=None,
-        help="preview: first preview; update: first update; existing: outputs as the provider stores them "
-        "(default: update)",
+        help="preview: a fresh site's first preview; update: an update or a later preview (outputs as the "
+        "provider stores them); existing: deprecated, the same as update (default: update)",
     )
     plan.add_argument(
         "--format",
@@ -238,10 +238,10 @@ def _check_parsers(sub: Any) -> None:
 def _common_check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
-        choices=(*MODES, "both", "all"),
+        choices=(*MODES, *DEPRECATED_MODES, "both", "all"),
         default=None,
-        help="preview: a fresh site's first preview; update: its first update; existing: a later preview or "
-        "update of the deployed site (outputs as the provider stores them); both or all: every one (default: both)",
+        help="preview: a fresh site's first preview; update: an update or a later preview (outputs as the "
+        "provider stores them); both or all: both; existing: deprecated, the same as update (default: both)",
     )
     parser.add_argument(
         "--policy-config",
@@ -369,8 +369,19 @@ def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: 
             output.write_text(text, encoding="utf-8")
 
 
+def _mode(mode: str) -> str:
+    """``mode``, or the mode a deprecated name now means, with a note on stderr."""
+    if mode in DEPRECATED_MODES:
+        _warn(
+            f"--mode {mode} is deprecated: it is --mode {DEPRECATED_MODES[mode]}, the outputs as the provider "
+            "stores them (the view of an update and of a later preview)"
+        )
+        return DEPRECATED_MODES[mode]
+    return mode
+
+
 def _modes(mode: str | None) -> tuple[str, ...]:
-    return MODES if mode in (None, "both", "all") else (str(mode),)
+    return MODES if mode in (None, "both", "all") else (_mode(str(mode)),)
 
 
 class _UsageError(Exception):
@@ -555,7 +566,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     try:
         stack = _stack(args)
-        plan = plan_module.build(stack, "preview" if args.preview else (args.mode or "update"))
+        plan = plan_module.build(stack, "preview" if args.preview else _mode(args.mode or "update"))
         if args.format == "terraform-plan":
             plan = terraform.export(plan)
     except ConfigError as exc:

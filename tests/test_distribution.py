@@ -176,7 +176,7 @@ def test_the_installed_command_checks_another_team_s_project_from_outside_the_re
     assert done.returncode == 0, done.stderr
     [site] = json.loads(done.stdout)["sites"]
     assert site["findings"] == []
-    assert site["modes"] == ["preview", "update", "existing"]
+    assert site["modes"] == ["preview", "update"]
     # its verdict is kept in the current directory, never in the installed package
     assert (tmp_path / ".preflight-cache" / "CACHEDIR.TAG").is_file()
 

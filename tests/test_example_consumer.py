@@ -32,7 +32,7 @@ def test_the_example_passes_the_pack_in_every_mode():
     assert done.returncode == 0, done.stderr
     [site] = json.loads(done.stdout)["sites"]
     assert site["findings"] == []
-    assert site["modes"] == ["preview", "update", "existing"]
+    assert site["modes"] == ["preview", "update"]
 
 
 def test_dropping_its_firewall_is_caught(tmp_path):

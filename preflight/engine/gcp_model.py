@@ -1,16 +1,15 @@
 """A model of what Google Cloud computes for each resource type and invoke, for the mock engine.
 
-Three modes:
+Two modes (ADR 0029):
 
 * ``preview``: the provider has not run yet: the id and every computed output are unknown, only
   inputs are known (a fresh site's first ``pulumi preview``).
-* ``update``: realistic computed outputs (ids, self links, emails, numbers, generated names) with
-  camelCase keys, overlaid on the inputs as the program declared them (the planned form).
-* ``existing``: the outputs in the form the pinned provider (pulumi-gcp 10.2.0, bridging a v8 release
+* ``update``: the outputs in the form the pinned provider (pulumi-gcp 10.2.0, bridging a v8 release
   of terraform-provider-google-beta) stores them after ``up``: short or long names, normalised
   references, ids, defaults and computed fields as its create and read functions set them, for every
-  type the pack judges (:mod:`preflight.engine.stored_forms`). A later preview or update of an
-  existing site sees these for every unchanged resource. :mod:`preflight.engine.stored_form_table`
+  type the pack judges (:mod:`preflight.engine.stored_forms`). A first update sees these for every
+  resource created before the one analysed (the engine waits for its step), a later preview or update
+  for every unchanged resource. :mod:`preflight.engine.stored_form_table`
   states each rule with the provider source it comes from; the stored-form tests hold the model
   against it. What could not be established is listed in docs/adr/0013-provider-stored-forms.md.
 
@@ -385,10 +384,11 @@ def _known(value: Any) -> bool:
 
 
 class GcpModel(pulumi_mocks.Mocks):
-    """Pulumi mocks that behave like the GCP provider in ``preview``, ``update`` or ``existing`` mode."""
+    """Pulumi mocks that behave like the GCP provider in ``preview`` or ``update`` mode (``existing``, the
+    stored form's earlier name, is ``update``)."""
 
     def __init__(self, *, preview: bool = False, mode: str | None = None) -> None:
-        self.mode = mode or ("preview" if preview else "update")
+        self.mode = "preview" if (mode or ("preview" if preview else "update")) == "preview" else "update"
         self.preview = self.mode == "preview"
         self._last = threading.local()
         self._providers: dict[str, dict[str, Any]] = {}
@@ -438,16 +438,19 @@ class GcpModel(pulumi_mocks.Mocks):
         # are placeholders of the right form, not the provider's values: the program sees them, the pack
         # does not (its verdict rests on what the model knows, :attr:`program_only`).
         state.update(defaults)
-        if self.mode == "existing":
-            stored = stored_rule(args.typ)
-            if stored is not None:
+        stored = stored_rule(args.typ)
+        if stored is not None:
+            try:
                 extra = {**extra, **stored(inputs, extra, args.name)}
-            if _has_property(args.typ, "project"):
-                state["project"] = inputs["project"]  # the provider stores the project it used
-            if "name" not in state and _has_property(args.typ, "name"):
-                state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
-        elif _has_property(args.typ, "name"):
-            state.setdefault("name", args.name)  # autonamed; types without a name (IAM members) get none
+            except KeyError as missing:
+                raise MissingInputError(
+                    f"{args.typ} {args.name!r}: input {missing.args[0]} is not set, and the provider needs it to "
+                    "create the resource"
+                ) from None
+        if _has_property(args.typ, "project"):
+            state["project"] = inputs["project"]  # the provider stores the project it used
+        if "name" not in state and _has_property(args.typ, "name"):
+            state["name"] = args.name  # autonamed (the engine adds a random suffix; left out here)
         filled = gcp_schema.computed_outputs(args.typ, args.name, {**state, **extra})
         self._last.program_only = frozenset(filled) - set(extra)
         state.update(filled)

@@ -2,7 +2,7 @@
 
 Format ``imaging-landing-zone/plan@1`` (see docs/plan-format.md)::
 
-    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update"|"existing",
+    {"format": "imaging-landing-zone/plan@1", "project": ..., "stack": ..., "mode": "preview"|"update",
      "resources": [{"urn", "type", "name", "custom", "parent", "provider", "id",
                     "inputs", "outputs",
                     "options": {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace",
@@ -15,9 +15,10 @@ program's stack exports are under ``outputs`` (optional when read).
 
 :func:`read` also takes Pulumi's own records of a real site, so a site team with credentials can
 replay them through ``check --plan``: ``pulumi stack export`` (a deployment, ``{"version": 3,
-"deployment": {"manifest", "resources": [...]}}``, judged in ``existing`` mode) and ``pulumi preview
+"deployment": {"manifest", "resources": [...]}}``, judged in ``update`` mode: the stored form) and ``pulumi preview
 --json`` (``{"steps": [{"op", "urn", "newState": {...}}]}``, judged in ``preview`` mode when a step
-creates or replaces a resource, else ``existing``).
+creates or replaces a resource, else ``update``). A plan whose mode is ``existing`` (the stored form's
+earlier name) is read as ``update``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight.engine import gcp_tokens
-from preflight.engine.modes import MODES
+from preflight.engine.modes import MODES, mode_named
 from preflight.engine.runner import UNKNOWN, Resource, from_wire, run_stack
 from preflight.engine.stacks import PROGRAM, Stack
 
@@ -278,6 +279,7 @@ def _plan(document: dict[str, Any], source: str) -> tuple[dict[str, Any], list[R
         raise PlanError(f"{source}: format is {document.get('format')!r}; expected {FORMAT!r}")
     for key in ("project", "stack", "mode"):
         _field(source, document, key, str)
+    document["mode"] = mode_named(document["mode"])
     if document["mode"] not in MODES:
         raise PlanError(f"{source}.mode: must be one of {', '.join(MODES)}, got {document['mode']!r}")
     if not isinstance(document.setdefault("outputs", {}), dict):
@@ -387,7 +389,7 @@ def _stack_export(document: dict[str, Any], source: str) -> tuple[dict[str, Any]
     deployment = _field(source, document, "deployment", dict)
     items = _field(f"{source}.deployment", deployment, "resources", list)
     where = f"{source}.deployment.resources"
-    return _recorded(source, [(f"{where}[{i}]", item) for i, item in enumerate(items)], "existing")
+    return _recorded(source, [(f"{where}[{i}]", item) for i, item in enumerate(items)], "update")
 
 
 _GONE = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace"})
@@ -407,7 +409,7 @@ def _preview(document: dict[str, Any], source: str) -> tuple[dict[str, Any], lis
             continue
         creates |= op in _NEW
         states.append((f"{where}.newState", _field(where, step, "newState", dict)))
-    return _recorded(source, states, "preview" if creates else "existing")
+    return _recorded(source, states, "preview" if creates else "update")
 
 
 __all__ = ["FORMAT", "PlanError", "build", "read", "read_file", "table"]

@@ -1,14 +1,15 @@
 """Run the real site program under Pulumi's mock engine and capture every resource it registers.
 
-Three modes reproduce what the engine sees in a site's life:
+Two modes reproduce what the engine hands a policy pack in a site's life (ADR 0029):
 
 * ``preview``: provider-computed outputs are unknown (a fresh site's first ``pulumi preview``), so
   inputs derived from them carry the engine's unknown sentinel;
-* ``update``: every provider-computed output is known, outputs keep the program's declared form
-  (the first ``pulumi up``);
-* ``existing``: every output is in the form the provider stores (a later preview or update of an
-  existing site, whose unchanged resources the engine reads from the state); inputs derived from
+* ``update``: every output is in the form the provider stores it (a first ``pulumi up``, whose each
+  resource is analysed after the resources it reads were created; a later preview or update, whose
+  unchanged resources the engine reads from the state; ``pulumi policy analyze``); inputs derived from
   other resources' outputs carry those stored values too. See ``preflight/engine/gcp_model.py``.
+
+``existing``, the stored form's earlier name, is still accepted (:func:`mode_named`).
 
 Resource options (protect, dependencies, aliases, ...) are not in ``MockResourceArgs``; they are
 read from the raw ``RegisterResourceRequest`` in a :class:`MockMonitor` subclass.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import importlib.metadata
 import os
@@ -528,14 +530,20 @@ def stack_resource(*, project: str, stack: str, outputs: Mapping[str, Any] | Non
     )
 
 
+@functools.cache
+def _provider_version() -> str:
+    """The installed ``pulumi_gcp`` version (a look-up over every installed distribution: once a process)."""
+    try:
+        return importlib.metadata.version("pulumi_gcp")
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
 def default_provider(*, project: str, stack: str, config: Mapping[str, str], preview: bool) -> Resource:
     """The default ``gcp`` provider the engine creates for resources without an explicit one: its
     inputs are the stack's ``gcp:*`` config and the plugin version, as the engine sends them to a
     policy pack with every resource it serves."""
-    try:
-        version = importlib.metadata.version("pulumi_gcp")
-    except importlib.metadata.PackageNotFoundError:
-        version = "0.0.0"
+    version = _provider_version()
     name = "default_" + version.replace(".", "_")
     inputs: dict[str, Any] = {
         key.removeprefix("gcp:"): value for key, value in config.items() if key.startswith("gcp:")

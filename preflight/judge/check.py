@@ -1,7 +1,7 @@
 """The offline pre-deployment check: a site's real program under the mock engine, judged by the real
-policy pack over the engine's Analyzer protocol, in every mode a site meets in its life (see
-``preflight.engine.modes.MODES``): ``preview`` (a fresh site's first preview), ``update`` (its first update)
-and ``existing`` (a later preview or update: outputs as the provider stores them).
+policy pack over the engine's Analyzer protocol, in every view the engine hands a pack in a site's life (see
+``preflight.engine.modes.MODES`` and ADR 0029): ``preview`` (a fresh site's first preview) and ``update``
+(its first or a later update, a later preview: outputs as the provider stores them).
 
 ``check_site`` runs one stack; ``check_plan`` judges a plan document instead of running the program.
 Both return a :class:`SiteResult`, which ``preflight/reports/formats.py`` renders. The pack is started the
@@ -140,7 +140,8 @@ class Checker:
             try:
                 for mode, produce in runs:
                     preview = mode == "preview"
-                    dry_run = mode != "update"  # a later preview of an existing site is a preview too
+                    # An update: dry run off (the same view is a later preview's, whose flag no policy reads).
+                    dry_run = mode != "update"
                     provider = default_provider(
                         project=stack.project, stack=stack.name, config=stack.config, preview=preview
                     )

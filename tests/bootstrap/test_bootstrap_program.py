@@ -207,7 +207,7 @@ def _judged(mode: str, policy_config: dict | None) -> list[tuple[str, str]]:
     return sorted({(d.policy, d.urn.rsplit("::", 1)[-1]) for d in diagnostics if d.level == "mandatory"})
 
 
-@pytest.mark.parametrize("mode", ["preview", "update", "existing"])
+@pytest.mark.parametrize("mode", ["preview", "update"])
 def test_the_pack_finds_nothing_with_the_recorded_exemptions(mode):
     """The bootstrap is not a site (no site-completeness controls); its deployers' roles, the secrets key's
     users and the state bucket's reach are exempted in bootstrap/policy-config.json, each with its reason."""

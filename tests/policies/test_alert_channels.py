@@ -28,7 +28,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["preview", "update", "existing"])
+@pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("case", CASES)
 def test_policy_rejects_mutation(policy_pack, case: Case, mode: str):
     assert_rejected(policy_pack("lausanne", mode), case, mode)

@@ -304,7 +304,7 @@ def test_the_mock_engine_keeps_the_provider_reference_and_the_options_the_protoc
             "subnet", ip_cidr_range="10.0.0.0/24", network="n", opts=pulumi.ResourceOptions(provider=other)
         )
 
-    captured = capture(program, project="p", stack="t", mode="existing")
+    captured = capture(program, project="p", stack="t", mode="update")
     provider = next(r for r in captured if r.type == "pulumi:providers:gcp")
     kept = next(r for r in captured if r.name == "kept")
     assert kept.provider.rsplit("::", 1)[0] == provider.urn

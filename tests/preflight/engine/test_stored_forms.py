@@ -1,6 +1,6 @@
 """The model of stored state against its table of provider rules, and the pack on the stored form.
 
-``existing`` mode gives every output in the form terraform-provider-google-beta stores it. The table
+``update`` mode gives every output in the form terraform-provider-google-beta stores it. The table
 (``preflight.engine.stored_form_table.STORED_FORMS``) names the provider source of each rule; these tests hold
 that every type the pack judges has rows (every IAM grant type by its family), that rows name only
 properties of the pinned schema, the model to every row (hand rows on the example sites and a sample
@@ -134,7 +134,7 @@ def _sample_plan() -> list[Resource]:
             )
             gcp.organizations.Project("project-sample", project_id="lau-sample-project", name="sample")
 
-        _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="existing"))
+        _samples.extend(capture(program, project="imaging-landing-zone", stack="samples", mode="update"))
     return copy.deepcopy(_samples)
 
 
@@ -154,7 +154,7 @@ def test_a_v1_org_policy_is_stored_with_the_api_constraint():
 
 
 def _site_types() -> set[str]:
-    return {r.type for site in SITES for r in site_plan(site, "existing") if r.custom}
+    return {r.type for site in SITES for r in site_plan(site, "update") if r.custom}
 
 
 def test_the_table_covers_every_type_the_example_sites_use():
@@ -206,7 +206,7 @@ def _holds(row: StoredForm, r: Resource) -> bool | None:
 
 @pytest.mark.parametrize("row", HAND_ROWS, ids=lambda row: f"{row.type.rsplit(':', 1)[-1]}.{row.field}")
 def test_the_model_stores_each_type_as_the_provider_does(row):
-    resources = [r for site in SITES for r in site_plan(site, "existing") if r.type == row.type]
+    resources = [r for site in SITES for r in site_plan(site, "update") if r.type == row.type]
     resources += [r for r in _sample_plan() if r.type == row.type]
     assert resources, f"no example site uses {row.type}; drop the row or add a sample that uses it"
     verdicts = {r.name: _holds(row, r) for r in resources}
@@ -259,7 +259,7 @@ def test_the_generated_defaults_are_the_pinned_schemas():
 
 
 def test_org_policies_are_stored_by_their_short_name():
-    stored = site_plan("lausanne", "existing")
+    stored = site_plan("lausanne", "update")
     policy = by_name(stored, "lau-project-gcp.resourceLocations")
     assert policy.inputs["name"] == f"projects/{LAU_PROJECT}/policies/gcp.resourceLocations"
     assert policy.outputs["name"] == "gcp.resourceLocations"
@@ -278,9 +278,9 @@ in a site stack is the closed world's decision, not the guard rails')."""
 @pytest.mark.parametrize("site", SITES)
 def test_the_stored_form_of_every_guard_rail_passes(policy_pack, site):
     """The regression: with the outputs the provider returns, every ORG control reported "missing"."""
-    stored = site_plan(site, "existing")
+    stored = site_plan(site, "update")
     assert [r for r in stored if r.type == "gcp:orgpolicy/policy:Policy" and "/" not in r.outputs["name"]]
-    assert _stack_findings(policy_pack(site, "existing"), stored) == []
+    assert _stack_findings(policy_pack(site, "update"), stored) == []
 
 
 STORED_MUTATIONS = [
@@ -381,7 +381,7 @@ def _assert_stack_rejects(pack, resources: list[Resource], case: Case) -> None:
 def test_a_weakened_guard_rail_in_the_stored_form_is_caught(policy_pack, case):
     """A real user hits these by editing the policy in the console or a later program change: the
     stack policy sees the stored form then."""
-    _assert_stack_rejects(policy_pack("lausanne", "existing"), site_plan("lausanne", "existing"), case)
+    _assert_stack_rejects(policy_pack("lausanne", "update"), site_plan("lausanne", "update"), case)
 
 
 def _v1_policy(constraint: str, **spec: object) -> Any:
@@ -398,7 +398,7 @@ def _replace(name: str, mutation: Any) -> Any:
 
 def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
     """A team that manages org policies with the older resource (gcp.projects.OrganizationPolicy)."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace(
         "lau-project-iam.disableServiceAccountKeyUpload",
         _v1_policy("constraints/iam.disableServiceAccountKeyUpload", booleanPolicy={"enforced": True}),
@@ -407,7 +407,7 @@ def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
         "lau-project-gcp.resourceLocations",
         _v1_policy("gcp.resourceLocations", listPolicy={"allow": {"values": ["in:europe-west6-locations"]}}),
     )(resources)
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources, GUARD_RAILS) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources, GUARD_RAILS) == []
 
 
 @pytest.mark.parametrize(
@@ -428,39 +428,39 @@ def test_a_v1_org_policy_holds_the_guard_rail(policy_pack):
     ],
 )
 def test_a_weak_v1_org_policy_is_caught(policy_pack, mutation, policy, expected):
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace("lau-project-iam.disableServiceAccountKeyUpload", mutation)(resources)
-    found = [d for d in policy_pack("lausanne", "existing").analyze_stack(resources) if d.policy == policy]
+    found = [d for d in policy_pack("lausanne", "update").analyze_stack(resources) if d.policy == policy]
     assert any(expected in d.message for d in found), [d.message for d in found]
 
 
 def test_a_v1_list_policy_allowing_everything_is_caught(policy_pack):
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     _replace(
         "lau-project-gcp.resourceLocations", _v1_policy("gcp.resourceLocations", listPolicy={"allow": {"all": True}})
     )(resources)
-    found = policy_pack("lausanne", "existing").analyze_stack(resources)
+    found = policy_pack("lausanne", "update").analyze_stack(resources)
     assert [d.message for d in found if d.policy == "gcp-orgpolicy-resource-locations"]
 
 
 def test_narrower_locations_than_the_region_group_pass(policy_pack):
     """A site that pins resources to its region or to zones of it (legitimate: narrower than required)."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     values = ["europe-west6", "europe-west6-a", "in:europe-west6-locations"]
     on("lau-project-gcp.resourceLocations", set_prop("spec", "rules", 0, "values", "allowedValues", value=values))(
         resources
     )
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources) == []
 
 
 def test_the_project_number_names_the_site_project(policy_pack):
     """The API returns (and a team may write) ``projects/<number>``; the bucket's stored projectNumber ties it."""
-    resources = site_plan("lausanne", "existing")
+    resources = site_plan("lausanne", "update")
     number = project_number(LAU_PROJECT)
     by_name(resources, "lau-project-gcp.resourceLocations").outputs["parent"] = f"projects/{number}"
-    assert _stack_findings(policy_pack("lausanne", "existing"), resources) == []
+    assert _stack_findings(policy_pack("lausanne", "update"), resources) == []
     by_name(resources, "lau-project-gcp.resourceLocations").outputs["parent"] = "projects/123456789012"
-    found = policy_pack("lausanne", "existing").analyze_stack(resources)
+    found = policy_pack("lausanne", "update").analyze_stack(resources)
     assert [d.policy for d in found] == ["gcp-orgpolicy-resource-locations"]
     assert "set on projects/123456789012, not the site project" in found[0].message
 
@@ -481,8 +481,8 @@ def test_an_unknown_name_is_not_judged_against_every_constraint(policy_pack):
 
 @pytest.mark.parametrize("site", SITES)
 def test_every_policy_gives_the_same_verdict_on_both_forms(policy_pack, site):
-    planned, stored = site_plan(site, "update"), site_plan(site, "existing")
-    for mode, resources in (("update", planned), ("existing", stored)):
+    planned, stored = site_plan(site, "update"), site_plan(site, "update")
+    for mode, resources in (("update", planned), ("update", stored)):
         pack = policy_pack(site, mode)
         assert [d for r in resources for d in pack.analyze(r)] == []
         assert _stack_findings(pack, resources) == []
@@ -505,7 +505,7 @@ def _suite_cases() -> list[Any]:
 def test_every_mutation_gives_the_same_verdict_on_the_stored_form(policy_pack, case):
     """The mutation suites' cases, applied to the stored form (outputs as the provider stores them,
     inputs derived from stored values): the same policy rejects each with the same message."""
-    _assert_stack_rejects(policy_pack("lausanne", "existing"), site_plan("lausanne", "existing"), case)
+    _assert_stack_rejects(policy_pack("lausanne", "update"), site_plan("lausanne", "update"), case)
 
 
 def _public_run_v1(mode: str) -> list[Resource]:
@@ -536,13 +536,13 @@ def test_a_grant_on_a_cloud_run_v1_service_is_placed_in_its_stored_form_too(poli
     ``v1/projects/<p>/locations/<l>/services/<s>``: the effective-access model still ties the public grant
     to the service, and every policy gives the same verdict on both forms."""
     verdicts = {}
-    for mode in ("update", "existing"):
+    for mode in ("update", "update"):
         added = _public_run_v1(mode)
         pack = policy_pack("lausanne", mode)
         found = {d.policy for r in added for d in pack.analyze(r)}
         found |= {d.policy for d in pack.analyze_stack(site_plan("lausanne", mode) + added)}
         verdicts[mode] = found
-    grant = next(r for r in _public_run_v1("existing") if r.name == "run-v1-public")
+    grant = next(r for r in _public_run_v1("update") if r.name == "run-v1-public")
     assert grant.outputs["service"] == f"v1/projects/{LAU_PROJECT}/locations/europe-west6/services/viewer-v1"
     assert "gcp-iam-effective-access-within-intent" in verdicts["update"]
-    assert verdicts["existing"] == verdicts["update"]
+    assert verdicts["update"] == verdicts["update"]

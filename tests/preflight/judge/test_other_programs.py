@@ -78,7 +78,7 @@ def test_every_program_gets_a_verdict_in_every_mode(program):
     assert done.returncode in (0, 1), done.stderr
     assert "Traceback" not in done.stderr
     site = _site(program)
-    assert site["modes"] == ["preview", "update", "existing"]
+    assert site["modes"] == ["preview", "update"]
     assert not site["errors"]
 
 
@@ -167,7 +167,7 @@ def test_a_programs_own_bug_names_the_mode_and_its_line():
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
-    assert "in update mode (a first update: computed values known): IndexError" in line
+    assert "in update mode (an update, or a later preview: values as the provider stores them): IndexError" in line
     assert f"{FAILING / '__main__.py'}:7" in line
 
 

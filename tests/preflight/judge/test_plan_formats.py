@@ -29,7 +29,7 @@ ROOT_URN = f"urn:pulumi:lausanne::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-laus
 
 def test_a_stack_export_is_read_as_the_stored_state():
     document, resources = plan_module.read_file(FIXTURES / "stack-export.json")
-    assert (document["project"], document["stack"], document["mode"]) == (PROJECT, "lausanne", "existing")
+    assert (document["project"], document["stack"], document["mode"]) == (PROJECT, "lausanne", "update")
     assert document["outputs"]["imageBucket"] == "chuv-imaging-lau-lau-images"
     assert [r.type for r in resources] == [
         "gcp:orgpolicy/policy:Policy",
@@ -123,10 +123,10 @@ def _weaken(resources: list[Resource]) -> list[Resource]:
 def test_a_replayed_record_of_a_compliant_site_passes_and_a_weakened_one_fails(tmp_path, capsys, record):
     """What a site team with credentials runs to compare the offline verdict with the real one."""
     path = tmp_path / "record.json"
-    path.write_text(json.dumps(record(site_plan("lausanne", "existing"))), encoding="utf-8")
+    path.write_text(json.dumps(record(site_plan("lausanne", "update"))), encoding="utf-8")
     assert main(["check", "--plan", str(path), "--format", "json"]) == 0, capsys.readouterr().out[-2000:]
     capsys.readouterr()
-    path.write_text(json.dumps(record(_weaken(site_plan("lausanne", "existing")))), encoding="utf-8")
+    path.write_text(json.dumps(record(_weaken(site_plan("lausanne", "update")))), encoding="utf-8")
     assert main(["check", "--plan", str(path), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     policies = {f["policy"] for site in report["sites"] for f in site["findings"]}
@@ -134,7 +134,7 @@ def test_a_replayed_record_of_a_compliant_site_passes_and_a_weakened_one_fails(t
 
 
 def test_the_plan_format_carries_the_stack_exports():
-    document = plan_module.build(stacks.load("lausanne"), "existing")
+    document = plan_module.build(stacks.load("lausanne"), "update")
     assert document["outputs"]["imageBucket"] == "chuv-imaging-lau-lau-images"
     read, _ = plan_module.read(json.dumps(document), "plan.json")
     assert read["outputs"] == document["outputs"]
@@ -150,18 +150,19 @@ def test_the_root_stack_is_analysed_with_the_programs_exports(monkeypatch):
         return original(self, resources, provider)
 
     monkeypatch.setattr(judge_pack.PackProcess, "_analyze_stack", spy)
-    check.check_site(stacks.load("lausanne"), ("update", "existing"))
-    assert [r.outputs["imageBucket"] for r in roots] == ["chuv-imaging-lau-lau-images"] * 2
+    check.check_site(stacks.load("lausanne"), ("update",))
+    assert [r.outputs["imageBucket"] for r in roots] == ["chuv-imaging-lau-lau-images"]
     assert roots[0].outputs["viewerMember"].startswith("serviceAccount:lau-viewer@")
 
 
 @pytest.mark.parametrize(
     ("given", "modes"),
     [
-        (None, ("preview", "update", "existing")),
-        ("both", ("preview", "update", "existing")),
-        ("all", ("preview", "update", "existing")),
-        ("existing", ("existing",)),
+        (None, ("preview", "update")),
+        ("both", ("preview", "update")),
+        ("all", ("preview", "update")),
+        ("update", ("update",)),
+        ("existing", ("update",)),
     ],
 )
 def test_check_runs_every_mode_a_site_meets_by_default(given, modes):
@@ -172,9 +173,13 @@ def test_check_runs_every_mode_a_site_meets_by_default(given, modes):
     assert set(modes) <= set(MODES)
 
 
-def test_plan_prints_the_stored_form_in_existing_mode(capsys):
-    assert main(["plan", "lausanne", "--mode", "existing", "--format", "json"]) == 0
-    document = json.loads(capsys.readouterr().out)
-    assert document["mode"] == "existing"
+@pytest.mark.parametrize("mode", ["update", "existing"])
+def test_plan_prints_the_stored_form_in_update_mode(capsys, mode):
+    """``existing``, the stored form's earlier name, is still accepted, with a note that it is ``update``."""
+    assert main(["plan", "lausanne", "--mode", mode, "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert document["mode"] == "update"
+    assert ("--mode existing is deprecated" in err) is (mode == "existing")
     names = {r["outputs"].get("name") for r in document["resources"] if r["type"] == "gcp:orgpolicy/policy:Policy"}
     assert "gcp.resourceLocations" in names

@@ -143,7 +143,7 @@ def _plan_without(field: str) -> dict:
         ('{"format": ', "not JSON"),
         ("[]", "must be a JSON object"),
         ({"format": "terraform"}, "format is 'terraform'"),
-        ({**_document(), "mode": "destroy"}, "mode: must be one of preview, update, existing"),
+        ({**_document(), "mode": "destroy"}, "mode: must be one of preview, update"),
         (_plan_without("inputs"), "resources[0].inputs: missing"),
         ({**_document(), "resources": {"a": 1}}, "resources: must be list"),
     ],

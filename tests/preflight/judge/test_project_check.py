@@ -21,7 +21,7 @@ def test_the_bootstrap_passes_the_pack_with_its_recorded_exemptions():
     assert done.returncode == 0, done.stderr
     [site] = json.loads(done.stdout)["sites"]
     assert site["findings"] == []
-    assert site["modes"] == ["preview", "update", "existing"]
+    assert site["modes"] == ["preview", "update"]
     statuses = {c["control"]: c["status"] for c in site["controls"]}
     assert statuses["ORG-01"] == "not applicable"  # a site-completeness control: the bootstrap is no site
     assert statuses["ENC-01"] == "met"

@@ -131,14 +131,14 @@ def test_findings_in_both_modes_are_counted_once(strict_rotation):
     keys = {f["resourceName"] for f in rotation}
     assert len(keys) == 2  # images and logs: one finding each, not one per mode
     assert len(rotation) == len(keys)
-    assert all(f["modes"] == ["preview", "update", "existing"] for f in rotation)
+    assert all(f["modes"] == ["preview", "update"] for f in rotation)
     assert f"  {len(rotation)} mandatory violation(s)" in done.stdout.splitlines()
     [run] = sarif["runs"]
     results = [r for r in run["results"] if r["ruleId"] == ROTATION]
     assert len(results) == len(keys)
     assert len({r["partialFingerprints"]["imagingFinding/v1"] for r in results}) == len(keys)
-    assert all(r["properties"]["modes"] == ["preview", "update", "existing"] for r in results)
-    assert "preview + update + existing" in done.stdout
+    assert all(r["properties"]["modes"] == ["preview", "update"] for r in results)
+    assert "preview + update" in done.stdout
 
 
 def test_the_fix_text_carries_the_configured_bound(strict_rotation):
