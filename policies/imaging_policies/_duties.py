@@ -54,7 +54,7 @@ DATA: Final[Mapping[str, frozenset[str]]] = {
             "iam.serviceAccountKeys.create",
         }
     ),
-    "read or drain the security logs (the security-log view, the SIEM subscription)": frozenset(
+    "read the security logs or drain the SIEM subscription": frozenset(
         {
             "logging.views.access",
             "logging.privateLogEntries.list",

@@ -135,7 +135,7 @@ def _deny_readable(args: ResourceValidationArgs, report: Report) -> None:
         )
     elif not target.startswith("project:"):
         report(
-            f"deny policy '{args.name}': parent {parent!r} is a {target.split(':', 1)[0]}, and no site setting "
+            f"deny policy '{args.name}': parent {parent!r} is {_KIND[target.split(':', 1)[0]]}, and no site setting "
             "declares the site project's ancestry, so the pack cannot tell whether it is above the site project: "
             "it credits the policy with protecting no project. Attach it to the project it protects "
             "(cloudresourcemanager.googleapis.com%2Fprojects%2F<project id or number>)."
@@ -148,6 +148,8 @@ def _deny_readable(args: ResourceValidationArgs, report: Report) -> None:
     for index, _ in enumerate(rules):
         _deny_rule(args, index, report)
 
+
+_KIND: Final = {"folder": "a folder", "organization": "an organisation"}
 
 _FORMS: Final = {
     "principal": (
