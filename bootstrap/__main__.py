@@ -277,7 +277,8 @@ def build(config: PlatformConfig) -> None:
                 {
                     "description": (
                         "the site's deployer, drift checker and previewer and the key administrators never read, "
-                        "write or delete objects, use the keys or act with another account's credentials"
+                        "write or delete objects, use the keys, act with another account's credentials, read the "
+                        "security-log view or pull the SIEM subscription's messages"
                     ),
                     "deny_rule": {"denied_principals": denied_principals, "denied_permissions": denied_permissions()},
                 }

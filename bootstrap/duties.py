@@ -1,7 +1,7 @@
 """Who may do what on a site project: the roles of each deployment identity, the custom roles that replace the
 predefined roles carrying data permissions, the grant limit on the one IAM-admin role, and the deny policy that
-keeps every deployment identity and the key administrators away from images, keys' use and other accounts'
-credentials (docs/adr/0033-separation-of-duties.md, docs/deploying.md "Roles").
+keeps every deployment identity and the key administrators away from images, keys' use, other accounts'
+credentials and the security logs (docs/adr/0033-separation-of-duties.md, docs/deploying.md "Roles").
 
 Pure data: the program (``__main__.py``) builds resources from it, the tests hold docs/deploying.md's roles table
 and the pack's copy of the data permissions equal to it.
@@ -193,9 +193,16 @@ DENIED: Final[dict[str, tuple[str, ...]]] = {
         "serviceAccounts.implicitDelegation",
         "serviceAccountKeys.create",
     ),
+    "logging.googleapis.com": ("views.access", "privateLogEntries.list"),
+    "pubsub.googleapis.com": ("subscriptions.consume", "snapshots.seek"),
 }
 """What the site project's deny policy denies every deployment identity of the site and the key administrators
-(IAM v2 form): objects of the image and log buckets, the keys' use, other accounts' credentials."""
+(IAM v2 form): objects of the image and log buckets, the keys' use, other accounts' credentials, and the
+security logs: reading a log view (the deployer keeps ``logging.views.setIamPolicy`` to grant the security-log
+view, so it could grant itself the view) and data-access audit entries, pulling or acknowledging the SIEM
+subscription's messages (``roles/pubsub.admin`` holds ``consume``: an acknowledged message is gone from the
+SIEM) and seeking it to a snapshot or a time. ``pubsub.subscriptions.update`` stays allowed: the deployer
+creates and updates the SIEM subscription (docs/adr/0033, remaining risks)."""
 
 
 def denied_permissions() -> list[str]:

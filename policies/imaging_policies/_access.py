@@ -18,9 +18,9 @@ AndCondition`` then append, ``resource_iam_member.go``):
   custom roles from the permissions the stack declares for them; any other role is not trusted;
 - a condition narrows a grant only when it provably restricts it to one bucket (ADR 0012), and a
   conditional grant never counts as a needed grant in place;
-- a permission an IAM deny policy of the stack denies a member on the site project (or on a folder or
-  organisation above it) is not held, whatever grant gives it (``_duties``: a conditional deny rule is not
-  applied; ADR 0033).
+- a permission an IAM deny policy of the stack attached to the site project (by id or number) denies a member
+  is not held, whatever grant gives it (``_duties``: a conditional deny rule is not applied, nor a rule on a
+  folder or organisation, which the pack cannot place above the site project; ADR 0033).
 """
 
 from __future__ import annotations
@@ -837,7 +837,7 @@ def evaluate(resources: list[Any], intent: Intent) -> Model:
     grant_list, unknown = collect(resources, found, intent.site)
     custom = custom_roles(resources, intent.site)
     site = intent.site
-    denied = denials(resources, {site.number: site.id} if site.number and site.id else {})
+    denied = denials(resources, site)
     unknown.extend(Unknown(*u) for u in denied.unknown)
     model = Model(found, [], [], [], unknown, denied)
     _holdings(found, grant_list, custom, intent, model)

@@ -54,9 +54,20 @@ DATA: Final[Mapping[str, frozenset[str]]] = {
             "iam.serviceAccountKeys.create",
         }
     ),
+    "read the security logs or drain the SIEM subscription": frozenset(
+        {
+            "logging.views.access",
+            "logging.privateLogEntries.list",
+            "pubsub.subscriptions.consume",
+            "pubsub.snapshots.seek",
+        }
+    ),
 }
 """The data permissions nobody who deploys may reach: the bootstrap's deny policies deny exactly these (a test
-holds the bootstrap's copy equal)."""
+holds the bootstrap's copy equal). The security logs are data too: whoever may pull and acknowledge the SIEM
+subscription's messages (``consume``) deletes them from the SIEM, ``seek`` replays or skips them, and a view's
+``access`` reads the security-log bucket (``logging.views.setIamPolicy``, which the deployer keeps to grant the
+view, would otherwise let it grant itself that)."""
 
 DATA_PERMISSIONS: Final = frozenset().union(*DATA.values())
 
@@ -182,7 +193,9 @@ class Denial:
     resource: str
     urn: str
     target: str
-    """``project:<id>`` (lower-case), or ``*`` for a folder or organisation (above every project)."""
+    """``project:<id>`` (lower-case; the site's id for its number), or ``folder:<id>``/``organization:<id>``,
+    which the pack credits to no project: the site config declares no ancestry, so the pack cannot tell whether
+    the folder or organisation is above the site project (a deny policy there protects nothing it can prove)."""
     principals: frozenset[str]
     permissions: frozenset[str]
     exception_principals: frozenset[str]
@@ -207,17 +220,19 @@ class Denials:
     """(resource, urn, property) of each deny policy whose parent or rules are unknown."""
 
     def denied(self, member: str, permission: str, project: str) -> tuple[Denial, ...]:
-        """The rules that deny ``permission`` to ``member`` on a resource of ``project`` (an id, lower-case)."""
-        where = {f"project:{project.lower()}", "*"}
-        return tuple(d for d in self.rules if d.target in where and d.denies(member, permission))
+        """The rules that deny ``permission`` to ``member`` on a resource of ``project`` (an id, lower-case): only
+        rules attached to that project (a folder's or organisation's rule is not known to be above it)."""
+        where = f"project:{project.lower()}"
+        return tuple(d for d in self.rules if d.target == where and d.denies(member, permission))
 
     def remove(self, member: str, permissions: Iterable[str], project: str) -> frozenset[str]:
         """``permissions`` without those denied to ``member`` in ``project``."""
         return frozenset(p for p in permissions if not self.denied(member, p, project))
 
 
-def denials(resources: Iterable[Any], aliases: Mapping[str, str] | None = None) -> Denials:
-    """Every deny rule of the stack. ``aliases`` maps a project number to its id (a parent may name either)."""
+def denials(resources: Iterable[Any], site: SiteProject | None = None) -> Denials:
+    """Every deny rule of the stack. A parent naming the site project by its number (``site``, through the
+    resolver) is the site's id; a folder or organisation parent is kept as such and credited to no project."""
     found = Denials()
     for r in resources:
         if r.resource_type != DENY_POLICY:
@@ -230,10 +245,10 @@ def denials(resources: Iterable[Any], aliases: Mapping[str, str] | None = None) 
         if target is None:
             continue
         if target.startswith("project:"):
-            number = target.removeprefix("project:")
-            target = f"project:{(aliases or {}).get(number, number)}"
-        else:
-            target = "*"
+            named = target.removeprefix("project:")
+            if site is not None and site.id and site.holds(named):
+                named = site.id.lower()
+            target = f"project:{named}"
         for index, _ in enumerate(items(r.props, "rules")):
             rule = leaf(r.props, "rules", index, "denyRule")
             if not isinstance(rule, Mapping) or leaf(rule, "denialCondition") is not None:

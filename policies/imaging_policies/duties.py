@@ -3,11 +3,13 @@
 - IAM-15: a role that sets a project's, folder's or organisation's allow policy is granted only with a
   condition that limits the roles its holder may grant (``modifiedGrantsByRole``), to roles that carry no
   data, IAM-admin, deny-admin or custom-role-admin permission and set no allow policy themselves;
-- IAM-16: every deny policy is one the pack can apply (closed world): a readable attachment point, principals
+- IAM-16: every deny policy is one the pack can apply (closed world): a readable attachment point on a project
+  (a folder or organisation is not known to be above the site project: the site declares no ancestry), principals
   and permissions in forms it reads, no condition on a rule, no exception that exempts what it denies;
 - IAM-17: nobody holds both key administration and the use of the same keys (deny policies applied);
 - IAM-18: whoever may grant itself roles on a project (any ``setIamPolicy``) is denied there, by a deny policy
-  of the stack, every data permission within its reach: objects, the keys' use, other accounts' credentials.
+  of the stack on that project, every data permission within its reach: objects, the keys' use, other accounts'
+  credentials, the security logs (the security-log view, the SIEM subscription).
 
 The facts (data permissions, grant limits, deny rules, reach) are ``_duties``; docs/adr/0033.
 """
@@ -39,6 +41,7 @@ from imaging_policies._duties import (
     role_table,
     v1_permission,
 )
+from imaging_policies._principals import site_project_number
 from imaging_policies._props import UNKNOWN, as_str, grants, items, known, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._resolve import SiteProject, principal, project_of
@@ -54,6 +57,12 @@ def _skip(resource: str, prop: str) -> None:
 
 def _lookup(args: StackValidationArgs) -> Any:
     return role_table(args.resources, SiteProject(site_project(), None))
+
+
+def _denials(args: StackValidationArgs) -> Denials:
+    """The stack's deny rules, a parent naming the site project by number read as its id (the resolver)."""
+    number, _ = site_project_number(list(args.resources), args.get_config())
+    return denials(args.resources, SiteProject(site_project(), number))
 
 
 def _what(permissions: set[str] | frozenset[str]) -> str:
@@ -117,11 +126,19 @@ def _admin_grants_limited(args: StackValidationArgs, report: Report) -> None:
 def _deny_readable(args: ResourceValidationArgs, report: Report) -> None:
     props = args.props
     parent = known(props, "parent")
-    if deny_parent(parent) is None:
+    target = deny_parent(parent)
+    if target is None:
         report(
             f"deny policy '{args.name}': parent {parent!r} is not the URL-encoded full name of a project, folder "
             "or organisation (cloudresourcemanager.googleapis.com%2Fprojects%2F<project>), so the pack cannot "
             "tell whom it protects. Set parent in that form."
+        )
+    elif not target.startswith("project:"):
+        report(
+            f"deny policy '{args.name}': parent {parent!r} is {_KIND[target.split(':', 1)[0]]}, and no site setting "
+            "declares the site project's ancestry, so the pack cannot tell whether it is above the site project: "
+            "it credits the policy with protecting no project. Attach it to the project it protects "
+            "(cloudresourcemanager.googleapis.com%2Fprojects%2F<project id or number>)."
         )
     rules = items(props, "rules")
     if UNKNOWN in rules:
@@ -131,6 +148,8 @@ def _deny_readable(args: ResourceValidationArgs, report: Report) -> None:
     for index, _ in enumerate(rules):
         _deny_rule(args, index, report)
 
+
+_KIND: Final = {"folder": "a folder", "organization": "an organisation"}
 
 _FORMS: Final = {
     "principal": (
@@ -226,7 +245,7 @@ def _overlap(a: str, b: str) -> bool:
 def _keys_apart(args: StackValidationArgs, report: Report) -> None:
     lookup = _lookup(args)
     held, unknown = _scopes(args, lookup)
-    denied = denials(args.resources)
+    denied = _denials(args)
     urns = {r.name: r.urn for r in args.resources}
     for member, duties in sorted(held.items()):
         for use_scope, users in sorted(duties.get("use", {}).items()):
@@ -260,7 +279,7 @@ def _unknown_denials(denied: Denials) -> None:
 def _grant_capable_denied_data(args: StackValidationArgs, report: Report) -> None:
     lookup = _lookup(args)
     found, unknown = project_grants(args.resources)
-    denied = denials(args.resources)
+    denied = _denials(args)
     for reach in reaches(found, lookup):
         if not (reach.scopes or reach.grantable or reach.untrusted):
             continue
@@ -307,8 +326,8 @@ POLICIES = [
         name="gcp-iam-deny-policy-readable",
         control="IAM-16",
         description=(
-            "Every IAM deny policy names its attachment point, principals and permissions in forms the pack reads, "
-            "has no conditional rule and exempts nobody it denies."
+            "Every IAM deny policy is attached to a project and names its principals and permissions in forms the "
+            "pack reads, has no conditional rule and exempts nobody it denies."
         ),
         severity=Severity.HIGH,
         remediation=(
@@ -341,8 +360,8 @@ POLICIES = [
         control="IAM-18",
         description=(
             "Whoever may grant itself roles on a project (any setIamPolicy there) is denied, by a deny policy of "
-            "the stack, every data permission within its reach: objects, the keys' use, other accounts' "
-            "credentials."
+            "the stack on that project, every data permission within its reach: objects, the keys' use, other "
+            "accounts' credentials, the security logs."
         ),
         severity=Severity.CRITICAL,
         remediation=(
@@ -350,7 +369,8 @@ POLICIES = [
             "storage.googleapis.com/objects.get, .list, .create, .delete, .update, .restore, "
             "cloudkms.googleapis.com/cryptoKeyVersions.useToDecrypt and .useToEncrypt, and "
             "iam.googleapis.com/serviceAccounts.getAccessToken, .getOpenIdToken, .signBlob, .signJwt, "
-            ".implicitDelegation and serviceAccountKeys.create."
+            ".implicitDelegation and serviceAccountKeys.create, logging.googleapis.com/views.access and "
+            "privateLogEntries.list, pubsub.googleapis.com/subscriptions.consume and snapshots.seek."
         ),
         check=_grant_capable_denied_data,
         types=tokens.HIERARCHY_IAM,

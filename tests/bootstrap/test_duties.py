@@ -255,6 +255,52 @@ CASES = [
     ),
     pytest.param(
         Case(
+            READABLE,
+            SITE_DENY,
+            set_prop("parent", value="cloudresourcemanager.googleapis.com%2Ffolders%2F999999"),
+            "is a folder, and no site setting declares",
+            frozenset({DENIED_DATA}),
+        ),
+        # IAM-16 and IAM-18, review finding 1: "one deny policy on the hospital's imaging folder covers every
+        # site": any folder would pass, the pack cannot tell it is above Lausanne's project, so it credits nothing.
+        id="deny-policy-on-a-folder",
+    ),
+    pytest.param(
+        Case(
+            READABLE,
+            SITE_DENY,
+            set_prop("parent", value="cloudresourcemanager.googleapis.com%2Forganizations%2F4242"),
+            "is an organisation",
+            frozenset({DENIED_DATA}),
+        ),
+        # IAM-16 and IAM-18, review finding 1: an insider moves the deny policy to an organisation (another one,
+        # or theirs) "to manage it centrally": it no longer provably protects the site project.
+        id="deny-policy-on-an-organisation",
+    ),
+    pytest.param(
+        Case(
+            DENIED_DATA,
+            SITE_DENY,
+            _rule(deniedPermissions=[p for p in _duties_module().denied_permissions() if "pubsub" not in p]),
+            "drain the SIEM subscription (pubsub.snapshots.seek, pubsub.subscriptions.consume)",
+        ),
+        # IAM-18, review finding 2: "the SIEM subscription is not patient data": roles/pubsub.admin then pulls
+        # and acknowledges the security logs, deleting them from the SIEM.
+        id="deny-policy-lets-the-deployer-drain-the-siem-subscription",
+    ),
+    pytest.param(
+        Case(
+            DENIED_DATA,
+            SITE_DENY,
+            _rule(deniedPermissions=[p for p in _duties_module().denied_permissions() if "views.access" not in p]),
+            "logging.views.access",
+        ),
+        # IAM-18, review finding 2: the deployer grants the security-log view to the SOC, so "it may read it too":
+        # logging.views.setIamPolicy lets it grant itself the view.
+        id="deny-policy-lets-the-deployer-read-the-security-log-view",
+    ),
+    pytest.param(
+        Case(
             DENIED_DATA,
             SITE_DENY,
             _rule(deniedPrincipals=[DEPLOYER_V2.replace("deploy-", "drift-")]),
@@ -313,9 +359,21 @@ def _variant_limited_security_reviewer(resources: list[Resource]) -> list[Resour
     return [deny]
 
 
+def _variant_deny_by_project_number(resources: list[Resource]) -> list[Resource]:
+    """The platform project's deny policy names its project by number (what GCP reports for the state bucket's
+    project), not id: IAM-16 accepts a project parent in either form. (That the number is credited to the
+    project is shown by tests/policies/test_duties_model.py on Lausanne, whose number the model knows; nothing
+    in the platform stack depends on this policy, so this variant cannot show it.)"""
+    number = str(int(by_name(resources, "state").outputs["projectNumber"]))
+    deny = by_name(resources, "key-admins-no-key-use")
+    set_prop("parent", value=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{number}")(deny)
+    return [deny]
+
+
 @pytest.mark.parametrize(
     "variant",
     [
+        pytest.param(_variant_deny_by_project_number, id="deny-policy-names-its-project-by-number"),
         pytest.param(_variant_grant_limit, id="grant-limit-lists-a-role-without-data"),
         pytest.param(_variant_wildcard_deny, id="deny-rule-with-a-wildcard-permission"),
         pytest.param(_variant_key_admins_denied_all_data, id="key-admins-denied-every-data-permission"),

@@ -9,6 +9,7 @@ pack makes of the same plans is ``tests/bootstrap/test_duties.py``)."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from dataclasses import dataclass, field
 from functools import cache
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from imaging_policies import _duties
+from imaging_policies._resolve import SiteProject
 
 from preflight.engine import runner as engine
 from preflight.engine import stacks
@@ -137,6 +139,28 @@ def test_a_deny_rule_denies_its_principals_its_permissions_less_its_exceptions()
     assert not unplaced.denied(deployer, "storage.objects.get", SITE_PROJECT)
 
 
+@pytest.mark.parametrize(
+    ("parent", "protects"),
+    [
+        pytest.param(f"cloudresourcemanager.googleapis.com%2Fprojects%2F{SITE_PROJECT}", True, id="site-project-id"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Fprojects%2F412345678901", True, id="site-project-number"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Fprojects%2F99", False, id="another-projects-number"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Ffolders%2F999999", False, id="any-folder"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Forganizations%2F4242", False, id="any-organisation"),
+    ],
+)
+def test_a_deny_rule_protects_the_site_project_only_when_attached_to_it(parent, protects):
+    """A folder or organisation may not be above the site project, and no site setting says which are: the pack
+    credits such a rule to no project (a grant there is still assumed to reach it: unsafe the other way)."""
+    deployer = IDENTITIES["deploy"]
+    v2 = "principal://iam.googleapis.com/projects/-/serviceAccounts/" + deployer.split(":", 1)[1]
+    rule = {"deniedPrincipals": [v2], "deniedPermissions": ["storage.googleapis.com/objects.get"]}
+    site = SiteProject(SITE_PROJECT, "412345678901")
+    denied = _duties.denials([_deny(rule, parent)], site)
+    assert bool(denied.denied(deployer, "storage.objects.get", SITE_PROJECT)) is protects
+    assert not denied.denied(deployer, "storage.objects.get", "umcu-imaging-utr")
+
+
 def _grant(role: str, member: str, condition: str | None = None, project: str = SITE_PROJECT) -> _duties.ProjectGrant:
     return _duties.ProjectGrant(f"grant-{role}", f"urn:{role}", role, member, condition, project)
 
@@ -193,9 +217,17 @@ def _on_lausanne(resource: Resource) -> bool:
     return inputs.get("project") == SITE_PROJECT
 
 
-def _combined(*, without: str = "") -> list[Resource]:
-    mine = [r for r in _bootstrap() if _on_lausanne(r) and r.name != without]
+def _combined(*, without: str = "", parent: str = "") -> list[Resource]:
+    """Lausanne's plan with the bootstrap's resources on its project (``parent``: the deny policy's, moved)."""
+    mine = [copy.deepcopy(r) for r in _bootstrap() if _on_lausanne(r) and r.name != without]
+    for r in mine:
+        if parent and r.type == _duties.DENY_POLICY:
+            r.inputs["parent"] = r.outputs["parent"] = parent
     return site_plan("lausanne", "update") + mine
+
+
+SECURITY_LOGS = {"logging.views.access", "logging.privateLogEntries.list"}
+SIEM_DRAIN = {"pubsub.subscriptions.consume", "pubsub.snapshots.seek"}
 
 
 LOG_DELETION = {"storage.objects.delete", "logging.buckets.delete", "storage.buckets.delete"}
@@ -227,6 +259,56 @@ def test_no_bootstrap_identity_reads_images_decrypts_or_deletes_logs(who):
     assert not held.get("key", set()) & _duties.KEY_USE
     for kind in ("access-log bucket", "security-log bucket"):
         assert not held.get(kind, set()) & LOG_DELETION, kind
+
+
+@pytest.mark.parametrize("who", [*IDENTITIES, "key-admins"])
+def test_no_bootstrap_identity_drains_the_siem_subscription_or_reads_the_security_log_view(who):
+    """The security logs are data: nobody who deploys pulls or acknowledges the SIEM subscription's messages
+    (deleting them from the SIEM), seeks it, or reads the security-log view, held or granted to itself."""
+    member = KEY_ADMINS if who == "key-admins" else IDENTITIES[who]
+    held = _held(_combined()).get(member, {})
+    assert not held.get("SIEM subscription", set()) & SIEM_DRAIN
+    for kind in ("security-log bucket", "log view"):
+        assert not held.get(kind, set()) & SECURITY_LOGS, kind
+    resources = [access._Adapted(r.type, r.name, r.urn, {**r.inputs, **r.outputs}) for r in _combined()]
+    lookup = _duties.role_table(resources, None)
+    grants, _ = _duties.project_grants(resources)
+    for reach in (r for r in _duties.reaches(grants, lookup) if r.member == member and r.project == SITE_PROJECT):
+        assert not set(reach.within(lookup, _duties.denials(resources))) & (SIEM_DRAIN | SECURITY_LOGS)
+
+
+def test_without_the_deny_policy_the_deployer_drains_the_siem_and_may_grant_itself_the_view():
+    """What the deny policy takes away: roles/pubsub.admin consumes the SIEM subscription, and the view's IAM
+    (imagingDeployLogging) lets the deployer grant itself the security-log view."""
+    held = _held(_combined(without="lausanne-no-data"))[IDENTITIES["deploy"]]
+    assert "pubsub.subscriptions.consume" in held["SIEM subscription"]
+    resources = [
+        access._Adapted(r.type, r.name, r.urn, {**r.inputs, **r.outputs}) for r in _combined(without="lausanne-no-data")
+    ]
+    lookup = _duties.role_table(resources, None)
+    grants, _ = _duties.project_grants(resources)
+    [reach] = [
+        r for r in _duties.reaches(grants, lookup) if r.member == IDENTITIES["deploy"] and r.project == SITE_PROJECT
+    ]
+    assert {"logging.views.access", "pubsub.subscriptions.consume"} <= set(reach.within(lookup, _duties.Denials()))
+
+
+@pytest.mark.parametrize(
+    ("parent", "protects"),
+    [
+        pytest.param("cloudresourcemanager.googleapis.com%2Fprojects%2F{number}", True, id="site-project-number"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Ffolders%2F999999", False, id="a-folder"),
+        pytest.param("cloudresourcemanager.googleapis.com%2Forganizations%2F4242", False, id="an-organisation"),
+    ],
+)
+def test_the_deny_policy_protects_lausanne_only_attached_to_its_project(parent, protects):
+    """By number it is Lausanne's (the resolver); on a folder or organisation the model credits it nothing, so
+    the drift checker's iam.securityReviewer lists the image objects again."""
+    _, intent = access.model(site_plan("lausanne", "update"), stacks.load("lausanne").config)
+    assert intent.site.number
+    held = _held(_combined(parent=parent.format(number=intent.site.number)))
+    listed = "storage.objects.list" in held.get(IDENTITIES["drift"], {}).get("image bucket", set())
+    assert listed is not protects
 
 
 @pytest.mark.parametrize("who", [*IDENTITIES, "key-admins"])
