@@ -18,9 +18,8 @@ channel, an incident notified when it opens, within the site's bounds, and no sn
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
@@ -57,7 +56,6 @@ from imaging_policies.monitoring import (
     metric_scope_problem,
     threshold_metric,
 )
-from imaging_policies.storage import bucket_roles
 
 UNEXPECTED: Final = (
     RequiredAlert("unexpected-image-read", "LOG-16", "image reads by a principal the site does not intend"),
@@ -92,38 +90,6 @@ def _site() -> Site | None:
     if declared.project and declared.region and declared.site_code:
         return Site(declared.project, declared.region, declared.site_code)
     return None
-
-
-def _conventional(site: Site) -> str:
-    """The image bucket's name as the components make it, in the samples (``<project>-<site>-images``)."""
-    return f"{site.project}-{site.code}-images"
-
-
-def _image_buckets(args: StackValidationArgs, site: Site) -> list[str]:
-    """The names of the stack's buckets that may hold images (:func:`imaging_policies.storage.bucket_roles`): each
-    must be watched. An unknown name is not judged in a first preview; with no bucket, the conventional name."""
-    resources = list(args.resources)
-    roles = bucket_roles(resources)
-    names = []
-    for bucket in (r for r in resources if r.resource_type == tokens.BUCKET and roles.holds_images(r)):
-        name = leaf(bucket.props, "name")
-        if name is UNKNOWN:
-            _skip(bucket.name, "name")
-        if isinstance(name, str):
-            names.append(name)
-    return sorted(set(names)) or [_conventional(site)]
-
-
-def _on_bucket(entry: Entry, bucket: str, site: Site) -> Entry:
-    """The entry on ``bucket`` instead of the conventional image bucket (its id names the bucket then)."""
-    if bucket == _conventional(site):
-        return entry
-    moved = json.loads(json.dumps(entry.entry).replace(_conventional(site), bucket))
-    return Entry(f"{entry.id}-on-{bucket}", moved)
-
-
-def _on_buckets(entries: Sequence[Entry], buckets: Sequence[str], site: Site) -> tuple[Entry, ...]:
-    return tuple(_on_bucket(e, b, site) for b in buckets for e in entries)
 
 
 @dataclass
@@ -228,11 +194,6 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
         report("the stack's site config names no gcpProject, region and siteCode: no detector can be judged.")
         return
     samples = access_samples(site_intent(args), site)
-    buckets = _image_buckets(args, site)
-    reads = samples["unexpected-image-read"]
-    samples["unexpected-image-read"] = AccessSamples(  # every image bucket's reads, not one fixed name's
-        _on_buckets(reads.attacks, buckets, site), _on_buckets(reads.quiet, buckets, site)
-    )
     stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
     for required in UNEXPECTED:
         wanted = samples[required.key]
@@ -283,7 +244,7 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
         )
 
 
-def _sources(required: RequiredAlert, stack: _Stack, site: Site, buckets: Sequence[str]) -> tuple[list[str], str]:
+def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[str], str]:
     """The PromQL metric names the detector may watch, and what they must count (for messages)."""
     if required.key == "egress-vs-last-week":
         return [SENT_BYTES], "the image bucket's sent bytes"
@@ -291,9 +252,8 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site, buckets: Sequen
         entries: Sequence[Entry] = denied_entries(site)
         what = "denied requests"
     else:
-        read = [Entry(s.id, s.entry) for s in site_samples() if s.id == "image-read"]
-        entries = _on_buckets(read, buckets, site)
-        what = "the image buckets' reads"
+        entries = [Entry(s.id, s.entry) for s in site_samples() if s.id == "image-read"]
+        what = "the image bucket's reads"
     names = []
     for metric in stack.metrics:
         log_filter, name = leaf(metric.props, "filter"), as_str(leaf(metric.props, "name"))
@@ -307,33 +267,28 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site, buckets: Sequen
     return names, what
 
 
-def _scenarios(required: RequiredAlert, source: str, site: Site, buckets: Sequence[str]) -> tuple[Scenario, ...]:
+def _scenarios(required: RequiredAlert, source: str, site: Site) -> tuple[Scenario, ...]:
     declared = declaration(site_setting)
     if required.key == "off-hours-bulk-read":
         return off_hours_scenarios(source, _READERS, declared.off_hours)
-    if required.key == "egress-vs-last-week":  # each image bucket's egress alone
-        return tuple(
-            replace(scenario, id=scenario.id if bucket == _conventional(site) else f"{scenario.id}-on-{bucket}")
-            for bucket in buckets
-            for scenario in baseline_scenarios(
-                source,
-                ({"monitored_resource": "gcs_bucket", "bucket_name": bucket},),
-                declared.baselines[_SETTING[required.key]],
-            )
+    if required.key == "egress-vs-last-week":
+        labels: tuple[Mapping[str, str], ...] = (
+            {"monitored_resource": "gcs_bucket", "bucket_name": f"{site.project}-{site.code}-images"},
         )
-    labels: tuple[Mapping[str, str], ...] = ({},) if required.key == "denied-vs-last-week" else _READERS
+    elif required.key == "denied-vs-last-week":
+        labels = ({},)
+    else:
+        labels = _READERS
     return baseline_scenarios(source, labels, declared.baselines[_SETTING[required.key]])
 
 
-def _query_problem(
-    query: str, required: RequiredAlert, sources: list[str], site: Site, buckets: Sequence[str]
-) -> str | None:
+def _query_problem(query: str, required: RequiredAlert, sources: list[str], site: Site) -> str | None:
     """Why a query does not detect (``None``: on one of the sources it fires on every attack and on nothing
     normal)."""
     problems = []
     for source in sources:
         wrong = []
-        for scenario in _scenarios(required, source, site, buckets):
+        for scenario in _scenarios(required, source, site):
             try:
                 fired = fires(query, scenario.series, scenario.at)
             except PromQLError as error:
@@ -353,9 +308,8 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
         report("the stack's site config names no gcpProject, region and siteCode: no detector can be judged.")
         return
     stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
-    buckets = _image_buckets(args, site)
     for required in BASELINES:
-        sources, what = _sources(required, stack, site, buckets)
+        sources, what = _sources(required, stack, site)
         found: list[tuple[PolicyResource, list[int]]] = []
         near: list[str] = []
         unknown: str | None = None
@@ -367,7 +321,7 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
                     continue
                 if not isinstance(query, str):
                     continue
-                problem = _query_problem(query, required, sources, site, buckets)
+                problem = _query_problem(query, required, sources, site)
                 if problem is None:
                     found.append((policy, []))
                     break

@@ -322,18 +322,6 @@ SCOPE_AND_FILTER = [
         ),
         id="image-read-alert-filtered-to-another-project",
     ),  # LOG-16, the alert's filter: an insider adds a clause that no series of the site project matches
-    pytest.param(
-        Case(
-            UNEXPECTED,
-            on("lau-images", set_prop("name", value="chuv-imaging-lau-lau-dicom")),
-            "selects image-read-by-uploader-on-chuv-imaging-lau-lau-dicom",
-            stack=True,
-            # the read and egress baselines watch the old name too; the site's grants name it too (IAM-11)
-            also=frozenset({BASELINE, "gcp-iam-needed-grants-in-place"}),
-        ),
-        id="image-bucket-renamed-detectors-left-behind",
-    ),  # LOG-16/LOG-17, which bucket holds images: the bucket is recreated under a new name by hand (a migration),
-    # the detectors still watch the old name, and reads of the new bucket are never seen
 ]
 
 
