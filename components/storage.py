@@ -103,6 +103,17 @@ class ImageBucketArgs(ComponentArgs):
         return self
 
 
+def _agent_key_grant(owner: Component, name: str, project: StrInput, key: StrInput) -> gcp.kms.CryptoKeyIAMMember:
+    """``<name>-agent-key``: the project's Cloud Storage service agent may use ``key``, granted before a bucket
+    names it (ENC-08)."""
+    agent = gcp.storage.get_project_service_account_output(
+        project=project, opts=pulumi.InvokeOutputOptions(parent=owner)
+    )
+    return gcp.kms.CryptoKeyIAMMember(
+        f"{name}-agent-key", crypto_key_id=key, role=ENCRYPTER_ROLE, member=agent.member, opts=child(owner)
+    )
+
+
 class ImageBucket(Component):
     """The site's image bucket, its access-log bucket, the key grant they need and their IAM.
 
@@ -118,16 +129,7 @@ class ImageBucket(Component):
 
     def __init__(self, name: str, args: ImageBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, opts)
-        agent = gcp.storage.get_project_service_account_output(
-            project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        key_grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-agent-key",
-            crypto_key_id=args.kms_key_id,
-            role=ENCRYPTER_ROLE,
-            member=agent.member,
-            opts=child(self),
-        )
+        key_grant = _agent_key_grant(self, name, args.project, args.kms_key_id)
         log_bucket = gcp.storage.Bucket(
             f"{name}-access-logs",
             name=naming.bucket_name(args.project, args.site_code, "access-logs"),
@@ -267,16 +269,7 @@ class StateBucket(Component):
 
     def __init__(self, name: str, args: StateBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(STATE_TYPE_TOKEN, name, opts)
-        agent = gcp.storage.get_project_service_account_output(
-            project=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        key_grant = gcp.kms.CryptoKeyIAMMember(
-            f"{name}-agent-key",
-            crypto_key_id=args.kms_key_id,
-            role=ENCRYPTER_ROLE,
-            member=agent.member,
-            opts=child(self),
-        )
+        key_grant = _agent_key_grant(self, name, args.project, args.kms_key_id)
 
         def settings(classification: str) -> dict[str, Any]:
             return secure_bucket_args(

@@ -15,8 +15,10 @@ from typing import Any
 
 import pulumi
 from pulumi_policy import PolicyResource, ResourceValidationArgs, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._principals import site_project_number
 from imaging_policies._props import UNKNOWN, items, known, leaf
 from imaging_policies._registry import Report, resource_policy, stack_policy
 from imaging_policies._site import SITE_NAMESPACE, site_project, site_supply_chain
@@ -209,7 +211,12 @@ def _judge_stack(args: StackValidationArgs, report: Report) -> None:
         )
     policies = [r for r in args.resources if r.resource_type == tokens.BINAUTHZ_POLICY]
     runs = [r for r in args.resources if r.resource_type in tokens.CLOUD_RUN_SERVICES]
-    on_site = [p for p in policies if _project_of(p) in (project, UNKNOWN)]
+    number, _ = site_project_number(list(args.resources), args.get_config())
+    site_names = {n for n in (project, number, f"projects/{project}", f"projects/{number}") if n}
+    if any(_project_of(p) is UNKNOWN for p in policies) and not any(_project_of(p) in site_names for p in policies):
+        # a first preview: the policy's project is computed; whether the site has one is known at update
+        raise UnknownValueError(UNKNOWN_STRING_VALUE, ["project"])
+    on_site = [p for p in policies if _project_of(p) in site_names]
     if not on_site and (chain.viewer or runs):
         elsewhere = sorted({str(_project_of(p)) for p in policies})
         report(

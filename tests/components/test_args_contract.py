@@ -26,6 +26,7 @@ from components.kms import SiteKeysArgs
 from components.logging import SecurityLoggingArgs, SiemDestination
 from components.monitoring import SecurityAlertsArgs
 from components.network import SiteNetworkArgs, WorklistRoute
+from components.perimeter import ServicePerimeterArgs
 from components.project import ProjectGuardRailsArgs
 from components.storage import BucketMember, BucketNetworkAccess, BucketRole, ImageBucketArgs
 from components.viewer import ViewerEndpointArgs
@@ -114,6 +115,18 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
         }
     ),
     "siem": lambda kw: SiemDestination(**kw),
+    "perimeter": lambda kw: ServicePerimeterArgs(
+        **{
+            "access_policy": "accessPolicies/802734169215",
+            "project_number": "221841688848",
+            "site_code": "lau",
+            "access_ranges": {"pacs": ["198.51.100.0/24"]},
+            "pacs_range": "pacs",
+            "pacs_uploader": "serviceAccount:p@proj-123456.iam.gserviceaccount.com",
+            "enforced": True,
+            **kw,
+        }
+    ),
     "baseline": lambda kw: BaselineArgs(**{"ratio": 3, "minimum": 10, **kw}),
     "off-hours": lambda kw: OffHoursArgs(**{"start_hour": 22, "end_hour": 6, "bulk_reads": 10, **kw}),
     "alerts": lambda kw: SecurityAlertsArgs(
@@ -209,6 +222,21 @@ _CASES = [
         {"attestors": ["projects/build/attestors/a"]},
         "viewer/attestors",
         ["projects/build/attestors/a"],
+    ),
+    ("AccessPolicyId", "perimeter", {"access_policy": "policies/abc"}, "perimeter/accessPolicy", "policies/abc"),
+    (
+        "RestrictableService",
+        "perimeter",
+        {"extra_services": ["bigquery"]},
+        "perimeter/restrictedServices",
+        ["bigquery"],
+    ),
+    (
+        "ProjectByNumber",
+        "perimeter",
+        {"siem_project": "chuv-soc", "siem_writer": "serviceAccount:w@x.iam.gserviceaccount.com"},
+        "perimeter/siemProject",
+        "chuv-soc",
     ),
 ]
 

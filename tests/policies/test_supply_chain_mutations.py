@@ -356,6 +356,10 @@ LEGITIMATE = [
         [on(INVOKER_RAIL, _rules({"enforce": "TRUE"}, {"enforce": "TRUE", "condition": TAGGED}))],
         id="invoker-iam-enforced-and-again-for-tagged-services",
     ),
+    pytest.param(
+        [on(POLICY, set_prop("project", value="221841688848"))],
+        id="project-policy-named-by-the-site-project-number",
+    ),  # the provider accepts the project by number; it is the same project
 ]
 
 
@@ -387,6 +391,8 @@ PREVIEW_UNKNOWNS = [
     pytest.param(POLICY, PROJECT, ("defaultAdmissionRule", "evaluationMode"), True, id="default-rule-computed"),
     # NET-17: the evaluation mode chosen at run time: it could be ALWAYS_ALLOW
     pytest.param(POLICY, PROJECT, ("defaultAdmissionRule", "requireAttestationsBies"), True, id="attestors-computed"),
+    pytest.param(POLICY, PROJECT, ("project",), True, id="policy-project-computed"),
+    # NET-17: the policy's project from another stack's output: it could be a sandbox, leaving the site's default
 ]
 
 
