@@ -306,8 +306,8 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     },
     tokens.LINKED_DATASET: _row(judged={"bucket parent location linkId bigqueryDatasets": SIEM}, harmless=_common()),
     tokens.LOG_METRIC: _row(
-        judged={"filter metricDescriptor labelExtractors valueExtractor bucketName disabled name": ALERTS},
-        harmless={**_common(), "project": PARENT, "bucketOptions": "histogram buckets of a distribution metric"},
+        judged={"filter metricDescriptor labelExtractors valueExtractor bucketName disabled name project": ALERTS},
+        harmless={**_common(), "bucketOptions": "histogram buckets of a distribution metric"},
     ),
     **{
         token: _row(judged={f"auditLogConfigs service {parent}": f"{AUDIT_EXEMPT} {AUDIT_ON}"})

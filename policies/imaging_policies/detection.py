@@ -18,7 +18,6 @@ channel, an incident notified when it opens, within the site's bounds, and no sn
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -47,7 +46,16 @@ from imaging_policies._registry import Report, stack_policy
 from imaging_policies._site import site_logging, site_setting
 from imaging_policies.access import site_intent
 from imaging_policies.log_path import seconds
-from imaging_policies.monitoring import RequiredAlert, _check_channels, _policy_problems, _snoozed
+from imaging_policies.monitoring import (
+    RequiredAlert,
+    _check_channels,
+    _policy_problems,
+    _resource_types,
+    _snoozed,
+    _unknown_threshold,
+    metric_scope_problem,
+    threshold_metric,
+)
 
 UNEXPECTED: Final = (
     RequiredAlert("unexpected-image-read", "LOG-16", "image reads by a principal the site does not intend"),
@@ -131,12 +139,6 @@ def _filter_problem(log_filter: Any, samples: AccessSamples) -> str | None:
     return None
 
 
-def _threshold_metric(condition: Any) -> str | None:
-    threshold = as_str(leaf(condition, "conditionThreshold", "filter")) or ""
-    found = re.search(r'logging\.googleapis\.com/user/([^"\s]+)"', threshold)
-    return found.group(1) if found else None
-
-
 def _notify(
     required: RequiredAlert,
     found: list[tuple[PolicyResource, list[int]]],
@@ -145,6 +147,7 @@ def _notify(
     missing: str,
     *,
     disabled_seen: set[str],
+    resource_types: Sequence[str] = (),
 ) -> None:
     """The detector's alert policies (with their threshold conditions' indexes) must exist, be enabled and notify."""
     if not found:
@@ -162,7 +165,7 @@ def _notify(
     declared = site_logging()
     for policy, firing in enabled:
         _check_channels(policy, required, stack.channels, disabled_seen, report)
-        for problem in _policy_problems(policy, required, firing, declared):
+        for problem in _policy_problems(policy, required, firing, declared, resource_types):
             report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)
         for index, condition in enumerate(items(policy.props, "conditions")):
             duration = leaf(condition, "conditionPrometheusQueryLanguage", "duration")
@@ -198,18 +201,22 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
         for metric in stack.metrics:
             log_filter = leaf(metric.props, "filter")
             if log_filter is UNKNOWN:
-                unknown = metric.name
+                unknown = (metric.name, "filter")
                 continue
             problem = _filter_problem(log_filter, wanted)
-            name = as_str(leaf(metric.props, "name"))
-            if problem is None and name:
+            name = leaf(metric.props, "name")
+            if problem is None and name is UNKNOWN:
+                unknown = (metric.name, "name")
+            elif problem is None and (scope := metric_scope_problem(metric, site.project)) is not None:
+                near.append(scope)
+            elif problem is None and isinstance(name, str) and name:
                 good.add(name)
             elif problem and isinstance(log_filter, str) and (_selected(log_filter, wanted.attacks) or []):
                 near.append(f"metric {metric.name!r} {problem}")
         found = []
         for policy in stack.policies:
             conditions = items(policy.props, "conditions")
-            firing = [i for i, c in enumerate(conditions) if _threshold_metric(c) in good]
+            firing = [i for i, c in enumerate(conditions) if threshold_metric(c) in good]
             matched = [
                 i
                 for i, c in enumerate(conditions)
@@ -218,7 +225,9 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
             if firing or matched:
                 found.append((policy, firing))
         if not found and unknown is not None:
-            _skip(unknown, "filter")
+            _skip(*unknown)
+        if not found and good and (threshold := _unknown_threshold(stack.policies)) is not None:
+            _skip(threshold[0], "conditions", str(threshold[1]), "conditionThreshold", "filter")
         attacks = ", ".join(e.id for e in wanted.attacks)
         missing = (
             f"missing a logging Metric whose filter selects {attacks} and no intended principal's entry, with an "
@@ -231,6 +240,7 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
             report,
             missing + (f" ({'; '.join(near)})" if near else ""),
             disabled_seen=disabled_seen,
+            resource_types=sorted(_resource_types(e.entry for e in wanted.attacks)),
         )
 
 
@@ -247,7 +257,12 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[s
     names = []
     for metric in stack.metrics:
         log_filter, name = leaf(metric.props, "filter"), as_str(leaf(metric.props, "name"))
-        if isinstance(log_filter, str) and name and _selected(log_filter, entries) == [e.id for e in entries]:
+        if (
+            isinstance(log_filter, str)
+            and name
+            and _selected(log_filter, entries) == [e.id for e in entries]
+            and metric_scope_problem(metric, site.project) is None
+        ):
             names.append(metric_name(f"logging.googleapis.com/user/{name}"))
     return names, what
 

@@ -11,11 +11,13 @@ of the stack to a declared address), and no channel it uses may be disabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
 from imaging_policies._log_filters import select, site_samples
@@ -59,15 +61,93 @@ def _catches(log_filter: Any, entries: tuple[Sample, ...]) -> bool:
     return select(log_filter, entries).keeps_all(entries)
 
 
+_LOG_METRIC: Final = r'metric\.type\s*=\s*"logging\.googleapis\.com/user/(?P<{0}>[^"\\]+)"'
+_RESOURCE: Final = r'resource\.type\s*=\s*"(?P<{0}>[^"\\]+)"'
+_STRICT: Final = re.compile(
+    rf"\s*(?:{_LOG_METRIC.format('m1')}(?:\s+AND\s+{_RESOURCE.format('r1')})?"
+    rf"|{_RESOURCE.format('r2')}\s+AND\s+{_LOG_METRIC.format('m2')})\s*"
+)
+_NAMED: Final = re.compile(r'logging\.googleapis\.com/user/([^"\s]+)"')
+
+
+def threshold_metric(condition: Any) -> str | None:
+    """The log-based metric a threshold condition's filter names (``None``: none, or unknown). Only which
+    alert the condition is; whether the filter keeps every series of it is :func:`threshold_filter_problem`'s."""
+    threshold = leaf(condition, "conditionThreshold", "filter")
+    found = _NAMED.search(threshold) if isinstance(threshold, str) else None
+    return found.group(1) if found else None
+
+
+def threshold_filter_problem(threshold: Any, resource_types: Iterable[str]) -> str | None:
+    """Why a threshold filter may not keep every series of its log-based metric (``None``: it does). Only
+    ``metric.type="logging.googleapis.com/user/<name>"`` is read, optionally ``AND resource.type="<type>"`` where
+    the type is the monitored resource of every entry the alert exists for (a log-based metric's series carry
+    the entry's resource); any other clause (a label, a project, another resource) can keep the event out."""
+    found = _STRICT.fullmatch(threshold) if isinstance(threshold, str) else None
+    if found is None:
+        return (
+            f'filter is {threshold!r}: the pack reads only metric.type="logging.googleapis.com/user/<metric>" '
+            "(optionally AND the entries' resource.type); another clause can keep the event's series out. Filter "
+            "on the metric alone"
+        )
+    resource = found.group("r1") or found.group("r2")
+    allowed = sorted(set(resource_types))
+    if resource is not None and allowed != [resource]:
+        return (
+            f"filter keeps only resource.type {resource!r}, but the event's entries are on {', '.join(allowed)}: "
+            "their series are not counted. Filter on the metric alone"
+        )
+    return None
+
+
+def not_judged_in_preview(resource: str, *path: str | int) -> None:
+    """Not judged in a first preview: an unknown value could be the alert (the SDK's advisory skip)."""
+    raise UnknownValueError(UNKNOWN_STRING_VALUE, [f"[{resource}]", *(str(p) for p in path)])
+
+
+def metric_scope_problem(metric: PolicyResource, project: str | None) -> str | None:
+    """Why a log-based metric does not count the site project's entries (``None``: it does).
+
+    Its ``project`` must be the site project (unset: the provider's, which the site program sets to it):
+    elsewhere the alert policy in the site project watches a metric that does not exist there. Its
+    ``bucketName`` must be unset: a project metric counts every entry the project's Log Router receives,
+    whatever the sinks and exclusions do; a bucket-scoped metric counts only what is routed into that one log
+    bucket (an empty bucket counts nothing), which the pack would have to prove sample by sample."""
+    where = known(metric.props, "project", resource=metric.name)
+    if isinstance(where, str) and project and where != project:
+        return (
+            f"metric {metric.name!r} project is {where}, not the site project {project}: the site's alert watches "
+            "a metric that does not exist there. Create the metric in the site project"
+        )
+    bucket = known(metric.props, "bucketName", resource=metric.name)
+    if bucket:
+        return (
+            f"metric {metric.name!r} bucketName is {bucket}: it counts only the entries routed to that log "
+            "bucket, not the site project's. Remove bucketName"
+        )
+    return None
+
+
 def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str]) -> bool:
-    """Whether an alert condition fires on the event: a log-match on it, or a threshold on its metric."""
+    """Whether an alert condition fires on the event: a log-match on it, or a threshold on its metric. An
+    unknown threshold filter is not taken for the event's alert (:func:`_unknown_threshold`)."""
     matched = leaf(condition, "conditionMatchedLog", "filter")
     if matched is not None and _catches(matched, entries):
         return True
-    threshold = leaf(condition, "conditionThreshold", "filter")
-    if threshold is UNKNOWN:
-        return bool(metric_names)
-    return any(f'logging.googleapis.com/user/{name}"' in str(threshold or "") for name in metric_names)
+    return threshold_metric(condition) in metric_names
+
+
+def _unknown_threshold(policies: list[PolicyResource]) -> tuple[str, int] | None:
+    """The first alert policy (and condition index) whose threshold filter is unknown in a first preview."""
+    for policy in policies:
+        for index, condition in enumerate(items(policy.props, "conditions")):
+            if condition is UNKNOWN or leaf(condition, "conditionThreshold", "filter") is UNKNOWN:
+                return policy.name, index
+    return None
+
+
+def _resource_types(entries: Iterable[Any]) -> set[str]:
+    return {t for e in entries if isinstance(t := leaf(e, "resource", "type"), str)}
 
 
 def _near_misses(metrics: list[PolicyResource], entries: tuple[Sample, ...]) -> str:
@@ -150,14 +230,21 @@ def _check_alert(
     report: Report,
 ) -> None:
     entries = _entries(required, samples)
+    project = site_logging().project
     metrics = [r for r in resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True]
     policies = [r for r in resources if r.resource_type == tokens.ALERT_POLICY]
     channels = [r for r in resources if r.resource_type == tokens.NOTIFICATION_CHANNEL]
-    names = {n for m in metrics if _catches(leaf(m.props, "filter"), entries) and (n := as_str(leaf(m.props, "name")))}
-    unknown_names = any(leaf(m.props, "name") is UNKNOWN for m in metrics)
+    catching = [m for m in metrics if _catches(leaf(m.props, "filter"), entries)]
+    scoped = [problem for m in catching if (problem := metric_scope_problem(m, project))]
+    names = {n for m in catching if metric_scope_problem(m, project) is None and (n := as_str(leaf(m.props, "name")))}
+    unknown_name = next((m for m in catching if leaf(m.props, "name") is UNKNOWN), None)
     alerting = [p for p in policies if any(_alerts_on(c, entries, names) for c in items(p.props, "conditions"))]
     enabled = [p for p in alerting if leaf(p.props, "enabled") is not False]
-    if not enabled and not unknown_names:
+    if not enabled:
+        if unknown_name is not None:
+            not_judged_in_preview(unknown_name.name, "name")
+        if names and (unknown := _unknown_threshold(policies)) is not None:
+            not_judged_in_preview(unknown[0], "conditions", unknown[1], "conditionThreshold", "filter")
         if alerting:
             for policy in alerting:
                 report(
@@ -171,8 +258,11 @@ def _check_alert(
             if names
             else f"a logging Metric whose filter selects {', '.join(s.id for s in entries)}"
         )
+        near = _near_misses(metrics, entries)
+        if scoped:
+            near = f" ({'; '.join(scoped)})" + near
         report(
-            f"nothing alerts on {required.title}: missing {what}{_near_misses(metrics, entries)}. Add the metric "
+            f"nothing alerts on {required.title}: missing {what}{near}. Add the metric "
             "and an alert policy with notification channels (SecurityAlerts does)."
         )
         return
@@ -321,7 +411,11 @@ def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds:
 
 
 def _policy_problems(
-    policy: PolicyResource, required: RequiredAlert, firing: list[int], declared: LoggingDeclaration
+    policy: PolicyResource,
+    required: RequiredAlert,
+    firing: list[int],
+    declared: LoggingDeclaration,
+    resource_types: Iterable[str] = (),
 ) -> list[str]:
     """Why an alert policy on a required event may not notify when it happens (properties named)."""
     name, props, bounds = policy.name, policy.props, declared.alert_bounds
@@ -364,6 +458,9 @@ def _policy_problems(
         )
     for index in firing:
         if known(props, "conditions", index, "conditionThreshold", resource=name) is not None:
+            threshold = known(props, "conditions", index, "conditionThreshold", "filter", resource=name)
+            if (problem := threshold_filter_problem(threshold, resource_types)) is not None:
+                found.append(f"conditions[{index}].conditionThreshold.{problem}")
             problems = _threshold_problems(props, index, required, bounds, name)
             found.extend(f"{p}. Keep it within logging.alerts" for p in problems)
     return found
@@ -390,14 +487,19 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
     for required in REQUIRED_ALERTS:
         entries = _entries(required, samples)
         metric_names = {
-            n for m in metrics if _catches(leaf(m.props, "filter"), entries) and (n := as_str(leaf(m.props, "name")))
+            n
+            for m in metrics
+            if _catches(leaf(m.props, "filter"), entries)
+            and metric_scope_problem(m, declared.project) is None
+            and (n := as_str(leaf(m.props, "name")))
         }
         for policy in policies:
             conditions = items(policy.props, "conditions")
             firing = [i for i, c in enumerate(conditions) if _alerts_on(c, entries, metric_names)]
             if not firing:
                 continue
-            for problem in _policy_problems(policy, required, firing, declared):
+            types = _resource_types(s.entry for s in entries)
+            for problem in _policy_problems(policy, required, firing, declared, types):
                 if (policy.urn, problem) not in judged:
                     judged.add((policy.urn, problem))
                     report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)
@@ -411,6 +513,8 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
                         "the snooze; a security alert is tuned through its threshold, within logging.alerts.",
                         snooze.urn,
                     )
+    if (unknown := _unknown_threshold(policies)) is not None:  # it could be a security alert outside the bounds
+        not_judged_in_preview(unknown[0], "conditions", unknown[1], "conditionThreshold", "filter")
 
 
 POLICIES.append(

@@ -270,6 +270,88 @@ CASES = [
 ]
 
 
+IMAGE_READ_FILTER = 'metric.type="logging.googleapis.com/user/lau-unexpected-image-read"'
+THRESHOLD_FILTER = ("conditions", 0, "conditionThreshold", "filter")
+
+SCOPE_AND_FILTER = [
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-image-read", set_prop("project", value="chuv-imaging-sandbox")),
+            "project is chuv-imaging-sandbox, not the site project chuv-imaging-lau",
+            stack=True,
+        ),
+        id="image-read-detector-metric-in-sandbox",
+    ),  # LOG-16, scope of the metric: "tried it in the sandbox first" and never moved; the site's alert then
+    # watches a metric that does not exist in the site project, so an outsider's reads are never counted
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read",
+                set_prop("bucketName", value="projects/chuv-imaging-lau/locations/europe-west6/buckets/lau-empty"),
+            ),
+            "bucketName is projects/chuv-imaging-lau/locations/europe-west6/buckets/lau-empty",
+            stack=True,
+        ),
+        id="image-read-detector-counts-an-empty-log-bucket",
+    ),  # LOG-16, scope of the metric: an insider scopes the metric to a log bucket no sink fills; it counts nothing
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read-alert",
+                set_prop(*THRESHOLD_FILTER, value=IMAGE_READ_FILTER + ' AND resource.type="gce_instance"'),
+            ),
+            "conditions[0].conditionThreshold.filter keeps only resource.type 'gce_instance'",
+            stack=True,
+        ),
+        id="image-read-alert-filtered-to-vms",
+    ),  # LOG-16, the alert's filter: pasted from a VM dashboard; the image reads' series (gcs_bucket) never match
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read-alert",
+                set_prop(
+                    *THRESHOLD_FILTER, value=IMAGE_READ_FILTER + ' AND resource.label.project_id="chuv-imaging-sandbox"'
+                ),
+            ),
+            "conditions[0].conditionThreshold.filter is",
+            stack=True,
+        ),
+        id="image-read-alert-filtered-to-another-project",
+    ),  # LOG-16, the alert's filter: an insider adds a clause that no series of the site project matches
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("case", SCOPE_AND_FILTER)
+def test_a_detector_watching_another_scope_is_rejected(policy_pack, case: Case, mode: str):
+    """The metric's own scope (project, bucketName) and the alert's whole threshold filter are judged, not only the
+    alert policy's project and the metric name in its filter."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        pytest.param("lau-detectors-unexpected-image-read-alert", THRESHOLD_FILTER, id="threshold-filter"),
+        pytest.param("lau-detectors-unexpected-image-read", ("name",), id="metric-name"),
+    ],
+)
+def test_an_unknown_detector_filter_or_metric_name_is_not_judged_in_preview(policy_pack, name, path):
+    """The usual pattern builds the alert's filter from ``metric.name``: unknown in a first preview, it is not judged
+    (the SDK's skip), never "nothing detects image reads"; nor is the detector's alert taken for LOG-12's spike."""
+    resources = site_plan("lausanne", "preview")
+    set_prop(*path, value=UNKNOWN)(by_name(resources, name))
+    found = policy_pack("lausanne", "preview").analyze_stack(resources)
+    assert not [d for d in found if d.level == "mandatory"], [(d.policy, d.message) for d in found]
+    skipped = [d for d in found if d.skipped_in_preview]
+    assert UNEXPECTED in {d.policy for d in skipped}, [(d.policy, d.message) for d in found]
+    assert any(f".[{name}].{'.'.join(map(str, path))} can't be known" in d.message for d in skipped)
+
+
 @pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("case", CASES)
 def test_policy_rejects_mutation(policy_pack, case: Case, mode: str):
@@ -409,11 +491,26 @@ def _copy_paused_elsewhere(resources: list[Resource]) -> None:
     _snooze_of("lau-load-test")(resources)
 
 
+def _alert_on_the_entries_resource(resources: list[Resource]) -> None:
+    """The alert's filter also names the monitored resource of the image reads it exists for (the console's form)."""
+    on(
+        "lau-detectors-unexpected-image-read-alert",
+        set_prop(*THRESHOLD_FILTER, value=IMAGE_READ_FILTER + ' AND resource.type="gcs_bucket"'),
+    )(resources)
+
+
+def _metric_in_the_site_project(resources: list[Resource]) -> None:
+    """The metric names its project explicitly: the site project, where the alert looks."""
+    on("lau-detectors-unexpected-key-use", set_prop("project", value="chuv-imaging-lau"))(resources)
+
+
 @pytest.mark.parametrize(
     "change",
     [
         pytest.param(_stricter_copy, id="soc-adds-a-log-match-detector"),
         pytest.param(_copy_paused_elsewhere, id="snooze-of-an-unrelated-alert"),
+        pytest.param(_alert_on_the_entries_resource, id="alert-filter-names-the-reads-resource-type"),
+        pytest.param(_metric_in_the_site_project, id="metric-names-the-site-project"),
     ],
 )
 @pytest.mark.parametrize("mode", ["preview", "update"])

@@ -7,6 +7,8 @@ import pytest
 
 from components.alert_catalogue import SECURITY_LOG_FAMILIES
 from preflight.engine.gcp_model import project_number
+from preflight.engine.runner import UNKNOWN
+from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
 CONTROLS = ("ENC-09", "LOG-01", "LOG-05", "LOG-07", "LOG-08", "LOG-09", "LOG-10", "LOG-11", "LOG-12")
@@ -214,6 +216,17 @@ CASES = [
     ),
     pytest.param(
         Case(
+            "gcp-monitoring-site-security-alerts",
+            on("lau-alerts-image-read-spike", set_prop("project", value="chuv-imaging-sandbox")),
+            "metric 'lau-alerts-image-read-spike' project is chuv-imaging-sandbox, not the site project",
+            stack=True,
+            also=frozenset({"gcp-monitoring-baseline-detectors"}),  # the read baselines watch the same metric
+        ),
+        id="read-spike-metric-in-sandbox",
+    ),  # LOG-12, the metric's own scope: created in the sandbox "to try it"; the site's spike alert watches a
+    # metric that does not exist in the site project, so no burst of reads is ever counted
+    pytest.param(
+        Case(
             "gcp-compute-backend-request-logs",
             add_resource(
                 "gcp:compute/backendService:BackendService",
@@ -256,3 +269,53 @@ CASES = [
 @pytest.mark.parametrize("case", CASES)
 def test_policy_rejects_mutation(policy_pack, case: Case):
     assert_rejected(policy_pack("lausanne", "update"), case)
+
+
+SPIKE_FILTER = 'metric.type="logging.googleapis.com/user/lau-image-read-spike"'
+SPIKE_CONDITION_FILTER = ("conditions", 0, "conditionThreshold", "filter")
+
+LOG_14_FILTERS = [
+    pytest.param(
+        Case(
+            "gcp-monitoring-security-alerts-notify",
+            on(
+                "lau-alerts-image-read-spike-alert",
+                set_prop(
+                    *SPIKE_CONDITION_FILTER, value=SPIKE_FILTER + ' AND metric.label.principal="nobody@chuv.example"'
+                ),
+            ),
+            "conditions[0].conditionThreshold.filter is",
+            stack=True,
+        ),
+        id="read-spike-alert-watches-nobody",
+    ),  # LOG-12 alert judged by LOG-14, the alert's whole filter: "only the principal we were worried about";
+    # every other principal's burst is filtered out of the condition
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("case", LOG_14_FILTERS)
+def test_an_alert_filter_narrower_than_its_metric_is_rejected(policy_pack, case: Case, mode: str):
+    """The threshold filter is read whole, not only for the metric's name (LOG-14's policy judges it)."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+def test_a_spike_alert_on_the_reads_resource_type_passes(policy_pack):
+    """The console's form, the metric AND the monitored resource of the reads (gcs_bucket): every series kept."""
+    resources = site_plan("lausanne", "update")
+    on(
+        "lau-alerts-image-read-spike-alert",
+        set_prop(*SPIKE_CONDITION_FILTER, value=SPIKE_FILTER + ' AND resource.type="gcs_bucket"'),
+    )(resources)
+    found = [d for d in policy_pack("lausanne", "update").analyze_stack(resources) if d.level == "mandatory"]
+    assert not found, [(d.policy, d.message) for d in found]
+
+
+def test_an_unknown_spike_filter_is_not_taken_for_another_alert_in_preview(policy_pack):
+    """The usual pattern builds the filter from metric.name: unknown in a first preview, it is not judged, and the
+    other alerts are not mistaken for the spike's."""
+    resources = site_plan("lausanne", "preview")
+    on("lau-alerts-image-read-spike-alert", set_prop(*SPIKE_CONDITION_FILTER, value=UNKNOWN))(resources)
+    found = policy_pack("lausanne", "preview").analyze_stack(resources)
+    assert not [d for d in found if d.level == "mandatory"], [(d.policy, d.message) for d in found]
+    assert "gcp-monitoring-site-security-alerts" in {d.policy for d in found if d.skipped_in_preview}
