@@ -271,7 +271,7 @@ class ImagingSite(Component):
             )
         self.perimeter: ServicePerimeter | None = None
         if config.perimeter is not None:
-            self.perimeter = self._perimeter(config, identities.pacs_uploader_member, security_logging)
+            self.perimeter = self._perimeter(config, identities.pacs_uploader_member, security_logging, after_apis())
         # Set last: the domain guard rail also refuses grants to Google's service agents, which the site makes.
         guard_rails.restrict_member_domains(
             after=[
@@ -292,7 +292,11 @@ class ImagingSite(Component):
         self.register_outputs({"imageBucketName": images.bucket_name, "viewerMember": identities.viewer_member})
 
     def _perimeter(
-        self, config: SiteConfig, pacs_uploader: pulumi.Output[str], security_logging: SecurityLogging
+        self,
+        config: SiteConfig,
+        pacs_uploader: pulumi.Output[str],
+        security_logging: SecurityLogging,
+        opts: pulumi.ResourceOptions,
     ) -> ServicePerimeter:
         """The site project in its perimeter (by number, as a perimeter names projects: ``getProject`` answers in
         a first preview too, so the pack judges the literal resource there)."""
@@ -318,7 +322,7 @@ class ImagingSite(Component):
                 siem_writer=security_logging.siem_writer_identity if elsewhere else None,
                 enforced=perimeter.enforced,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=opts,
         )
 
     @staticmethod

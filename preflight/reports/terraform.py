@@ -65,6 +65,8 @@ PROVIDERS = {
 """Provider configuration key -> provider address."""
 
 TF_TYPES: dict[str, str] = {
+    gcp_tokens.ACCESSCONTEXTMANAGER_ACCESS_LEVEL: "google_access_context_manager_access_level",
+    gcp_tokens.ACCESSCONTEXTMANAGER_SERVICE_PERIMETER: "google_access_context_manager_service_perimeter",
     gcp_tokens.BINARYAUTHORIZATION_POLICY: "google_binary_authorization_policy",
     gcp_tokens.CLOUDRUNV2_SERVICE: "google_cloud_run_v2_service",
     gcp_tokens.CLOUDRUNV2_SERVICE_IAM_MEMBER: "google_cloud_run_v2_service_iam_member",
@@ -210,6 +212,7 @@ _MODULE_PREFIXES = {
     "orgpolicy": "org_policy",
     "projects": "project",
     "secretmanager": "secret_manager",
+    "securitycenter": "scc",
     "serviceaccount": "service_account",
     "servicenetworking": "service_networking",
     "vpcaccess": "vpc_access",
