@@ -11,7 +11,7 @@ from preflight.engine.runner import UNKNOWN
 from tests.plans import site_plan
 from tests.policies.mutation import Case, add_resource, assert_rejected, on, remove, set_prop
 
-CONTROLS = ("ENC-09", "LOG-01", "LOG-05", "LOG-07", "LOG-08", "LOG-09", "LOG-10", "LOG-11", "LOG-12")
+CONTROLS = ("ENC-09", "LOG-01", "LOG-05", "LOG-07", "LOG-08", "LOG-09", "LOG-10", "LOG-11", "LOG-12", "LOG-14")
 """The controls this module holds (the catalogue's "tests" line is read from it)."""
 
 
