@@ -114,6 +114,17 @@ def _agent_key_grant(owner: Component, name: str, project: StrInput, key: StrInp
     )
 
 
+def _usage_log_writer(owner: Component, name: str, log_bucket: gcp.storage.Bucket) -> gcp.storage.BucketIAMMember:
+    """``<name>-access-logs-writer``: Cloud Storage's usage-log writer may create objects in the access-log bucket."""
+    return gcp.storage.BucketIAMMember(
+        f"{name}-access-logs-writer",
+        bucket=log_bucket.name,
+        role=BucketRole.OBJECT_CREATOR.value,
+        member=USAGE_LOG_WRITER,
+        opts=child(owner),
+    )
+
+
 class ImageBucket(Component):
     """The site's image bucket, its access-log bucket, the key grant they need and their IAM.
 
@@ -136,13 +147,7 @@ class ImageBucket(Component):
             **self._secure_bucket_args(args, "patient-metadata", retained=False),
             opts=child(self, protect=True, depends_on=[key_grant]),
         )
-        log_writer = gcp.storage.BucketIAMMember(
-            f"{name}-access-logs-writer",
-            bucket=log_bucket.name,
-            role=BucketRole.OBJECT_CREATOR.value,
-            member=USAGE_LOG_WRITER,
-            opts=child(self),
-        )
+        log_writer = _usage_log_writer(self, name, log_bucket)
         for key, member in args.access_log_readers.items():
             gcp.storage.BucketIAMMember(
                 f"{name}-access-logs-{key}",
@@ -287,13 +292,7 @@ class StateBucket(Component):
             **settings("deployment-access-logs"),
             opts=child(self, protect=True, depends_on=[key_grant]),
         )
-        log_writer = gcp.storage.BucketIAMMember(
-            f"{name}-access-logs-writer",
-            bucket=log_bucket.name,
-            role=BucketRole.OBJECT_CREATOR.value,
-            member=USAGE_LOG_WRITER,
-            opts=child(self),
-        )
+        log_writer = _usage_log_writer(self, name, log_bucket)
         bucket = gcp.storage.Bucket(
             name,
             name=naming.bucket_name(args.project, args.prefix, "state"),
