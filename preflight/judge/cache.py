@@ -39,6 +39,7 @@ costs the reuse, never the check.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -46,13 +47,14 @@ import platform
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, fields
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from preflight.engine.stacks import INSTALLED, ROOT, Stack
+from preflight.engine.virtualenv import VirtualenvError, site_packages
 from preflight.judge.pack import PolicyInfo
 from preflight.judge.results import Finding, SiteResult
 
@@ -77,15 +79,32 @@ def _skipped(name: str) -> bool:
     return name in _SKIPPED_DIRS or name.startswith(".venv") or name.endswith(".egg-info")
 
 
-def _files(root: Path, suffixes: tuple[str, ...] | None, *, skip_top: Iterable[str] = ()) -> Iterator[Path]:
+def _not_inputs_here(names: Iterable[str]) -> bool:
+    """Whether a folder holding ``names`` is a cache (``CACHEDIR.TAG``, the convention pytest's, mypy's,
+    ruff's and this cache's folders follow) or a virtualenv (``pyvenv.cfg``: its packages are the
+    environment's, read by :func:`environment_digest` or :func:`virtualenv_digest`)."""
+    return "CACHEDIR.TAG" in names or "pyvenv.cfg" in names
+
+
+def _files(
+    root: Path,
+    suffixes: tuple[str, ...] | None,
+    *,
+    skip_top: Iterable[str] = (),
+    top_files: Callable[[str], bool] | None = None,
+) -> Iterator[Path]:
     """Files under ``root`` (with one of ``suffixes``, or all), in a stable order, skipping virtual
-    environments and caches anywhere and ``skip_top`` at the top. Symbolic links are followed (a
-    folder linked from two places is read twice, under each name), except a link back to a folder
-    the walk is inside (a cycle)."""
+    environments and caches anywhere and ``skip_top`` at the top; at the top, only the files
+    ``top_files`` accepts when it is given. Symbolic links are followed (a folder linked from two
+    places is read twice, under each name), except a link back to a folder the walk is inside (a
+    cycle)."""
     top_skipped = set(skip_top)
     for directory, dirs, names in os.walk(root, followlinks=True):
         here = os.path.realpath(directory)
         top = Path(directory) == root
+        if not top and _not_inputs_here(names):
+            dirs[:] = []
+            continue
 
         def wanted(name: str, directory: str = directory, here: str = here, top: bool = top) -> bool:
             if _skipped(name) or (top and name in top_skipped):
@@ -96,6 +115,8 @@ def _files(root: Path, suffixes: tuple[str, ...] | None, *, skip_top: Iterable[s
         dirs[:] = sorted(d for d in dirs if wanted(d))
         for name in sorted(names):
             if (suffixes is None or name.endswith(suffixes)) and not name.endswith((".pyc", ".pyo")):
+                if top and top_files is not None and not top_files(name):
+                    continue
                 yield Path(directory, name)
 
 
@@ -107,6 +128,17 @@ def _digest_files(digest: Any, paths: Iterable[Path], base: Path) -> None:
             content = b"<unreadable>"
         digest.update(f"{path.relative_to(base).as_posix() if path.is_relative_to(base) else path}\0".encode())
         digest.update(hashlib.sha256(content).digest())
+
+
+def _digest_stats(digest: Any, paths: Iterable[Path], base: Path) -> None:
+    """Each file's path, size and modification time (not its bytes: a virtualenv holds thousands)."""
+    for path in paths:
+        try:
+            stat = path.stat()
+            facts = f"{stat.st_size}\0{stat.st_mtime_ns}"
+        except OSError:
+            facts = "<unreadable>"
+        digest.update(f"{path.relative_to(base).as_posix() if path.is_relative_to(base) else path}\0{facts}\0".encode())
 
 
 def _local_source(dist: metadata.Distribution) -> Path | None:
@@ -173,39 +205,133 @@ def environment_digest() -> str:
     return digest.hexdigest()
 
 
-NOT_INPUTS = ("stacks", "tests", "bench", "docs", "examples", "bootstrap", "rollout", "build", "dist")
+NOT_INPUTS = ("stacks", "tests", "bench", "docs", "examples", "bootstrap", "rollout", "build", "dist", "out")
 """Folders of the repository no verdict of this repository's program reads: the stack files (each
 site's is part of its own key), the tests, the benchmark, the docs, the other projects (each read as
-its project's code when checked with ``--project``), the deployment tool and build output."""
+its project's code when checked with ``--project``), the deployment tool and build and report output."""
+_TOP_SUFFIXES = (".py", ".pyi", ".toml", ".txt", ".cfg", ".ini")
+
+
+def _top_file(name: str) -> bool:
+    """A file at the repository's top that is an input: code, ``Pulumi.yaml``, the build and requirement
+    files (not the README, the changelog or a report written there)."""
+    return name.endswith(_TOP_SUFFIXES) or name in ("Pulumi.yaml", "Pulumi.yml")
 
 
 def source_digest(root: Path = ROOT) -> str:
-    """The repository's code and the pack: every ``.py`` file outside :data:`NOT_INPUTS`, the pack's
-    files, the build and requirement files."""
+    """The repository's code and data: every file of every folder outside :data:`NOT_INPUTS` and the
+    hidden ones (the program, the components, the pack, the check with its data such as
+    ``preflight/engine/stored_forms.json``), and at the top the files :func:`_top_file` names."""
     digest = hashlib.sha256()
-    _digest_files(digest, _files(root, (".py",), skip_top=NOT_INPUTS), root)
-    _digest_files(digest, _files(root / "policies", None), root)
-    extra = [*root.glob("*.toml"), *root.glob("*.txt"), root / "Pulumi.yaml", *root.glob("preflight/**/*.toml")]
-    _digest_files(digest, sorted(p for p in extra if p.is_file()), root)
+    hidden = [p.name for p in root.iterdir() if p.name.startswith(".")] if root.is_dir() else []
+    _digest_files(digest, _files(root, None, skip_top=(*NOT_INPUTS, *hidden), top_files=_top_file), root)
     return digest.hexdigest()
+
+
+def _pth_folders(packages: Path) -> list[Path]:
+    """The folders a virtualenv's ``.pth`` files put on the import path (``site.addsitedir`` reads them
+    as the runner does), outside its ``site-packages``."""
+    found = []
+    for pth in sorted(packages.glob("*.pth")):
+        try:
+            lines = pth.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for entry in (line.strip() for line in lines):
+            if not entry or entry.startswith(("#", "import ", "import\t")):
+                continue
+            folder = (packages / entry).resolve()
+            if folder.is_dir() and not folder.is_relative_to(packages.resolve()):
+                found.append(folder)
+    return found
+
+
+def _local_sources(packages: Path) -> list[Path]:
+    """The folders a virtualenv's packages were installed from (``pip install DIR`` or ``-e DIR``)."""
+    found = []
+    for info in sorted(packages.glob("*.dist-info")):
+        source = _local_source(metadata.PathDistribution(info))
+        if source is not None:
+            found.append(source.resolve())
+    return found
+
+
+def virtualenv_digest(virtualenv: Path) -> str:
+    """A ``--project``'s own virtualenv, whose packages its program imports (``runtime.options.virtualenv``;
+    :mod:`preflight.engine.virtualenv`): its ``pyvenv.cfg``; every file of its ``site-packages`` by path,
+    size and modification time (a package's version, a module put there by hand, a file edited in place);
+    and so the folders its ``.pth`` files add and the local folders its packages were installed from
+    (``pip install -e DIR``). Stat, not bytes: a virtualenv holds thousands of files."""
+    digest = hashlib.sha256()
+    digest.update(f"{virtualenv.resolve()}\0".encode())
+    _digest_files(digest, [p for p in [virtualenv / "pyvenv.cfg"] if p.is_file()], virtualenv)
+    try:
+        packages = site_packages(virtualenv)
+    except VirtualenvError as exc:
+        digest.update(f"<{exc}>".encode())
+        return digest.hexdigest()
+    _digest_stats(digest, _files(packages, None), packages)
+    for folder in sorted({*_pth_folders(packages), *_local_sources(packages)}):
+        digest.update(f"{folder}\0".encode())
+        _digest_stats(digest, _files(folder, None), folder)
+    return digest.hexdigest()
+
+
+def _today() -> datetime.date:
+    """Today in UTC, the day the pack compares dates with."""
+    return datetime.datetime.now(tz=datetime.UTC).date()
+
+
+_DATE = re.compile(rb"(?<![0-9])[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?![0-9])")
+"""A date as YAML (a timestamp's start) or an ISO string writes it."""
+
+
+def _holds_date(value: Any) -> bool:
+    """Whether a validated config value holds a date anywhere (however it was written)."""
+    if isinstance(value, datetime.date):
+        return True
+    if isinstance(value, Mapping):
+        return any(_holds_date(v) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_date(v) for v in value)
+    return False
+
+
+def _reads_dates(stack: Stack, text: bytes) -> bool:
+    """Whether ``stack``'s verdict may depend on today's date: its stack file holds a date (the pack
+    compares a perimeter dry run's end with today: NET-10), in any form its site config accepts."""
+    return bool(_DATE.search(text)) or (stack.site is not None and _holds_date(stack.site.model_dump()))
 
 
 class Inputs:
     """What every verdict of one run shares (code, environment, policy config), hashed once; a
-    site's key adds its own stack file, project and modes."""
+    site's key adds its own stack file, project, virtualenv and modes, and today's date when the
+    verdict may read it. ``clock`` gives today (UTC); a test passes its own."""
 
-    def __init__(self, policy_config: Mapping[str, Any] | None = None, *, root: Path = ROOT) -> None:
+    def __init__(
+        self,
+        policy_config: Mapping[str, Any] | None = None,
+        *,
+        root: Path = ROOT,
+        clock: Callable[[], datetime.date] = _today,
+    ) -> None:
         self._policy_config = dict(policy_config or {})
         self._root = root.resolve()
+        self._clock = clock
+        self._today = clock()
+        config_text = json.dumps(self._policy_config, sort_keys=True, default=str).encode()
+        self._dated_config = bool(_DATE.search(config_text))
         self._shared = hashlib.sha256()
         self._shared.update(f"{FORMAT}\0".encode())
         self._shared.update(source_digest(root).encode())
         self._shared.update(environment_digest().encode())
-        self._shared.update(json.dumps(dict(policy_config or {}), sort_keys=True, default=str).encode())
+        self._shared.update(config_text)
         self._projects: dict[Path, str] = {}
+        self._virtualenvs: dict[Path, str] = {}
 
     def _project_digest(self, program: Path) -> str:
-        """A ``--project`` program's own files, when it lives outside this repository."""
+        """A ``--project`` program's own files, when it lives outside this repository: every file of its
+        folder but caches and virtualenvs (its own is :func:`virtualenv_digest`'s)."""
         directory = program.parent.resolve()
         if directory not in self._projects:
             digest = hashlib.sha256()
@@ -213,15 +339,25 @@ class Inputs:
             for name in ("Pulumi.yaml", "Pulumi.yml"):
                 _digest_files(digest, [p for p in [directory / name] if p.is_file()], directory)
             if directory != self._root:
-                _digest_files(digest, _files(directory, (".py",)), directory)
-                _digest_files(digest, sorted(directory.glob("requirements*.txt")), directory)
+                _digest_files(digest, _files(directory, None), directory)
             self._projects[directory] = digest.hexdigest()
         return self._projects[directory]
 
+    def _virtualenv_digest(self, virtualenv: Path | None) -> str:
+        """The stack's project's own virtualenv, unless it is the check's own (:func:`environment_digest`)."""
+        if virtualenv is None:
+            return "no virtualenv of its own"
+        resolved = virtualenv.resolve()
+        if resolved == Path(sys.prefix).resolve():
+            return f"{resolved}: the check's own"
+        if resolved not in self._virtualenvs:
+            self._virtualenvs[resolved] = virtualenv_digest(virtualenv)
+        return self._virtualenvs[resolved]
+
     def again(self) -> Inputs:
-        """The same inputs hashed again from the files as they are now: a verdict is kept only under a
-        key taken both before and after its check (an input edited meanwhile keeps nothing)."""
-        return Inputs(self._policy_config, root=self._root)
+        """The same inputs hashed again from the files (and the clock) as they are now: a verdict is kept
+        only under a key taken both before and after its check (an input edited meanwhile keeps nothing)."""
+        return Inputs(self._policy_config, root=self._root, clock=self._clock)
 
     def key(self, stack: Stack, modes: Iterable[str]) -> str:
         """The key of ``stack``'s verdict in ``modes``."""
@@ -230,10 +366,15 @@ class Inputs:
             f"{stack.project}\0{stack.name}\0{'+'.join(modes)}\0{stack.program.resolve()}\0{stack.path.resolve()}\0".encode()
         )
         digest.update(self._project_digest(stack.program).encode())
+        digest.update(self._virtualenv_digest(stack.virtualenv).encode())
         try:
-            digest.update(stack.path.read_bytes())
+            text = stack.path.read_bytes()
         except OSError:
-            digest.update(b"<unreadable>")
+            text = b"<unreadable>"
+        digest.update(text)
+        if self._dated_config or _reads_dates(stack, text):
+            # the verdict may compare a date with today: reused only on the day it was made (UTC, the pack's)
+            digest.update(f"\0today {self._today.isoformat()}".encode())
         return digest.hexdigest()
 
 
