@@ -105,7 +105,9 @@ def test_an_end_date_in_any_form_the_site_config_accepts_dates_the_key(root, unt
         path.read_text(encoding="utf-8").replace('until: "2027-06-30"', f"until: {until}"), encoding="utf-8"
     )
     stack = stacks.load("utrecht", root / "stacks")
-    assert stack.site is not None and stack.site.perimeter is not None and stack.site.perimeter.dry_run is not None
+    assert stack.site is not None
+    assert stack.site.perimeter is not None
+    assert stack.site.perimeter.dry_run is not None
     first = cache.Inputs(root=root, clock=_clock("2027-06-30")).key(stack, UPDATE)
     assert cache.Inputs(root=root, clock=_clock("2027-07-01")).key(stack, UPDATE) != first
 
@@ -241,3 +243,133 @@ def test_a_cache_directory_inside_a_code_folder_keeps_and_reuses(root):
     verdicts = cache.VerdictCache(root / "program" / "verdicts", cache.Inputs(root=root))
     verdicts.keep([(stack, verdicts.inputs.key(stack, UPDATE), _result("lausanne"))], UPDATE)
     assert cache.VerdictCache(root / "program" / "verdicts", cache.Inputs(root=root)).get(stack, UPDATE) is not None
+
+
+# -- finding: a --project's own virtualenv ----------------------------------------------------------
+
+_PROGRAM = '''"""A team's program: who reads its bucket comes from the team's library, in its own virtualenv."""
+
+import pulumi_gcp as gcp
+import teamlib
+
+bucket = gcp.storage.Bucket("team-bucket", location="EU", uniform_bucket_level_access=True)
+for member in teamlib.READERS:
+    gcp.storage.BucketIAMMember(
+        f"reader-{len(member)}", bucket=bucket.name, role="roles/storage.objectViewer", member=member
+    )
+'''
+
+
+def _fake_virtualenv(path: Path, readers: str) -> Path:
+    """A virtualenv as ``python -m venv`` lays it out, for this Python, with ``teamlib`` in its packages."""
+    packages = path / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    packages.mkdir(parents=True)
+    (path / "pyvenv.cfg").write_text(f"home = {Path(sys.executable).parent}\n", encoding="utf-8")
+    (packages / "teamlib.py").write_text(f"READERS = {readers}\n", encoding="utf-8")
+    return packages / "teamlib.py"
+
+
+def _check_project(project: Path, cache_dir: Path) -> tuple[int, dict]:
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_NO_CACHE"}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "preflight", "check", "--project", str(project), "dev"),
+            *("--mode", "update", "--format", "json", "--cache-dir", str(cache_dir)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)["sites"][0]
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        pytest.param(".venv", id="dot-venv-in-the-project"),
+        pytest.param("../team-env", id="outside-the-project"),
+    ],
+)
+def test_a_changed_library_in_the_projects_own_virtualenv_is_not_reused(tmp_path, named):
+    """The program imports ``teamlib`` from the virtualenv its ``Pulumi.yaml`` names; the walk of the
+    project's files skips virtualenvs (``.venv*``, any folder with ``pyvenv.cfg``) and one outside the
+    folder is not walked at all. Its packages are an input of their own: a library changed to grant
+    ``allUsers`` must be checked again, and fail."""
+    project = tmp_path / "team" / "project"
+    project.mkdir(parents=True)
+    (project / "Pulumi.yaml").write_text(
+        f"name: team-project\nruntime:\n  name: python\n  options:\n    virtualenv: {named}\n", encoding="utf-8"
+    )
+    (project / "Pulumi.dev.yaml").write_text("config:\n  gcp:project: team-project-1\n", encoding="utf-8")
+    (project / "__main__.py").write_text(_PROGRAM, encoding="utf-8")
+    library = _fake_virtualenv((project / named).resolve(), '["group:readers@team.example"]')
+    cache_dir = tmp_path / "cache"
+
+    first_code, first = _check_project(project, cache_dir)
+    again_code, again = _check_project(project, cache_dir)
+    assert (again["reused"], again_code) == (True, first_code)  # the virtualenv's bytecode is not an input
+
+    library.write_text('READERS = ["group:readers@team.example", "allUsers"]\n', encoding="utf-8")
+    changed_code, changed = _check_project(project, cache_dir)
+    assert changed["reused"] is False
+    assert changed_code == 1
+    assert "gcp-iam-no-public-principals" in {f["policy"] for f in changed["findings"]}
+    assert "gcp-iam-no-public-principals" not in {f["policy"] for f in first["findings"]}
+
+
+def _project_with_virtualenv(tmp_path: Path) -> tuple[stacks.Stack, Path]:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        "name: team-project\nruntime:\n  name: python\n  options:\n    virtualenv: ../env\n", encoding="utf-8"
+    )
+    (project / "Pulumi.dev.yaml").write_text("config:\n  gcp:project: team-project-1\n", encoding="utf-8")
+    (project / "__main__.py").write_text("import teamlib\n", encoding="utf-8")
+    library = _fake_virtualenv(tmp_path / "env", "[]")
+    return stacks.load_project(project, "dev"), library.parent
+
+
+def test_a_folder_a_pth_file_of_the_virtualenv_adds_is_an_input(repository, tmp_path):
+    stack, packages = _project_with_virtualenv(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "netdefs.py").write_text("CIDRS = []\n", encoding="utf-8")
+    (packages / "shared.pth").write_text(f"{shared}\n", encoding="utf-8")
+    before = cache.Inputs(root=repository).key(stack, UPDATE)
+    (shared / "netdefs.py").write_text('CIDRS = ["0.0.0.0/0"]\n', encoding="utf-8")
+    assert cache.Inputs(root=repository).key(stack, UPDATE) != before
+
+
+def test_a_package_installed_editable_into_the_virtualenv_is_read_from_its_source(repository, tmp_path):
+    stack, packages = _project_with_virtualenv(tmp_path)
+    source = tmp_path / "their-lib"
+    source.mkdir()
+    (source / "lib.py").write_text("X = 1\n", encoding="utf-8")
+    info = packages / "their_lib-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: their-lib\nVersion: 0.1.0\n", encoding="utf-8")
+    (info / "direct_url.json").write_text(
+        json.dumps({"url": source.as_uri(), "dir_info": {"editable": True}}), encoding="utf-8"
+    )
+    before = cache.Inputs(root=repository).key(stack, UPDATE)
+    (source / "lib.py").write_text("X = 22\n", encoding="utf-8")
+    assert cache.Inputs(root=repository).key(stack, UPDATE) != before
+
+
+def test_a_virtualenv_made_after_the_verdict_is_not_reused(repository, tmp_path):
+    """Named but not made yet, the program ran with the check's own packages; once ``pulumi install``
+    makes it, the program imports from it."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text(
+        "name: team-project\nruntime:\n  name: python\n  options:\n    virtualenv: ../env\n", encoding="utf-8"
+    )
+    (project / "Pulumi.dev.yaml").write_text("config:\n  gcp:project: team-project-1\n", encoding="utf-8")
+    (project / "__main__.py").write_text("import teamlib\n", encoding="utf-8")
+    before = cache.Inputs(root=repository).key(stacks.load_project(project, "dev"), UPDATE)
+    _fake_virtualenv(tmp_path / "env", "[]")
+    assert cache.Inputs(root=repository).key(stacks.load_project(project, "dev"), UPDATE) != before
