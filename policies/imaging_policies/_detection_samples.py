@@ -160,11 +160,11 @@ def _attacks(prefix: str, template: dict[str, Any], who: Sequence[tuple[str, str
     return tuple(found)
 
 
-def _strangers(site: Site, intended: Intended) -> list[tuple[str, str | None]]:
+def _strangers(site: Site, intended: Intended) -> list[tuple[str, str]]:
     """Principals no site intends: another account of the project, another project's, an outsider, and look-alikes
     of each intended name (``<account>-backend@evil.example``, ``someone@<domain>.evil.example``,
     ``someone@mail.<domain>``: an unanchored or substring comparison lets them through)."""
-    found: list[tuple[str, str | None]] = [
+    found = [
         ("by-another-account", f"intruder@{site.project}.iam.gserviceaccount.com"),
         ("by-another-projects-account", ELSEWHERE),
         ("by-outsider", OUTSIDER),
@@ -177,7 +177,11 @@ def _strangers(site: Site, intended: Intended) -> list[tuple[str, str | None]]:
     for domain in sorted(intended.domains):
         found += [(f"by-lookalike-of-{domain}", f"someone@{domain}.evil.example")]
         found += [(f"by-subdomain-of-{domain}", f"someone@mail.{domain}")]
-    return found
+    return [
+        (what, who)
+        for what, who in found
+        if who not in intended.accounts and who.rpartition("@")[2] not in intended.domains  # never an intended one
+    ]
 
 
 def _retarget(entry: dict[str, Any], site: Site) -> dict[str, Any]:
