@@ -271,7 +271,8 @@ def _check_alert(
         narrowed = [
             f"metric {m.name!r} {'; '.join(p)}"
             for m in metrics
-            if (p := _narrowed(required.key, leaf(m.props, "filter")))
+            if select(leaf(m.props, "filter"), entries).keeps_all(entries)
+            and (p := _narrowed(required.key, leaf(m.props, "filter")))
         ]
         if narrowed:
             near = f" ({'; '.join(narrowed)})" + near

@@ -428,7 +428,7 @@ NARROWED = [
         Case(
             SPIKE,
             on("lau-alerts-image-read-spike", _append('NOT "rclone"', "filter")),
-            'reads the bare term "rclone"',
+            "(metric 'lau-alerts-image-read-spike' reads the bare term \"rclone\"",
             stack=True,
             also=frozenset({BASELINE}),  # the read baselines watch the same metric, now no source of them either
         ),
