@@ -126,6 +126,42 @@ CASES = [
         ),
         id="deny-all-ingress-disabled",
     ),
+    # NET-04: the deny-all egress rule kept in place (a reviewer sees it) but narrowed to one source address, so
+    # every other workload's egress meets GCP's implied allow-all; an insider opening egress quietly, or an
+    # engineer copying an ingress rule's sourceRanges into the egress one, writes it.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-egress",
+            on("lau-firewall-deny-all-egress", set_prop("sourceRanges", value=["10.60.0.99/32"])),
+            "network 'lau-network' has no deny-all egress rule",
+            stack=True,
+        ),
+        id="deny-all-egress-only-from-one-address",
+    ),
+    # NET-04: the same narrowing by the workloads' service account: the rule denies only that account's traffic.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-egress",
+            on(
+                "lau-firewall-deny-all-egress",
+                set_prop("sourceServiceAccounts", value=["lau-batch@chuv-imaging-lau.iam.gserviceaccount.com"]),
+            ),
+            "network 'lau-network' has no deny-all egress rule",
+            stack=True,
+        ),
+        id="deny-all-egress-only-for-one-account",
+    ),
+    # NET-03: the deny-all ingress rule narrowed to one destination address: the rest of the network's ingress
+    # is denied by GCP's implied rule, unlogged; an engineer scoping the rule to "the viewer's address" writes it.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-ingress",
+            on("lau-firewall-deny-all-ingress", set_prop("destinationRanges", value=["10.60.0.99/32"])),
+            "network 'lau-network' has no deny-all ingress rule",
+            stack=True,
+        ),
+        id="deny-all-ingress-only-to-one-address",
+    ),
     pytest.param(
         Case(
             "gcp-compute-subnetwork-flow-logs",
