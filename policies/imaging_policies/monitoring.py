@@ -182,6 +182,8 @@ def _reaches_declared(names: list[Any], used: list[PolicyResource], declared: Lo
     if any(n in declared.channels for n in names) or any(leaf(c.props, "name") in declared.channels for c in enabled):
         return True
     for channel in enabled:
+        if leaf(channel.props, "type") not in ("email", UNKNOWN):
+            continue  # only an email channel sends to its email_address label
         email = leaf(channel.props, "labels", "email_address")
         if email is UNKNOWN or (isinstance(email, str) and email.lower() in declared.emails):
             return True
