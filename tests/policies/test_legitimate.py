@@ -176,6 +176,20 @@ VARIANTS = [
         _changed("lau-logging-siem-sink", set_prop("uniqueWriterIdentity", value=None)),
         id="siem-sink-with-the-default-writer-identity",
     ),  # LOG-08: uniqueWriterIdentity left out is the provider's default, true: the sink's own identity writes
+    pytest.param(
+        _added(
+            "gcp:dns/recordSet:RecordSet",
+            "lau-network-googleapis-storage",
+            {
+                "name": "storage.googleapis.com.",
+                "type": "CNAME",
+                "managedZone": "lau-googleapis",
+                "project": "chuv-imaging-lau",
+                "rrdatas": ["restricted.googleapis.com."],
+            },
+        ),
+        id="one-google-api-named-to-the-restricted-vip",
+    ),  # NET-05: a record spelling out one API's name to restricted.googleapis.com, as the wildcard does
 ]
 
 
