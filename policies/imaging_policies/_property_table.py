@@ -149,7 +149,7 @@ FEDERATION = "gcp-iam-custom-roles-and-federation"
 FEDERATED_SUBJECT = "gcp-iam-federation-admits-declared-subject"
 """IAM-14: a workload identity provider admits exactly the subject the site declares."""
 ACCESS_MODEL = "gcp-iam-effective-access-within-intent gcp-iam-needed-grants-in-place"
-"""IAM-15/IAM-16's access model: which resource a grant reaches (a key through its ring, ...)."""
+"""IAM-10/IAM-11's access model: which resource a grant reaches (a key through its ring, ...)."""
 DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
 SERVICES = "gcp-project-services-needed-only"
 GUARD_RAILS = "the guard-rail policies (gcp-orgpolicy-*)"
@@ -587,7 +587,8 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.FIREWALL: _row(
         judged={
             "direction disabled targetTags targetServiceAccounts": FW_ALL,
-            # an allow rule is judged wherever it is; a deny rule lets nothing through (a VPC rule has one of them)
+            # an allow rule is judged wherever it is; a deny rule lets nothing through (a VPC rule has one of
+            # them: ExactlyOneOf allow, deny in resource_compute_firewall.go, terraform-provider-google-beta 93c65b2)
             "allows": FW_ALLOWS,
             "denies network": FW_DENIES,
             # a source narrows an egress rule (the deny-all must not be narrowed) and judges an ingress allow;
