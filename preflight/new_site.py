@@ -5,9 +5,9 @@ model before anything is written (so the file passes ``check``), and adds ``NAME
 bootstrap's ``imaging-bootstrap:sites`` (``bootstrap/Pulumi.platform.yaml``), so that the bootstrap makes
 the site's key and identities. The new site's perimeter is enforced, so the deploy workflow needs a
 self-hosted runner of the site's own: ``--runs-on`` names its labels (``imaging-deploy:runsOn``), refused
-without ``self-hosted`` as the workflow refuses it (``program/runners.py``). It never overwrites a file and never asks without a terminal: a missing
-required value is then one line naming its flag, exit 2. The deploying guide's "Add a site"
-(``docs/deploying.md``) gives the steps after.
+without ``self-hosted`` as the workflow refuses it (``program/runners.py``). It never overwrites a file
+and never asks without a terminal: a missing required value is then one line naming its flag, exit 2. The
+deploying guide's "Add a site" (``docs/deploying.md``) gives the steps after.
 """
 
 from __future__ import annotations
