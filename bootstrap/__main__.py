@@ -171,14 +171,8 @@ def build(config: PlatformConfig) -> None:
 
     key_admins = config.key_admins
     key_admins_set = "principalSet://goog/group/" + key_admins.removeprefix("group:")
-    gcp.kms.KeyRingIAMMember(
-        "key-admins",
-        key_ring_id=ring.key_ring_id,
-        role=KEY_ADMIN_ROLE,
-        member=key_admins,
-    )
     # the key administrators administer the platform's keys and never use them
-    gcp.iam.DenyPolicy(
+    key_admins_no_key_use = gcp.iam.DenyPolicy(
         "key-admins-no-key-use",
         parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{project}",
         name="imaging-key-admins-no-key-use",
@@ -189,6 +183,14 @@ def build(config: PlatformConfig) -> None:
                 "deny_rule": {"denied_principals": [key_admins_set], "denied_permissions": list(KEY_USE_DENIED)},
             }
         ],
+    )
+    gcp.kms.KeyRingIAMMember(
+        "key-admins",
+        key_ring_id=ring.key_ring_id,
+        role=KEY_ADMIN_ROLE,
+        member=key_admins,
+        # granted only once the deny policy exists (a refused deny policy leaves no key administration)
+        opts=pulumi.ResourceOptions(depends_on=[key_admins_no_key_use]),
     )
 
     identities: dict[str, dict[str, pulumi.Output[str]]] = {"deploy": {}, "drift": {}, "preview": {}}
@@ -204,26 +206,52 @@ def build(config: PlatformConfig) -> None:
             )
             for role_id, (source, title, permissions) in CUSTOM_ROLES.items()
         }
-        gcp.projects.IAMMember(f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins)
         denied_principals = [key_admins_set]
-        accounts = []
-        for kind, roles, subjects in (
+        kinds = (
             # `pulumi up`: only a job of the site's GitHub environment (required reviewers, main only)
             ("deploy", DEPLOYER_ROLES, [f"environment:site-{site}"]),
             # the nightly drift check: only jobs of the protected branch
             ("drift", DRIFT_ROLES, [f"ref:refs/heads/{config.github.branch}"]),
             # a pull request's preview: any pull request of the repository, so read-nearly-nothing
             ("preview", PREVIEWER_ROLES, ["pull_request"]),
-        ):
-            account = gcp.serviceaccount.Account(
+        )
+        accounts = {}
+        for kind, _roles, _subjects in kinds:
+            accounts[kind] = gcp.serviceaccount.Account(
                 f"{kind}-{site}",
                 project=project,
                 account_id=f"{kind}-{site}",
                 display_name=f"Pulumi {kind} of site {site}",
             )
             email = f"{kind}-{site}@{project}.iam.gserviceaccount.com"
-            accounts.append(account)
             denied_principals.append(f"principal://iam.googleapis.com/projects/-/serviceAccounts/{email}")
+
+        no_data = gcp.iam.DenyPolicy(
+            f"{site}-no-data",
+            parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{site_project}",
+            name="imaging-deployers-no-data",
+            display_name=f"Nobody who deploys {site} reads its images",
+            rules=[
+                {
+                    "description": (
+                        "the site's deployer, drift checker and previewer and the key administrators never read, "
+                        "write or delete objects, use the keys, act with another account's credentials, read the "
+                        "security-log view or pull the SIEM subscription's messages"
+                    ),
+                    "deny_rule": {"denied_principals": denied_principals, "denied_permissions": denied_permissions()},
+                }
+            ],
+            opts=pulumi.ResourceOptions(depends_on=list(accounts.values())),
+        )
+        # no role on the site project before its deny policy exists: a deny policy the API refuses (a permission
+        # it does not accept, docs/adr/0033) then leaves no grant without the deny
+        after_deny = pulumi.ResourceOptions(depends_on=[no_data])
+        gcp.projects.IAMMember(
+            f"key-admins-{site}", project=site_project, role=KEY_ADMIN_ROLE, member=key_admins, opts=after_deny
+        )
+        for kind, roles, subjects in kinds:
+            account = accounts[kind]
+            email = f"{kind}-{site}@{project}.iam.gserviceaccount.com"
             member = _known_after(account, f"serviceAccount:{email}")
             identities[kind][site] = account.email
             for claim in subjects:
@@ -232,6 +260,7 @@ def build(config: PlatformConfig) -> None:
                     service_account_id=_known_after(account, f"projects/{project}/serviceAccounts/{email}"),
                     role="roles/iam.workloadIdentityUser",
                     member=subject(claim),
+                    opts=after_deny,
                 )
             for role in roles:
                 limited = role == IAM_ADMIN_ROLE
@@ -246,6 +275,7 @@ def build(config: PlatformConfig) -> None:
                     member=member,
                     # the project's audit configs only: it may add or remove no grant on the project
                     condition={"title": "grants no role", "expression": grant_limit()} if limited else None,
+                    opts=after_deny,
                 )
             gcp.storage.BucketIAMMember(
                 f"{kind}-{site}-state",
@@ -267,24 +297,6 @@ def build(config: PlatformConfig) -> None:
             gcp.kms.CryptoKeyIAMMember(
                 f"{kind}-{site}-secrets", crypto_key_id=key_ids[f"secrets-{site}"], role=ENCRYPTER, member=member
             )
-
-        gcp.iam.DenyPolicy(
-            f"{site}-no-data",
-            parent=f"cloudresourcemanager.googleapis.com%2Fprojects%2F{site_project}",
-            name="imaging-deployers-no-data",
-            display_name=f"Nobody who deploys {site} reads its images",
-            rules=[
-                {
-                    "description": (
-                        "the site's deployer, drift checker and previewer and the key administrators never read, "
-                        "write or delete objects, use the keys, act with another account's credentials, read the "
-                        "security-log view or pull the SIEM subscription's messages"
-                    ),
-                    "deny_rule": {"denied_principals": denied_principals, "denied_permissions": denied_permissions()},
-                }
-            ],
-            opts=pulumi.ResourceOptions(depends_on=accounts),
-        )
 
     pulumi.export("backendUrl", state.name.apply(lambda name: f"gs://{name}"))
     pulumi.export(

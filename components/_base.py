@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +20,18 @@ class ComponentArgs(BaseModel):
     """Base of every component's args: frozen, forbids unknown fields, accepts Pulumi outputs."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True, use_attribute_docstrings=True)
+
+
+def renamed_field(values: Any, old: str, new: str, *, as_list: bool = False) -> Any:
+    """For a ``model_validator(mode="before")``: an args field renamed ``old`` -> ``new`` keeps working for one
+    release, with a ``DeprecationWarning`` (``as_list``: the old field held one of what the new one lists)."""
+    if not isinstance(values, dict) or old not in values:
+        return values
+    if new in values:
+        raise ValueError(f"{old} and {new} are the same setting ({old} is its deprecated name): give only {new}")
+    warnings.warn(f"{old} is deprecated: use {new}", DeprecationWarning, stacklevel=4)
+    rest = {k: v for k, v in values.items() if k != old}
+    return {**rest, new: [values[old]] if as_list else values[old]}
 
 
 class Component(pulumi.ComponentResource):

@@ -8,10 +8,13 @@ detectors reach the SIEM through :mod:`components.logging`. The controls it meet
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_gcp as gcp
+from pydantic import Field, model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child
+from ._base import Component, ComponentArgs, StrInput, child, renamed_field
 from .contract import (
     MAX_QUIET_PERIOD,
     MIN_ALERT_SEVERITY,
@@ -25,16 +28,16 @@ from .contract import (
 from .detections import (
     BY_KEY,
     DENIED,
-    SENT_BYTES,
     AccessIntent,
     Detector,
     baseline,
+    baseline_by,
     image_reads,
     key_use,
     log_metric,
     log_reads,
     off_hours,
-    selector,
+    sent_bytes,
     service_agents,
     unexpected,
 )
@@ -73,8 +76,9 @@ class AnomalyDetectorsArgs(ComponentArgs):
     """The site code, used in metric names."""
     notification_channels: list[StrInput]
     """The channels every detector notifies (the site's, as :class:`SecurityAlerts` resolves them)."""
-    image_bucket: StrInput
-    """The image bucket whose reads and sent bytes are watched."""
+    image_buckets: list[StrInput] = Field(min_length=1)
+    """Every bucket the site keeps images in: their reads and each one's sent bytes are watched (``image_bucket``,
+    one bucket, is its deprecated name)."""
     read_metric: StrInput
     """The log-based metric counting the image bucket's reads (SecurityAlerts' image-read-spike metric)."""
     key_ring: str
@@ -100,6 +104,11 @@ class AnomalyDetectorsArgs(ComponentArgs):
     min_severity: AlertSeverity = MIN_ALERT_SEVERITY
     """The least severity of a detector (they are CRITICAL, raised to nothing above it)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, values: Any) -> Any:
+        return renamed_field(values, "image_bucket", "image_buckets", as_list=True)
+
 
 class AnomalyDetectors(Component):
     """One alert policy per detector of the catalogue, notifying the site's channels.
@@ -120,9 +129,8 @@ class AnomalyDetectors(Component):
                 AccessIntent(accounts=(*args.key_users.accounts, *service_agents(str(n))), domains=()),
             )
         )
-        image_filter = pulumi.Output.from_input(args.image_bucket).apply(
-            lambda bucket: unexpected(image_reads(bucket), args.image_readers)
-        )
+        buckets = pulumi.Output.all(*args.image_buckets)
+        image_filter = buckets.apply(lambda names: unexpected(image_reads(names), args.image_readers))
         filters: dict[str, StrInput] = {
             "unexpected-image-read": image_filter,
             "unexpected-key-use": key_filter,
@@ -133,16 +141,13 @@ class AnomalyDetectors(Component):
             self._threshold_alert(name, args, BY_KEY[key], metric)
         denied = self._metric(name, args, DENIED_METRIC, DENIED, "Requests denied for want of permission")
         reads = pulumi.Output.from_input(args.read_metric).apply(log_metric)
-        bucket = pulumi.Output.from_input(args.image_bucket)
         queries: dict[str, pulumi.Output[str]] = {
             "image-reads-vs-last-week": reads.apply(
                 lambda m: baseline(m, args.image_reads.ratio, args.image_reads.minimum)
             ),
-            "egress-vs-last-week": bucket.apply(
-                lambda b: baseline(
-                    selector(SENT_BYTES, monitored_resource="gcs_bucket", bucket_name=b),
-                    args.egress_bytes.ratio,
-                    args.egress_bytes.minimum,
+            "egress-vs-last-week": buckets.apply(
+                lambda names: baseline_by(
+                    "bucket_name", sent_bytes(names), args.egress_bytes.ratio, args.egress_bytes.minimum
                 )
             ),
             "denied-vs-last-week": denied.name.apply(

@@ -20,6 +20,7 @@ Three families (LOG-16 to LOG-18):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .contract import BASELINE_WINDOW_SECONDS
@@ -69,10 +70,23 @@ def unexpected(asset: str, intent: AccessIntent) -> str:
     return f"{asset} AND NOT ({intended})" if intended else asset
 
 
-def image_reads(bucket: str) -> str:
-    """Object reads of the image bucket (Data Access audit logs)."""
+def _one_of(field: str, values: Sequence[str]) -> str:
+    """``field="a"``, or ``(field="a" OR field="b")`` for several values (sorted: one filter for one set)."""
+    terms = [f"{field}={_quoted(v)}" for v in sorted(set(values))]
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+
+def bucket_term(buckets: Sequence[str]) -> str:
+    """The filter term selecting entries on any of the site's image buckets."""
+    if not buckets:
+        raise ValueError("a site has at least one image bucket")
+    return _one_of("resource.labels.bucket_name", buckets)
+
+
+def image_reads(buckets: Sequence[str]) -> str:
+    """Object reads of the image buckets (Data Access audit logs)."""
     return (
-        f'resource.type="gcs_bucket" AND resource.labels.bucket_name={_quoted(bucket)} AND {DATA_ACCESS} AND '
+        f'resource.type="gcs_bucket" AND {bucket_term(buckets)} AND {DATA_ACCESS} AND '
         'protoPayload.methodName="storage.objects.get"'
     )
 
@@ -135,7 +149,7 @@ def log_metric(metric_id: str) -> str:
 
 
 SENT_BYTES = promql_metric("storage.googleapis.com/network/sent_bytes_count")
-"""Cloud Storage's bytes sent per bucket: the images that left the image bucket."""
+"""Cloud Storage's bytes sent per bucket: the images that left an image bucket."""
 
 
 def selector(metric: str, **labels: str) -> str:
@@ -143,11 +157,32 @@ def selector(metric: str, **labels: str) -> str:
     return f"{metric}{{{shown}}}" if shown else metric
 
 
+def sent_bytes(buckets: Sequence[str]) -> str:
+    """The image buckets' sent bytes: one bucket by name, several by an anchored alternation (PromQL matches a
+    regular expression against the whole value; a dot in a name is written ``[.]``)."""
+    names = sorted(set(buckets))
+    if not names:
+        raise ValueError("a site has at least one image bucket")
+    if len(names) == 1:
+        return selector(SENT_BYTES, monitored_resource="gcs_bucket", bucket_name=names[0])
+    pattern = "|".join(n.replace(".", "[.]") for n in names)
+    return f'{SENT_BYTES}{{bucket_name=~{_quoted(pattern)},monitored_resource="gcs_bucket"}}'
+
+
 def baseline(metric: str, ratio: float, minimum: int) -> str:
     """Fires when the last hour's volume exceeds both ``ratio`` times the same hour a week earlier and
     ``minimum``; a week without data counts as 0 (``or vector(0)``), so a new flood still fires."""
     now = f"sum(increase({metric}[{WINDOW}]))"
     before = f"(sum(increase({metric}[{WINDOW}] offset {WEEK})) or vector(0))"
+    return f"{now} > clamp_min({ratio:g} * {before}, {minimum})"
+
+
+def baseline_by(label: str, metric: str, ratio: float, minimum: int) -> str:
+    """:func:`baseline` for each value of ``label`` on its own (each image bucket against its own past): a surge
+    of one bucket is not diluted by the others. A value without last week's data counts as 0 (``0 *`` its own
+    volume keeps its label, where ``vector(0)`` would have none)."""
+    now = f"sum by ({label}) (increase({metric}[{WINDOW}]))"
+    before = f"(sum by ({label}) (increase({metric}[{WINDOW}] offset {WEEK})) or 0 * {now})"
     return f"{now} > clamp_min({ratio:g} * {before}, {minimum})"
 
 
@@ -186,9 +221,9 @@ DETECTORS: tuple[Detector, ...] = (
         key="unexpected-image-read",
         control="LOG-16",
         title="Image read by a principal the site does not intend",
-        catches="any object read of the image bucket by a principal outside the site's intended readers: the viewer's "
-        "account and the people of the `reader` groups' domains (a leaked key, another service account, an outside "
-        "user, an anonymous read)",
+        catches="any object read of an image bucket (every bucket the site keeps images in) by a principal outside "
+        "the site's intended readers: the viewer's account and the people of the `reader` groups' domains (a leaked "
+        "key, another service account, an outside user, an anonymous read)",
         misses="a person of a reader group's domain who is not in the group (the directory, not the log, knows "
         "membership); reads through the viewer are the viewer's",
         source="Cloud Storage Data Access audit logs (`storage.objects.get`), log-based metric",
@@ -237,11 +272,11 @@ DETECTORS: tuple[Detector, ...] = (
     Detector(
         key="egress-vs-last-week",
         control="LOG-17",
-        title="Bytes sent by the image bucket far above the same hour a week earlier",
-        catches="exfiltration by volume: bytes the image bucket sent in the last hour above `egressBytes.ratio` times "
-        "the same hour a week earlier and above `egressBytes.minimum`",
+        title="Bytes sent by an image bucket far above its same hour a week earlier",
+        catches="exfiltration by volume: bytes one image bucket sent in the last hour above `egressBytes.ratio` times "
+        "its same hour a week earlier and above `egressBytes.minimum` (each bucket against its own past)",
         misses="copies inside Google's network that Cloud Storage does not count as sent bytes",
-        source="Cloud Storage's `network/sent_bytes_count` of the image bucket, PromQL with `offset 1w`",
+        source="Cloud Storage's `network/sent_bytes_count` of the image buckets, PromQL with `offset 1w` by bucket",
         kind="baseline",
         threshold="`logging.detection.egressBytes` (ratio 3, minimum 10 GiB per hour by default)",
         tests="fires on a surge and on a first week without history; quiet on a normal day and below the minimum",
@@ -297,7 +332,7 @@ def example_queries() -> dict[str, str]:
     reads = log_metric("<site>-image-read-spike")
     return {
         "unexpected-image-read": unexpected(
-            image_reads("<image bucket>"), AccessIntent(("<viewer account>",), ("<reader group domain>",))
+            image_reads(["<image bucket>"]), AccessIntent(("<viewer account>",), ("<reader group domain>",))
         ),
         "unexpected-key-use": unexpected(
             key_use("<project>", "<site>-imaging"),
@@ -307,9 +342,7 @@ def example_queries() -> dict[str, str]:
             log_reads("<site>-security-logs"), AccessIntent(domains=("<auditor group domain>",))
         ),
         "image-reads-vs-last-week": baseline(reads, 3, 2000),
-        "egress-vs-last-week": baseline(
-            selector(SENT_BYTES, monitored_resource="gcs_bucket", bucket_name="<image bucket>"), 3, 10 * 1024**3
-        ),
+        "egress-vs-last-week": baseline_by("bucket_name", sent_bytes(["<image bucket>"]), 3, 10 * 1024**3),
         "denied-vs-last-week": baseline(log_metric("<site>-denied-requests"), 3, 50),
         "off-hours-bulk-read": off_hours(reads, 500, 22, 6),
         "scc-findings": f"notification config on the SIEM topic, streamingConfig.filter: {FINDINGS_FILTER}",

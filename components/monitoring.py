@@ -8,11 +8,13 @@ catalogue in :mod:`components.alert_catalogue`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_gcp as gcp
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from ._base import Component, ComponentArgs, StrInput, child
+from ._base import Component, ComponentArgs, StrInput, child, renamed_field
 from .alert_catalogue import READ_SPIKE, SECURITY_ALERTS, SecurityAlert
 from .contract import (
     MAX_QUIET_PERIOD,
@@ -25,6 +27,7 @@ from .contract import (
     SiteCode,
     StableName,
 )
+from .detections import bucket_term
 
 TYPE_TOKEN = "imaging:monitoring:SecurityAlerts"
 
@@ -46,8 +49,9 @@ class SecurityAlertsArgs(ComponentArgs):
     """Existing notification channels every alert notifies."""
     emails: dict[StableName, NotificationEmail] = {}
     """Email channels to create, by stable name."""
-    image_bucket: StrInput
-    """The image bucket whose reads are counted per principal."""
+    image_buckets: list[StrInput] = Field(min_length=1)
+    """Every bucket the site keeps images in: their reads are counted per principal (``image_bucket``, one
+    bucket, is its deprecated name)."""
     image_read_spike: ReadSpike = 1000
     """Reads by one principal within five minutes that raise the anomaly alert."""
     quiet_period: QuietPeriod = MAX_QUIET_PERIOD
@@ -56,6 +60,11 @@ class SecurityAlertsArgs(ComponentArgs):
     min_severity: AlertSeverity = MIN_ALERT_SEVERITY
     """The least severity an alert policy carries: a CIS or anomaly alert is CRITICAL, the others ERROR,
     raised to this floor (LOG-14)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, values: Any) -> Any:
+        return renamed_field(values, "image_bucket", "image_buckets", as_list=True)
 
     @model_validator(mode="after")
     def _some_channel(self) -> SecurityAlertsArgs:
@@ -107,7 +116,7 @@ class SecurityAlerts(Component):
         metric_id = metric_name(args.site_code, alert)
         spike = alert.key == READ_SPIKE
         log_filter: StrInput = (
-            pulumi.Output.concat(alert.filter, ' AND resource.labels.bucket_name="', args.image_bucket, '"')
+            pulumi.Output.all(*args.image_buckets).apply(lambda names: f"{alert.filter} AND {bucket_term(names)}")
             if spike
             else alert.filter
         )

@@ -193,22 +193,39 @@ def _log_read(site: Site) -> dict[str, Any]:
     return _retarget(entry, site)
 
 
-def access_samples(intent: Intent, site: Site) -> dict[str, AccessSamples]:
-    """Per unexpected-access detector, its attack and quiet entries for the stack's site."""
+def _on_buckets(entries: Sequence[Entry], site: Site, buckets: Sequence[str]) -> tuple[Entry, ...]:
+    """Each entry on each of ``buckets`` (the stack's image buckets; its id names a bucket other than the
+    conventional one); with no bucket, the entries as they are."""
+    conventional = log_samples.images_of(site.project, site.code)
+    return tuple(
+        Entry(e.id if b == conventional else f"{e.id}-on-{b}", log_samples.on_bucket(e.entry, conventional, b))
+        for b in sorted(set(buckets)) or [conventional]
+        for e in entries
+    )
+
+
+def access_samples(intent: Intent, site: Site, image_buckets: Sequence[str] = ()) -> dict[str, AccessSamples]:
+    """Per unexpected-access detector, its attack and quiet entries for the stack's site; image reads on each of
+    ``image_buckets`` (by default the conventional ``<project>-<site>-images``)."""
     principals = intent.principals
     inside = f"intruder@{site.project}.iam.gserviceaccount.com"
     image, key, logs = _image_read(site), _key_use(site), _log_read(site)
     uploader = _email(principals.uploader) if principals.uploader else None
     viewer = _email(principals.viewer) if principals.viewer else None
     image_attackers = [("by-uploader", uploader), ("by-another-account", inside), ("by-outsider", OUTSIDER)]
+    readers = _intended(intent, "image bucket", READ_IMAGE)
     return {
         "unexpected-image-read": AccessSamples(
-            attacks=(
-                *(Entry(f"image-read-{what}", _by(image, who)) for what, who in image_attackers if who),
-                Entry("image-read-anonymous", _by(image, None)),
+            attacks=_on_buckets(
+                (
+                    *(Entry(f"image-read-{what}", _by(image, who)) for what, who in image_attackers if who),
+                    Entry("image-read-anonymous", _by(image, None)),
+                ),
+                site,
+                image_buckets,
             ),
-            quiet=tuple(
-                Entry(f"image-read-by-{who}", _by(image, who)) for who in _intended(intent, "image bucket", READ_IMAGE)
+            quiet=_on_buckets(
+                tuple(Entry(f"image-read-by-{who}", _by(image, who)) for who in readers), site, image_buckets
             ),
         ),
         "unexpected-key-use": AccessSamples(
@@ -303,6 +320,35 @@ def baseline_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared:
         scenario("surge", surge, declared.minimum, True),
         scenario("first-week", declared.minimum + 1, 0, True),
     )
+
+
+def egress_scenarios(name: str, buckets: Sequence[str], declared: Baseline) -> tuple[Scenario, ...]:
+    """:func:`baseline_scenarios` on each image bucket's sent bytes while every other image bucket sends its usual
+    volume both weeks: a detector must judge each bucket against its own past (a surge of one bucket diluted in
+    the others' total goes unseen). An id names its bucket when there are several."""
+    at = DAY + 10 * HOUR + 30 * 60
+    usual = max(declared.minimum, 1) * 2
+    found = []
+    for bucket in sorted(set(buckets)):
+        steady = [
+            series
+            for other in sorted(set(buckets) - {bucket})
+            for end in (at, at - WEEK)
+            for series in _split(name, [{"monitored_resource": "gcs_bucket", "bucket_name": other}], usual, end)
+        ]
+        for scenario in baseline_scenarios(
+            name, ({"monitored_resource": "gcs_bucket", "bucket_name": bucket},), declared
+        ):
+            series = _merge(*scenario.series, *steady)
+            found.append(
+                Scenario(
+                    scenario.id if len(buckets) == 1 else f"{scenario.id}-on-{bucket}",
+                    series,
+                    scenario.at,
+                    scenario.fires,
+                )
+            )
+    return tuple(found)
 
 
 def off_hours_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: OffHours) -> tuple[Scenario, ...]:

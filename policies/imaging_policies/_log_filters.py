@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from imaging_policies import _log_samples as log_samples
@@ -43,6 +43,28 @@ def site_samples() -> tuple[Sample, ...]:
     """The sample entries as the stack's site would write them."""
     declared = site_logging()
     return log_samples.for_site(declared.project, declared.region, declared.site_code)
+
+
+def on_image_buckets(samples: Iterable[Sample], buckets: Iterable[str]) -> tuple[Sample, ...]:
+    """The samples on the site's image bucket, written on each of ``buckets`` instead (the stack's image buckets,
+    whatever their names; an id names a bucket other than the conventional one); the others as they are. With no
+    bucket, the samples as they are."""
+    declared = site_logging()
+    conventional = log_samples.images_of(declared.project, declared.site_code)
+    buckets = sorted(set(buckets))
+    if not buckets:
+        return tuple(samples)
+    moved: list[Sample] = []
+    for sample in samples:
+        if conventional not in str(sample.entry.get("resource", {}).get("labels", {}).get("bucket_name", "")):
+            moved.append(sample)
+            continue
+        for bucket in buckets:
+            entry = log_samples.on_bucket(sample.entry, conventional, bucket)
+            moved.append(
+                replace(sample, id=sample.id if bucket == conventional else f"{sample.id}-on-{bucket}", entry=entry)
+            )
+    return tuple(moved)
 
 
 def security_samples() -> tuple[Sample, ...]:

@@ -806,11 +806,17 @@ def _retarget(node: Any, pattern: re.Pattern[str], values: Mapping[str, str]) ->
     return node
 
 
+def images_of(project: str | None, site_code: str | None) -> str:
+    """The site's image bucket as the components name it, in the samples (``<project>-<site>-images``); an
+    unknown (``None``) value keeps the reference site's."""
+    return f"{project or PROJECT}-{site_code or SITE_CODE}-images"
+
+
 def _site_values(
     project: str | None, region: str | None, site_code: str | None
 ) -> tuple[re.Pattern[str], dict[str, str]]:
     values = {
-        IMAGES: f"{project or PROJECT}-{site_code or SITE_CODE}-images",
+        IMAGES: images_of(project, site_code),
         PROJECT: project or PROJECT,
         REGION: region or REGION,
     }
@@ -832,6 +838,16 @@ def retarget(entry: dict[str, Any], project: str | None, region: str | None, sit
     pattern, values = _site_values(project, region, site_code)
     retargeted: dict[str, Any] = _retarget(entry, pattern, values)
     return retargeted
+
+
+def on_bucket(entry: dict[str, Any], site_images: str, bucket: str) -> dict[str, Any]:
+    """An entry on the site's conventional image bucket (``site_images``, as :func:`for_site` names it) written on
+    ``bucket`` instead: its resource label, resource names and request."""
+    if bucket == site_images:
+        return entry
+    pattern = re.compile(re.escape(site_images))
+    moved: dict[str, Any] = _retarget(entry, pattern, {site_images: bucket})
+    return moved
 
 
 def security(samples: tuple[Sample, ...]) -> tuple[Sample, ...]:

@@ -36,9 +36,11 @@ from imaging_policies._detection_samples import (
     baseline_scenarios,
     declaration,
     denied_entries,
+    egress_scenarios,
     off_hours_scenarios,
 )
-from imaging_policies._log_filters import site_samples
+from imaging_policies._log_filters import on_image_buckets, site_samples
+from imaging_policies._log_samples import images_of
 from imaging_policies._logquery import QuerySyntaxError, parse
 from imaging_policies._promql import PromQLError, fires, metric_name
 from imaging_policies._props import UNKNOWN, as_str, items, leaf
@@ -56,6 +58,7 @@ from imaging_policies.monitoring import (
     metric_scope_problem,
     threshold_metric,
 )
+from imaging_policies.storage import image_buckets
 
 UNEXPECTED: Final = (
     RequiredAlert("unexpected-image-read", "LOG-16", "image reads by a principal the site does not intend"),
@@ -98,6 +101,8 @@ class _Stack:
     policies: list[PolicyResource]
     channels: list[PolicyResource]
     snoozes: list[PolicyResource]
+    image_buckets: tuple[str, ...]
+    """The names of the stack's buckets that may hold images: every one must be watched."""
 
     @classmethod
     def of(cls, args: StackValidationArgs) -> _Stack:
@@ -106,11 +111,15 @@ class _Stack:
         def of_type(token: str) -> list[PolicyResource]:
             return [r for r in resources if r.resource_type == token]
 
+        buckets = image_buckets(resources)
+        if buckets.unknown is not None:
+            _skip(buckets.unknown.name, "name")  # whatever watches the others, it may go unwatched
         return cls(
             metrics=[m for m in of_type(tokens.LOG_METRIC) if leaf(m.props, "disabled") is not True],
             policies=of_type(tokens.ALERT_POLICY),
             channels=of_type(tokens.NOTIFICATION_CHANNEL),
             snoozes=of_type(tokens.SNOOZE),
+            image_buckets=buckets.names,
         )
 
 
@@ -193,8 +202,8 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
     if site is None:
         report("the stack's site config names no gcpProject, region and siteCode: no detector can be judged.")
         return
-    samples = access_samples(site_intent(args), site)
     stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
+    samples = access_samples(site_intent(args), site, stack.image_buckets)
     for required in UNEXPECTED:
         wanted = samples[required.key]
         good, near, unknown = set[str](), list[str](), None
@@ -247,13 +256,14 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
 def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[str], str]:
     """The PromQL metric names the detector may watch, and what they must count (for messages)."""
     if required.key == "egress-vs-last-week":
-        return [SENT_BYTES], "the image bucket's sent bytes"
+        return [SENT_BYTES], "each image bucket's sent bytes"
     if required.key == "denied-vs-last-week":
         entries: Sequence[Entry] = denied_entries(site)
         what = "denied requests"
     else:
-        entries = [Entry(s.id, s.entry) for s in site_samples() if s.id == "image-read"]
-        what = "the image bucket's reads"
+        reads = [s for s in site_samples() if s.id == "image-read"]
+        entries = [Entry(s.id, s.entry) for s in on_image_buckets(reads, stack.image_buckets)]
+        what = "the image buckets' reads"
     names = []
     for metric in stack.metrics:
         log_filter, name = leaf(metric.props, "filter"), as_str(leaf(metric.props, "name"))
@@ -267,28 +277,27 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[s
     return names, what
 
 
-def _scenarios(required: RequiredAlert, source: str, site: Site) -> tuple[Scenario, ...]:
+def _scenarios(required: RequiredAlert, source: str, site: Site, buckets: Sequence[str]) -> tuple[Scenario, ...]:
     declared = declaration(site_setting)
     if required.key == "off-hours-bulk-read":
         return off_hours_scenarios(source, _READERS, declared.off_hours)
-    if required.key == "egress-vs-last-week":
-        labels: tuple[Mapping[str, str], ...] = (
-            {"monitored_resource": "gcs_bucket", "bucket_name": f"{site.project}-{site.code}-images"},
+    if required.key == "egress-vs-last-week":  # each image bucket against its own past, the others steady
+        return egress_scenarios(
+            source, buckets or (images_of(site.project, site.code),), declared.baselines[_SETTING[required.key]]
         )
-    elif required.key == "denied-vs-last-week":
-        labels = ({},)
-    else:
-        labels = _READERS
+    labels: tuple[Mapping[str, str], ...] = ({},) if required.key == "denied-vs-last-week" else _READERS
     return baseline_scenarios(source, labels, declared.baselines[_SETTING[required.key]])
 
 
-def _query_problem(query: str, required: RequiredAlert, sources: list[str], site: Site) -> str | None:
+def _query_problem(
+    query: str, required: RequiredAlert, sources: list[str], site: Site, buckets: Sequence[str]
+) -> str | None:
     """Why a query does not detect (``None``: on one of the sources it fires on every attack and on nothing
     normal)."""
     problems = []
     for source in sources:
         wrong = []
-        for scenario in _scenarios(required, source, site):
+        for scenario in _scenarios(required, source, site, buckets):
             try:
                 fired = fires(query, scenario.series, scenario.at)
             except PromQLError as error:
@@ -321,7 +330,7 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
                     continue
                 if not isinstance(query, str):
                     continue
-                problem = _query_problem(query, required, sources, site)
+                problem = _query_problem(query, required, sources, site, stack.image_buckets)
                 if problem is None:
                     found.append((policy, []))
                     break

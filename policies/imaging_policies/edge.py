@@ -220,7 +220,10 @@ def _edge_armor(args: ResourceValidationArgs, report: Report) -> None:
     if args.resource_type in tokens.BACKEND_SERVICES:
         scheme = leaf(props, "loadBalancingScheme")
         if scheme is None and args.resource_type == "gcp:compute/backendService:BackendService":
-            scheme = "EXTERNAL"  # the provider's default for a global backend service
+            # the provider's default for a global backend service (v8): terraform-provider-google-beta
+            # google-beta/services/compute/resource_compute_backend_service.go, load_balancing_scheme
+            # Default "EXTERNAL_MANAGED" (at 526c796a and 93c65b2d); v7 defaulted to "EXTERNAL", external too
+            scheme = "EXTERNAL_MANAGED"
         if scheme in EXTERNAL_SCHEMES and leaf(props, "securityPolicy") is None:
             report(
                 "securityPolicy is not set on an internet-facing backend. Attach a Cloud Armor policy that admits "

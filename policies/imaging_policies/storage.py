@@ -171,6 +171,31 @@ class BucketRoles:
         return bucket.urn not in self.usage_logs | self.sink_destinations
 
 
+@dataclass(frozen=True)
+class ImageBuckets:
+    """The names of the stack's buckets that may hold images (:func:`bucket_roles`): every one must be watched
+    by the site's detectors, whatever it is called."""
+
+    names: tuple[str, ...]
+    unknown: PolicyResource | None
+    """A bucket whose name is unknown (a first preview): whatever watches the others, it may go unwatched."""
+
+
+def image_buckets(resources: Iterable[PolicyResource]) -> ImageBuckets:
+    """The stack's image buckets by name (see :class:`ImageBuckets`)."""
+    resources = list(resources)
+    roles = bucket_roles(resources)
+    names: set[str] = set()
+    unknown = None
+    for bucket in (r for r in resources if r.resource_type == tokens.BUCKET and roles.holds_images(r)):
+        name = leaf(bucket.props, "name")
+        if name is UNKNOWN:
+            unknown = unknown or bucket
+        elif isinstance(name, str) and name:
+            names.add(name)
+    return ImageBuckets(tuple(sorted(names)), unknown)
+
+
 def bucket_roles(resources: Iterable[PolicyResource]) -> BucketRoles:
     """Classify the stack's buckets by the references to them (see the module docstring)."""
     resources = list(resources)

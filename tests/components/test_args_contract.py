@@ -130,7 +130,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], object]] = {
     "baseline": lambda kw: BaselineArgs(**{"ratio": 3, "minimum": 10, **kw}),
     "off-hours": lambda kw: OffHoursArgs(**{"start_hour": 22, "end_hour": 6, "bulk_reads": 10, **kw}),
     "alerts": lambda kw: SecurityAlertsArgs(
-        **{**_COMMON, "image_bucket": "b", "emails": {"soc": "soc@h.example"}, **kw}
+        **{**_COMMON, "image_buckets": ["b"], "emails": {"soc": "soc@h.example"}, **kw}
     ),
     "viewer": lambda kw: ViewerEndpointArgs(
         **{

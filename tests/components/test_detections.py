@@ -119,8 +119,7 @@ def _scenarios(site: str, key: str) -> tuple[samples.Scenario, ...]:
         return samples.off_hours_scenarios(reads, readers, declared.off_hours)
     if key == "egress-vs-last-week":
         bucket = by_name(resources, f"{config.site_code}-images").outputs["name"]
-        labels = ({"monitored_resource": "gcs_bucket", "bucket_name": bucket},)
-        return samples.baseline_scenarios(samples.SENT_BYTES, labels, declared.baselines[SETTING[key]])
+        return samples.egress_scenarios(samples.SENT_BYTES, [bucket], declared.baselines[SETTING[key]])
     if key == "denied-vs-last-week":
         denied = metric_name(f"logging.googleapis.com/user/{config.site_code}-denied-requests")
         return samples.baseline_scenarios(denied, ({},), declared.baselines[SETTING[key]])
@@ -155,6 +154,63 @@ def test_the_egress_detector_watches_the_image_bucket_only() -> None:
         if s.id == "surge"
     )
     assert not fires(_query("lausanne", "egress-vs-last-week"), surge.series, surge.at)
+
+
+# --- Every image bucket is watched ------------------------------------------------------------------
+
+TWO = ("chuv-imaging-lau-lau-images", "chuv-imaging-lau-lau-research")
+"""A site that keeps images in two buckets (its clinical archive and a research archive)."""
+
+
+def test_the_image_read_filter_selects_reads_of_every_image_bucket() -> None:
+    where = samples.Site("chuv-imaging-lau", "europe-west6", "lau")
+    log_filter = detections.image_reads(TWO)
+    reads = [samples.Entry("read", samples._image_read(where))]
+    on_both = samples._on_buckets(reads, where, TWO)
+    assert [e.id for e in on_both] == ["read", "read-on-chuv-imaging-lau-lau-research"]
+    assert all(matches(log_filter, e.entry) for e in on_both)
+    assert not matches(log_filter, samples._on_buckets(reads, where, ["chuv-imaging-lau-lau-scratch"])[0].entry)
+
+
+def test_the_egress_detector_judges_each_image_bucket_against_its_own_past() -> None:
+    """One query over both buckets fires when either surges while the other sends its usual bytes, and on a
+    bucket's first week; it is quiet on a normal day of both."""
+    declared = samples.declaration(_settings("lausanne")).baselines["egressBytes"]
+    query = detections.baseline_by("bucket_name", detections.sent_bytes(TWO), declared.ratio, declared.minimum)
+    scenarios = samples.egress_scenarios(samples.SENT_BYTES, TWO, declared)
+    assert len(scenarios) == 8
+    assert [(s.id, s.fires) for s in scenarios if fires(query, s.series, s.at) is not s.fires] == []
+
+
+def test_a_total_over_the_image_buckets_misses_a_surge_of_one() -> None:
+    """Why the detector sums by bucket: the two buckets' total against last week's total dilutes one bucket's
+    surge in the other's steady bytes."""
+    declared = samples.declaration(_settings("lausanne")).baselines["egressBytes"]
+    total = detections.baseline(detections.sent_bytes(TWO), declared.ratio, declared.minimum)
+    missed = [
+        s.id
+        for s in samples.egress_scenarios(samples.SENT_BYTES, TWO, declared)
+        if s.fires and not fires(total, s.series, s.at)
+    ]
+    assert "surge-on-chuv-imaging-lau-lau-research" in missed
+
+
+def test_the_alerts_and_detectors_still_take_one_image_bucket_by_its_old_name() -> None:
+    """``image_bucket`` (one bucket) is the deprecated name of ``image_buckets``: it works, with a warning; both
+    at once is an error naming them."""
+    from components.monitoring import SecurityAlertsArgs
+
+    with pytest.warns(DeprecationWarning, match="image_bucket is deprecated: use image_buckets"):
+        args = SecurityAlertsArgs(
+            project="proj-123456", site_code="abc", image_bucket="b", emails={"soc": "s@h.example"}
+        )
+    assert args.image_buckets == ["b"]
+    with pytest.raises(ValueError, match="give only image_buckets"):
+        SecurityAlertsArgs(
+            project="proj-123456", site_code="abc", image_bucket="b", image_buckets=["b"], emails={"soc": "s@h.example"}
+        )
+    with pytest.raises(ValueError, match="image_buckets"):
+        SecurityAlertsArgs(project="proj-123456", site_code="abc", image_buckets=[], emails={"soc": "s@h.example"})
 
 
 # --- One copy of each fact --------------------------------------------------------------------------

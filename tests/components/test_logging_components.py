@@ -146,7 +146,7 @@ def test_existing_channels_from_the_site_config_are_used_as_given():
     [
         pytest.param(SiemDestination, "exactly one of subscriber or central_destination", id="no-siem"),
         pytest.param(
-            lambda: SecurityAlertsArgs(project="proj-123456", site_code="abc", image_bucket="b"),
+            lambda: SecurityAlertsArgs(project="proj-123456", site_code="abc", image_buckets=["b"]),
             "at least one notification channel",
             id="no-channel",
         ),

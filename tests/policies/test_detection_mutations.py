@@ -325,6 +325,55 @@ SCOPE_AND_FILTER = [
 ]
 
 
+SPIKE = "gcp-monitoring-site-security-alerts"
+RESEARCH = "chuv-imaging-lau-lau-research"
+
+
+def _research_archive(resources: list[Resource]) -> Resource:
+    """A second image bucket built like the first (a research archive), its detectors left as they were."""
+    images = by_name(resources, "lau-images")
+    bucket = copy.deepcopy(images)
+    bucket.name, bucket.urn = "lau-research", images.urn.removesuffix("::lau-images") + "::lau-research"
+    set_prop("name", value=RESEARCH)(bucket)
+    resources.append(bucket)
+    return bucket
+
+
+UNWATCHED_BUCKET = [
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            _research_archive,
+            f"does not select image-read-by-uploader-on-{RESEARCH}",  # and the other attacks on it
+            stack=True,
+            also=frozenset({BASELINE, SPIKE}),
+        ),
+        id="second-image-bucket-left-unwatched",
+    ),  # LOG-12/16/17, which buckets hold images: a team adds a research archive next to the clinical one by hand;
+    # the detectors watch the first bucket's name only, so a bulk copy of the archive is never seen
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-images", set_prop("name", value="chuv-imaging-lau-lau-dicom")),
+            "selects image-read-by-uploader-on-chuv-imaging-lau-lau-dicom",  # the filter selects none of them
+            stack=True,
+            # the spike and baselines watch the old name too; the site's grants name it too (IAM-11)
+            also=frozenset({BASELINE, SPIKE, "gcp-iam-needed-grants-in-place"}),
+        ),
+        id="image-bucket-renamed-detectors-left-behind",
+    ),  # LOG-12/16/17, which buckets hold images: the bucket is recreated under a new name by hand (a migration);
+    # the detectors still watch the old name, and reads of the new bucket are never seen
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("case", UNWATCHED_BUCKET)
+def test_an_image_bucket_no_detector_watches_is_rejected(policy_pack, case: Case, mode: str):
+    """Every bucket of the stack that may hold images is watched by the spike alert, the unexpected-read detector
+    and the read and egress baselines, by its name: not the conventional ``<project>-<site>-images`` only."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
 @pytest.mark.parametrize("mode", ["preview", "update"])
 @pytest.mark.parametrize("case", SCOPE_AND_FILTER)
 def test_a_detector_watching_another_scope_is_rejected(policy_pack, case: Case, mode: str):

@@ -8,9 +8,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
+from components.detections import bucket_term, sent_bytes
 from preflight.engine import stacks
 from preflight.engine.runner import UNKNOWN, Resource
 from preflight.judge import pack as judge_pack
@@ -112,13 +114,45 @@ def _app_log_bucket(resources: list[Resource]) -> list[Resource]:
     return [bucket, *sink, *writer]
 
 
+IMAGES = "chuv-imaging-lau-lau-images"
+RESEARCH = "chuv-imaging-lau-lau-research"
+
+
+def watched_buckets(resources: list[Resource], buckets: list[str]) -> list[Resource]:
+    """The site's image-read metrics and egress detector given ``buckets`` (as ``SecurityAlerts`` and
+    ``AnomalyDetectors`` write them when given those ``image_buckets``) instead of the one image bucket."""
+    touched = []
+    for name, old, new, key in [
+        ("lau-alerts-image-read-spike", bucket_term([IMAGES]), bucket_term(buckets), ("filter",)),
+        ("lau-detectors-unexpected-image-read", bucket_term([IMAGES]), bucket_term(buckets), ("filter",)),
+        (
+            "lau-detectors-egress-vs-last-week-alert",
+            sent_bytes([IMAGES]),
+            sent_bytes(buckets),
+            ("conditions", 0, "conditionPrometheusQueryLanguage", "query"),
+        ),
+    ]:
+        r, done = by_name(resources, name), 0
+        for props in (r.inputs, r.outputs):
+            node: Any = props
+            for step in key[:-1]:
+                node = node[step]
+            if old in node[key[-1]]:  # the outputs may share the inputs' objects
+                node[key[-1]] = node[key[-1]].replace(old, new)
+                done += 1
+        assert done, (name, old)
+        touched.append(r)
+    return touched
+
+
 def _second_image_bucket(resources: list[Resource]) -> list[Resource]:
-    """A second image bucket (a research archive) built like the first, read by the viewer."""
+    """A second image bucket (a research archive) built like the first, read by the viewer, and watched by the
+    site's detectors like the first (the components given both buckets)."""
     images = by_name(resources, "lau-images")
-    bucket = _clone("lau-images", "lau-research", name="chuv-imaging-lau-lau-research")(resources)[0]
+    bucket = _clone("lau-images", "lau-research", name=RESEARCH)(resources)[0]
     bucket.dependencies = list(images.dependencies)
-    grant = _clone("lau-images-viewer", "lau-research-viewer", bucket="chuv-imaging-lau-lau-research")(resources)
-    return [bucket, *grant]
+    grant = _clone("lau-images-viewer", "lau-research-viewer", bucket=RESEARCH)(resources)
+    return [bucket, *grant, *watched_buckets(resources, [IMAGES, RESEARCH])]
 
 
 def _key_grant_as_binding(resources: list[Resource]) -> list[Resource]:
@@ -131,9 +165,9 @@ def _key_grant_as_binding(resources: list[Resource]) -> list[Resource]:
         props["members"] = [props.pop("member")]
     binding.property_dependencies = {**binding.property_dependencies, "members": []}
     binding.property_dependencies.pop("member", None)
-    bucket, viewer = _second_image_bucket(resources)
+    bucket, *rest = _second_image_bucket(resources)
     bucket.dependencies = [binding.urn if d == grant.urn else d for d in bucket.dependencies]
-    return [binding, bucket, viewer]
+    return [binding, bucket, *rest]
 
 
 VARIANTS = [
