@@ -195,10 +195,23 @@ def _from_pack(
         return _FROM_VERDICT[result.verdict]
     if result.verdict == "no resources" and (organisation := _held_by_organisation(result, held)):
         return Status.OUTSIDE, organisation
+    if result.verdict == "exempted":
+        return Status.NOT_APPLICABLE, "exempted: everything its policies found is on resources the policy config exempts"
     if result.verdict in ("no resources", "disabled"):
         return Status.NOT_APPLICABLE, _not_applicable_reason(control, result, reasons)
     outside = _organisation(result, control, skips, policy_skips)
     return (Status.OUTSIDE, outside) if outside else (Status.MET, "")
+
+
+def _lowered(policies: Sequence[str], result: SiteResult) -> str:
+    """Which mandatory policies of the row the policy config lowers, to what, and its recorded reason."""
+    info = {p.name: p for p in result.policies}
+    entries = [
+        f"{name} set to {result.levels.get(name, '?')} by the policy config: {info[name].level_reason}"
+        for name in policies
+        if name in info and info[name].level_reason
+    ]
+    return "; ".join(entries)
 
 
 def _exemptions(policies: Sequence[str], exemptions: Mapping[str, Mapping[str, str]]) -> str:
@@ -265,9 +278,9 @@ def rows(result: SiteResult) -> list[Row]:
             status, detail = Status.NOT_JUDGED, "no policy of the pack names this control"
         if control.id == PERIMETER_CONTROL and status is Status.MET and site is not None:
             detail = _dry_run(site) or detail
-        exempted = _exemptions(policies, result.exemptions)
-        if exempted:
-            detail = f"{detail}; {exempted}" if detail else exempted
+        for recorded in (_lowered(policies, result), _exemptions(policies, result.exemptions)):
+            if recorded:
+                detail = f"{detail}; {recorded}" if detail else recorded
         matrix.append(
             Row(
                 control.id,
