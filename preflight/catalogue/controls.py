@@ -267,7 +267,10 @@ def rows(result: SiteResult) -> list[Row]:
             status = Status.NOT_APPLICABLE if pack is None else status
             detail = f"{detail}; {probe}" if detail and pack is not None else probe
         elif "probe" in control.checked_by:
-            probe = evidence.summary(control.id, result.readiness, result.site)
+            minimums = evidence.Minimums.of(site.netcheck if site is not None else None)
+            probe = evidence.summary(control.id, result.readiness, result.site, minimums)
+            if control.id in result.readiness_failing():
+                status = Status.VIOLATED  # the report's figures miss the site's minimums: the check exits 1
             if status is Status.MET and control.judged_with:
                 detail = f"judged with {control.judged_with}'s org policy; {probe}"
             elif pack is None:

@@ -106,7 +106,18 @@ class SiteResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
+        """1 for a mandatory violation, or for a readiness report (``--evidence``) whose figures miss the site
+        config's minimums; else 0."""
+        return EXIT_VIOLATION if any(f.fails for f in self.findings) or self.readiness_failing() else EXIT_OK
+
+    def readiness_failing(self) -> list[str]:
+        """The probe controls the given readiness report shows this site missing (``judge/evidence.py``)."""
+        if self.readiness is None:
+            return []
+        from preflight.judge import evidence
+
+        settings = self.site_config.netcheck if self.site_config is not None else None
+        return evidence.failing(self.readiness, evidence.Minimums.of(settings))
 
     @property
     def provenance(self) -> str:
