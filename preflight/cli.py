@@ -375,7 +375,7 @@ def _inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     project = getattr(args, "project", None)
     if project is not None:
         found += [
-            ("a file of the --project", f) for f in sorted(project.glob("Pulumi.*y*ml")) + [project / "Pulumi.yaml"]
+            ("a file of the --project", f) for f in [*sorted(project.glob("Pulumi.*y*ml")), project / "Pulumi.yaml"]
         ]
     else:
         found += [("a stack file", f) for f in sorted((args.stacks_dir or stacks.STACKS_DIR).glob("Pulumi.*.yaml"))]

@@ -293,7 +293,8 @@ def stack_policy(
             guarded(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.")
         if hidden and not reported:
             # every finding was on an exempted resource: not applicable with the reasons, never "met"
-            args.not_applicable(f"what {control} found on {_exempted(hidden)} is {EXEMPTED_BY_CONFIG}{_reasons(hidden)}")
+            found_on = _exempted(hidden)
+            args.not_applicable(f"what {control} found on {found_on} is {EXEMPTED_BY_CONFIG}{_reasons(hidden)}")
 
     return StackValidationPolicy(
         name=name,

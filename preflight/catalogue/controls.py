@@ -196,7 +196,7 @@ def _from_pack(
     if result.verdict == "no resources" and (organisation := _held_by_organisation(result, held)):
         return Status.OUTSIDE, organisation
     if result.verdict == "exempted":
-        return Status.NOT_APPLICABLE, "exempted: everything its policies found is on resources the policy config exempts"
+        return Status.NOT_APPLICABLE, "exempted: every finding is on a resource the policy config exempts"
     if result.verdict in ("no resources", "disabled"):
         return Status.NOT_APPLICABLE, _not_applicable_reason(control, result, reasons)
     outside = _organisation(result, control, skips, policy_skips)
@@ -239,7 +239,6 @@ def rows(result: SiteResult) -> list[Row]:
     by_control = {c.control: c for c in result.controls()}
     site = result.site_config
     skips: Mapping[str, str] = site.guard_rails.skip if site is not None else {}
-    from preflight.judge import evidence
     from preflight.judge.words import fit
 
     matrix: list[Row] = []
@@ -267,16 +266,7 @@ def rows(result: SiteResult) -> list[Row]:
             status = Status.NOT_APPLICABLE if pack is None else status
             detail = f"{detail}; {probe}" if detail and pack is not None else probe
         elif "probe" in control.checked_by:
-            minimums = evidence.Minimums.of(site.netcheck if site is not None else None)
-            probe = evidence.summary(control.id, result.readiness, result.site, minimums)
-            if control.id in result.readiness_failing():
-                status = Status.VIOLATED  # the report's figures miss the site's minimums: the check exits 1
-            if status is Status.MET and control.judged_with:
-                detail = f"judged with {control.judged_with}'s org policy; {probe}"
-            elif pack is None:
-                detail = probe
-            else:
-                detail = f"{detail}; {probe}" if detail else probe
+            status, detail = _with_probe(control, result, status, detail, judged=pack is not None)
         elif pack is None:
             status, detail = Status.NOT_JUDGED, "no policy of the pack names this control"
         if control.id == PERIMETER_CONTROL and status is Status.MET and site is not None:
@@ -312,6 +302,25 @@ def rows(result: SiteResult) -> list[Row]:
                 )
             )
     return matrix
+
+
+def _with_probe(
+    control: Control, result: SiteResult, status: Status, detail: str, *, judged: bool
+) -> tuple[Status, str]:
+    """A probe control's row on a site: the readiness report's figures against the site config's minimums (or
+    that it is stale, or the command that produces it); violated when the report shows the site missing them."""
+    from preflight.judge import evidence
+
+    site = result.site_config
+    minimums = evidence.Minimums.of(site.netcheck if site is not None else None)
+    probe = evidence.summary(control.id, result.readiness, result.site, minimums)
+    if control.id in result.readiness_failing():
+        status = Status.VIOLATED  # the report's figures miss the site's minimums: the check exits 1
+    if status is Status.MET and control.judged_with:
+        return status, f"judged with {control.judged_with}'s org policy; {probe}"
+    if not judged:
+        return status, probe
+    return status, f"{detail}; {probe}" if detail else probe
 
 
 @dataclass(frozen=True)

@@ -388,8 +388,8 @@ __all__ = [
     "PackError",
     "PolicyConfigFileError",
     "check_plan",
-    "unreasoned_lowering",
     "check_site",
     "read_policy_config",
     "render_remediation",
+    "unreasoned_lowering",
 ]

@@ -167,9 +167,7 @@ def test_the_deploy_workflow_passes_no_policy_config_to_the_engine():
 # -- exemptions -------------------------------------------------------------------------------------
 
 
-def test_a_violated_stack_control_whose_findings_are_all_exempted_is_not_applicable_never_met(
-    plans, tmp_path, capsys
-):
+def test_a_violated_stack_control_whose_findings_are_all_exempted_is_not_applicable_never_met(plans, tmp_path, capsys):
     config = {DOMAINS: {"exempt": {"lau-project-iam.*": REASON}}}
     code, rows, _ = _check(plans["domains"], config, tmp_path, capsys)
     assert code == 0

@@ -110,9 +110,7 @@ def _check(report: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]) ->
     return code, {row["control"]: row for row in site["controls"]}
 
 
-def test_a_report_that_misses_the_site_s_minimum_is_violated_and_the_check_exits_1(
-    tmp_path, cache_dir, capsys, clock
-):
+def test_a_report_that_misses_the_site_s_minimum_is_violated_and_the_check_exits_1(tmp_path, cache_dir, capsys, clock):
     code, rows = _check(_write(tmp_path, _report(28.0)), cache_dir, capsys)
     assert code == 1
     assert rows["PERF-02"]["status"] == "violated"

@@ -6,7 +6,6 @@ to one file. The inputs stay as they were."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -377,7 +377,8 @@ def fleet_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], Path]
     config.write_text(json.dumps(STRICT_ROTATION), encoding="utf-8")
     command = [sys.executable, "-m", "preflight", "fleet", "--stacks-dir", str(directory / "stacks"), "--jobs", "2"]
     command += ["--mode", "update", "--no-progress", "--policy-config", str(config)]
-    command += ["--evidence", str(_readiness(directory, FLEET_MEASURED)), "--report", f"html={directory / 'fleet.html'}"]
+    report = _readiness(directory, FLEET_MEASURED)
+    command += ["--evidence", str(report), "--report", f"html={directory / 'fleet.html'}"]
     command += ["--format", "markdown"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     return done, directory / "fleet.html"
