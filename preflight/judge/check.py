@@ -35,7 +35,7 @@ from preflight.judge.pack import (
     reconcile,
 )
 from preflight.judge.results import Finding, SiteResult
-from preflight.judge.words import EXEMPTED_BY_CONFIG, LOWERED, fit, is_site
+from preflight.judge.words import EXEMPTED_BY_CONFIG, LOWERED, PACK_DIR, fit, is_site
 
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
 """A run's resources: a list, or a program run that reports each resource as it registers."""
@@ -109,6 +109,24 @@ def unreasoned_lowering(
         f"{key}: sets the mandatory policy {first.name} ({first.control or 'no control'}) to {level} with no "
         f"recorded reason{more}; record why in {first.name}.{LEVEL_REASON} (a sentence), or keep it mandatory"
     )
+
+
+def policy_config_problems(path: Path, pack_dir: Path = PACK_DIR) -> list[str]:
+    """What the check would refuse in the policy config file ``path`` for the pack in ``pack_dir`` (unreadable,
+    invalid for a policy's schema, or lowering a mandatory policy without its ``levelReason``), one line
+    each; ``[]`` when it is accepted. For tools that hand the file to the engine (``rollout``), which applies
+    levels without asking the pack."""
+    try:
+        user_config = read_policy_config(path)
+        with PackProcess(config={}, project=PROJECT, stack="", dry_run=False, pack_dir=pack_dir) as pack:
+            policies = pack.info()
+            reconciled = reconcile(policies, user_config, pack=pack.name, version=pack.version)
+    except PolicyConfigFileError as exc:
+        return [str(exc)]
+    except PackError as exc:
+        return exc.problems
+    refused = unreasoned_lowering(policies, user_config, reconciled)
+    return [f"{path}: {refused}"] if refused else []
 
 
 class Checker:
@@ -389,6 +407,7 @@ __all__ = [
     "PolicyConfigFileError",
     "check_plan",
     "check_site",
+    "policy_config_problems",
     "read_policy_config",
     "render_remediation",
     "unreasoned_lowering",
