@@ -130,6 +130,7 @@ KNOWN_CLOCK_READS = {
     "(perimeter.dryRun.until), with today: a stack file holding a date is keyed by the day",
     "preflight/judge/check.py": "checkedAt, when the verdict was made: shown with a reused verdict, not part of it",
     "preflight/reports/html_report.py": "the HTML report's own date, written after the cache",
+    "preflight/judge/evidence.py": "a readiness report's age: evidence is judged at every run, never kept",
     "preflight/judge/cache.py": "today's date, which the key of a verdict that may read it holds",
 }
 """Every module of the program, components, pack and check that reads the clock, and why no kept verdict
