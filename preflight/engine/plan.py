@@ -36,10 +36,11 @@ from preflight.engine.stacks import PROGRAM, Stack
 FORMAT = "imaging-landing-zone/plan@1"
 
 
-def build(stack: Stack, mode: str) -> dict[str, Any]:
-    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
+def build(stack: Stack, mode: str, *, timeout: float | None = None) -> dict[str, Any]:
+    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan; ``timeout``
+    bounds the run, in seconds (``None``: the default)."""
     exports: dict[str, Any] = {}
-    resources = run_stack(stack, mode, exports=exports, own_program=PROGRAM)
+    resources = run_stack(stack, mode, exports=exports, own_program=PROGRAM, timeout=timeout)
     return {
         "format": FORMAT,
         "project": stack.project,

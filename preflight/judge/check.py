@@ -261,9 +261,11 @@ def check_site(
     checker: Checker | None = None,
     policy_config: Mapping[str, Any] | None = None,
     keep_plan: bool = False,
+    timeout: float | None = None,
 ) -> SiteResult:
     """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
-    HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
+    HTML report's diagram; ``timeout`` bounds each program run, in seconds (``None``: the default of
+    ``preflight.engine.isolation``). Raises ``ProgramError`` (the program failed), ``PackError`` /
     ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
     from preflight.engine.runner import ProgramError, run_stack
 
@@ -278,7 +280,12 @@ def check_site(
             def run(add: Callable[[Resource], None]) -> list[Resource]:
                 try:
                     return run_stack(
-                        stack, mode, on_resource=add, exports=exports.setdefault(mode, {}), own_program=PROGRAM
+                        stack,
+                        mode,
+                        on_resource=add,
+                        exports=exports.setdefault(mode, {}),
+                        own_program=PROGRAM,
+                        timeout=timeout,
                     )
                 except ProgramError as exc:
                     raise ProgramError(
