@@ -453,9 +453,7 @@ def _judge(args: argparse.Namespace) -> Any:
         kept = verdicts.get(stack, modes, key=key, keep_plan=keep_plan)
         if kept is not None:
             return kept
-    result = check.check_site(
-        stack, modes, policy_config=policy_config, keep_plan=True, timeout=args.program_timeout
-    )
+    result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True, timeout=args.program_timeout)
     try:
         verdicts.keep([(stack, key, result)], modes, keep_plan=True)
     except cache_module.CacheWriteError as exc:

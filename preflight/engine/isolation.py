@@ -103,7 +103,7 @@ def run(
         os.setpgid(pid, pid)  # as the child does first: no window in which its group does not exist
     signals.track_group(pid)
     try:
-        return _receive(read_end, pid, program, timeout, on_resource, into)
+        return _receive(read_end, pid, program=program, timeout=timeout, on_resource=on_resource, exports=into)
     finally:
         os.close(read_end)
         _end(pid)
@@ -154,7 +154,7 @@ def _child(program_run: Run, channel: int) -> None:  # pragma: no cover (runs in
         _send_quietly(channel, {"error": str(exc)})
     except SystemExit as exc:
         _send_quietly(channel, {"exit": repr(exc.code)})
-    except BaseException as exc:  # noqa: BLE001 (whatever the program raised: its failure, in one line)
+    except BaseException as exc:  # whatever the program raised: its failure, in one line
         _send_quietly(channel, {"error": f"{type(exc).__name__}: {exc}"})
     finally:
         with contextlib.suppress(BaseException):
@@ -191,6 +191,7 @@ def _send_quietly(channel: int, message: dict[str, Any]) -> None:  # pragma: no 
 def _receive(
     channel: int,
     pid: int,
+    *,
     program: Path,
     timeout: float | None,
     on_resource: Callable[[Resource], None] | None,

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from multiprocessing import util
 from pathlib import Path
 from typing import IO, Any
@@ -242,9 +242,7 @@ def run(
         else:
             unchecked.append(site)
     try:
-        _check_all(
-            unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done, timeout=timeout
-        )
+        _check_all(unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done, timeout=timeout)
     finally:
         if warned and warn is not None:
             warn(warned[0])
@@ -305,6 +303,14 @@ def _check_all(
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     done(future.result())
+        except KeyboardInterrupt:
+            # Ctrl-C: what is queued is cancelled; the sites being checked finish (the workers, their
+            # programs and their packs ignore it) and their verdicts are reported and kept
+            running = [future for future in pending if not future.cancel()]
+            for future in as_completed(running):
+                if future.exception() is None:
+                    done(future.result())
+            raise
         except BaseException:
             for future in pending:
                 future.cancel()
