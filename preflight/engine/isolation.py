@@ -201,7 +201,10 @@ def _receive(
     captured: list[Resource] = []
     pending = bytearray()
     while True:
-        if not _readable(channel, deadline):
+        ready = _readable(channel, pid, deadline)
+        if ready is None:  # ended, its channel still open in a process it started
+            raise ProgramError(_ended(program, _status(pid, deadline, program, timeout)))
+        if not ready:
             raise ProgramError(_too_long(program, timeout))
         chunk = os.read(channel, 1 << 16)
         if not chunk:
@@ -212,36 +215,60 @@ def _receive(
         *lines, rest = bytes(pending).split(b"\n")
         pending = bytearray(rest)
         for line in lines:
-            kind, body = _message(line, program)
-            if kind == "resource":
-                resource = _resource(body, program)
-                captured.append(resource)
-                if on_resource is not None:
-                    on_resource(resource)
-            elif kind == "done":
-                if not isinstance(body, dict) or body.get("resources") != len(captured):
-                    raise ProgramError(_malformed(program))
-                outputs = body.get("exports")
-                if not isinstance(outputs, dict):
-                    raise ProgramError(_malformed(program))
-                exports.update(outputs)
+            if _received(line, program, captured, on_resource, exports):
                 return captured
-            elif kind == "exit":
-                raise ProgramError(_exited(program, _code(body)))
-            else:
-                raise ProgramError(str(body))
     raise ProgramError(_ended(program, _status(pid, deadline, program, timeout)))
 
 
-def _readable(channel: int, deadline: float | None) -> bool:
-    """Wait until ``channel`` has data (or is closed); false when ``deadline`` passes first."""
+def _received(
+    line: bytes,
+    program: Path,
+    captured: list[Resource],
+    on_resource: Callable[[Resource], None] | None,
+    exports: dict[str, Any],
+) -> bool:
+    """Take one message: a resource (kept, and heard by ``on_resource``), the end of the run (true; its stack
+    outputs into ``exports``) or the program's failure (raised)."""
+    kind, body = _message(line, program)
+    if kind == "resource":
+        resource = _resource(body, program)
+        captured.append(resource)
+        if on_resource is not None:
+            on_resource(resource)
+        return False
+    if kind == "done":
+        outputs = body.get("exports") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or body.get("resources") != len(captured) or not isinstance(outputs, dict):
+            raise ProgramError(_malformed(program))
+        exports.update(outputs)
+        return True
+    if kind == "exit":
+        raise ProgramError(_exited(program, _code(body)))
+    raise ProgramError(str(body))
+
+
+def _readable(channel: int, pid: int, deadline: float | None) -> bool | None:
+    """Wait until ``channel`` has data (or is closed): true; false when ``deadline`` passes first; ``None``
+    when the child has ended but a process it started holds its channel open (looked at each second)."""
     while True:
         wait = None if deadline is None else deadline - time.monotonic()
         if wait is not None and wait <= 0:
             return False
-        ready, _, _ = select.select([channel], [], [], wait)
+        ready, _, _ = select.select([channel], [], [], _LOOK if wait is None else min(wait, _LOOK))
         if ready:
             return True
+        if _has_ended(pid):
+            return None
+
+
+_LOOK = 1.0
+"""Seconds between two looks at whether the child has ended while its channel stays silent."""
+
+
+def _has_ended(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    return True
 
 
 def _message(line: bytes, program: Path) -> tuple[str, Any]:

@@ -127,3 +127,31 @@ def test_a_run_in_its_own_process_returns_what_it_registered_and_its_outputs():
     assert heard == [resource]
     assert resource.inputs == {"a": [1, 2.5, None]}
     assert exports == {"out": {"k": True}}
+
+
+def test_a_program_that_leaves_a_process_behind_fails_and_the_process_is_ended(tmp_path, monkeypatch):
+    """The program's own process ends while one it started holds the channel open: the check sees the end
+    (it looks each second), fails the run in one line and kills the run's process group."""
+    pid_file = tmp_path / "pid"
+    monkeypatch.setenv("ISOLATION_PID_FILE", str(pid_file))
+    project = PROGRAMS / "leaves-a-process"
+    done = preflight_cli("check", "--project", str(project), "dev", "--no-cache", "--mode", "update")
+    assert done.returncode == 2
+    assert "ended its process (exit status 0" in _one_error_line(done)
+    left = int(pid_file.read_text(encoding="utf-8"))
+    assert _gone(left)
+
+
+def _gone(pid: int) -> bool:
+    """Whether ``pid`` is gone or a zombie waiting for its new parent to reap it (a bounded wait for that)."""
+    import time
+
+    for _ in range(100):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
