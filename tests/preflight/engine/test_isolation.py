@@ -19,7 +19,7 @@ from tests.paths import TESTS
 from tests.sites import preflight_cli
 
 PROGRAMS = TESTS / "fixtures" / "programs"
-pytestmark = pytest.mark.skipif(not isolation.supported(), reason="a process of its own needs os.fork (POSIX)")
+POSIX = pytest.mark.skipif(not isolation.supported(), reason="a process of its own needs os.fork (POSIX)")
 
 
 def _one_error_line(done) -> str:
@@ -29,6 +29,7 @@ def _one_error_line(done) -> str:
     return line
 
 
+@POSIX
 @pytest.mark.parametrize(
     ("program", "says"),
     [
@@ -47,6 +48,7 @@ def test_a_program_that_exits_is_a_program_failure_never_a_pass(program, says):
     assert "never a pass" in line
 
 
+@POSIX
 def test_a_program_that_exits_gives_no_report_file_and_exit_2_with_json(tmp_path):
     """``--format json --output FILE`` of an exiting program: exit 2 and one line, never a silent success."""
     output = tmp_path / "report.json"
@@ -58,6 +60,7 @@ def test_a_program_that_exits_gives_no_report_file_and_exit_2_with_json(tmp_path
     assert "in preview mode" in _one_error_line(done)
 
 
+@POSIX
 @pytest.mark.parametrize("command", ["plan", "access"])
 def test_plan_and_access_fail_on_a_program_that_exits(command):
     done = preflight_cli(command, "--project", str(PROGRAMS / "hard-exits"), "dev")
@@ -65,6 +68,7 @@ def test_plan_and_access_fail_on_a_program_that_exits(command):
     assert "ended its process (exit status 0" in _one_error_line(done)
 
 
+@POSIX
 def test_a_program_that_patches_the_checks_modules_leaves_the_verdict_as_it_was():
     """The program sets ``Finding.fails`` and ``SiteResult.exit_code`` of ``preflight.judge.results`` to pass
     everything: the bucket without a customer-managed key still fails ENC-01."""
@@ -77,6 +81,7 @@ def test_a_program_that_patches_the_checks_modules_leaves_the_verdict_as_it_was(
     assert "gcp-storage-bucket-requires-cmek" in failing
 
 
+@POSIX
 def test_what_a_program_prints_goes_to_stderr_and_the_json_report_stays_json():
     done = preflight_cli("check", "--project", str(PROGRAMS / "prints"), "dev", "--no-cache", "--format", "json")
     assert done.returncode in (0, 1), done.stderr
@@ -85,6 +90,7 @@ def test_what_a_program_prints_goes_to_stderr_and_the_json_report_stays_json():
     assert done.stderr.count("creating the bucket") == 2  # once a mode
 
 
+@POSIX
 def test_a_program_that_never_finishes_is_stopped_at_the_bound():
     project = PROGRAMS / "sleeps"
     done = preflight_cli("check", "--project", str(project), "dev", "--no-cache", "--program-timeout", "1")
@@ -109,6 +115,7 @@ def test_a_message_the_parent_cannot_read_is_the_programs_failure():
         isolation._message(b"[" * 100_000, Path("main.py"))
 
 
+@POSIX
 def test_a_run_in_its_own_process_returns_what_it_registered_and_its_outputs():
     """The child's resources and stack outputs come back as the same data (the site program's verdicts are
     compared before and after in the suites of the check)."""
@@ -129,6 +136,7 @@ def test_a_run_in_its_own_process_returns_what_it_registered_and_its_outputs():
     assert exports == {"out": {"k": True}}
 
 
+@POSIX
 def test_a_program_that_leaves_a_process_behind_fails_and_the_process_is_ended(tmp_path, monkeypatch):
     """The program's own process ends while one it started holds the channel open: the check sees the end
     (it looks each second), fails the run in one line and kills the run's process group."""
@@ -155,3 +163,14 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_without_fork_the_program_runs_here_and_an_exit_is_still_its_failure(monkeypatch):
+    """Windows (no ``os.fork``): no process of its own, no bound; ``sys.exit`` is still a program failure."""
+    monkeypatch.setattr(isolation, "supported", lambda: False)
+
+    def program_run(report, into):
+        raise SystemExit(0)
+
+    with pytest.raises(ProgramError, match=r"called sys.exit\(0\) before it finished"):
+        isolation.run(program_run, program=Path("main.py"))
