@@ -66,6 +66,7 @@ from components.contract import (
     StableName,
     attestor_project,
 )
+from program import runners
 
 NAMESPACE = "imaging-landing-zone"
 
@@ -957,6 +958,16 @@ def stack_file_schema() -> dict[str, Any]:
     """The JSON schema of a ``Pulumi.<site>.yaml`` stack file (written to ``stacks/``)."""
     site = SiteConfig.model_json_schema(by_alias=True)
     properties = {f"{NAMESPACE}:{key}": value for key, value in site["properties"].items()}
+    # The deploy workflow's own key (program/runners.py), which the site program ignores.
+    properties[runners.RUNS_ON] = {
+        "title": "Runs On",
+        "description": "The labels of the runner the deploy workflow runs this site's jobs on (default "
+        f"[{', '.join(runners.DEFAULT)}], GitHub-hosted). Required, with {runners.SELF_HOSTED}, when the perimeter "
+        "is enforced: a GitHub-hosted runner is outside it (docs/deploying.md).",
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Imaging site stack file",
@@ -969,7 +980,11 @@ def stack_file_schema() -> dict[str, Any]:
                 "properties": properties,
                 "required": [f"{NAMESPACE}:{key}" for key in site.get("required", [])],
                 "patternProperties": {f"^(?!{NAMESPACE}:)": {}},
-                "propertyNames": {"not": {"pattern": NEAR_MISS_KEY}},
+                "propertyNames": {
+                    "not": {
+                        "anyOf": [{"pattern": NEAR_MISS_KEY}, {"pattern": f"^{runners.NAMESPACE}:(?!{runners.KEY}$)"}]
+                    }
+                },
                 "additionalProperties": False,
             },
             "secretsprovider": {"type": "string"},

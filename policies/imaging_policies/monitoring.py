@@ -12,7 +12,7 @@ of the stack to a declared address), and no channel it uses may be disabled.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -20,6 +20,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._detector_reach import counting_everyone
 from imaging_policies._log_filters import on_image_buckets, select, site_samples
 from imaging_policies._log_samples import Sample
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, names, property_dependencies
@@ -58,8 +59,13 @@ def _entries(required: RequiredAlert, samples: tuple[Sample, ...]) -> tuple[Samp
     return tuple(s for s in samples if required.key in s.trips)
 
 
-def _catches(log_filter: Any, entries: tuple[Sample, ...]) -> bool:
-    return select(log_filter, entries).keeps_all(entries)
+def _catches(log_filter: Any, entries: tuple[Sample, ...], key: str = "") -> bool:
+    return select(log_filter, entries).keeps_all(entries) and not _narrowed(key, log_filter)
+
+
+def _narrowed(key: str, log_filter: Any) -> list[str]:
+    """The read-spike metric counts every principal: what its filter reads beyond that, whatever the samples hold."""
+    return counting_everyone(log_filter) if key == SPIKE_KEY else []
 
 
 _LOG_METRIC: Final = r'metric\.type\s*=\s*"logging\.googleapis\.com/user/(?P<{0}>[^"\\]+)"'
@@ -126,14 +132,50 @@ def metric_scope_problem(metric: PolicyResource, project: str | None) -> str | N
             f"metric {metric.name!r} bucketName is {bucket}: it counts only the entries routed to that log "
             "bucket, not the site project's. Remove bucketName"
         )
+    return metric_shape_problem(metric)
+
+
+def metric_shape_problem(metric: PolicyResource) -> str | None:
+    """Why a log-based metric is not a count of its entries (``None``: it is). A ``valueExtractor`` makes it a
+    distribution of a value read from each entry, and a ``metricDescriptor`` of another kind or value type than
+    ``DELTA`` / ``INT64`` (the provider's defaults when unset) is not what an alert's counting aligners add up."""
+    if known(metric.props, "valueExtractor", resource=metric.name):
+        return (
+            f"metric {metric.name!r} has a valueExtractor: it is a distribution of a value read from each entry, not "
+            "a count of the entries. Remove valueExtractor"
+        )
+    for key, counting in (("valueType", "INT64"), ("metricKind", "DELTA")):
+        value = known(metric.props, "metricDescriptor", key, resource=metric.name)
+        if value not in (None, counting):
+            return (
+                f"metric {metric.name!r} metricDescriptor.{key} is {value}: the alert's count of entries needs "
+                f"{counting}. Set it to {counting}"
+            )
     return None
 
 
-def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str]) -> bool:
+PRINCIPAL_EXTRACTOR: Final = "EXTRACT(protoPayload.authenticationInfo.principalEmail)"
+"""The label extractor that names who made an entry: the only label a per-principal spike may group by."""
+
+
+def principal_labels(metrics: Iterable[PolicyResource], names: set[str]) -> frozenset[str]:
+    """The labels of the metrics named ``names`` whose extractor reads the entry's principal."""
+    found = set()
+    for metric in metrics:
+        if as_str(leaf(metric.props, "name")) in names:
+            extractors = leaf(metric.props, "labelExtractors")
+            if isinstance(extractors, Mapping):
+                found |= {
+                    k for k, v in extractors.items() if isinstance(v, str) and "".join(v.split()) == PRINCIPAL_EXTRACTOR
+                }
+    return frozenset(found)
+
+
+def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str], key: str = "") -> bool:
     """Whether an alert condition fires on the event: a log-match on it, or a threshold on its metric. An
     unknown threshold filter is not taken for the event's alert (:func:`_unknown_threshold`)."""
     matched = leaf(condition, "conditionMatchedLog", "filter")
-    if matched is not None and _catches(matched, entries):
+    if matched is not None and _catches(matched, entries, key):
         return True
     return threshold_metric(condition) in metric_names
 
@@ -183,6 +225,8 @@ def _reaches_declared(names: list[Any], used: list[PolicyResource], declared: Lo
     if any(n in declared.channels for n in names) or any(leaf(c.props, "name") in declared.channels for c in enabled):
         return True
     for channel in enabled:
+        if leaf(channel.props, "type") not in ("email", UNKNOWN):
+            continue  # only an email channel sends to its email_address label
         email = leaf(channel.props, "labels", "email_address")
         if email is UNKNOWN or (isinstance(email, str) and email.lower() in declared.emails):
             return True
@@ -235,11 +279,13 @@ def _check_alert(
     metrics = [r for r in resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True]
     policies = [r for r in resources if r.resource_type == tokens.ALERT_POLICY]
     channels = [r for r in resources if r.resource_type == tokens.NOTIFICATION_CHANNEL]
-    catching = [m for m in metrics if _catches(leaf(m.props, "filter"), entries)]
+    catching = [m for m in metrics if _catches(leaf(m.props, "filter"), entries, required.key)]
     scoped = [problem for m in catching if (problem := metric_scope_problem(m, project))]
     names = {n for m in catching if metric_scope_problem(m, project) is None and (n := as_str(leaf(m.props, "name")))}
     unknown_name = next((m for m in catching if leaf(m.props, "name") is UNKNOWN), None)
-    alerting = [p for p in policies if any(_alerts_on(c, entries, names) for c in items(p.props, "conditions"))]
+    alerting = [
+        p for p in policies if any(_alerts_on(c, entries, names, required.key) for c in items(p.props, "conditions"))
+    ]
     enabled = [p for p in alerting if leaf(p.props, "enabled") is not False]
     if not enabled:
         if unknown_name is not None:
@@ -260,6 +306,14 @@ def _check_alert(
             else f"a logging Metric whose filter selects {', '.join(s.id for s in entries)}"
         )
         near = _near_misses(metrics, entries)
+        narrowed = [
+            f"metric {m.name!r} {'; '.join(p)}"
+            for m in metrics
+            if select(leaf(m.props, "filter"), entries).keeps_all(entries)
+            and (p := _narrowed(required.key, leaf(m.props, "filter")))
+        ]
+        if narrowed:
+            near = f" ({'; '.join(narrowed)})" + near
         if scoped:
             near = f" ({'; '.join(scoped)})" + near
         report(
@@ -372,7 +426,26 @@ def _fires_at(read: Callable[..., Any], events: int) -> str | None:
     return f"comparison is {comparison}, so a rising count of events does not fire it"
 
 
-def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds: AlertBounds, name: str) -> list[str]:
+def _split_principals(fields: Any, at: str, principals: frozenset[str]) -> list[str]:
+    """Why a spike's grouping splits one principal's reads among series (each may stay under the threshold)."""
+    return [
+        f"{at}.groupByFields holds {field}, which is not the label the metric extracts from the entry's principal: "
+        "one principal's reads are split among series, and each may stay under the spike threshold. Group by the "
+        "principal's label only"
+        for field in (fields or [])
+        if not (isinstance(field, str) and field.removeprefix("metric.label.") in principals)
+    ]
+
+
+def _threshold_problems(
+    props: Any,
+    index: int,
+    required: RequiredAlert,
+    bounds: AlertBounds,
+    name: str,
+    *,
+    principals: frozenset[str] = frozenset(),
+) -> list[str]:
     """What keeps the threshold condition ``conditions[index]`` from firing on the event within the site's
     bounds. A value unknown in a first preview stops the policy there, naming its path (not judged)."""
 
@@ -409,6 +482,8 @@ def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds:
         reducer = read("aggregations", at_index, "crossSeriesReducer")
         if reducer is not None and reducer not in COUNTING_REDUCERS:
             found.append(f"{at}.crossSeriesReducer is {reducer}: it dilutes one principal's count among the others")
+        if spike:
+            found += _split_principals(read("aggregations", at_index, "groupByFields"), at, principals)
         shown = read("aggregations", at_index, "alignmentPeriod")
         period = seconds(shown or "60s")
         if period is None or period > bounds.max_quiet_period:
@@ -430,8 +505,11 @@ def _policy_problems(
     firing: list[int],
     declared: LoggingDeclaration,
     resource_types: Iterable[str] = (),
+    *,
+    principals: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Why an alert policy on a required event may not notify when it happens (properties named)."""
+    """Why an alert policy on a required event may not notify when it happens (properties named); ``principals``:
+    the labels its metrics extract from the entry's principal (a spike may group by them only)."""
     name, props, bounds = policy.name, policy.props, declared.alert_bounds
     found = []
     project = known(props, "project", resource=name)
@@ -475,7 +553,7 @@ def _policy_problems(
             threshold = known(props, "conditions", index, "conditionThreshold", "filter", resource=name)
             if (problem := threshold_filter_problem(threshold, resource_types)) is not None:
                 found.append(f"conditions[{index}].conditionThreshold.{problem}")
-            problems = _threshold_problems(props, index, required, bounds, name)
+            problems = _threshold_problems(props, index, required, bounds, name, principals=principals)
             found.extend(f"{p}. Keep it within logging.alerts" for p in problems)
     return found
 
@@ -513,7 +591,8 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
             if not firing:
                 continue
             types = _resource_types(s.entry for s in entries)
-            for problem in _policy_problems(policy, required, firing, declared, types):
+            principals = principal_labels(metrics, metric_names)
+            for problem in _policy_problems(policy, required, firing, declared, types, principals=principals):
                 if (policy.urn, problem) not in judged:
                     judged.add((policy.urn, problem))
                     report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)

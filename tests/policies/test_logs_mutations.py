@@ -126,6 +126,35 @@ CASES = [
         ),
         id="siem-writer-not-granted",
     ),
+    # LOG-08: the SIEM sink without its own writer identity writes as the identity every project's such sinks
+    # share, and the publisher grant follows it: any project's sink can then publish into the SIEM topic. An
+    # engineer copying an old sink definition (the legacy default), or an insider opening the topic, writes it.
+    pytest.param(
+        Case(
+            "gcp-logging-siem-export",
+            on("lau-logging-siem-sink", set_prop("uniqueWriterIdentity", value=False)),
+            "has uniqueWriterIdentity false",
+            stack=True,
+        ),
+        id="siem-sink-writes-as-the-shared-identity",
+    ),
+    # LOG-08: the SIEM sink writes as a service account of the project; whoever can act as it (the deployer, a
+    # workload) can publish forged security entries. An insider wanting to feed the SOC, or an engineer reusing
+    # a cross-project sink recipe, writes it.
+    pytest.param(
+        Case(
+            "gcp-logging-siem-export",
+            on(
+                "lau-logging-siem-sink",
+                set_prop(
+                    "customWriterIdentity", value="serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"
+                ),
+            ),
+            "writes as customWriterIdentity",
+            stack=True,
+        ),
+        id="siem-sink-writes-as-a-service-account",
+    ),
     pytest.param(
         Case(
             "gcp-logging-siem-export",
@@ -225,6 +254,51 @@ CASES = [
         id="read-spike-metric-in-sandbox",
     ),  # LOG-12, the metric's own scope: created in the sandbox "to try it"; the site's spike alert watches a
     # metric that does not exist in the site project, so no burst of reads is ever counted
+    pytest.param(
+        Case(
+            "gcp-monitoring-site-security-alerts",
+            on(
+                "lau-alerts-image-read-spike",
+                set_prop("valueExtractor", value="EXTRACT(protoPayload.metadata.responseSize)"),
+            ),
+            "metric 'lau-alerts-image-read-spike' has a valueExtractor",
+            stack=True,
+            also=frozenset({"gcp-monitoring-baseline-detectors"}),  # the read baselines watch the same metric
+        ),
+        id="read-spike-metric-measures-sizes",
+    ),  # LOG-12, what the metric counts: "track the bytes too" turns the count of reads into a distribution of
+    # response sizes, which the spike's counting aligner no longer adds up as reads
+    pytest.param(
+        Case(
+            "gcp-monitoring-cis-security-alerts",
+            on("lau-alerts-firewall", set_prop("metricDescriptor", "valueType", value="DOUBLE")),
+            "metric 'lau-alerts-firewall' metricDescriptor.valueType is DOUBLE",
+            stack=True,
+        ),
+        id="firewall-change-metric-not-a-count",
+    ),  # LOG-11, what the metric counts: a descriptor copied from a latency metric; the alert's count of firewall
+    # changes is no longer what the metric holds
+    pytest.param(
+        Case(
+            "gcp-monitoring-security-alerts-notify",
+            on(
+                "lau-alerts-image-read-spike-alert",
+                set_prop(
+                    "conditions",
+                    0,
+                    "conditionThreshold",
+                    "aggregations",
+                    0,
+                    "groupByFields",
+                    value=["metric.label.principal", "resource.label.bucket_name"],
+                ),
+            ),
+            "groupByFields holds resource.label.bucket_name",
+            stack=True,
+        ),
+        id="read-spike-split-by-bucket",
+    ),  # LOG-14, the spike's grouping: "per principal and bucket" looks finer; a principal copying 600 studies from
+    # each of two buckets stays under a threshold of 1000 in each series
     pytest.param(
         Case(
             "gcp-compute-backend-request-logs",
