@@ -33,6 +33,7 @@ import gc
 import importlib
 import json
 import os
+import re
 import select
 import signal
 import sys
@@ -58,6 +59,8 @@ def supported() -> bool:
 
 
 _preloaded: set[str] = set()
+_SHAREABLE = re.compile(r"pulumi_gcp\.[a-z][a-z0-9_]*")
+"""What a run may name for the check to import before the next: a package of the installed provider only."""
 
 
 def preload(modules: Iterable[str]) -> None:
@@ -102,12 +105,17 @@ def run(
     with contextlib.suppress(OSError):
         os.setpgid(pid, pid)  # as the child does first: no window in which its group does not exist
     signals.track_group(pid)
+    imported: list[str] = []
     try:
-        return _receive(read_end, pid, program=program, timeout=timeout, on_resource=on_resource, exports=into)
+        return _receive(
+            read_end, pid, program=program, timeout=timeout, on_resource=on_resource, exports=into, imported=imported
+        )
     finally:
         os.close(read_end)
         _end(pid)
         signals.untrack_group(pid)
+        # the provider's packages the run loaded (pulumi-gcp loads each on first use): the next run shares them
+        preload(name for name in imported if _SHAREABLE.fullmatch(name))
 
 
 def _in_process(
@@ -147,9 +155,11 @@ def _child(program_run: Run, channel: int) -> None:  # pragma: no cover (runs in
     except BaseException:
         os._exit(70)
     try:
+        before = set(sys.modules)
         exports: dict[str, Any] = {}
         resources = program_run(lambda r: _send(channel, {"resource": asdict(r)}), exports)
-        _send(channel, {"done": {"resources": len(resources), "exports": exports}})
+        imported = sorted({".".join(name.split(".")[:2]) for name in set(sys.modules) - before})
+        _send(channel, {"done": {"resources": len(resources), "exports": exports, "imported": imported}})
     except ProgramError as exc:
         _send_quietly(channel, {"error": str(exc)})
     except SystemExit as exc:
@@ -196,6 +206,7 @@ def _receive(
     timeout: float | None,
     on_resource: Callable[[Resource], None] | None,
     exports: dict[str, Any],
+    imported: list[str],
 ) -> list[Resource]:
     deadline = None if timeout is None else time.monotonic() + timeout
     captured: list[Resource] = []
@@ -215,7 +226,7 @@ def _receive(
         *lines, rest = bytes(pending).split(b"\n")
         pending = bytearray(rest)
         for line in lines:
-            if _received(line, program, captured, on_resource, exports):
+            if _received(line, program, captured, on_resource, (exports, imported)):
                 return captured
     raise ProgramError(_ended(program, _status(pid, deadline, program, timeout)))
 
@@ -225,7 +236,7 @@ def _received(
     program: Path,
     captured: list[Resource],
     on_resource: Callable[[Resource], None] | None,
-    exports: dict[str, Any],
+    into: tuple[dict[str, Any], list[str]],
 ) -> bool:
     """Take one message: a resource (kept, and heard by ``on_resource``), the end of the run (true; its stack
     outputs into ``exports``) or the program's failure (raised)."""
@@ -238,9 +249,17 @@ def _received(
         return False
     if kind == "done":
         outputs = body.get("exports") if isinstance(body, dict) else None
-        if not isinstance(body, dict) or body.get("resources") != len(captured) or not isinstance(outputs, dict):
+        loaded = body.get("imported") if isinstance(body, dict) else None
+        if (
+            not isinstance(body, dict)
+            or body.get("resources") != len(captured)
+            or not isinstance(outputs, dict)
+            or not _strings(loaded)
+        ):
             raise ProgramError(_malformed(program))
-        exports.update(outputs)
+        assert isinstance(loaded, list)
+        into[0].update(outputs)
+        into[1].extend(loaded)
         return True
     if kind == "exit":
         raise ProgramError(_exited(program, _code(body)))

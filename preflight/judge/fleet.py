@@ -123,13 +123,21 @@ def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome
         return site_error(site, Path(stacks_dir), [f"{site}: the program failed: {exc}"])
 
 
-def _warm_up() -> None:
+def _warm_up(stacks_dir: Path, sites: Sequence[str]) -> None:
     """Import what every site program needs once, before the workers are forked, and freeze the heap the
-    workers will share. Only the program's library: the program itself runs in a child of a worker."""
+    workers will share: the program's library, then the provider's packages a run of the first valid site
+    loads (the run is a child of its own, ``preflight.engine.isolation``; the program never runs here)."""
     from preflight.engine import isolation
-    from preflight.engine.runner import OWN_LIBRARY
+    from preflight.engine.runner import OWN_LIBRARY, run_stack
+    from preflight.engine.stacks import PROGRAM
 
     isolation.preload(OWN_LIBRARY)
+    for site in sites:
+        try:
+            run_stack(stacks.load(site, stacks_dir), "update", own_program=PROGRAM, timeout=_timeout)
+        except (ConfigError, stacks.StackFileError, ProgramError):
+            continue
+        break
     gc.collect()
     gc.freeze()
 
@@ -289,7 +297,8 @@ def _check_all(
             _close_worker_checker()
         return
 
-    _warm_up()
+    _use_policy_config(config, timeout)
+    _warm_up(stacks_dir, unchecked)
     forking = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if forking else "spawn")
     if forking:
