@@ -855,10 +855,19 @@ class SiteConfig(_Model):
                 unqualified.add(full_key)
                 problems.append(f"{full_key}: a stack key needs its namespace; write it as {NAMESPACE}:{full_key}")
         try:
-            site = cls.model_validate(raw)
+            # by the stack file's camelCase names only: the pack reads those, and would ignore `group_domains`
+            site = cls.model_validate(raw, by_alias=True, by_name=False)
         except ValidationError as exc:
             missing = {f"{NAMESPACE}:{key}: required field is missing" for key in unqualified}
-            problems += [line for line in format_errors(exc) if line not in missing]
+            found = format_errors(exc)
+            for line in found:  # `group_domains:` is reported once, as the field to rename, not also as missing
+                where, _, what = line.partition(": ")
+                if what.startswith(_RENAME):
+                    camel = what.removeprefix(_RENAME).partition(":")[0]
+                    parent, dot, _ = where.rpartition(".")
+                    renamed = f"{parent}.{camel}" if dot else f"{NAMESPACE}:{camel}"
+                    missing.add(f"{renamed}: required field is missing")
+            problems += [line for line in found if line not in missing]
             raise ConfigError(problems) from None
         if problems:
             raise ConfigError(problems)
@@ -911,6 +920,9 @@ def _accepted_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list
     return sorted(f.alias or name for name, f in current.model_fields.items())
 
 
+_RENAME = "write it as "
+
+
 def format_errors(exc: ValidationError) -> list[str]:
     """One line per problem: ``imaging-landing-zone:<path>: <what is wrong and what is accepted>``."""
     lines = []
@@ -922,7 +934,11 @@ def format_errors(exc: ValidationError) -> list[str]:
             message = "required field is missing"
         elif kind == "extra_forbidden":
             accepted = _accepted_fields(SiteConfig, loc[:-1])
-            message = f"unknown field; accepted: {', '.join(accepted)}"
+            camel = to_camel(str(loc[-1])) if loc else ""
+            if camel != loc[-1] and camel in accepted:
+                message = f"{_RENAME}{camel}: a stack file names its fields in camelCase, as the policy pack reads them"
+            else:
+                message = f"unknown field; accepted: {', '.join(accepted)}"
         elif kind == "enum":
             message = f"{error['input']!r} is not accepted; {message.removeprefix('Input should be ')}"
         elif kind == "value_error":
