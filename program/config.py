@@ -15,6 +15,7 @@ import math
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -119,6 +120,48 @@ NEAR_MISS_KEY = _near_miss_pattern()
 def close_namespace(namespace: str) -> bool:
     """Whether ``namespace`` is a misspelling of this program's (:data:`NEAR_MISS_KEY`)."""
     return re.match(NEAR_MISS_KEY, f"{namespace}:") is not None
+
+
+OWN_NAMESPACES = (NAMESPACE, "imaging-bootstrap")
+"""The namespaces of this repository's projects (the site program's, the bootstrap's): a key in a namespace
+that looks like one of them but is not it is refused (:func:`look_alike`)."""
+
+_HOMOGLYPHS = str.maketrans(
+    {
+        **dict(zip("аеорсухіјѕһԁɡпт", "aeopcyxijshdgnt", strict=True)),  # Cyrillic
+        **dict(zip("αεικνορτυχ", "aeikvoptux", strict=True)),  # Greek
+        "ı": "i",
+        "ℓ": "l",
+    }
+)
+
+
+def _skeleton(namespace: str) -> str:
+    """``namespace`` as it reads: compatibility forms folded (full-width letters), lower case, look-alike
+    Cyrillic and Greek letters read as the Latin ones, without separators."""
+    folded = unicodedata.normalize("NFKC", namespace).casefold().translate(_HOMOGLYPHS)
+    return re.sub(r"[-_. ]", "", folded)
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (letters left out, added or changed), for two short names."""
+    row = list(range(len(b) + 1))
+    for i, letter in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (letter != other))
+    return row[-1]
+
+
+def look_alike(namespace: str) -> str | None:
+    """The project namespace (:data:`OWN_NAMESPACES`) that ``namespace`` can be mistaken for, when it is not
+    that one: at most two letters apart once read as a person reads it (a Cyrillic 'а' for 'a', capitals,
+    separators)."""
+    if namespace in OWN_NAMESPACES:
+        return None
+    skeleton = _skeleton(namespace)
+    distance, closest = min((_distance(skeleton, _skeleton(own)), own) for own in OWN_NAMESPACES)
+    return closest if distance <= 2 else None
 
 
 class SiteRole(StrEnum):
@@ -276,9 +319,8 @@ class NetworkSettings(_Model):
                     f"@{path}: {cidr} collides with the restricted Google APIs range {ranges.RESTRICTED_GOOGLE_APIS}"
                 )
         for path, cidrs in lists.items():
-            for i, j in itertools.combinations(range(len(cidrs)), 2):
-                if ranges.overlaps(cidrs[i], cidrs[j]):
-                    problems.append(f"@{path}.{j}: {cidrs[j]} overlaps {path}.{i} ({cidrs[i]})")
+            for i, j in _overlapping(cidrs):
+                problems.append(f"@{path}.{j}: {cidrs[j]} overlaps {path}.{i} ({cidrs[i]})")
         for (a, cidr_a), (b, cidr_b) in itertools.combinations(subnets.items(), 2):
             if ranges.overlaps(cidr_a, cidr_b):
                 problems.append(f"@{b}: {cidr_b} overlaps {a} ({cidr_a})")
@@ -289,6 +331,24 @@ class NetworkSettings(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+
+def _overlapping(cidrs: list[str]) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of ranges in ``cidrs`` that share an address: each range that overlaps
+    an earlier one (by its start) once, with one it overlaps. Sorted and swept, n log n: two CIDR ranges
+    overlap only when one holds the other, so each range is checked against the widest before it."""
+    networks = sorted(
+        (int(n.network_address), int(n.broadcast_address), i)
+        for i, n in enumerate(ipaddress.ip_network(c) for c in cidrs)
+    )
+    pairs: list[tuple[int, int]] = []
+    cover: tuple[int, int, int] | None = None  # the range reaching furthest so far: (start, end, index)
+    for start, end, index in networks:
+        if cover is not None and start <= cover[1]:
+            pairs.append((min(index, cover[2]), max(index, cover[2])))
+        if cover is None or end > cover[1]:
+            cover = (start, end, index)
+    return sorted(pairs, key=lambda pair: (pair[1], pair[0]))
 
 
 def https_url(value: str) -> str:
@@ -362,13 +422,13 @@ _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
 def _label_key(key: str) -> str:
     if key in _RESERVED_LABELS:
         raise ValueError("is set by the components and cannot be overridden")
-    if not re.match(naming.LABEL_KEY_PATTERN, key):
+    if not naming.matches(naming.LABEL_KEY_PATTERN, key):
         raise ValueError("label keys must be 1-63 of a-z, 0-9, '_' and '-', starting with a letter")
     return key
 
 
 def _label_value(value: str) -> str:
-    if not re.match(naming.LABEL_VALUE_PATTERN, value):
+    if not naming.matches(naming.LABEL_VALUE_PATTERN, value):
         raise ValueError(f"label values must be 0-63 of a-z, 0-9, '_' and '-' (got {value!r})")
     return value
 
@@ -383,7 +443,7 @@ Only the site config and the pack read it (the components' conditions fire at on
 ConditionDuration = Annotated[int, Field(ge=0, le=3600)]
 """Seconds an alert condition may have to hold before it fires, 0 to 3600 (LOG-14)."""
 
-_CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
+_CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/[0-9]+$"
 
 
 class SiemExport(_Model):
@@ -398,7 +458,7 @@ class SiemExport(_Model):
     @field_validator("central_destination")
     @classmethod
     def _central(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(
+        if value is not None and not naming.matches(
             r"^logging\.googleapis\.com/projects/[a-z][a-z0-9-]{4,28}[a-z0-9](/locations/[a-z0-9-]+/buckets/[\w-]+)?$",
             value,
         ):
@@ -421,7 +481,7 @@ class SiemExport(_Model):
 
 
 def _channel(value: str) -> str:
-    if not re.match(_CHANNEL_PATTERN, value):
+    if not naming.matches(_CHANNEL_PATTERN, value):
         raise ValueError("must be a notification channel's name: projects/<project>/notificationChannels/<id>")
     return value
 
@@ -638,13 +698,29 @@ def _dry_run_reason(value: str) -> str:
     return value.strip()
 
 
+MAX_DRY_RUN_DAYS = 365
+"""A perimeter's dry run ends at most this many days after the day the stack file is checked: a dry run
+denies nothing, so an end date years away would keep an open perimeter "met" indefinitely."""
+
+
+def _dry_run_end(value: datetime.date) -> datetime.date:
+    latest = datetime.date.today() + datetime.timedelta(days=MAX_DRY_RUN_DAYS)
+    if value > latest:
+        raise ValueError(
+            f"must be at most {MAX_DRY_RUN_DAYS} days after today ({latest.isoformat()}): a dry run denies nothing; "
+            "give the day the migration is planned to end, and move it on with a new reason if it takes longer"
+        )
+    return value
+
+
 class PerimeterDryRun(_Model):
     """Why the site's perimeter is in dry run, and until when (a migrating live site; docs/deploying.md)."""
 
     reason: Annotated[str, AfterValidator(_dry_run_reason)]
     """Why it is not enforced yet, in a sentence: which paths are still being read from the violations log."""
-    until: datetime.date
-    """The day the dry run ends (`YYYY-MM-DD`): after it the pack reports the perimeter as not enforced (NET-10)."""
+    until: Annotated[datetime.date, AfterValidator(_dry_run_end)]
+    """The day the dry run ends (`YYYY-MM-DD`), at most a year after today: after it the pack reports the perimeter as
+    not enforced (NET-10)."""
 
 
 class PerimeterSettings(_Model):
@@ -735,7 +811,7 @@ class SiteConfig(_Model):
     @field_validator("gcp_project")
     @classmethod
     def _project(cls, value: str) -> str:
-        if not re.match(naming.PROJECT_ID_PATTERN, value):
+        if not naming.matches(naming.PROJECT_ID_PATTERN, value):
             raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
         return value
 
@@ -808,7 +884,7 @@ class SiteConfig(_Model):
     @model_validator(mode="after")
     def _derived_names(self) -> Self:
         for account_id in (self.viewer_account_id, self.pacs_uploader_account_id):
-            if not re.match(naming.ACCOUNT_ID_PATTERN, account_id):
+            if not naming.matches(naming.ACCOUNT_ID_PATTERN, account_id):
                 raise ValueError(f"service account id {account_id!r} must be 6-30 of a-z, 0-9 and '-'")
         for purpose in ("images", "access-logs"):
             naming.bucket_name(self.gcp_project, self.site_code, purpose)
@@ -850,6 +926,18 @@ class SiteConfig(_Model):
                 problems.append(
                     f"{full_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{key} "
                     "(a key in another namespace is ignored, and the site would get the defaults)"
+                )
+            elif colon and (own := look_alike(namespace)) is not None:
+                unlike = "has letters that are not ASCII" if not namespace.isascii() else "is a few letters from it"
+                problems.append(
+                    f"{ascii(full_key)[1:-1]}: namespace {ascii(namespace)} looks like {own!r} but {unlike}; write "
+                    f"it as {own}:{ascii(key)[1:-1]} (a key in another namespace is ignored, and the site would "
+                    "get the defaults)"
+                )
+            elif colon and not namespace.isascii():
+                problems.append(
+                    f"{ascii(full_key)[1:-1]}: namespace {ascii(namespace)} has letters that are not ASCII; a "
+                    f"namespace is a Pulumi project's or package's name, in ASCII (this program's is {NAMESPACE})"
                 )
             elif not colon:
                 unqualified.add(full_key)

@@ -28,7 +28,7 @@ _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
 
 def problem(name: str) -> str | None:
     """Why ``name`` is not a site name, or ``None`` when it is one."""
-    if re.match(PATTERN, name):
+    if re.fullmatch(PATTERN, name, re.ASCII):
         return None
     return (
         f"site name {name!r} is not valid: it must be {RULE} (it names the stack, the GitHub environment "

@@ -86,8 +86,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key_node.tag == _MERGE_TAG:
                 line = key_node.start_mark.line + 1
                 raise StackFileError(
-                    f"line {line}: a YAML merge key (<<) is not supported in a stack file; write the keys "
-                    "out",
+                    f"line {line}: a YAML merge key (<<) is not supported in a stack file; write the keys out",
                     line,
                 )
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
@@ -295,7 +294,9 @@ def _engine_value(key: str, value: Any) -> str:
 def _date_text(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
-    raise StackFileError(f"a value of type {type(value).__name__} is not supported in a stack file; write a plain string")
+    raise StackFileError(
+        f"a value of type {type(value).__name__} is not supported in a stack file; write a plain string"
+    )
 
 
 def site_name(text: str) -> str:
@@ -419,7 +420,9 @@ def _read_config(path: Path, *, site: bool, shown: str | None = None) -> tuple[d
             config[str(key)] = _engine_value(str(key), value)
         except StackFileError as exc:
             line = fields.get(str(key), config_line)
-            raise StackFileError(f"{shown}: line {line}: {key}: {exc}".replace(f"{key}: {key}:", f"{key}:"), line) from None
+            raise StackFileError(
+                f"{shown}: line {line}: {key}: {exc}".replace(f"{key}: {key}:", f"{key}:"), line
+            ) from None
     return config, fields
 
 
