@@ -128,10 +128,16 @@ that looks like one of them but is not it is refused (:func:`look_alike`)."""
 
 _HOMOGLYPHS = str.maketrans(
     {
-        **dict(zip("аеорсухіјѕһԁɡпт", "aeopcyxijshdgnt", strict=True)),  # Cyrillic
-        **dict(zip("αεικνορτυχ", "aeikvoptux", strict=True)),  # Greek
-        "ı": "i",
-        "ℓ": "l",
+        **dict(
+            zip(
+                "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u04bb\u0501\u0261\u043f\u0442",
+                "aeopcyxijshdgnt",
+                strict=True,
+            )
+        ),  # Cyrillic
+        **dict(zip("\u03b1\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7", "aeikvoptux", strict=True)),  # Greek
+        "\u0131": "i",  # dotless i
+        "\u2113": "l",  # script l
     }
 )
 
@@ -155,7 +161,7 @@ def _distance(a: str, b: str) -> int:
 
 def look_alike(namespace: str) -> str | None:
     """The project namespace (:data:`OWN_NAMESPACES`) that ``namespace`` can be mistaken for, when it is not
-    that one: at most two letters apart once read as a person reads it (a Cyrillic 'а' for 'a', capitals,
+    that one: at most two letters apart once read as a person reads it (a Cyrillic a for the Latin one, capitals,
     separators)."""
     if namespace in OWN_NAMESPACES:
         return None
@@ -930,13 +936,13 @@ class SiteConfig(_Model):
             elif colon and (own := look_alike(namespace)) is not None:
                 unlike = "has letters that are not ASCII" if not namespace.isascii() else "is a few letters from it"
                 problems.append(
-                    f"{ascii(full_key)[1:-1]}: namespace {ascii(namespace)} looks like {own!r} but {unlike}; write "
+                    f"{ascii(full_key)[1:-1]}: namespace {namespace!a} looks like {own!r} but {unlike}; write "
                     f"it as {own}:{ascii(key)[1:-1]} (a key in another namespace is ignored, and the site would "
                     "get the defaults)"
                 )
             elif colon and not namespace.isascii():
                 problems.append(
-                    f"{ascii(full_key)[1:-1]}: namespace {ascii(namespace)} has letters that are not ASCII; a "
+                    f"{ascii(full_key)[1:-1]}: namespace {namespace!a} has letters that are not ASCII; a "
                     f"namespace is a Pulumi project's or package's name, in ASCII (this program's is {NAMESPACE})"
                 )
             elif not colon:
@@ -1011,6 +1017,16 @@ def _accepted_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list
 _RENAME = "write it as "
 
 
+def _unknown_field(loc: tuple[int | str, ...]) -> str:
+    """What an unknown field's message says: the camelCase name of a field written in snake_case (the pack
+    reads the camelCase name only), else the fields accepted there."""
+    accepted = _accepted_fields(SiteConfig, loc[:-1])
+    camel = to_camel(str(loc[-1])) if loc else ""
+    if loc and camel != loc[-1] and camel in accepted:
+        return f"{_RENAME}{camel}: a stack file names its fields in camelCase, as the policy pack reads them"
+    return f"unknown field; accepted: {', '.join(accepted)}"
+
+
 def format_errors(exc: ValidationError) -> list[str]:
     """One line per problem: ``imaging-landing-zone:<path>: <what is wrong and what is accepted>``."""
     lines = []
@@ -1021,12 +1037,7 @@ def format_errors(exc: ValidationError) -> list[str]:
         if kind == "missing":
             message = "required field is missing"
         elif kind == "extra_forbidden":
-            accepted = _accepted_fields(SiteConfig, loc[:-1])
-            camel = to_camel(str(loc[-1])) if loc else ""
-            if camel != loc[-1] and camel in accepted:
-                message = f"{_RENAME}{camel}: a stack file names its fields in camelCase, as the policy pack reads them"
-            else:
-                message = f"unknown field; accepted: {', '.join(accepted)}"
+            message = _unknown_field(loc)
         elif kind == "enum":
             message = f"{error['input']!r} is not accepted; {message.removeprefix('Input should be ')}"
         elif kind == "value_error":
