@@ -39,6 +39,7 @@ from typing import Any
 from preflight.commands import netcheck as netcheck_command
 from preflight.commands.common import fail as _fail
 from preflight.commands.common import positive as _positive
+from preflight.engine import files
 from preflight.engine.modes import DEPRECATED_MODES, MODES
 from preflight.judge.results import EXIT_OK, EXIT_VIOLATION
 from program.config import ConfigError
@@ -486,7 +487,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         _emit([result], args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return report.exit_code([result])
 
 
@@ -511,7 +512,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
     try:
         _emit([error], args, table_to_stdout=False)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return code
 
 
@@ -549,7 +550,7 @@ def _fleet(args: argparse.Namespace) -> int:
     try:
         _emit(outcomes, args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     for error in (o for o in outcomes if isinstance(o, SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -245,7 +245,7 @@ def run(
 def _write(
     args: argparse.Namespace, *, interactive: bool, ask: Callable[[str], str], out: Callable[[str], None]
 ) -> None:
-    from preflight.engine import stacks
+    from preflight.engine import files, stacks
 
     if (problem := sites.problem(args.name)) is not None:
         raise NewSiteError(problem)
@@ -266,20 +266,30 @@ def _write(
     except ConfigError as exc:
         raise NewSiteError(*exc.problems) from None
     _distinct(site, stacks_dir)
+    try:  # read and change the bootstrap's file before writing anything: both files or neither
+        bootstrap_text = sites.with_site(bootstrap, args.name, site.gcp_project)
+    except sites.BootstrapFileError as exc:
+        raise NewSiteError(str(exc)) from None
     header = (
         "# yaml-language-server: $schema=./site-config.schema.json\n"
         f"# Site {args.name}: written by `python -m preflight new-site`; add the viewer, rbac and labels as the site "
         "needs (stacks/site-config.schema.json).\n"
     )
     body = yaml.safe_dump({"config": config}, sort_keys=False, default_flow_style=False, width=200)
-    stacks_dir.mkdir(parents=True, exist_ok=True)
-    with target.open("x", encoding="utf-8") as file:  # never overwrite, even a file made meanwhile
-        file.write(header + body)
     try:
-        sites.add_to_bootstrap(bootstrap, args.name, site.gcp_project)
-    except sites.BootstrapFileError as exc:
+        stacks_dir.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as file:  # never overwrite, even a file made meanwhile
+            file.write(header + body)
+    except FileExistsError:
+        raise NewSiteError(f"{shown} exists; refusing to overwrite it (edit it, or choose another name)") from None
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise NewSiteError(files.cannot_write(exc, "the stack file")) from None
+    try:
+        bootstrap.write_text(bootstrap_text, encoding="utf-8")
+    except OSError as exc:
         target.unlink()  # both files or neither
-        raise NewSiteError(str(exc)) from None
+        raise NewSiteError(files.cannot_write(exc, "the bootstrap's stack file")) from None
     out(f"wrote {shown}; added {args.name}: {site.gcp_project} to {stacks.display_path(bootstrap)}")
     out(f"next: python -m preflight check {args.name}, then the bootstrap's pulumi up (docs/deploying.md, Add a site)")
 

@@ -323,12 +323,10 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     given = given_file(name)
     if given is not None:
         return load_file(given, site_name(name), given=name)
-    written, name = name, site_name(name)
+    name = site_name(name)
     known = ", ".join(available(stacks_dir)) or "none"
-    if sites.problem(name) is not None:
-        raise StackFileError(
-            f"{written!r} is not a site name ({sites.RULE}) nor a stack file Pulumi.<site>.yaml (known sites: {known})"
-        )
+    if (problem := sites.problem(name)) is not None:
+        raise StackFileError(f"{problem}; name a site (known sites: {known}) or its stack file Pulumi.<site>.yaml")
     path = stacks_dir / f"Pulumi.{name}.yaml"
     if not path.is_file():
         raise StackFileError(f"no stack file {display_path(path)} (known sites: {known})")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from preflight.engine import files
 from preflight.engine.modes import MODE_MOMENTS, MODES
 from preflight.engine.runner import Resource, default_provider, stack_resource
 from preflight.engine.stacks import PROGRAM, PROJECT, Stack
@@ -41,15 +42,17 @@ def read_policy_config(path: Path) -> dict[str, Any]:
     """A ``--policy-pack-config`` file: a JSON object of policy name (or ``all``) to a level or an
     object of properties (with an optional ``enforcementLevel``). An empty file is no config."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except OSError as exc:
         raise PolicyConfigFileError(f"{path}: cannot read the policy config ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not text.strip():
         return {}
     try:
-        document = json.loads(text)
+        document = files.loads(text)
     except ValueError as exc:
-        raise PolicyConfigFileError(f"{path}: the policy config is not JSON: {exc}") from None
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not isinstance(document, dict):
         raise PolicyConfigFileError(f"{path}: the policy config must be a JSON object of policy names")
     return document
