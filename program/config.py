@@ -928,23 +928,8 @@ class SiteConfig(_Model):
                     raw[key] = _decode(value)
                 except ValueError as exc:
                     problems.append(f"{full_key}: {exc}")
-            elif colon and close_namespace(namespace):
-                problems.append(
-                    f"{full_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{key} "
-                    "(a key in another namespace is ignored, and the site would get the defaults)"
-                )
-            elif colon and (own := look_alike(namespace)) is not None:
-                unlike = "has letters that are not ASCII" if not namespace.isascii() else "is a few letters from it"
-                problems.append(
-                    f"{ascii(full_key)[1:-1]}: namespace {namespace!a} looks like {own!r} but {unlike}; write "
-                    f"it as {own}:{ascii(key)[1:-1]} (a key in another namespace is ignored, and the site would "
-                    "get the defaults)"
-                )
-            elif colon and not namespace.isascii():
-                problems.append(
-                    f"{ascii(full_key)[1:-1]}: namespace {namespace!a} has letters that are not ASCII; a "
-                    f"namespace is a Pulumi project's or package's name, in ASCII (this program's is {NAMESPACE})"
-                )
+            elif colon and (problem := _namespace_problem(namespace, key)) is not None:
+                problems.append(problem)
             elif not colon:
                 unqualified.add(full_key)
                 problems.append(f"{full_key}: a stack key needs its namespace; write it as {NAMESPACE}:{full_key}")
@@ -966,6 +951,30 @@ class SiteConfig(_Model):
         if problems:
             raise ConfigError(problems)
         return site
+
+
+def _namespace_problem(namespace: str, key: str) -> str | None:
+    """Why a key in ``namespace`` (not this program's) is refused: it looks like one of this repository's
+    namespaces, or is not ASCII; ``None`` for another project's or package's namespace. Letters that are not
+    ASCII are shown escaped (a Cyrillic letter would look like the Latin one)."""
+    shown, shown_key = namespace.encode("ascii", "backslashreplace").decode(), ascii(key)[1:-1]
+    if namespace.isascii() and close_namespace(namespace):
+        return (
+            f"{shown}:{shown_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{shown_key} "
+            "(a key in another namespace is ignored, and the site would get the defaults)"
+        )
+    if (own := look_alike(namespace)) is not None:
+        unlike = "is a few letters from it" if namespace.isascii() else "has letters that are not ASCII"
+        return (
+            f"{shown}:{shown_key}: namespace '{shown}' looks like {own!r} but {unlike}; write it as {own}:{shown_key} "
+            "(a key in another namespace is ignored, and the site would get the defaults)"
+        )
+    if not namespace.isascii():
+        return (
+            f"{shown}:{shown_key}: namespace '{shown}' has letters that are not ASCII; a namespace is a Pulumi "
+            f"project's or package's name, in ASCII (this program's is {NAMESPACE})"
+        )
+    return None
 
 
 def _decode(value: Any) -> Any:

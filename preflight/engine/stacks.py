@@ -441,7 +441,8 @@ def field_line(fields: dict[str, int], problem: str) -> int:
     else the ``config:`` line."""
     best, line = -1, fields.get("", 1)
     for key, number in fields.items():
-        if key and len(key) > best and (problem.startswith(f"{key}:") or problem.startswith(f"{key}.")):
+        written = ascii(key)[1:-1]  # a problem shows a key's letters that are not ASCII escaped
+        if key and len(key) > best and any(problem.startswith(f"{k}{end}") for k in {key, written} for end in ":."):
             best, line = len(key), number
     return line
 
