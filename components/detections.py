@@ -229,8 +229,9 @@ DETECTORS: tuple[Detector, ...] = (
         source="Cloud Storage Data Access audit logs (`storage.objects.get`), log-based metric",
         kind="log-match",
         threshold="one entry",
-        tests="fires on reads by the uploader account, another account of the project, an outside user and an "
-        "anonymous caller; quiet on reads by the viewer and a reader group's domain",
+        tests="fires on reads by the uploader account, another account of the project or of another project, an "
+        "outside user, look-alikes of the intended names and an anonymous caller, from several addresses and clients; "
+        "quiet on reads by the viewer and a reader group's domain",
     ),
     Detector(
         key="unexpected-key-use",
@@ -243,8 +244,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="Cloud KMS Data Access audit logs (`Encrypt`, `Decrypt`), log-based metric",
         kind="log-match",
         threshold="one entry",
-        tests="fires on use by another project's storage agent and an outside user; quiet on the site's storage agent "
-        "and the viewer",
+        tests="fires on use by another project's storage agent, strangers and look-alikes of the intended accounts; "
+        "quiet on the site's storage agent and the viewer",
     ),
     Detector(
         key="unexpected-log-read",
@@ -255,7 +256,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="Cloud Logging Data Access audit logs (`ListLogEntries`, `TailLogEntries` on the bucket's views)",
         kind="log-match",
         threshold="one entry",
-        tests="fires on reads by the viewer account and an outside user; quiet on an auditor group's domain",
+        tests="fires on reads by the viewer account, strangers and look-alikes of the auditors' domain; quiet on an "
+        "auditor group's domain",
     ),
     Detector(
         key="image-reads-vs-last-week",

@@ -2,9 +2,12 @@
 
 The unexpected-access detectors (LOG-16) are judged by log entries of the stack's site: the attack entries
 are made by principals the site does not intend (its uploader reading images, another account of its
-project, an outside user, an anonymous caller, another project's service agent), the quiet entries by every
-holder the pack's effective-access model intends (:mod:`imaging_policies._intent`: the same intent, so a
-grant that slipped through is noticed at first use). The baseline and off-hours detectors (LOG-17) are
+project, another project's account or service agent, an outside user, look-alikes of the intended names, an
+anonymous caller), each from another address (IPv4, IPv6, ``gce-internal-ip``) with another client (rclone,
+curl, python-requests, gsutil); the quiet entries by every holder the pack's effective-access model intends
+(:mod:`imaging_policies._intent`: the same intent, so a grant that slipped through is noticed at first use).
+Samples hold a few values of what an attacker chooses; :mod:`imaging_policies._detector_reach` refuses a query
+that reads those fields at all. The baseline and off-hours detectors (LOG-17) are
 judged by per-minute series of the metrics they watch (:mod:`imaging_policies._promql`), built from the
 thresholds the site declares (``imaging-landing-zone:logging.detection``, with the site config's defaults,
 copied here; a contract test holds them equal).
@@ -22,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from imaging_policies import _log_samples as log_samples
+from imaging_policies._detector_reach import Intended
 from imaging_policies._intent import Intent
 from imaging_policies._promql import STEP, Series, metric_name
 from imaging_policies._site import Settings, section
@@ -29,6 +33,18 @@ from imaging_policies._site import Settings, section
 OUTSIDER: Final = "mallory@outside.example"
 STRANGE_AGENT: Final = "service-999999999999@gs-project-accounts.iam.gserviceaccount.com"
 """Another project's Cloud Storage agent: a bucket elsewhere encrypting with the site's key."""
+ELSEWHERE: Final = "etl@other-project-4711.iam.gserviceaccount.com"
+"""Another project's service account."""
+LOOKALIKE: Final = "reader-x@outside.example"
+LOOKALIKE_ACCOUNT: Final = "viewer-backend@evil.example"
+"""Names that look like the site's readers and runtime accounts, outside every intended domain."""
+CALLERS: Final = (
+    ("203.0.113.45", "rclone/v1.68.2"),
+    ("2001:db8:4:17::2a", "curl/8.9.1"),
+    ("gce-internal-ip", "python-requests/2.32.3"),
+    ("198.51.100.7", "gsutil/5.30 (linux)"),
+)
+"""Where an attacker calls from, and with which client: each attack entry takes the next one in turn."""
 READ_IMAGE: Final = frozenset({"storage.objects.get"})
 DECRYPT: Final = frozenset({"cloudkms.cryptoKeyVersions.useToDecrypt"})
 READ_LOGS: Final = frozenset({"logging.views.access"})
@@ -111,6 +127,8 @@ class AccessSamples:
 
     attacks: tuple[Entry, ...]
     quiet: tuple[Entry, ...]
+    intended: Intended = field(default_factory=Intended)
+    """Who the detector's filter may name (:mod:`imaging_policies._detector_reach`)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,42 @@ def _by(template: dict[str, Any], principal: str | None) -> dict[str, Any]:
     return entry
 
 
+def _attacks(prefix: str, template: dict[str, Any], who: Sequence[tuple[str, str | None]]) -> tuple[Entry, ...]:
+    """``template`` made by each attacker of ``who`` (``None``: anonymous), each from the next of :data:`CALLERS`."""
+    found = []
+    for index, (what, principal) in enumerate(who):
+        entry = _by(template, principal)
+        ip, agent = CALLERS[index % len(CALLERS)]
+        metadata = entry["protoPayload"].setdefault("requestMetadata", {})
+        metadata["callerIp"], metadata["callerSuppliedUserAgent"] = ip, agent
+        found.append(Entry(f"{prefix}-{what}" if what else prefix, entry))
+    return tuple(found)
+
+
+def _strangers(site: Site, intended: Intended) -> list[tuple[str, str]]:
+    """Principals no site intends: another account of the project, another project's, an outsider, and look-alikes
+    of each intended name (``<account>-backend@evil.example``, ``someone@<domain>.evil.example``,
+    ``someone@mail.<domain>``: an unanchored or substring comparison lets them through)."""
+    found = [
+        ("by-another-account", f"intruder@{site.project}.iam.gserviceaccount.com"),
+        ("by-another-projects-account", ELSEWHERE),
+        ("by-outsider", OUTSIDER),
+        ("by-lookalike-reader", LOOKALIKE),
+        ("by-lookalike-account", LOOKALIKE_ACCOUNT),
+    ]
+    found += [
+        (f"by-lookalike-of-{a}", f"{a.partition('@')[0]}-backend@evil.example") for a in sorted(intended.accounts)
+    ]
+    for domain in sorted(intended.domains):
+        found += [(f"by-lookalike-of-{domain}", f"someone@{domain}.evil.example")]
+        found += [(f"by-subdomain-of-{domain}", f"someone@mail.{domain}")]
+    return [
+        (what, who)
+        for what, who in found
+        if who not in intended.accounts and who.rpartition("@")[2] not in intended.domains  # never an intended one
+    ]
+
+
 def _retarget(entry: dict[str, Any], site: Site) -> dict[str, Any]:
     return log_samples.retarget(entry, site.project, site.region, site.code)
 
@@ -138,18 +192,23 @@ def _email(member: str) -> str:
     return member.split(":", 1)[1] if ":" in member else member
 
 
-def _intended(intent: Intent, kind: str, permissions: frozenset[str]) -> list[str]:
-    """Who ``intent`` lets act on an asset of ``kind`` with one of ``permissions``: an account's email, or a person
-    of a group's domain (``someone@<domain>``): the stack cannot list a group's members."""
-    found = []
+def intended(intent: Intent, kind: str, permissions: frozenset[str]) -> Intended:
+    """Who ``intent`` lets act on an asset of ``kind`` with one of ``permissions``: accounts by email, people by
+    their group's domain (the stack cannot list a group's members)."""
+    accounts, domains = set[str](), set[str]()
     for holder in intent.holders(kind):
         if not holder.permissions & permissions or holder.test is not None:
             continue
         if holder.label.startswith("group:"):
-            found.append(f"someone@{holder.label.rpartition('@')[2]}")
+            domains.add(holder.label.rpartition("@")[2])
         elif holder.label.startswith("serviceaccount:"):
-            found.append(_email(holder.label))
-    return sorted(set(found))
+            accounts.add(_email(holder.label))
+    return Intended(frozenset(accounts), frozenset(domains))
+
+
+def _intended(who: Intended) -> list[str]:
+    """The intended principals as entries name them: an account's email, or a person of a domain (``someone@<d>``)."""
+    return sorted({*who.accounts, *(f"someone@{d}" for d in who.domains)})
 
 
 def _image_read(site: Site) -> dict[str, Any]:
@@ -208,57 +267,70 @@ def access_samples(intent: Intent, site: Site, image_buckets: Sequence[str] = ()
     """Per unexpected-access detector, its attack and quiet entries for the stack's site; image reads on each of
     ``image_buckets`` (by default the conventional ``<project>-<site>-images``)."""
     principals = intent.principals
-    inside = f"intruder@{site.project}.iam.gserviceaccount.com"
     image, key, logs = _image_read(site), _key_use(site), _log_read(site)
     uploader = _email(principals.uploader) if principals.uploader else None
     viewer = _email(principals.viewer) if principals.viewer else None
-    image_attackers = [("by-uploader", uploader), ("by-another-account", inside), ("by-outsider", OUTSIDER)]
-    readers = _intended(intent, "image bucket", READ_IMAGE)
+    readers = intended(intent, "image bucket", READ_IMAGE)
+    users = intended(intent, "key", DECRYPT)
+    auditors = intended(intent, "security-log bucket", READ_LOGS)
+    image_attackers = [
+        *([("by-uploader", uploader)] if uploader else []),
+        *_strangers(site, readers),
+        ("anonymous", None),
+    ]
     return {
         "unexpected-image-read": AccessSamples(
-            attacks=_on_buckets(
-                (
-                    *(Entry(f"image-read-{what}", _by(image, who)) for what, who in image_attackers if who),
-                    Entry("image-read-anonymous", _by(image, None)),
-                ),
+            attacks=_on_buckets(_attacks("image-read", image, image_attackers), site, image_buckets),
+            quiet=_on_buckets(
+                tuple(Entry(f"image-read-by-{who}", _by(image, who)) for who in _intended(readers)),
                 site,
                 image_buckets,
             ),
-            quiet=_on_buckets(
-                tuple(Entry(f"image-read-by-{who}", _by(image, who)) for who in readers), site, image_buckets
-            ),
+            intended=readers,
         ),
         "unexpected-key-use": AccessSamples(
-            attacks=(
-                Entry("key-use-by-another-projects-agent", _by(key, STRANGE_AGENT)),
-                Entry("key-use-by-outsider", _by(key, OUTSIDER)),
-            ),
-            quiet=tuple(Entry(f"key-use-by-{who}", _by(key, who)) for who in _intended(intent, "key", DECRYPT)),
+            attacks=_attacks("key-use", key, [("by-another-projects-agent", STRANGE_AGENT), *_strangers(site, users)]),
+            quiet=tuple(Entry(f"key-use-by-{who}", _by(key, who)) for who in _intended(users)),
+            intended=users,
         ),
         "unexpected-log-read": AccessSamples(
-            attacks=(
-                *(Entry("log-read-by-viewer", _by(logs, viewer)) for _ in [1] if viewer),
-                Entry("log-read-by-outsider", _by(logs, OUTSIDER)),
+            attacks=_attacks(
+                "log-read", logs, [*([("by-viewer", viewer)] if viewer else []), *_strangers(site, auditors)]
             ),
-            quiet=tuple(
-                Entry(f"log-read-by-{who}", _by(logs, who))
-                for who in _intended(intent, "security-log bucket", READ_LOGS)
-            ),
+            quiet=tuple(Entry(f"log-read-by-{who}", _by(logs, who)) for who in _intended(auditors)),
+            intended=auditors,
         ),
     }
 
 
 def denied_entries(site: Site) -> tuple[Entry, ...]:
-    """Requests refused for want of permission: an image read and a project IAM change (``status.code`` 7)."""
+    """Requests refused for want of permission (``status.code`` 7): image reads by an outsider and an anonymous
+    caller, and a project IAM change by another project's account, each from another address and client."""
     denied = {"code": 7, "message": "PERMISSION_DENIED"}
-    read = _by(_image_read(site), OUTSIDER)
-    read["protoPayload"]["status"] = dict(denied)
-    read["severity"] = "ERROR"
-    iam = copy.deepcopy(next(s for s in log_samples.SAMPLES if s.id == "owner-added").entry)
-    iam = _retarget(_by(iam, OUTSIDER), site)
-    iam["protoPayload"]["status"] = dict(denied)
-    iam["severity"] = "ERROR"
-    return (Entry("image-read-denied", read), Entry("owner-grant-denied", iam))
+    iam = _retarget(copy.deepcopy(next(s for s in log_samples.SAMPLES if s.id == "owner-added").entry), site)
+    found = [
+        *_attacks("image-read-denied", _image_read(site), [("", OUTSIDER), ("anonymous", None)]),
+        *_attacks("owner-grant-denied", iam, [("", ELSEWHERE)]),
+    ]
+    for entry in found:
+        entry.entry["protoPayload"]["status"] = dict(denied)
+        entry.entry["severity"] = "ERROR"
+    return tuple(found)
+
+
+def read_principals(site: Site) -> tuple[Mapping[str, str], ...]:
+    """The ``principal`` labels a read volume is spread over: the site's own and foreign accounts, an outsider,
+    look-alike names and an anonymous caller (no label), so a matcher on who read is seen by the samples too."""
+    return (
+        {"principal": "reader-a"},
+        {"principal": "reader-b"},
+        {"principal": f"intruder@{site.project}.iam.gserviceaccount.com"},
+        {"principal": ELSEWHERE},
+        {"principal": OUTSIDER},
+        {"principal": LOOKALIKE},
+        {"principal": LOOKALIKE_ACCOUNT},
+        {},
+    )
 
 
 # --- Time series (LOG-17) ------------------------------------------------------------------------------
@@ -322,10 +394,14 @@ def baseline_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared:
     )
 
 
-def egress_scenarios(name: str, buckets: Sequence[str], declared: Baseline) -> tuple[Scenario, ...]:
+def egress_scenarios(
+    name: str, buckets: Sequence[str], declared: Baseline, project: str | None = None
+) -> tuple[Scenario, ...]:
     """:func:`baseline_scenarios` on each image bucket's sent bytes while every other image bucket sends its usual
     volume both weeks: a detector must judge each bucket against its own past (a surge of one bucket diluted in
-    the others' total goes unseen). An id names its bucket when there are several."""
+    the others' total goes unseen). An id names its bucket when there are several; ``project``, the buckets'
+    ``project_id`` label."""
+    where = {"project_id": project} if project else {}
     at = DAY + 10 * HOUR + 30 * 60
     usual = max(declared.minimum, 1) * 2
     found = []
@@ -334,10 +410,12 @@ def egress_scenarios(name: str, buckets: Sequence[str], declared: Baseline) -> t
             series
             for other in sorted(set(buckets) - {bucket})
             for end in (at, at - WEEK)
-            for series in _split(name, [{"monitored_resource": "gcs_bucket", "bucket_name": other}], usual, end)
+            for series in _split(
+                name, [{"monitored_resource": "gcs_bucket", "bucket_name": other, **where}], usual, end
+            )
         ]
         for scenario in baseline_scenarios(
-            name, ({"monitored_resource": "gcs_bucket", "bucket_name": bucket},), declared
+            name, ({"monitored_resource": "gcs_bucket", "bucket_name": bucket, **where},), declared
         ):
             series = _merge(*scenario.series, *steady)
             found.append(

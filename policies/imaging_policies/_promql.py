@@ -72,7 +72,9 @@ Value = float | Vector
 
 
 @dataclass(frozen=True)
-class _Selector:
+class Selector:
+    """One selector of a query: its metric name, label matchers ``(label, op, value)``, range and offset."""
+
     name: str
     matchers: tuple[tuple[str, str, str], ...]
     range: int | None = None
@@ -96,6 +98,8 @@ class _Selector:
 class _Parser:
     tokens: list[tuple[str, str]]
     at: int = field(default=0)
+    selectors: list[Selector] = field(default_factory=list)
+    """Every selector read so far, in query order."""
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -140,6 +144,16 @@ MAX_NESTING = 64
 
 def parse(query: str) -> Node:
     """The query as a function of the series and the evaluation time (epoch seconds)."""
+    return _parsed(query)[0]
+
+
+def selectors(query: str) -> tuple[Selector, ...]:
+    """Every selector the query reads (a metric and its label matchers), in query order; raises :class:`PromQLError`
+    where :func:`parse` does. What a query reads, for a caller that judges more than its samples can show."""
+    return _parsed(query)[1]
+
+
+def _parsed(query: str) -> tuple[Node, tuple[Selector, ...]]:
     tokens = _tokens(query)
     depth = run = 0
     for _, text in tokens:
@@ -154,7 +168,7 @@ def parse(query: str) -> Node:
         raise PromQLError("nested too deeply to read") from None
     if parser.peek() is not None:
         raise PromQLError(f"unexpected {parser.word()!r} after the expression")
-    return node
+    return node, tuple(parser.selectors)
 
 
 _LEVELS: Final = (("or",), ("and", "unless"), tuple(_COMPARISONS), ("+", "-"), ("*", "/"))
@@ -237,7 +251,7 @@ def _unary(parser: _Parser) -> Node:
     return _selector_node(_selector(parser, text))
 
 
-def _selector(parser: _Parser, name: str) -> _Selector:
+def _selector(parser: _Parser, name: str) -> Selector:
     matchers: list[tuple[str, str, str]] = []
     if parser.word() == "{":
         parser.take("{")
@@ -260,14 +274,16 @@ def _selector(parser: _Parser, name: str) -> _Selector:
     if parser.word() == "offset":
         parser.take("offset")
         offset = _duration(parser.take()[1])
-    return _Selector(name, tuple(matchers), span, offset)
+    selector = Selector(name, tuple(matchers), span, offset)
+    parser.selectors.append(selector)
+    return selector
 
 
 def _labels(series: Series) -> Labels:
     return frozenset(series.labels.items())
 
 
-def _selector_node(selector: _Selector) -> Node:
+def _selector_node(selector: Selector) -> Node:
     if selector.range is not None:
         raise PromQLError(f"range vector {selector.name}[...] outside a function")
 
@@ -283,7 +299,7 @@ def _selector_node(selector: _Selector) -> Node:
     return run
 
 
-def _window_sum(selector: _Selector, series: Sequence[Series], at: int) -> Vector:
+def _window_sum(selector: Selector, series: Sequence[Series], at: int) -> Vector:
     assert selector.range is not None
     end = at - selector.offset
     found: Vector = {}

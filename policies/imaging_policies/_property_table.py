@@ -58,6 +58,10 @@ SIZE: Final = "capacity, timing or performance tuning; it moves or exposes nothi
 IMMUTABLE_ID: Final = "an identifier chosen at creation"
 BGP_SESSION: Final = "the BGP session's endpoints and liveness; the routes it may learn are judged"
 BGP_ADVERTISED: Final = "which site ranges the peer learns: a way back in, which the ingress firewall judges"
+LISTENS: Final = (
+    "where and how the rule listens; what it forwards to is judged on target (TLS-03, NET-05) and what reaches "
+    "a workload on the ingress firewall (NET-03)"
+)
 PROFILE: Final = "inspects what the rule lets through; the rule's action and match decide what passes"
 
 
@@ -115,6 +119,10 @@ FW_IN = "gcp-compute-firewall-ingress-allowlist gcp-compute-network-denies-ingre
 FW_OUT = "gcp-compute-firewall-egress-allowlist gcp-compute-network-denies-egress"
 FW_LOGS = "gcp-compute-firewall-logging"
 FW_ALL = f"{FW_IN} {FW_OUT}"
+FW_ALLOWS = "gcp-compute-firewall-ingress-allowlist gcp-compute-firewall-egress-allowlist"
+"""NET-03/NET-04's allowlists: they judge every allow rule, whatever its network or priority."""
+FW_DENIES = "gcp-compute-network-denies-ingress gcp-compute-network-denies-egress"
+"""NET-03/NET-04's default deny: it finds each network's deny-all rules."""
 CUSTOM_MODE = "gcp-compute-network-custom-mode"
 RESTRICTED_APIS = "gcp-compute-network-restricted-google-apis"
 NO_DEFAULT_NETWORK = "gcp-compute-no-default-network"
@@ -138,6 +146,10 @@ BINAUTHZ = "gcp-binaryauthorization-requires-attestation"
 NO_KEYS = "gcp-serviceaccount-no-user-managed-keys"
 LEAST_PRIVILEGE = "gcp-iam-least-privilege-roles"
 FEDERATION = "gcp-iam-custom-roles-and-federation"
+FEDERATED_SUBJECT = "gcp-iam-federation-admits-declared-subject"
+"""IAM-14: a workload identity provider admits exactly the subject the site declares."""
+ACCESS_MODEL = "gcp-iam-effective-access-within-intent gcp-iam-needed-grants-in-place"
+"""IAM-10/IAM-11's access model: which resource a grant reaches (a key through its ring, ...)."""
 DEFAULT_ACCOUNTS = "gcp-project-default-service-accounts-deprivileged"
 SERVICES = "gcp-project-services-needed-only"
 GUARD_RAILS = "the guard-rail policies (gcp-orgpolicy-*)"
@@ -179,7 +191,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "ipFilter": BUCKET_IP_FILTER,
             "publicAccessPrevention": BUCKET_PAP,
             "uniformBucketLevelAccess": BUCKET_UNIFORM,
-            "location customPlacementConfig": BUCKET_REGION,
+            "location": BUCKET_REGION,
             "logging": BUCKET_USAGE_LOGS,
             "cors project": SELF,
             "lifecycleRules retentionPolicy softDeletePolicy forceDestroy": NO_LOSS,
@@ -193,6 +205,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "defaultEventBasedHold": "holds new objects until released: it can delay a deletion, never cause one",
             "enableObjectRetention": "lets objects carry their own retention: it can only keep them longer",
             "rpo": "turbo replication between the regions of a dual-region bucket; the location is judged",
+            "customPlacementConfig": (
+                "the two regions of a configurable dual-region, which the API takes only inside a multi-region "
+                "location; the location is judged"
+            ),
         },
         not_judged="autoclass hierarchicalNamespace requesterPays website",
     ),
@@ -220,15 +236,19 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         harmless={"bucket": PARENT, "name": NAME, "deletionPolicy": DELETION},
     ),
     # --- kms -------------------------------------------------------------------------------------
-    tokens.KEY_RING: _row(judged={"project": SELF, "location name": f"{KEY_PROTECTED} {KEY_AGENTS}"}),
+    tokens.KEY_RING: _row(judged={"project": SELF, "location": KEY_AGENTS}, harmless={"name": NAME}),
     tokens.CRYPTO_KEY: _row(
         judged={
             "purpose versionTemplate importOnly skipInitialVersionCreation": KEY_AES,
             "rotationPeriod": KEY_ROTATION,
-            "destroyScheduledDuration deletionPolicy": KEY_PROTECTED,
-            "keyRing": f"{KEY_PROTECTED} {KEY_AGENTS}",
+            "destroyScheduledDuration": KEY_PROTECTED,
+            "keyRing": ACCESS_MODEL,
         },
-        harmless={"name": NAME, "labels": LABELS},
+        harmless={
+            "name": NAME,
+            "labels": LABELS,
+            "deletionPolicy": f"{DELETION}; a key must be protected, so a destroy never reaches it (ENC-05)",
+        },
         not_judged="cryptoKeyBackend keyAccessJustificationsPolicy",
     ),
     tokens.CRYPTO_KEY_VERSION: _row(
@@ -247,7 +267,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         token: _row(
             judged={
                 "cmekSettings": LOG_CMEK,
-                "retentionDays": f"{LOG_LOCKED} {LOG_RECEIVES}",
+                "retentionDays": LOG_LOCKED,
                 "bucketId": f"{LOG_RECEIVES} {SIEM}",
                 **({"locked": LOG_LOCKED, "project": SELF} if token == tokens.PROJECT_BUCKET_CONFIG else {}),
             },
@@ -288,7 +308,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     **{
         token: _row(
             judged={
-                f"destination filter disabled exclusions {parent} {children}".strip(): f"{SIEM} {LOG_EXCLUSIONS}",
+                "filter disabled exclusions": f"{SIEM} {LOG_EXCLUSIONS}",
+                # where a sink sends and whose logs it sees are LOG-08's; LOG-10 judges every sink's exclusions
+                f"destination {parent}": SIEM,
+                **({children: f"{SIEM} {LOG_EXCLUSIONS}"} if children else {}),
                 **({"uniqueWriterIdentity customWriterIdentity": SIEM} if token == tokens.PROJECT_SINK else {}),
             },
             harmless={
@@ -310,7 +333,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         harmless={**_common(), "bucketOptions": "histogram buckets of a distribution metric"},
     ),
     **{
-        token: _row(judged={f"auditLogConfigs service {parent}": f"{AUDIT_EXEMPT} {AUDIT_ON}"})
+        token: _row(judged={"auditLogConfigs service": f"{AUDIT_EXEMPT} {AUDIT_ON}", parent: AUDIT_ON})
         for token, parent in (
             ("gcp:projects/iAMAuditConfig:IAMAuditConfig", "project"),
             ("gcp:folder/iamAuditConfig:IamAuditConfig", "folder"),
@@ -321,16 +344,21 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     tokens.PUBSUB_TOPIC: _row(
         judged={
             "kmsKeyName": LOG_CMEK,
-            "messageRetentionDuration messageTransforms schemaSettings": LOG_PATH,
+            "messageTransforms schemaSettings": LOG_PATH,
             "ingestionDataSourceSettings messageStoragePolicy": LOG_PATH,
             "project": SELF,
         },
-        harmless={"name": NAME, "labels tags": LABELS, "deletionPolicy": DELETION},
+        harmless={
+            "name": NAME,
+            "labels tags": LABELS,
+            "deletionPolicy": DELETION,
+            "messageRetentionDuration": "replay on the topic; each subscription keeps its own backlog (LOG-13)",
+        },
     ),
     tokens.PUBSUB_SUBSCRIPTION: _row(
         judged={
             "pushConfig bigqueryConfig cloudStorageConfig": PULL_ONLY,
-            "topic filter deadLetterPolicy expirationPolicy messageRetentionDuration retainAckedMessages": LOG_PATH,
+            "topic filter deadLetterPolicy expirationPolicy messageRetentionDuration": LOG_PATH,
             "messageTransforms": LOG_PATH,
             "project": SELF,
         },
@@ -340,6 +368,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
             "deletionPolicy": DELETION,
             "ackDeadlineSeconds retryPolicy": "when an unacknowledged message is delivered again; it never drops one",
             "enableExactlyOnceDelivery enableMessageOrdering": "delivery guarantees; they drop or divert nothing",
+            "retainAckedMessages": "keeps more: acknowledged messages stay for replay (LOG-13)",
         },
     ),
     tokens.ALERT_POLICY: _row(
@@ -383,10 +412,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     tokens.WORKLOAD_IDENTITY_POOL_PROVIDER: _row(
         judged={
-            "attributeCondition attributeMapping oidc saml aws x509 disabled workloadIdentityPoolId": FEDERATION,
+            "attributeCondition": f"{FEDERATED_SUBJECT} {NO_KEYS}",
+            "attributeMapping oidc saml aws x509 workloadIdentityPoolId": FEDERATED_SUBJECT,
             "project": SELF,
         },
-        harmless={**_common(), "displayName": NAME, "workloadIdentityPoolProviderId": IMMUTABLE_ID},
+        harmless={
+            **_common(),
+            "displayName": NAME,
+            "workloadIdentityPoolProviderId": IMMUTABLE_ID,
+            "disabled": "a disabled provider federates nobody; an enabled one is judged on what it admits",
+        },
     ),
     "gcp:projects/iAMCustomRole:IAMCustomRole": _row(
         judged={"permissions stage": LEAST_PRIVILEGE, "roleId": LEAST_PRIVILEGE, "project": SELF},
@@ -399,7 +434,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         judged={"parent rules": f"{DENY_READABLE} {GRANT_CAPABLE_DENIED}"},
         harmless={"name": IMMUTABLE_ID, "displayName": NAME, "deletionPolicy": DELETION},
     ),
-    tokens.DEFAULT_SERVICE_ACCOUNTS: _row(judged={"action restorePolicy project": DEFAULT_ACCOUNTS}),
+    tokens.DEFAULT_SERVICE_ACCOUNTS: _row(
+        judged={"action project": DEFAULT_ACCOUNTS},
+        harmless={"restorePolicy": "what a destroy restores (the accounts' former state); it changes no setting"},
+    ),
     tokens.SERVICE_ACCOUNT: _row(
         judged={"project": SELF},
         harmless={
@@ -422,7 +460,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
         judged={"project": SELF}, harmless={"service": "names the Google service whose agent it creates"}
     ),
     tokens.PROJECT_SERVICE: _row(
-        judged={"service disableOnDestroy project": SERVICES},
+        judged={"service disableOnDestroy": SERVICES, "project": SELF},
         harmless={
             "deletionPolicy": DELETION,
             "disableDependentServices": "what a destroy disables besides; disableOnDestroy is judged",
@@ -490,13 +528,23 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     # --- network ---------------------------------------------------------------------------------
     tokens.NETWORK: _row(
         judged={
-            "autoCreateSubnetworks": f"{CUSTOM_MODE} {NO_DEFAULT_NETWORK}",
-            "deleteDefaultRoutesOnCreate routingMode": f"{CUSTOM_MODE} {RESTRICTED_APIS}",
-            "networkFirewallPolicyEnforcementOrder": FW_ALL,
+            "autoCreateSubnetworks deleteDefaultRoutesOnCreate": CUSTOM_MODE,
             "name": f"{NO_DEFAULT_NETWORK} {VIEWER_EGRESS}",
             "project": SELF,
         },
-        harmless={**_common(), "mtu": SIZE, "params": LABELS},
+        harmless={
+            **_common(),
+            "mtu": SIZE,
+            "params": LABELS,
+            "routingMode": (
+                "which regions use the routes a Cloud Router learns; what a router may learn is judged on its "
+                "peers (NET-02)"
+            ),
+            "networkFirewallPolicyEnforcementOrder": (
+                "whether the network's firewall policies apply before or after its VPC rules: every allow rule "
+                "of both is judged on its own, so no order admits more than the allow rules do"
+            ),
+        },
         not_judged=(
             "bgpAlwaysCompareMed bgpBestPathSelectionMode bgpInterRegionCost deleteBgpAlwaysCompareMed "
             "enableUlaInternalIpv6 internalIpv6Range networkProfile"
@@ -504,10 +552,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     tokens.SUBNETWORK: _row(
         judged={
-            "ipCidrRange secondaryIpRanges network": f"{VIEWER_EGRESS} {BUCKET_IP_FILTER}",
+            "ipCidrRange secondaryIpRanges network": BUCKET_IP_FILTER,
             "logConfig": FLOW_LOGS,
             "privateIpGoogleAccess": PGA,
-            "stackType ipv6AccessType externalIpv6Prefix": FW_ALL,
+            "stackType ipv6AccessType externalIpv6Prefix": FW_DENIES,
             "project": SELF,
         },
         harmless={**_common(), "name": NAME, "region": WHERE, "params": LABELS},
@@ -518,22 +566,55 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     tokens.ROUTE: _row(
         judged={
-            "destRange network nextHopGateway nextHopIp nextHopVpnTunnel nextHopIlb nextHopInstance": (
-                f"{CUSTOM_MODE} {RESTRICTED_APIS}"
-            ),
-            "nextHopInstanceZone priority tags": f"{CUSTOM_MODE} {RESTRICTED_APIS}",
+            "destRange nextHopGateway": f"{CUSTOM_MODE} {RESTRICTED_APIS}",
+            # NET-02 judges every route whatever its network; NET-05 looks for each network's own route
+            "network": RESTRICTED_APIS,
+            "nextHopIp nextHopVpnTunnel nextHopIlb nextHopInstance": CUSTOM_MODE,
             "project": SELF,
         },
-        harmless={**_common(), "name": NAME, "params": LABELS},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "params": LABELS,
+            "nextHopInstanceZone": "the zone of nextHopInstance, which is never a declared next hop (NET-02)",
+            "priority": "which of two routes to one range wins: every route is judged on its own (NET-02)",
+            "tags": (
+                "narrows which workloads use the route; the others have no route there at all, the default "
+                "routes being deleted (NET-02)"
+            ),
+        },
     ),
     tokens.FIREWALL: _row(
         judged={
-            "allows denies direction disabled priority network sourceRanges destinationRanges": FW_ALL,
-            "sourceTags sourceServiceAccounts targetTags targetServiceAccounts": FW_ALL,
-            "logConfig enableLogging": FW_LOGS,
+            "direction disabled targetTags targetServiceAccounts": FW_ALL,
+            # an allow rule is judged wherever it is; a deny rule lets nothing through (a VPC rule has one of
+            # them: ExactlyOneOf allow, deny in resource_compute_firewall.go, terraform-provider-google-beta 93c65b2)
+            "allows": FW_ALLOWS,
+            "denies network": FW_DENIES,
+            # a source narrows an egress rule (the deny-all must not be narrowed) and judges an ingress allow;
+            # an ingress rule's sourceTags/sourceServiceAccounts only add sources to its sourceRanges
+            "sourceRanges": f"{FW_IN} gcp-compute-network-denies-egress",
+            "sourceTags sourceServiceAccounts": (
+                "gcp-compute-firewall-ingress-allowlist gcp-compute-network-denies-egress"
+            ),
+            "destinationRanges": f"{FW_OUT} gcp-compute-network-denies-ingress",
+            "logConfig": FW_LOGS,
             "project": SELF,
         },
-        harmless={**_common(), "name": NAME, "params": LABELS},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "params": LABELS,
+            "priority": (
+                "the order rules apply in: every allow rule is judged on its own, and a deny-all denies what no "
+                "allow rule admits at any priority"
+            ),
+            "enableLogging": (
+                "read by the provider only when logConfig is absent, which LOG-04 reports; with logConfig the "
+                "provider sends enable true whatever it says (terraform-provider-google-beta 93c65b2, "
+                "google-beta/services/compute/resource_compute_firewall.go, expandComputeFirewallLogConfig)"
+            ),
+        },
     ),
     **dict.fromkeys(("gcp:compute/firewallPolicyRule:FirewallPolicyRule",), _FIREWALL_POLICY_RULE),
     "gcp:compute/networkFirewallPolicyRule:NetworkFirewallPolicyRule": {
@@ -645,11 +726,18 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     tokens.DNS_POLICY: _row(
         judged={
-            "networks alternativeNameServerConfig enableInboundForwarding": RESTRICTED_APIS,
-            "enableLogging": DNS_LOGS,
+            "alternativeNameServerConfig": RESTRICTED_APIS,
+            "enableLogging networks": DNS_LOGS,
             "project": SELF,
         },
-        harmless={**_common(), "name": NAME},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "enableInboundForwarding": (
+                "lets the hospital's resolvers query the VPC's zones; the site's own queries still resolve in "
+                "Cloud DNS (alternativeNameServerConfig is judged)"
+            ),
+        },
         not_judged="dns64Config",
     ),
     tokens.DNS_RECORD_SET: _row(
@@ -664,16 +752,30 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     **{
         token: _row(
             judged={
-                "protocol tlsSettings": BACKEND_HTTPS,
+                "protocol": BACKEND_HTTPS,
                 "logConfig": BACKEND_LOGS,
                 "securityPolicy": f"{ARMOR_IN_STACK} {ARMOR}",
                 "backends iap loadBalancingScheme healthChecks portName": TRAFFIC,
                 "project": SELF,
-                **({"edgeSecurityPolicy": ARMOR} if regional == "" else {}),
             },
             harmless={
                 **_common(),
                 "name": NAME,
+                "tlsSettings": (
+                    "how the load balancer checks the backend's certificate (SNI, accepted names): it can only "
+                    "add checks to the TLS that protocol sets"
+                ),
+                **(
+                    {
+                        "edgeSecurityPolicy": (
+                            "an edge policy filters requests before the backend's securityPolicy, which every "
+                            "request reaching the backend still meets: it can only deny more (serving from a cache "
+                            "needs enableCdn, not judged)"
+                        )
+                    }
+                    if regional == ""
+                    else {}
+                ),
                 "affinityCookieTtlSec circuitBreakers connectionDrainingTimeoutSec consistentHash": SIZE,
                 "localityLbPolicy outlierDetection sessionAffinity timeoutSec strongSessionAffinityCookie": SIZE,
                 "ipAddressSelectionPolicy customMetrics dynamicForwarding": SIZE,
@@ -697,7 +799,7 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     },
     **{
         token: _row(
-            judged={"rules type": f"{ARMOR_IN_STACK} {ARMOR}", "project": SELF},
+            judged={"rules type": ARMOR, "project": SELF},
             harmless={**_common(), "name": NAME, **({"region": WHERE} if "region" in token else {"labels": LABELS})},
             not_judged=(
                 "advancedOptionsConfig ddosProtectionConfig userDefinedFields"
@@ -741,7 +843,8 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     },
     "gcp:compute/targetHttpsProxy:TargetHttpsProxy": _row(
         judged={
-            "sslPolicy sslCertificates": TLS_PROXY,
+            "sslPolicy": TLS_PROXY,
+            "sslCertificates": "gcp-certificatemanager-references-in-stack",
             "urlMap certificateManagerCertificates certificateMap serverTlsPolicy": TRAFFIC,
             "quicOverride tlsEarlyData": TRAFFIC,
             "project": SELF,
@@ -794,11 +897,16 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:compute/globalForwardingRule:GlobalForwardingRule": _row(
         judged={
-            "target ipAddress ipProtocol portRange loadBalancingScheme": f"{REDIRECT_ONLY} {RESTRICTED_APIS}",
-            "network subnetwork": RESTRICTED_APIS,
+            "target": f"{REDIRECT_ONLY} {RESTRICTED_APIS}",
             "project": SELF,
         },
-        harmless={**_common(), "name": NAME, "labels": LABELS, "ipVersion networkTier": SIZE},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "labels": LABELS,
+            "ipVersion networkTier": SIZE,
+            "ipAddress ipProtocol portRange loadBalancingScheme network subnetwork": LISTENS,
+        },
         not_judged=(
             "allowPscGlobalAccess externalManagedBackendBucketMigrationState "
             "externalManagedBackendBucketMigrationTestingPercentage metadataFilters noAutomateDnsZone "
@@ -807,13 +915,18 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     ),
     "gcp:compute/forwardingRule:ForwardingRule": _row(
         judged={
-            "target backendService ipAddress ipProtocol portRange ports allPorts loadBalancingScheme": (
-                f"{REDIRECT_ONLY} {RESTRICTED_APIS}"
-            ),
-            "network subnetwork": RESTRICTED_APIS,
+            "target": f"{REDIRECT_ONLY} {RESTRICTED_APIS}",
+            "backendService": REDIRECT_ONLY,
             "project": SELF,
         },
-        harmless={**_common(), "name": NAME, "labels": LABELS, "region": WHERE, "ipVersion networkTier": SIZE},
+        harmless={
+            **_common(),
+            "name": NAME,
+            "labels": LABELS,
+            "region": WHERE,
+            "ipVersion networkTier": SIZE,
+            "ipAddress ipProtocol portRange ports allPorts loadBalancingScheme network subnetwork": LISTENS,
+        },
         not_judged=(
             "allowGlobalAccess allowPscGlobalAccess ipCollection isMirroringCollector noAutomateDnsZone "
             "recreateClosedPsc serviceDirectoryRegistrations serviceLabel sourceIpRanges"

@@ -38,7 +38,9 @@ from imaging_policies._detection_samples import (
     denied_entries,
     egress_scenarios,
     off_hours_scenarios,
+    read_principals,
 )
+from imaging_policies._detector_reach import ALLOWED_LABELS, EVERYONE_COUNTED, filter_problems, query_problems
 from imaging_policies._log_filters import on_image_buckets, site_samples
 from imaging_policies._log_samples import images_of
 from imaging_policies._logquery import QuerySyntaxError, parse
@@ -78,9 +80,6 @@ _SETTING: Final = {
     "denied-vs-last-week": "deniedRequests",
 }
 _PROMQL: Final = ("conditionPrometheusQueryLanguage", "query")
-_READERS: Final = ({"principal": "reader-a"}, {"principal": "reader-b"})
-"""Image reads are counted per principal: the scenarios split each volume over two, as a copy by two
-identities would."""
 
 
 def _skip(resource: str, *path: str) -> None:
@@ -140,8 +139,9 @@ def _filter_problem(log_filter: Any, samples: AccessSamples) -> str | None:
     if hits is None:
         return "has a filter the pack cannot parse"
     missed = [e.id for e in samples.attacks if e.id not in hits]
-    if missed:
-        return f"does not select {', '.join(missed)}"
+    reach = filter_problems(parse(log_filter), samples.intended)
+    if missed or reach:
+        return "; ".join([*([f"does not select {', '.join(missed)}"] if missed else []), *reach])
     noisy = _selected(log_filter, samples.quiet) or []
     if noisy:
         return f"also selects {', '.join(noisy)}, the site's intended principals (an alert nobody can act on)"
@@ -253,10 +253,11 @@ def _unexpected_access(args: StackValidationArgs, report: Report) -> None:
         )
 
 
-def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[str], str]:
-    """The PromQL metric names the detector may watch, and what they must count (for messages)."""
+def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[str], str, list[str]]:
+    """The PromQL metric names the detector may watch, what they must count (for messages), and why a metric
+    that selects every sample is no source (it names a principal or reads what an attacker chooses)."""
     if required.key == "egress-vs-last-week":
-        return [SENT_BYTES], "each image bucket's sent bytes"
+        return [SENT_BYTES], "each image bucket's sent bytes", []
     if required.key == "denied-vs-last-week":
         entries: Sequence[Entry] = denied_entries(site)
         what = "denied requests"
@@ -264,7 +265,7 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[s
         reads = [s for s in site_samples() if s.id == "image-read"]
         entries = [Entry(s.id, s.entry) for s in on_image_buckets(reads, stack.image_buckets)]
         what = "the image buckets' reads"
-    names = []
+    names, narrowed = [], []
     for metric in stack.metrics:
         log_filter, name = leaf(metric.props, "filter"), as_str(leaf(metric.props, "name"))
         if (
@@ -273,19 +274,25 @@ def _sources(required: RequiredAlert, stack: _Stack, site: Site) -> tuple[list[s
             and _selected(log_filter, entries) == [e.id for e in entries]
             and metric_scope_problem(metric, site.project) is None
         ):
-            names.append(metric_name(f"logging.googleapis.com/user/{name}"))
-    return names, what
+            if reach := filter_problems(parse(log_filter), EVERYONE_COUNTED):
+                narrowed.append(f"metric {metric.name!r} {'; '.join(reach)}")
+            else:
+                names.append(metric_name(f"logging.googleapis.com/user/{name}"))
+    return names, what, narrowed
 
 
 def _scenarios(required: RequiredAlert, source: str, site: Site, buckets: Sequence[str]) -> tuple[Scenario, ...]:
     declared = declaration(site_setting)
     if required.key == "off-hours-bulk-read":
-        return off_hours_scenarios(source, _READERS, declared.off_hours)
+        return off_hours_scenarios(source, read_principals(site), declared.off_hours)
     if required.key == "egress-vs-last-week":  # each image bucket against its own past, the others steady
         return egress_scenarios(
-            source, buckets or (images_of(site.project, site.code),), declared.baselines[_SETTING[required.key]]
+            source,
+            buckets or (images_of(site.project, site.code),),
+            declared.baselines[_SETTING[required.key]],
+            project=site.project,
         )
-    labels: tuple[Mapping[str, str], ...] = ({},) if required.key == "denied-vs-last-week" else _READERS
+    labels: tuple[Mapping[str, str], ...] = ({},) if required.key == "denied-vs-last-week" else read_principals(site)
     return baseline_scenarios(source, labels, declared.baselines[_SETTING[required.key]])
 
 
@@ -296,7 +303,10 @@ def _query_problem(
     normal)."""
     problems = []
     for source in sources:
-        wrong = []
+        try:
+            wrong = query_problems(query, source, ALLOWED_LABELS.get(required.key, frozenset()))
+        except PromQLError as error:
+            return f"cannot be evaluated by the pack ({error})"
         for scenario in _scenarios(required, source, site, buckets):
             try:
                 fired = fires(query, scenario.series, scenario.at)
@@ -318,9 +328,9 @@ def _baselines(args: StackValidationArgs, report: Report) -> None:
         return
     stack, disabled_seen = _Stack.of(args), set[str]()  # a disabled channel: one finding per control
     for required in BASELINES:
-        sources, what = _sources(required, stack, site)
+        sources, what, narrowed = _sources(required, stack, site)
         found: list[tuple[PolicyResource, list[int]]] = []
-        near: list[str] = []
+        near: list[str] = narrowed
         unknown: str | None = None
         for policy in stack.policies:
             for index, condition in enumerate(items(policy.props, "conditions")):

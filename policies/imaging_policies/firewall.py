@@ -260,17 +260,35 @@ IPV6_STACKS = frozenset({"IPV4_IPV6", "IPV6_ONLY"})
 WHOLE_FAMILY = {4: frozenset({"0.0.0.0/0", "0.0.0.0"}), 6: frozenset({"::/0", "::0", "::"})}  # noqa: S104 - ranges
 
 
+NARROWING = {"INGRESS": ("destinationRanges",), "EGRESS": ("sourceRanges", "sourceTags", "sourceServiceAccounts")}
+"""What narrows a rule to some of its direction's traffic besides its targets: the destination of an ingress
+rule, the source of an egress rule (an egress rule's source is one of the network's own workloads). A
+deny-all narrowed by one of them denies only that part and lets the rest meet GCP's implied rules (egress:
+allow all). An ingress rule's ``sourceTags``/``sourceServiceAccounts`` are OR-ed with its ``sourceRanges``:
+they widen it, never narrow it."""
+
+
+def _whole(ranges: list[Any], family: int) -> bool:
+    return UNKNOWN in ranges or bool(set(ranges) & WHOLE_FAMILY[family])
+
+
+def _narrowed_by(props: Any, direction: str, family: int) -> list[str]:
+    """The properties that narrow a deny rule of ``direction`` to part of ``family``'s traffic."""
+    found = []
+    for key in NARROWING[direction]:
+        values = items(props, key)
+        if values and not (key.endswith("Ranges") and _whole(values, family)):
+            found.append(key)
+    return found
+
+
 def _is_deny_all(rule: PolicyResource, direction: str, family: int) -> bool:
     """A logged-or-not VPC rule that denies every protocol to or from every address of ``family`` for every
-    workload (an egress rule without destinationRanges covers IPv4 only)."""
+    workload (an egress rule without destinationRanges covers IPv4 only), narrowed by nothing."""
     props = rule.props
     ranges_key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
     ranges = items(props, ranges_key)
-    covers_all = (
-        UNKNOWN in ranges
-        or bool(set(ranges) & WHOLE_FAMILY[family])
-        or (direction == "EGRESS" and family == 4 and not ranges)
-    )
+    covers_all = _whole(ranges, family) or (direction == "EGRESS" and family == 4 and not ranges)
     protocols = {leaf(d, "protocol") for d in items(props, "denies")}
     return (
         _direction(props) == direction
@@ -278,6 +296,7 @@ def _is_deny_all(rule: PolicyResource, direction: str, family: int) -> bool:
         and bool(protocols & {"all", UNKNOWN})
         and covers_all
         and not _targets(props)
+        and not _narrowed_by(props, direction, family)
     )
 
 
@@ -311,6 +330,7 @@ def _unseen_firewall_policies(args: StackValidationArgs) -> list[tuple[PolicyRes
 
 def _default_deny(direction: str, control: str) -> Any:
     ranges_key = "sourceRanges" if direction == "INGRESS" else "destinationRanges"
+    narrowing = " or ".join(NARROWING[direction])
 
     def check(args: StackValidationArgs, report: Report) -> None:
         for network in stack_networks(args):
@@ -319,7 +339,7 @@ def _default_deny(direction: str, control: str) -> Any:
                 report(
                     f"network {network.name!r} has no deny-all {direction.lower()} rule: a Firewall with "
                     f"direction {direction}, denies [{{protocol: 'all'}}], {ranges_key} ['0.0.0.0/0'], "
-                    f"no targets, priority 65535 and logging ({control}).",
+                    f"no targets, no {narrowing}, priority 65535 and logging ({control}).",
                     network.urn,
                 )
             ipv6 = _ipv6_subnets(args, network)
@@ -328,7 +348,7 @@ def _default_deny(direction: str, control: str) -> Any:
                     f"network {network.name!r} has IPv6 subnets ({', '.join(ipv6)}) but no IPv6 deny-all "
                     f"{direction.lower()} rule, so IPv6 traffic meets only GCP's implied rules. Add a Firewall "
                     f"with direction {direction}, denies [{{protocol: 'all'}}], {ranges_key} ['::/0'], no "
-                    f"targets, priority 65535 and logging ({control}).",
+                    f"targets, no {narrowing}, priority 65535 and logging ({control}).",
                     network.urn,
                 )
         for association, value in _unseen_firewall_policies(args) if direction == "EGRESS" else []:

@@ -76,6 +76,12 @@ def _aes256(args: ResourceValidationArgs, report: Report) -> None:
             "importOnly is true: the key material would be imported, so a copy exists outside Cloud KMS. "
             "Remove importOnly and let Cloud KMS generate the key."
         )
+    if leaf(args.props, "skipInitialVersionCreation") is True:
+        report(
+            "skipInitialVersionCreation is true: Cloud KMS generates no version, so the key's first version is "
+            "made outside the stack, by an import (a copy of the key material outside Cloud KMS) or by hand. "
+            "Remove skipInitialVersionCreation and let Cloud KMS generate the key."
+        )
     allowed = list(args.get_config().get("allowedProtectionLevels", ["SOFTWARE", "HSM"]))
     level = leaf(args.props, "versionTemplate", "protectionLevel") or "SOFTWARE"
     if level is not UNKNOWN and level not in allowed:
@@ -86,6 +92,7 @@ def _aes256(args: ResourceValidationArgs, report: Report) -> None:
         ("versionTemplate", "algorithm"),
         ("versionTemplate", "protectionLevel"),
         ("importOnly",),
+        ("skipInitialVersionCreation",),
     ):
         known(args.props, *path)
 

@@ -372,6 +372,7 @@ def _siem_export(args: StackValidationArgs, report: Report) -> None:
     for sink in sinks:
         _undeclared_export(sink, destinations[sink.urn], declared, siem, report)
     for sink in to_siem:
+        _own_writer(sink, report)
         _publisher_only(args, sink, destinations[sink.urn], report)
     for dataset in (r for r in args.resources if r.resource_type == tokens.LINKED_DATASET):
         bucket = as_str(leaf(dataset.props, "bucket"))
@@ -402,6 +403,34 @@ def _undeclared_export(
             f"sink {sink.name!r} exports {describe(hits)} to {destination}, which the site does not declare "
             f"(the SIEM is {siem}). Send security logs only to the declared SIEM destination and the locked "
             "log bucket, or narrow the filter to the logs that destination is for.",
+            sink.urn,
+        )
+
+
+SHARED_WRITER = "serviceAccount:cloud-logs@system.gserviceaccount.com"
+"""The writer of every project sink without a unique writer identity (the provider's and the Logging API's
+``uniqueWriterIdentity`` reference): one identity for every project's such sinks."""
+
+
+def _own_writer(sink: PolicyResource, report: Report) -> None:
+    """A SIEM sink writes as its own Logging identity: not the identity every project's legacy sinks share,
+    not a service account someone can act as (either could publish forged entries into the SIEM topic)."""
+    if (
+        sink.resource_type == tokens.PROJECT_SINK
+        and known(sink.props, "uniqueWriterIdentity", resource=sink.name) is False
+    ):
+        report(
+            f"sink {sink.name!r} has uniqueWriterIdentity false, so it writes as {SHARED_WRITER}, the identity "
+            "every project's sinks without one share: its publisher grant on the SIEM topic lets any of them "
+            "publish into the SIEM. Set uniqueWriterIdentity to true.",
+            sink.urn,
+        )
+    custom = known(sink.props, "customWriterIdentity", resource=sink.name)
+    if custom not in (None, ""):
+        report(
+            f"sink {sink.name!r} writes as customWriterIdentity {custom}, a service account whoever can act as "
+            "it can publish forged entries into the SIEM topic with. Remove customWriterIdentity (the sink's "
+            "own Logging identity writes).",
             sink.urn,
         )
 

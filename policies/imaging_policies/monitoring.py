@@ -20,6 +20,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from imaging_policies import tokens
+from imaging_policies._detector_reach import counting_everyone
 from imaging_policies._log_filters import on_image_buckets, select, site_samples
 from imaging_policies._log_samples import Sample
 from imaging_policies._props import UNKNOWN, as_str, items, known, leaf, names, property_dependencies
@@ -58,8 +59,13 @@ def _entries(required: RequiredAlert, samples: tuple[Sample, ...]) -> tuple[Samp
     return tuple(s for s in samples if required.key in s.trips)
 
 
-def _catches(log_filter: Any, entries: tuple[Sample, ...]) -> bool:
-    return select(log_filter, entries).keeps_all(entries)
+def _catches(log_filter: Any, entries: tuple[Sample, ...], key: str = "") -> bool:
+    return select(log_filter, entries).keeps_all(entries) and not _narrowed(key, log_filter)
+
+
+def _narrowed(key: str, log_filter: Any) -> list[str]:
+    """The read-spike metric counts every principal: what its filter reads beyond that, whatever the samples hold."""
+    return counting_everyone(log_filter) if key == SPIKE_KEY else []
 
 
 _LOG_METRIC: Final = r'metric\.type\s*=\s*"logging\.googleapis\.com/user/(?P<{0}>[^"\\]+)"'
@@ -129,11 +135,11 @@ def metric_scope_problem(metric: PolicyResource, project: str | None) -> str | N
     return None
 
 
-def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str]) -> bool:
+def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str], key: str = "") -> bool:
     """Whether an alert condition fires on the event: a log-match on it, or a threshold on its metric. An
     unknown threshold filter is not taken for the event's alert (:func:`_unknown_threshold`)."""
     matched = leaf(condition, "conditionMatchedLog", "filter")
-    if matched is not None and _catches(matched, entries):
+    if matched is not None and _catches(matched, entries, key):
         return True
     return threshold_metric(condition) in metric_names
 
@@ -183,6 +189,8 @@ def _reaches_declared(names: list[Any], used: list[PolicyResource], declared: Lo
     if any(n in declared.channels for n in names) or any(leaf(c.props, "name") in declared.channels for c in enabled):
         return True
     for channel in enabled:
+        if leaf(channel.props, "type") not in ("email", UNKNOWN):
+            continue  # only an email channel sends to its email_address label
         email = leaf(channel.props, "labels", "email_address")
         if email is UNKNOWN or (isinstance(email, str) and email.lower() in declared.emails):
             return True
@@ -235,11 +243,13 @@ def _check_alert(
     metrics = [r for r in resources if r.resource_type == tokens.LOG_METRIC and leaf(r.props, "disabled") is not True]
     policies = [r for r in resources if r.resource_type == tokens.ALERT_POLICY]
     channels = [r for r in resources if r.resource_type == tokens.NOTIFICATION_CHANNEL]
-    catching = [m for m in metrics if _catches(leaf(m.props, "filter"), entries)]
+    catching = [m for m in metrics if _catches(leaf(m.props, "filter"), entries, required.key)]
     scoped = [problem for m in catching if (problem := metric_scope_problem(m, project))]
     names = {n for m in catching if metric_scope_problem(m, project) is None and (n := as_str(leaf(m.props, "name")))}
     unknown_name = next((m for m in catching if leaf(m.props, "name") is UNKNOWN), None)
-    alerting = [p for p in policies if any(_alerts_on(c, entries, names) for c in items(p.props, "conditions"))]
+    alerting = [
+        p for p in policies if any(_alerts_on(c, entries, names, required.key) for c in items(p.props, "conditions"))
+    ]
     enabled = [p for p in alerting if leaf(p.props, "enabled") is not False]
     if not enabled:
         if unknown_name is not None:
@@ -260,6 +270,14 @@ def _check_alert(
             else f"a logging Metric whose filter selects {', '.join(s.id for s in entries)}"
         )
         near = _near_misses(metrics, entries)
+        narrowed = [
+            f"metric {m.name!r} {'; '.join(p)}"
+            for m in metrics
+            if select(leaf(m.props, "filter"), entries).keeps_all(entries)
+            and (p := _narrowed(required.key, leaf(m.props, "filter")))
+        ]
+        if narrowed:
+            near = f" ({'; '.join(narrowed)})" + near
         if scoped:
             near = f" ({'; '.join(scoped)})" + near
         report(

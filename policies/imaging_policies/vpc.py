@@ -211,6 +211,26 @@ def _resolves_restricted(records: Iterable[PolicyResource]) -> tuple[bool, bool]
     return has_a, has_cname
 
 
+def _google_api_answer(record: PolicyResource) -> str | None:
+    """Why a record of a zone serving the network answers a Google API name with something else than the
+    restricted VIP (an A record outside it, a CNAME to another name, a routing policy's answers, which the pack
+    does not read), or ``None``. A more specific name overrides ``*.googleapis.com.``."""
+    props = record.props
+    name, kind = leaf(props, "name"), leaf(props, "type")
+    if not isinstance(name, str) or not name.rstrip(".").endswith(GOOGLEAPIS.rstrip(".")):
+        return None
+    if leaf(props, "routingPolicy") is not None:
+        return f"{name} {kind} answers through routingPolicy, whose answers the pack does not hold to the VIP"
+    data = set(items(props, "rrdatas"))
+    if UNKNOWN in data or kind is UNKNOWN:
+        return None
+    if kind == "A" and not data <= RESTRICTED_GOOGLE_APIS_ADDRESSES:
+        return f"{name} A {', '.join(sorted(map(str, data)))} is outside the restricted VIP"
+    if kind == "CNAME" and not data <= {RESTRICTED_HOST}:
+        return f"{name} CNAME {', '.join(sorted(map(str, data)))} is not {RESTRICTED_HOST}"
+    return None
+
+
 def _private_google_path(args: StackValidationArgs, report: Report) -> None:
     for network in stack_networks(args):
         routes = [
@@ -229,6 +249,14 @@ def _private_google_path(args: StackValidationArgs, report: Report) -> None:
             )
         zones = [z for z in args.resources if z.resource_type == tokens.DNS_MANAGED_ZONE and _zone_serves(z, network)]
         resolved = [_resolves_restricted(_records_of(args, zone)) for zone in zones]
+        for record in (r for zone in zones for r in _records_of(args, zone)):
+            if (answer := _google_api_answer(record)) is not None:
+                report(
+                    f"DNS record {record.name!r} in the network's {GOOGLEAPIS} zone: {answer}, so that API "
+                    f"resolves to another address than {RESTRICTED_GOOGLE_APIS}. Remove it (*.{GOOGLEAPIS} "
+                    f"answers {RESTRICTED_HOST}).",
+                    record.urn,
+                )
         if not any(a and cname for a, cname in resolved):
             report(
                 f"network {network.name!r} has no private DNS zone '{GOOGLEAPIS}' that resolves "

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from imaging_policies import _detection_samples as samples
 from imaging_policies import detection as pack_detection
+from imaging_policies._detector_reach import Intended
 from imaging_policies._logquery import matches
 from imaging_policies._promql import fires, metric_name
 
@@ -111,10 +112,10 @@ def test_a_site_without_auditors_intends_nobody_to_read_its_logs() -> None:
 
 
 def _scenarios(site: str, key: str) -> tuple[samples.Scenario, ...]:
-    resources, config, _ = _site(site)
+    resources, config, where = _site(site)
     declared = samples.declaration(_settings(site))
     reads = metric_name(f"logging.googleapis.com/user/{config.site_code}-image-read-spike")
-    readers = ({"principal": "a"}, {"principal": "b"})
+    readers = samples.read_principals(where)
     if key == "off-hours-bulk-read":
         return samples.off_hours_scenarios(reads, readers, declared.off_hours)
     if key == "egress-vs-last-week":
@@ -223,14 +224,14 @@ def test_the_program_intends_whom_the_packs_access_model_intends(site: str) -> N
     _, pack = access.model(resources, stacks.load(site).config)
     mine = site_intent(config)
 
-    def people(intent: detections.AccessIntent, agents: tuple[str, ...] = ()) -> list[str]:
-        return sorted({*intent.accounts, *agents, *(f"someone@{d}" for d in intent.domains)})
+    def people(intent: detections.AccessIntent, agents: tuple[str, ...] = ()) -> Intended:
+        return Intended(frozenset({*intent.accounts, *agents}), frozenset(intent.domains))
 
     number = pack.site.number
     assert number
-    assert people(mine.image_readers) == samples._intended(pack, "image bucket", samples.READ_IMAGE)
-    assert people(mine.key_users, service_agents(number)) == samples._intended(pack, "key", samples.DECRYPT)
-    assert people(mine.log_readers) == samples._intended(pack, "security-log bucket", samples.READ_LOGS)
+    assert people(mine.image_readers) == samples.intended(pack, "image bucket", samples.READ_IMAGE)
+    assert people(mine.key_users, service_agents(number)) == samples.intended(pack, "key", samples.DECRYPT)
+    assert people(mine.log_readers) == samples.intended(pack, "security-log bucket", samples.READ_LOGS)
 
 
 def test_the_pack_copies_the_detection_defaults() -> None:

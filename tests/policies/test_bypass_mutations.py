@@ -171,6 +171,10 @@ CASES = [
                     "gcp-iam-needed-grants-in-place",
                     "gcp-storage-bucket-keeps-contents",
                     "gcp-storage-bucket-usage-logs",
+                    # the decoy may hold images, and no image detector watches it (LOG-12, LOG-16, LOG-17)
+                    "gcp-monitoring-site-security-alerts",
+                    "gcp-monitoring-unexpected-access-detectors",
+                    "gcp-monitoring-baseline-detectors",
                 }
             ),
         ),

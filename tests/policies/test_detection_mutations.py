@@ -21,9 +21,10 @@ from tests.plans import site_plan
 from tests.policies.mutation import Case, Mutation, add_resource, assert_rejected, on, remove, set_prop
 from tests.sites import by_name
 
-CONTROLS = ("LOG-16", "LOG-17", "LOG-18")
+CONTROLS = ("LOG-12", "LOG-16", "LOG-17", "LOG-18")
 
 UNEXPECTED = "gcp-monitoring-unexpected-access-detectors"
+SPIKE = "gcp-monitoring-site-security-alerts"
 BASELINE = "gcp-monitoring-baseline-detectors"
 FINDINGS = "gcp-scc-findings-to-siem"
 WITHIN_INTENT = "gcp-iam-effective-access-within-intent"
@@ -325,7 +326,125 @@ SCOPE_AND_FILTER = [
 ]
 
 
-SPIKE = "gcp-monitoring-site-security-alerts"
+def _append(clause: str, *path: str | int) -> Callable[[Resource], None]:
+    """Add `` AND <clause>`` to the string at ``path`` (inputs and outputs alike)."""
+
+    def change(r: Resource) -> None:
+        for props in (r.inputs, r.outputs):
+            node = props
+            for key in path[:-1]:
+                node = node[key]
+            if isinstance(node.get(path[-1]), str) and not node[path[-1]].endswith(clause):
+                node[path[-1]] = f"{node[path[-1]]} AND {clause}"
+
+    return change
+
+
+WHO = "protoPayload.authenticationInfo.principalEmail"
+READ_SERIES = "logging_googleapis_com:user_lau_image_read_spike[1h])) >"
+
+NARROWED = [
+    # Each narrows a detector on a value no sample held before (the samples now vary it too); the pack refuses the
+    # field, the bare term or the principal comparison itself, whatever the samples hold.
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on(
+                "lau-detectors-unexpected-image-read",
+                _append('NOT protoPayload.requestMetadata.callerSuppliedUserAgent:"rclone"', "filter"),
+            ),
+            "reads protoPayload.requestMetadata.callerSuppliedUserAgent, which the caller chooses",
+            stack=True,
+        ),
+        id="image-read-detector-ignores-a-client",
+    ),  # LOG-16: "the nightly rclone sync to the research share is noise": an attacker using rclone is never seen
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-image-read", _append('NOT "rclone"', "filter")),
+            'reads the bare term "rclone"',
+            stack=True,
+        ),
+        id="image-read-detector-ignores-a-bare-word",
+    ),  # LOG-16: the same exclusion typed as a console search word: it reads every string, the user agent included
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-image-read", _append(f'NOT {WHO}:"chuv"', "filter")),
+            'compares protoPayload.authenticationInfo.principalEmail:"chuv", which is not exactly an intended',
+            stack=True,
+        ),
+        id="image-read-detector-trusts-any-name-with-the-hospitals-word",
+    ),  # LOG-16: "everything of ours": an insider's chuv-export@gmail.example, any *chuv* account, reads unseen
+    pytest.param(
+        Case(
+            UNEXPECTED,
+            on("lau-detectors-unexpected-key-use", _append(f'NOT {WHO}=~"svc-"', "filter")),
+            'compares protoPayload.authenticationInfo.principalEmail=~"svc-"',
+            stack=True,
+        ),
+        id="key-use-detector-trusts-every-svc-account",
+    ),  # LOG-16: "svc- accounts are automation": a stolen key of any svc-* account, anywhere, decrypts unseen
+    pytest.param(
+        Case(
+            BASELINE,
+            on(
+                "lau-detectors-image-reads-vs-last-week-alert",
+                _rewrite(
+                    READ_SERIES,
+                    READ_SERIES.replace("[1h]", '{principal=~"reader-.+"}[1h]'),
+                    *PROMQL,
+                ),
+            ),
+            'matches logging_googleapis_com:user_lau_image_read_spike{principal=~"reader-.+"}',
+            stack=True,
+        ),
+        id="read-baseline-counts-only-reader-accounts",
+    ),  # LOG-17: copied from a dashboard of the reader accounts: a copy by any other identity is never counted
+    pytest.param(
+        Case(
+            BASELINE,
+            on(
+                "lau-detectors-egress-vs-last-week-alert",
+                _rewrite(
+                    'monitored_resource="gcs_bucket"}', 'method!="GetObject",monitored_resource="gcs_bucket"}', *PROMQL
+                ),
+            ),
+            'matches storage_googleapis_com:network_sent_bytes_count{method!="GetObject"}',
+            stack=True,
+        ),
+        id="egress-baseline-ignores-object-downloads",
+    ),  # LOG-17: "downloads are the read detector's job": the bytes of a bulk download are no longer compared
+    pytest.param(
+        Case(
+            BASELINE,
+            on("lau-detectors-denied-requests", _append(f'NOT {WHO}="pentest@chuv.example"', "filter")),
+            'compares protoPayload.authenticationInfo.principalEmail="pentest@chuv.example": the metric must count',
+            stack=True,
+        ),
+        id="denied-metric-skips-the-pentest-account",
+    ),  # LOG-17: the red team's account left out of the denied count; whoever holds its password probes unseen
+    pytest.param(
+        Case(
+            SPIKE,
+            on("lau-alerts-image-read-spike", _append('NOT "rclone"', "filter")),
+            "(metric 'lau-alerts-image-read-spike' reads the bare term \"rclone\"",
+            stack=True,
+            also=frozenset({BASELINE}),  # the read baselines watch the same metric, now no source of them either
+        ),
+        id="read-spike-metric-ignores-a-bare-word",
+    ),  # LOG-12: the spike metric "without the research sync": a bulk copy with rclone never spikes
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("case", NARROWED)
+def test_a_detector_narrowed_on_what_an_attacker_chooses_is_rejected(policy_pack, case: Case, mode: str):
+    """A clause on the caller's client, a bare word, a principal comparison beyond the intent, a label matcher: each
+    refused by what it reads, not only by the samples (which hold a few values of each)."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
 RESEARCH = "chuv-imaging-lau-lau-research"
 
 
@@ -553,9 +672,36 @@ def _metric_in_the_site_project(resources: list[Resource]) -> None:
     on("lau-detectors-unexpected-key-use", set_prop("project", value="chuv-imaging-lau"))(resources)
 
 
+def _intent_first_dots_backslashed(resources: list[Resource]) -> None:
+    """The image-read filter written by hand: the intended domain's dots escaped with a backslash (the filter string
+    escapes the backslash), the exclusion of the intended principals first, the accounts in another order."""
+
+    def rewrite(r: Resource) -> None:
+        for props in {id(p): p for p in (r.inputs, r.outputs)}.values():  # the outputs may be the inputs' object
+            asset, _, intended = props["filter"].partition(" AND NOT (")
+            terms = intended.removesuffix(")").replace("[.]", "\\\\.").split(" OR ")
+            props["filter"] = f"NOT ({' OR '.join(reversed(terms))}) AND {asset}"
+
+    on("lau-detectors-unexpected-image-read", rewrite)(resources)
+
+
+def _egress_on_the_site_project(resources: list[Resource]) -> None:
+    """The egress query also matches the bucket's project (a label of the gcs_bucket resource)."""
+    on(
+        "lau-detectors-egress-vs-last-week-alert",
+        _rewrite(
+            'monitored_resource="gcs_bucket"}',
+            'monitored_resource="gcs_bucket",project_id="chuv-imaging-lau"}',
+            *PROMQL,
+        ),
+    )(resources)
+
+
 @pytest.mark.parametrize(
     "change",
     [
+        pytest.param(_intent_first_dots_backslashed, id="image-read-filter-hand-written-dots-backslashed"),
+        pytest.param(_egress_on_the_site_project, id="egress-query-names-the-site-project"),
         pytest.param(_stricter_copy, id="soc-adds-a-log-match-detector"),
         pytest.param(_copy_paused_elsewhere, id="snooze-of-an-unrelated-alert"),
         pytest.param(_alert_on_the_entries_resource, id="alert-filter-names-the-reads-resource-type"),

@@ -668,6 +668,15 @@ CASES = [
     pytest.param(
         Case(
             KEY_TYPE,
+            on("lau-kms-images", set_prop("skipInitialVersionCreation", value=True)),
+            "skipInitialVersionCreation is true",
+        ),
+        id="key-without-a-generated-version",
+    ),  # ENC-03: the step before an import (the key then waits for material from outside Cloud KMS); an engineer
+    # following a bring-your-own-key guide, or an insider keeping a copy of the key, writes it
+    pytest.param(
+        Case(
+            KEY_TYPE,
             add_resource(
                 "gcp:kms/keyRingImportJob:KeyRingImportJob",
                 "byok",

@@ -202,6 +202,28 @@ VARIANTS = [
         _changed("lau-logging-siem-subscription", set_prop("pushConfig", value=None)),
         id="pull-subscription-for-the-siem",
     ),
+    pytest.param(
+        _changed("lau-firewall-deny-all-egress", set_prop("sourceRanges", value=["0.0.0.0/0"])),
+        id="deny-all-egress-from-every-source-spelled-out",
+    ),  # NET-04: a source range that covers every address narrows nothing
+    pytest.param(
+        _changed("lau-logging-siem-sink", set_prop("uniqueWriterIdentity", value=None)),
+        id="siem-sink-with-the-default-writer-identity",
+    ),  # LOG-08: uniqueWriterIdentity left out is the provider's default, true: the sink's own identity writes
+    pytest.param(
+        _added(
+            "gcp:dns/recordSet:RecordSet",
+            "lau-network-googleapis-storage",
+            {
+                "name": "storage.googleapis.com.",
+                "type": "CNAME",
+                "managedZone": "lau-googleapis",
+                "project": "chuv-imaging-lau",
+                "rrdatas": ["restricted.googleapis.com."],
+            },
+        ),
+        id="one-google-api-named-to-the-restricted-vip",
+    ),  # NET-05: a record spelling out one API's name to restricted.googleapis.com, as the wildcard does
 ]
 
 

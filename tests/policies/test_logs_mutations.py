@@ -126,6 +126,35 @@ CASES = [
         ),
         id="siem-writer-not-granted",
     ),
+    # LOG-08: the SIEM sink without its own writer identity writes as the identity every project's such sinks
+    # share, and the publisher grant follows it: any project's sink can then publish into the SIEM topic. An
+    # engineer copying an old sink definition (the legacy default), or an insider opening the topic, writes it.
+    pytest.param(
+        Case(
+            "gcp-logging-siem-export",
+            on("lau-logging-siem-sink", set_prop("uniqueWriterIdentity", value=False)),
+            "has uniqueWriterIdentity false",
+            stack=True,
+        ),
+        id="siem-sink-writes-as-the-shared-identity",
+    ),
+    # LOG-08: the SIEM sink writes as a service account of the project; whoever can act as it (the deployer, a
+    # workload) can publish forged security entries. An insider wanting to feed the SOC, or an engineer reusing
+    # a cross-project sink recipe, writes it.
+    pytest.param(
+        Case(
+            "gcp-logging-siem-export",
+            on(
+                "lau-logging-siem-sink",
+                set_prop(
+                    "customWriterIdentity", value="serviceAccount:lau-viewer@chuv-imaging-lau.iam.gserviceaccount.com"
+                ),
+            ),
+            "writes as customWriterIdentity",
+            stack=True,
+        ),
+        id="siem-sink-writes-as-a-service-account",
+    ),
     pytest.param(
         Case(
             "gcp-logging-siem-export",

@@ -14,6 +14,13 @@ CONTROLS = ("LOG-03", "LOG-04", "LOG-06", "NET-01", "NET-02", "NET-03", "NET-04"
 FIREWALL = "gcp:compute/firewall:Firewall"
 NETWORK_ID = "projects/chuv-imaging-lau/global/networks/lau-vpc"
 LOGGED = {"metadata": "INCLUDE_ALL_METADATA"}
+RECORD_SET = "gcp:dns/recordSet:RecordSet"
+STORAGE_RECORD = {
+    "name": "storage.googleapis.com.",
+    "type": "A",
+    "managedZone": "lau-googleapis",
+    "project": "chuv-imaging-lau",
+}
 
 CASES = [
     pytest.param(
@@ -126,6 +133,42 @@ CASES = [
         ),
         id="deny-all-ingress-disabled",
     ),
+    # NET-04: the deny-all egress rule kept in place (a reviewer sees it) but narrowed to one source address, so
+    # every other workload's egress meets GCP's implied allow-all; an insider opening egress quietly, or an
+    # engineer copying an ingress rule's sourceRanges into the egress one, writes it.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-egress",
+            on("lau-firewall-deny-all-egress", set_prop("sourceRanges", value=["10.60.0.99/32"])),
+            "network 'lau-network' has no deny-all egress rule",
+            stack=True,
+        ),
+        id="deny-all-egress-only-from-one-address",
+    ),
+    # NET-04: the same narrowing by the workloads' service account: the rule denies only that account's traffic.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-egress",
+            on(
+                "lau-firewall-deny-all-egress",
+                set_prop("sourceServiceAccounts", value=["lau-batch@chuv-imaging-lau.iam.gserviceaccount.com"]),
+            ),
+            "network 'lau-network' has no deny-all egress rule",
+            stack=True,
+        ),
+        id="deny-all-egress-only-for-one-account",
+    ),
+    # NET-03: the deny-all ingress rule narrowed to one destination address: the rest of the network's ingress
+    # is denied by GCP's implied rule, unlogged; an engineer scoping the rule to "the viewer's address" writes it.
+    pytest.param(
+        Case(
+            "gcp-compute-network-denies-ingress",
+            on("lau-firewall-deny-all-ingress", set_prop("destinationRanges", value=["10.60.0.99/32"])),
+            "network 'lau-network' has no deny-all ingress rule",
+            stack=True,
+        ),
+        id="deny-all-ingress-only-to-one-address",
+    ),
     pytest.param(
         Case(
             "gcp-compute-subnetwork-flow-logs",
@@ -199,6 +242,32 @@ CASES = [
             stack=True,
         ),
         id="googleapis-not-resolved-to-restricted",
+    ),
+    # NET-05: a record for one Google API in the site's googleapis.com zone overrides the wildcard's CNAME to the
+    # restricted VIP, so that API resolves to an address outside VPC Service Controls; an engineer "fixing" one
+    # API that the restricted VIP does not serve, or an insider routing storage calls to a host they control.
+    pytest.param(
+        Case(
+            "gcp-compute-network-restricted-google-apis",
+            add_resource(RECORD_SET, "storage-override", {**STORAGE_RECORD, "rrdatas": ["203.0.113.7"]}),
+            "storage.googleapis.com. A 203.0.113.7 is outside the restricted VIP",
+            stack=True,
+        ),
+        id="one-google-api-resolved-elsewhere",
+    ),
+    # NET-05: the same override written as a weighted routing policy, whose answers the pack does not read.
+    pytest.param(
+        Case(
+            "gcp-compute-network-restricted-google-apis",
+            add_resource(
+                RECORD_SET,
+                "storage-weighted",
+                {**STORAGE_RECORD, "routingPolicy": {"wrrs": [{"weight": 1.0, "rrdatas": ["203.0.113.7"]}]}},
+            ),
+            "answers through routingPolicy",
+            stack=True,
+        ),
+        id="one-google-api-resolved-through-a-routing-policy",
     ),
     pytest.param(
         Case(

@@ -7,6 +7,7 @@ process; each case says why a careless engineer or an insider would write it."""
 from __future__ import annotations
 
 import copy
+from typing import Final
 
 import pytest
 from imaging_policies._site import DEFAULT_SOFT_DELETE_DAYS
@@ -30,9 +31,19 @@ ACCESS_LOGS = "lau-images-access-logs"
 LOG_BUCKET = "lau-logging-bucket"
 
 
-def _keeps(mutate, expected: str) -> Case:
+UNWATCHED: Final = frozenset(
+    {
+        "gcp-monitoring-site-security-alerts",
+        "gcp-monitoring-unexpected-access-detectors",
+        "gcp-monitoring-baseline-detectors",
+    }
+)
+"""A new bucket that may hold images is one no image detector watches yet (LOG-12, LOG-16, LOG-17)."""
+
+
+def _keeps(mutate, expected: str, also: frozenset[str] = frozenset()) -> Case:
     """An ENC-11 case: judged with the whole stack (which buckets hold images is decided by the stack)."""
-    return Case(KEEPS, mutate, expected, stack=True)
+    return Case(KEEPS, mutate, expected, stack=True, also=also)
 
 
 def _scratch_copy(resources: list[Resource]) -> Resource:
@@ -57,7 +68,7 @@ CASES = [
         id="access-log-bucket-force-destroy",
     ),
     pytest.param(
-        _keeps(_scratch_copy, "bucket 'lau-migration-scratch': forceDestroy is true"),
+        _keeps(_scratch_copy, "bucket 'lau-migration-scratch': forceDestroy is true", also=UNWATCHED),
         # ENC-11: a migration copy "easy to clean up": the pack cannot tell it holds no images, so it counts.
         id="scratch-copy-of-images-with-force-destroy",
     ),
