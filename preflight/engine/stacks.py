@@ -324,11 +324,11 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
     if given is not None:
         return load_file(given, site_name(name), given=name)
     name = site_name(name)
-    known = ", ".join(available(stacks_dir)) or "none"
-    if (problem := sites.problem(name)) is not None:
-        raise StackFileError(f"{problem}; name a site (known sites: {known}) or its stack file Pulumi.<site>.yaml")
     path = stacks_dir / f"Pulumi.{name}.yaml"
-    if not path.is_file():
+    if not path.is_file():  # an existing file with a name off the rule is refused naming the file (load_file)
+        known = ", ".join(available(stacks_dir)) or "none"
+        if (problem := sites.problem(name)) is not None:
+            raise StackFileError(f"{problem}; name a site (known sites: {known}) or its stack file Pulumi.<site>.yaml")
         raise StackFileError(f"no stack file {display_path(path)} (known sites: {known})")
     return load_file(path, name)
 
