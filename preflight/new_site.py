@@ -3,9 +3,11 @@
 It writes ``stacks/Pulumi.<NAME>.yaml`` with the site's required settings, validated by the site config
 model before anything is written (so the file passes ``check``), and adds ``NAME: <project>`` to the
 bootstrap's ``imaging-bootstrap:sites`` (``bootstrap/Pulumi.platform.yaml``), so that the bootstrap makes
-the site's key and identities. It never overwrites a file and never asks without a terminal: a missing
-required value is then one line naming its flag, exit 2. The deploying guide's "Add a site"
-(``docs/deploying.md``) gives the steps after.
+the site's key and identities. The new site's perimeter is enforced, so the deploy workflow needs a
+self-hosted runner of the site's own: ``--runs-on`` names its labels (``imaging-deploy:runsOn``), refused
+without ``self-hosted`` as the workflow refuses it (``program/runners.py``). It never overwrites a file
+and never asks without a terminal: a missing required value is then one line naming its flag, exit 2. The
+deploying guide's "Add a site" (``docs/deploying.md``) gives the steps after.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from program import sites
+from program import runners, sites
 from program.config import NAMESPACE, ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +72,13 @@ REQUIRED = (
         "the organisation's access policy the site's perimeter joins, accessPolicies/<number> (the platform team's)",
     ),
 )
+RUNNER = Field(
+    "runs_on",
+    "--runs-on",
+    "the labels of the site's self-hosted deployment runner, e.g. self-hosted insel-imaging",
+    many=True,
+)
+"""Where the deploy workflow runs the site's jobs (``imaging-deploy:runsOn``): the perimeter is enforced."""
 ONE_OF = (
     (
         Field("siem_subscriber", "--siem-subscriber", "the SIEM's identity, serviceAccount:<email> or group:<email>"),
@@ -107,6 +116,14 @@ def add_parser(sub: Any) -> None:
         metavar="VALUE",
         help="the SIEM's project by number, projects/<number>: where --siem-subscriber reads from, or the project "
         "of a --siem-destination outside the site (default: none; required in both cases)",
+    )
+    p.add_argument(
+        "--runs-on",
+        action="append",
+        metavar="LABEL",
+        help=f"a label of the self-hosted runner the deploy workflow runs the site's jobs on, in a hospital network "
+        f"or inside the perimeter (the perimeter is enforced: a GitHub-hosted runner is refused), written to "
+        f"{runners.RUNS_ON}; repeatable, e.g. --runs-on self-hosted --runs-on insel-imaging (default: none, required)",
     )
     p.add_argument(
         "--protection-level",
@@ -201,6 +218,7 @@ def _gather(
     """Every required value from its flag, or asked for on a terminal; the flags still missing."""
     values: dict[str, Any] = {f.dest: getattr(args, f.dest) for f in (*REQUIRED, *(f for p in ONE_OF for f in p))}
     values["siem_project"] = getattr(args, "siem_project", None)
+    values[RUNNER.dest] = getattr(args, RUNNER.dest, None)
 
     def asked(field: Field) -> Any:
         several = "; several separated by spaces" if field.many else ""
@@ -222,7 +240,20 @@ def _gather(
             values[first.dest] = asked(first)
         if not values[first.dest] and not values[second.dest]:
             missing.append(f"{first.flag} (or {second.flag})")
+    if values[RUNNER.dest] is None and interactive:
+        values[RUNNER.dest] = asked(RUNNER)  # without it, refused below as the deploy workflow refuses it
     return values, missing
+
+
+def _runner(name: str, labels: list[str] | None) -> list[str]:
+    """The site's runner labels, refused as the deploy workflow refuses them (``program/runners.py``): the
+    new site's perimeter is enforced, so it needs a self-hosted runner of its own."""
+    if labels is not None and (problem := runners.labels_problem(labels)) is not None:
+        raise NewSiteError(f"{RUNNER.flag} {' '.join(map(repr, labels))}: {runners.RUNS_ON} {problem}")
+    problem = runners.runner_problem(name, tuple(labels) if labels else None, enforced=True)
+    if problem is not None:
+        raise NewSiteError(f"{problem}; give each label as {RUNNER.flag} LABEL")
+    return list(labels or ())
 
 
 def run(
@@ -265,6 +296,7 @@ def _write(
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
         raise NewSiteError(*exc.problems) from None
+    config[runners.RUNS_ON] = _runner(args.name, values[RUNNER.dest])
     _distinct(site, stacks_dir)
     try:  # read and change the bootstrap's file before writing anything: both files or neither
         bootstrap_text = sites.with_site(bootstrap, args.name, site.gcp_project)
@@ -276,6 +308,14 @@ def _write(
         "needs (stacks/site-config.schema.json).\n"
     )
     body = yaml.safe_dump({"config": config}, sort_keys=False, default_flow_style=False, width=200)
+    try:  # the deploy workflow reads the file with the standard library only: it must read it as written
+        read = runners.parse(header + body, args.name, shown)
+    except runners.RunnerError as exc:
+        raise NewSiteError(str(exc)) from None
+    if read.labels != config[runners.RUNS_ON] or read.problem is not None:
+        raise NewSiteError(
+            f"{shown}: the deploy workflow would read {runners.RUNS_ON} as {read.labels}; name other labels"
+        )
     try:
         stacks_dir.mkdir(parents=True, exist_ok=True)
         with target.open("x", encoding="utf-8") as file:  # never overwrite, even a file made meanwhile

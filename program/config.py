@@ -67,6 +67,7 @@ from components.contract import (
     StableName,
     attestor_project,
 )
+from program import runners, sites
 
 NAMESPACE = "imaging-landing-zone"
 
@@ -122,9 +123,9 @@ def close_namespace(namespace: str) -> bool:
     return re.match(NEAR_MISS_KEY, f"{namespace}:") is not None
 
 
-OWN_NAMESPACES = (NAMESPACE, "imaging-bootstrap")
-"""The namespaces of this repository's projects (the site program's, the bootstrap's): a key in a namespace
-that looks like one of them but is not it is refused (:func:`look_alike`)."""
+OWN_NAMESPACES = (NAMESPACE, sites.BOOTSTRAP_NAMESPACE, runners.NAMESPACE)
+"""This repository's namespaces (the site program's, the bootstrap's, the deploy workflow's runner): a key in
+a namespace that looks like one of them but is not it is refused (:func:`look_alike`)."""
 
 _HOMOGLYPHS = str.maketrans(
     {
@@ -1081,6 +1082,16 @@ def stack_file_schema() -> dict[str, Any]:
     """The JSON schema of a ``Pulumi.<site>.yaml`` stack file (written to ``stacks/``)."""
     site = SiteConfig.model_json_schema(by_alias=True)
     properties = {f"{NAMESPACE}:{key}": value for key, value in site["properties"].items()}
+    # The deploy workflow's own key (program/runners.py), which the site program ignores.
+    properties[runners.RUNS_ON] = {
+        "title": "Runs On",
+        "description": "The labels of the runner the deploy workflow runs this site's jobs on (default "
+        f"[{', '.join(runners.DEFAULT)}], GitHub-hosted). Required, with {runners.SELF_HOSTED}, when the perimeter "
+        "is enforced: a GitHub-hosted runner is outside it (docs/deploying.md).",
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Imaging site stack file",
@@ -1093,7 +1104,11 @@ def stack_file_schema() -> dict[str, Any]:
                 "properties": properties,
                 "required": [f"{NAMESPACE}:{key}" for key in site.get("required", [])],
                 "patternProperties": {f"^(?!{NAMESPACE}:)": {}},
-                "propertyNames": {"not": {"pattern": NEAR_MISS_KEY}},
+                "propertyNames": {
+                    "not": {
+                        "anyOf": [{"pattern": NEAR_MISS_KEY}, {"pattern": f"^{runners.NAMESPACE}:(?!{runners.KEY}$)"}]
+                    }
+                },
                 "additionalProperties": False,
             },
             "secretsprovider": {"type": "string"},

@@ -7,8 +7,9 @@ most 30 characters, end with a letter or digit and never hold ``_`` or ``.``), a
 bootstrap's IAM conditions. So ``python -m preflight check`` and ``fleet``, the bootstrap's stack file
 and the deploy workflow's matrix all accept exactly the names of :func:`check`.
 
-Standard library only: the deploy workflow runs ``python3 -m program.sites stacks`` with the runner's
-Python before anything is installed, and the bootstrap imports it from ``bootstrap/``.
+Standard library only: the deploy workflow runs ``python3 -m program.sites stacks --matrix`` with the
+runner's Python before anything is installed (each site with the runner labels its stack file names,
+:mod:`program.runners`), and the bootstrap imports it from ``bootstrap/``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
+
+from program import runners
 
 PATTERN: Final = r"^[a-z](?:[a-z0-9-]{0,20}[a-z0-9])?$"
 """1 to 22 characters: ``preview-`` plus 22 is a service-account id's 30."""
@@ -129,28 +132,76 @@ def retire_in_bootstrap(path: Path, site: str) -> None:
     _write(path, "\n".join(lines) + "\n")
 
 
+def deployment(stacks_dir: Path, site: str) -> runners.Deployment:
+    """Where site ``site``'s deployment jobs run, from its stack file in ``stacks_dir``; ``RunnerError`` (one
+    line) when the stack file cannot be read, its runner is malformed, or the workflow cannot deploy it from
+    that runner (an enforced perimeter and no self-hosted runner, :func:`program.runners.runner_problem`)."""
+    path = stacks_dir / f"Pulumi.{site}.yaml"
+    if not path.is_file():
+        raise runners.RunnerError(f"{path}: no such stack file (the sites of {stacks_dir}: {stack_names(stacks_dir)})")
+    found = runners.read(path, site, str(path))
+    if found.problem is not None:
+        raise runners.RunnerError(f"{path}: {found.problem}")
+    return found
+
+
+def matrix(stacks_dir: Path) -> tuple[list[dict[str, object]], list[str]]:
+    """The deploy workflow's matrix, one ``{"site": <name>, "runsOn": [<label>, ...]}`` per stack file of
+    ``stacks_dir``, and one line per problem (a bad name, a runner it cannot use)."""
+    names = stack_names(stacks_dir)
+    problems = _invalid(names)
+    if problems:
+        return [], problems
+    entries: list[dict[str, object]] = []
+    for name in names:
+        try:
+            entries.append({"site": name, "runsOn": deployment(stacks_dir, name).labels})
+        except runners.RunnerError as exc:
+            problems.append(str(exc))
+    return entries, problems
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python3 -m program.sites [STACKS_DIR] [--name NAME ...]``: print the sites of ``STACKS_DIR``
-    (default ``stacks``) as a JSON list, or check the names given; exit 2 with one line per invalid
-    name (the deploy workflow's matrix and its dispatch input)."""
+    """``python3 -m program.sites [STACKS_DIR] [--matrix | --runs-on SITE]`` or ``--name NAME ...``: print
+    the sites of ``STACKS_DIR`` (default ``stacks``) as a JSON list; with ``--matrix`` the deploy workflow's
+    matrix (each site with its runner labels, :func:`matrix`); with ``--runs-on`` one site's runner labels
+    (a rollback's); with ``--name`` check the names given. Exit 2 with one line per problem."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--name"]:
         names = args[1:]
-        if not names:
-            print("error: --name needs at least one site name", file=sys.stderr)
-            return 2
+        return _report(_invalid(names) if names else ["--name needs at least one site name"], names)
+    directory = Path(args.pop(0) if args and not args[0].startswith("--") else "stacks")
+    result: object = None
+    if not directory.is_dir():
+        problems = [f"{directory}: no such directory of stack files"]
+    elif args == ["--matrix"]:
+        result, problems = matrix(directory)
+    elif len(args) == 2 and args[0] == "--runs-on":  # the option and its site
+        problems = _invalid(args[1:])
+        try:
+            result = None if problems else deployment(directory, args[1]).labels
+        except runners.RunnerError as exc:
+            problems = [str(exc)]
+    elif args:
+        problems = [f"unexpected {' '.join(args)}; give [STACKS_DIR] [--matrix | --runs-on SITE]"]
     else:
-        directory = Path(args[0] if args else "stacks")
-        if not directory.is_dir():
-            print(f"error: {directory}: no such directory of stack files", file=sys.stderr)
-            return 2
-        names = stack_names(directory)
-    problems = [found for name in names if (found := problem(name))]
+        result = stack_names(directory)
+        problems = _invalid(stack_names(directory))
+    return _report(problems, result)
+
+
+def _invalid(names: list[str]) -> list[str]:
+    """Why each of ``names`` that is not a site name is not one."""
+    return [found for name in names if (found := problem(name))]
+
+
+def _report(problems: list[str], result: object) -> int:
+    """Print each problem as an ``error:`` line and return 2, else print ``result`` as JSON (one line)."""
     for line in problems:
         print(f"error: {line}", file=sys.stderr)
     if problems:
         return 2
-    print(json.dumps(names))
+    print(json.dumps(result))
     return 0
 
 

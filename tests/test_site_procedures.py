@@ -265,6 +265,71 @@ def test_a_bootstrap_file_that_is_not_utf8_is_refused_and_neither_file_is_writte
     assert bootstrap.read_bytes() == original
 
 
+def _without(flags: list[str], flag: str) -> list[str]:
+    """``flags`` without every ``flag VALUE`` pair."""
+    kept: list[str] = []
+    for at, value in enumerate(flags):
+        if value != flag and (at == 0 or flags[at - 1] != flag):
+            kept.append(value)
+    return kept
+
+
+def test_the_written_site_runs_on_the_runner_given_and_the_deploy_workflow_reads_it(tmp_path):
+    """The perimeter is enforced from the first deployment: the guide names the site's self-hosted runner."""
+    result = _new_site(tmp_path, *_guide_flags())
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "stacks" / "Pulumi.bern.yaml"
+    assert yaml.safe_load(written.read_text(encoding="utf-8"))["config"]["imaging-deploy:runsOn"] == [
+        "self-hosted",
+        "insel-imaging",
+    ]
+    listed = subprocess.run(
+        [sys.executable, "-S", "-m", "program.sites", str(tmp_path / "stacks"), "--matrix"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout == '[{"site": "bern", "runsOn": ["self-hosted", "insel-imaging"]}]\n'
+
+
+@pytest.mark.parametrize(
+    ("runs_on", "message"),
+    [
+        pytest.param(
+            [],
+            "error: new-site: site bern: imaging-deploy:runsOn is missing (the default runner is GitHub-hosted "
+            "ubuntu-latest) and its perimeter is enforced (imaging-landing-zone:perimeter.enforced): a GitHub-hosted "
+            "runner is outside every service perimeter, which refuses its calls to the site's APIs; name the labels "
+            "of a self-hosted runner in a hospital network or inside the perimeter, e.g. imaging-deploy:runsOn: "
+            '[self-hosted, bern-imaging] (docs/deploying.md, "The service perimeter"); give each label as --runs-on '
+            "LABEL\n",
+            id="no-runner",
+        ),
+        pytest.param(
+            ["--runs-on", "ubuntu-latest"],
+            "error: new-site: site bern: imaging-deploy:runsOn [ubuntu-latest] names no self-hosted runner and its "
+            "perimeter is enforced",
+            id="github-hosted-runner",
+        ),
+        pytest.param(
+            ["--runs-on", "self-hosted", "--runs-on", ""],
+            "error: new-site: --runs-on 'self-hosted' '': imaging-deploy:runsOn must be a list of runner labels "
+            "(non-empty strings",
+            id="empty-label",
+        ),
+    ],
+)
+def test_an_enforced_perimeter_without_a_self_hosted_runner_is_refused_as_the_workflow_refuses_it(
+    tmp_path, runs_on, message
+):
+    result = _new_site(tmp_path, *_without(_guide_flags(), "--runs-on"), *runs_on)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
+
+
 def test_on_a_terminal_it_asks_for_what_no_flag_gave(tmp_path):
     """stdin is a pseudo-terminal: the two missing values are asked for, answered, and the file written."""
     flags = _guide_flags()

@@ -23,7 +23,7 @@ FLEET_TESTS = [
     "tests/preflight/judge/test_fleet_consistency.py::test_the_example_fleet_is_consistent",
     "tests/preflight/judge/test_preflight_fleet.py::test_a_fleet_with_an_invalid_stack_checks_the_others_and_exits_2",
     "tests/preflight/engine/test_preflight_plan.py::test_example_stack_files_match_the_schema",
-    "tests/test_workflow.py::test_the_deploy_matrix_is_every_stack_file",
+    "tests/test_workflow.py::test_the_deploy_matrix_is_every_stack_file_with_its_runner",
 ]
 
 

@@ -7,12 +7,15 @@ They read the workflow files as data: that GitHub runs them as read is what acti
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from preflight.cli import _parser
@@ -93,15 +96,87 @@ def _pulumi_step(job: dict) -> dict:
     return step
 
 
-def test_the_deploy_matrix_is_every_stack_file():
+def test_the_deploy_matrix_is_every_stack_file_with_its_runner():
     [step] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
     command = step["run"].splitlines()[0]
     argv = shlex.split(command.split("$(", 1)[1].rsplit(")", 1)[0])
     assert argv[:3] == ["python3", "-m", "program.sites"]  # the sites' one rule, before anything is installed
-    listed = subprocess.run([sys.executable, *argv[1:]], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert yaml.safe_load(listed.stdout) == stacks.available()
-    for name in ("preview", "up", "drift"):
-        assert _deploy_jobs()[name]["strategy"]["matrix"]["site"] == "${{ fromJSON(needs.sites.outputs.sites) }}"
+    listed = subprocess.run([sys.executable, "-S", *argv[1:]], cwd=ROOT, capture_output=True, text=True, check=True)
+    matrix = json.loads(listed.stdout)
+    assert [entry["site"] for entry in matrix] == stacks.available()
+    runs_on = {entry["site"]: entry["runsOn"] for entry in matrix}
+    assert runs_on["lausanne"] == ["self-hosted", "chuv-imaging"]  # enforced: its own runner in the hospital's range
+    assert runs_on["utrecht"] == ["ubuntu-latest"]  # dry run: the default
+    assert _deploy_jobs()["sites"]["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
+
+
+@pytest.mark.parametrize("name", ["preview", "up", "drift"])
+def test_each_site_job_runs_on_the_runner_its_matrix_entry_names_under_its_old_check_name(name):
+    """``runs-on`` from the matrix; the job's name stays ``<job> (<site>)``, the check branch protection names."""
+    job = _deploy_jobs()[name]
+    assert job["strategy"]["matrix"] == {"include": "${{ fromJSON(needs.sites.outputs.matrix) }}"}
+    assert job["runs-on"] == "${{ matrix.runsOn }}"
+    assert job["name"] == f"{name} (${{{{ matrix.site }}}})"
+
+
+def test_no_job_that_reaches_a_site_runs_on_a_runner_the_stack_file_did_not_name():
+    """Every job with a cloud identity (it calls the site's APIs, which an enforced perimeter guards) takes
+    its runner from the ``sites`` job; only ``sites`` itself, which reads files, runs GitHub-hosted."""
+    for name, job in _deploy_jobs().items():
+        calls_google = any(s.get("uses", "").startswith("google-github-actions/auth@") for s in job["steps"])
+        assert calls_google == (name != "sites"), name
+        if calls_google:
+            assert "needs.sites.outputs" in job["runs-on"] or job["runs-on"] == "${{ matrix.runsOn }}", name
+            assert job["needs"] == "sites", name
+    assert _deploy_jobs()["sites"]["runs-on"] == "ubuntu-latest"
+
+
+def test_the_sites_step_gives_a_rollback_its_site_s_runner(tmp_path):
+    job = _deploy_jobs()["rollback"]
+    assert job["runs-on"] == "${{ fromJSON(needs.sites.outputs.rollback-runs-on) }}"
+    assert _deploy_jobs()["sites"]["outputs"]["rollback-runs-on"] == "${{ steps.list.outputs.rollback-runs-on }}"
+    for site, commit, runs_on in (
+        ("lausanne", "a" * 40, ["self-hosted", "chuv-imaging"]),
+        ("utrecht", "b" * 40, ["ubuntu-latest"]),
+        ("", "", []),  # no rollback: the job is skipped, the output still JSON
+    ):
+        done = _sites_step(tmp_path, site, commit)
+        assert done.returncode == 0, done.stderr
+        outputs = dict(line.split("=", 1) for line in (tmp_path / "out").read_text(encoding="utf-8").splitlines())
+        assert json.loads(outputs["rollback-runs-on"]) == runs_on
+        assert [entry["site"] for entry in json.loads(outputs["matrix"])] == stacks.available()
+        (tmp_path / "out").unlink()
+
+
+def test_an_enforced_site_without_a_runner_stops_the_sites_job_before_any_job_runs(tmp_path):
+    """The matrix step exits 2 naming the site, the key and why; every other job needs its output."""
+    work = tmp_path / "repo"
+    shutil.copytree(ROOT / "stacks", work / "stacks")
+    shutil.copytree(ROOT / "program", work / "program", ignore=shutil.ignore_patterns("__pycache__"))
+    lausanne = work / "stacks" / "Pulumi.lausanne.yaml"
+    text = lausanne.read_text(encoding="utf-8")
+    lausanne.write_text(re.sub(r"(?m)^  imaging-deploy:runsOn:.*\n", "", text), encoding="utf-8")
+    done = _sites_step(tmp_path, "", "", cwd=work)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: stacks/Pulumi.lausanne.yaml: site lausanne: imaging-deploy:runsOn is missing (the default runner is "
+        "GitHub-hosted ubuntu-latest) and its perimeter is enforced (imaging-landing-zone:perimeter.enforced): a "
+        "GitHub-hosted runner is outside every service perimeter, which refuses its calls to the site's APIs; name "
+        "the labels of a self-hosted runner in a hospital network or inside the perimeter, e.g. "
+        'imaging-deploy:runsOn: [self-hosted, lausanne-imaging] (docs/deploying.md, "The service perimeter")\n'
+    )
+    assert not (tmp_path / "out").exists()  # no matrix: no job has a site to run
+    assert all(job.get("needs") == "sites" for name, job in _deploy_jobs().items() if name != "sites")
+
+
+def _sites_step(tmp_path: Path, site: str, commit: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The ``sites`` job's step as GitHub runs a ``run:`` script (bash --noprofile --norc -eo pipefail), with
+    the runner's bare Python (``-S``: nothing installed)."""
+    [listing] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
+    script = listing["run"].replace("python3", f"{sys.executable} -S")
+    env = {"PATH": "/usr/bin:/bin", "SITE": site, "COMMIT": commit, "GITHUB_OUTPUT": str(tmp_path / "out")}
+    argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def test_pull_requests_get_a_preview_with_the_pack_posted_on_the_pull_request_and_forks_are_left_out():
@@ -190,14 +265,8 @@ def test_a_rollback_deploys_a_commit_of_main_for_one_site_as_its_deployer_behind
 
 
 def test_a_rollback_step_refuses_a_bad_site_or_commit_before_any_job_runs(tmp_path):
-    [listing] = [s for s in _deploy_jobs()["sites"]["steps"] if s.get("id") == "list"]
-    script = listing["run"].replace("python3", sys.executable)
-
     def run(site: str, commit: str) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": "/usr/bin:/bin", "SITE": site, "COMMIT": commit, "GITHUB_OUTPUT": str(tmp_path / "out")}
-        # as GitHub runs a `run:` script: bash --noprofile --norc -eo pipefail
-        argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
-        return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        return _sites_step(tmp_path, site, commit)
 
     assert run("lausanne", "a" * 40).returncode == 0
     for site, commit, message in (

@@ -8,7 +8,6 @@ log, or an extra condition that narrows a filter are all seen for what they do.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -95,9 +94,10 @@ def _attributions(text: str, sample: Sample) -> list[dict[str, Any]]:
     for match in _IDENTITY.finditer(text):
         field, value = match.group(1), match.group(2) if match.group(2) is not None else match.group(3)
         section, key = _WHO[field]
-        entry = copy.deepcopy(sample.entry)
-        entry["protoPayload"].setdefault(section, {})[key] = value.strip("'")
-        variants.append(entry)
+        # a new entry along the path that changes, sharing the rest with the sample (the query only reads it)
+        changed = dict(payload)
+        changed[section] = {**changed.get(section, {}), key: value.strip("'")}
+        variants.append({**sample.entry, "protoPayload": changed})
     return variants
 
 

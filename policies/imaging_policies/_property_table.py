@@ -329,7 +329,10 @@ PROPERTIES: dict[str, dict[str, Verdict]] = {
     },
     tokens.LINKED_DATASET: _row(judged={"bucket parent location linkId bigqueryDatasets": SIEM}, harmless=_common()),
     tokens.LOG_METRIC: _row(
-        judged={"filter metricDescriptor labelExtractors valueExtractor bucketName disabled name project": ALERTS},
+        judged={
+            "filter metricDescriptor valueExtractor bucketName disabled name project": ALERTS,
+            "labelExtractors": ALERTS_NOTIFY,  # the label a spike may group by: the principal's
+        },
         harmless={**_common(), "bucketOptions": "histogram buckets of a distribution metric"},
     ),
     **{

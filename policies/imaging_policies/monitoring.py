@@ -12,7 +12,7 @@ of the stack to a declared address), and no channel it uses may be disabled.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -132,7 +132,43 @@ def metric_scope_problem(metric: PolicyResource, project: str | None) -> str | N
             f"metric {metric.name!r} bucketName is {bucket}: it counts only the entries routed to that log "
             "bucket, not the site project's. Remove bucketName"
         )
+    return metric_shape_problem(metric)
+
+
+def metric_shape_problem(metric: PolicyResource) -> str | None:
+    """Why a log-based metric is not a count of its entries (``None``: it is). A ``valueExtractor`` makes it a
+    distribution of a value read from each entry, and a ``metricDescriptor`` of another kind or value type than
+    ``DELTA`` / ``INT64`` (the provider's defaults when unset) is not what an alert's counting aligners add up."""
+    if known(metric.props, "valueExtractor", resource=metric.name):
+        return (
+            f"metric {metric.name!r} has a valueExtractor: it is a distribution of a value read from each entry, not "
+            "a count of the entries. Remove valueExtractor"
+        )
+    for key, counting in (("valueType", "INT64"), ("metricKind", "DELTA")):
+        value = known(metric.props, "metricDescriptor", key, resource=metric.name)
+        if value not in (None, counting):
+            return (
+                f"metric {metric.name!r} metricDescriptor.{key} is {value}: the alert's count of entries needs "
+                f"{counting}. Set it to {counting}"
+            )
     return None
+
+
+PRINCIPAL_EXTRACTOR: Final = "EXTRACT(protoPayload.authenticationInfo.principalEmail)"
+"""The label extractor that names who made an entry: the only label a per-principal spike may group by."""
+
+
+def principal_labels(metrics: Iterable[PolicyResource], names: set[str]) -> frozenset[str]:
+    """The labels of the metrics named ``names`` whose extractor reads the entry's principal."""
+    found = set()
+    for metric in metrics:
+        if as_str(leaf(metric.props, "name")) in names:
+            extractors = leaf(metric.props, "labelExtractors")
+            if isinstance(extractors, Mapping):
+                found |= {
+                    k for k, v in extractors.items() if isinstance(v, str) and "".join(v.split()) == PRINCIPAL_EXTRACTOR
+                }
+    return frozenset(found)
 
 
 def _alerts_on(condition: Any, entries: tuple[Sample, ...], metric_names: set[str], key: str = "") -> bool:
@@ -390,7 +426,26 @@ def _fires_at(read: Callable[..., Any], events: int) -> str | None:
     return f"comparison is {comparison}, so a rising count of events does not fire it"
 
 
-def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds: AlertBounds, name: str) -> list[str]:
+def _split_principals(fields: Any, at: str, principals: frozenset[str]) -> list[str]:
+    """Why a spike's grouping splits one principal's reads among series (each may stay under the threshold)."""
+    return [
+        f"{at}.groupByFields holds {field}, which is not the label the metric extracts from the entry's principal: "
+        "one principal's reads are split among series, and each may stay under the spike threshold. Group by the "
+        "principal's label only"
+        for field in (fields or [])
+        if not (isinstance(field, str) and field.removeprefix("metric.label.") in principals)
+    ]
+
+
+def _threshold_problems(
+    props: Any,
+    index: int,
+    required: RequiredAlert,
+    bounds: AlertBounds,
+    name: str,
+    *,
+    principals: frozenset[str] = frozenset(),
+) -> list[str]:
     """What keeps the threshold condition ``conditions[index]`` from firing on the event within the site's
     bounds. A value unknown in a first preview stops the policy there, naming its path (not judged)."""
 
@@ -427,6 +482,8 @@ def _threshold_problems(props: Any, index: int, required: RequiredAlert, bounds:
         reducer = read("aggregations", at_index, "crossSeriesReducer")
         if reducer is not None and reducer not in COUNTING_REDUCERS:
             found.append(f"{at}.crossSeriesReducer is {reducer}: it dilutes one principal's count among the others")
+        if spike:
+            found += _split_principals(read("aggregations", at_index, "groupByFields"), at, principals)
         shown = read("aggregations", at_index, "alignmentPeriod")
         period = seconds(shown or "60s")
         if period is None or period > bounds.max_quiet_period:
@@ -448,8 +505,11 @@ def _policy_problems(
     firing: list[int],
     declared: LoggingDeclaration,
     resource_types: Iterable[str] = (),
+    *,
+    principals: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """Why an alert policy on a required event may not notify when it happens (properties named)."""
+    """Why an alert policy on a required event may not notify when it happens (properties named); ``principals``:
+    the labels its metrics extract from the entry's principal (a spike may group by them only)."""
     name, props, bounds = policy.name, policy.props, declared.alert_bounds
     found = []
     project = known(props, "project", resource=name)
@@ -493,7 +553,7 @@ def _policy_problems(
             threshold = known(props, "conditions", index, "conditionThreshold", "filter", resource=name)
             if (problem := threshold_filter_problem(threshold, resource_types)) is not None:
                 found.append(f"conditions[{index}].conditionThreshold.{problem}")
-            problems = _threshold_problems(props, index, required, bounds, name)
+            problems = _threshold_problems(props, index, required, bounds, name, principals=principals)
             found.extend(f"{p}. Keep it within logging.alerts" for p in problems)
     return found
 
@@ -531,7 +591,8 @@ def _alerts_notify(args: StackValidationArgs, report: Report) -> None:
             if not firing:
                 continue
             types = _resource_types(s.entry for s in entries)
-            for problem in _policy_problems(policy, required, firing, declared, types):
+            principals = principal_labels(metrics, metric_names)
+            for problem in _policy_problems(policy, required, firing, declared, types, principals=principals):
                 if (policy.urn, problem) not in judged:
                     judged.add((policy.urn, problem))
                     report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)

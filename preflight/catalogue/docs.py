@@ -8,6 +8,9 @@ to what they describe, the pack's README), never by file position:
 - ``<!-- gen:<kind>[:<arg>] -->`` ... ``<!-- /gen -->``: the kinds of :data:`GENERATORS` (the controls a
   component meets, from the catalogue's "met by"; the pack's policy count and its tables, from its registry).
 
+``preflight/engine/gcp_tokens.py``'s constants are generated from its ``CLASSES`` and the pinned SDK's
+classes (:func:`render_tokens`).
+
 ``docs/controls.md`` is generated whole from the catalogue, the pack's registry and the tests (each
 test module names the controls it holds in its module-level ``CONTROLS``). ``python -m preflight docs
 --write`` rewrites them all; a test fails when any has drifted. This is the only module of the check
@@ -335,8 +338,36 @@ def render_pack(text: str) -> str:
     return _PROPERTIES.sub(lambda m: m.group(1) + _property_table.render() + m.group(2), text)
 
 
+TOKENS = ROOT / "preflight" / "engine" / "gcp_tokens.py"
+_TOKEN_BLOCK = re.compile(r"(# <generated>[^\n]*\n).*?(# </generated>\n)", re.S)
+_LINE_LENGTH = 120
+"""The project's line length (pyproject.toml): a longer constant is wrapped as the formatter wraps it."""
+
+
+def render_tokens(text: str) -> str:
+    """``gcp_tokens.py`` with its constants regenerated: each name of its ``CLASSES``, the type token the
+    pinned SDK's class carries (``pulumi_type``, given by the SDK's ``pulumi.type_token`` decorator)."""
+    import pulumi_gcp
+
+    from preflight.engine import gcp_tokens
+
+    lines = []
+    for name, path in gcp_tokens.CLASSES.items():
+        module, cls = path.split(".")
+        token = vars(getattr(getattr(pulumi_gcp, module), cls)).get("pulumi_type")
+        if not isinstance(token, str):  # pragma: no cover (every generated resource class has one)
+            raise TypeError(f"pulumi_gcp.{path} has no type token")
+        line = f'{name} = "{token}"'
+        lines.append(line if len(line) <= _LINE_LENGTH else f'{name} = (\n    "{token}"\n)')
+    return _TOKEN_BLOCK.sub(lambda m: m.group(1) + "".join(f"{line}\n" for line in lines) + m.group(2), text)
+
+
 def _outputs() -> list[tuple[Path, Callable[[str], str]]]:
-    return [*((path, render_document) for path in documents()), (DOC, lambda _: render_doc())]
+    return [
+        *((path, render_document) for path in documents()),
+        (DOC, lambda _: render_doc()),
+        (TOKENS, render_tokens),
+    ]
 
 
 def stale_files() -> list[Path]:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from preflight.engine.virtualenv import VirtualenvError, project_virtualenv
-from program import sites
+from program import runners, sites
 from program.config import MAX_NESTING, MAX_STACK_FILE_BYTES, MAX_VALUES, NAMESPACE, ConfigError, SiteConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,7 +229,8 @@ class Stack:
     """The project's own virtualenv (``runtime.options.virtualenv``), when it names one that exists."""
     notes: tuple[str, ...] = ()
     """What the offline run does differently from the engine for this stack (a placeholder for a secret,
-    a virtualenv not made yet); every report shows them."""
+    a virtualenv not made yet), and what the deploy workflow will refuse of it (a site it cannot deploy from
+    its runner); every report shows them."""
     secret_keys: tuple[str, ...] = ()
     """Keys whose stack-file value is ``secure:``: offline they hold :func:`secret_placeholder`, marked
     secret for the program and the pack as the engine marks a decrypted secret."""
@@ -382,14 +383,16 @@ def read_yaml(path: Path, shown: str | None = None) -> tuple[Any, dict[tuple[str
     return document, loader.lines
 
 
-def _read_config(path: Path, *, site: bool, shown: str | None = None) -> tuple[dict[str, str], dict[str, int]]:
-    """A stack file's ``config:`` in the engine's form (strings; objects and lists as JSON), and the line
-    of each config key and field (``imaging-landing-zone:kms.rotationDays``). A site's stack file must have
-    keys; another project's may have none."""
+def _read_config(
+    path: Path, *, site: bool, shown: str | None = None
+) -> tuple[dict[str, str], dict[str, int], dict[str, Any]]:
+    """A stack file's ``config:`` in the engine's form (strings; objects and lists as JSON), the line
+    of each config key and field (``imaging-landing-zone:kms.rotationDays``), and the values as YAML reads
+    them. A site's stack file must have keys; another project's may have none."""
     shown = shown or path.name
     document, lines = read_yaml(path, shown)
     if not site and (document is None or (isinstance(document, dict) and document.get("config") is None)):
-        return {}, {}
+        return {}, {}, {}
     if document is None:
         raise StackFileError(f"{shown}: the file is empty; it needs a 'config:' section with the site's keys")
     if not isinstance(document, dict) or "config" not in document:
@@ -421,7 +424,7 @@ def _read_config(path: Path, *, site: bool, shown: str | None = None) -> tuple[d
             raise StackFileError(
                 f"{shown}: line {line}: {key}: {exc}".replace(f"{key}: {key}:", f"{key}:"), line
             ) from None
-    return config, fields
+    return config, fields, {str(key): value for key, value in document["config"].items()}
 
 
 class StackConfigError(ConfigError):
@@ -455,23 +458,63 @@ def load_file(path: Path, name: str | None = None, *, given: str | None = None) 
     if (problem := sites.problem(stack_name)) is not None:
         raise StackFileError(f"{shown}: {problem}; rename the file")
     inside(path, shown)
-    config, fields = _read_config(path, site=True, shown=shown)
+    config, fields, values = _read_config(path, site=True, shown=shown)
+    problems = _runner_problems(values)
     try:
         site = SiteConfig.from_stack_config(config)
     except ConfigError as exc:
-        lines = [field_line(fields, problem) for problem in exc.problems]
+        problems = [*exc.problems, *problems]
+    if problems:
+        lines = [field_line(fields, problem) for problem in problems]
         raise StackConfigError(
-            [f"{shown}: line {line}: {problem}" for line, problem in zip(lines, exc.problems, strict=True)], lines
+            [f"{shown}: line {line}: {problem}" for line, problem in zip(lines, problems, strict=True)], lines
         ) from None
     return Stack(
         name=stack_name,
         path=path,
         config=config,
         site=site,
+        notes=_runner_notes(path, stack_name, shown, values, site),
         secret_keys=_secret_keys(config),
         given=given,
         lines=fields,
     )
+
+
+def _runner_problems(values: Mapping[str, Any]) -> list[str]:
+    """The stack file's ``imaging-deploy`` keys that are not a runner (``program/runners.py``): a key
+    other than ``runsOn``, a value that is not a list of labels. A bad stack file, as the workflow reads it."""
+    problems = [
+        f"{key}: unknown key; the {runners.NAMESPACE} namespace holds {runners.KEY} only ({runners.RUNS_ON})"
+        for key in values
+        if key.partition(":")[0] == runners.NAMESPACE and key != runners.RUNS_ON
+    ]
+    if runners.RUNS_ON in values and (problem := runners.labels_problem(values[runners.RUNS_ON])) is not None:
+        problems.append(f"{runners.RUNS_ON}: {problem}")
+    return problems
+
+
+def _runner_notes(path: Path, name: str, shown: str, values: Mapping[str, Any], site: SiteConfig) -> tuple[str, ...]:
+    """What the deploy workflow will say of this site's runner (``program/runners.py``, which reads the stack
+    file line by line with the standard library): that it refuses the site (an enforced perimeter and no
+    self-hosted runner), or cannot read the file, or reads it otherwise than the YAML reader. A deployment
+    fact, not a cloud control: a note in every report, never a finding."""
+    workflow = "the deploy workflow (program/runners.py)"
+    try:
+        found = runners.read(path, name, shown)
+    except runners.RunnerError as exc:
+        return (f"{workflow} cannot read this stack file and refuses every site (exit 2): {exc}",)
+    value = values.get(runners.RUNS_ON)
+    declared = tuple(value) if isinstance(value, list) else None
+    enforced = site.perimeter is not None and site.perimeter.enforced
+    if (found.runs_on, found.enforced) != (declared, enforced):
+        return (
+            f"{workflow} reads {runners.RUNS_ON} as {found.runs_on} and perimeter.enforced as {found.enforced}, the "
+            f"site model as {declared} and {enforced}: write them in the block form of the example sites",
+        )
+    if found.problem is not None:
+        return (f"{workflow} refuses every site (exit 2): {shown}: {found.problem}",)
+    return ()
 
 
 def site_of(stack: Stack) -> SiteConfig:
@@ -512,7 +555,7 @@ def load_project(directory: Path, name: str) -> Stack:
         known = ", ".join(available(stacks_dir)) or "none"
         raise StackFileError(f"no stack file {display_path(path)} (stacks of project {document['name']}: {known})")
     inside(path, display_path(path))
-    config, _ = _read_config(path, site=False, shown=display_path(path))
+    config, _, _ = _read_config(path, site=False, shown=display_path(path))
     try:
         virtualenv, venv_note = project_virtualenv(directory, document)
     except VirtualenvError as exc:

@@ -39,6 +39,7 @@ costs the reuse, never the check.
 
 from __future__ import annotations
 
+import email
 import hashlib
 import json
 import os
@@ -142,6 +143,18 @@ def _extra_paths() -> list[Path]:
     return sorted(set(found))
 
 
+_HEADERS_END = re.compile(r"\r?\n\r?\n")
+
+
+def _name_version(dist: metadata.Distribution) -> tuple[str, str]:
+    """The distribution's name (lower case) and version, as ``dist.metadata`` gives them, read from the
+    metadata's headers only: parsing the whole file (its long description) twice per distribution was most
+    of the time a verdict's key took."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or dist.read_text("") or ""
+    headers = email.message_from_string(_HEADERS_END.split(text, maxsplit=1)[0] + "\n")
+    return (headers["Name"] or "").lower(), headers["Version"]
+
+
 def environment_digest() -> str:
     """The installed distributions (names, versions, their ``RECORD`` of installed files and hashes,
     local sources), the import path's other folders, Python, the platform and the environment
@@ -152,7 +165,7 @@ def environment_digest() -> str:
         f"{os.environ.get('PYTHONPATH', '')}\0".encode()
     )
     dists = sorted(
-        (((dist.metadata["Name"] or "").lower(), dist.version, dist) for dist in metadata.distributions()),
+        ((*_name_version(dist), dist) for dist in metadata.distributions()),
         key=lambda entry: entry[:2],
     )
     for name, version, dist in dists:

@@ -256,6 +256,51 @@ CASES = [
     # metric that does not exist in the site project, so no burst of reads is ever counted
     pytest.param(
         Case(
+            "gcp-monitoring-site-security-alerts",
+            on(
+                "lau-alerts-image-read-spike",
+                set_prop("valueExtractor", value="EXTRACT(protoPayload.metadata.responseSize)"),
+            ),
+            "metric 'lau-alerts-image-read-spike' has a valueExtractor",
+            stack=True,
+            also=frozenset({"gcp-monitoring-baseline-detectors"}),  # the read baselines watch the same metric
+        ),
+        id="read-spike-metric-measures-sizes",
+    ),  # LOG-12, what the metric counts: "track the bytes too" turns the count of reads into a distribution of
+    # response sizes, which the spike's counting aligner no longer adds up as reads
+    pytest.param(
+        Case(
+            "gcp-monitoring-cis-security-alerts",
+            on("lau-alerts-firewall", set_prop("metricDescriptor", "valueType", value="DOUBLE")),
+            "metric 'lau-alerts-firewall' metricDescriptor.valueType is DOUBLE",
+            stack=True,
+        ),
+        id="firewall-change-metric-not-a-count",
+    ),  # LOG-11, what the metric counts: a descriptor copied from a latency metric; the alert's count of firewall
+    # changes is no longer what the metric holds
+    pytest.param(
+        Case(
+            "gcp-monitoring-security-alerts-notify",
+            on(
+                "lau-alerts-image-read-spike-alert",
+                set_prop(
+                    "conditions",
+                    0,
+                    "conditionThreshold",
+                    "aggregations",
+                    0,
+                    "groupByFields",
+                    value=["metric.label.principal", "resource.label.bucket_name"],
+                ),
+            ),
+            "groupByFields holds resource.label.bucket_name",
+            stack=True,
+        ),
+        id="read-spike-split-by-bucket",
+    ),  # LOG-14, the spike's grouping: "per principal and bucket" looks finer; a principal copying 600 studies from
+    # each of two buckets stays under a threshold of 1000 in each series
+    pytest.param(
+        Case(
             "gcp-compute-backend-request-logs",
             add_resource(
                 "gcp:compute/backendService:BackendService",

@@ -139,6 +139,7 @@ def test_python_callers_still_build_the_model_by_field_name():
         pytest.param("\uff49maging-landing-zone", NS, "has letters that are not ASCII", id="full-width-letter"),
         pytest.param("imaging-lnding-zne", NS, "is a few letters from it", id="two-letters-left-out"),
         pytest.param("imaging-bootstrp", "imaging-bootstrap", "is a few letters from it", id="bootstrap-look-alike"),
+        pytest.param("imaging-deplyo", "imaging-deploy", "is a few letters from it", id="deploy-look-alike"),
     ],
 )
 def test_a_namespace_that_looks_like_the_project_s_is_refused_naming_the_intended_one(

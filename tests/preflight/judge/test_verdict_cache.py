@@ -235,7 +235,11 @@ def test_an_installed_version_changes_the_key(repository, monkeypatch):
             self.version = dist.version + ".post1" if dist.metadata["Name"] == "pulumi" else dist.version
 
         def read_text(self, name: str) -> str | None:
-            return self._dist.read_text(name)
+            """The files as an upgrade leaves them: the metadata names the new version."""
+            text = self._dist.read_text(name)
+            if text and name in ("METADATA", "PKG-INFO") and self.version != self._dist.version:
+                text = text.replace(f"\nVersion: {self._dist.version}\n", f"\nVersion: {self.version}\n", 1)
+            return text
 
     monkeypatch.setattr(cache.metadata, "distributions", lambda: [Bumped(d) for d in real()])
     assert _key(repository) != before
