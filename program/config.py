@@ -593,8 +593,13 @@ class DetectionSettings(_Model):
     """When a bulk image read is an anomaly (default 22:00 to 06:00 UTC, 500 reads per hour)."""
 
 
+REASON_MIN_LENGTH = 20
+"""A recorded reason is a sentence: at least this many characters once trimmed (the stack file's reasons; the
+policy pack's copy, ``_registry.REASON_MIN_LENGTH``, holds its config's exemption and level reasons to it)."""
+
+
 def _reason(value: str) -> str:
-    if len(value.strip()) < 20:
+    if len(value.strip()) < REASON_MIN_LENGTH:
         raise ValueError("give the reason in a sentence: where the organisation enforces it, and its reference")
     return value.strip()
 
@@ -698,7 +703,7 @@ class ViewerSettings(_Model):
 
 
 def _dry_run_reason(value: str) -> str:
-    if len(value.strip()) < 20:
+    if len(value.strip()) < REASON_MIN_LENGTH:
         raise ValueError(
             "give the reason in a sentence: which live paths the dry run is still reading from the violations log"
         )
