@@ -39,6 +39,7 @@ from typing import Any
 from preflight.commands import netcheck as netcheck_command
 from preflight.commands.common import fail as _fail
 from preflight.commands.common import positive as _positive
+from preflight.engine import files
 from preflight.engine.modes import DEPRECATED_MODES, MODES, PROGRAM_TIMEOUT
 from preflight.judge.results import EXIT_OK, EXIT_VIOLATION
 from program.config import ConfigError
@@ -368,6 +369,61 @@ def _report_target(text: str) -> tuple[str, Path]:
     return fmt, Path(file)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once symlinks are resolved, or (both existing)
+    the same file on disk (a hard link)."""
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except (OSError, RuntimeError):  # a symlink loop: not one of our inputs
+        return False
+
+
+def _inputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Every file the run reads that a report must never overwrite: the stack files (every one of the
+    stacks folder, the one named by path, a ``--project``'s project and stack files), ``--plan``,
+    ``--policy-config`` and each ``--evidence``."""
+    from preflight.engine import stacks
+
+    found: list[tuple[str, Path]] = []
+    project = getattr(args, "project", None)
+    if project is not None:
+        found += [
+            ("a file of the --project", f) for f in [*sorted(project.glob("Pulumi.*y*ml")), project / "Pulumi.yaml"]
+        ]
+    else:
+        found += [("a stack file", f) for f in sorted((args.stacks_dir or stacks.STACKS_DIR).glob("Pulumi.*.yaml"))]
+    site = getattr(args, "site", None)
+    if site and project is None:
+        checked = stacks.given_file(site) or stacks.stack_path(site, args.stacks_dir or stacks.STACKS_DIR)
+        found.insert(0, ("the stack file being checked", checked))
+    if getattr(args, "plan", None) is not None:
+        found.append(("the --plan document", args.plan))
+    if args.policy_config is not None:
+        found.append(("the --policy-config file", args.policy_config))
+    found += [("an --evidence report", file) for file in args.evidence]
+    return found
+
+
+def _overwrites(args: argparse.Namespace) -> str | None:
+    """One line when ``--output`` or a ``--report`` file is an input of the run, or two of them name one file;
+    ``None`` when every report goes to a file of its own."""
+    targets = [("--output", args.output)] if args.output is not None else []
+    targets += [(f"--report {fmt}", file) for fmt, file in args.report]
+    inputs = _inputs(args)
+    for index, (option, target) in enumerate(targets):
+        for what, source in inputs:
+            if _same_file(target, source):
+                return (
+                    f"{option} {target}: is {what} ({source}); a report never overwrites an input, write it elsewhere"
+                )
+        for other, earlier in targets[:index]:
+            if _same_file(target, earlier):
+                return f"{option} {target}: {other} writes that file too; give each report its own file"
+    return None
+
+
 def _emit(results: Sequence[Any], args: argparse.Namespace, *, table_to_stdout: bool = True) -> None:
     from preflight.reports import formats as report
 
@@ -479,6 +535,8 @@ def _check(args: argparse.Namespace) -> int:
     from preflight.judge import cache, check, evidence
     from preflight.reports import formats as report
 
+    if (overwrite := _overwrites(args)) is not None:
+        return _fail([overwrite])
     try:
         reports = _readiness(args.evidence)
         result = _judge(args)
@@ -500,7 +558,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         _emit([result], args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return report.exit_code([result])
 
 
@@ -525,7 +583,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
     try:
         _emit([error], args, table_to_stdout=False)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return code
 
 
@@ -539,6 +597,8 @@ def _fleet(args: argparse.Namespace) -> int:
     sites = stacks.available(stacks_dir)
     if not sites:
         return _fail([f"no stack files (Pulumi.<site>.yaml) in {stacks_dir}"])
+    if (overwrite := _overwrites(args)) is not None:
+        return _fail([overwrite])
     try:
         reports = _matched(_readiness(args.evidence), sites)
         policy_config = check.read_policy_config(args.policy_config) if args.policy_config else {}
@@ -564,7 +624,7 @@ def _fleet(args: argparse.Namespace) -> int:
     try:
         _emit(outcomes, args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     for error in (o for o in outcomes if isinstance(o, SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)

@@ -210,6 +210,14 @@ def _fleet(
         problems.append(f"--policy-pack {args.policy_pack}: no PulumiPolicy.yaml there")
     if args.policy_pack_config is not None and not args.policy_pack_config.is_file():
         problems.append(f"--policy-pack-config {args.policy_pack_config}: no such file")
+    elif args.policy_pack_config is not None and not problems:
+        # the engine applies the config's levels without asking the pack: refuse here what `check` refuses
+        from preflight.judge import check
+
+        problems += [
+            f"--policy-pack-config {problem}"
+            for problem in check.policy_config_problems(args.policy_pack_config, args.policy_pack)
+        ]
     secrets_provider = args.secrets_provider
     fleet: platform.Platform | None = None
     try:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -21,6 +21,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.policy import _NotApplicableError  # the SDK's own signal of not_applicable()
+from pulumi_policy.proxy import UnknownValueError  # the SDK's signal of a value unknown in preview
 
 from imaging_policies._site import PACK_NAMESPACE, stack_scope
 from imaging_policies._words import fit
@@ -89,17 +90,43 @@ class Registry:
         return list(self._judges[token])
 
 
+REASON_MIN_LENGTH: Final = 20
+"""A recorded reason is a sentence: at least this many characters once trimmed (the site config's rule for its
+own reasons, ``program/config.py`` ``REASON_MIN_LENGTH``; a test holds the two equal)."""
+
+REASON: dict[str, Any] = {
+    "type": "string",
+    "pattern": f"^\\s*\\S[\\s\\S]{{{REASON_MIN_LENGTH - 2},}}\\S\\s*$",
+    "$comment": f"a recorded reason is a sentence: {REASON_MIN_LENGTH} characters or more",
+}
+"""A written reason: ``REASON_MIN_LENGTH`` characters or more, leading and trailing blanks not counted."""
+
 EXEMPT: dict[str, Any] = {
     "type": "object",
     "description": (
         "Resources this policy does not judge, by logical name (a glob such as 'deploy-*'), each with the "
-        "recorded reason; the reason is reported as the policy's not-applicable note."
+        f"recorded reason ({REASON_MIN_LENGTH} characters or more); the reason is reported as the policy's "
+        "not-applicable note where the exemption hides a finding."
     ),
-    "additionalProperties": {"type": "string", "minLength": 1, "pattern": "\\S"},
+    "additionalProperties": REASON,
     "propertyNames": {"pattern": "[^*?\\[\\]!]"},
     "default": {},
 }
 """Every policy's ``exempt`` config: the one way to exempt a resource, always with a written reason."""
+
+LEVEL_REASON: dict[str, Any] = {
+    **REASON,
+    "description": (
+        "Why this policy's enforcement level is lowered from mandatory (to advisory or disabled) by this config: "
+        f"{REASON_MIN_LENGTH} characters or more. The pack cannot see its enforcement level (the engine applies "
+        "it); the offline check refuses a config that lowers a mandatory policy without it, and reports it."
+    ),
+}
+"""Every policy's ``levelReason`` config: the recorded reason for lowering a mandatory policy."""
+
+EXEMPTED_BY_CONFIG: Final = "exempted by the policy config: "
+"""How a not-applicable reason says an exemption hid what the policy found (the check's copy is
+``preflight.judge.words.EXEMPTED_BY_CONFIG``; a test holds the two equal)."""
 
 
 _LITERAL = re.compile(r"[^*?\[\]!]")
@@ -134,7 +161,9 @@ def _metadata(
         "severity": severity,
         "framework": PolicyComplianceFramework(name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control),
         "remediation_steps": remediation,
-        "config_schema": PolicyConfigSchema(properties={**(config or {}), "exempt": EXEMPT}),
+        "config_schema": PolicyConfigSchema(
+            properties={**(config or {}), "exempt": EXEMPT, "levelReason": LEVEL_REASON}
+        ),
         "tags": [control.split("-", maxsplit=1)[0].lower()],
     }
 
@@ -172,18 +201,28 @@ def resource_policy(
         if not applies(args.resource_type):
             args.not_applicable(f"{control} does not cover {args.resource_type}")
         reason = exemption(args.get_config(), args.name)
-        if reason is not None:
-            args.not_applicable(f"{args.name} is exempted from {control} by the policy config: {reason}")
         site = stack_scope() == "site"
+        hidden: list[str] = []
 
         def worded(message: str, urn: str | None = None, /) -> None:
-            report(fit(message, site=site), urn)
+            if reason is None:
+                report(fit(message, site=site), urn)
+            else:
+                hidden.append(message)
 
         try:
             with _fitted_reasons(site):
                 check(args, worded)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
             worded(f"{control} could not read the resource's settings ({error}); fix the value's type or shape.")
+        except UnknownValueError:
+            if reason is None:
+                raise  # the SDK's "not judged in preview"
+            hidden.append("a value is unknown in preview")
+        if hidden:
+            # the exemption hid a finding: not applicable with its reason, never a pass (an exempted resource
+            # the policy finds nothing wrong with is judged, and meets it)
+            args.not_applicable(f"{args.name} is {EXEMPTED_BY_CONFIG}{reason} ({control})")
 
     return ResourceValidationPolicy(
         name=name,
@@ -241,16 +280,27 @@ def stack_policy(
         if not site_only and types and not any(r.resource_type in declared for r in args.resources):
             args.not_applicable(f"the stack has none of the kinds {control} judges ({_kinds(declared)})")
         config = args.get_config()
+        reported: list[str] = []
+        hidden: dict[str, str] = {}
 
         def guarded(message: str, urn: str | None = None, /) -> None:
-            if urn is None or exemption(config, urn.rsplit("::", 1)[-1]) is None:
+            name = urn.rsplit("::", 1)[-1] if urn else ""
+            reason = exemption(config, name) if urn else None
+            if reason is None:
+                reported.append(message)
                 report(fit(message, site=site), urn)
+            else:
+                hidden.setdefault(name, reason)
 
         try:
             with _fitted_reasons(site):
                 check(args, guarded)
         except (TypeError, ValueError, AttributeError, KeyError) as error:
             guarded(f"{control} could not read the stack's settings ({error}); fix the value's type or shape.")
+        if hidden and not reported:
+            # every finding was on an exempted resource: not applicable with the reasons, never "met"
+            found_on = _exempted(hidden)
+            args.not_applicable(f"what {control} found on {found_on} is {EXEMPTED_BY_CONFIG}{_reasons(hidden)}")
 
     return StackValidationPolicy(
         name=name,
@@ -258,3 +308,15 @@ def stack_policy(
         validate=validate,
         **_metadata(control, severity, remediation, level, config),
     )
+
+
+def _exempted(hidden: Mapping[str, str]) -> str:
+    """``a, b and 16 more``: the exempted resources a stack policy found something on."""
+    names = sorted(hidden)
+    shown = ", ".join(names[:3])
+    return f"{shown} and {len(names) - 3} more" if len(names) > 3 else shown
+
+
+def _reasons(hidden: Mapping[str, str]) -> str:
+    """The distinct recorded reasons, in the order first met."""
+    return "; ".join(dict.fromkeys(hidden.values()))

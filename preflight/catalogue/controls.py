@@ -195,10 +195,23 @@ def _from_pack(
         return _FROM_VERDICT[result.verdict]
     if result.verdict == "no resources" and (organisation := _held_by_organisation(result, held)):
         return Status.OUTSIDE, organisation
+    if result.verdict == "exempted":
+        return Status.NOT_APPLICABLE, "exempted: every finding is on a resource the policy config exempts"
     if result.verdict in ("no resources", "disabled"):
         return Status.NOT_APPLICABLE, _not_applicable_reason(control, result, reasons)
     outside = _organisation(result, control, skips, policy_skips)
     return (Status.OUTSIDE, outside) if outside else (Status.MET, "")
+
+
+def _lowered(policies: Sequence[str], result: SiteResult) -> str:
+    """Which mandatory policies of the row the policy config lowers, to what, and its recorded reason."""
+    info = {p.name: p for p in result.policies}
+    entries = [
+        f"{name} set to {result.levels.get(name, '?')} by the policy config: {info[name].level_reason}"
+        for name in policies
+        if name in info and info[name].level_reason
+    ]
+    return "; ".join(entries)
 
 
 def _exemptions(policies: Sequence[str], exemptions: Mapping[str, Mapping[str, str]]) -> str:
@@ -226,7 +239,6 @@ def rows(result: SiteResult) -> list[Row]:
     by_control = {c.control: c for c in result.controls()}
     site = result.site_config
     skips: Mapping[str, str] = site.guard_rails.skip if site is not None else {}
-    from preflight.judge import evidence
     from preflight.judge.words import fit
 
     matrix: list[Row] = []
@@ -254,20 +266,14 @@ def rows(result: SiteResult) -> list[Row]:
             status = Status.NOT_APPLICABLE if pack is None else status
             detail = f"{detail}; {probe}" if detail and pack is not None else probe
         elif "probe" in control.checked_by:
-            probe = evidence.summary(control.id, result.readiness, result.site)
-            if status is Status.MET and control.judged_with:
-                detail = f"judged with {control.judged_with}'s org policy; {probe}"
-            elif pack is None:
-                detail = probe
-            else:
-                detail = f"{detail}; {probe}" if detail else probe
+            status, detail = _with_probe(control, result, status, detail, judged=pack is not None)
         elif pack is None:
             status, detail = Status.NOT_JUDGED, "no policy of the pack names this control"
         if control.id == PERIMETER_CONTROL and status is Status.MET and site is not None:
             detail = _dry_run(site) or detail
-        exempted = _exemptions(policies, result.exemptions)
-        if exempted:
-            detail = f"{detail}; {exempted}" if detail else exempted
+        for recorded in (_lowered(policies, result), _exemptions(policies, result.exemptions)):
+            if recorded:
+                detail = f"{detail}; {recorded}" if detail else recorded
         matrix.append(
             Row(
                 control.id,
@@ -296,6 +302,25 @@ def rows(result: SiteResult) -> list[Row]:
                 )
             )
     return matrix
+
+
+def _with_probe(
+    control: Control, result: SiteResult, status: Status, detail: str, *, judged: bool
+) -> tuple[Status, str]:
+    """A probe control's row on a site: the readiness report's figures against the site config's minimums (or
+    that it is stale, or the command that produces it); violated when the report shows the site missing them."""
+    from preflight.judge import evidence
+
+    site = result.site_config
+    minimums = evidence.Minimums.of(site.netcheck if site is not None else None)
+    probe = evidence.summary(control.id, result.readiness, result.site, minimums)
+    if control.id in result.readiness_failing():
+        status = Status.VIOLATED  # the report's figures miss the site's minimums: the check exits 1
+    if status is Status.MET and control.judged_with:
+        return status, f"judged with {control.judged_with}'s org policy; {probe}"
+    if not judged:
+        return status, probe
+    return status, f"{detail}; {probe}" if detail else probe
 
 
 @dataclass(frozen=True)

@@ -206,9 +206,10 @@ def policy_rows() -> list[list[str]]:
 
 
 def _judges(policy: Any) -> str:
-    """A policy's description and the config properties it reads (``exempt`` is every policy's)."""
+    """A policy's description and the config properties it reads (``exempt`` and ``levelReason`` are every
+    policy's)."""
     schema = policy.config_schema
-    names = [n for n in (schema.properties if schema else {}) if n != "exempt"]
+    names = [n for n in (schema.properties if schema else {}) if n not in ("exempt", "levelReason")]
     config = f" Config: {', '.join(f'`{n}`' for n in names)}." if names else ""
     return (policy.description or "") + config
 

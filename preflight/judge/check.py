@@ -21,13 +21,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from preflight.engine import files
 from preflight.engine.modes import MODE_MOMENTS, MODES
 from preflight.engine.runner import Resource, default_provider, stack_resource
 from preflight.engine.stacks import PROGRAM, PROJECT, Stack
 from preflight.judge import options
-from preflight.judge.pack import Evaluation, PackError, PackProcess, PolicyInfo, Stream, reconcile
+from preflight.judge.pack import (
+    Evaluation,
+    PackError,
+    PackProcess,
+    PolicyConfigError,
+    PolicyInfo,
+    Stream,
+    reconcile,
+)
 from preflight.judge.results import Finding, SiteResult
-from preflight.judge.words import fit, is_site
+from preflight.judge.words import EXEMPTED_BY_CONFIG, LOWERED, PACK_DIR, fit, is_site
 
 Source = list[Resource] | Callable[[Callable[[Resource], None]], list[Resource]]
 """A run's resources: a list, or a program run that reports each resource as it registers."""
@@ -41,15 +50,17 @@ def read_policy_config(path: Path) -> dict[str, Any]:
     """A ``--policy-pack-config`` file: a JSON object of policy name (or ``all``) to a level or an
     object of properties (with an optional ``enforcementLevel``). An empty file is no config."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except OSError as exc:
         raise PolicyConfigFileError(f"{path}: cannot read the policy config ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not text.strip():
         return {}
     try:
-        document = json.loads(text)
+        document = files.loads(text)
     except ValueError as exc:
-        raise PolicyConfigFileError(f"{path}: the policy config is not JSON: {exc}") from None
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not isinstance(document, dict):
         raise PolicyConfigFileError(f"{path}: the policy config must be a JSON object of policy names")
     return document
@@ -64,6 +75,61 @@ def render_remediation(text: str, config: Mapping[str, Any]) -> str:
         shown = number if isinstance(number, str) else json.dumps(number)
         text = re.sub(rf"\b{re.escape(name)} \(default [^)]*\)", shown.replace("\\", "\\\\"), text)
     return text
+
+
+LEVEL_REASON = "levelReason"
+"""The per-policy config property that records why a mandatory policy is lowered (the pack declares it on every
+policy, ``_registry.LEVEL_REASON``, with the same minimum length as every recorded reason)."""
+
+
+def unreasoned_lowering(
+    policies: Iterable[PolicyInfo],
+    user_config: Mapping[str, Any],
+    reconciled: Mapping[str, tuple[str, Mapping[str, Any]]],
+) -> str | None:
+    """One line when the config lowers a mandatory policy (declared so by the pack) to advisory or disabled
+    without recording why in that policy's ``levelReason``: the first such policy, the config key that
+    lowers it (``all`` or the policy's own) and how many more; ``None`` when every lowering has its reason.
+    The pack cannot refuse this itself: the engine applies enforcement levels and never tells a policy
+    its own (a disabled policy does not run at all)."""
+    missing = [
+        p
+        for p in policies
+        if p.level == "mandatory"
+        and reconciled.get(p.name, ("mandatory", {}))[0] in LOWERED
+        and not str(reconciled[p.name][1].get(LEVEL_REASON) or "").strip()
+    ]
+    if not missing:
+        return None
+    first = missing[0]
+    level = reconciled[first.name][0]
+    own = user_config.get(first.name)
+    lowered_here = isinstance(own, str) or (isinstance(own, Mapping) and "enforcementLevel" in own)
+    key = f"{first.name}.enforcementLevel" if isinstance(own, Mapping) and lowered_here else first.name
+    key = key if lowered_here else "all"
+    more = f" (and {len(missing) - 1} more mandatory policies)" if len(missing) > 1 else ""
+    return (
+        f"{key}: sets the mandatory policy {first.name} ({first.control or 'no control'}) to {level} with no "
+        f"recorded reason{more}; record why in {first.name}.{LEVEL_REASON} (a sentence), or keep it mandatory"
+    )
+
+
+def policy_config_problems(path: Path, pack_dir: Path = PACK_DIR) -> list[str]:
+    """What the check would refuse in the policy config file ``path`` for the pack in ``pack_dir`` (unreadable,
+    invalid for a policy's schema, or lowering a mandatory policy without its ``levelReason``), one line
+    each; ``[]`` when it is accepted. For tools that hand the file to the engine (``rollout``), which applies
+    levels without asking the pack."""
+    try:
+        user_config = read_policy_config(path)
+        with PackProcess(config={}, project=PROJECT, stack="", dry_run=False, pack_dir=pack_dir) as pack:
+            policies = pack.info()
+            reconciled = reconcile(policies, user_config, pack=pack.name, version=pack.version)
+    except PolicyConfigFileError as exc:
+        return [str(exc)]
+    except PackError as exc:
+        return exc.problems
+    refused = unreasoned_lowering(policies, user_config, reconciled)
+    return [f"{path}: {refused}"] if refused else []
 
 
 class Checker:
@@ -97,6 +163,9 @@ class Checker:
         if self._policies is None:
             policies = self._pack.info()
             reconciled = reconcile(policies, self._policy_config, pack=self._pack.name, version=self._pack.version)
+            refused = unreasoned_lowering(policies, self._policy_config, reconciled)
+            if refused is not None:
+                raise PolicyConfigError([f"validating policy config: {self._pack.name} {self._pack.version} {refused}"])
             self._pack.configure(reconciled)
             self._levels = {name: level for name, (level, _) in reconciled.items()}
             self._exemptions = {
@@ -112,7 +181,11 @@ class Checker:
                 if isinstance(properties, Mapping) and properties.get("skipReason")
             }
             self._policies = [
-                replace(p, remediation=render_remediation(p.remediation, reconciled.get(p.name, ("", {}))[1]))
+                replace(
+                    p,
+                    remediation=render_remediation(p.remediation, reconciled.get(p.name, ("", {}))[1]),
+                    level_reason=_level_reason(p, reconciled),
+                )
                 for p in policies
             ]
         return self._policies
@@ -202,6 +275,14 @@ class Checker:
         return result
 
 
+def _level_reason(policy: PolicyInfo, reconciled: Mapping[str, tuple[str, Mapping[str, Any]]]) -> str:
+    """The recorded reason when the config lowers ``policy`` from mandatory, else ``""``."""
+    level, properties = reconciled.get(policy.name, (policy.level, {}))
+    if policy.level != "mandatory" or level not in LOWERED:
+        return ""
+    return str(properties.get(LEVEL_REASON) or "").strip()
+
+
 def _record(
     result: SiteResult,
     mode: str,
@@ -219,7 +300,9 @@ def _record(
     not_applicable: dict[str, set[str]] = {}
     for n in evaluation.not_applicable:
         not_applicable.setdefault(n.policy, set()).add(n.urn)
-        if not n.urn and n.reason:
+        if (not n.urn or EXEMPTED_BY_CONFIG in n.reason) and n.reason:
+            # a resource's exemption that hid a finding is kept as the policy's reason too: the control is then
+            # not applicable (exempted), never met (SiteResult.controls)
             result.stack_not_applicable.setdefault(n.policy, n.reason)
     skipped: dict[str, set[str]] = {}
     for d in evaluation.diagnostics:
@@ -334,6 +417,8 @@ __all__ = [
     "PolicyConfigFileError",
     "check_plan",
     "check_site",
+    "policy_config_problems",
     "read_policy_config",
     "render_remediation",
+    "unreasoned_lowering",
 ]

@@ -119,6 +119,9 @@ class PolicyInfo:
     """``{"properties": {...}, "required": [...]}`` as declared, or ``{}``."""
     kind: str = "resource"
     """``resource`` (judges each resource's inputs) or ``stack`` (judges all outputs at once)."""
+    level_reason: str = ""
+    """Why the policy config lowers this mandatory policy to advisory or disabled (its ``levelReason``), when it
+    does: set by the check from the config (``check.Checker``), never by the pack; every report shows it."""
 
 
 def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -511,6 +514,10 @@ def _schema_problems(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[
     for error in sorted(validator.iter_errors(dict(properties)), key=lambda e: list(e.path)):
         if error.validator == "required":
             problems.append(error.message.replace("'", "").replace(" is a required property", " is required"))
+        elif error.validator == "pattern" and isinstance(error.schema, Mapping) and error.schema.get("$comment"):
+            # the pack says what its pattern means (a recorded reason's minimum length), in place of the regex
+            where = ".".join(str(part) for part in error.path) or "(root)"
+            problems.append(f"{where}: {error.schema['$comment']}, got {error.instance!r}")
         else:
             where = ".".join(str(part) for part in error.path) or "(root)"
             problems.append(f"{where}: {error.message}")

@@ -54,8 +54,8 @@ class ControlResult:
     stack_checked: bool
     """A stack policy of the control judged the whole stack."""
     verdict: str
-    """``violated``, ``advisory findings``, ``not judged in preview``, ``met``, ``no resources`` or
-    ``disabled``."""
+    """``violated``, ``advisory findings``, ``not judged in preview``, ``exempted`` (everything its policies
+    found is exempted by the policy config), ``met``, ``no resources`` or ``disabled``."""
 
 
 @dataclass
@@ -93,7 +93,8 @@ class SiteResult:
     """Per policy, the resources its ``exempt`` config exempts (logical-name glob to the recorded reason)."""
     stack_not_applicable: dict[str, str] = field(default_factory=dict)
     """Per stack policy that did not apply to the whole stack, the pack's reason (for example a site
-    control on a stack that is not a hospital site); the matrix shows it."""
+    control on a stack that is not a hospital site); and per policy whose findings an ``exempt`` entry hid, the
+    pack's reason (``words.EXEMPTED_BY_CONFIG``: the control is then exempted, never met). The matrix shows it."""
     checked_at: str = ""
     """When the pack made this verdict (UTC, ISO 8601)."""
     notes: list[str] = field(default_factory=list)
@@ -105,7 +106,18 @@ class SiteResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_VIOLATION if any(f.fails for f in self.findings) else EXIT_OK
+        """1 for a mandatory violation, or for a readiness report (``--evidence``) whose figures miss the site
+        config's minimums; else 0."""
+        return EXIT_VIOLATION if any(f.fails for f in self.findings) or self.readiness_failing() else EXIT_OK
+
+    def readiness_failing(self) -> list[str]:
+        """The probe controls the given readiness report shows this site missing (``judge/evidence.py``)."""
+        if self.readiness is None:
+            return []
+        from preflight.judge import evidence
+
+        settings = self.site_config.netcheck if self.site_config is not None else None
+        return evidence.failing(self.readiness, evidence.Minimums.of(settings))
 
     @property
     def provenance(self) -> str:
@@ -147,6 +159,8 @@ class SiteResult:
 
     def controls(self) -> list[ControlResult]:
         """The compliance matrix: every control the pack covers, in the pack's order."""
+        from preflight.judge.words import EXEMPTED_BY_CONFIG
+
         by_control: dict[str, list[PolicyInfo]] = {}
         for p in self.policies:
             by_control.setdefault(p.control or p.name, []).append(p)
@@ -165,6 +179,8 @@ class SiteResult:
                 verdict = "advisory findings"
             elif findings:
                 verdict = "not judged in preview"
+            elif any(EXEMPTED_BY_CONFIG in self.stack_not_applicable.get(name, "") for name in names):
+                verdict = "exempted"  # what the policies found is exempted: never met, never "no resources"
             elif evaluated or stack_checked:
                 verdict = "met"
             else:

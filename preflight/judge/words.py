@@ -20,6 +20,15 @@ PACK_NAME = "imaging-site-requirements"
 ``_site.PACK_NAMESPACE`` (the pack never imports our code; a test holds the two equal)."""
 
 
+EXEMPTED_BY_CONFIG = "exempted by the policy config: "
+"""How the pack's not-applicable reason says a ``exempt`` entry hid what a policy found (our copy of the
+pack's ``_registry.EXEMPTED_BY_CONFIG``; a test holds the two equal): the matrix shows the control not
+applicable with the reason, never met."""
+
+LOWERED = ("advisory", "disabled")
+"""The enforcement levels that lower a mandatory policy: its violations no longer stop a deployment."""
+
+
 @functools.cache
 def _pack_words() -> Any:
     """The pack's own vocabulary table (``imaging_policies/_words.py``, a module without imports of the

@@ -78,6 +78,8 @@ def _verdict(result: SiteResult) -> str:
         parts.append(f"{advisory} advisory finding(s)")
     if skipped:
         parts.append(f"{skipped} not judged in preview")
+    if missed := result.readiness_failing():
+        parts.append(f"the readiness report misses the site's minimums ({', '.join(missed)})")
     return ", ".join(parts)
 
 

@@ -77,7 +77,11 @@ def _page(title: str, body: list[str]) -> str:
 def _verdict(result: SiteResult) -> str:
     fails, advisory, skipped = result.tally()
     if result.exit_code:
-        text, cls = f"FAIL: {fails} mandatory violation(s)", "fail"
+        missed = result.readiness_failing()
+        text = f"FAIL: {fails} mandatory violation(s)" + (
+            f", the readiness report misses the site's minimums ({', '.join(missed)})" if missed else ""
+        )
+        cls = "fail"
     else:
         text, cls = "pass: no mandatory violation", "pass"
     extra = [
@@ -197,8 +201,13 @@ def _probe(result: SiteResult) -> str:
     readiness = result.readiness
     if readiness is None:
         return '<span class="badge na">no report</span>'
-    cls = "met" if readiness.verdict == "pass" else "violated"
-    return f'<span class="badge {cls}">{escape(readiness.verdict)}</span> {escape(readiness.date)}'
+    from preflight.judge import evidence
+
+    if evidence.stale(readiness):
+        cls, verdict = "na", "stale"
+    else:
+        cls, verdict = ("violated", "fail") if result.readiness_failing() else ("met", "pass")
+    return f'<span class="badge {cls}">{verdict}</span> {escape(readiness.date)}'
 
 
 def _not_checked(error: SiteError) -> list[str]:

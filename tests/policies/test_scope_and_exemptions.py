@@ -3,8 +3,9 @@
 - scope: the site-completeness controls (guard rails, audit config, default accounts, SIEM export,
   security-log bucket, alerts) apply to stacks that declare a site (``imaging-landing-zone:siteCode``,
   or ``imaging-site-requirements:scope``); resource controls apply to every stack;
-- exemptions: a policy's ``exempt`` config names resources (logical-name globs) it does not judge,
-  each with a written reason, which the engine reports as the policy's not-applicable note.
+- exemptions: a policy's ``exempt`` config names resources (logical-name globs) whose findings it does not
+  report, each with a written reason (a sentence: 20 characters or more), which the engine reports as the
+  policy's not-applicable note where the exemption hides a finding (a compliant resource is judged as any).
 
 Through the real pack process over the Analyzer protocol."""
 
@@ -177,3 +178,92 @@ def test_an_exemption_that_names_nothing_in_particular_is_refused(pattern):
             judge_pack.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {pattern: "everything"}}})
     finally:
         pack.close()
+
+
+PUBLIC_DATASET = "a public dataset by decision 2026-11"
+PRIVATE_GRANT = {"bucket": "data", "role": "roles/storage.objectViewer", "member": "group:research@chuv.example"}
+
+
+def _reasons(pack: judge_pack.PackProcess, resource, policy: str) -> list[str]:
+    """The not-applicable reasons ``policy`` gives ``resource`` (``Analyze``)."""
+    return [n.reason for n in pack._analyze(resource, None)[1] if n.policy == policy]
+
+
+def test_an_exempted_resource_with_a_violation_is_not_applicable_with_the_recorded_reason():
+    config = {"gcp-iam-no-public-principals": {"exempt": {"pub*": PUBLIC_DATASET}}}
+    pack = _pack({"gcp:project": "research-archive"}, config)
+    try:
+        [reason] = _reasons(pack, _grant("pub-data"), "gcp-iam-no-public-principals")
+    finally:
+        pack.close()
+    assert reason == f"pub-data is exempted by the policy config: {PUBLIC_DATASET} (IAM-03)"
+
+
+def test_an_exempted_resource_the_policy_finds_nothing_wrong_with_is_judged_not_exempted():
+    """An exemption matters only where it hides a finding: a compliant resource it names is judged and meets
+    the control (the matrix counts it), so an exemption never turns a control into "no resources"."""
+    config = {"gcp-iam-no-public-principals": {"exempt": {"pub*": PUBLIC_DATASET}}}
+    pack = _pack({"gcp:project": "research-archive"}, config)
+    try:
+        grant = add_resource("gcp:storage/bucketIAMMember:BucketIAMMember", "pub-data", PRIVATE_GRANT)([])
+        assert _reasons(pack, grant, "gcp-iam-no-public-principals") == []
+        assert "gcp-iam-no-public-principals" not in _mandatory(pack.analyze(grant))
+    finally:
+        pack.close()
+
+
+def test_a_stack_policy_whose_findings_are_all_exempted_is_not_applicable_with_the_reason():
+    resources = site_plan("lausanne", "update")
+    by_name(resources, "lau-images").outputs.pop("ipFilter", None)
+    from preflight.engine import stacks
+
+    reason = "reached from the PACS's own network"
+    config = {"gcp-storage-bucket-ip-filter": {"exempt": {"lau-images": reason}}}
+    pack = configured_pack(stacks.load("lausanne").config, stack="lausanne", policy_config=config)
+    try:
+        found, not_applicable = pack._analyze_stack(resources, None)
+    finally:
+        pack.close()
+    assert "gcp-storage-bucket-ip-filter" not in _mandatory(found)
+    [stack_reason] = [n.reason for n in not_applicable if n.policy == "gcp-storage-bucket-ip-filter"]
+    assert stack_reason.endswith(f"on lau-images is exempted by the policy config: {reason}")
+
+
+@pytest.mark.parametrize(
+    "reason", ["x", "see ticket 1042", "  a short reason      "], ids=["one-letter", "fifteen", "padded-sixteen"]
+)
+def test_an_exemption_reason_shorter_than_a_sentence_is_refused(reason):
+    pack = judge_pack.PackProcess(config={}, project="other-team", stack="dev", dry_run=False)
+    try:
+        with pytest.raises(PolicyConfigError, match="20 characters or more"):
+            judge_pack.reconcile(pack.info(), {"gcp-iam-no-public-principals": {"exempt": {"pub*": reason}}})
+    finally:
+        pack.close()
+
+
+def test_the_pack_holds_its_reasons_to_the_site_config_s_minimum_length():
+    """One rule for every recorded reason: the pack keeps a copy (it is published alone)."""
+    from imaging_policies import _registry
+
+    from program.config import REASON_MIN_LENGTH
+
+    assert _registry.REASON_MIN_LENGTH == REASON_MIN_LENGTH
+
+
+def test_the_check_reads_the_pack_s_exemption_wording():
+    from imaging_policies import _registry
+
+    from preflight.judge import words
+
+    assert words.EXEMPTED_BY_CONFIG == _registry.EXEMPTED_BY_CONFIG
+
+
+def test_every_policy_takes_a_level_reason_of_a_sentence():
+    pack = judge_pack.PackProcess(config={}, project="other-team", stack="dev", dry_run=False)
+    try:
+        policies = pack.info()
+    finally:
+        pack.close()
+    assert all("levelReason" in p.config_schema["properties"] for p in policies)
+    with pytest.raises(PolicyConfigError, match="levelReason: a recorded reason is a sentence"):
+        judge_pack.reconcile(policies, {"gcp-iam-no-public-principals": {"levelReason": "too short"}})

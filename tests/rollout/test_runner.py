@@ -237,3 +237,30 @@ def test_without_the_pulumi_cli_the_runner_says_how_to_get_it(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("error: the Pulumi CLI is not on PATH")
     assert "python -m preflight fleet" in result.stderr
+
+
+def test_a_policy_config_that_lowers_a_mandatory_policy_without_its_reason_starts_nothing(tmp_path, capsys):
+    """The engine applies a config's enforcement levels without asking the pack: rollout refuses what
+    `preflight check --policy-config` refuses, before any site runs."""
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps({"gcp-kms-crypto-key-rotation": "disabled"}), encoding="utf-8")
+    calls: list[tuple[str, dict]] = []
+    argv = ["up", "lausanne", "--policy-pack-config", str(config)]
+    assert cli.main(argv, operation_factory=_fake_factory({"lausanne": Outcome("ok")}, calls)) == 2
+    assert calls == []
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "gcp-kms-crypto-key-rotation: sets the mandatory policy" in line
+    assert "levelReason" in line
+
+
+def test_a_policy_config_with_the_reason_for_its_lowering_is_handed_to_the_engine(tmp_path, monkeypatch):
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+    config = tmp_path / "policy-config.json"
+    reason = "the vendor rotates this key by hand once a year (SEC-1042)"
+    document = {"gcp-kms-crypto-key-rotation": {"enforcementLevel": "advisory", "levelReason": reason}}
+    config.write_text(json.dumps(document), encoding="utf-8")
+    calls: list[tuple[str, dict]] = []
+    argv = ["preview", "lausanne", "--policy-pack-config", str(config)]
+    assert cli.main(argv, operation_factory=_fake_factory({"lausanne": Outcome("ok")}, calls)) == 0
+    [(_, options)] = calls
+    assert options["policy_pack_config"] == config

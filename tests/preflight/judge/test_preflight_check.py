@@ -108,18 +108,24 @@ def test_a_mutated_security_property_exits_1_naming_control_resource_property_an
     assert "ENC-04   violated" in out
 
 
+LOWERED_BECAUSE = "the vendor rotates this key by hand once a year, change ticket SEC-1042"
+"""A mandatory policy is lowered only with its recorded reason (``test_policy_config_levels.py``)."""
+
+
 def test_advisory_findings_never_fail(tmp_path, capsys):
-    config = _write(tmp_path, {"all": "advisory"}, "policy-config.json")
+    lowered = {ROTATION: {"enforcementLevel": "advisory", "levelReason": LOWERED_BECAUSE}}
+    config = _write(tmp_path, lowered, "policy-config.json")
     assert main(["check", "--plan", str(_slow_rotation(tmp_path)), "--policy-config", str(config)]) == 0
     assert "[advisory, high] gcp-kms-crypto-key-rotation" in capsys.readouterr().out
 
 
 def test_a_disabled_policy_is_not_run_and_says_so(tmp_path, capsys):
-    config = _write(tmp_path, {ROTATION: "disabled"}, "policy-config.json")
+    lowered = {ROTATION: {"enforcementLevel": "disabled", "levelReason": LOWERED_BECAUSE}}
+    config = _write(tmp_path, lowered, "policy-config.json")
     assert main(["check", "--plan", str(_slow_rotation(tmp_path)), "--policy-config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "ENC-04   not applicable" in out
-    assert f"ENC-04: exempted: the policy config disables {ROTATION}" in out
+    assert f"ENC-04: exempted: the policy config disables {ROTATION}; {ROTATION} set to disabled" in out
 
 
 def test_a_policy_config_property_reaches_the_policy(tmp_path, capsys):

@@ -22,6 +22,7 @@ import shutil
 import struct
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,11 +100,21 @@ NEEDS_DOT = pytest.mark.skipif(
 )
 
 
-def _readiness(directory: Path) -> Path:
+def _readiness(directory: Path, when: float = MEASURED) -> Path:
     path = directory / "netcheck-lausanne.json"
     path.write_text(json.dumps(READINESS), encoding="utf-8")
-    os.utime(path, (MEASURED, MEASURED))
+    os.utime(path, (when, when))
     return path
+
+
+FLEET_MEASURED = int(datetime.now(UTC).timestamp()) - 7 * 86400
+"""The fleet run's readiness report is a week old when the fleet runs (a subprocess: its clock is today's)."""
+
+
+@pytest.fixture(autouse=True)
+def _a_week_after_the_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The readiness report is judged a week after it was measured: current evidence, whatever today is."""
+    monkeypatch.setattr(evidence, "today", lambda: datetime.fromtimestamp(MEASURED, tz=UTC) + timedelta(days=7))
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +193,9 @@ def test_a_readiness_report_gives_its_date_and_figures(results, tmp_path):
         f"{source}: DOES NOT MEET the minimum: storage: 12.4 ms (maximum 30); viewer: 41 ms (maximum 30) ABOVE"
     )
     assert rows["TLS-04"].detail.endswith(f"{source}: meets the minimum: storage: TLSv1.3; viewer: TLSv1.3")
-    assert {rows[c].status for c in ("PERF-01", "PERF-02")} == {Status.OUTSIDE}
+    assert rows["PERF-01"].status is Status.OUTSIDE
+    assert rows["PERF-02"].status is Status.VIOLATED  # the viewer's 41 ms misses Lausanne's maximum
+    assert result.exit_code == 1
 
 
 def test_the_probe_dates_its_report_and_the_matrix_cites_that_date(tmp_path):
@@ -364,7 +377,8 @@ def fleet_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess[str], Path]
     config.write_text(json.dumps(STRICT_ROTATION), encoding="utf-8")
     command = [sys.executable, "-m", "preflight", "fleet", "--stacks-dir", str(directory / "stacks"), "--jobs", "2"]
     command += ["--mode", "update", "--no-progress", "--policy-config", str(config)]
-    command += ["--evidence", str(_readiness(directory)), "--report", f"html={directory / 'fleet.html'}"]
+    report = _readiness(directory, FLEET_MEASURED)
+    command += ["--evidence", str(report), "--report", f"html={directory / 'fleet.html'}"]
     command += ["--format", "markdown"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
     return done, directory / "fleet.html"
@@ -379,8 +393,11 @@ def test_fleet_writes_the_html_report_with_controls_by_status_and_failing_sites(
     assert row is not None
     assert row.group(0).endswith("<td>utrecht</td></tr>")
     assert "<li><b>utrecht</b>: ENC-04</li>" in page
-    assert '<td>lausanne</td><td><span class="pass">pass</span></td>' in page
-    assert '<span class="badge violated">fail</span> 2026-11-30 08:15 UTC' in page  # Lausanne's readiness report
+    # Lausanne's readiness report: the viewer's 41 ms misses its maximum of 30 (PERF-02), so Lausanne fails too
+    assert '<td>lausanne</td><td><span class="fail">FAIL</span></td>' in page
+    measured = datetime.fromtimestamp(FLEET_MEASURED, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert f'<span class="badge violated">fail</span> {measured}' in page
+    assert "<li><b>lausanne</b>: PERF-02</li>" in page
     for control in CATALOGUE.ids:
         assert f"<td>{control}</td>" in page
 
