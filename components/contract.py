@@ -83,7 +83,7 @@ _NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
 
 
 def _stable_name(value: str) -> str:
-    if not re.match(_NAME_PATTERN, value):
+    if not naming.matches(_NAME_PATTERN, value):
         raise ValueError("names must be 2-20 of a-z, 0-9 and '-', start with a letter and not end with '-'")
     return value
 
@@ -94,7 +94,7 @@ StableName = Annotated[str, AfterValidator(_stable_name)]
 
 def site_code(value: str) -> str:
     """``value`` if it is a site code, else ``ValueError`` saying what is accepted."""
-    if not re.match(naming.SITE_CODE_PATTERN, value):
+    if not naming.matches(naming.SITE_CODE_PATTERN, value):
         raise ValueError("must be 3-12 of a-z, 0-9 and '-', start with a letter and not end with '-'")
     return value
 
@@ -133,7 +133,7 @@ _DOMAIN_PATTERN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
 def _domain(value: str) -> str:
-    if not re.match(_DOMAIN_PATTERN, value) or len(value) > 253:
+    if not naming.matches(_DOMAIN_PATTERN, value) or len(value) > 253:
         raise ValueError("must be a lower-case DNS name like viewer.hospital.example (no scheme, no path)")
     return value
 
@@ -169,7 +169,7 @@ def group_email(key: str) -> str:
     for prefix in ("user:", "serviceAccount:", "domain:", "principal:", "principalSet:"):
         if key.startswith(prefix):
             raise ValueError("is not a group; people get site roles through groups only (IAM-07)")
-    if not re.match(naming.GROUP_EMAIL_PATTERN, bare):
+    if not naming.matches(naming.GROUP_EMAIL_PATTERN, bare):
         raise ValueError("is not a group email address (like radiologists@hospital.example)")
     return bare.lower()
 
@@ -185,7 +185,7 @@ def customer_id(value: str) -> str:
     """``value`` if it is a Google Workspace or Cloud Identity customer id (``C`` and 6-12 of a-z, 0-9, like
     ``C03xgje4y``), else ``ValueError``. The domain guard rail (``iam.allowedPolicyMemberDomains``) takes
     these ids, never domain names."""
-    if not re.match(CUSTOMER_ID_PATTERN, value):
+    if not naming.matches(CUSTOMER_ID_PATTERN, value):
         raise ValueError(
             f"{value!r} is not a directory customer id: C followed by 6-12 of a-z and 0-9, like C03xgje4y "
             "(Admin console, Account settings; not the domain name)"
@@ -198,7 +198,7 @@ CustomerId = Annotated[str, AfterValidator(customer_id), Field(json_schema_extra
 
 
 def _email(value: str) -> str:
-    if not re.match(naming.GROUP_EMAIL_PATTERN, value):
+    if not naming.matches(naming.GROUP_EMAIL_PATTERN, value):
         raise ValueError("must be an email address (like soc@hospital.example)")
     return value
 
@@ -216,7 +216,7 @@ _OIDC_SUBJECT = re.compile(r"^[A-Za-z0-9@._:/-]{1,127}$")
 def oidc_subject(value: str) -> str:
     """``value`` if it is safe to quote in a CEL string: letters, digits and ``@._:/-`` only (no quote,
     no backslash, no white space), else ``ValueError``."""
-    if not _OIDC_SUBJECT.match(value):
+    if not naming.matches(_OIDC_SUBJECT, value):
         raise ValueError("must be 1-127 of letters, digits and @._:/- (it is quoted in a CEL condition)")
     return value
 
@@ -226,7 +226,7 @@ OidcSubject = Annotated[str, AfterValidator(oidc_subject)]
 
 
 def _https_issuer(value: str) -> str:
-    if not re.match(r"^https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?$", value):
+    if not naming.matches(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/\S*)?$", value):
         raise ValueError("must be an https:// URL of the PACS's OIDC issuer")
     return value
 
@@ -238,7 +238,8 @@ OidcIssuer = Annotated[str, AfterValidator(_https_issuer)]
 
 _KEY_ID = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[a-z0-9-]+)/keyRings/[A-Za-z0-9_-]{1,63}"
-    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}$"
+    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}$",
+    re.ASCII,
 )
 
 
@@ -248,13 +249,13 @@ def crypto_key_id(value: StrInput) -> StrInput:
     the provider once known."""
     if not isinstance(value, str):
         return value
-    match = _KEY_ID.match(value)
+    match = _KEY_ID.fullmatch(value)
     if match is None:
         raise ValueError(
             f"{value!r} is not a Cloud KMS key id: write it as projects/<project>/locations/<region>/keyRings/"
             "<ring>/cryptoKeys/<key>"
         )
-    if not re.match(naming.PROJECT_ID_PATTERN, match["project"]):
+    if not naming.matches(naming.PROJECT_ID_PATTERN, match["project"]):
         raise ValueError(f"{value!r}: {match['project']!r} is not a GCP project id (6-30 of a-z, 0-9 and '-')")
     return value
 
@@ -263,7 +264,7 @@ def key_in(key_id: StrInput, *, project: str, region: str) -> None:
     """Raise ``ValueError`` when a known key id is not a key of ``project`` in ``region``: the site keeps
     its keys in its own project (ENC-01), and Cloud Storage and Cloud Logging take only a key of the data's
     own location."""
-    match = _KEY_ID.match(key_id) if isinstance(key_id, str) else None
+    match = _KEY_ID.fullmatch(key_id) if isinstance(key_id, str) else None
     if match is None:
         return
     if match["project"] != project:
@@ -315,11 +316,11 @@ BASELINE_WINDOW_SECONDS = 3600
 
 # --- Images --------------------------------------------------------------------------------------
 
-_IMAGE_PATTERN = r"^[a-z0-9.-]+(:\d+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
+_IMAGE_PATTERN = r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$"
 
 
 def _pinned_image(value: str) -> str:
-    if not re.match(_IMAGE_PATTERN, value):
+    if not naming.matches(_IMAGE_PATTERN, value):
         raise ValueError(
             "must be a container image pinned by digest: <registry>/<path>@sha256:<64 hex> (a tag can be moved "
             "to other code without a change to the stack)"
@@ -338,7 +339,7 @@ ATTESTOR_PATTERN = r"^projects/([a-z][a-z0-9-]{4,28}[a-z0-9])/attestors/([A-Za-z
 def attestor_name(value: str) -> str:
     """``value`` if it is a Binary Authorization attestor's full name (``projects/<project>/attestors/<attestor>``,
     the form the API stores), else ``ValueError`` saying the form."""
-    if not re.match(ATTESTOR_PATTERN, value):
+    if not naming.matches(ATTESTOR_PATTERN, value):
         raise ValueError(
             f"{value!r} is not an attestor: write it as projects/<project>/attestors/<attestor>, the attestor "
             "the build pipeline signs the viewer's releases with"
@@ -373,7 +374,7 @@ ACCESS_POLICY_PATTERN = r"^(accessPolicies/)?[0-9]{1,20}$"
 
 def access_policy(value: str) -> str:
     """``accessPolicies/<number>`` for an access policy given with or without its prefix, else ``ValueError``."""
-    if not re.match(ACCESS_POLICY_PATTERN, value):
+    if not naming.matches(ACCESS_POLICY_PATTERN, value):
         raise ValueError(
             f"{value!r} is not an access policy: accessPolicies/<number>, the organisation's policy (gcloud "
             "access-context-manager policies list --organization <org id>)"
@@ -392,7 +393,7 @@ PROJECT_NUMBER_PATTERN = r"^projects/[0-9]{6,20}$"
 def project_by_number(value: str) -> str:
     """``value`` if it names a project by number (``projects/<number>``, the only form a perimeter holds), else
     ``ValueError``."""
-    if not re.match(PROJECT_NUMBER_PATTERN, value):
+    if not naming.matches(PROJECT_NUMBER_PATTERN, value):
         raise ValueError(
             f"{value!r} is not a project by number: projects/<number> (a perimeter names projects by number; "
             "gcloud projects describe <project id> --format='value(projectNumber)')"
@@ -410,7 +411,7 @@ _SERVICE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*\.googleapis\.com$")
 
 def restrictable_service(value: str) -> str:
     """``value`` if it is one Google API's service name (``bigquery.googleapis.com``), never a wildcard."""
-    if not _SERVICE.match(value):
+    if not naming.matches(_SERVICE, value):
         raise ValueError(f"{value!r} is not a Google API's service name, like bigquery.googleapis.com (no wildcard)")
     return value
 

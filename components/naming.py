@@ -56,6 +56,15 @@ GCP_REGIONS: frozenset[str] = frozenset(
     }
 )
 
+
+def matches(pattern: str | re.Pattern[str], value: str) -> bool:
+    """Whether all of ``value`` matches ``pattern``, read with ASCII classes: the patterns here are written
+    ``^...$`` for JSON Schema too, where ``$`` is the end of the text; in Python ``$`` also matches before a
+    final newline and ``\\d`` any script's digits (Arabic-Indic ones), which the APIs refuse."""
+    source, flags = (pattern.pattern, pattern.flags & ~re.UNICODE) if isinstance(pattern, re.Pattern) else (pattern, 0)
+    return re.fullmatch(source, value, flags | re.ASCII) is not None
+
+
 SITE_CODE_PATTERN = r"^[a-z][a-z0-9-]{1,10}[a-z0-9]$"
 PROJECT_ID_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
 ACCOUNT_ID_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
@@ -63,7 +72,7 @@ LABEL_KEY_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 LABEL_VALUE_PATTERN = r"^[a-z0-9_-]{0,63}$"
 GROUP_EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", re.ASCII)
 
 
 def bucket_name(project: str, site_code: str, purpose: str) -> str:
@@ -73,7 +82,7 @@ def bucket_name(project: str, site_code: str, purpose: str) -> str:
     combination breaks Cloud Storage's naming rules (3 to 63 of a-z, 0-9 and '-').
     """
     name = f"{project}-{site_code}-{purpose}"
-    if not _BUCKET_NAME.match(name) or "--" in name:
+    if not matches(_BUCKET_NAME, name) or "--" in name:
         raise ValueError(f"bucket name {name!r} is not a valid Cloud Storage name (3-63 of a-z, 0-9, '-')")
     return name
 
@@ -91,7 +100,7 @@ def crypto_key_name(site_code: str, data_class: str) -> str:
 def service_account_id(site_code: str, purpose: str) -> str:
     """A runtime identity's account id, ``<site>-<purpose>``, checked against IAM's 6-30 rule."""
     account_id = f"{site_code}-{purpose}"
-    if not re.match(ACCOUNT_ID_PATTERN, account_id):
+    if not matches(ACCOUNT_ID_PATTERN, account_id):
         raise ValueError(f"service account id {account_id!r} must be 6-30 of a-z, 0-9, '-'")
     return account_id
 

@@ -39,7 +39,8 @@ from typing import Any
 from preflight.commands import netcheck as netcheck_command
 from preflight.commands.common import fail as _fail
 from preflight.commands.common import positive as _positive
-from preflight.engine.modes import DEPRECATED_MODES, MODES
+from preflight.engine import files
+from preflight.engine.modes import DEPRECATED_MODES, MODES, PROGRAM_TIMEOUT
 from preflight.judge.results import EXIT_OK, EXIT_VIOLATION
 from program.config import ConfigError
 
@@ -124,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _project_option(plan)
+    _timeout_option(plan)
     _check_parsers(sub)
     access = sub.add_parser(
         "access",
@@ -143,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     access.add_argument("--stacks-dir", type=Path, default=None, help="where the stack files are (default: stacks/)")
     _project_option(access)
+    _timeout_option(access)
     netcheck_command.add_parser(sub)
     schema = sub.add_parser(
         "schema",
@@ -173,6 +176,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _FORMATS = ("table", "json", "sarif", "markdown", "html")
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--program-timeout",
+        type=_positive(float),
+        default=None,
+        metavar="SECONDS",
+        help="stop a program run (one per mode) that has not finished after SECONDS: the site could not be "
+        f"checked, exit 2 (default: {PROGRAM_TIMEOUT:g})",
+    )
 
 
 def _project_option(parser: argparse.ArgumentParser) -> None:
@@ -299,6 +313,7 @@ def _common_check_options(parser: argparse.ArgumentParser) -> None:
         help="check every site again, reusing no kept verdict; the new verdicts are kept (default: reuse, unless "
         "$PREFLIGHT_NO_CACHE is 1)",
     )
+    _timeout_option(parser)
 
 
 def _verdict_cache(args: argparse.Namespace, policy_config: Any) -> Any:
@@ -494,7 +509,7 @@ def _judge(args: argparse.Namespace) -> Any:
         kept = verdicts.get(stack, modes, key=key, keep_plan=keep_plan)
         if kept is not None:
             return kept
-    result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True)
+    result = check.check_site(stack, modes, policy_config=policy_config, keep_plan=True, timeout=args.program_timeout)
     try:
         verdicts.keep([(stack, key, result)], modes, keep_plan=True)
     except cache_module.CacheWriteError as exc:
@@ -543,7 +558,7 @@ def _check(args: argparse.Namespace) -> int:
     try:
         _emit([result], args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return report.exit_code([result])
 
 
@@ -568,7 +583,7 @@ def _site_failed(args: argparse.Namespace, problems: Sequence[str], line: int = 
     try:
         _emit([error], args, table_to_stdout=False)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     return code
 
 
@@ -597,6 +612,7 @@ def _fleet(args: argparse.Namespace) -> int:
             cache=_verdict_cache(args, policy_config),
             reuse=_reuse(args),
             warn=_warn,
+            timeout=args.program_timeout,
         )
     except check.PackError as exc:
         return _fail(exc.problems)
@@ -608,7 +624,7 @@ def _fleet(args: argparse.Namespace) -> int:
     try:
         _emit(outcomes, args)
     except OSError as exc:
-        return _fail([f"cannot write the report: {exc}"])
+        return _fail([files.cannot_write(exc)])
     for error in (o for o in outcomes if isinstance(o, SiteError)):
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -625,7 +641,9 @@ def _plan(args: argparse.Namespace) -> int:
 
     try:
         stack = _stack(args)
-        plan = plan_module.build(stack, "preview" if args.preview else _mode(args.mode or "update"))
+        plan = plan_module.build(
+            stack, "preview" if args.preview else _mode(args.mode or "update"), timeout=args.program_timeout
+        )
         if args.format == "terraform-plan":
             plan = terraform.export(plan)
     except ConfigError as exc:
@@ -647,7 +665,7 @@ def _access(args: argparse.Namespace) -> int:
 
     try:
         stack = _stack(args)
-        resources = run_stack(stack, "update", own_program=stacks.PROGRAM)
+        resources = run_stack(stack, "update", own_program=stacks.PROGRAM, timeout=args.program_timeout)
     except ConfigError as exc:
         return _fail(exc.problems)
     except (_UsageError, stacks.StackFileError, ProgramError) as exc:

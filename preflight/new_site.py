@@ -276,7 +276,7 @@ def run(
 def _write(
     args: argparse.Namespace, *, interactive: bool, ask: Callable[[str], str], out: Callable[[str], None]
 ) -> None:
-    from preflight.engine import stacks
+    from preflight.engine import files, stacks
 
     if (problem := sites.problem(args.name)) is not None:
         raise NewSiteError(problem)
@@ -298,6 +298,10 @@ def _write(
         raise NewSiteError(*exc.problems) from None
     config[runners.RUNS_ON] = _runner(args.name, values[RUNNER.dest])
     _distinct(site, stacks_dir)
+    try:  # read and change the bootstrap's file before writing anything: both files or neither
+        bootstrap_text = sites.with_site(bootstrap, args.name, site.gcp_project)
+    except sites.BootstrapFileError as exc:
+        raise NewSiteError(str(exc)) from None
     header = (
         "# yaml-language-server: $schema=./site-config.schema.json\n"
         f"# Site {args.name}: written by `python -m preflight new-site`; add the viewer, rbac and labels as the site "
@@ -312,14 +316,20 @@ def _write(
         raise NewSiteError(
             f"{shown}: the deploy workflow would read {runners.RUNS_ON} as {read.labels}; name other labels"
         )
-    stacks_dir.mkdir(parents=True, exist_ok=True)
-    with target.open("x", encoding="utf-8") as file:  # never overwrite, even a file made meanwhile
-        file.write(header + body)
     try:
-        sites.add_to_bootstrap(bootstrap, args.name, site.gcp_project)
-    except sites.BootstrapFileError as exc:
+        stacks_dir.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as file:  # never overwrite, even a file made meanwhile
+            file.write(header + body)
+    except FileExistsError:
+        raise NewSiteError(f"{shown} exists; refusing to overwrite it (edit it, or choose another name)") from None
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise NewSiteError(files.cannot_write(exc, "the stack file")) from None
+    try:
+        bootstrap.write_text(bootstrap_text, encoding="utf-8")
+    except OSError as exc:
         target.unlink()  # both files or neither
-        raise NewSiteError(str(exc)) from None
+        raise NewSiteError(files.cannot_write(exc, "the bootstrap's stack file")) from None
     out(f"wrote {shown}; added {args.name}: {site.gcp_project} to {stacks.display_path(bootstrap)}")
     out(f"next: python -m preflight check {args.name}, then the bootstrap's pulumi up (docs/deploying.md, Add a site)")
 

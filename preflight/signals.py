@@ -23,6 +23,8 @@ EXIT_TERMINATED = 143
 SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 _children: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+_groups: set[int] = set()
+"""The process groups of program runs in progress (``preflight.engine.isolation``), each led by its child."""
 _shared: Any = None
 """With :func:`share_with_workers`: the pids of the policy packs the fleet's (forked) workers started."""
 
@@ -45,6 +47,21 @@ def track(process: subprocess.Popen[bytes]) -> None:
                 _shared[free] = process.pid
 
 
+def track_group(pid: int) -> None:
+    """Note a program run's process group (led by ``pid``) that a stop must end."""
+    _groups.add(pid)
+
+
+def untrack_group(pid: int) -> None:
+    _groups.discard(pid)
+
+
+def forget_children() -> None:
+    """In a program run's child: the processes noted are the parent's, never this process's to end."""
+    _children.clear()
+    _groups.clear()
+
+
 def stop_children() -> None:
     """End this process's policy packs and its fleet workers' (each worker reaps its own), then the
     workers; reap what is this process's (no defunct process is left behind)."""
@@ -54,6 +71,9 @@ def stop_children() -> None:
             if pid:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+    for group in list(_groups):
+        with contextlib.suppress(OSError):
+            os.killpg(group, signal.SIGKILL)
     for process in list(_children):
         with contextlib.suppress(OSError):
             process.kill()

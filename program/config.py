@@ -15,6 +15,7 @@ import math
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -66,7 +67,7 @@ from components.contract import (
     StableName,
     attestor_project,
 )
-from program import runners
+from program import runners, sites
 
 NAMESPACE = "imaging-landing-zone"
 
@@ -120,6 +121,54 @@ NEAR_MISS_KEY = _near_miss_pattern()
 def close_namespace(namespace: str) -> bool:
     """Whether ``namespace`` is a misspelling of this program's (:data:`NEAR_MISS_KEY`)."""
     return re.match(NEAR_MISS_KEY, f"{namespace}:") is not None
+
+
+OWN_NAMESPACES = (NAMESPACE, sites.BOOTSTRAP_NAMESPACE, runners.NAMESPACE)
+"""This repository's namespaces (the site program's, the bootstrap's, the deploy workflow's runner): a key in
+a namespace that looks like one of them but is not it is refused (:func:`look_alike`)."""
+
+_HOMOGLYPHS = str.maketrans(
+    {
+        **dict(
+            zip(
+                "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u04bb\u0501\u0261\u043f\u0442",
+                "aeopcyxijshdgnt",
+                strict=True,
+            )
+        ),  # Cyrillic
+        **dict(zip("\u03b1\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7", "aeikvoptux", strict=True)),  # Greek
+        "\u0131": "i",  # dotless i
+        "\u2113": "l",  # script l
+    }
+)
+
+
+def _skeleton(namespace: str) -> str:
+    """``namespace`` as it reads: compatibility forms folded (full-width letters), lower case, look-alike
+    Cyrillic and Greek letters read as the Latin ones, without separators."""
+    folded = unicodedata.normalize("NFKC", namespace).casefold().translate(_HOMOGLYPHS)
+    return re.sub(r"[-_. ]", "", folded)
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (letters left out, added or changed), for two short names."""
+    row = list(range(len(b) + 1))
+    for i, letter in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, other in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (letter != other))
+    return row[-1]
+
+
+def look_alike(namespace: str) -> str | None:
+    """The project namespace (:data:`OWN_NAMESPACES`) that ``namespace`` can be mistaken for, when it is not
+    that one: at most two letters apart once read as a person reads it (a Cyrillic a for the Latin one, capitals,
+    separators)."""
+    if namespace in OWN_NAMESPACES:
+        return None
+    skeleton = _skeleton(namespace)
+    distance, closest = min((_distance(skeleton, _skeleton(own)), own) for own in OWN_NAMESPACES)
+    return closest if distance <= 2 else None
 
 
 class SiteRole(StrEnum):
@@ -277,9 +326,8 @@ class NetworkSettings(_Model):
                     f"@{path}: {cidr} collides with the restricted Google APIs range {ranges.RESTRICTED_GOOGLE_APIS}"
                 )
         for path, cidrs in lists.items():
-            for i, j in itertools.combinations(range(len(cidrs)), 2):
-                if ranges.overlaps(cidrs[i], cidrs[j]):
-                    problems.append(f"@{path}.{j}: {cidrs[j]} overlaps {path}.{i} ({cidrs[i]})")
+            for i, j in _overlapping(cidrs):
+                problems.append(f"@{path}.{j}: {cidrs[j]} overlaps {path}.{i} ({cidrs[i]})")
         for (a, cidr_a), (b, cidr_b) in itertools.combinations(subnets.items(), 2):
             if ranges.overlaps(cidr_a, cidr_b):
                 problems.append(f"@{b}: {cidr_b} overlaps {a} ({cidr_a})")
@@ -290,6 +338,24 @@ class NetworkSettings(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+
+def _overlapping(cidrs: list[str]) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)``, ``i < j``, of ranges in ``cidrs`` that share an address: each range that overlaps
+    an earlier one (by its start) once, with one it overlaps. Sorted and swept, n log n: two CIDR ranges
+    overlap only when one holds the other, so each range is checked against the widest before it."""
+    networks = sorted(
+        (int(n.network_address), int(n.broadcast_address), i)
+        for i, n in enumerate(ipaddress.ip_network(c) for c in cidrs)
+    )
+    pairs: list[tuple[int, int]] = []
+    cover: tuple[int, int, int] | None = None  # the range reaching furthest so far: (start, end, index)
+    for start, end, index in networks:
+        if cover is not None and start <= cover[1]:
+            pairs.append((min(index, cover[2]), max(index, cover[2])))
+        if cover is None or end > cover[1]:
+            cover = (start, end, index)
+    return sorted(pairs, key=lambda pair: (pair[1], pair[0]))
 
 
 def https_url(value: str) -> str:
@@ -363,13 +429,13 @@ _RESERVED_LABELS = {"site", "managed-by", "data-classification"}
 def _label_key(key: str) -> str:
     if key in _RESERVED_LABELS:
         raise ValueError("is set by the components and cannot be overridden")
-    if not re.match(naming.LABEL_KEY_PATTERN, key):
+    if not naming.matches(naming.LABEL_KEY_PATTERN, key):
         raise ValueError("label keys must be 1-63 of a-z, 0-9, '_' and '-', starting with a letter")
     return key
 
 
 def _label_value(value: str) -> str:
-    if not re.match(naming.LABEL_VALUE_PATTERN, value):
+    if not naming.matches(naming.LABEL_VALUE_PATTERN, value):
         raise ValueError(f"label values must be 0-63 of a-z, 0-9, '_' and '-' (got {value!r})")
     return value
 
@@ -384,7 +450,7 @@ Only the site config and the pack read it (the components' conditions fire at on
 ConditionDuration = Annotated[int, Field(ge=0, le=3600)]
 """Seconds an alert condition may have to hold before it fires, 0 to 3600 (LOG-14)."""
 
-_CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/\d+$"
+_CHANNEL_PATTERN = r"^projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/notificationChannels/[0-9]+$"
 
 
 class SiemExport(_Model):
@@ -399,7 +465,7 @@ class SiemExport(_Model):
     @field_validator("central_destination")
     @classmethod
     def _central(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(
+        if value is not None and not naming.matches(
             r"^logging\.googleapis\.com/projects/[a-z][a-z0-9-]{4,28}[a-z0-9](/locations/[a-z0-9-]+/buckets/[\w-]+)?$",
             value,
         ):
@@ -422,7 +488,7 @@ class SiemExport(_Model):
 
 
 def _channel(value: str) -> str:
-    if not re.match(_CHANNEL_PATTERN, value):
+    if not naming.matches(_CHANNEL_PATTERN, value):
         raise ValueError("must be a notification channel's name: projects/<project>/notificationChannels/<id>")
     return value
 
@@ -644,13 +710,29 @@ def _dry_run_reason(value: str) -> str:
     return value.strip()
 
 
+MAX_DRY_RUN_DAYS = 365
+"""A perimeter's dry run ends at most this many days after the day the stack file is checked: a dry run
+denies nothing, so an end date years away would keep an open perimeter "met" indefinitely."""
+
+
+def _dry_run_end(value: datetime.date) -> datetime.date:
+    latest = datetime.date.today() + datetime.timedelta(days=MAX_DRY_RUN_DAYS)
+    if value > latest:
+        raise ValueError(
+            f"must be at most {MAX_DRY_RUN_DAYS} days after today ({latest.isoformat()}): a dry run denies nothing; "
+            "give the day the migration is planned to end, and move it on with a new reason if it takes longer"
+        )
+    return value
+
+
 class PerimeterDryRun(_Model):
     """Why the site's perimeter is in dry run, and until when (a migrating live site; docs/deploying.md)."""
 
     reason: Annotated[str, AfterValidator(_dry_run_reason)]
     """Why it is not enforced yet, in a sentence: which paths are still being read from the violations log."""
-    until: datetime.date
-    """The day the dry run ends (`YYYY-MM-DD`): after it the pack reports the perimeter as not enforced (NET-10)."""
+    until: Annotated[datetime.date, AfterValidator(_dry_run_end)]
+    """The day the dry run ends (`YYYY-MM-DD`), at most a year after today: after it the pack reports the perimeter as
+    not enforced (NET-10)."""
 
 
 class PerimeterSettings(_Model):
@@ -741,7 +823,7 @@ class SiteConfig(_Model):
     @field_validator("gcp_project")
     @classmethod
     def _project(cls, value: str) -> str:
-        if not re.match(naming.PROJECT_ID_PATTERN, value):
+        if not naming.matches(naming.PROJECT_ID_PATTERN, value):
             raise ValueError("must be a GCP project id: 6-30 of a-z, 0-9 and '-', starting with a letter")
         return value
 
@@ -814,7 +896,7 @@ class SiteConfig(_Model):
     @model_validator(mode="after")
     def _derived_names(self) -> Self:
         for account_id in (self.viewer_account_id, self.pacs_uploader_account_id):
-            if not re.match(naming.ACCOUNT_ID_PATTERN, account_id):
+            if not naming.matches(naming.ACCOUNT_ID_PATTERN, account_id):
                 raise ValueError(f"service account id {account_id!r} must be 6-30 of a-z, 0-9 and '-'")
         for purpose in ("images", "access-logs"):
             naming.bucket_name(self.gcp_project, self.site_code, purpose)
@@ -852,23 +934,53 @@ class SiteConfig(_Model):
                     raw[key] = _decode(value)
                 except ValueError as exc:
                     problems.append(f"{full_key}: {exc}")
-            elif colon and close_namespace(namespace):
-                problems.append(
-                    f"{full_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{key} "
-                    "(a key in another namespace is ignored, and the site would get the defaults)"
-                )
+            elif colon and (problem := _namespace_problem(namespace, key)) is not None:
+                problems.append(problem)
             elif not colon:
                 unqualified.add(full_key)
                 problems.append(f"{full_key}: a stack key needs its namespace; write it as {NAMESPACE}:{full_key}")
         try:
-            site = cls.model_validate(raw)
+            # by the stack file's camelCase names only: the pack reads those, and would ignore `group_domains`
+            site = cls.model_validate(raw, by_alias=True, by_name=False)
         except ValidationError as exc:
             missing = {f"{NAMESPACE}:{key}: required field is missing" for key in unqualified}
-            problems += [line for line in format_errors(exc) if line not in missing]
+            found = format_errors(exc)
+            for line in found:  # `group_domains:` is reported once, as the field to rename, not also as missing
+                where, _, what = line.partition(": ")
+                if what.startswith(_RENAME):
+                    camel = what.removeprefix(_RENAME).partition(":")[0]
+                    parent, dot, _ = where.rpartition(".")
+                    renamed = f"{parent}.{camel}" if dot else f"{NAMESPACE}:{camel}"
+                    missing.add(f"{renamed}: required field is missing")
+            problems += [line for line in found if line not in missing]
             raise ConfigError(problems) from None
         if problems:
             raise ConfigError(problems)
         return site
+
+
+def _namespace_problem(namespace: str, key: str) -> str | None:
+    """Why a key in ``namespace`` (not this program's) is refused: it looks like one of this repository's
+    namespaces, or is not ASCII; ``None`` for another project's or package's namespace. Letters that are not
+    ASCII are shown escaped (a Cyrillic letter would look like the Latin one)."""
+    shown, shown_key = namespace.encode("ascii", "backslashreplace").decode(), ascii(key)[1:-1]
+    if namespace.isascii() and close_namespace(namespace):
+        return (
+            f"{shown}:{shown_key}: namespace {namespace!r} is not this program's; write it as {NAMESPACE}:{shown_key} "
+            "(a key in another namespace is ignored, and the site would get the defaults)"
+        )
+    if (own := look_alike(namespace)) is not None:
+        unlike = "is a few letters from it" if namespace.isascii() else "has letters that are not ASCII"
+        return (
+            f"{shown}:{shown_key}: namespace '{shown}' looks like {own!r} but {unlike}; write it as {own}:{shown_key} "
+            "(a key in another namespace is ignored, and the site would get the defaults)"
+        )
+    if not namespace.isascii():
+        return (
+            f"{shown}:{shown_key}: namespace '{shown}' has letters that are not ASCII; a namespace is a Pulumi "
+            f"project's or package's name, in ASCII (this program's is {NAMESPACE})"
+        )
+    return None
 
 
 def _decode(value: Any) -> Any:
@@ -917,6 +1029,19 @@ def _accepted_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list
     return sorted(f.alias or name for name, f in current.model_fields.items())
 
 
+_RENAME = "write it as "
+
+
+def _unknown_field(loc: tuple[int | str, ...]) -> str:
+    """What an unknown field's message says: the camelCase name of a field written in snake_case (the pack
+    reads the camelCase name only), else the fields accepted there."""
+    accepted = _accepted_fields(SiteConfig, loc[:-1])
+    camel = to_camel(str(loc[-1])) if loc else ""
+    if loc and camel != loc[-1] and camel in accepted:
+        return f"{_RENAME}{camel}: a stack file names its fields in camelCase, as the policy pack reads them"
+    return f"unknown field; accepted: {', '.join(accepted)}"
+
+
 def format_errors(exc: ValidationError) -> list[str]:
     """One line per problem: ``imaging-landing-zone:<path>: <what is wrong and what is accepted>``."""
     lines = []
@@ -927,8 +1052,7 @@ def format_errors(exc: ValidationError) -> list[str]:
         if kind == "missing":
             message = "required field is missing"
         elif kind == "extra_forbidden":
-            accepted = _accepted_fields(SiteConfig, loc[:-1])
-            message = f"unknown field; accepted: {', '.join(accepted)}"
+            message = _unknown_field(loc)
         elif kind == "enum":
             message = f"{error['input']!r} is not accepted; {message.removeprefix('Input should be ')}"
         elif kind == "value_error":

@@ -31,7 +31,7 @@ _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.yaml$")
 
 def problem(name: str) -> str | None:
     """Why ``name`` is not a site name, or ``None`` when it is one."""
-    if re.match(PATTERN, name):
+    if re.fullmatch(PATTERN, name, re.ASCII):
         return None
     return (
         f"site name {name!r} is not valid: it must be {RULE} (it names the stack, the GitHub environment "
@@ -73,11 +73,35 @@ def _block(lines: list[str], key: str) -> tuple[int, int] | None:
     return None
 
 
+def _lines(path: Path) -> list[str]:
+    """The bootstrap stack file's lines; ``BootstrapFileError`` (one line) when it cannot be read as text."""
+    try:
+        return path.read_bytes().decode("utf-8").splitlines()
+    except OSError as exc:
+        raise BootstrapFileError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise BootstrapFileError(f"{path.name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BootstrapFileError(f"{path.name}: cannot write it ({(exc.strerror or str(exc)).lower()})") from None
+
+
 def add_to_bootstrap(path: Path, site: str, project: str) -> None:
     """Add ``site: project`` to the bootstrap's ``imaging-bootstrap:sites`` in ``path``, keeping the file's
     comments and layout; ``BootstrapFileError`` when the site is there already or the list is not found."""
+    _write(path, with_site(path, site, project))
+
+
+def with_site(path: Path, site: str, project: str) -> str:
+    """The bootstrap stack file at ``path`` with ``site: project`` added to its ``imaging-bootstrap:sites``
+    (nothing written): ``BootstrapFileError`` when the file cannot be read, the site is there already or
+    the list is not found."""
     check(site)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _lines(path)
     block = _block(lines, "sites")
     if block is None:
         raise BootstrapFileError(f"{path.name}: no block `  {BOOTSTRAP_NAMESPACE}:sites:` to add site {site} to")
@@ -86,13 +110,13 @@ def add_to_bootstrap(path: Path, site: str, project: str) -> None:
     if any(entry.match(line) for line in lines[start + 1 : end]):
         raise BootstrapFileError(f"{path.name}: site {site} is in {BOOTSTRAP_NAMESPACE}:sites already")
     lines.insert(end, f"    {site}: {project}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
 
 
 def retire_in_bootstrap(path: Path, site: str) -> None:
     """Move ``site`` from the bootstrap's ``sites`` to its ``retiredSites`` in ``path``: its identities go at
     the bootstrap's next ``up``, its secrets key stays (the site's exported state is encrypted with it)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = _lines(path)
     block = _block(lines, "sites")
     entry = re.compile(rf"^    {re.escape(site)}\s*:")
     found = [i for i in range(block[0] + 1, block[1]) if entry.match(lines[i])] if block else []
@@ -105,7 +129,7 @@ def retire_in_bootstrap(path: Path, site: str) -> None:
         lines[end:end] = [f"  {BOOTSTRAP_NAMESPACE}:retiredSites:", f"    - {site}"]
     else:
         lines.insert(retired[1], f"    - {site}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write(path, "\n".join(lines) + "\n")
 
 
 def deployment(stacks_dir: Path, site: str) -> runners.Deployment:

@@ -251,6 +251,20 @@ def test_a_site_the_bootstrap_already_lists_is_refused_and_no_stack_file_is_left
     assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
 
 
+def test_a_bootstrap_file_that_is_not_utf8_is_refused_and_neither_file_is_written(tmp_path):
+    # A bootstrap stack file saved in Latin-1 by an editor (a comment "# café"): both files or neither.
+    bootstrap = tmp_path / "Pulumi.platform.yaml"
+    original = (ROOT / "bootstrap" / "Pulumi.platform.yaml").read_bytes() + b"# caf\xe9\n"
+    bootstrap.write_bytes(original)
+    result = _new_site(tmp_path, *_guide_flags())
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: new-site: Pulumi.platform.yaml: not UTF-8 text (byte {len(original) - 2}); save it as UTF-8\n"
+    )
+    assert not (tmp_path / "stacks" / "Pulumi.bern.yaml").exists()
+    assert bootstrap.read_bytes() == original
+
+
 def _without(flags: list[str], flag: str) -> list[str]:
     """``flags`` without every ``flag VALUE`` pair."""
     kept: list[str] = []

@@ -23,3 +23,9 @@ DEPRECATED_MODES = {"existing": "update"}
 def mode_named(name: str) -> str:
     """The mode ``name`` stands for: itself, or the mode a deprecated name now means."""
     return DEPRECATED_MODES.get(name, name)
+
+
+PROGRAM_TIMEOUT = 600.0
+"""Seconds one program run (one mode) may take by default before it is stopped (``--program-timeout``;
+``preflight.engine.isolation``): a site of a few hundred resources takes about a second, a program of
+3,000 resources under ten; ten minutes leaves room for any real program on a loaded CI runner."""

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import gcp_tokens
+from preflight.engine import files, gcp_tokens
 from preflight.engine.modes import MODES, mode_named
 from preflight.engine.runner import UNKNOWN, Resource, from_wire, run_stack
 from preflight.engine.stacks import PROGRAM, Stack
@@ -36,10 +36,11 @@ from preflight.engine.stacks import PROGRAM, Stack
 FORMAT = "imaging-landing-zone/plan@1"
 
 
-def build(stack: Stack, mode: str) -> dict[str, Any]:
-    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan."""
+def build(stack: Stack, mode: str, *, timeout: float | None = None) -> dict[str, Any]:
+    """Run the site's program under mocks in ``mode`` (one of ``MODES``) and return its plan; ``timeout``
+    bounds the run, in seconds (``None``: the default)."""
     exports: dict[str, Any] = {}
-    resources = run_stack(stack, mode, exports=exports, own_program=PROGRAM)
+    resources = run_stack(stack, mode, exports=exports, own_program=PROGRAM, timeout=timeout)
     return {
         "format": FORMAT,
         "project": stack.project,
@@ -244,9 +245,11 @@ def _field(where: str, value: dict[str, Any], key: str, kind: type | tuple[type,
 def read_file(path: Path) -> tuple[dict[str, Any], list[Resource]]:
     """:func:`read` a plan file; a file that cannot be read is a ``PlanError`` too."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except OSError as exc:
         raise PlanError(f"{path}: cannot read the plan ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise PlanError(f"{path}: {exc}") from None
     return read(text, str(path))
 
 
@@ -256,9 +259,9 @@ def read(text: str, source: str) -> tuple[dict[str, Any], list[Resource]]:
     ``stack``, ``mode`` and ``outputs`` (the stack's exports) whatever the input format. Raises
     ``PlanError`` with one line that names ``source`` and the offending or missing field."""
     try:
-        document = json.loads(text)
+        document = files.loads(text)
     except ValueError as exc:
-        raise PlanError(f"{source}: not JSON: {exc}") from None
+        raise PlanError(f"{source}: {exc}") from None
     if not isinstance(document, dict):
         raise PlanError(f"{source}: must be a JSON object with a 'format' field")
     if "format" not in document and "deployment" in document:

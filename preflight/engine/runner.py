@@ -488,22 +488,46 @@ def run_stack(
     on_resource: Callable[[Resource], None] | None = None,
     exports: dict[str, Any] | None = None,
     own_program: Path | None = None,
+    timeout: float | None = None,
 ) -> list[Resource]:
-    """Run ``stack``'s program in ``mode`` as the CLI would (:func:`run_program`); another project's
-    program (not ``own_program``, this repository's, whose modules register nothing when imported) gets
-    its modules afresh."""
-    return run_program(
-        stack.program,
-        config=stack.config,
-        project=stack.project,
-        stack=stack.name,
-        mode=mode,
+    """Run ``stack``'s program in ``mode`` as the CLI would (:func:`run_program`), in a process of its own
+    (``preflight.engine.isolation``: it cannot reach the verdict, its stdout is stderr, an exit is a
+    failure, a run longer than ``timeout`` seconds, by default ``isolation.DEFAULT_TIMEOUT``, is stopped).
+    Another project's program (not ``own_program``, this repository's, whose library is imported here first
+    and shared by every run) gets its modules afresh in each run."""
+    from preflight.engine import isolation
+
+    own = stack.program == own_program
+    isolation.preload(OWN_LIBRARY if own else INSTALLED)
+
+    def program_run(report: Callable[[Resource], None] | None, into: dict[str, Any]) -> list[Resource]:
+        return run_program(
+            stack.program,
+            config=stack.config,
+            project=stack.project,
+            stack=stack.name,
+            mode=mode,
+            on_resource=report,
+            exports=into,
+            secret_keys=stack.secret_keys,
+            fresh_modules=not own,
+            virtualenv=stack.virtualenv,
+        )
+
+    return isolation.run(
+        program_run,
+        program=stack.program,
+        timeout=isolation.DEFAULT_TIMEOUT if timeout is None else timeout,
         on_resource=on_resource,
         exports=exports,
-        secret_keys=stack.secret_keys,
-        fresh_modules=stack.program != own_program,
-        virtualenv=stack.virtualenv,
     )
+
+
+OWN_LIBRARY = ("pulumi_gcp", "program.site")
+"""What the site program imports, imported once in the check's process before its runs are forked: the
+repository's own library (the check imports ``program.config`` and ``components`` already) and the provider."""
+INSTALLED = ("pulumi_gcp",)
+"""What another project's program is likely to import that is safe to import here: an installed package."""
 
 
 def _own_module(origin: Path, folder: Path) -> bool:

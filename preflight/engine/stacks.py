@@ -30,8 +30,9 @@ _STACK_FILE = re.compile(r"^Pulumi\.(.+)\.ya?ml$")
 
 
 class StackFileError(Exception):
-    """A stack that cannot be read; the message's first line names the file and the problem (a YAML
-    syntax error adds the offending line, with a caret under the column, on the lines after)."""
+    """A stack that cannot be read; the message is one line naming the file, the line (and column) or
+    key path, and the problem. It never quotes the file's content beyond its keys: a stack file may be
+    something else than it seems (a copied secret), and errors reach CI logs."""
 
     def __init__(self, message: str, line: int = 1) -> None:
         super().__init__(message)
@@ -52,6 +53,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         self._depth = 0
         self.lines: dict[tuple[str, ...], int] = {}
         """The line of each mapping key, by its path of keys from the top (list items by index)."""
+        self.paths: dict[int, tuple[str, ...]] = {}
+        """The path of keys of each value node, by the node's id (what an error about a value names)."""
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         self._depth += 1
@@ -74,12 +77,18 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         if node is None:
             return None
         _measure(node)
-        _note_lines(node, (), self.lines)
+        _note_lines(node, (), self.lines, self.paths)
         return self.construct_document(node)  # type: ignore[no-untyped-call]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                line = key_node.start_mark.line + 1
+                raise StackFileError(
+                    f"line {line}: a YAML merge key (<<) is not supported in a stack file; write the keys out",
+                    line,
+                )
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
             line = key_node.start_mark.line + 1
             if isinstance(key, str | int | float | bool) and key in seen:
@@ -90,7 +99,45 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 )
             if isinstance(key, str | int | float | bool):
                 seen[key] = line
+            if not isinstance(key, str):
+                # JSON, the form the engine passes values in, has text keys only: `null:` would become "null"
+                # and `22:` "22", colliding with the quoted key; YAML 1.1 also reads `no:` or `on:` as a boolean
+                path = ".".join(self.paths.get(id(node), ()))
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise StackFileError(f"line {line}: {path}: a key must be text, not a list or mapping", line)
+                kind = "null" if key is None else type(key).__name__
+                raise StackFileError(
+                    f"line {line}: {path}.{key_node.value}: a key must be text, and {key_node.value!r} reads as "
+                    f"{kind}; quote it",
+                    line,
+                )
         return super().construct_mapping(node, deep=deep)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_UNSUPPORTED_TAGS = {
+    "tag:yaml.org,2002:binary": "!!binary",
+    "tag:yaml.org,2002:set": "!!set",
+    "tag:yaml.org,2002:omap": "!!omap",
+    "tag:yaml.org,2002:pairs": "!!pairs",
+}
+"""Tags the safe loader constructs as something that is no config value (bytes, a set, a list of pairs):
+refused, naming the key, instead of failing later or passing a Python repr to the program."""
+
+
+def _refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    line = node.start_mark.line + 1
+    path = getattr(loader, "paths", {}).get(id(node))
+    where = f"{'.'.join(path)}: " if path else ""
+    raise StackFileError(
+        f"line {line}: {where}a {_UNSUPPORTED_TAGS[node.tag]} value is not supported in a stack file; write a plain "
+        "string, list or mapping",
+        line,
+    )
+
+
+for _tag in _UNSUPPORTED_TAGS:
+    _UniqueKeyLoader.add_constructor(_tag, _refuse_tag)
 
 
 def _measure(root: yaml.Node) -> None:
@@ -140,12 +187,20 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _note_lines(root: yaml.Node, where: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> None:
-    """Note in ``lines`` the line of every mapping key (and list item) under ``root``, by its path; an
-    alias's values are noted where its anchor is (the graph is bounded by :func:`_measure`)."""
+def _note_lines(
+    root: yaml.Node,
+    where: tuple[str, ...],
+    lines: dict[tuple[str, ...], int],
+    paths: dict[int, tuple[str, ...]] | None = None,
+) -> None:
+    """Note in ``lines`` the line of every mapping key (and list item) under ``root``, by its path, and in
+    ``paths`` each node's path; an alias's values are noted where its anchor is (the graph is bounded by
+    :func:`_measure`)."""
     pending: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, where)]
     while pending:
         node, path = pending.pop()
+        if paths is not None:
+            paths.setdefault(id(node), path)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode):
@@ -240,7 +295,9 @@ def _engine_value(key: str, value: Any) -> str:
 def _date_text(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
-    raise TypeError(f"a stack value of type {type(value).__name__} is not a YAML scalar")
+    raise StackFileError(
+        f"a value of type {type(value).__name__} is not supported in a stack file; write a plain string"
+    )
 
 
 def site_name(text: str) -> str:
@@ -269,10 +326,22 @@ def load(name: str, stacks_dir: Path = STACKS_DIR) -> Stack:
         return load_file(given, site_name(name), given=name)
     name = site_name(name)
     path = stacks_dir / f"Pulumi.{name}.yaml"
-    if not path.is_file():
+    if not path.is_file():  # an existing file with a name off the rule is refused naming the file (load_file)
         known = ", ".join(available(stacks_dir)) or "none"
+        if (problem := sites.problem(name)) is not None:
+            raise StackFileError(f"{problem}; name a site (known sites: {known}) or its stack file Pulumi.<site>.yaml")
         raise StackFileError(f"no stack file {display_path(path)} (known sites: {known})")
     return load_file(path, name)
+
+
+def inside(path: Path, shown: str) -> None:
+    """Refuse a stack file that is a link to a file outside its own folder (``StackFileError``): the check
+    would read, and its errors name, whatever the link points at (a key file, another team's secrets)."""
+    if path.is_symlink() and not path.resolve().is_relative_to(path.parent.resolve()):
+        raise StackFileError(
+            f"{shown}: a link to a file outside its folder {display_path(path.parent)}; a stack file is read only "
+            "from its stacks folder (copy the file there instead of linking to it)"
+        )
 
 
 def _secret_keys(config: dict[str, str]) -> tuple[str, ...]:
@@ -305,7 +374,7 @@ def read_yaml(path: Path, shown: str | None = None) -> tuple[Any, dict[tuple[str
     except StackFileError as exc:
         raise StackFileError(f"{shown}: {exc}", exc.line) from None
     except yaml.YAMLError as exc:
-        raise _syntax_error(shown, text, exc) from None
+        raise _syntax_error(shown, exc) from None
     except RecursionError:  # not reached within the limits; never a traceback
         raise StackFileError(f"{shown}: nested too deeply; a stack file nests at most {MAX_NESTING}") from None
     finally:
@@ -352,7 +421,9 @@ def _read_config(
             config[str(key)] = _engine_value(str(key), value)
         except StackFileError as exc:
             line = fields.get(str(key), config_line)
-            raise StackFileError(f"{shown}: line {line}: {exc}", line) from None
+            raise StackFileError(
+                f"{shown}: line {line}: {key}: {exc}".replace(f"{key}: {key}:", f"{key}:"), line
+            ) from None
     return config, fields, {str(key): value for key, value in document["config"].items()}
 
 
@@ -373,7 +444,8 @@ def field_line(fields: dict[str, int], problem: str) -> int:
     else the ``config:`` line."""
     best, line = -1, fields.get("", 1)
     for key, number in fields.items():
-        if key and len(key) > best and (problem.startswith(f"{key}:") or problem.startswith(f"{key}.")):
+        written = ascii(key)[1:-1]  # a problem shows a key's letters that are not ASCII escaped
+        if key and len(key) > best and any(problem.startswith(f"{k}{end}") for k in {key, written} for end in ":."):
             best, line = len(key), number
     return line
 
@@ -385,6 +457,7 @@ def load_file(path: Path, name: str | None = None, *, given: str | None = None) 
     stack_name = name or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
     if (problem := sites.problem(stack_name)) is not None:
         raise StackFileError(f"{shown}: {problem}; rename the file")
+    inside(path, shown)
     config, fields, values = _read_config(path, site=True, shown=shown)
     problems = _runner_problems(values)
     try:
@@ -481,6 +554,7 @@ def load_project(directory: Path, name: str) -> Stack:
     if not path.is_file():
         known = ", ".join(available(stacks_dir)) or "none"
         raise StackFileError(f"no stack file {display_path(path)} (stacks of project {document['name']}: {known})")
+    inside(path, display_path(path))
     config, _, _ = _read_config(path, site=False, shown=display_path(path))
     try:
         virtualenv, venv_note = project_virtualenv(directory, document)
@@ -506,12 +580,9 @@ def load_project(directory: Path, name: str) -> Stack:
     )
 
 
-_SHOWN_COLUMNS = 120
-
-
-def _syntax_error(shown: str, text: str, exc: yaml.YAMLError) -> StackFileError:
-    """A YAML syntax error: the first line names the file, line, column and problem; then the
-    offending line with a caret under the column."""
+def _syntax_error(shown: str, exc: yaml.YAMLError) -> StackFileError:
+    """A YAML syntax error in one line: the file, line, column and problem. The offending line is not
+    shown: the file may hold what must not reach a log (line and column find it)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
@@ -519,12 +590,4 @@ def _syntax_error(shown: str, text: str, exc: yaml.YAMLError) -> StackFileError:
         return StackFileError(f"{shown}: not valid YAML: {problem}")
     line, column = mark.line + 1, mark.column + 1
     where = f" ({context})" if context else ""
-    message = f"{shown}: line {line}, column {column}: not valid YAML: {problem}{where}"
-    source = text.splitlines()
-    if 0 < line <= len(source):
-        shown_line, caret = source[line - 1], mark.column
-        if len(shown_line) > _SHOWN_COLUMNS:  # a long line is shown around the column
-            start = max(0, min(caret - _SHOWN_COLUMNS // 2, len(shown_line) - _SHOWN_COLUMNS))
-            shown_line, caret = shown_line[start : start + _SHOWN_COLUMNS], caret - start
-        message += f"\n  {line:>4} | {shown_line}\n         {' ' * caret}^"
-    return StackFileError(message, line)
+    return StackFileError(f"{shown}: line {line}, column {column}: not valid YAML: {problem}{where}", line)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from preflight.engine import files
 from preflight.engine.modes import MODE_MOMENTS, MODES
 from preflight.engine.runner import Resource, default_provider, stack_resource
 from preflight.engine.stacks import PROGRAM, PROJECT, Stack
@@ -49,15 +50,17 @@ def read_policy_config(path: Path) -> dict[str, Any]:
     """A ``--policy-pack-config`` file: a JSON object of policy name (or ``all``) to a level or an
     object of properties (with an optional ``enforcementLevel``). An empty file is no config."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = files.read_text(path)
     except OSError as exc:
         raise PolicyConfigFileError(f"{path}: cannot read the policy config ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not text.strip():
         return {}
     try:
-        document = json.loads(text)
+        document = files.loads(text)
     except ValueError as exc:
-        raise PolicyConfigFileError(f"{path}: the policy config is not JSON: {exc}") from None
+        raise PolicyConfigFileError(f"{path}: the policy config is {exc}") from None
     if not isinstance(document, dict):
         raise PolicyConfigFileError(f"{path}: the policy config must be a JSON object of policy names")
     return document
@@ -341,9 +344,11 @@ def check_site(
     checker: Checker | None = None,
     policy_config: Mapping[str, Any] | None = None,
     keep_plan: bool = False,
+    timeout: float | None = None,
 ) -> SiteResult:
     """Run ``stack``'s program in each mode and judge it; ``keep_plan`` keeps the resources for the
-    HTML report's diagram. Raises ``ProgramError`` (the program failed), ``PackError`` /
+    HTML report's diagram; ``timeout`` bounds each program run, in seconds (``None``: the default of
+    ``preflight.engine.isolation``). Raises ``ProgramError`` (the program failed), ``PackError`` /
     ``PolicyConfigError`` (the pack could not be started, configured or asked)."""
     from preflight.engine.runner import ProgramError, run_stack
 
@@ -358,7 +363,12 @@ def check_site(
             def run(add: Callable[[Resource], None]) -> list[Resource]:
                 try:
                     return run_stack(
-                        stack, mode, on_resource=add, exports=exports.setdefault(mode, {}), own_program=PROGRAM
+                        stack,
+                        mode,
+                        on_resource=add,
+                        exports=exports.setdefault(mode, {}),
+                        own_program=PROGRAM,
+                        timeout=timeout,
                     )
                 except ProgramError as exc:
                     raise ProgramError(

@@ -79,6 +79,8 @@ def read(path: Path) -> Readiness:
         raise EvidenceError(f"{path}: cannot read the readiness report ({exc.strerror or exc})") from None
     except ValueError as exc:
         raise EvidenceError(f"{path}: the readiness report is not JSON: {exc}") from None
+    except RecursionError:  # a hostile file of nested brackets
+        raise EvidenceError(f"{path}: the readiness report nests too deeply to be a netcheck report") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise EvidenceError(f"{path}: format: expected {FORMAT!r} (python -m preflight netcheck --format json)")
     minimums = document.get("minimums")

@@ -1,8 +1,9 @@
 """Check every stack of a directory in parallel: ``python -m preflight fleet [--jobs N]``.
 
-Worker processes are forked from a parent that has already imported the site program's modules
+Worker processes are forked from a parent that has already imported the site program's library
 (Pulumi, pulumi-gcp, the components), so no worker pays for those imports again. Each worker starts
-one policy-pack process, configures it once and names each stack it checks with ``ConfigureStack``.
+one policy-pack process, configures it once and names each stack it checks with ``ConfigureStack``;
+each program run is a child of the worker (``preflight.engine.isolation``), which judges what it sends.
 A site whose stack file is invalid or whose program fails is reported as an error for that site;
 the others are still checked.
 """
@@ -16,7 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from multiprocessing import util
 from pathlib import Path
 from typing import IO, Any
@@ -34,15 +35,17 @@ Outcome = SiteResult | SiteError
 
 _checker: Checker | None = None
 _policy_config: dict[str, Any] = {}
+_timeout: float | None = None
 
 
-def _use_policy_config(policy_config: Mapping[str, Any]) -> None:
-    global _policy_config  # noqa: PLW0603 (one pack per worker process, kept between tasks)
+def _use_policy_config(policy_config: Mapping[str, Any], timeout: float | None = None) -> None:
+    global _policy_config, _timeout  # noqa: PLW0603 (one pack per worker process, kept between tasks)
     _policy_config = dict(policy_config)
+    _timeout = timeout
 
 
-def _worker_init(policy_config: Mapping[str, Any]) -> None:
-    _use_policy_config(policy_config)
+def _worker_init(policy_config: Mapping[str, Any], timeout: float | None = None) -> None:
+    _use_policy_config(policy_config, timeout)
     # Each program run owns its event loop (preflight.engine.runner.capture): none is inherited from the parent.
     # Ctrl-C is the parent's to handle: it cancels what is queued and lets running sites finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -115,21 +118,23 @@ def _worker_check(stacks_dir: str, site: str, modes: tuple[str, ...]) -> Outcome
         _checker = Checker(_policy_config, first=stack)
         util.Finalize(_checker, _checker.close, exitpriority=10)
     try:
-        return check_site(stack, modes, checker=_checker)
+        return check_site(stack, modes, checker=_checker, timeout=_timeout)
     except ProgramError as exc:
         return site_error(site, Path(stacks_dir), [f"{site}: the program failed: {exc}"])
 
 
 def _warm_up(stacks_dir: Path, sites: Sequence[str]) -> None:
-    """Import what every site program needs once, before the workers are forked: run the first
-    valid site's program (its modules stay imported) and freeze the heap the workers will share."""
-    from preflight.engine.runner import run_program
-    from preflight.engine.stacks import PROGRAM, PROJECT
+    """Import what every site program needs once, before the workers are forked, and freeze the heap the
+    workers will share: the program's library, then the provider's packages a run of the first valid site
+    loads (the run is a child of its own, ``preflight.engine.isolation``; the program never runs here)."""
+    from preflight.engine import isolation
+    from preflight.engine.runner import OWN_LIBRARY, run_stack
+    from preflight.engine.stacks import PROGRAM
 
+    isolation.preload(OWN_LIBRARY)
     for site in sites:
         try:
-            stack = stacks.load(site, stacks_dir)
-            run_program(PROGRAM, config=stack.config, project=PROJECT, stack=stack.name, preview=False)
+            run_stack(stacks.load(site, stacks_dir), "update", own_program=PROGRAM, timeout=_timeout)
         except (ConfigError, stacks.StackFileError, ProgramError):
             continue
         break
@@ -207,10 +212,12 @@ def run(
     cache: VerdictCache | None = None,
     reuse: bool = True,
     warn: Callable[[str], None] | None = None,
+    timeout: float | None = None,
 ) -> list[Outcome]:
     """Check ``sites`` with ``jobs`` worker processes; outcomes in the order of ``sites``. With a
     ``cache``, a site whose inputs are unchanged reuses its kept verdict (unless ``reuse`` is false)
-    and every new verdict is kept; ``warn`` hears once when the cache cannot be written."""
+    and every new verdict is kept; ``warn`` hears once when the cache cannot be written. ``timeout``
+    bounds each program run, in seconds (``None``: the default)."""
     names = list(sites)
     config = dict(policy_config or {})
     bar = Progress(len(names), progress)
@@ -243,7 +250,7 @@ def run(
         else:
             unchecked.append(site)
     try:
-        _check_all(unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done)
+        _check_all(unchecked, stacks_dir=stacks_dir, modes=modes, jobs=jobs, config=config, done=done, timeout=timeout)
     finally:
         if warned and warn is not None:
             warn(warned[0])
@@ -275,13 +282,14 @@ def _check_all(
     jobs: int,
     config: dict[str, Any],
     done: Callable[[Outcome], None],
+    timeout: float | None = None,
 ) -> None:
     """Check ``unchecked`` with ``jobs`` worker processes (in this process for one), each outcome to ``done``."""
     jobs = max(1, min(jobs, len(unchecked)))
     if not unchecked:
         return
     if jobs == 1:
-        _use_policy_config(config)
+        _use_policy_config(config, timeout)
         try:
             for site in unchecked:
                 done(_worker_check(str(stacks_dir), site, modes))
@@ -289,13 +297,14 @@ def _check_all(
             _close_worker_checker()
         return
 
+    _use_policy_config(config, timeout)
     _warm_up(stacks_dir, unchecked)
     forking = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if forking else "spawn")
     if forking:
         signals.share_with_workers(jobs)  # a stop ends the workers' packs too
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(config,)
+        max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(config, timeout)
     ) as pool:
         pending: set[Future[Outcome]] = {pool.submit(_worker_check, str(stacks_dir), s, modes) for s in unchecked}
         try:
@@ -303,6 +312,14 @@ def _check_all(
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     done(future.result())
+        except KeyboardInterrupt:
+            # Ctrl-C: what is queued is cancelled; the sites being checked finish (the workers, their
+            # programs and their packs ignore it) and their verdicts are reported and kept
+            running = [future for future in pending if not future.cancel()]
+            for future in as_completed(running):
+                if future.exception() is None:
+                    done(future.result())
+            raise
         except BaseException:
             for future in pending:
                 future.cancel()

@@ -48,14 +48,13 @@ def test_a_key_written_twice_is_refused_with_both_lines(tmp_path):
     ]
 
 
-def test_a_yaml_syntax_error_names_line_and_column_and_shows_the_line(tmp_path):
-    # A flow list left open while editing the ranges.
-    lines = _errors(tmp_path, "config:\n  imaging-landing-zone:siteCode: lau\n  foo: [1\n  bar: x\n")
-    assert lines[0] == (
+def test_a_yaml_syntax_error_names_line_and_column_and_never_shows_the_line(tmp_path):
+    # A flow list left open while editing the ranges; the file's line is not echoed (it may hold a secret).
+    lines = _errors(tmp_path, "config:\n  imaging-landing-zone:siteCode: lau\n  foo: [1\n  bar: token-x\n")
+    assert lines == [
         "error: Pulumi.bad.yaml: line 4, column 6: not valid YAML: expected ',' or ']', but got ':' "
         "(while parsing a flow sequence)"
-    )
-    assert lines[1:] == ["     4 |   bar: x", "              ^"]
+    ]
 
 
 def test_an_empty_config_section_is_reported_as_empty(tmp_path):

@@ -128,6 +128,8 @@ _CLOCK_READS |= {("time", name) for name in ("time", "time_ns", "localtime", "gm
 KNOWN_CLOCK_READS = {
     "policies/imaging_policies/perimeter.py": "NET-10 compares the dry run's end, a date of the site config "
     "(perimeter.dryRun.until), with today: a stack file holding a date is keyed by the day",
+    "program/config.py": "how far ahead a dry run may end: the stack file is validated at every run, before "
+    "the cache (a refusal is never kept), and it holds the date, so the key holds the day",
     "preflight/judge/check.py": "checkedAt, when the verdict was made: shown with a reused verdict, not part of it",
     "preflight/reports/html_report.py": "the HTML report's own date, written after the cache",
     "preflight/judge/evidence.py": "a readiness report's age: evidence is judged at every run, never kept",
