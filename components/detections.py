@@ -269,7 +269,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="the image-read-spike log-based metric, PromQL with `offset 1w`",
         kind="baseline",
         threshold="`logging.detection.imageReads` (ratio 3, minimum 2000 per hour by default)",
-        tests="fires on a surge and on a first week without history; quiet on a normal day and below the minimum",
+        tests="fires on a surge, on floods a thousand and a million times a surge and on a first week without history; "
+        "quiet on a normal day and below the minimum; each at four hours of the day, with a week of background",
     ),
     Detector(
         key="egress-vs-last-week",
@@ -281,7 +282,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="Cloud Storage's `network/sent_bytes_count` of the image buckets, PromQL with `offset 1w` by bucket",
         kind="baseline",
         threshold="`logging.detection.egressBytes` (ratio 3, minimum 10 GiB per hour by default)",
-        tests="fires on a surge and on a first week without history; quiet on a normal day and below the minimum",
+        tests="fires on a surge, on floods a thousand and a million times a surge and on a first week without history; "
+        "quiet on a normal day and below the minimum; each at four hours of the day, with a week of background",
     ),
     Detector(
         key="denied-vs-last-week",
@@ -293,7 +295,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="a log-based metric on the audit logs' `status.code=7`, PromQL with `offset 1w`",
         kind="baseline",
         threshold="`logging.detection.deniedRequests` (ratio 3, minimum 50 per hour by default)",
-        tests="fires on a surge and on a first week without history; quiet on a normal day and below the minimum",
+        tests="fires on a surge, on floods a thousand and a million times a surge and on a first week without history; "
+        "quiet on a normal day and below the minimum; each at four hours of the day, with a week of background",
     ),
     Detector(
         key="off-hours-bulk-read",
@@ -305,7 +308,8 @@ DETECTORS: tuple[Detector, ...] = (
         source="the image-read-spike log-based metric, PromQL with `hour()`",
         kind="off-hours",
         threshold="`logging.detection.offHours` (22:00 to 06:00 UTC, 500 reads per hour by default)",
-        tests="fires on a bulk read at night; quiet on the same read by day and on a quiet night",
+        tests="fires on a bulk read in every off-hour and on floods; quiet on the same read in every working hour and "
+        "on a quiet night",
     ),
     Detector(
         key="scc-findings",

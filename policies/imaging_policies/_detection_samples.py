@@ -374,24 +374,42 @@ def _split(name: str, labels: Sequence[Mapping[str, str]], volume: int, end: int
     return [_hour(name, one, share + (1 if i < rest else 0), end) for i, one in enumerate(labels)]
 
 
-def baseline_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: Baseline) -> tuple[Scenario, ...]:
-    """A normal day (as much as a week earlier), below the minimum, a surge just above the ratio and a first
-    week without history just above the minimum; each volume shared by the series of ``labels``."""
-    at = DAY + 10 * HOUR + 30 * 60
+HOURS: Final = (3, 10, 17, 22)
+"""The hours of the day every baseline scenario is played at: a query gated to some hours of the day (``and
+hour() == 10``) is quiet at the others."""
+FLOODS: Final = (1_000, 1_000_000)
+"""How many times a surge a flood is: a query capped above (``< 20000``) is quiet on a fast bulk copy."""
+
+
+def _background(name: str, labels: Sequence[Mapping[str, str]], volume: int, at: int) -> list[Series]:
+    """``volume`` in every other hour of the week before ``at - WEEK`` (one point an hour): a baseline read over
+    more than the same hour a week earlier (``[1w] offset 1w``) compares with the whole week and stays quiet."""
+    share = max(volume // len(labels), 1)
     before = at - WEEK
+    return [Series(name, dict(one), {before - k * HOUR: float(share) for k in range(1, 7 * 24)}) for one in labels]
+
+
+def baseline_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: Baseline) -> tuple[Scenario, ...]:
+    """At each of :data:`HOURS`: a normal day (as much as a week earlier), below the minimum, a surge just above the
+    ratio, floods of :data:`FLOODS` surges (each with the minimum in every hour of the week before as background)
+    and a first week without history just above the minimum; each volume shared by the series of ``labels``."""
     usual = max(declared.minimum, 1) * 2
     surge = math.floor(declared.ratio * declared.minimum) + 1
-
-    def scenario(id_: str, now: int, last_week: int, fires: bool) -> Scenario:
-        series = _merge(*_split(name, labels, now, at), *_split(name, labels, last_week, before))
-        return Scenario(id_, series, at, fires)
-
-    return (
-        scenario("normal-day", usual, usual, False),
-        scenario("below-minimum", declared.minimum - 1, 0, False),
-        scenario("surge", surge, declared.minimum, True),
-        scenario("first-week", declared.minimum + 1, 0, True),
-    )
+    volumes = [
+        ("normal-day", usual, usual, False, True),
+        ("below-minimum", declared.minimum - 1, 0, False, False),
+        ("surge", surge, declared.minimum, True, True),
+        *((f"flood-x{times}", surge * times, declared.minimum, True, True) for times in FLOODS),
+        ("first-week", declared.minimum + 1, 0, True, False),
+    ]
+    found = []
+    for hour in HOURS:
+        at = DAY + hour * HOUR + 30 * 60
+        steady = _background(name, labels, declared.minimum, at)
+        for id_, now, last_week, fires, history in volumes:
+            series = [*_split(name, labels, now, at), *_split(name, labels, last_week, at - WEEK)]
+            found.append(Scenario(f"{id_}-at-{hour:02d}h", _merge(*series, *(steady if history else [])), at, fires))
+    return tuple(found)
 
 
 def egress_scenarios(
@@ -402,21 +420,20 @@ def egress_scenarios(
     the others' total goes unseen). An id names its bucket when there are several; ``project``, the buckets'
     ``project_id`` label."""
     where = {"project_id": project} if project else {}
-    at = DAY + 10 * HOUR + 30 * 60
     usual = max(declared.minimum, 1) * 2
     found = []
     for bucket in sorted(set(buckets)):
-        steady = [
-            series
-            for other in sorted(set(buckets) - {bucket})
-            for end in (at, at - WEEK)
-            for series in _split(
-                name, [{"monitored_resource": "gcs_bucket", "bucket_name": other, **where}], usual, end
-            )
-        ]
         for scenario in baseline_scenarios(
             name, ({"monitored_resource": "gcs_bucket", "bucket_name": bucket, **where},), declared
         ):
+            steady = [
+                series
+                for other in sorted(set(buckets) - {bucket})
+                for end in (scenario.at, scenario.at - WEEK)
+                for series in _split(
+                    name, [{"monitored_resource": "gcs_bucket", "bucket_name": other, **where}], usual, end
+                )
+            ]
             series = _merge(*scenario.series, *steady)
             found.append(
                 Scenario(
@@ -430,7 +447,7 @@ def egress_scenarios(
 
 
 def off_hours_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared: OffHours) -> tuple[Scenario, ...]:
-    """A bulk read in the first and the last off-hour (fires), the same read in the first working hour and a
+    """A bulk read in every off-hour, and a flood in the first (fires); the same read in every working hour and a
     quiet night (quiet); each volume shared by the series of ``labels``."""
     bulk = declared.bulk_reads
 
@@ -438,10 +455,12 @@ def off_hours_scenarios(name: str, labels: Sequence[Mapping[str, str]], declared
         at = DAY + hour * HOUR + 30 * 60
         return Scenario(id_, _merge(*_split(name, labels, volume, at)), at, fires)
 
-    last = (declared.end_hour - 1) % 24
+    off = {(declared.start_hour + k) % 24 for k in range((declared.end_hour - declared.start_hour) % 24 or 24)}
     return (
-        scenario("bulk-read-first-off-hour", declared.start_hour, bulk + 1, True),
-        scenario("bulk-read-last-off-hour", last, bulk + 1, True),
-        scenario("bulk-read-first-working-hour", declared.end_hour, bulk + 1, False),
+        *(scenario(f"bulk-read-at-{h:02d}h", h, bulk + 1, h in off) for h in range(24)),
+        *(
+            scenario(f"flood-x{times}-at-{declared.start_hour:02d}h", declared.start_hour, (bulk + 1) * times, True)
+            for times in FLOODS
+        ),
         scenario("quiet-night", declared.start_hour, bulk, False),
     )

@@ -98,6 +98,17 @@ def _names_intended(compare: Compare, intended: Intended) -> bool:
     return found is not None and found[1].replace("[.]", ".").replace("\\.", ".") in intended.domains
 
 
+_ASSET_NAMES: Final = frozenset({("protoPayload", "resourceName"), ("protoPayload", "request", "resourceNames")})
+"""The fields that name what an entry touched: unchosen, but a comparison on them decides which assets count."""
+_WHOLE_BUCKET: Final = re.compile(r"/?(?:projects/[^/]+/)?(?:locations/[^/]+/)?buckets/[^/]+/?")
+
+
+def _whole_asset(term: Compare) -> bool:
+    """A comparison naming a whole bucket (``:`` or ``=`` on ``[projects/<p>/][locations/<l>/]buckets/<b>[/]``),
+    never an object path, a log view or a pattern."""
+    return term.op in (":", "=") and _WHOLE_BUCKET.fullmatch(term.value) is not None
+
+
 def _resource_label(path: tuple[str, ...]) -> bool:
     return len(path) == 3 and path[:2] == ("resource", "labels")
 
@@ -127,6 +138,11 @@ def filter_problems(tree: Node, intended: Intended | None) -> list[str]:
             found.append(
                 f"compares {_shown(term)}, which is not exactly an intended principal: an attacker whose name it "
                 'matches is not seen. Name each intended account with = and each intended domain with =~"@<domain>$"'
+            )
+        elif term.path in _ASSET_NAMES and not _whole_asset(term):
+            found.append(
+                f"compares {_shown(term)}, which names part of an asset (an object path, a view), not a whole bucket: "
+                "the reads it leaves out are not counted, and an attacker reads there. Name whole buckets only"
             )
         elif term.path != PRINCIPAL and term.path not in UNCHOSEN and not _resource_label(term.path):
             found.append(

@@ -177,16 +177,20 @@ def _notify(
         for problem in _policy_problems(policy, required, firing, declared, resource_types):
             report(f"alert policy {policy.name!r} on {required.title}: {problem}.", policy.urn)
         for index, condition in enumerate(items(policy.props, "conditions")):
-            duration = leaf(condition, "conditionPrometheusQueryLanguage", "duration")
             limit = declared.alert_bounds.max_condition_duration
-            span = seconds(duration) if isinstance(duration, str) else 0.0
-            if span is None or span > limit:
-                report(
-                    f"alert policy {policy.name!r} on {required.title}: conditions[{index}]."
-                    f"conditionPrometheusQueryLanguage.duration is {duration}, longer than the site's "
-                    f"maxConditionDuration ({limit}s). Keep it within logging.alerts.",
-                    policy.urn,
-                )
+            for key, why in (
+                ("duration", "the query must hold that long before an incident opens"),
+                ("evaluationInterval", "the query is run that seldom, and the hours between runs are never seen"),
+            ):
+                value = leaf(condition, "conditionPrometheusQueryLanguage", key)
+                span = seconds(value) if isinstance(value, str) else 0.0
+                if span is None or span > limit:
+                    report(
+                        f"alert policy {policy.name!r} on {required.title}: conditions[{index}]."
+                        f"conditionPrometheusQueryLanguage.{key} is {value}, longer than the site's "
+                        f"maxConditionDuration ({limit}s): {why}. Keep it within logging.alerts.",
+                        policy.urn,
+                    )
         for snooze in stack.snoozes:
             if _snoozed(snooze, policy):
                 report(

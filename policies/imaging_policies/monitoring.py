@@ -563,7 +563,19 @@ def _snoozed(snooze: PolicyResource, policy: PolicyResource) -> bool:
     if policy.urn in property_dependencies(snooze, "criteria"):
         return True
     targets = items(snooze.props, "criteria", "policies")
-    return UNKNOWN in targets or any(names(t, policy) for t in targets)
+    return UNKNOWN in targets or any(names(t, policy) or _same_policy_id(t, policy) for t in targets)
+
+
+_POLICY_ID: Final = re.compile(r"(?:^|/)alertPolicies/(?P<id>[^/]+)$")
+
+
+def _same_policy_id(reference: Any, policy: PolicyResource) -> bool:
+    """Whether ``reference`` names the policy's ``alertPolicies/<id>`` whatever its project segment says: the API
+    takes ``projects/[PROJECT_ID_OR_NUMBER]/alertPolicies/[POLICY_ID]``, so a snooze naming the site project by
+    number silences the policy as surely as one naming it by id (a guard counts it)."""
+    mine = {m["id"] for k in ("name", "id") if (v := as_str(leaf(policy.props, k))) and (m := _POLICY_ID.search(v))}
+    found = _POLICY_ID.search(reference) if isinstance(reference, str) else None
+    return found is not None and found["id"] in mine
 
 
 def _alerts_notify(args: StackValidationArgs, report: Report) -> None:

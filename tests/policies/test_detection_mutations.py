@@ -230,7 +230,7 @@ CASES = [
         Case(
             BASELINE,
             on("lau-detectors-off-hours-bulk-read-alert", _rewrite("hour() >= 22", "hour() >= 23", *PROMQL)),
-            "does not fire on bulk-read-first-off-hour",
+            "does not fire on bulk-read-at-22h",
             stack=True,
         ),
         id="off-hours-window-narrowed",
@@ -574,6 +574,105 @@ def test_policy_rejects_a_snooze_of_a_detector(policy_pack, case: Case, mode: st
     """Once the alert policy's name is known: in a first preview the snooze's computed criteria could name any
     alert policy, and every alert's policy rightly reports it (LOG-14's behaviour)."""
     assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+def _snooze_by_number_of(alert: str) -> Mutation:
+    """A snooze naming the alert policy with the project's number, which the API takes as well as its id."""
+
+    def mutate(resources: list[Resource]) -> Resource:
+        snooze = _snooze_of(alert)(resources)
+        policies = [
+            p.replace("projects/chuv-imaging-lau/", "projects/221841688848/")
+            for p in snooze.inputs["criteria"]["policies"]
+        ]
+        set_prop("criteria", "policies", value=policies)(snooze)
+        snooze.property_dependencies = {}
+        return snooze
+
+    return mutate
+
+
+IMAGE_READS_ALERT = "lau-detectors-image-reads-vs-last-week-alert"
+
+TIMED = [
+    # Each blinds a baseline to part of the time or the volume while every single scenario of one hour still passed.
+    pytest.param(
+        Case(
+            BASELINE,
+            on(IMAGE_READS_ALERT, _rewrite(", 2000)", ", 2000) and hour() == 10", *PROMQL)),
+            "does not fire on surge-at-03h",
+            stack=True,
+        ),
+        id="read-baseline-watches-one-hour-a-day",
+    ),  # LOG-17: "only alert in office hours, when someone is there to answer": a copy at night is never seen
+    pytest.param(
+        Case(
+            BASELINE,
+            on(IMAGE_READS_ALERT, _rewrite(", 2000)", ", 2000) < 20000", *PROMQL)),
+            "does not fire on flood-x1000",
+            stack=True,
+        ),
+        id="read-baseline-capped-above",
+    ),  # LOG-17: "a burst that large is the nightly backup": a fast bulk copy above the cap never alerts
+    pytest.param(
+        Case(
+            BASELINE,
+            on(IMAGE_READS_ALERT, _rewrite("[1h] offset 1w", "[1w] offset 1w", *PROMQL)),
+            "does not fire on surge-at",
+            stack=True,
+        ),
+        id="read-baseline-against-a-whole-week",
+    ),  # LOG-17: "compare with last week, not one hour of it": three times a whole week is never reached in an hour
+    pytest.param(
+        Case(
+            BASELINE,
+            on(
+                IMAGE_READS_ALERT,
+                set_prop("conditions", 0, "conditionPrometheusQueryLanguage", "evaluationInterval", value="86400s"),
+            ),
+            "evaluationInterval is 86400s",
+            stack=True,
+        ),
+        id="read-baseline-evaluated-once-a-day",
+    ),  # LOG-17: "save evaluation cost": the query sees one hour a day
+    pytest.param(
+        Case(
+            "gcp-monitoring-site-security-alerts",
+            on(
+                "lau-alerts-image-read-spike",
+                _rewrite(
+                    'log_id("cloudaudit.googleapis.com/data_access")',
+                    'log_id("cloudaudit.googleapis.com/data_access") AND NOT '
+                    'protoPayload.resourceName:"/objects/archive/"',
+                    "filter",
+                ),
+            ),
+            "names part of an asset",
+            stack=True,
+            also=frozenset({BASELINE}),  # the read baselines count the same metric
+        ),
+        id="read-spike-skips-the-archive-folder",
+    ),  # LOG-12: "the archive folder is read by the research export every night": a copy of the archive is not counted
+]
+
+
+@pytest.mark.parametrize("mode", ["preview", "update"])
+@pytest.mark.parametrize("case", TIMED)
+def test_a_detector_blinded_to_some_hours_volumes_or_objects_is_rejected(policy_pack, case: Case, mode: str):
+    """Scenarios at several hours of the day, floods far above a surge and a week of background, and names of whole
+    buckets only: a gate, a cap, a wider window or an object path is refused."""
+    assert_rejected(policy_pack("lausanne", mode), case, mode)
+
+
+def test_a_snooze_naming_a_detector_by_project_number_is_rejected(policy_pack):
+    """The API takes ``projects/[PROJECT_ID_OR_NUMBER]/alertPolicies/[ID]``: the number form silences it too."""
+    case = Case(
+        UNEXPECTED,
+        _snooze_by_number_of("lau-detectors-unexpected-image-read-alert"),
+        "silences alert policy 'lau-detectors-unexpected-image-read-alert'",
+        stack=True,
+    )
+    assert_rejected(policy_pack("lausanne", "update"), case, "update")
 
 
 # --- Legitimate variants (zero mandatory findings) -------------------------------------------------
