@@ -256,10 +256,11 @@ def _on_buckets(entries: Sequence[Entry], site: Site, buckets: Sequence[str]) ->
     """Each entry on each of ``buckets`` (the stack's image buckets; its id names a bucket other than the
     conventional one); with no bucket, the entries as they are."""
     conventional = log_samples.images_of(site.project, site.code)
-    return tuple(
-        Entry(e.id if b == conventional else f"{e.id}-on-{b}", log_samples.on_bucket(e.entry, conventional, b))
-        for b in sorted(set(buckets)) or [conventional]
-        for e in entries
+    per_entry = [log_samples.on_buckets(e.entry, conventional, buckets) for e in entries]
+    return tuple(  # bucket by bucket, as the messages list them
+        Entry(e.id + suffix, moved)
+        for on_one in zip(*per_entry, strict=False)
+        for e, (suffix, moved) in zip(entries, on_one, strict=True)
     )
 
 

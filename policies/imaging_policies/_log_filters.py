@@ -51,19 +51,15 @@ def on_image_buckets(samples: Iterable[Sample], buckets: Iterable[str]) -> tuple
     bucket, the samples as they are."""
     declared = site_logging()
     conventional = log_samples.images_of(declared.project, declared.site_code)
-    buckets = sorted(set(buckets))
-    if not buckets:
-        return tuple(samples)
     moved: list[Sample] = []
     for sample in samples:
         if conventional not in str(sample.entry.get("resource", {}).get("labels", {}).get("bucket_name", "")):
             moved.append(sample)
             continue
-        for bucket in buckets:
-            entry = log_samples.on_bucket(sample.entry, conventional, bucket)
-            moved.append(
-                replace(sample, id=sample.id if bucket == conventional else f"{sample.id}-on-{bucket}", entry=entry)
-            )
+        moved += [
+            replace(sample, id=sample.id + suffix, entry=entry)
+            for suffix, entry in log_samples.on_buckets(sample.entry, conventional, buckets)
+        ]
     return tuple(moved)
 
 

@@ -19,7 +19,7 @@ log family that must route the entry to the SIEM (``None``: not a security log).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
@@ -840,13 +840,16 @@ def retarget(entry: dict[str, Any], project: str | None, region: str | None, sit
     return retargeted
 
 
-def on_bucket(entry: dict[str, Any], site_images: str, bucket: str) -> dict[str, Any]:
+def on_buckets(entry: dict[str, Any], site_images: str, buckets: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
     """An entry on the site's conventional image bucket (``site_images``, as :func:`for_site` names it) written on
-    ``bucket`` instead: its resource label, resource names and request."""
-    if bucket == site_images:
-        return entry
-    pattern = re.compile(re.escape(site_images))
-    moved: dict[str, Any] = _retarget(entry, pattern, {site_images: bucket})
+    each of ``buckets`` instead (its resource label, resource names and request; with no bucket, on
+    ``site_images``): per bucket, the suffix its id takes (``-on-<bucket>``, none for ``site_images``) and the entry."""
+    moved = []
+    for bucket in sorted(set(buckets)) or [site_images]:
+        if bucket == site_images:
+            moved.append(("", entry))
+        else:
+            moved.append((f"-on-{bucket}", _retarget(entry, re.compile(re.escape(site_images)), {site_images: bucket})))
     return moved
 
 
